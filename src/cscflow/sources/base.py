@@ -1,0 +1,80 @@
+"""What every reader returns, and the helpers readers share.
+
+A reader is a function ``read_<format>(path, **options) -> ReadResult``. It never
+touches a workspace: :mod:`cscflow.sources.loader` pseudonymises, de-duplicates
+and writes the result. Rows that cannot be loaded go to ``quarantine`` with the
+column, the value, what is wrong and what to do; for every source
+``rows_read == rows_loaded + rows_quarantined``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+#: Columns of each frame a reader returns (LA child ids are not yet pseudonymised).
+CHILD_COLUMNS = ["source_child_id", "la", "sex", "ethnicity", "birth_date", "disability", "uasc", "attrs"]
+IDENTIFIER_COLUMNS = ["source_child_id", "upn", "surname", "forenames", "birth_date"]
+EPISODE_COLUMNS = [
+    "source_child_id", "stage", "start", "end", "outcome", "need_key", "team", "worker", "attrs", "source_row",
+]
+PROCEEDINGS_COLUMNS = [
+    "proceedings_key", "source_child_id", "application_date", "final_order_date", "order", "court", "attrs",
+    "source_row", "surname", "forenames", "birth_date",
+]
+QUARANTINE_COLUMNS = ["source_row", "column", "value", "problem", "hint"]
+
+
+def _frame(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+@dataclass
+class ReadResult:
+    """The rows one source file yields, before pseudonymisation.
+
+    ``need_key`` in episodes is the source's own key for the episode of need (e.g.
+    the CIN census referral); the loader turns it into ``need_id``.
+    ``rows_read`` counts the data rows (or XML records) of the file; each is either
+    loaded (``rows_loaded``) or quarantined (its row numbers in ``quarantine``).
+    ``repairs`` lists documented fixes (e.g. an open 903 episode closed by the next).
+    """
+
+    source: str
+    format: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    children: pd.DataFrame = field(default_factory=lambda: _frame(CHILD_COLUMNS))
+    identifiers: pd.DataFrame = field(default_factory=lambda: _frame(IDENTIFIER_COLUMNS))
+    episodes: pd.DataFrame = field(default_factory=lambda: _frame(EPISODE_COLUMNS))
+    proceedings: pd.DataFrame = field(default_factory=lambda: _frame(PROCEEDINGS_COLUMNS))
+    quarantine: pd.DataFrame = field(default_factory=lambda: _frame(QUARANTINE_COLUMNS))
+    repairs: pd.DataFrame = field(
+        default_factory=lambda: _frame(["source_row", "repair", "detail"])
+    )
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        """Distinct source rows with at least one quarantine entry that stopped them loading."""
+        if self.quarantine.empty:
+            return 0
+        return int(self.quarantine["source_row"].nunique())
+
+    @property
+    def rows_repaired(self) -> int:
+        return 0 if self.repairs.empty else int(self.repairs["source_row"].nunique())
+
+    def check_accounted(self) -> None:
+        """Raise AssertionError unless rows_read == rows_loaded + rows_quarantined."""
+        assert self.rows_read == self.rows_loaded + self.rows_quarantined, (
+            f"{self.source}: read {self.rows_read}, loaded {self.rows_loaded}, "
+            f"quarantined {self.rows_quarantined}"
+        )
+
+
+def source_name(path: str | Path) -> str:
+    """How a file is named in the workspace and the quality report (its file name)."""
+    return Path(path).name

@@ -1,0 +1,243 @@
+"""The workspace: one store of canonical tables, on DuckDB by default or on Spark.
+
+A workspace folder holds ``cscflow.duckdb`` (the tables), ``key`` (the
+pseudonymisation key, file mode 600: back it up, never share it) and
+``workspace.json`` (settings such as the LA code). All table work goes through
+Ibis, so the same expressions run on DuckDB and PySpark.
+
+>>> import tempfile
+>>> ws = Workspace(tempfile.mkdtemp(), la="886")
+>>> ws.count("episodes")
+0
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from cscflow.errors import WorkspaceError
+from cscflow.model.tables import RESTRICTED, SCHEMAS, schema
+from cscflow.workspace import calendar as _calendar
+from cscflow.workspace.pseudonym import load_or_create_key, pseudonymise
+
+DB_FILE = "cscflow.duckdb"
+KEY_FILE = "key"
+SETTINGS_FILE = "workspace.json"
+CALENDAR_TABLE = "calendar"
+
+
+class Workspace:
+    """A store of canonical tables (see :mod:`cscflow.model.tables`).
+
+    Parameters
+    ----------
+    path:
+        The workspace folder; created with its database and key if missing.
+    la:
+        The 3-digit DfE code of the LA whose data this is. Remembered in the
+        folder; used in pseudonyms and where a source does not name its LA.
+    read_only:
+        Open the database read-only (several processes may then read at once).
+    """
+
+    engine: str
+
+    def __init__(self, path: str | Path, *, la: str | None = None, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if self.path.exists() and not self.path.is_dir():
+            raise WorkspaceError(
+                f"{self.path} is a file, not a workspace folder", hint="give a folder path (it is created if missing)"
+            )
+        if read_only and not (self.path / DB_FILE).exists():
+            raise WorkspaceError(f"no workspace at {self.path}", hint="create one with `cscflow load`")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._settings_path = self.path / SETTINGS_FILE
+        self.settings: dict[str, Any] = (
+            json.loads(self._settings_path.read_text()) if self._settings_path.exists() else {}
+        )
+        if la is not None and la != self.settings.get("la"):
+            if self.settings.get("la") and not read_only:
+                raise WorkspaceError(
+                    f"workspace {self.path} holds LA {self.settings['la']}, not {la}",
+                    hint="use a separate workspace per LA, or a national workspace",
+                )
+            self.settings["la"] = la
+        if not read_only:
+            self._settings_path.write_text(json.dumps(self.settings, indent=2))
+        self.key = load_or_create_key(self.path / KEY_FILE)
+        try:
+            self.con = ibis.duckdb.connect(str(self.path / DB_FILE), read_only=read_only)
+        except Exception as exc:  # duckdb raises IOException for locked or corrupt files
+            raise WorkspaceError(
+                f"cannot open {self.path / DB_FILE}: {exc}".splitlines()[0],
+                hint="close other programs using this workspace, or open it read-only",
+            ) from exc
+        self.engine = "duckdb"
+        self.read_only = read_only
+        if not read_only:
+            self._ensure_tables()
+
+    # -- construction on Spark -------------------------------------------------------------
+    @classmethod
+    def from_spark(
+        cls, session: Any, database: str = "cscflow", *, key_file: str | Path = "cscflow.key", la: str = ""
+    ) -> Workspace:
+        """A workspace whose tables live in a Spark database (pyspark is imported only here).
+
+        ``key_file`` holds the pseudonymisation key (created, mode 600, if missing).
+        """
+        try:
+            import ibis.backends.pyspark  # noqa: F401
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise WorkspaceError(
+                "pyspark is not installed", hint="pip install 'cscflow[spark]'"
+            ) from exc
+        self = cls.__new__(cls)
+        self.path = Path(key_file).parent
+        self.settings = {"la": la}
+        self._settings_path = None
+        self.key = load_or_create_key(Path(key_file))
+        session.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+        session.catalog.setCurrentDatabase(database)
+        self.con = ibis.pyspark.connect(session)
+        self.engine = "pyspark"
+        self.read_only = False
+        self._ensure_tables()
+        return self
+
+    # -- settings ------------------------------------------------------------------------
+    @property
+    def la(self) -> str:
+        """The workspace's LA code ('' when not set)."""
+        return str(self.settings.get("la") or "")
+
+    def set(self, **settings: Any) -> None:
+        """Remember settings in ``workspace.json`` (DuckDB workspaces)."""
+        self.settings.update(settings)
+        if self._settings_path is not None:
+            self._settings_path.write_text(json.dumps(self.settings, indent=2))
+
+    # -- tables --------------------------------------------------------------------------
+    def _ensure_tables(self) -> None:
+        existing = set(self.con.list_tables())
+        for name in SCHEMAS:
+            if name not in existing:
+                self.con.create_table(name, schema=SCHEMAS[name])
+
+    def table(self, name: str) -> ibis.Table:
+        """The Ibis table ``name`` (a canonical table or any other table in the store)."""
+        if name not in self.con.list_tables():
+            raise WorkspaceError(
+                f"no table {name!r} in workspace {self.path}",
+                hint="load data first (`cscflow load`)" if name in SCHEMAS else "check the table name",
+            )
+        return self.con.table(name)
+
+    def tables(self) -> list[str]:
+        """Names of the tables in the store."""
+        return sorted(self.con.list_tables())
+
+    def count(self, name: str) -> int:
+        """Rows in table ``name``."""
+        return int(self.table(name).count().execute())
+
+    def write(self, name: str, data: pd.DataFrame | pa.Table | ibis.Table, *, mode: str = "append") -> int:
+        """Write rows to table ``name``; ``mode`` is 'append' or 'replace'. Returns the rows written.
+
+        Canonical tables are checked against their schema: missing columns are
+        filled with nulls, unknown columns refused, types cast.
+        """
+        if mode not in ("append", "replace"):
+            raise ValueError("mode must be 'append' or 'replace'")
+        if isinstance(data, pd.DataFrame):
+            data = pa.Table.from_pandas(data, preserve_index=False)
+        n = data.num_rows if isinstance(data, pa.Table) else int(data.count().execute())
+        if name in SCHEMAS:
+            data = self._conform(name, data)
+        if mode == "replace" or name not in self.con.list_tables():
+            self.con.create_table(name, data, overwrite=True, schema=SCHEMAS.get(name) if n == 0 else None)
+        elif n:
+            self.con.insert(name, data)
+        return n
+
+    def _conform(self, name: str, data: pa.Table | ibis.Table) -> ibis.Table | pa.Table:
+        target = schema(name)
+        cols = data.column_names if isinstance(data, pa.Table) else list(data.columns)
+        unknown = sorted(set(cols) - set(target.names))
+        if unknown:
+            raise WorkspaceError(
+                f"table {name!r} has no column(s) {', '.join(unknown)}",
+                hint=f"its columns are {', '.join(target.names)}; put extra fields in 'attrs'",
+            )
+        if isinstance(data, pa.Table):
+            arrays = []
+            for col, typ in target.items():
+                arr = data.column(col) if col in cols else pa.nulls(data.num_rows)
+                arrays.append(arr.cast(typ.to_pyarrow()))
+            return pa.Table.from_arrays(arrays, names=list(target.names))
+        return data.select(
+            [
+                (data[c].cast(t) if c in cols else ibis.null().cast(t)).name(c)
+                for c, t in target.items()
+            ]
+        )
+
+    def delete(self, name: str, where: dict[str, Any]) -> None:
+        """Delete rows of ``name`` whose columns equal the values in ``where`` (e.g. one source file)."""
+        t = self.table(name)
+        keep = ~ibis.and_(*[t[c] == v for c, v in where.items()])
+        # Rows with a null in a compared column are kept.
+        keep = keep.fill_null(True)
+        self.con.create_table(f"_{name}_keep", t.filter(keep), overwrite=True)
+        self.con.create_table(name, self.con.table(f"_{name}_keep"), overwrite=True)
+        self.con.drop_table(f"_{name}_keep")
+
+    def execute(self, expr: ibis.Expr, **kwargs: Any) -> Any:
+        """Run an expression on the workspace engine and return pandas."""
+        return self.con.execute(expr, **kwargs)
+
+    def calendar(self) -> ibis.Table:
+        """The England working-day calendar table (created on first use)."""
+        if CALENDAR_TABLE not in self.con.list_tables():
+            self.con.create_table(CALENDAR_TABLE, _calendar.calendar_frame())
+        return self.con.table(CALENDAR_TABLE)
+
+    # -- pseudonyms ----------------------------------------------------------------------
+    def pseudonymise(self, child_ids: Iterable[object], la: str | Iterable[str] | None = None) -> Any:
+        """Keyed pseudonyms for LA child ids (see :mod:`cscflow.workspace.pseudonym`)."""
+        return pseudonymise(self.key, child_ids, self.la if la is None else la)
+
+    # -- reporting -----------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Row counts per table and the span of the episodes (no identifiers)."""
+        counts = {name: self.count(name) for name in SCHEMAS if name not in RESTRICTED}
+        out: dict[str, Any] = {"workspace": str(self.path), "engine": self.engine, "la": self.la, "rows": counts}
+        if counts.get("episodes"):
+            ep = self.table("episodes")
+            span = ep.aggregate(first=ep.start.min(), last=ep.start.max()).execute().iloc[0]
+            stages = ep.group_by("stage").aggregate(n=ep.count()).order_by(ibis.desc("n")).execute()
+            out["first_start"] = str(pd.Timestamp(span["first"]).date())
+            out["last_start"] = str(pd.Timestamp(span["last"]).date())
+            out["stages"] = dict(zip(stages["stage"], stages["n"].astype(int), strict=True))
+        return out
+
+    def close(self) -> None:
+        """Release the database (DuckDB allows one writer at a time)."""
+        if self.engine == "duckdb":
+            self.con.disconnect()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r}, engine={self.engine!r}, la={self.la!r})"
