@@ -34,6 +34,8 @@ def spark():
     """One local[2] Spark session for the whole run (starting one takes ~10 s)."""
     from pyspark.sql import SparkSession
 
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # never bind Spark to a network interface
+
     warehouse = ROOT / ".pytest_cache" / "spark-warehouse"
     session = (
         SparkSession.builder.master("local[2]")

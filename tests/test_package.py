@@ -1,0 +1,55 @@
+"""The package imports without optional extras, and the CLI is thin and safe."""
+
+import subprocess
+import sys
+import textwrap
+
+from click.testing import CliRunner
+
+import cscflow
+from cscflow.cli import cli
+
+
+def test_import_without_pyspark():
+    code = textwrap.dedent(
+        """
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "pyspark" or name.startswith("pyspark."):
+                    raise ImportError("pyspark hidden for this test")
+        sys.meta_path.insert(0, Block())
+        import cscflow, cscflow.workspace, cscflow.model
+        assert "pyspark" not in sys.modules
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_cli_help_and_version():
+    runner = CliRunner()
+    res = runner.invoke(cli, ["--help"])
+    assert res.exit_code == 0 and "cscflow demo" in res.output
+    res = runner.invoke(cli, ["--version"])
+    assert res.exit_code == 0 and cscflow.__version__ in res.output
+
+
+def test_cli_error_is_one_line_with_hint(tmp_path):
+    res = CliRunner().invoke(cli, ["info", str(tmp_path / "missing")])
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output
+    assert "no workspace at" in res.output and "Hint:" in res.output
+
+
+def test_info_reports_counts(workspace):
+    path = str(workspace.path)
+    workspace.close()
+    res = CliRunner().invoke(cli, ["info", path, "--json"])
+    assert res.exit_code == 0, res.output
+    assert '"episodes": 0' in res.output
