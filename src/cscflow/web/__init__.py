@@ -1,0 +1,56 @@
+"""The local web app: the dynamic tube map of children's journeys and the flow-table pages.
+
+``create_app`` builds the FastAPI app (nothing is started on import); ``serve`` runs
+it with uvicorn and is called only by ``cscflow serve`` / ``cscflow demo``.
+
+>>> from cscflow.web import create_app, serve
+>>> callable(create_app) and callable(serve)
+True
+"""
+
+from __future__ import annotations
+
+import threading
+import webbrowser
+from pathlib import Path
+
+from cscflow.web.app import create_app
+from cscflow.web.security import check_bind, is_loopback
+
+__all__ = ["create_app", "serve"]
+
+
+def serve(
+    workspace_path: str | Path,
+    map: str = "england",
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    open_browser: bool = False,
+    warm: bool = True,
+) -> None:
+    """Serve the app on ``host:port`` until interrupted (a token is required off loopback)."""
+    import uvicorn
+
+    check_bind(host, token)
+    app = create_app(workspace_path, map=map, token=token, allowed_hosts=None if is_loopback(host) else ["*"])
+    if warm:  # compute the default tracks while the server starts, so the first page is quick
+        threading.Thread(target=_warm, args=(app,), daemon=True).start()
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    if token:
+        url += f"?token={token}"
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    print(f"cscflow: serving {workspace_path} on {url} (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _warm(app) -> None:
+    from cscflow.web.api.tracks import engine_tracks, stays_blob
+
+    st = app.state.cscflow
+    try:
+        engine_tracks(st, "travel", None)
+        stays_blob(st, None)
+    except Exception:  # noqa: BLE001 - warming is best effort; requests report errors themselves
+        pass

@@ -1,0 +1,65 @@
+"""``/api/map``: the process map (stations, lines, zones), the data's span and the event markers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Request
+
+from cscflow.web.api import FILTERS, cohort, jsonable, records, state
+
+router = APIRouter(prefix="/api", tags=["map"])
+
+
+def map_payload(pmap: Any) -> dict:
+    """The map as JSON: stations (id, label, x, y, zone), lines and the zones in drawing order."""
+    stations = [
+        {k: jsonable(s.get(k)) for k in ("id", "label", "x", "y", "zone")} for s in pmap.stations
+    ]
+    zones: list[str] = []
+    for s in stations:
+        if s["zone"] not in zones:
+            zones.append(s["zone"])
+    return {
+        "name": jsonable(getattr(pmap, "name", None)),
+        "stations": stations,
+        "lines": [_line(line) for line in (getattr(pmap, "lines", None) or [])],
+        "zones": zones,
+    }
+
+
+def _line(line: Any) -> dict:
+    if isinstance(line, dict):
+        stations = line.get("stations") or line.get("path") or []
+        return {
+            "id": jsonable(line.get("id") or line.get("name")),
+            "colour": jsonable(line.get("colour") or line.get("color") or "#888888"),
+            "stations": [str(s) for s in stations],
+        }
+    return {"id": None, "colour": "#888888", "stations": [str(s) for s in line]}
+
+
+@router.get("/map")
+def get_map(request: Request) -> dict:
+    """Stations, lines and zones of the process map, with the cohort filters the API accepts."""
+    cohort(request)
+    st = state(request)
+    payload = st.cached(("map",), lambda: map_payload(st.pmap))
+    return {**payload, "filters": list(FILTERS), "la": st.ws.la}
+
+
+@router.get("/events")
+def get_events(request: Request) -> list[dict]:
+    """Dated markers from the workspace's ``events`` table (e.g. an Ofsted inspection)."""
+    cohort(request)
+    st = state(request)
+
+    def compute() -> list[dict]:
+        if "events" not in st.ws.tables():
+            return []
+        frame = st.ws.table("events").order_by("date").execute()
+        frame["date"] = pd.to_datetime(frame["date"]).dt.date
+        return records(frame[["date", "label", "kind"]])
+
+    return st.cached(("events",), compute)

@@ -1,0 +1,145 @@
+"""Binary animation data: ``/api/tracks`` (the engine's legs), ``/api/stays`` (timeline stays for the
+station counts) and ``/api/counts`` (children at each station on a date, from the engine).
+
+Both blobs share the layout of contracts.md: a little-endian uint32 header length,
+a UTF-8 JSON header, then 8-byte aligned little-endian arrays listed in the header.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Query, Request, Response
+
+from cscflow.web.api import bad, cohort, parse_date, records, state, where_key
+
+router = APIRouter(prefix="/api", tags=["tracks"])
+
+CONVENTIONS = ("travel", "queue")
+#: ``end`` of a stay still open at the data's end, in ``/api/stays``.
+OPEN_DAY = 2**31 - 1
+_UNIX = np.datetime64("1970-01-01", "D")
+BINARY = "application/octet-stream"
+
+
+def engine_tracks(st: Any, convention: str, where: dict | None) -> Any:
+    """The engine's :class:`Tracks` for a convention and cohort (cached)."""
+    if convention not in CONVENTIONS:
+        raise bad(f"convention={convention[:20]!r} is not one of {', '.join(CONVENTIONS)}")
+
+    def compute() -> Any:
+        from cscflow.journeys import tracks
+
+        t = tracks(st.ws, st.pmap, convention=convention, where=where)
+        return t, t.to_bytes()
+
+    return st.cached(("tracks", convention, where_key(where)), compute)
+
+
+def pack(header: dict, arrays: dict[str, np.ndarray]) -> bytes:
+    """A blob in the contract's layout: uint32 header length, JSON header, 8-byte aligned arrays.
+
+    >>> blob = pack({"version": 1}, {"a": np.arange(3, dtype="<u2")})
+    >>> n = struct.unpack("<I", blob[:4])[0]
+    >>> json.loads(blob[4:4 + n])["arrays"][0]["length"]
+    3
+    """
+    specs = []
+    probe = dict(header, arrays=[{"name": k, "dtype": str(v.dtype.name), "offset": 0, "length": len(v)}
+                                 for k, v in arrays.items()])
+    # The header's length depends on the offsets; pad the offsets' digits generously and fix point.
+    for _ in range(3):
+        head = json.dumps(probe).encode()
+        offset = _align(4 + len(head) + 32)
+        specs = []
+        for name, arr in arrays.items():
+            specs.append({"name": name, "dtype": arr.dtype.name, "offset": offset, "length": int(arr.size)})
+            offset = _align(offset + arr.nbytes)
+        probe = dict(header, arrays=specs)
+    head = json.dumps(probe).encode()
+    start = specs[0]["offset"] if specs else _align(4 + len(head))
+    if 4 + len(head) > start:  # pragma: no cover - the fix point above leaves room
+        raise RuntimeError("header larger than reserved")
+    head = head + b" " * (start - 4 - len(head))
+    out = bytearray(struct.pack("<I", len(head)) + head)
+    for spec, arr in zip(specs, arrays.values(), strict=True):
+        out += b"\0" * (spec["offset"] - len(out))
+        out += np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+    return bytes(out)
+
+
+def _align(n: int) -> int:
+    return (n + 7) // 8 * 8
+
+
+def stays_blob(st: Any, where: dict | None) -> bytes:
+    """Every timeline stay as (child, station, start day, end day), days since 1970-01-01."""
+
+    def compute() -> bytes:
+        from cscflow.journeys import timelines
+
+        tl = timelines(st.ws, st.pmap, where=where)
+        frame = tl.select("child_id", "station", "start", "end").execute()
+        ids = [s["id"] for s in st.pmap.stations]
+        index = {sid: i for i, sid in enumerate(ids)}
+        station = frame["station"].map(index)
+        frame = frame[station.notna()]
+        station = station[station.notna()].astype("uint16").to_numpy()
+        child = pd.factorize(frame["child_id"])[0].astype("<u4")
+        start = _days(frame["start"])
+        end = _days(frame["end"])
+        end = np.where(frame["end"].isna().to_numpy(), OPEN_DAY, end).astype("<i4")
+        header = {
+            "version": 1,
+            "kind": "stays",
+            "day_zero": "1970-01-01",
+            "open_day": OPEN_DAY,
+            "n_stays": int(len(frame)),
+            "n_children": int(child.max() + 1) if len(child) else 0,
+            "stations": ids,
+        }
+        return pack(header, {"child": child, "station": station, "start": start.astype("<i4"), "end": end})
+
+    return st.cached(("stays", where_key(where)), compute)
+
+
+def _days(col: pd.Series) -> np.ndarray:
+    values = pd.to_datetime(col).to_numpy().astype("datetime64[D]")
+    out = (values - _UNIX).astype("int64")
+    out[np.isnat(values)] = 0
+    return out
+
+
+@router.get("/tracks")
+def get_tracks(request: Request, convention: str = Query("travel", max_length=20)) -> Response:
+    """The animation legs of every child in the cohort, as the contract's binary blob."""
+    where = cohort(request, {"convention"})
+    st = state(request)
+    _, blob = engine_tracks(st, convention, where)
+    return Response(blob, media_type=BINARY, headers={"cache-control": "no-store"})
+
+
+@router.get("/stays")
+def get_stays(request: Request) -> Response:
+    """Timeline stays (child index, station index, start and end day) for counts at stations."""
+    where = cohort(request)
+    return Response(stays_blob(state(request), where), media_type=BINARY, headers={"cache-control": "no-store"})
+
+
+@router.get("/counts")
+def get_counts(request: Request, date: str = Query(..., max_length=10)) -> list[dict]:
+    """Children at each station on ``date`` (the engine's ``stations_on``)."""
+    where = cohort(request, {"date"})
+    day = parse_date(date, "date")
+    st = state(request)
+
+    def compute() -> list[dict]:
+        from cscflow.journeys.flow import stations_on
+
+        return records(stations_on(st.ws, st.pmap, day, where=where))
+
+    return st.cached(("counts", day, where_key(where)), compute)

@@ -1,0 +1,153 @@
+"""The FastAPI app of the dynamic map (no server is started here; see :func:`cscflow.web.serve`).
+
+>>> import tempfile
+>>> from cscflow import Workspace
+>>> folder = tempfile.mkdtemp()
+>>> Workspace(folder, la="886").close()
+>>> app = create_app(folder)
+>>> sorted(r.path for r in app.routes if r.path.startswith("/api/map"))
+['/api/map']
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from cscflow.errors import CscflowError, WorkspaceError
+from cscflow.web.security import SecurityMiddleware
+
+STATIC = Path(__file__).parent / "static"
+
+
+class WebState:
+    """What the API serves from: one read-only workspace, one process map, a lock and a small cache.
+
+    DuckDB connections are not safe across threads, so every engine call holds ``lock``.
+    """
+
+    def __init__(self, workspace_path: str | Path, map: str = "england", cache_size: int = 24) -> None:
+        from cscflow import Workspace
+
+        path = Path(workspace_path)
+        if not (path / "cscflow.duckdb").exists():
+            raise WorkspaceError(f"no workspace at {path}", hint="create one with `cscflow load` or `cscflow demo`")
+        self.workspace_path = path
+        self.map_name = map
+        self.ws = Workspace(path, read_only=True)
+        self.lock = threading.RLock()
+        self._cache: OrderedDict[Any, Any] = OrderedDict()
+        self._cache_size = cache_size
+        self._pmap: Any = None
+
+    @property
+    def pmap(self) -> Any:
+        """The process map (loaded on first use)."""
+        if self._pmap is None:
+            from cscflow.journeys import load_map
+
+            with self.lock:
+                name = self.map_name
+                try:
+                    self._pmap = load_map(name, self.ws) if name == "auto" else load_map(name)
+                except TypeError:
+                    self._pmap = load_map(name)
+        return self._pmap
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` under the engine lock, remembered by ``key`` (least recently used dropped)."""
+        with self.lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            value = compute()
+            self._cache[key] = value
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return value
+
+    def close(self) -> None:
+        with self.lock:
+            self.ws.close()
+
+
+def create_app(
+    workspace_path: str | Path,
+    map: str = "england",
+    token: str | None = None,
+    *,
+    allowed_hosts: Iterable[str] | None = None,
+) -> FastAPI:
+    """The web app over the workspace at ``workspace_path`` with process map ``map``.
+
+    ``token``: when set every request must carry it (401 otherwise). ``allowed_hosts``:
+    Host names accepted besides the loopback ones (``"*"`` with a token: any).
+    """
+    state = WebState(workspace_path, map)
+    app = FastAPI(title="cscflow", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.cscflow = state
+
+    @app.exception_handler(CscflowError)
+    async def _cscflow_error(request: Request, exc: CscflowError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path"))
+            parts.append(f"{where}: {err.get('msg')}")
+        return JSONResponse({"detail": "; ".join(parts) or "bad request"}, status_code=422)
+
+    for router in _routers():
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"cache-control": "no-store"})
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> Response:
+        return FileResponse(_plotly_js(), media_type="text/javascript")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    app.mount("/static", StaticFiles(directory=STATIC, follow_symlink=False), name="static")
+    app.add_middleware(SecurityMiddleware, token=token, allowed_hosts=allowed_hosts)
+    return app
+
+
+def _routers() -> list[Any]:
+    """The ``router`` of every module in :mod:`cscflow.web.api` (stats.py included when present)."""
+    from cscflow.web import api
+
+    routers = []
+    for info in sorted(pkgutil.iter_modules(api.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"cscflow.web.api.{info.name}")
+        router = getattr(module, "router", None)
+        if router is not None:
+            routers.append(router)
+    return routers
+
+
+def _plotly_js() -> Path:
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not path.exists():  # pragma: no cover - depends on the installed plotly
+        raise CscflowError("plotly.min.js not found in the installed plotly package", hint="pip install plotly")
+    return path
