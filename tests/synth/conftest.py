@@ -58,7 +58,7 @@ def make_county(n_children: int = 60, seed: int = 1, start=dt.date(2014, 4, 1), 
         uasc = bool(i % 23 == 5)
         kids.append(dict(child_id=cid, la="886", sex=sex, ethnicity=ETHNICITIES[int(rng.integers(len(ETHNICITIES)))],
                          birth_date=birth, disability=bool(rng.random() < 0.1), uasc=uasc,
-                         upn=None if uasc or age0 < 5 else f"A{int(rng.integers(10**11, 10**12))}{'A' if i % 2 else 7}",
+                         upn=None if uasc or age0 < 5 else f"A{int(rng.integers(10**10, 10**11))}{'A' if i % 2 else 7}",
                          surname=SURNAMES[int(rng.integers(len(SURNAMES)))],
                          forenames=FORENAMES[sex][int(rng.integers(10))], expected_birth_date=pd.NaT))
         # A contact that goes nowhere, and early help now and then.

@@ -72,7 +72,8 @@ def children_frame(county) -> pd.DataFrame:
     kids["disability"] = kids["disability"].fillna(False).astype(bool)
     kids["uasc"] = kids["uasc"].fillna(False).astype(bool)
     kids["ethnicity"] = kids["ethnicity"].where(kids["ethnicity"].isin(ETHNICITY_CODES), "NOBT")
-    return kids.set_index("child_id", drop=False)
+    kids.index = pd.Index(kids["child_id"].to_numpy(), name=None)
+    return kids
 
 
 def parse_attrs(values: Iterable, keys: Iterable[str]) -> dict[str, list]:
