@@ -1,0 +1,670 @@
+"""Write what readers return into a workspace: pseudonymise, merge, de-duplicate, report.
+
+:func:`ingest` takes one :class:`~cscflow.sources.base.ReadResult` and
+
+- pseudonymises LA child ids with the workspace key (``ws.pseudonymise``);
+- replaces anything loaded earlier from the same file (reloading never duplicates);
+- drops stays already loaded from another source (same child, stage and start date:
+  the first source loaded keeps the stay) and counts them in the report;
+- turns the source's ``need_key`` into ``need_id`` (``<child_id>-<yyyymmdd of the referral>``);
+- keeps each source's view of a child in ``_source_children`` so that conflicting sex or
+  date of birth across sources is reported, never silently overwritten;
+- writes ``episodes``, ``identifiers``, ``proceedings`` and ``quarantine`` and a per-source
+  report in ``_sources``.
+
+:func:`finalise` then rebuilds ``children`` (first non-missing value per field, in load order)
+and attaches every stay without a source need key to the child's latest referral starting
+on or before it. :func:`cscflow.sources.load` calls both.
+
+Internal tables (underscore names, never served): ``_sources``, ``_source_children``,
+``_repairs``, ``_need_keyed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cscflow.sources.base import ReadResult
+from cscflow.sources.values import clean_id, map_values, parse_dates, sex_code
+from cscflow.workspace import Workspace
+
+#: How many examples each problem keeps in the report.
+EXAMPLES = 5
+
+_EPISODE_ARROW = pa.schema(
+    [
+        ("source_child_id", pa.string()),
+        ("stage", pa.string()),
+        ("start", pa.timestamp("us")),
+        ("end", pa.timestamp("us")),
+        ("outcome", pa.string()),
+        ("need_key", pa.string()),
+        ("team", pa.string()),
+        ("worker", pa.string()),
+        ("attrs", pa.string()),
+        ("source_row", pa.int64()),
+    ]
+)
+_SOURCES_SCHEMA = ibis.schema(
+    {
+        "source": "string",
+        "format": "string",
+        "load_seq": "int64",
+        "loaded_at": "timestamp",
+        "rows_read": "int64",
+        "rows_loaded": "int64",
+        "rows_quarantined": "int64",
+        "rows_repaired": "int64",
+        "report": "string",
+    }
+)
+_SOURCE_CHILDREN_SCHEMA = ibis.schema(
+    {
+        "source": "string",
+        "load_seq": "int64",
+        "child_id": "string",
+        "la": "string",
+        "sex": "string",
+        "ethnicity": "string",
+        "birth_month": "date",
+        "disability": "boolean",
+        "uasc": "boolean",
+        "attrs": "string",
+    }
+)
+_REPAIRS_SCHEMA = ibis.schema({"source": "string", "source_row": "int64", "repair": "string", "detail": "string"})
+_NEED_KEYED_SCHEMA = ibis.schema({"source": "string", "episode_id": "string"})
+INTERNAL = {
+    "_sources": _SOURCES_SCHEMA,
+    "_source_children": _SOURCE_CHILDREN_SCHEMA,
+    "_repairs": _REPAIRS_SCHEMA,
+    "_need_keyed": _NEED_KEYED_SCHEMA,
+}
+_BY_SOURCE = ("episodes", "identifiers", "proceedings", "quarantine", *INTERNAL)
+
+
+@dataclass
+class SourceReport:
+    """What happened to one source file (an item of the quality report's ``sources`` list)."""
+
+    file: str
+    format: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_repaired: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    stays_written: int = 0
+    duplicate_stays: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def accounted(self) -> bool:
+        """rows_read == rows_loaded + rows_quarantined."""
+        return self.rows_read == self.rows_loaded + self.rows_quarantined
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def ensure_internal(ws: Workspace) -> None:
+    """Create the loader's internal tables if missing."""
+    existing = set(ws.con.list_tables())
+    for name, sch in INTERNAL.items():
+        if name not in existing:
+            ws.con.create_table(name, schema=sch)
+
+
+def _delete_source(ws: Workspace, table: str, source: str) -> None:
+    if ws.engine == "duckdb":
+        ws.con.con.execute(f'DELETE FROM "{table}" WHERE source = ?', [source])
+    else:  # pragma: no cover - Spark path
+        ws.delete(table, {"source": source})
+
+
+def _source_tag(source: str) -> str:
+    return hashlib.sha1(source.encode()).hexdigest()[:8]
+
+
+def _json_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, dict) and not value:
+        return None
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def _str_col(values: pd.Series) -> pa.Array:
+    return pa.array(map_values(values, clean_id).tolist(), type=pa.string())
+
+
+def _ts_col(values: pd.Series) -> pa.Array:
+    parsed = parse_dates(values)
+    return pa.array(parsed.to_numpy(dtype="datetime64[us]"), type=pa.timestamp("us"))
+
+
+def episodes_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """A reader's episodes (pandas or Arrow) as an Arrow table of the episode columns, typed."""
+    if isinstance(frame, pa.Table):
+        cols = []
+        for f in _EPISODE_ARROW:
+            if f.name in frame.column_names:
+                col = frame.column(f.name)
+                cols.append(col if col.type == f.type else pc.cast(col, f.type))
+            else:
+                cols.append(pa.nulls(frame.num_rows, f.type))
+        return pa.Table.from_arrays(cols, schema=_EPISODE_ARROW)
+    n = len(frame)
+    arrays: list[pa.Array] = []
+    for f in _EPISODE_ARROW:
+        if f.name not in frame.columns:
+            arrays.append(pa.nulls(n, f.type))
+        elif f.name in ("start", "end"):
+            arrays.append(_ts_col(frame[f.name]))
+        elif f.name == "source_row":
+            arrays.append(pa.array(pd.to_numeric(frame[f.name], errors="coerce").astype("Int64"), pa.int64()))
+        elif f.name == "attrs":
+            arrays.append(pa.array([_json_text(v) for v in frame[f.name]], pa.string()))
+        else:
+            arrays.append(_str_col(frame[f.name]))
+    return pa.Table.from_arrays(arrays, schema=_EPISODE_ARROW)
+
+
+class _Pseudonyms:
+    """Pseudonymise many LA child ids (each distinct id hashed once)."""
+
+    def __init__(self, ws: Workspace, la_of: dict[str, str]) -> None:
+        self.ws, self.la_of = ws, la_of
+
+    def __call__(self, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        uniq = pc.unique(ids)
+        values = uniq.to_pylist()
+        la = self.ws.la if self.ws.la else [self.la_of.get(v or "", "") for v in values]
+        hashed = pa.array(list(self.ws.pseudonymise(values, la=la)), pa.string())
+        return pc.take(hashed, pc.index_in(ids, value_set=uniq))
+
+
+def _problem(problem: str, count: int, examples: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"problem": problem, "count": int(count), "examples": examples[:EXAMPLES]}
+
+
+# --------------------------------------------------------------------------------- ingest
+
+
+def ingest(ws: Workspace, result: ReadResult, *, load_seq: int | None = None) -> SourceReport:
+    """Write one reader result into the workspace, replacing earlier loads of the same file.
+
+    Call :func:`finalise` after the last file of a batch (``cscflow.sources.load`` does).
+
+    >>> import tempfile, pandas as pd
+    >>> from cscflow.sources.base import ReadResult
+    >>> ws = Workspace(tempfile.mkdtemp(), la="886")
+    >>> r = ReadResult(source="a.csv", format="events", rows_read=1, rows_loaded=1)
+    >>> r.episodes = pd.DataFrame({"source_child_id": ["C1"], "stage": ["referral"],
+    ...                            "start": ["2020-01-02"], "source_row": [1]})
+    >>> ingest(ws, r).stays_written, ws.count("episodes")
+    (1, 1)
+    """
+    ensure_internal(ws)
+    src = result.source
+    for table in _BY_SOURCE:
+        _delete_source(ws, table, src)
+    if load_seq is None:
+        seq = ws.table("_sources").load_seq.max().execute()
+        load_seq = 1 if seq is None or pd.isna(seq) else int(seq) + 1
+    report = SourceReport(
+        file=src,
+        format=result.format,
+        rows_read=int(result.rows_read),
+        rows_loaded=int(result.rows_loaded),
+        rows_quarantined=result.rows_quarantined,
+        rows_repaired=result.rows_repaired,
+    )
+    la_of = _la_map(result)
+    pseudo = _Pseudonyms(ws, la_of)
+
+    children = _write_children(ws, result, pseudo, load_seq)
+    _write_identifiers(ws, result, pseudo, children)
+    _write_proceedings(ws, result, pseudo)
+    report.stays_written, report.duplicate_stays, dup_examples = _write_episodes(ws, result, pseudo)
+    _write_quarantine(ws, result)
+    _write_repairs(ws, result)
+
+    problems = _quarantine_problems(result)
+    problems += _repair_problems(result)
+    if report.duplicate_stays:
+        problems.append(
+            _problem("stay already loaded from another source", report.duplicate_stays, dup_examples)
+        )
+    problems += conflicts_for(ws, src)
+    for w in result.warnings:
+        problems.append(_problem(w, 1, []))
+    if not report.accounted:
+        problems.append(
+            _problem(
+                "rows not accounted for",
+                abs(report.rows_read - report.rows_loaded - report.rows_quarantined),
+                [{"file": src, "why": f"read {report.rows_read}, loaded {report.rows_loaded}, "
+                  f"quarantined {report.rows_quarantined}", "how_to_fix": "report this as a cscflow bug"}],
+            )
+        )
+    report.problems = problems
+    row = {k: v for k, v in report.to_dict().items() if k in _SOURCES_SCHEMA.names}
+    row.update(
+        source=src,
+        load_seq=load_seq,
+        loaded_at=dt.datetime.now().replace(microsecond=0),
+        report=json.dumps(report.to_dict(), default=str),
+    )
+    ws.write("_sources", pd.DataFrame([{k: row[k] for k in _SOURCES_SCHEMA.names}]))
+    return report
+
+
+def _la_map(result: ReadResult) -> dict[str, str]:
+    ch = result.children
+    if ch is None or ch.empty or "la" not in ch.columns:
+        return {}
+    ids = map_values(ch["source_child_id"], clean_id)
+    las = ch["la"].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    return {i: a for i, a in zip(ids, las, strict=True) if i and a}
+
+
+def _write_children(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms, load_seq: int) -> pd.DataFrame:
+    ch = result.children if result.children is not None else pd.DataFrame()
+    frames = []
+    if not ch.empty:
+        ids = map_values(ch["source_child_id"], clean_id)
+        keep = ids.notna()
+        ch = ch[keep.to_numpy()]
+        ids = ids[keep]
+        birth = parse_dates(ch["birth_date"]) if "birth_date" in ch else pd.Series(pd.NaT, index=ch.index)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source_child_id": ids.to_numpy(),
+                    "la": ch["la"].to_numpy() if "la" in ch else None,
+                    "sex": map_values(ch["sex"], sex_code).to_numpy() if "sex" in ch else "U",
+                    "ethnicity": ch["ethnicity"].to_numpy() if "ethnicity" in ch else None,
+                    "birth_date": birth.to_numpy(),
+                    "disability": ch["disability"].to_numpy() if "disability" in ch else None,
+                    "uasc": ch["uasc"].to_numpy() if "uasc" in ch else None,
+                    "attrs": [_json_text(v) for v in ch["attrs"]] if "attrs" in ch else None,
+                }
+            )
+        )
+    # Children named only in episodes (e.g. an event log) still get a row.
+    ep_ids = _episode_child_ids(result)
+    known = set(frames[0]["source_child_id"]) if frames else set()
+    extra = [i for i in ep_ids if i not in known]
+    if extra:
+        frames.append(pd.DataFrame({"source_child_id": extra, "sex": "U"}))
+    if not frames:
+        return pd.DataFrame(columns=["source_child_id", "child_id", "birth_date"])
+    allc = pd.concat(frames, ignore_index=True)
+    allc["child_id"] = pseudo(pa.array(allc["source_child_id"].astype(object).tolist(), pa.string())).to_pylist()
+    la = allc["la"] if "la" in allc else pd.Series(None, index=allc.index)
+    out = pd.DataFrame(
+        {
+            "source": result.source,
+            "load_seq": load_seq,
+            "child_id": allc["child_id"],
+            "la": la.where(la.notna() & (la.astype(str) != ""), ws.la or None).astype(object),
+            "sex": allc["sex"].fillna("U"),
+            "ethnicity": allc.get("ethnicity"),
+            "birth_month": pd.to_datetime(allc.get("birth_date")).dt.to_period("M").dt.start_time.dt.date
+            if "birth_date" in allc
+            else None,
+            "disability": allc.get("disability"),
+            "uasc": allc.get("uasc"),
+            "attrs": allc.get("attrs"),
+        }
+    )
+    for col in ("disability", "uasc"):
+        out[col] = out[col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else bool(v))
+    out["birth_month"] = out["birth_month"].map(lambda v: None if pd.isna(v) else v)
+    ws.write("_source_children", out)
+    return allc
+
+
+def _episode_child_ids(result: ReadResult) -> list[str]:
+    ep = result.episodes
+    if ep is None:
+        return []
+    if isinstance(ep, pa.Table):
+        if ep.num_rows == 0:
+            return []
+        col = pc.cast(ep.column("source_child_id"), pa.string())
+        return [v for v in pc.unique(col).to_pylist() if v]
+    if ep.empty:
+        return []
+    return [v for v in map_values(ep["source_child_id"], clean_id).dropna().unique().tolist()]
+
+
+def _write_identifiers(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms, children: pd.DataFrame) -> None:
+    idf = result.identifiers
+    frames = []
+    if idf is not None and not idf.empty:
+        ids = map_values(idf["source_child_id"], clean_id)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source_child_id": ids.to_numpy(),
+                    "upn": idf.get("upn"),
+                    "surname": idf.get("surname"),
+                    "forenames": idf.get("forenames"),
+                    "birth_date": parse_dates(idf["birth_date"]).to_numpy() if "birth_date" in idf else pd.NaT,
+                }
+            )
+        )
+    if "birth_date" in children and not children.empty:  # every child's DOB from this source
+        have = set(frames[0]["source_child_id"]) if frames else set()
+        more = children[~children["source_child_id"].isin(have) & children["birth_date"].notna()]
+        if not more.empty:
+            frames.append(more[["source_child_id", "birth_date"]])
+    if not frames:
+        return
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["source_child_id"].notna()].drop_duplicates()
+    out["child_id"] = pseudo(pa.array(out["source_child_id"].astype(object).tolist(), pa.string())).to_pylist()
+    out["source"] = result.source
+    out["birth_date"] = pd.to_datetime(out["birth_date"]).dt.date
+    out["birth_date"] = out["birth_date"].map(lambda v: None if pd.isna(v) else v)
+    ws.write("identifiers", out)
+
+
+def _write_proceedings(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms) -> None:
+    pr = result.proceedings
+    if pr is None or pr.empty:
+        return
+    tag = _source_tag(result.source)
+    keys = pr["proceedings_key"] if "proceedings_key" in pr else pr["source_row"]
+    pid = [f"P{tag}-{clean_id(k) or i}" for i, k in enumerate(keys)]
+    child = (
+        pseudo(pa.array(map_values(pr["source_child_id"], clean_id).tolist(), pa.string())).to_pylist()
+        if "source_child_id" in pr
+        else None
+    )
+
+    def day(col: str) -> Any:
+        return parse_dates(pr[col]).dt.date.map(lambda v: None if pd.isna(v) else v) if col in pr else None
+
+    out = pd.DataFrame(
+        {
+            "proceedings_id": pid,
+            "child_id": child,
+            "application_date": day("application_date"),
+            "final_order_date": day("final_order_date"),
+            "order": pr.get("order"),
+            "court": pr.get("court"),
+            "attrs": [_json_text(v) for v in pr["attrs"]] if "attrs" in pr else None,
+            "source": result.source,
+            "source_row": pd.to_numeric(pr["source_row"], errors="coerce").astype("Int64"),
+        }
+    )
+    ws.write("proceedings", out)
+    # Names and birth dates of the children in proceedings go to identifiers (restricted), keyed by
+    # proceedings_id until linkage finds the child.
+    names = [c for c in ("surname", "forenames", "birth_date") if c in pr]
+    if names:
+        idf = pd.DataFrame(
+            {
+                "child_id": child,
+                "source": result.source,
+                "source_child_id": pid,
+                "surname": pr.get("surname"),
+                "forenames": pr.get("forenames"),
+                "birth_date": day("birth_date"),
+            }
+        )
+        ws.write("identifiers", idf)
+
+
+def _write_episodes(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms) -> tuple[int, int, list[dict]]:
+    ep = result.episodes
+    if ep is None or (isinstance(ep, pa.Table) and ep.num_rows == 0) or (isinstance(ep, pd.DataFrame) and ep.empty):
+        return 0, 0, []
+    tab = episodes_arrow(ep)
+    tab = tab.filter(pc.is_valid(tab.column("source_child_id")))
+    tag = _source_tag(result.source)
+    n = tab.num_rows
+    ids = pc.binary_join_element_wise(
+        pa.array([tag] * n, pa.string()), pc.cast(pa.array(np.arange(n)), pa.string()), "-"
+    )
+    child = pseudo(tab.column("source_child_id"))
+    worker = tab.column("worker").combine_chunks()
+    if worker.null_count < n:
+        wv = pc.unique(worker)
+        hashed = pa.array(list(ws.pseudonymise(wv.to_pylist(), la=f"worker:{ws.la}")), pa.string())
+        worker = pc.take(hashed, pc.index_in(worker, value_set=wv))
+    inc = pa.table(
+        {
+            "episode_id": ids,
+            "child_id": child,
+            "stage": tab.column("stage"),
+            "start": tab.column("start"),
+            "end": tab.column("end"),
+            "outcome": tab.column("outcome"),
+            "need_key": tab.column("need_key"),
+            "team": tab.column("team"),
+            "worker": worker,
+            "attrs": tab.column("attrs"),
+            "source": pa.array([result.source] * n, pa.string()),
+            "source_row": tab.column("source_row"),
+        }
+    )
+    ws.con.create_table("_incoming_episodes", inc, overwrite=True, temp=True)
+    t = ws.con.table("_incoming_episodes")
+    t = t.mutate(day=t.start.date())
+    # need_id from the source's own key: the date of the referral with that key (else its first stay).
+    keyed = t.filter(t.need_key.notnull())
+    refs = keyed.group_by(["child_id", "need_key"]).aggregate(
+        ref_day=keyed.day.min(where=keyed.stage == "referral"), first_day=keyed.day.min()
+    )
+    refs = refs.rename(k_child="child_id", k_key="need_key")
+    t = t.left_join(refs, [t.child_id == refs.k_child, t.need_key == refs.k_key])
+    nd = ibis.coalesce(t.ref_day, t.first_day)
+    t = t.mutate(need_id=ibis.ifelse(nd.isnull(), ibis.null(str), t.child_id + "-" + nd.strftime("%Y%m%d")))
+    # The same stay already loaded from another source is kept once (first source wins).
+    ex = ws.table("episodes")
+    ex = ex.filter(ex.source != result.source)
+    ex = ex.select(x_child=ex.child_id, x_stage=ex.stage, x_day=ex.start.date()).distinct()
+    pred = [t.child_id == ex.x_child, t.stage == ex.x_stage, t.day == ex.x_day]
+    kept = t.anti_join(ex, pred)
+    dups = t.semi_join(ex, pred)
+    n_dup = int(dups.count().execute())
+    examples = []
+    if n_dup:
+        rows = dups.select("source_row", "stage", "day").limit(EXAMPLES).execute()
+        examples = [
+            {"file": result.source, "row": int(r.source_row) if pd.notna(r.source_row) else None,
+             "column": "start", "value": str(r.day)[:10], "why": f"this {r.stage} stay was already loaded "
+             "from another source", "how_to_fix": "nothing to do: it is counted once"}
+            for r in rows.itertuples()
+        ]
+    cols = list(ws.table("episodes").columns)
+    written = ws.write("episodes", kept.select(cols)) if n_dup < n else 0
+    nk = kept.filter(kept.need_key.notnull()).select("source", "episode_id")
+    ws.write("_need_keyed", nk)
+    ws.con.drop_table("_incoming_episodes", force=True)
+    return written, n_dup, examples
+
+
+def _write_quarantine(ws: Workspace, result: ReadResult) -> None:
+    q = result.quarantine
+    if q is None or q.empty:
+        return
+    out = pd.DataFrame(
+        {
+            "source": result.source,
+            "source_row": pd.to_numeric(q["source_row"], errors="coerce").astype("Int64"),
+            "column": q["column"].map(lambda v: None if v is None else str(v)),
+            "value": q["value"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                                    else str(v)[:200]),
+            "problem": q["problem"].astype(str),
+            "hint": q["hint"].map(lambda v: None if v is None else str(v)),
+        }
+    )
+    ws.write("quarantine", out)
+
+
+def _write_repairs(ws: Workspace, result: ReadResult) -> None:
+    r = result.repairs
+    if r is None or r.empty:
+        return
+    out = pd.DataFrame(
+        {
+            "source": result.source,
+            "source_row": pd.to_numeric(r["source_row"], errors="coerce").astype("Int64"),
+            "repair": r["repair"].astype(str),
+            "detail": r["detail"].map(lambda v: None if v is None else str(v)),
+        }
+    )
+    ws.write("_repairs", out)
+
+
+def _quarantine_problems(result: ReadResult) -> list[dict[str, Any]]:
+    q = result.quarantine
+    if q is None or q.empty:
+        return []
+    out = []
+    for problem, grp in q.groupby("problem", sort=False):
+        ex = [
+            {"file": result.source, "row": None if pd.isna(r.source_row) else int(r.source_row),
+             "column": r.column, "value": None if r.value is None else str(r.value)[:80],
+             "why": problem, "how_to_fix": r.hint}
+            for r in grp.head(EXAMPLES).itertuples()
+        ]
+        out.append(_problem(str(problem), grp["source_row"].nunique(), ex))
+    return sorted(out, key=lambda p: -p["count"])
+
+
+def _repair_problems(result: ReadResult) -> list[dict[str, Any]]:
+    r = result.repairs
+    if r is None or r.empty:
+        return []
+    out = []
+    for repair, grp in r.groupby("repair", sort=False):
+        ex = [
+            {"file": result.source, "row": None if pd.isna(x.source_row) else int(x.source_row),
+             "why": f"repaired: {repair}", "detail": x.detail, "how_to_fix": "check the source record"}
+            for x in grp.head(EXAMPLES).itertuples()
+        ]
+        out.append(_problem(f"repaired: {repair}", len(grp), ex))
+    return out
+
+
+# ------------------------------------------------------------------------------ conflicts
+
+
+def conflicts_for(ws: Workspace, source: str) -> list[dict[str, Any]]:
+    """Children of ``source`` whose sex or date of birth differs between sources (or within it).
+
+    Examples name the pseudonymised child and the sources, never the dates of birth themselves.
+    """
+    out = []
+    sc = ws.table("_source_children")
+    mine = sc.filter(sc.source == source).select(m_child=sc.child_id).distinct()
+    known = sc.filter(sc.sex.isin(["M", "F"]))
+    sexes = known.group_by("child_id").aggregate(n=known.sex.nunique())
+    bad = sexes.filter(sexes.n > 1).semi_join(mine, sexes.child_id == mine.m_child)
+    n_bad = int(bad.count().execute())
+    if n_bad:
+        rows = (
+            known.semi_join(bad.limit(EXAMPLES), "child_id")
+            .select("child_id", "source", "sex").distinct().order_by(["child_id", "source"]).execute()
+        )
+        ex = [
+            {"child_id": cid, "why": "sex differs: " + ", ".join(f"{s} in {f}" for f, s in zip(g.source, g.sex,
+                                                                                             strict=True)),
+             "how_to_fix": "correct the record in the source system; the first source loaded is used"}
+            for cid, g in rows.groupby("child_id")
+        ]
+        out.append(_problem("conflicting sex", n_bad, ex))
+    idf = ws.table("identifiers")
+    idf = idf.filter(idf.birth_date.notnull() & idf.child_id.notnull())
+    dobs = idf.group_by("child_id").aggregate(n=idf.birth_date.nunique(), lo=idf.birth_date.min(),
+                                              hi=idf.birth_date.max())
+    bad = dobs.filter(dobs.n > 1).semi_join(mine, dobs.child_id == mine.m_child)
+    n_bad = int(bad.count().execute())
+    if n_bad:
+        rows = bad.limit(EXAMPLES).execute()
+        srcs = idf.semi_join(bad.limit(EXAMPLES), "child_id").select("child_id", "source").distinct().execute()
+        ex = [
+            {"child_id": r.child_id,
+             "why": f"date of birth differs by up to {(pd.Timestamp(r.hi) - pd.Timestamp(r.lo)).days} days "
+             f"between {', '.join(sorted(srcs[srcs.child_id == r.child_id].source))}",
+             "how_to_fix": "correct the record in the source system; the first source loaded is used"}
+            for r in rows.itertuples()
+        ]
+        out.append(_problem("conflicting date of birth", n_bad, ex))
+    return out
+
+
+# -------------------------------------------------------------------------------- finalise
+
+
+def finalise(ws: Workspace) -> None:
+    """Rebuild ``children`` from every source's view and assign ``need_id`` to unkeyed stays."""
+    ensure_internal(ws)
+    rebuild_children(ws)
+    assign_needs(ws)
+
+
+def rebuild_children(ws: Workspace) -> None:
+    """One row per child: each field from the earliest-loaded source that has it."""
+    sc = ws.table("_source_children")
+    order = sc.load_seq
+
+    def first(col: ibis.Column, where: ibis.BooleanValue | None = None) -> ibis.Scalar:
+        cond = col.notnull() if where is None else (col.notnull() & where)
+        return col.first(where=cond, order_by=order)
+
+    agg = sc.group_by("child_id").aggregate(
+        la=first(sc.la, sc.la != ""),
+        sex=first(sc.sex, sc.sex.isin(["M", "F"])),
+        ethnicity=first(sc.ethnicity, sc.ethnicity != ""),
+        birth_month=first(sc.birth_month),
+        disability=first(sc.disability),
+        uasc=first(sc.uasc),
+        attrs=first(sc.attrs),
+    )
+    agg = agg.mutate(sex=agg.sex.fill_null("U"))
+    ws.write("children", agg, mode="replace")
+
+
+def assign_needs(ws: Workspace) -> None:
+    """need_id of each stay without a source key: the child's latest referral starting on or before it."""
+    ep = ws.table("episodes")
+    if int(ep.count().execute()) == 0:
+        return
+    keyed = ws.table("_need_keyed")
+    cols = list(ep.columns)
+    refs = ep.filter(ep.stage == "referral")
+    refs = refs.select(r_child=refs.child_id, r_day=refs.start.date()).distinct()
+    fixed = ep.semi_join(keyed, ep.episode_id == keyed.episode_id)
+    free = ep.anti_join(keyed, ep.episode_id == keyed.episode_id)
+    free = free.mutate(_day=free.start.date())
+    j = free.asof_join(refs, on=free._day >= refs.r_day, predicates=free.child_id == refs.r_child)
+    j = j.mutate(
+        need_id=ibis.ifelse(j.r_day.isnull(), ibis.null(str), j.child_id + "-" + j.r_day.strftime("%Y%m%d"))
+    )
+    new = fixed.select(cols).union(j.select(cols))
+    ws.con.create_table("_episodes_rebuilt", new, overwrite=True)
+    ws.con.create_table("episodes", ws.con.table("_episodes_rebuilt"), overwrite=True)
+    ws.con.drop_table("_episodes_rebuilt")
