@@ -83,7 +83,7 @@ def stays_blob(st: Any, where: dict | None) -> bytes:
         from cscflow.journeys import timelines
 
         tl = timelines(st.ws, st.pmap, where=where)
-        frame = tl.select("child_id", "station", "start", "end").execute()
+        frame = tl.select("child_id", "station", "start", "end").order_by(["child_id", "start"]).execute()
         ids = [s["id"] for s in st.pmap.stations]
         index = {sid: i for i, sid in enumerate(ids)}
         station = frame["station"].map(index)

@@ -1,0 +1,135 @@
+// Analytics pages: the engine's flow tables as plotly charts, a table view and CSV downloads.
+import { getJSON, query } from "./api.js";
+import { tableOf } from "./panel.js";
+
+const $ = (id) => document.getElementById(id);
+const TABLES = [
+  ["conversion", "Conversion"],
+  ["durations", "Time spent"],
+  ["rereferrals", "Re-referrals"],
+  ["caseload", "Caseload over time"],
+  ["before_after", "Before / after an event"],
+  ["stations", "Stations"],
+  ["variants", "Journeys"],
+  ["nfa_by_prior", "NFA by prior referrals"],
+  ["s47_outcomes", "Section 47 outcomes"],
+];
+const NOT_MEASURES = new Set(["repeat", "seq", "year", "month", "week", "rank", "order"]);
+let ctx = null;
+let current = "conversion";
+let plotly = null;
+
+function loadPlotly() {
+  if (plotly) return plotly;
+  plotly = new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = "/vendor/plotly.min.js";
+    s.onload = () => resolve(window.Plotly);
+    s.onerror = () => reject(new Error("plotly.js could not be loaded"));
+    document.head.appendChild(s);
+  });
+  return plotly;
+}
+
+function params() {
+  const p = { ...ctx.where(), start: $("a-start").value, end: $("a-end").value };
+  if (current === "before_after") p.date = $("a-date").value;
+  return p;
+}
+
+function isDateLike(values) {
+  return values.length > 0 && values.every((v) => typeof v === "string" && /^\d{4}-\d{2}(-\d{2})?/.test(v));
+}
+
+// A chart for any flow table: the first text/date column along x, its numeric columns as traces.
+export function chartSpec(table, data) {
+  const rows = data.rows;
+  const cols = data.columns;
+  if (!rows.length) return { traces: [], layout: { title: "No rows for this cohort and period" } };
+  const numeric = cols.filter((c) => rows.every((r) => r[c] === null || typeof r[c] === "number") && !NOT_MEASURES.has(c));
+  const labels = cols.filter((c) => !numeric.includes(c));
+  const x = labels.length
+    ? rows.map((r) => labels.slice(0, 2).map((c) => r[c]).filter((v) => v !== null && v !== undefined).join(" → "))
+    : rows.map((_, i) => i + 1);
+  const dates = labels.length && isDateLike(rows.map((r) => r[labels[0]]));
+  const xs = dates ? rows.map((r) => r[labels[0]]) : x;
+  const quart = ["q1", "q3"].every((q) => numeric.includes(q)) && numeric.includes("median");
+  let measures = numeric;
+  if (quart) measures = ["median"];
+  const rateLike = measures.filter((c) => /rate|share|prop|pct|percent/.test(c));
+  if (rateLike.length && rateLike.length < measures.length && !dates) measures = rateLike;
+  const traces = measures.slice(0, 6).map((c) => {
+    const t = { name: c.replaceAll("_", " "), x: xs, y: rows.map((r) => r[c]), type: dates ? "scatter" : "bar" };
+    if (dates) t.mode = "lines";
+    if (quart && c === "median") {
+      t.error_y = { type: "data", symmetric: false, array: rows.map((r) => r.q3 - r.median), arrayminus: rows.map((r) => r.median - r.q1) };
+      t.name = "median (bars: quartiles)";
+    }
+    return t;
+  });
+  return { traces, layout: { margin: { l: 60, r: 20, t: 30, b: 120 }, barmode: "group", legend: { orientation: "h" } } };
+}
+
+async function show(table) {
+  current = table;
+  document.querySelectorAll("#flow-tabs button").forEach((b) => b.classList.toggle("active", b.dataset.table === table));
+  $("a-date-box").hidden = table !== "before_after";
+  const chart = $("chart");
+  const p = params();
+  $("csv").href = `/api/flow/${table}${query({ ...p, format: "csv" })}`;
+  $("csv").setAttribute("download", `cscflow_${table}.csv`);
+  let data;
+  try {
+    data = await getJSON(`/api/flow/${table}`, p);
+  } catch (err) {
+    chart.replaceChildren(document.createTextNode(String(err.message || err)));
+    $("flow-table").replaceChildren();
+    return;
+  }
+  $("flow-table").replaceChildren(tableOf(data.rows, table));
+  window.cscflow.analytics = { table, rows: data.rows.length };
+  try {
+    const Plotly = await loadPlotly();
+    const spec = chartSpec(table, data);
+    chart.replaceChildren();
+    await Plotly.newPlot(chart, spec.traces, spec.layout, { displaylogo: false, responsive: true });
+    window.cscflow.analytics.charted = true;
+  } catch (err) {
+    chart.textContent = String(err.message || err);
+  }
+}
+
+export function init(context) {
+  ctx = context;
+  const tabs = $("flow-tabs");
+  for (const [name, label] of TABLES) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.dataset.table = name;
+    b.addEventListener("click", () => show(name));
+    tabs.appendChild(b);
+  }
+  for (const id of ["a-start", "a-end", "a-date"]) $(id).addEventListener("change", () => show(current));
+  $("toggle-table").addEventListener("click", () => { $("flow-table").hidden = !$("flow-table").hidden; });
+  document.querySelectorAll("nav .tab").forEach((tab) => {
+    tab.addEventListener("click", () => {
+      document.querySelectorAll("nav .tab").forEach((t) => t.classList.toggle("active", t === tab));
+      document.querySelectorAll(".view").forEach((v) => { v.hidden = v.id !== tab.dataset.view; });
+      if (tab.dataset.view === "analytics-view") show(current);
+      if (tab.dataset.view === "stats-view") mountStats();
+      if (tab.dataset.view === "map-view") window.dispatchEvent(new Event("resize"));
+    });
+  });
+  // The statistics pages belong to the analytics module (stats.js), shown when it is installed.
+  import("./stats.js").then((m) => { statsModule = m; $("stats-tab").hidden = false; }).catch(() => {});
+}
+
+let statsModule = null;
+let statsMounted = false;
+function mountStats() {
+  if (!statsModule || statsMounted) return;
+  statsMounted = true;
+  const mount = statsModule.mount || statsModule.default || statsModule.init;
+  if (typeof mount === "function") mount($("stats-view"), { where: ctx.where });
+}

@@ -1,0 +1,170 @@
+// WebGL2 dots: one vertex per leg, positions interpolated in the vertex shader from one time uniform.
+import { FLOATS } from "./data.js";
+
+const VERTEX = `#version 300 es
+in vec4 a_ft;      // from.xy, to.xy (map units)
+in vec3 a_time;    // depart, arrive, until (days)
+in vec3 a_off;     // perpendicular offset (px), scatter.xy (px)
+in float a_col;
+uniform float u_t;
+uniform vec2 u_scale, u_shift, u_px;
+uniform float u_size;
+uniform vec3 u_pal[16];
+uniform int u_fixed;      // >= 0: one colour for the whole layer
+out vec3 v_col;
+void main() {
+  if (u_t < a_time.x || u_t >= a_time.z) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; return; }
+  float p = clamp((u_t - a_time.x) / max(a_time.y - a_time.x, 1e-6), 0.0, 1.0);
+  vec2 a = a_ft.xy * u_scale + u_shift;
+  vec2 b = a_ft.zw * u_scale + u_shift;
+  vec2 d = (b - a) / u_px;                           // in px
+  float len = length(d);
+  vec2 n = len > 1e-6 ? vec2(-d.y, d.x) / len : vec2(0.0);
+  vec2 px = n * a_off.x * sin(3.14159265 * p) + a_off.yz;
+  gl_Position = vec4(mix(a, b, p) + px * u_px, 0.0, 1.0);
+  gl_PointSize = u_size;
+  v_col = u_fixed >= 0 ? u_pal[u_fixed] : u_pal[int(a_col)];
+}`;
+
+const FRAGMENT = `#version 300 es
+precision mediump float;
+in vec3 v_col;
+uniform float u_alpha;
+out vec4 colour;
+void main() {
+  vec2 c = gl_PointCoord - 0.5;
+  float r = dot(c, c);
+  if (r > 0.25) discard;
+  colour = vec4(v_col * u_alpha, u_alpha);
+}`;
+
+const FADE_V = `#version 300 es
+in vec2 a_xy; void main() { gl_Position = vec4(a_xy, 0.0, 1.0); }`;
+const FADE_F = `#version 300 es
+precision mediump float; uniform float u_keep; out vec4 colour;
+void main() { colour = vec4(0.0, 0.0, 0.0, 1.0 - u_keep); }`;
+
+function compile(gl, type, src) {
+  const s = gl.createShader(type);
+  gl.shaderSource(s, src);
+  gl.compileShader(s);
+  if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(s));
+  return s;
+}
+function program(gl, vs, fs) {
+  const p = gl.createProgram();
+  gl.attachShader(p, compile(gl, gl.VERTEX_SHADER, vs));
+  gl.attachShader(p, compile(gl, gl.FRAGMENT_SHADER, fs));
+  gl.linkProgram(p);
+  if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(p));
+  return p;
+}
+
+export class GLRenderer {
+  static create(canvas) {
+    const gl = canvas.getContext("webgl2", { antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: true });
+    return gl ? new GLRenderer(canvas, gl) : null;
+  }
+
+  constructor(canvas, gl) {
+    this.name = "webgl2";
+    this.canvas = canvas;
+    this.gl = gl;
+    this.prog = program(gl, VERTEX, FRAGMENT);
+    this.fade = program(gl, FADE_V, FADE_F);
+    this.u = {};
+    for (const name of ["u_t", "u_scale", "u_shift", "u_px", "u_size", "u_pal", "u_fixed", "u_alpha"]) {
+      this.u[name] = gl.getUniformLocation(this.prog, name);
+    }
+    this.layers = [];
+    this.quad = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
+    const info = gl.getExtension("WEBGL_debug_renderer_info");
+    this.device = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+  }
+
+  // One layer per cohort drawn: its legs and colour codes.
+  setLayer(i, legs, colours) {
+    const gl = this.gl;
+    const old = this.layers[i];
+    if (old) { gl.deleteVertexArray(old.vao); gl.deleteBuffer(old.buf); gl.deleteBuffer(old.colBuf); }
+    if (!legs) { this.layers[i] = null; return; }
+    const vao = gl.createVertexArray();
+    gl.bindVertexArray(vao);
+    const buf = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, buf);
+    gl.bufferData(gl.ARRAY_BUFFER, legs.data, gl.STATIC_DRAW);
+    const stride = FLOATS * 4;
+    const attr = (name, size, offset) => {
+      const loc = gl.getAttribLocation(this.prog, name);
+      gl.enableVertexAttribArray(loc);
+      gl.vertexAttribPointer(loc, size, gl.FLOAT, false, stride, offset);
+    };
+    attr("a_ft", 4, 0);
+    attr("a_time", 3, 16);
+    attr("a_off", 3, 28);
+    const colBuf = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, colBuf);
+    gl.bufferData(gl.ARRAY_BUFFER, colours, gl.DYNAMIC_DRAW);
+    const loc = gl.getAttribLocation(this.prog, "a_col");
+    gl.enableVertexAttribArray(loc);
+    gl.vertexAttribPointer(loc, 1, gl.FLOAT, false, 4, 0);
+    gl.bindVertexArray(null);
+    this.layers[i] = { vao, buf, colBuf, legs };
+  }
+
+  setColours(i, colours) {
+    const layer = this.layers[i];
+    if (!layer) return;
+    this.gl.bindBuffer(this.gl.ARRAY_BUFFER, layer.colBuf);
+    this.gl.bufferData(this.gl.ARRAY_BUFFER, colours, this.gl.DYNAMIC_DRAW);
+  }
+
+  resize(width, height, ratio) {
+    this.canvas.width = Math.round(width * ratio);
+    this.canvas.height = Math.round(height * ratio);
+    this.ratio = ratio;
+  }
+
+  // view: {scale:[sx,sy], shift:[x,y], px:[px,py]} mapping map units to clip space; draws: per layer
+  // {t, range:[lo,hi], palette:Float32Array(48), fixed:-1|k}.
+  draw(view, draws, opts = {}) {
+    const gl = this.gl;
+    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.enable(gl.BLEND);
+    if (opts.trails) {
+      gl.useProgram(this.fade);
+      gl.blendFunc(gl.ZERO, gl.SRC_ALPHA);
+      gl.uniform1f(gl.getUniformLocation(this.fade, "u_keep"), 0.82);
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
+      const loc = gl.getAttribLocation(this.fade, "a_xy");
+      gl.bindVertexArray(null);
+      gl.enableVertexAttribArray(loc);
+      gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+      gl.disableVertexAttribArray(loc);
+    } else {
+      gl.clearColor(0, 0, 0, 0);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+    }
+    gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    gl.useProgram(this.prog);
+    gl.uniform2fv(this.u.u_scale, view.scale);
+    gl.uniform2fv(this.u.u_shift, view.shift);
+    gl.uniform2fv(this.u.u_px, view.px);
+    gl.uniform1f(this.u.u_size, (opts.size || 4) * (this.ratio || 1));
+    gl.uniform1f(this.u.u_alpha, opts.alpha ?? 0.9);
+    draws.forEach((d, i) => {
+      const layer = this.layers[i];
+      if (!layer || !d) return;
+      gl.bindVertexArray(layer.vao);
+      gl.uniform1f(this.u.u_t, d.t);
+      gl.uniform3fv(this.u.u_pal, d.palette);
+      gl.uniform1i(this.u.u_fixed, d.fixed ?? -1);
+      const [lo, hi] = d.range;
+      if (hi > lo) gl.drawArrays(gl.POINTS, lo, hi - lo);
+    });
+    gl.bindVertexArray(null);
+  }
+}

@@ -1,0 +1,346 @@
+// The dynamic map: loads the map and the binary tracks, animates every child, keeps window.cscflow current.
+import { getBlob, getJSON } from "./api.js";
+import { dayOf, isoOf } from "./blob.js";
+import { CanvasRenderer } from "./canvas.js";
+import { buildLegs, colourCodes, drawRange, positionOf, stationCounts, visibleCount } from "./data.js";
+import { GLRenderer } from "./gl.js";
+import { TubeMap } from "./map.js";
+import { CATEGORIES, COHORT_A, COHORT_B, paletteArray, REPEAT, REPEAT_LABELS } from "./palette.js";
+import { showChild, showStation } from "./panel.js";
+
+const $ = (id) => document.getElementById(id);
+const hook = (window.cscflow = { ready: false, date: null, renderer: null, dotsDrawn: 0, stationCounts: {}, error: null });
+const S = {
+  t: 0, playing: false, speed: 10, colourBy: "repeat", convention: "travel", trails: false,
+  where: {}, whereB: {}, compare: "none", shift: 365, layers: [null, null], stays: null, lastDay: null,
+  dirty: true, localEvents: JSON.parse(localStorage.getItem("cscflow.events") || "[]"), events: [],
+};
+const params = new URLSearchParams(location.search);
+
+function status(text) { $("status").textContent = text; }
+
+async function loadLayer(i, where) {
+  const tracks = await getBlob("/api/tracks", { convention: S.convention, ...where });
+  const legs = buildLegs(tracks);
+  S.layers[i] = { tracks, legs, where };
+  S.renderer.setLayer(i, legs, colourCodes(legs, tracks, S.colourBy));
+}
+
+async function loadStays() {
+  S.stays = await getBlob("/api/stays", S.where);
+  S.lastDay = null;
+}
+
+async function reload(which = "all") {
+  status("Loading…");
+  hook.ready = false;
+  const jobs = [];
+  if (which === "all" || which === "a") jobs.push(loadLayer(0, S.where), loadStays());
+  if (S.compare === "cohort" && (which === "all" || which === "b")) jobs.push(loadLayer(1, S.whereB));
+  if (S.compare !== "cohort") S.renderer.setLayer(1, null);
+  await Promise.all(jobs);
+  setupTime();
+  S.dirty = true;
+  const n = S.layers[0].tracks.header.n_children;
+  status(`${n.toLocaleString("en-GB")} children · ${S.renderer.name}`);
+}
+
+function setupTime() {
+  const h = S.layers[0].tracks.header;
+  S.epoch = dayOf(h.epoch);
+  S.end = dayOf(h.end) - S.epoch;
+  $("time").max = String(S.end);
+  if (S.first === undefined) {
+    const wanted = params.get("date");
+    S.t = wanted ? dayOf(wanted) - S.epoch : Math.min(S.end, 365);
+    S.first = true;
+  }
+  S.t = Math.max(0, Math.min(S.t, S.end));
+  drawMarkers();
+}
+
+// ---- drawing ---------------------------------------------------------------------------------
+function layout() {
+  const box = $("stage").getBoundingClientRect();
+  S.map.layout(box.width, box.height);
+  S.renderer.resize(box.width, box.height, window.devicePixelRatio || 1);
+  S.lastDay = null;
+  S.dirty = true;
+}
+
+function palettes() {
+  if (S.compare !== "none") return [paletteArray(CATEGORIES), COHORT_A, COHORT_B];
+  return [paletteArray(S.colourBy === "repeat" ? REPEAT : CATEGORIES), -1, -1];
+}
+
+function frame() {
+  if (!S.layers[0]) return;
+  const day = Math.floor(S.t);
+  const [palette, fixedA, fixedB] = palettes();
+  const draws = [{ t: S.t, range: drawRange(S.layers[0].legs, S.t), palette, fixed: fixedA }];
+  if (S.compare === "cohort" && S.layers[1]) {
+    draws.push({ t: S.t, range: drawRange(S.layers[1].legs, S.t), palette, fixed: fixedB });
+  } else if (S.compare === "period") {
+    S.renderer.layers[1] = S.renderer.layers[1] || null;
+    draws.push(null);
+  }
+  S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 4 });
+  if (S.compare === "period") drawPeriodB(palette, fixedB);
+  hook.dotsDrawn = visibleCount(S.layers[0].legs, S.t) +
+    (S.compare === "cohort" && S.layers[1] ? visibleCount(S.layers[1].legs, S.t) : 0);
+  if (day !== S.lastDay) updateDay(day);
+}
+
+// The second period reuses layer A's buffers at a shifted time.
+function drawPeriodB(palette, fixedB) {
+  const t = S.t + Number(S.shift || 0);
+  const r = S.renderer;
+  if (r.name === "webgl2") {
+    const gl = r.gl;
+    gl.useProgram(r.prog);
+    gl.bindVertexArray(r.layers[0].vao);
+    gl.uniform1f(r.u.u_t, t);
+    gl.uniform1i(r.u.u_fixed, fixedB);
+    const [lo, hi] = drawRange(S.layers[0].legs, t);
+    if (hi > lo) gl.drawArrays(gl.POINTS, lo, hi - lo);
+    gl.bindVertexArray(null);
+  } else {
+    const keep = r.layers[1];
+    r.layers[1] = r.layers[0];
+    r.draw(S.map.view, [null, { t, range: drawRange(S.layers[0].legs, t), palette, fixed: fixedB }], { trails: true, size: 4 });
+    r.layers[1] = keep;
+  }
+}
+
+function updateDay(day) {
+  S.lastDay = day;
+  const iso = isoOf(S.epoch + day);
+  $("date").textContent = iso;
+  $("time").value = String(day);
+  if (S.stays) {
+    const { here, week } = stationCounts(S.stays, S.epoch + day);
+    const ids = S.stays.header.stations;
+    S.map.setCounts(ids, here, week);
+    const counts = {};
+    ids.forEach((id, k) => { if (here[k]) counts[id] = here[k]; });
+    hook.stationCounts = counts;
+  }
+  hook.date = iso;
+}
+
+function loop(now) {
+  if (S.playing) {
+    const dt = Math.min(0.25, (now - (S.prev ?? now)) / 1000);
+    S.t += dt * S.speed;
+    if (S.t >= S.end) { S.t = S.end; setPlaying(false); }
+    S.dirty = true;
+  }
+  S.prev = now;
+  if (S.dirty || S.trails) {
+    frame();
+    S.dirty = false;
+    hook.frames = (hook.frames || 0) + 1;
+    if (!hook.ready && S.layers[0]) {
+      hook.ready = true;
+      hook.firstFrameMs = performance.now();
+    }
+  }
+  requestAnimationFrame(loop);
+}
+
+// ---- controls ---------------------------------------------------------------------------------
+function setPlaying(on) {
+  S.playing = on;
+  $("play").textContent = on ? "❚❚" : "▶";
+  $("play").setAttribute("aria-label", on ? "pause" : "play");
+}
+
+function setSpeed(v) {
+  S.speed = Math.pow(365 / 10, Number(v) / 100);       // 1 day/s .. a year in 10 s
+  $("speed-label").textContent = S.speed < 10 ? `${S.speed.toFixed(1)} days/s` : `${Math.round(S.speed)} days/s`;
+}
+
+function setDay(day) {
+  S.t = Math.max(0, Math.min(S.end, day));
+  S.lastDay = null;
+  S.dirty = true;
+}
+
+function filterControls(box, header, target, onChange) {
+  box.replaceChildren();
+  const attrs = header.attributes || {};
+  for (const name of S.filters) {
+    let values = attrs[name];
+    if (name === "repeat") values = ["1", "2", "3", "4", "5"];
+    if (!values) continue;
+    const label = document.createElement("label");
+    label.textContent = name.replace("_", " ");
+    const select = document.createElement("select");
+    select.name = name;
+    select.dataset.filter = name;
+    select.append(new Option("all", ""));
+    values.forEach((v) => select.append(new Option(String(v), String(v))));
+    select.value = target[name] || "";
+    select.addEventListener("change", () => {
+      if (select.value) target[name] = select.value; else delete target[name];
+      onChange();
+    });
+    label.appendChild(select);
+    box.appendChild(label);
+  }
+}
+
+function legend() {
+  const box = $("legend");
+  box.replaceChildren();
+  const item = (colour, text) => {
+    const span = document.createElement("span");
+    const dot = document.createElement("i");
+    dot.style.background = colour;
+    span.append(dot, document.createTextNode(text));
+    box.appendChild(span);
+  };
+  if (S.compare === "cohort") {
+    item(CATEGORIES[COHORT_A], `A: ${describe(S.where)}`);
+    item(CATEGORIES[COHORT_B], `B: ${describe(S.whereB)}`);
+  } else if (S.compare === "period") {
+    item(CATEGORIES[COHORT_A], "shown date");
+    item(CATEGORIES[COHORT_B], `${S.shift} days later`);
+  } else if (S.colourBy === "repeat") {
+    REPEAT.forEach((c, i) => item(c, REPEAT_LABELS[i]));
+  } else {
+    const labels = (S.layers[0].tracks.header.attributes || {})[S.colourBy] || [];
+    labels.slice(0, 16).forEach((l, i) => item(CATEGORIES[i], String(l)));
+  }
+}
+
+function describe(where) {
+  const parts = Object.entries(where).map(([k, v]) => `${k} ${v}`);
+  return parts.length ? parts.join(", ") : "everyone";
+}
+
+function recolour() {
+  S.layers.forEach((layer, i) => layer && S.renderer.setColours(i, colourCodes(layer.legs, layer.tracks, S.colourBy)));
+  legend();
+  S.dirty = true;
+}
+
+function drawMarkers() {
+  const box = $("markers");
+  box.replaceChildren();
+  const all = [...S.events.map((e) => ({ ...e, local: false })), ...S.localEvents.map((e) => ({ ...e, local: true }))];
+  for (const e of all) {
+    const day = dayOf(e.date) - S.epoch;
+    if (day < 0 || day > S.end) continue;
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = e.local ? "local" : "";
+    b.title = `${e.date}: ${e.label}`;
+    b.dataset.date = e.date;
+    b.style.left = `${(100 * day) / Math.max(1, S.end)}%`;
+    b.addEventListener("click", () => setDay(day));
+    box.appendChild(b);
+  }
+}
+
+function panelParams() {
+  return { date: isoOf(S.epoch + Math.floor(S.t)), ...S.where };
+}
+
+function nearestDot(x, y) {
+  let best = null, bestD = 36;
+  S.layers.forEach((layer, li) => {
+    if (!layer) return;
+    const [lo, hi] = drawRange(layer.legs, S.t);
+    for (let r = lo; r < hi; r++) {
+      const p = positionOf(layer.legs, r, S.t, S.map.toPx);
+      if (!p) continue;
+      const d = (p[0] - x) ** 2 + (p[1] - y) ** 2;
+      if (d < bestD) { bestD = d; best = { layer: li, child: layer.legs.child[r] }; }
+    }
+  });
+  return best;
+}
+
+function wire() {
+  $("play").addEventListener("click", () => setPlaying(!S.playing));
+  $("speed").addEventListener("input", (e) => setSpeed(e.target.value));
+  $("time").addEventListener("input", (e) => setDay(Number(e.target.value)));
+  $("jump").addEventListener("change", (e) => e.target.value && setDay(dayOf(e.target.value) - S.epoch));
+  $("trails").addEventListener("change", (e) => { S.trails = e.target.checked; S.dirty = true; });
+  $("colour-by").addEventListener("change", (e) => { S.colourBy = e.target.value; recolour(); });
+  $("convention").addEventListener("change", async (e) => { S.convention = e.target.value; await reload(); });
+  $("compare").addEventListener("change", async (e) => {
+    S.compare = e.target.value;
+    $("filters-b").hidden = S.compare !== "cohort";
+    $("period-b").hidden = S.compare !== "period";
+    await reload("b");
+    legend();
+  });
+  $("shift").addEventListener("input", (e) => { S.shift = Number(e.target.value) || 0; legend(); S.dirty = true; });
+  $("add-event").addEventListener("submit", (e) => {
+    e.preventDefault();
+    S.localEvents.push({ date: $("event-date").value, label: $("event-label").value, kind: "added" });
+    localStorage.setItem("cscflow.events", JSON.stringify(S.localEvents));
+    drawMarkers();
+  });
+  S.map.onStation = async (id, type) => {
+    const i = S.map.index.get(id);
+    if (type === "click") {
+      hook.panel = await showStation($("panel"), id, panelParams());
+      return;
+    }
+    const tip = $("tooltip");
+    const n = hook.stationCounts[id] || 0;
+    const [x, y] = S.map.toPx(Number(S.mapData.stations[i].x), Number(S.mapData.stations[i].y));
+    tip.textContent = `${S.mapData.stations[i].label}: ${n} here on ${hook.date} (click for more)`;
+    tip.style.left = `${x + 14}px`;
+    tip.style.top = `${y + 14}px`;
+    tip.hidden = false;
+    clearTimeout(S.tipTimer);
+    S.tipTimer = setTimeout(() => { tip.hidden = true; }, 2500);
+  };
+  $("map-under").addEventListener("click", async (e) => {
+    if (e.target.closest(".station")) return;
+    const box = $("stage").getBoundingClientRect();
+    const hit = nearestDot(e.clientX - box.left, e.clientY - box.top);
+    if (hit) {
+      const where = hit.layer === 0 ? S.where : S.whereB;
+      hook.child = await showChild($("panel"), hit.child, { convention: S.convention, ...where });
+    }
+  });
+  window.addEventListener("resize", layout);
+  hook.setDate = (iso) => setDay(dayOf(iso) - S.epoch);
+  hook.play = () => setPlaying(true);
+  hook.pause = () => setPlaying(false);
+  hook.setSpeed = (daysPerSecond) => { S.speed = daysPerSecond; };
+}
+
+async function main() {
+  const [mapData, events] = await Promise.all([getJSON("/api/map"), getJSON("/api/events")]);
+  S.mapData = mapData;
+  S.filters = mapData.filters;
+  S.events = events;
+  S.map = new TubeMap($("map-under"), $("map-over"), mapData);
+  const canvas = $("dots");
+  S.renderer = (params.get("renderer") !== "canvas" && GLRenderer.create(canvas)) || CanvasRenderer.create(canvas);
+  hook.renderer = S.renderer.name;
+  hook.device = S.renderer.device;
+  hook.stations = mapData.stations.length;
+  wire();
+  setSpeed($("speed").value);
+  layout();
+  await reload();
+  const header = S.layers[0].tracks.header;
+  for (const name of Object.keys(header.attributes || {})) $("colour-by").append(new Option(name.replace("_", " "), name));
+  filterControls($("filters"), header, S.where, () => reload());
+  filterControls($("filters-b"), header, S.whereB, () => reload("b"));
+  legend();
+  requestAnimationFrame(loop);
+  import("./analytics.js").then((m) => m.init({ where: () => S.where, epoch: () => S, events: () => S.events })).catch(() => {});
+}
+
+main().catch((err) => {
+  hook.error = String(err.message || err);
+  status(`Error: ${hook.error}`);
+});
