@@ -10,7 +10,7 @@ statistical neighbours and LA names and regions (sources in reference/README.md;
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -35,20 +35,20 @@ MEASURES: dict[str, tuple[str, str]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _series() -> pd.DataFrame:
     df = pd.read_csv(HERE / "series.csv.gz", dtype={"code": str, "status": str}, keep_default_na=False,
                      na_values={"count": [""], "denominator": [""]})
     return df
 
 
-@lru_cache(maxsize=None)
+@cache
 def population() -> pd.DataFrame:
     """ONS mid-year estimates of children aged 0-17: year, level (england/region/la), code, population_0_17."""
     return pd.read_csv(HERE / "population.csv.gz", dtype={"code": str})
 
 
-@lru_cache(maxsize=None)
+@cache
 def las() -> pd.DataFrame:
     """LAs: la (3-digit DfE code), new_la_code, la_name, region_code, region_name, region9_code."""
     df = pd.read_csv(HERE / "las.csv", dtype=str)
@@ -56,7 +56,7 @@ def las() -> pd.DataFrame:
     return df
 
 
-@lru_cache(maxsize=None)
+@cache
 def regions() -> pd.DataFrame:
     return pd.read_csv(HERE / "regions.csv", dtype=str)
 
@@ -83,7 +83,7 @@ def region_of(la: str) -> str:
     return str(_la_row(la)["region9_code"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _neighbours() -> pd.DataFrame:
     return pd.read_csv(HERE / "statistical_neighbours.csv", dtype=str)
 
