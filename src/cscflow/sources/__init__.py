@@ -56,7 +56,7 @@ def read_file(path: str | Path, format: str = "auto", **options: Any) -> ReadRes
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
     >>> _ = p.write_text("child_id,stage,start\\nC1,referral,2020-01-02\\n")
-    >>> read_file(p).episodes["stage"].tolist()
+    >>> read_file(p).episodes["stage"].to_pylist()  # event logs give an Arrow table
     ['referral']
     """
     path = Path(path)

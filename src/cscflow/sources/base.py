@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 #: Columns of each frame a reader returns (LA child ids are not yet pseudonymised).
 CHILD_COLUMNS = ["source_child_id", "la", "sex", "ethnicity", "birth_date", "disability", "uasc", "attrs"]
@@ -40,6 +41,8 @@ class ReadResult:
     ``rows_read`` counts the data rows (or XML records) of the file; each is either
     loaded (``rows_loaded``) or quarantined (its row numbers in ``quarantine``).
     ``repairs`` lists documented fixes (e.g. an open 903 episode closed by the next).
+    ``episodes`` may also be a ``pyarrow.Table`` with the same columns (the event-log reader
+    returns one so that millions of rows never pass through pandas); the loader takes either.
     """
 
     source: str
@@ -48,7 +51,7 @@ class ReadResult:
     rows_loaded: int = 0
     children: pd.DataFrame = field(default_factory=lambda: _frame(CHILD_COLUMNS))
     identifiers: pd.DataFrame = field(default_factory=lambda: _frame(IDENTIFIER_COLUMNS))
-    episodes: pd.DataFrame = field(default_factory=lambda: _frame(EPISODE_COLUMNS))
+    episodes: pd.DataFrame | pa.Table = field(default_factory=lambda: _frame(EPISODE_COLUMNS))
     proceedings: pd.DataFrame = field(default_factory=lambda: _frame(PROCEEDINGS_COLUMNS))
     quarantine: pd.DataFrame = field(default_factory=lambda: _frame(QUARANTINE_COLUMNS))
     repairs: pd.DataFrame = field(

@@ -1,0 +1,332 @@
+"""Generic event logs (CSV or Parquet), read in DuckDB so that 10 million rows take seconds.
+
+Without a mapping the reader expects the columns ``child_id``, ``stage`` and ``start`` and,
+optionally, ``end``, ``outcome``, ``team``, ``worker`` and ``need_key`` (what ``cscflow synth``
+writes). ``start``/``end`` may be timestamps, dates, ISO text, ``dd/mm/yyyy`` text or Excel
+serial numbers. Every other column becomes a key of the stay's ``attrs`` JSON.
+
+A mapping file (YAML) renames other layouts. One layout::
+
+    columns: {child_id: person_id, stage: event_type, start: event_date, end: end_date}
+    stages: {"Section 47": s47, "CP Plan": cp_plan}      # optional: source value -> stage
+
+or several, chosen by file name (one table per stage, like the Standard Safeguarding
+Dataset; ``mapping="ssd"`` is the bundled mapping for it)::
+
+    tables:
+      - files: "ssd_contacts*"
+        stage: contact                                  # every row is this stage
+        columns: {child_id: cont_person_id, start: cont_contact_date}
+
+Rows are quarantined (never dropped) when the child id is blank, the stage unknown, a date
+unreadable, in the future or before 1900, or the row repeats an earlier row exactly.
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
+>>> _ = p.write_text("child_id,stage,start,colour\\nC1,Referral,16/09/2020,red\\nC1,nonsense,2020-09-17,\\n")
+>>> r = read([p])[0]
+>>> r.rows_read, r.rows_loaded, r.quarantine["problem"].tolist()
+(2, 1, ['unknown stage'])
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import fnmatch
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+from cscflow.errors import SourceError
+from cscflow.model.stages import STAGES
+from cscflow.sources.base import QUARANTINE_COLUMNS, ReadResult, source_name
+from cscflow.sources.values import match_headers, sniff_encoding
+
+MAPPINGS_DIR = Path(__file__).with_name("mappings")
+FIELDS = ("child_id", "stage", "start", "end", "outcome", "team", "worker", "need_key")
+#: Heading patterns per field when no mapping names the column.
+PATTERNS: dict[str, list[str]] = {
+    "child_id": ["child_id", "child id", "childid", "la child id", "lachildid", "child", "/^child (unique )?id/"],
+    "stage": ["stage", "activity", "event", "event type", "step"],
+    "start": ["start", "start date", "start time", "timestamp", "date", "start datetime", "event date"],
+    "end": ["end", "end date", "end time", "end datetime", "completed"],
+    "outcome": ["outcome", "result", "reason"],
+    "team": ["team", "allocated team"],
+    "worker": ["worker", "worker id", "allocated worker"],
+    "need_key": ["need_key", "need key", "need id", "referral id", "episode of need"],
+}
+#: Common ways of writing stages -> the canonical stage id (compared normalised: lower, '_' for gaps).
+STAGE_ALIASES: dict[str, str] = {
+    "section_47": "s47", "section_47_enquiry": "s47", "s47_enquiry": "s47", "s_47": "s47",
+    "child_protection_plan": "cp_plan", "cpp": "cp_plan", "cp": "cp_plan",
+    "child_in_need_plan": "cin_plan", "cin": "cin_plan",
+    "looked_after_child": "looked_after", "lac": "looked_after", "cla": "looked_after",
+    "child_looked_after": "looked_after", "in_care": "looked_after",
+    "initial_child_protection_conference": "icpc",
+    "child_and_family_assessment": "assessment", "c_f_assessment": "assessment", "single_assessment": "assessment",
+    "early_help_episode": "early_help", "eh": "early_help",
+    "strategy": "strategy_discussion", "strategy_meeting": "strategy_discussion",
+    "plo": "pre_proceedings", "care_proceedings": "proceedings", "leaving_care": "care_leaver",
+}
+_DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y",
+                 "%Y/%m/%d", "%d %b %Y", "%d %B %Y"]
+
+
+@dataclass
+class Layout:
+    """How one file's columns map to the event fields."""
+
+    files: str = "*"
+    columns: dict[str, str] = field(default_factory=dict)
+    stage: str | None = None  # a constant stage for every row
+    stages: dict[str, str] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+
+def load_mapping(mapping: str | Path | dict | None) -> list[Layout]:
+    """Layouts from a mapping YAML file, a bundled mapping name (``"ssd"``) or a dict."""
+    if mapping is None:
+        return [Layout()]
+    if isinstance(mapping, dict):
+        data = mapping
+        where = "mapping"
+    else:
+        path = Path(mapping)
+        if not path.exists() and (MAPPINGS_DIR / f"{mapping}.yaml").exists():
+            path = MAPPINGS_DIR / f"{mapping}.yaml"
+        if not path.exists():
+            bundled = ", ".join(sorted(p.stem for p in MAPPINGS_DIR.glob("*.yaml")))
+            raise SourceError(f"mapping file {mapping} not found", hint=f"give a YAML file path or one of: {bundled}")
+        where = path.name
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        except yaml.YAMLError as exc:
+            raise SourceError(f"mapping {where} is not valid YAML: {str(exc).splitlines()[0]}",
+                              hint="check indentation and quoting") from None
+    if not isinstance(data, dict):
+        raise SourceError(f"mapping {where} must be a YAML mapping", hint="see `columns:` or `tables:` in the docs")
+    tables = data.get("tables", [data])
+    out = []
+    for t in tables:
+        if not isinstance(t, dict):
+            raise SourceError(f"mapping {where}: each table must be a mapping", hint="see the docs for an example")
+        unknown = set(t.get("columns", {}) or {}) - set(FIELDS)
+        if unknown:
+            raise SourceError(f"mapping {where}: unknown field(s) {', '.join(sorted(unknown))}",
+                              hint=f"map source columns to {', '.join(FIELDS)}")
+        stage = t.get("stage")
+        if stage is not None and stage not in STAGES:
+            raise SourceError(f"mapping {where}: unknown stage {stage!r}", hint=f"use one of {', '.join(STAGES)}")
+        out.append(Layout(files=str(t.get("files", "*")), columns=dict(t.get("columns", {}) or {}), stage=stage,
+                          stages={str(k): str(v) for k, v in (t.get("stages") or {}).items()},
+                          outcomes={str(k): str(v) for k, v in (t.get("outcomes") or {}).items()}))
+    return out
+
+
+def _norm_sql(expr: str) -> str:
+    return f"trim(regexp_replace(lower(trim({expr})), '[^a-z0-9]+', '_', 'g'), '_')"
+
+
+def _norm(value: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "_", value.strip().lower()).strip("_")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _date_sql(col: str, typ: str) -> str:
+    if typ.startswith(("TIMESTAMP", "DATE")):
+        return f"CAST({col} AS TIMESTAMP)"
+    s = f"nullif(trim(CAST({col} AS VARCHAR)), '')"
+    fmts = "[" + ", ".join(_lit(f) for f in _DATE_FORMATS) + "]"
+    serial = f"try_cast({s} AS DOUBLE)"
+    return (
+        f"coalesce(try_cast({s} AS TIMESTAMP), try_cast(try_cast({s} AS TIMESTAMPTZ) AS TIMESTAMP), "
+        f"try_strptime({s}, {fmts}), "
+        f"CASE WHEN regexp_full_match({s}, '[0-9]{{8}}') THEN try_strptime({s}, '%Y%m%d') "
+        f"WHEN {serial} BETWEEN 2 AND 109574 THEN TIMESTAMP '1899-12-30' "
+        f"+ to_seconds(CAST(round({serial} * 86400) AS BIGINT)) END)"
+    )
+
+
+def _utf8_copy(path: Path, encoding: str, tmpdir: str) -> Path:
+    """Stream-transcode a cp1252 / UTF-16 CSV to UTF-8 (DuckDB reads UTF-8)."""
+    out = Path(tmpdir) / (path.stem + ".utf8.csv")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(8 << 20):
+            dst.write(decoder.decode(chunk))
+        dst.write(decoder.decode(b"", final=True))
+    return out
+
+
+def read(paths: list[Path], mapping: str | Path | dict | None = None, today: dt.date | None = None,
+         **_: Any) -> list[ReadResult]:
+    """Read event logs: one :class:`ReadResult` per file (episodes as an Arrow table)."""
+    layouts = load_mapping(mapping)
+    out = []
+    for p in paths:
+        p = Path(p)
+        matching = [lay for lay in layouts if fnmatch.fnmatch(p.name.lower(), lay.files.lower())]
+        if not matching:
+            raise SourceError(f"{p.name}: no table of the mapping matches this file name",
+                              hint="add a `files:` pattern for it to the mapping")
+        out.append(read_one(p, matching[0], today=today))
+    return out
+
+
+def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = None) -> ReadResult:
+    """Read one event log file with one layout."""
+    layout = layout or Layout()
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file", hint="check the path")
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path.name} is empty (0 bytes)", hint="export the event log again")
+    today = today or dt.date.today()
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            return _read(con, path, layout, today, tmp)
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0][:200]
+            raise SourceError(f"{path.name} cannot be read as an event log: {first}",
+                              hint="check it is a CSV with a header row, or a Parquet file") from None
+        finally:
+            con.close()
+
+
+def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.date, tmp: str) -> ReadResult:
+    is_parquet = path.suffix.lower() in (".parquet", ".pq")
+    if is_parquet:
+        con.execute(f"CREATE VIEW raw AS SELECT *, file_row_number + 1 AS __row FROM "
+                    f"read_parquet({_lit(str(path))}, file_row_number = true)")
+    else:
+        enc = sniff_encoding(path)
+        src = path if enc in ("utf-8", "utf-8-sig") else _utf8_copy(path, enc, tmp)
+        con.execute(f"CREATE TABLE raw AS SELECT *, row_number() OVER () AS __row FROM read_csv({_lit(str(src))}, "
+                    "header = true, all_varchar = true, store_rejects = true, strict_mode = false)")
+    described = con.execute("DESCRIBE raw").fetchall()
+    cols = [(r[0], r[1]) for r in described if r[0] not in ("__row", "file_row_number")]
+    types = dict(cols)
+    names = [c for c, _ in cols]
+    rejects = pd.DataFrame(columns=["line", "error_type", "csv_line"])
+    if not is_parquet:
+        rejects = con.execute("SELECT DISTINCT line, error_type, csv_line FROM reject_errors ORDER BY line").df()
+    n_good = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+    if not names or (n_good == 0 and rejects.empty and len(names) <= 1 and not is_parquet
+                     and names[0].startswith("column")):
+        raise SourceError(f"{path.name} has no header row or no columns", hint="the first row must name the columns")
+
+    # Which source column is each field?
+    expected = {f: ([layout.columns[f]] if f in layout.columns else PATTERNS[f]) for f in FIELDS}
+    required = ["child_id", "start"] + ([] if layout.stage else ["stage"])
+    found = match_headers(names, {f: p for f, p in expected.items()}, required=required, where=path.name)
+    col = {f: names[i] for f, i in found.items()}
+    other = [c for c in names if c not in col.values()]
+
+    if rejects.empty:
+        row_sql = "__row"
+    else:  # data rows after a rejected line shift: number good rows by the lines left over
+        bad_rows = (rejects["line"].astype("int64") - 1).to_numpy()
+        total = n_good + len(bad_rows)
+        good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), bad_rows)[:n_good]
+        con.register("rownums", pa.table({"__i": np.arange(1, n_good + 1, dtype=np.int64), "__r": good}))
+        con.execute("CREATE TABLE raw2 AS SELECT raw.*, rownums.__r FROM raw JOIN rownums ON raw.__row = rownums.__i")
+        con.execute("DROP TABLE raw")
+        con.execute("ALTER TABLE raw2 RENAME TO raw")
+        row_sql = "__r"
+
+    # Stage lookup: canonical ids, aliases and the mapping's own values.
+    lookup = {s: s for s in STAGES} | STAGE_ALIASES | {_norm(k): v for k, v in layout.stages.items()}
+    con.register("stage_map", pa.table({"k": list(lookup), "v": list(lookup.values())}))
+    stage_sql = _lit(layout.stage) if layout.stage else "sm.v"
+    stage_raw = _lit(layout.stage) if layout.stage else f"CAST(raw.{_q(col['stage'])} AS VARCHAR)"
+    join = "" if layout.stage else f"LEFT JOIN stage_map sm ON sm.k = {_norm_sql(stage_raw)}"
+    outcome = f"CAST(raw.{_q(col['outcome'])} AS VARCHAR)" if "outcome" in col else "NULL"
+    if layout.outcomes and "outcome" in col:
+        con.register("outcome_map", pa.table({"k": [_norm(k) for k in layout.outcomes],
+                                              "v": list(layout.outcomes.values())}))
+        join += f" LEFT JOIN outcome_map om ON om.k = {_norm_sql(outcome)}"
+        outcome = f"coalesce(om.v, {outcome})"
+
+    def opt(f: str) -> str:
+        return f"nullif(trim(CAST(raw.{_q(col[f])} AS VARCHAR)), '')" if f in col else "NULL"
+
+    attrs = ("CAST(to_json(struct_pack(" + ", ".join(f"{_q(c)} := raw.{_q(c)}" for c in other) + ")) AS VARCHAR)"
+             if other else "NULL")
+    start_raw = f"raw.{_q(col['start'])}"
+    end_raw = f"raw.{_q(col['end'])}" if "end" in col else "NULL"
+    limit = pd.Timestamp(today) + pd.Timedelta(days=1)
+    con.execute(f"""
+        CREATE TABLE ev AS SELECT
+            CAST(raw.{row_sql} AS BIGINT) AS source_row,
+            nullif(trim(CAST(raw.{_q(col['child_id'])} AS VARCHAR)), '') AS source_child_id,
+            {stage_sql} AS stage, {stage_raw} AS stage_raw,
+            {_date_sql(start_raw, types[col['start']])} AS start,
+            CAST({start_raw} AS VARCHAR) AS start_raw,
+            {_date_sql(end_raw, types[col['end']]) if 'end' in col else 'CAST(NULL AS TIMESTAMP)'} AS "end",
+            CAST({end_raw} AS VARCHAR) AS end_raw,
+            nullif(trim({outcome}), '') AS outcome, {opt('team')} AS team, {opt('worker')} AS worker,
+            {opt('need_key')} AS need_key, {attrs} AS attrs
+        FROM raw {join}""")
+    con.execute(f"""
+        CREATE TABLE problems AS
+        SELECT source_row, 'child_id' AS "column", NULL AS value, 'missing child id' AS problem,
+               'every row needs the LA child id' AS hint FROM ev WHERE source_child_id IS NULL
+        UNION ALL SELECT source_row, 'stage', stage_raw, 'unknown stage',
+               'use one of {", ".join(STAGES)}, or map it in the mapping file (stages:)' FROM ev WHERE stage IS NULL
+        UNION ALL SELECT source_row, 'start', start_raw, 'start is not a date',
+               'write dates as yyyy-mm-dd or dd/mm/yyyy' FROM ev WHERE start IS NULL
+        UNION ALL SELECT source_row, 'end', end_raw, 'end is not a date',
+               'write dates as yyyy-mm-dd or dd/mm/yyyy, or leave end blank while the stay is open'
+               FROM ev WHERE "end" IS NULL AND nullif(trim(end_raw), '') IS NOT NULL
+        UNION ALL SELECT source_row, 'start', start_raw, 'future date', 'check the date (it is after today)'
+               FROM ev WHERE start >= TIMESTAMP '{limit}'
+        UNION ALL SELECT source_row, 'end', end_raw, 'future date', 'check the date (it is after today)'
+               FROM ev WHERE "end" >= TIMESTAMP '{limit}'
+        UNION ALL SELECT source_row, 'start', start_raw, 'date before 1900', 'check the year'
+               FROM ev WHERE start < TIMESTAMP '1900-01-01'
+        UNION ALL SELECT source_row, NULL, NULL, 'duplicate row', 'the row repeats an earlier row; nothing to do'
+               FROM (SELECT source_row, row_number() OVER (PARTITION BY source_child_id, stage_raw, start_raw,
+                     end_raw, outcome, team, worker, need_key, attrs ORDER BY source_row) AS k FROM ev) WHERE k > 1
+    """)
+    quarantine = con.execute("SELECT * FROM problems ORDER BY source_row").df()
+    if not rejects.empty:
+        rj = pd.DataFrame({
+            "source_row": rejects["line"].astype("int64") - 1,
+            "column": None,
+            "value": rejects["csv_line"].astype(str).str.slice(0, 200),
+            "problem": "malformed row: " + rejects["error_type"].astype(str).str.lower(),
+            "hint": "the row has the wrong number of cells (check quotes and separators)",
+        })
+        quarantine = pd.concat([quarantine, rj], ignore_index=True)
+    quarantine = quarantine[QUARANTINE_COLUMNS]
+    episodes = con.execute("""
+        SELECT source_child_id, stage, start, "end", outcome, need_key, team, worker, attrs, source_row
+        FROM ev WHERE source_row NOT IN (SELECT source_row FROM problems) ORDER BY source_row
+    """).arrow()
+    if isinstance(episodes, pa.RecordBatchReader):  # duckdb >= 1.4 may return a reader
+        episodes = episodes.read_all()
+    res = ReadResult(source=source_name(path), format="events")
+    res.rows_read = int(n_good + len(rejects))
+    res.rows_loaded = int(episodes.num_rows)
+    res.episodes = episodes
+    res.quarantine = quarantine.reset_index(drop=True)
+    return res
