@@ -117,13 +117,48 @@ def read(paths: list[Path], *, validate: bool = False, la: str | None = None, **
     >>> cin.read([])
     []
     """
-    return [read_file(Path(p), validate=validate, la=la, today=options.get("today")) for p in paths]
+    read_one = [_read(Path(p), validate=validate, la=la, today=options.get("today")) for p in paths]
+    if len(read_one) > 1:
+        _merge_census_years(read_one)
+    return [result for result, _year in read_one]
+
+
+def _merge_census_years(read_one: list[tuple[ReadResult, int | None]]) -> None:
+    """Keep each stay and child once across census years: the latest census's version wins.
+
+    A stay open at one census is repeated (often closed) in the next; stays are the same
+    when child, stage and start agree. Earlier copies are dropped from their frames (their
+    records stay loaded: the later file holds their content).
+    """
+    order = sorted(range(len(read_one)), key=lambda i: (read_one[i][1] or 0, i), reverse=True)
+    seen_stays: set[tuple] = set()
+    seen_children: set[str] = set()
+    for i in order:
+        result = read_one[i][0]
+        eps = result.episodes
+        if not eps.empty:
+            keys = list(zip(eps["source_child_id"], eps["stage"], eps["start"], strict=True))
+            keep = [k not in seen_stays for k in keys]
+            dropped = len(keys) - sum(keep)
+            seen_stays.update(keys)
+            if dropped:
+                result.episodes = eps.loc[keep].reset_index(drop=True)
+                result.warnings.append(f"{dropped} stays repeated in a later census were taken from that census")
+        for frame_name in ("children", "identifiers"):
+            frame = getattr(result, frame_name)
+            if not frame.empty:
+                setattr(result, frame_name, frame.loc[~frame["source_child_id"].isin(seen_children)].reset_index(drop=True))
+        seen_children.update(result.children["source_child_id"])
 
 
 def read_file(
     path: Path, *, validate: bool = False, la: str | None = None, today: dt.date | None = None
 ) -> ReadResult:
     """Read one CIN census XML file (streamed); see :func:`read`."""
+    return _read(path, validate=validate, la=la, today=today)[0]
+
+
+def _read(path: Path, *, validate: bool, la: str | None, today: dt.date | None) -> tuple[ReadResult, int | None]:
     path = Path(path)
     name = source_name(path)
     if not path.is_file():
@@ -159,7 +194,7 @@ def read_file(
 
         result.warnings.extend(validate_cin(path, reader.year))
     result.check_accounted()
-    return result
+    return result, reader.year
 
 
 class _CinReader:

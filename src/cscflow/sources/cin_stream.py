@@ -62,6 +62,12 @@ def sniff_root(path: Path) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise SourceError(f"{name}: UTF-16 XML is not supported", hint="save the file as UTF-8")
+    if not text.startswith(b"<"):
+        start = text[:40].decode("utf-8", "replace").splitlines()[0]
+        raise SourceError(
+            f"{name}: not XML (the file starts {start!r})",
+            hint="is this a CSV or another return? give the right --format",
+        )
     pos = 0
     while True:
         lt = text.find(b"<", pos)
