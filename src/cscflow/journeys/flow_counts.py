@@ -1,0 +1,115 @@
+"""Station counts, conversion between stations and the open caseload per day (see :mod:`.flow`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from cscflow.journeys.flow import DateLike, _setup, in_period, lit, stations_on, to_timestamp, with_next
+from cscflow.journeys.maps import ProcessMap
+from cscflow.journeys.timeline import data_end, data_start, timelines
+
+OPEN, NONE = "(open)", "(none)"
+
+
+def _order(df: pd.DataFrame, pmap: ProcessMap, col: str = "station") -> pd.DataFrame:
+    order = {s: i for i, s in enumerate(pmap.station_ids)}
+    return df.assign(_o=df[col].map(order)).sort_values(["_o"], kind="stable").drop(columns="_o")
+
+
+def stations(
+    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    where: dict[str, Any] | None = None, on: DateLike = None,
+) -> pd.DataFrame:
+    """Per station: entered (stays starting in the period), children_entered, left (stays ending in it)
+    and open (children there on ``on``: default the period's end, else the data's end date).
+
+    Columns: station, label, zone, entered, children_entered, left, open, open_on.
+    """
+    pmap = _setup(ws, pmap)
+    tl = timelines(ws, pmap, where)
+    ent = tl.filter(in_period(tl.start, start, end))
+    entered = ws.execute(ent.group_by("station").aggregate(entered=ent.count(), children_entered=ent.child_id.nunique()))
+    lf = tl.filter(tl.end.notnull() & in_period(tl.end, start, end))
+    left = ws.execute(lf.group_by("station").aggregate(left=lf.count()))
+    day = to_timestamp(on) or to_timestamp(end) or data_end(ws)
+    now = stations_on(ws, pmap, day, where).rename(columns={"children": "open"})
+    out = pd.DataFrame([{k: s[k] for k in ("id", "label", "zone")} for s in pmap.stations]).rename(
+        columns={"id": "station"}
+    )
+    for part in (entered, left, now):
+        out = out.merge(part, on="station", how="left")
+    for c in ("entered", "children_entered", "left", "open"):
+        out[c] = out[c].fillna(0).astype("int64")
+    out["open_on"] = pd.Timestamp(day).date().isoformat()
+    return out.reset_index(drop=True)
+
+
+def conversion(
+    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    where: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Where stays at each station went next: columns source, target, n, of, rate.
+
+    For stays starting in the period: ``target`` is the next row's station, "(open)" when the stay
+    is still open, "(none)" when it ended with nothing after; ``of`` counts the source's stays.
+    """
+    pmap = _setup(ws, pmap)
+    t = with_next(timelines(ws, pmap, where))
+    t = t.filter(in_period(t.start, start, end) & (t.kind == "stay"))
+    target = ibis.cases((t.next_station.notnull(), t.next_station), (t.end.isnull(), OPEN), else_=NONE)
+    t = t.mutate(target=target)
+    agg = t.group_by([t.station.name("source"), "target"]).aggregate(n=t.count())
+    out = ws.execute(agg)
+    out["n"] = out["n"].astype("int64")
+    out["of"] = out.groupby("source")["n"].transform("sum").astype("int64")
+    out["rate"] = out["n"] / out["of"]
+    out = _order(out.sort_values(["n", "target"], ascending=[False, True], kind="stable"), pmap, "source")
+    return out[["source", "target", "n", "of", "rate"]].reset_index(drop=True)
+
+
+def caseload(
+    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    where: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Children at each station on every day of the period (default: the data's span).
+
+    Columns: date, station, children (zeros included). The same rule as
+    :func:`cscflow.journeys.flow.stations_on`, computed for all days at once in the engine.
+    """
+    pmap = _setup(ws, pmap)
+    first = (to_timestamp(start, "--from") or data_start(ws)).normalize()
+    last = (to_timestamp(end, "--to") or data_end(ws)).normalize()
+    after = last + pd.Timedelta(days=1)
+    tl = timelines(ws, pmap, where)
+    s_day = tl.start.truncate("D")
+    e_day = tl.end.truncate("D")
+    one = ibis.interval(days=1)
+    e_excl = ibis.cases(
+        (tl.end.isnull(), lit(after)), (e_day > s_day, e_day), else_=s_day + one
+    )
+    t = tl.select("child_id", "station", s=s_day, e=ibis.least(e_excl, lit(after)))
+    t = t.filter((t.s <= lit(last)) & (t.e > lit(first)))
+    w = ibis.window(group_by=[t.child_id, t.station], order_by=[t.s, t.e], rows=(None, -1))
+    t = t.mutate(prev=t.e.max().over(w))
+    t = t.mutate(new=(t.prev.isnull() | (t.s > t.prev)).cast("int64"))
+    t = t.mutate(island=t.new.sum().over(ibis.window(group_by=[t.child_id, t.station], order_by=[t.s, t.e],
+                                                         rows=(None, 0))))
+    isl = t.group_by(["child_id", "station", "island"]).aggregate(s=t.s.min(), e=t.e.max())
+    isl = isl.mutate(s=ibis.greatest(isl.s, lit(first)))
+    plus = isl.select("station", day=isl.s, delta=ibis.literal(1))
+    minus = isl.filter(isl.e <= lit(last)).select("station", day=isl.e, delta=ibis.literal(-1))
+    deltas = plus.union(minus, distinct=False)
+    deltas = deltas.group_by(["station", "day"]).aggregate(delta=deltas.delta.sum())
+    out = ws.execute(deltas)
+    days = pd.date_range(first, last, freq="D")
+    grid = pd.MultiIndex.from_product([pmap.station_ids, days], names=["station", "date"])
+    out["date"] = pd.to_datetime(out["day"])
+    series = out.set_index(["station", "date"])["delta"].reindex(grid, fill_value=0)
+    counts = series.groupby(level="station", sort=False).cumsum().astype("int64")
+    res = counts.rename("children").reset_index()
+    res["date"] = res["date"].dt.date
+    return res.sort_values(["date", "station"], key=lambda c: c.map({s: i for i, s in enumerate(pmap.station_ids)})
+                           if c.name == "station" else c, kind="stable")[["date", "station", "children"]].reset_index(drop=True)

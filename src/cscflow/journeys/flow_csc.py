@@ -1,0 +1,231 @@
+"""The questions Kent's managers asked: re-referrals, NFA after assessment by previous referrals,
+strategy discussion -> S47 -> outcome, and rates before and after a date (e.g. an inspection).
+
+These read the canonical stages of ``episodes`` (docs/data-model.md), whatever the map draws.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ibis
+import pandas as pd
+from scipy import stats as _stats
+
+from cscflow.errors import AnalysisError
+from cscflow.journeys.filters import apply_where
+from cscflow.journeys.flow import DateLike, _setup, in_period, to_timestamp, with_next
+from cscflow.journeys.maps import ProcessMap
+from cscflow.journeys.timeline import timelines
+
+_ORDER = ("source", "source_row", "episode_id")
+OPEN = "(open)"
+
+
+def _stage_rows(ws: Any, stage: str) -> ibis.Table:
+    """Stays of ``stage`` with the columns the cohort filters need (``repeat`` = need rank)."""
+    from cscflow.journeys.timeline import _need_ranks
+
+    ep = ws.table("episodes")
+    t = ep.filter(ep.stage == stage)
+    needs = _need_ranks(ws)
+    t = t.left_join(needs, [t.child_id == needs.n_child, t.need_id == needs.n_need])
+    return t.mutate(repeat=t.need_rank.fill_null(1)).drop("n_child", "n_need", "need_rank")
+
+
+def referral_flags(
+    ws: Any, start: DateLike = None, end: DateLike = None, where: dict[str, Any] | None = None
+) -> ibis.Table:
+    """One row per referral starting in the period: child_id, need_id, start, previous (the child's
+    previous referral's start, any time before), within_12, within_36 (previous within 12 / 36 calendar
+    months, on or after the same day of the month that many months before)."""
+    r = _stage_rows(ws, "referral")
+    w = ibis.window(group_by=r.child_id, order_by=[r.start, *(r[c] for c in _ORDER)])
+    r = r.mutate(previous=r.start.lag().over(w))
+    r = r.mutate(
+        within_12=(r.previous.notnull() & (r.previous >= r.start - ibis.interval(months=12))).fill_null(False),
+        within_36=(r.previous.notnull() & (r.previous >= r.start - ibis.interval(months=36))).fill_null(False),
+    )
+    r = apply_where(ws, r, where)
+    r = r.filter(in_period(r.start, start, end))
+    return r.select("child_id", "need_id", "start", "previous", "within_12", "within_36", "team")
+
+
+def rereferrals(
+    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    where: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Re-referral rates by financial year of referral and overall.
+
+    Columns: year ("2023-24" ... and "all"), referrals, within_12, rate_12, within_36, rate_36.
+    Kent found ~23% within 12 months and 60% within 36 (Coram/Nuffield 2019, section 8).
+    """
+    f = referral_flags(ws, start, end, where)
+    fy = ibis.ifelse(f.start.month() >= 4, f.start.year(), f.start.year() - 1)
+    f = f.mutate(fy=fy)
+    agg = f.group_by("fy").aggregate(
+        referrals=f.count(), within_12=f.within_12.cast("int64").sum(), within_36=f.within_36.cast("int64").sum()
+    )
+    df = ws.execute(agg).sort_values("fy")
+    df["year"] = [f"{int(y)}-{(int(y) + 1) % 100:02d}" for y in df["fy"]]
+    total = pd.DataFrame([{"year": "all", "referrals": df["referrals"].sum(), "within_12": df["within_12"].sum(),
+                           "within_36": df["within_36"].sum()}])
+    out = pd.concat([df.drop(columns="fy"), total], ignore_index=True)
+    for c in ("referrals", "within_12", "within_36"):
+        out[c] = out[c].fillna(0).astype("int64")
+    denom = out["referrals"].where(out["referrals"] > 0)
+    out["rate_12"] = out["within_12"] / denom
+    out["rate_36"] = out["within_36"] / denom
+    return out[["year", "referrals", "within_12", "rate_12", "within_36", "rate_36"]]
+
+
+def nfa_by_prior(
+    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    where: dict[str, Any] | None = None, cap: int = 5,
+) -> pd.DataFrame:
+    """Completed assessments ending in NFA, by the child's number of previous referrals.
+
+    Previous referrals = referrals of the child before the assessment's own referral (matched by
+    need_id; assessments without a matching referral are left out). Columns: previous_referrals
+    ("0" ... "cap+"), assessments, nfa, rate.
+    """
+    a = _stage_rows(ws, "assessment")
+    a = apply_where(ws, a, where)
+    a = a.filter(a.end.notnull() & in_period(a.start, start, end))
+    ep = ws.table("episodes")
+    r = ep.filter((ep.stage == "referral") & ep.need_id.notnull())
+    w = ibis.window(group_by=r.child_id, order_by=[r.start, *(r[c] for c in _ORDER)])
+    r = r.mutate(prior=ibis.row_number().over(w))
+    r = r.group_by([r.child_id.name("r_child"), r.need_id.name("r_need")]).aggregate(prior=r.prior.min())
+    j = a.join(r, [a.child_id == r.r_child, a.need_id == r.r_need])
+    j = j.mutate(bucket=ibis.least(j.prior, cap), nfa=(j.outcome == "nfa").fill_null(False).cast("int64"))
+    df = ws.execute(j.group_by("bucket").aggregate(assessments=j.count(), nfa=j.nfa.sum())).sort_values("bucket")
+    df["previous_referrals"] = [f"{int(b)}+" if b >= cap else str(int(b)) for b in df["bucket"]]
+    df["assessments"] = df["assessments"].astype("int64")
+    df["nfa"] = df["nfa"].astype("int64")
+    df["rate"] = df["nfa"] / df["assessments"]
+    return df[["previous_referrals", "assessments", "nfa", "rate"]].reset_index(drop=True)
+
+
+def s47_outcomes(
+    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    where: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Strategy discussion -> S47 -> ICPC -> outcome, for strategy discussions starting in the period.
+
+    The S47 of a strategy discussion is the first S47 of the same need starting on or after it; the
+    ICPC the first of that need on or after the S47. Columns: step, outcome, n, of, share, where step
+    is "strategy_discussion" (outcome "s47" or the discussion's own outcome), "s47" (outcome of the
+    S47s that followed one), "icpc" (outcome of those conferences) and "final" (where the path ended:
+    the last step's outcome). "(open)" marks steps still open.
+    """
+    sd = _stage_rows(ws, "strategy_discussion")
+    sd = apply_where(ws, sd, where)
+    sd = sd.filter(in_period(sd.start, start, end))
+    sd = sd.select(sd_child=sd.child_id, sd_need=sd.need_id, sd_start=sd.start, sd_end=sd.end,
+                   sd_outcome=sd.outcome, sd_id=sd.episode_id, sd_row=sd.source_row, sd_src=sd.source)
+
+    def first_after(left: ibis.Table, stage: str, pre: str, child: str, need: str, after: str) -> ibis.Table:
+        ep = ws.table("episodes")
+        s = ep.filter(ep.stage == stage).select(**{f"{pre}_child": ep.child_id, f"{pre}_need": ep.need_id,
+                                                  f"{pre}_start": ep.start, f"{pre}_end": ep.end,
+                                                  f"{pre}_outcome": ep.outcome, f"{pre}_k": ep.episode_id})
+        j = left.left_join(s, [left[child] == s[f"{pre}_child"], left[need] == s[f"{pre}_need"],
+                               s[f"{pre}_start"] >= left[after]])
+        keys = [c for c in left.columns]
+        w = ibis.window(group_by=[j.sd_id, j.sd_child, j.sd_row, j.sd_src],
+                        order_by=[j[f"{pre}_start"], j[f"{pre}_k"]])
+        j = j.mutate(**{f"{pre}_n": ibis.row_number().over(w)})
+        return j.filter(j[f"{pre}_n"] == 0).select(*keys, *[c for c in s.columns])
+
+    j = first_after(sd, "s47", "s", "sd_child", "sd_need", "sd_start")
+    j = first_after(j, "icpc", "i", "s_child", "s_need", "s_start")
+    df = ws.execute(j.select("sd_end", "sd_outcome", "s_child", "s_end", "s_outcome", "i_child", "i_end",
+                             "i_outcome"))
+
+    def outcome(end: pd.Series, out: pd.Series) -> pd.Series:
+        return out.where(end.notna(), OPEN).fillna("(unknown)")
+
+    has_s = df["s_child"].notna()
+    has_i = df["i_child"].notna()
+    sd_out = outcome(df["sd_end"], df["sd_outcome"]).where(~has_s, "s47")
+    s_out = outcome(df["s_end"], df["s_outcome"])[has_s]
+    i_out = outcome(df["i_end"], df["i_outcome"])[has_i]
+    final = sd_out.copy()
+    final[has_s] = s_out
+    final[has_i] = i_out
+    parts = []
+    for step, values in (("strategy_discussion", sd_out), ("s47", s_out), ("icpc", i_out), ("final", final)):
+        c = values.value_counts()
+        parts.append(pd.DataFrame({"step": step, "outcome": c.index.astype(str), "n": c.to_numpy(dtype="int64"),
+                                   "of": int(len(values))}))
+    out = pd.concat(parts, ignore_index=True)
+    out["share"] = out["n"] / out["of"].where(out["of"] > 0)
+    out = out.sort_values(["step", "n", "outcome"], ascending=[True, False, True], kind="stable")
+    steps = {"strategy_discussion": 0, "s47": 1, "icpc": 2, "final": 3}
+    return out.sort_values("step", key=lambda s: s.map(steps), kind="stable").reset_index(drop=True)
+
+
+def two_proportions(k1: int, n1: int, k2: int, n2: int) -> dict[str, float]:
+    """Difference p2 - p1 with the pooled two-proportion z test and Fisher's exact test (two-sided).
+
+    >>> r = two_proportions(10, 100, 30, 100)
+    >>> round(r["difference"], 2), r["p_z"] < 0.01, r["p_fisher"] < 0.01
+    (0.2, True, True)
+    """
+    p1 = k1 / n1 if n1 else float("nan")
+    p2 = k2 / n2 if n2 else float("nan")
+    pooled = (k1 + k2) / (n1 + n2) if n1 + n2 else float("nan")
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2)) if n1 and n2 else float("nan")
+    z = (p2 - p1) / se if se and not math.isnan(se) else float("nan")
+    p_z = float(2 * _stats.norm.sf(abs(z))) if not math.isnan(z) else float("nan")
+    p_f = float(_stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue) if n1 and n2 else float("nan")
+    return {"difference": p2 - p1, "z": z, "p_z": p_z, "p_fisher": p_f}
+
+
+def before_after(
+    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    where: dict[str, Any] | None = None, at: DateLike = None, source: str = "assessment", target: str = "nfa",
+) -> pd.DataFrame:
+    """The share of stays at ``source`` followed directly by ``target``, before and after date ``at``.
+
+    ``at`` defaults to the latest event in the workspace's ``events`` table (e.g. an Ofsted inspection).
+    Before = stays starting in [start, at), after = [at, end]. Columns: period, source, target, from, to,
+    stays, converted, rate, difference, z, p_z, p_fisher (the last four compare after with before:
+    pooled two-proportion z test and Fisher's exact test, two-sided).
+    """
+    pmap = _setup(ws, pmap)
+    when = to_timestamp(at, "--at")
+    if when is None:
+        ev = ws.table("events")
+        latest = ws.execute(ev.aggregate(d=ev.date.max()))["d"].iloc[0]
+        if latest is None or pd.isna(latest):
+            raise AnalysisError("before-after needs a date and the workspace has no events",
+                                hint="give --at YYYY-MM-DD (e.g. the date of an inspection)")
+        when = pd.Timestamp(latest)
+    for s in (source, target):
+        if s not in pmap.station_ids:
+            raise AnalysisError(f"map {pmap.name!r} has no station {s!r}",
+                                hint=f"use one of {', '.join(pmap.station_ids)}")
+    t = with_next(timelines(ws, pmap, where))
+    t = t.filter((t.station == source) & in_period(t.start, start, end))
+    t = t.mutate(after=t.start >= ibis.literal(when.to_pydatetime(), type="timestamp"),
+                 hit=(t.next_station == target).fill_null(False).cast("int64"))
+    df = ws.execute(t.group_by("after").aggregate(stays=t.count(), converted=t.hit.sum(), first=t.start.min(),
+                                                  last=t.start.max()))
+    rows = []
+    for flag, name in ((False, "before"), (True, "after")):
+        g = df[df["after"] == flag]
+        n = int(g["stays"].sum()) if len(g) else 0
+        k = int(g["converted"].sum()) if len(g) else 0
+        rows.append({"period": name, "source": source, "target": target,
+                     "from": None if not len(g) else pd.Timestamp(g["first"].iloc[0]).date(),
+                     "to": None if not len(g) else pd.Timestamp(g["last"].iloc[0]).date(),
+                     "stays": n, "converted": k, "rate": k / n if n else float("nan")})
+    test = two_proportions(rows[0]["converted"], rows[0]["stays"], rows[1]["converted"], rows[1]["stays"])
+    out = pd.DataFrame(rows)
+    for key, value in test.items():
+        out[key] = value
+    out["at"] = when.date()
+    return out

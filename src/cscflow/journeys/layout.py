@@ -1,0 +1,96 @@
+"""Layered layout for maps without positions, and the ``auto`` map built from a workspace's stages.
+
+The layout is the classic layered (Sugiyama-style) placement reduced to what a tube map needs:
+nodes in a given order, edges pointing backwards in that order ignored (cycle breaking),
+each node one layer to the right of its furthest predecessor (longest path), nodes of one
+layer stacked downwards in order.
+
+>>> layered_layout(["a", "b", "c"], [("a", "b", 1.0), ("a", "c", 1.0)])
+{'a': (0.0, 0.0), 'b': (1.0, 0.0), 'c': (1.0, 1.0)}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+if TYPE_CHECKING:
+    from cscflow.journeys.maps import ProcessMap
+
+
+def layered_layout(
+    nodes: list[str], edges: list[tuple[str, str, float]], min_weight: float = 0.0
+) -> dict[str, tuple[float, float]]:
+    """Positions (x = layer, y = place in the layer) for ``nodes`` in their given order.
+
+    ``edges`` are (source, target, weight); edges lighter than ``min_weight`` are ignored.
+    """
+    order = {n: i for i, n in enumerate(nodes)}
+    preds: dict[str, list[str]] = {n: [] for n in nodes}
+    for a, b, w in edges:
+        if a in order and b in order and order[a] < order[b] and w >= min_weight:
+            preds[b].append(a)
+    layer: dict[str, int] = {}
+    for n in nodes:  # nodes are in topological order once backward edges are dropped
+        layer[n] = max((layer[p] + 1 for p in preds[n]), default=0)
+    filled: dict[int, int] = {}
+    pos = {}
+    for n in nodes:
+        k = layer[n]
+        pos[n] = (float(k), float(filled.get(k, 0)))
+        filled[k] = filled.get(k, 0) + 1
+    return pos
+
+
+def stage_order(ws: Any) -> tuple[list[str], list[tuple[str, str, float]], list[str]]:
+    """Stages of the workspace ordered by where they usually come in a child's journey.
+
+    Returns (stages, directly-follows edges between stages with counts, outcomes that are not stages).
+    """
+    ep = ws.table("episodes")
+    w = ibis.window(group_by=ep.child_id, order_by=[ep.start, ep.source, ep.source_row, ep.episode_id])
+    t = ep.mutate(pos=ibis.row_number().over(w), nxt=ep.stage.lead().over(w))
+    n = t.group_by("child_id").aggregate(len=t.count())
+    t = t.join(n, "child_id")
+    first = t.group_by(["child_id", "stage"]).aggregate(p=(t.pos / t.len).min())
+    ranked = ws.execute(first.group_by("stage").aggregate(p=first.p.mean(), n=first.count()))
+    ranked = ranked.sort_values(["p", "n", "stage"], ascending=[True, False, True])
+    stages = [str(s) for s in ranked["stage"] if s is not None]
+    edges_df = ws.execute(t.filter(t.nxt.notnull()).group_by(["stage", "nxt"]).aggregate(w=t.count()))
+    edges = [(str(a), str(b), float(c)) for a, b, c in edges_df.itertuples(index=False)]
+    outs = ws.execute(ep.filter(ep.outcome.notnull()).select("outcome").distinct())
+    exits = sorted(set(map(str, outs["outcome"])) - set(stages))
+    return stages, edges, exits
+
+
+def auto_map(ws: Any) -> ProcessMap:
+    """One station per stage value in the workspace's episodes (id = the value), laid out in layers.
+
+    Outcome values that are not stages become exits. Works for any event log loaded as episodes.
+    """
+    from cscflow.errors import MapError
+    from cscflow.journeys.maps import EXIT_ZONE, ProcessMap
+
+    stages, edges, exits = stage_order(ws)
+    if not stages:
+        raise MapError("the workspace has no episodes to build an 'auto' map from", hint="load data first")
+    # Keep the heavier edges for layering so that rare back-and-forth steps do not stretch the map.
+    total = sum(w for _, _, w in edges) or 1.0
+    pos = layered_layout(stages, edges, min_weight=0.01 * total / max(len(stages), 1))
+    width = max((x for x, _ in pos.values()), default=0.0)
+    stations = [{"id": s, "label": s, "x": pos[s][0], "y": pos[s][1], "zone": ""} for s in stages]
+    stations += [
+        {"id": e, "label": e, "x": width + 1.0, "y": float(i), "zone": EXIT_ZONE}
+        for i, e in enumerate(exits)
+    ]
+    return ProcessMap(
+        name="auto",
+        title="Automatic map (one station per stage)",
+        stations=stations,
+        lines=[],
+        precedence=list(stages),
+        stage_map={s: s for s in stages},
+        outcome_map={e: e for e in exits},
+        source="auto",
+    )

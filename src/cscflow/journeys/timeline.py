@@ -1,0 +1,223 @@
+"""Each child's state timeline: the stays on a process map, in order, overlaps resolved.
+
+Rules (docs/data-model.md says what a stay is):
+
+- A stay of a stage the map leaves out is dropped; the others are drawn at their station.
+- Stays that overlap are resolved by the map's precedence: over any stretch of time the
+  child is at the covering stay whose station ranks first (ties: the earlier stay). A stay
+  interrupted by a higher-ranked one is split into pieces.
+- Zero-length stays (start == end, e.g. contacts) are kept, unless they fall strictly inside
+  a stay whose station ranks the same or higher (a contact during a CP plan is part of that
+  plan); a kept zero-length stay of higher rank splits the stay it falls in.
+- Open stays (end null) stay open: their ``end`` stays null; they are treated as lasting to
+  the data's end date (:func:`data_end`, the latest start or end in ``episodes``).
+- A stay whose outcome is one of the map's exits is followed by a zero-length row at that
+  exit (``kind`` = "exit") at the stay's end.
+- Order (``seq``): by start; at the same instant, exits of stays ending then, then
+  zero-length stays, then stays that last; remaining ties in source order
+  (``source``, ``source_row``, ``episode_id``), as process-mining tools keep them.
+- ``repeat``: which episode of need the row belongs to (1 = the child's first, by the date
+  the need began); rows without a need (contacts, early help) count as the next one
+  (1 + the number of needs already begun).
+
+>>> import tempfile, pandas as pd
+>>> from cscflow import Workspace
+>>> from cscflow.journeys import load_map
+>>> ws = Workspace(tempfile.mkdtemp(), la="999")
+>>> _ = ws.write("episodes", pd.DataFrame({"episode_id": ["1", "2"], "child_id": ["c", "c"],
+...     "stage": ["contact", "referral"], "start": pd.to_datetime(["2024-01-02", "2024-01-02"]),
+...     "end": pd.to_datetime(["2024-01-02", "2024-01-09"]), "outcome": ["referral", "nfa"],
+...     "need_id": [None, "n1"], "source": "x", "source_row": [1, 2]}))
+>>> ws.execute(timelines(ws, load_map("england")))[["station", "seq", "repeat"]].values.tolist()
+[['contact', 1, 1], ['referral', 2, 1], ['nfa', 3, 1]]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from cscflow.errors import AnalysisError
+from cscflow.journeys.maps import ProcessMap, load_map
+
+#: Columns of a timeline (the contract; extra columns follow these).
+COLUMNS = ["child_id", "need_id", "repeat", "seq", "station", "start", "end"]
+EXTRA = ["kind", "stage", "outcome", "team", "episode_id"]
+
+_ORDER = ("source", "source_row", "episode_id")
+
+
+def data_end(ws: Any) -> pd.Timestamp:
+    """The data's end date: the latest start or end of any stay in ``episodes``."""
+    ep = ws.table("episodes")
+    row = ws.execute(ep.aggregate(s=ep.start.max(), e=ep.end.max())).iloc[0]
+    values = [pd.Timestamp(v) for v in (row["s"], row["e"]) if v is not None and not pd.isna(v)]
+    if not values:
+        raise AnalysisError(f"workspace {ws.path} has no episodes", hint="load data first (`cscflow load`)")
+    return max(values)
+
+
+def data_start(ws: Any) -> pd.Timestamp:
+    """The earliest start of any stay in ``episodes``."""
+    ep = ws.table("episodes")
+    v = ws.execute(ep.aggregate(s=ep.start.min()))["s"].iloc[0]
+    if v is None or pd.isna(v):
+        raise AnalysisError(f"workspace {ws.path} has no episodes", hint="load data first (`cscflow load`)")
+    return pd.Timestamp(v)
+
+
+def _ts(value: Any) -> ibis.Value:
+    return ibis.literal(pd.Timestamp(value).to_pydatetime(), type="timestamp")
+
+
+def mapped_stays(ws: Any, pmap: ProcessMap, end: _dt.datetime | pd.Timestamp | None = None) -> ibis.Table:
+    """The episodes of the stages ``pmap`` draws, with ``station``, ``rank``, ``end_eff``, ``exit`` and ``k``.
+
+    ``k`` numbers a child's stays by (start, end, source order); ``cluster`` groups stays that overlap.
+    """
+    ep = ws.table("episodes")
+    last = _ts(end if end is not None else data_end(ws))
+    ranks = {s: i for i, s in enumerate(pmap.precedence)}
+    e = ep.mutate(station=ep.stage.substitute(pmap.stage_map, else_=ibis.null("string")))
+    e = e.filter(e.station.notnull())
+    end_eff = ibis.greatest(e.end.fill_null(last), e.start)
+    e = e.mutate(
+        rank=e.station.substitute(ranks, else_=ibis.null("int64")).cast("int64"),
+        is_open=e.end.isnull(),
+        end_eff=end_eff,
+        exit=ibis.ifelse(
+            e.end.isnull(), ibis.null("string"), e.outcome.substitute(pmap.outcome_map, else_=ibis.null("string"))
+        ),
+    )
+    e = e.mutate(is_point=e.end_eff == e.start)
+    w = ibis.window(group_by=e.child_id, order_by=[e.start, e.end_eff, *(e[c] for c in _ORDER)])
+    prev = ibis.window(
+        group_by=e.child_id, order_by=[e.start, e.end_eff, *(e[c] for c in _ORDER)], rows=(None, -1)
+    )
+    e = e.mutate(k=ibis.row_number().over(w), prev_end=e.end_eff.max().over(prev))
+    e = e.mutate(new=(e.prev_end.isnull() | (e.start >= e.prev_end)).cast("int64"))
+    e = e.mutate(cluster=e.new.sum().over(ibis.window(group_by=e.child_id, order_by=e.k, rows=(None, 0))))
+    e = e.mutate(size=e.count().over(ibis.window(group_by=[e.child_id, e.cluster])))
+    return e.drop("prev_end", "new")
+
+
+_PIECE = ["child_id", "cluster", "k", "p_start", "p_end", "is_point"]
+
+
+def _resolve(multi: ibis.Table) -> ibis.Table:
+    """Pieces (child_id, cluster, k, p_start, p_end, is_point) of stays in clusters that overlap."""
+    m = multi.select("child_id", "cluster", "k", "start", "end_eff", "rank", "is_point")
+    bounds = m.select("child_id", "cluster", t=m.start).union(m.select("child_id", "cluster", t=m.end_eff))
+    bounds = bounds.distinct()
+    bw = ibis.window(group_by=[bounds.child_id, bounds.cluster], order_by=bounds.t)
+    seg = bounds.mutate(t_next=bounds.t.lead().over(bw))
+    seg = seg.filter(seg.t_next.notnull())
+    iv = m.filter(~m.is_point).rename(i_cluster="cluster", i_child="child_id")
+    cand = seg.join(
+        iv,
+        [seg.child_id == iv.i_child, seg.cluster == iv.i_cluster, iv.start <= seg.t, iv.end_eff >= seg.t_next],
+    )
+    cw = ibis.window(group_by=[cand.child_id, cand.cluster, cand.t], order_by=[cand.rank, cand.start, cand.k])
+    cand = cand.mutate(best=ibis.row_number().over(cw))
+    segs = cand.filter(cand.best == 0).select(
+        "child_id", "cluster", "k", p_start=cand.t, p_end=cand.t_next, is_point=ibis.literal(False)
+    )
+    pts = m.filter(m.is_point)
+    iv2 = m.filter(~m.is_point).rename(i_cluster="cluster", i_child="child_id", i_start="start",
+                                        i_end="end_eff", i_rank="rank", i_k="k", i_point="is_point")
+    kept = pts.anti_join(
+        iv2,
+        [pts.child_id == iv2.i_child, pts.cluster == iv2.i_cluster, iv2.i_start < pts.start,
+         iv2.i_end > pts.start, iv2.i_rank <= pts.rank],
+    )
+    kept = kept.select("child_id", "cluster", "k", p_start=kept.start, p_end=kept.start, is_point=ibis.literal(True))
+    rows = segs.union(kept)
+    # Merge consecutive segments of the same stay (gaps and islands).
+    phase = ibis.ifelse(rows.is_point, 1, 2)
+    order = [rows.p_start, phase, rows.k]
+    rows = rows.mutate(
+        island=ibis.row_number().over(ibis.window(group_by=[rows.child_id, rows.cluster], order_by=order))
+        - ibis.row_number().over(ibis.window(group_by=[rows.child_id, rows.cluster, rows.k], order_by=order))
+    )
+    return rows.group_by(["child_id", "cluster", "k", "island", "is_point"]).aggregate(
+        p_start=rows.p_start.min(), p_end=rows.p_end.max()
+    ).drop("island")
+
+
+def timelines(
+    ws: Any,
+    pmap: ProcessMap | str = "england",
+    where: dict[str, Any] | None = None,
+    *,
+    end: _dt.datetime | pd.Timestamp | None = None,
+) -> ibis.Table:
+    """The state timeline of every child on ``pmap`` (an Ibis table; nothing runs until executed).
+
+    Columns: child_id, need_id, repeat, seq, station, start, end (null = open), then kind
+    ("stay" or "exit"), stage, outcome, team, episode_id. ``where`` takes the cohort filters
+    of :mod:`cscflow.journeys.filters`; ``end`` overrides the data's end date.
+    """
+    pmap = load_map(pmap, ws)
+    e = mapped_stays(ws, pmap, end)
+    keep = ["child_id", "cluster", "k", "need_id", "station", "rank", "start", "end_eff", "is_open", "exit",
+            "stage", "outcome", "team", "episode_id", "is_point"]
+    e = e.select(*keep, "size")
+    single = e.filter(e.size == 1).select(*keep).mutate(p_start=e.start, p_end=e.end_eff, multi=False)
+    multi = e.filter(e.size > 1)
+    pieces = _resolve(multi).rename(r_child="child_id", r_cluster="cluster", r_k="k", r_point="is_point")
+    info = multi.select(*keep)
+    joined = pieces.join(
+        info, [pieces.r_child == info.child_id, pieces.r_cluster == info.cluster, pieces.r_k == info.k]
+    ).select(*[c for c in keep if c != "is_point"], is_point=pieces.r_point, p_start=pieces.p_start,
+             p_end=pieces.p_end, multi=ibis.literal(True))
+    allp = single.select(*keep, "p_start", "p_end", "multi").union(
+        joined.select(*keep, "p_start", "p_end", "multi")
+    )
+    final = allp.p_end == allp.end_eff
+    stays = allp.select(
+        "child_id", "need_id", "station", "stage", "outcome", "team", "episode_id", "k",
+        start=allp.p_start,
+        end=ibis.ifelse(allp.is_open & final, ibis.null("timestamp"), allp.p_end),
+        kind=ibis.literal("stay"),
+        phase=ibis.ifelse(allp.is_point, 1, 2),
+        sub=ibis.literal(0),
+        exit=ibis.ifelse(final, allp.exit, ibis.null("string")),
+        multi=allp.multi,
+    )
+    ex = stays.filter(stays.exit.notnull())
+    # An exit is drawn only when the child leaves: not while another stay carries on through it.
+    cover = multi.filter(~multi.is_point).select(c_child="child_id", c_start="start", c_end="end_eff")
+    ex = ex.filter(~ex.multi).union(
+        ex.filter(ex.multi).anti_join(
+            cover, [ex.child_id == cover.c_child, cover.c_start < ex.end, cover.c_end > ex.end]
+        )
+    )
+    exits = ex.select(
+        "child_id", "need_id", station=ex.exit, stage=ex.stage, outcome=ex.outcome, team=ex.team,
+        episode_id=ex.episode_id, k=ex.k, start=ex.end, end=ex.end, kind=ibis.literal("exit"),
+        phase=ibis.ifelse(ex.phase == 1, 1, 0), sub=ibis.literal(1), exit=ex.exit,
+    )
+    rows = stays.drop("multi").union(exits)
+    w = ibis.window(group_by=rows.child_id, order_by=[rows.start, rows.phase, rows.k, rows.sub])
+    rows = rows.mutate(seq=ibis.row_number().over(w) + 1)
+    needs = _need_ranks(ws)
+    rows = rows.left_join(needs, [rows.child_id == needs.n_child, rows.need_id == needs.n_need])
+    rw = ibis.window(group_by=rows.child_id, order_by=rows.seq, rows=(None, 0))
+    seen = rows.need_rank.max().over(rw)
+    rows = rows.mutate(repeat=ibis.coalesce(rows.need_rank, seen.fill_null(0) + 1).cast("int64"))
+    out = rows.select(*COLUMNS, *EXTRA)
+    if where:
+        from cscflow.journeys.filters import apply_where
+
+        out = apply_where(ws, out, where)
+    return out
+
+
+def _need_ranks(ws: Any) -> ibis.Table:
+    ep = ws.table("episodes")
+    needs = ep.filter(ep.need_id.notnull()).group_by(["child_id", "need_id"]).aggregate(first=ep.start.min())
+    w = ibis.window(group_by=needs.child_id, order_by=[needs.first, needs.need_id])
+    return needs.select(n_child=needs.child_id, n_need=needs.need_id, need_rank=ibis.row_number().over(w) + 1)
