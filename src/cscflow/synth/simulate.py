@@ -1,0 +1,326 @@
+"""Simulate one LA's children's social care: :func:`simulate` returns a :class:`County`.
+
+A semi-Markov process with explicit parameters (``parameters.yaml``): families arrive at the
+front door, are referred again and again, and each referral follows the England process to
+an exit, a plan or care. Everything is vectorised with numpy (all referrals of a step at once).
+
+>>> county = simulate("tiny", seed=1)
+>>> sorted(set(county.journeys.stage)) >= ["assessment", "contact", "referral"]
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cscflow.synth import front_door as fdoor
+from cscflow.synth import looked_after as lac
+from cscflow.synth.care import Needs, run_pathway
+from cscflow.synth.county import County
+from cscflow.synth.params import load_parameters
+from cscflow.synth.population import ChildRegistry, age_days
+from cscflow.synth.sampling import branch, day, day_weights, events_factor, snap_to_weekday
+from cscflow.synth.stays import StayBuffer, attrs_json
+
+STAGE_ORDER = {s: i for i, s in enumerate((
+    "contact", "early_help", "referral", "assessment", "strategy_discussion", "s47", "icpc", "cin_plan",
+    "cp_plan", "pre_proceedings", "proceedings", "looked_after", "care_leaver"))}
+
+
+def _workers(params: dict, rng: np.random.Generator):
+    """Worker-id makers per team: each returns int worker numbers (global, per team block)."""
+    sizes = params["population"]["workers_per_team"]
+    base, out = 0, {}
+    for team, k in sizes.items():
+        out[team] = (base, int(k))
+        base += int(k)
+    districts = list(params["population"]["districts"])
+
+    def team_fn(team):
+        b, k = out[team]
+        return lambda u: b + np.minimum((np.asarray(u) * k).astype(np.int64), k - 1)
+
+    fns = {t: team_fn(t) for t in out}
+
+    def district(idx, u):
+        bases = np.array([out[d][0] for d in districts])
+        ks = np.array([out[d][1] for d in districts])
+        return bases[idx] + np.minimum((u * ks[idx]).astype(np.int64), ks[idx] - 1)
+
+    fns["district"] = district
+    cic_b, cic_k = out["Children in Care"]
+    cl_b, cl_k = out["Care Leavers"]
+    fns["cic_child"] = lambda child: cic_b + (np.asarray(child) * 7919) % cic_k
+    fns["cl_child"] = lambda child: cl_b + (np.asarray(child) * 7919) % cl_k
+    return fns
+
+
+def simulate(preset_or_params: str | dict = "county", seed: int = 0) -> County:
+    """Simulate a county from a preset name ('tiny', 'county'), a YAML path or a parameter dict.
+
+    The same parameters and seed give the same County.
+    """
+    params = preset_or_params if isinstance(preset_or_params, dict) and "front_door" in preset_or_params \
+        else load_parameters(preset_or_params)
+    rng = np.random.default_rng(seed)
+    start_day, end_day = day(params["start"]), day(params["end"])
+    sim0 = start_day - int(params["burn_in_years"] * 365.25)
+    cutoff = start_day - int(params["history_years"] * 365.25)
+    fd = params["front_door"]
+    reg = ChildRegistry(params, rng)
+    buf = StayBuffer()
+    workers = _workers(params, rng)
+    teams = np.array(list(params["population"]["districts"]), dtype=object)
+
+    # -- families, their children and referral dates ----------------------------------------
+    fam_day, fam_id = fdoor.families(rng, params, sim0, end_day)
+    child, child_fam = fdoor.family_children(rng, params, reg, fam_day, fam_id)
+    ch_f, ch_g, ch_d = fdoor.referral_chains(rng, params, fam_day, end_day)
+    fam_ref = np.arange(len(ch_f))
+    # children of each family: sort children by family and expand
+    order = np.argsort(child_fam, kind="stable")
+    c_sorted, f_sorted = child[order], child_fam[order]
+    first = np.searchsorted(f_sorted, ch_f, side="left")
+    count = np.searchsorted(f_sorted, ch_f, side="right") - first
+    rep = np.repeat(np.arange(len(ch_f)), count)
+    offs = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+    need_child = c_sorted[first[rep] + offs]
+    need_day = ch_d[rep]
+    a = reg.arrays()
+    age = need_day - a["dob"][need_child]
+    ok = (age < 18 * 365.25) & ((age >= 0) | ((ch_g[rep] == 0) & (age > -130)))
+    need_child, need_day, need_fr, age = need_child[ok], need_day[ok], fam_ref[rep][ok], age[ok]
+    n_need = len(need_child)
+    needs = Needs(child=need_child, need=np.arange(n_need), fam_ref=need_fr, day=need_day, age=age,
+                  male=a["male"][need_child].astype(bool), disability=a["disability"][need_child].astype(bool),
+                  district=a["district"][need_child])
+
+    # -- contacts leading to referral ------------------------------------------------------
+    delay = np.where(rng.random(n_need) < fd["referral_delay_days"]["same_day"], 0,
+                     rng.integers(1, int(fd["referral_delay_days"]["max"]) + 1, n_need))
+    c_day = need_day - delay
+    src = fdoor.contact_sources(rng, n_need, fd)
+    buf.add("contact", child=need_child, need=needs.need, start=c_day, end=c_day,
+            outcome=np.full(n_need, "referral", dtype=object), team="Front Door",
+            attrs=attrs_json(source=src),
+            worker=workers["Front Door"](rng.random(n_need)))
+    req, plo = run_pathway(rng, params, needs, len(ch_f), buf, teams, workers)
+
+    # -- contacts not leading to referral ---------------------------------------------------
+    co = fd["contact_outcomes"]
+    p_ref = co["referral"] / sum(co.values())
+    n_ref_contacts = int(((c_day >= cutoff) & (c_day <= end_day)).sum())
+    n_other = int(round(n_ref_contacts * (1 - p_ref) / p_ref))
+    n_known = int(round(n_other * fd["non_referral_contacts_to_known_children"]))
+    pick = rng.integers(0, n_need, 3 * n_known + 10)
+    kd = snap_to_weekday(rng, need_day[pick] + rng.normal(0, 200, len(pick)).astype(np.int64), fd)
+    kage = kd - a["dob"][need_child[pick]]
+    valid = (kd >= cutoff) & (kd <= end_day) & (kage >= 0) & (kage < 18 * 365.25)
+    pick, kd = pick[valid][:n_known], kd[valid][:n_known]
+    n_new = n_other - len(pick)
+    w = day_weights(cutoff, end_day, fd)
+    nd = cutoff + rng.choice(len(w), size=n_new, p=w / w.sum())
+    second = rng.random(n_new) < 0.2
+    n_kids = n_new - int(second.sum())
+    kid_days = nd[~second]
+    new_kids = reg.add(kid_days - age_days(rng, n_kids, [1] * 17 + [0.5]), family=-1 - np.arange(n_kids))
+    # a second contact for some children: attach to a random contact-only child after (or before) it
+    host = rng.integers(0, n_kids, int(second.sum())) if n_kids else np.zeros(0, np.int64)
+    gap = rng.integers(7, 365, len(host))
+    d2 = kid_days[host] + gap
+    d2 = snap_to_weekday(rng, np.where(d2 > end_day, kid_days[host] - gap, d2), fd)
+    o_child = np.concatenate([need_child[pick], new_kids, new_kids[host]])
+    o_day = np.concatenate([kd, kid_days, d2])
+    no_ref = {k: v for k, v in co.items() if k != "referral"}
+    o_out = np.array(list(no_ref), dtype=object)[branch(rng.random(len(o_child)), no_ref)]
+    buf.add("contact", child=o_child, need=np.full(len(o_child), -1), start=o_day, end=o_day, outcome=o_out,
+            team="Front Door", attrs=attrs_json(source=fdoor.contact_sources(rng, len(o_child), fd)),
+            worker=workers["Front Door"](rng.random(len(o_child))))
+    eh = o_out == "early_help"
+    eh_start = o_day[eh] + rng.integers(0, 6, int(eh.sum()))
+    eh_end = eh_start + np.maximum(7, (fd["early_help_days"]["median"] * np.exp(
+        fd["early_help_days"]["sigma"] * rng.standard_normal(int(eh.sum())))).astype(np.int64))
+    buf.add("early_help", child=o_child[eh], need=np.full(int(eh.sum()), -1), start=eh_start, end=eh_end,
+            outcome=np.full(int(eh.sum()), "closed", dtype=object), team="Early Help",
+            worker=workers["Early Help"](rng.random(int(eh.sum()))))
+
+    # -- unaccompanied asylum-seeking children ------------------------------------------------
+    uz = params["uasc"]
+    udays = np.arange(sim0, end_day + 1)
+    lam = uz["arrivals_per_10k_per_year"] * params["population"]["children_0_17"] / 10000 / 365.25 * events_factor(udays, params.get("events", []), "uasc", "arrivals")
+    u_day = np.repeat(udays, rng.poisson(lam))
+    nu = len(u_day)
+    u_age = np.array(list(uz["age_distribution"]), dtype=np.int64)[branch(rng.random(nu), uz["age_distribution"])]
+    u_dob = u_day - (u_age * 365.25 + rng.random(nu) * 365).astype(np.int64)
+    eth_codes = list(uz["ethnicity"])
+    eth_idx = reg.eth_index(eth_codes)[branch(rng.random(nu), uz["ethnicity"])]
+    u_child = reg.add(u_dob, family=-10_000_000 - np.arange(nu), male=rng.random(nu) < uz["male"], eth=eth_idx,
+                      uasc=True)
+    a = reg.arrays()
+    u_need = n_need + np.arange(nu)
+    u_aend = u_day + rng.integers(1, 4, nu)
+    buf.add("contact", child=u_child, need=u_need, start=u_day, end=u_day,
+            outcome=np.full(nu, "referral", dtype=object), team="Front Door",
+            attrs=attrs_json(source=np.full(nu, "6", dtype=object)),
+            worker=workers["Front Door"](rng.random(nu)))
+    buf.add("referral", child=u_child, need=u_need, start=u_day, end=u_day,
+            outcome=np.full(nu, "assessment", dtype=object), team="Front Door",
+            attrs=attrs_json(referral_source=np.full(nu, "6", dtype=object),
+                             primary_need=np.full(nu, "N8", dtype=object)),
+            worker=workers["Front Door"](rng.random(nu)))
+    buf.add("assessment", child=u_child, need=u_need, start=u_day, end=u_aend,
+            outcome=np.full(nu, "looked_after", dtype=object), team=teams[a["district"][u_child]],
+            worker=workers["district"](a["district"][u_child], rng.random(nu)))
+
+    # -- looked after: non-court entries first (their drift to court counts for calibration) ---
+    dob = a["dob"]
+    e_child = np.concatenate(req.child + [u_child])
+    e_need = np.concatenate(req.need + [u_need])
+    e_day = np.concatenate(req.day + [u_aend])
+    e_kind = np.concatenate([np.full(len(x), "s20", dtype=object) for x in req.child] +
+                            [np.full(nu, "uasc", dtype=object)])
+    minus = np.full(len(e_child), -1, dtype=np.int64)
+    per_s20 = lac.build_periods(rng, params, {"child": e_child, "need": e_need, "day": e_day, "kind": e_kind,
+                                              "final": minus, "application": minus.copy(),
+                                              "order": np.full(len(e_child), None, dtype=object)}, dob)
+    n_drift = int(per_s20["in_court"].sum())
+    n_plo = len(plo["child"])
+    target = float(params["proceedings"]["never_looked_after"])
+    q = min(1.0, target * (n_plo + n_drift) / n_plo) if n_plo else 0.0
+    never = rng.random(n_plo) < q
+    # siblings in one set of proceedings share the never-looked-after draw
+    fr_u = rng.random(len(ch_f))
+    never = fr_u[plo["fam_ref"]] < q
+    prec = lac.proceedings_records(rng, params, plo["child"], plo["need"], plo["fam_ref"], plo["application"],
+                                   never)
+    cp_end, cp_out = plo["cp_part"]["end"], plo["cp_part"]["outcome"]
+    idx = plo["cp_index"]
+    la_entry = ~never
+    cp_end[idx[la_entry]] = prec["interim"][la_entry]
+    cp_end[idx[never]] = np.maximum(cp_end[idx[never]], prec["final"][never] + rng.integers(0, 60, never.sum()))
+    cp_out[idx[never]] = "closed"
+    per_court = lac.build_periods(rng, params, {
+        "child": prec["child"][la_entry], "need": prec["need"][la_entry], "day": prec["interim"][la_entry],
+        "kind": np.full(int(la_entry.sum()), "court", dtype=object), "final": prec["final"][la_entry],
+        "application": prec["application"][la_entry], "order": prec["order"][la_entry]}, dob)
+    per = {k: np.concatenate([per_s20[k], per_court[k]]) for k in per_s20}
+    src_parts = [*req.source, (None, np.zeros(nu, np.int64))]
+    src_part_id = np.concatenate([np.full(len(ix), i) for i, (_, ix) in enumerate(src_parts)] +
+                                 [np.full(int(la_entry.sum()), -2)])
+    src_row = np.concatenate([ix for _, ix in src_parts] + [np.flatnonzero(la_entry)])
+
+    # -- resolve overlaps: one period of care at a time per child; no new referral while in care --
+    kept_need = np.ones(n_need + nu, bool)
+    pf = pd.DataFrame({"child": per["child"], "day": per["day"], "exit": per["exit"], "need": per["need"]})
+    nf = pd.DataFrame({"child": np.concatenate([need_child, u_child]),
+                       "rday": np.concatenate([need_day, u_day]), "need": np.arange(n_need + nu)})
+    pf_s = pf.sort_values("day", kind="stable")
+    nf_s = nf.sort_values("rday", kind="stable")
+    m = pd.merge_asof(nf_s, pf_s.rename(columns={"need": "pneed"}), left_on="rday", right_on="day",
+                      by="child", allow_exact_matches=False)
+    inside = (m["exit"] > m["rday"]) & (m["pneed"] != m["need"])
+    kept_need[m.loc[inside, "need"].to_numpy()] = False
+    keep_p = kept_need[per["need"]]
+    pf = pf.assign(keep=keep_p, i=np.arange(len(pf))).sort_values(["child", "day", "i"], kind="stable")
+    pf = pf[pf["keep"]]
+    prev_exit = pf.groupby("child")["exit"].cummax().groupby(pf["child"]).shift(1)
+    clash = (pf["day"] < prev_exit).to_numpy()
+    drop_i = pf["i"].to_numpy()[clash]
+    keep_p[drop_i] = False
+    for i in drop_i:  # the stay that asked for care ends 'closed' instead (rare)
+        pid = src_part_id[i]
+        if pid >= 0 and src_parts[pid][0] is not None:
+            src_parts[pid][0]["outcome"][src_parts[pid][1][src_row[i]]] = "closed"
+        elif pid == -2:
+            cp_out[idx[src_row[i]]] = "closed"
+    per = {k: v[keep_p] for k, v in per.items()}
+    lac.episodes(rng, params, per, dob, buf, workers["cic_child"])
+    lac.care_leavers(rng, params, per, dob, buf, workers["cl_child"])
+
+    # -- proceedings: PLO route and s20 drift --------------------------------------------------
+    d = per["in_court"] & (per["kind"] != "court")
+    proc = {
+        "child": np.concatenate([prec["child"], per["child"][d]]),
+        "need": np.concatenate([prec["need"], per["need"][d]]),
+        "application": np.concatenate([prec["application"], per["application"][d]]),
+        "interim": np.concatenate([np.where(never, prec["interim"], prec["interim"]), per["interim"][d]]),
+        "interim_order": np.concatenate([np.where(never, np.where(prec["order"] == "supervision_order", "ISO",
+                                                                    None), "ICO"), np.full(int(d.sum()), "ICO")]),
+        "final": np.concatenate([prec["final"], per["final"][d]]),
+        "order": np.concatenate([prec["order"], per["order"][d]]),
+        "case_key": np.concatenate([plo["fam_ref"], len(ch_f) + np.arange(int(d.sum()))]),
+        "never_la": np.concatenate([never, np.zeros(int(d.sum()), bool)]),
+    }
+    return _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, cutoff, teams)
+
+
+def _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, cutoff, teams) -> County:
+    ok = kept_need[proc["need"]] & (proc["application"] <= end_day) & (proc["final"] >= cutoff)
+    proc = {k: v[ok] for k, v in proc.items()}
+    case_u, case_inv = np.unique(proc["case_key"], return_inverse=True)
+    case_no = np.array([f"ZW{(15 + i % 4):02d}C5{i:04d}" for i in range(len(case_u))], dtype=object)[case_inv] \
+        if len(case_u) else np.zeros(0, dtype=object)
+    courts = np.array(params["proceedings"]["courts"], dtype=object)
+    court = courts[case_inv % len(courts)] if len(case_u) else np.zeros(0, dtype=object)
+    buf.add("proceedings", child=proc["child"], need=proc["need"], start=proc["application"], end=proc["final"],
+            outcome=proc["order"], team="Legal", attrs=attrs_json(order=proc["order"], case_number=case_no))
+    st = buf.frame()
+    st = st[(st["need"] < 0) | kept_need[np.maximum(st["need"].to_numpy(), 0)]]
+    st = st[st["start"] <= end_day]
+    # history kept: whole episodes of need still live after the cutoff; other stays from the cutoff
+    live_end = np.where(st["end"].to_numpy() > end_day, end_day + 1, st["end"].to_numpy())
+    need_last = pd.Series(live_end).groupby(st["need"].to_numpy()).transform("max").to_numpy()
+    keep = np.where(st["need"].to_numpy() >= 0, need_last >= cutoff, st["start"].to_numpy() >= cutoff)
+    st = st[keep].reset_index(drop=True)
+    open_ = st["end"].to_numpy() > end_day
+    kids = np.unique(st["child"].to_numpy())
+    children, ids = reg.frame(kids, str(params["la"]), end_day)
+    pos = np.searchsorted(kids, st["child"].to_numpy())
+    needs_u, need_inv = np.unique(st["need"].to_numpy(), return_inverse=True)
+    # need ids numbered by the day of their first stay
+    first_day = pd.Series(st["start"].to_numpy()).groupby(need_inv).min()
+    rank = np.empty(len(needs_u), np.int64)
+    rank[np.argsort(first_day.to_numpy(), kind="stable")] = np.arange(len(needs_u))
+    need_id = np.char.add("N", np.char.zfill(rank.astype(str), 7)).astype(object)[need_inv]
+    need_id[st["need"].to_numpy() < 0] = None
+    start = (st["start"].to_numpy().astype("datetime64[D]").astype("datetime64[s]")
+             + st["seconds"].to_numpy().astype("timedelta64[s]"))
+    end = st["end"].to_numpy().astype("datetime64[D]").astype("datetime64[s]")
+    end_ts = pd.to_datetime(end).where(~open_, pd.NaT)
+    outcome = st["outcome"].to_numpy().copy()
+    outcome[open_] = None
+    worker = st["worker"].to_numpy()
+    worker_id = np.where(worker >= 0, np.char.add("W", np.char.zfill(np.maximum(worker, 0).astype(str), 4)), None)
+    journeys = pd.DataFrame({
+        "child_id": ids[pos], "need_id": need_id, "stage": st["stage"].to_numpy(),
+        "start": pd.to_datetime(start), "end": end_ts, "outcome": outcome,
+        "team": st["team"].to_numpy(), "worker": worker_id.astype(object), "attrs": st["attrs"].to_numpy(),
+    })
+    journeys["_o"] = journeys["stage"].map(STAGE_ORDER)
+    journeys = journeys.sort_values(["child_id", "start", "_o"], kind="stable").drop(columns="_o")
+    journeys = journeys.reset_index(drop=True)
+    # proceedings frame
+    ppos = np.searchsorted(kids, proc["child"])
+    fin_open = proc["final"] > end_day
+    td = lambda x: pd.to_datetime(np.asarray(x).astype("datetime64[D]"))  # noqa: E731
+    proceedings = pd.DataFrame({
+        "proceedings_id": [f"P{i:06d}" for i in range(len(ppos))],
+        "child_id": ids[ppos] if len(ppos) else np.zeros(0, dtype=object),
+        "case_number": case_no, "court": court,
+        "application_date": td(proc["application"]),
+        "interim_order_date": td(proc["interim"]).where(pd.Series(proc["interim_order"]).notna().to_numpy()
+                                                         & (proc["interim"] <= end_day), pd.NaT),
+        "interim_order": proc["interim_order"].astype(object),
+        "final_order_date": td(proc["final"]).where(~fin_open, pd.NaT),
+        "order": np.where(fin_open, None, proc["order"]).astype(object),
+        "never_looked_after": proc["never_la"].astype(bool),
+    })
+    proceedings = proceedings.sort_values(["application_date", "case_number", "child_id"], kind="stable")
+    proceedings["proceedings_id"] = [f"P{i:06d}" for i in range(len(proceedings))]
+    events = pd.DataFrame([{"event_id": e["event_id"], "date": pd.Timestamp(e["date"]), "label": e["label"],
+                            "kind": e["kind"]} for e in params.get("events", [])],
+                          columns=["event_id", "date", "label", "kind"])
+    return County(la=str(params["la"]), start=params["start"], end=params["end"], children=children,
+                  journeys=journeys, proceedings=proceedings.reset_index(drop=True), events=events,
+                  parameters=params, seed=seed)

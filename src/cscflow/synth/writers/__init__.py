@@ -1,0 +1,49 @@
+"""Writers of the simulated county, one module per format LAs hold.
+
+Each module ``cscflow.synth.writers.<name>`` has
+``write(county: County, out_dir: Path, rng: numpy.random.Generator) -> list[Path]``.
+Modules are imported only when their format is asked for.
+
+>>> sorted(FORMATS)
+['903', '903-xml', 'annex-a', 'cin', 'events', 'legal']
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+
+from cscflow.errors import CscflowError
+
+#: CLI format name -> writer module under cscflow.synth.writers
+FORMATS: dict[str, str] = {
+    "annex-a": "annex_a",
+    "cin": "cin",
+    "903": "ssda903",
+    "903-xml": "ssda903_xml",
+    "legal": "legal",
+    "events": "events",
+}
+
+
+class FormatError(CscflowError):
+    """A format name is unknown or its writer is not available."""
+
+
+def writer(fmt: str) -> Callable:
+    """The ``write`` function of format ``fmt`` (a key of :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise FormatError(f"unknown format {fmt!r}", hint=f"use one or more of {', '.join(FORMATS)}")
+    module = f"cscflow.synth.writers.{FORMATS[fmt]}"
+    if importlib.util.find_spec(module) is None:
+        raise FormatError(
+            f"the {fmt!r} writer ({module}) is not available in this version of cscflow",
+            hint=f"leave {fmt!r} out of --formats (available: {', '.join(available())})",
+        )
+    return importlib.import_module(module).write
+
+
+def available() -> list[str]:
+    """Formats whose writer module is installed."""
+    return [f for f, m in FORMATS.items() if importlib.util.find_spec(f"cscflow.synth.writers.{m}") is not None]
