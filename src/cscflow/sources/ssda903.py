@@ -188,17 +188,17 @@ def _detect(f: _File, columns: list[str]) -> str:
     by_name = [t for t, (_k, _r, words) in TABLES.items() if any(w in stem for w in words)]
     for table in (by_key or by_name)[:1]:
         required = TABLES[table][1]
-        if True:
-            missing = [c for c in required if c not in found]
-            if missing:
-                near = {m: closest(m, columns) for m in missing}
-                detail = "; ".join(f"{m}" + (f" (closest: {', '.join(near[m])})" if near[m] else "") for m in missing)
-                raise SourceError(
-                    f"{f.name}: the SSDA903 {table} table lacks column(s) {detail}; "
-                    f"columns found: {', '.join(columns)}; expected: {', '.join(required)}",
-                    hint="rename the columns to the DfE 903 names (e.g. CHILD, DECOM, DEC) and load again",
-                )
-            return table
+        missing = [c for c in required if c not in found]
+        if missing:
+            spare = [c for c in columns if c not in required]
+            near = {m: [c for c in spare if m in c] or closest(m, spare) for m in missing}
+            detail = "; ".join(f"{m}" + (f" (closest: {', '.join(near[m])})" if near[m] else "") for m in missing)
+            raise SourceError(
+                f"{f.name}: the SSDA903 {table} table lacks column(s) {detail}; "
+                f"columns found: {', '.join(columns)}; expected: {', '.join(required)}",
+                hint="rename the columns to the DfE 903 names (e.g. CHILD, DECOM, DEC) and load again",
+            )
+        return table
     if "CHILDID" in found or "LACHILDID" in found or "REFERRAL" in " ".join(columns):
         hint = "this looks like another return; give the right --format"
     else:
