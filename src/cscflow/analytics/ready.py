@@ -1,0 +1,237 @@
+"""Ready-made analyses on a workspace: leaving-care curves by cohort, routes out of care,
+time to re-referral, referral to CP plan or care, and return to care.
+
+Table work is Ibis on the workspace engine (DuckDB or Spark); only one row per period of care
+(or per referral) comes back to pandas for the estimators. Periods of care merge consecutive
+``looked_after`` rows (single SSDA903 episodes) of a child until a row whose ``rne`` is ``S``
+(or, without an ``rne``, a gap between rows) starts a new period.
+
+>>> import tempfile
+>>> from cscflow import Workspace
+>>> ws = Workspace(tempfile.mkdtemp(), la="886")
+>>> periods_of_care(ws).empty
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from cscflow.analytics.competing import CumulativeIncidence
+from cscflow.analytics.survival import KaplanMeier, KaplanMeierGroups
+from cscflow.errors import AnalysisError
+
+DAY = np.timedelta64(1, "D")
+
+#: SSDA903 reason episode ceased (REC) -> route out of care (DfE 903 guidance codes).
+ROUTE_OF_REC = {
+    "E4A": "home", "E4B": "home", "E13": "home",
+    "E11": "adoption", "E12": "adoption",
+    "E41": "sgo/cao", "E43": "sgo/cao", "E44": "sgo/cao", "E45": "sgo/cao", "E46": "sgo/cao",
+    "E15": "18+", "E17": "18+", "E47": "18+", "E48": "18+", "E5": "18+", "E7": "18+",
+}
+ROUTE_OF_OUTCOME = {"returned_home": "home", "left_care_18": "18+", "permanence": "sgo/cao"}
+ROUTES = ["home", "sgo/cao", "adoption", "18+", "other"]
+AGE_BANDS = [(0, 1, "under 1"), (1, 5, "1-4"), (5, 10, "5-9"), (10, 16, "10-15"), (16, 99, "16+")]
+
+
+def _json(col: ibis.Value, key: str) -> ibis.Value:
+    return col.cast("json")[key].unwrap_as("string")
+
+
+def _as_of(ws: Any, as_of: Any) -> pd.Timestamp:
+    if as_of is not None:
+        return pd.Timestamp(as_of)
+    ep = ws.table("episodes")
+    last = ws.execute(ep.aggregate(a=ep.start.max(), b=ep.end.max()))
+    vals = [v for v in last.iloc[0].tolist() if pd.notna(v)]
+    if not vals:
+        raise AnalysisError(f"no episodes in workspace {ws.path}", hint="load data first (`cscflow load`)")
+    return pd.Timestamp(max(vals))
+
+
+def periods_of_care(ws: Any) -> pd.DataFrame:
+    """One row per period of care: child_id, period, start, end (NaT = open), rec, outcome,
+    legal_status (at entry), birth_month, route."""
+    ep = ws.table("episodes")
+    la = ep.filter(ep.stage == "looked_after").select(
+        "child_id", "start", "end", "outcome", rne=_json(ep.attrs, "rne"),
+        legal_status=_json(ep.attrs, "legal_status"), rec=_json(ep.attrs, "rec"))
+    w = ibis.window(group_by="child_id", order_by=["start"])
+    prev_end = la.end.lag().over(w)
+    new = (la.rne == "S") | prev_end.isnull() | (la.start > prev_end)
+    la = la.mutate(new=ibis.ifelse(new.fill_null(True), 1, 0))
+    la = la.mutate(period=la.new.sum().over(ibis.window(group_by="child_id", order_by=["start"], rows=(None, 0))))
+    last_w = ibis.window(group_by=["child_id", "period"], order_by=[ibis.desc("start")])
+    la = la.mutate(rn=ibis.row_number().over(last_w),
+                   first_ls=la.legal_status.first().over(ibis.window(group_by=["child_id", "period"],
+                                                                      order_by=["start"])))
+    agg = la.group_by(["child_id", "period"]).aggregate(
+        start=la.start.min(),
+        end=la.end.max(),
+        open_rows=(la.end.isnull()).sum(),
+        legal_status=la.first_ls.max(),
+        rec=la.rec.max(where=la.rn == 0),
+        outcome=la.outcome.max(where=la.rn == 0),
+    )
+    ch = ws.table("children").select("child_id", "birth_month")
+    agg = agg.left_join(ch, "child_id").select(*agg.columns, "birth_month")
+    df = ws.execute(agg)
+    if df.empty:
+        return pd.DataFrame(columns=["child_id", "period", "start", "end", "rec", "outcome", "legal_status",
+                                     "birth_month", "route"])
+    df.loc[df["open_rows"] > 0, "end"] = pd.NaT
+    df = df.drop(columns="open_rows")
+    df["start"], df["end"] = pd.to_datetime(df["start"]), pd.to_datetime(df["end"])
+    df["birth_month"] = pd.to_datetime(df["birth_month"])
+    route = df["rec"].map(ROUTE_OF_REC).fillna(df["outcome"].map(ROUTE_OF_OUTCOME)).fillna("other")
+    df["route"] = route.where(df["end"].notna(), None)
+    return df.sort_values(["child_id", "start"]).reset_index(drop=True)
+
+
+def _age_band(start: pd.Series, birth: pd.Series) -> pd.Series:
+    # completed years (birth_month is the 1st of the month of birth)
+    before = (start.dt.month < birth.dt.month) | ((start.dt.month == birth.dt.month) & (start.dt.day < birth.dt.day))
+    age = start.dt.year - birth.dt.year - before.astype(int)
+    out = pd.Series("unknown", index=start.index, dtype=object)
+    for lo, hi, lab in AGE_BANDS:
+        out[(age >= lo) & (age < hi)] = lab
+    return out
+
+
+def _with_proceedings(ws: Any, periods: pd.DataFrame, before_days: int = 182) -> pd.Series:
+    p = ws.table("proceedings")
+    pr = ws.execute(p.filter(p.child_id.notnull()).select("child_id", "application_date"))
+    if pr.empty:
+        return pd.Series("without proceedings", index=periods.index)
+    pr["application_date"] = pd.to_datetime(pr["application_date"])
+    m = periods.reset_index().merge(pr, on="child_id")
+    end = m["end"].fillna(pd.Timestamp.max)
+    hit = (m["application_date"] >= m["start"] - before_days * DAY) & (m["application_date"] <= end)
+    ids = set(m.loc[hit, "index"])
+    return pd.Series(np.where(periods.index.isin(ids), "with proceedings", "without proceedings"),
+                     index=periods.index)
+
+
+COHORTS = ("proceedings", "legal_status", "age_at_entry", "entry_year")
+
+
+def leaving_care(ws: Any, by: str | None = None, as_of: Any = None, window_start: Any = None,
+                 alpha: float = 0.05) -> KaplanMeier | KaplanMeierGroups:
+    """Leaving-care curves: days from entering care to leaving, censored at ``as_of`` (default: the
+    last date in the workspace). ``by``: None, "proceedings" (care proceedings applied for from 26
+    weeks before entry to leaving), "legal_status" (at entry), "age_at_entry" or "entry_year".
+    ``window_start``: periods that began earlier enter the risk set late (left truncation)."""
+    per = periods_of_care(ws)
+    if per.empty:
+        raise AnalysisError(f"no looked_after episodes in workspace {ws.path}", hint="load SSDA903 data first")
+    as_of = _as_of(ws, as_of)
+    per = per[per["start"] <= as_of]
+    end = per["end"].where(per["end"].notna() & (per["end"] <= as_of), as_of)
+    dur = ((end - per["start"]) / DAY).to_numpy(float)
+    event = (per["end"].notna() & (per["end"] <= as_of)).to_numpy()
+    entry = None
+    if window_start is not None:
+        ws0 = pd.Timestamp(window_start)
+        keep = (end >= ws0).to_numpy()
+        per, dur, event = per[keep], dur[keep], event[keep]
+        entry = np.maximum(((ws0 - per["start"]) / DAY).to_numpy(float), -1.0)
+        entry = np.where(entry < 0, -1.0, entry)  # entered inside the window: at risk from day 0
+    if by is None:
+        return KaplanMeier(alpha, label="all periods of care").fit(dur, event, entry=entry)
+    if by == "proceedings":
+        groups = _with_proceedings(ws, per)
+    elif by == "legal_status":
+        groups = per["legal_status"].fillna("unknown")
+    elif by == "age_at_entry":
+        groups = _age_band(per["start"], per["birth_month"])
+    elif by == "entry_year":
+        groups = per["start"].dt.year.astype(str)
+    else:
+        raise AnalysisError(f"unknown cohort {by!r}", hint=f"use one of {', '.join(COHORTS)}")
+    return KaplanMeierGroups(alpha).fit(dur, event, np.asarray(groups, dtype=str), entry=entry)
+
+
+def routes_out_of_care(ws: Any, as_of: Any = None) -> CumulativeIncidence:
+    """Cumulative incidence of leaving care by each route (home, SGO/CAO, adoption, 18+, other)."""
+    per = periods_of_care(ws)
+    if per.empty:
+        raise AnalysisError(f"no looked_after episodes in workspace {ws.path}", hint="load SSDA903 data first")
+    as_of = _as_of(ws, as_of)
+    per = per[per["start"] <= as_of]
+    left = per["end"].notna() & (per["end"] <= as_of)
+    end = per["end"].where(left, as_of)
+    dur = ((end - per["start"]) / DAY).to_numpy(float)
+    routes = per["route"].where(left, None)
+    causes = [r for r in ROUTES if r in set(routes.dropna())]
+    return CumulativeIncidence().fit(dur, routes.to_numpy(object), causes=causes)
+
+
+def _starts(ws: Any, stage: str) -> pd.DataFrame:
+    ep = ws.table("episodes")
+    q = ep.filter(ep.stage == stage).select("child_id", "start", "need_id")
+    df = ws.execute(q)
+    df["start"] = pd.to_datetime(df["start"])
+    return df.sort_values(["child_id", "start"]).reset_index(drop=True)
+
+
+def time_to_rereferral(ws: Any, as_of: Any = None) -> KaplanMeier:
+    """Days from each referral to the same child's next referral (censored at ``as_of``)."""
+    ref = _starts(ws, "referral")
+    if ref.empty:
+        raise AnalysisError(f"no referrals in workspace {ws.path}", hint="load Annex A or CIN data first")
+    as_of = _as_of(ws, as_of)
+    nxt = ref.groupby("child_id")["start"].shift(-1)
+    end = nxt.fillna(as_of)
+    dur = ((end - ref["start"]) / DAY).to_numpy(float)
+    return KaplanMeier(label="time to re-referral").fit(np.maximum(dur, 0), nxt.notna().to_numpy())
+
+
+def referral_to(ws: Any, target: str = "cp_plan", as_of: Any = None) -> KaplanMeier:
+    """Days from a referral to the child's first ``target`` stage (cp_plan or looked_after) before
+    the next referral; censored at the next referral or ``as_of``."""
+    if target not in ("cp_plan", "looked_after"):
+        raise AnalysisError(f"unknown target {target!r}", hint="use cp_plan or looked_after")
+    ref = _starts(ws, "referral")
+    if ref.empty:
+        raise AnalysisError(f"no referrals in workspace {ws.path}", hint="load Annex A or CIN data first")
+    as_of = _as_of(ws, as_of)
+    ref["next_ref"] = ref.groupby("child_id")["start"].shift(-1).fillna(as_of)
+    tgt = _starts(ws, target)[["child_id", "start"]].rename(columns={"start": "t"})
+    m = ref.reset_index().merge(tgt, on="child_id", how="left")
+    ok = (m["t"] >= m["start"]) & (m["t"] < m["next_ref"])
+    first = m[ok].groupby("index")["t"].min()
+    hit = ref.index.isin(first.index)
+    end = pd.Series(ref["next_ref"].to_numpy(), index=ref.index)
+    end[hit] = first.reindex(ref.index[hit]).to_numpy()
+    dur = ((end - ref["start"]) / DAY).to_numpy(float)
+    label = {"cp_plan": "referral to CP plan", "looked_after": "referral to care"}[target]
+    return KaplanMeier(label=label).fit(np.maximum(dur, 0), hit)
+
+
+def return_to_care(ws: Any, as_of: Any = None, routes: tuple[str, ...] = ("home", "other")) -> KaplanMeier:
+    """Days from leaving care (by ``routes``, default home and other) to the next period of care."""
+    allp = periods_of_care(ws)
+    if allp["end"].notna().sum() == 0:
+        raise AnalysisError(f"no child left care in workspace {ws.path}", hint="load SSDA903 data first")
+    as_of = _as_of(ws, as_of)
+    allp["next_start"] = allp.groupby("child_id")["start"].shift(-1)
+    left = allp[allp["end"].notna() & (allp["end"] <= as_of) & allp["route"].isin(routes)]
+    returned = left["next_start"].notna() & (left["next_start"] <= as_of)
+    end = left["next_start"].where(returned, as_of)
+    dur = ((end - left["end"]) / DAY).to_numpy(float)
+    return KaplanMeier(label="return to care").fit(np.maximum(dur, 0), returned.to_numpy())
+
+
+ANALYSES = {
+    "leaving-care": leaving_care,
+    "routes": routes_out_of_care,
+    "rereferral": time_to_rereferral,
+    "referral-to-cp": lambda ws, **kw: referral_to(ws, "cp_plan", **kw),
+    "referral-to-care": lambda ws, **kw: referral_to(ws, "looked_after", **kw),
+    "return-to-care": return_to_care,
+}
