@@ -471,14 +471,13 @@ def _write_episodes(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms) -> t
     ws.con.create_table("_incoming_episodes", inc, overwrite=True, temp=True)
     t = ws.con.table("_incoming_episodes")
     t = t.mutate(day=t.start.date())
-    # need_id from the source's own key: the date of the referral with that key (else its first stay).
-    keyed = t.filter(t.need_key.notnull())
-    refs = keyed.group_by(["child_id", "need_key"]).aggregate(
-        ref_day=keyed.day.min(where=keyed.stage == "referral"), first_day=keyed.day.min()
-    )
+    # need_id from the source's own key: the date of the referral with that key in this source.
+    # Keys without a referral here (e.g. one SSD table per stage) fall back to the date rule in finalise().
+    keyed = t.filter(t.need_key.notnull() & (t.stage == "referral"))
+    refs = keyed.group_by(["child_id", "need_key"]).aggregate(ref_day=keyed.day.min())
     refs = refs.rename(k_child="child_id", k_key="need_key")
     t = t.left_join(refs, [t.child_id == refs.k_child, t.need_key == refs.k_key])
-    nd = ibis.coalesce(t.ref_day, t.first_day)
+    nd = t.ref_day
     t = t.mutate(need_id=ibis.ifelse(nd.isnull(), ibis.null(str), t.child_id + "-" + nd.strftime("%Y%m%d")))
     # The same stay already loaded from another source is kept once (first source wins).
     ex = ws.table("episodes")
@@ -499,7 +498,7 @@ def _write_episodes(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms) -> t
         ]
     cols = list(ws.table("episodes").columns)
     written = ws.write("episodes", kept.select(cols)) if n_dup < n else 0
-    nk = kept.filter(kept.need_key.notnull()).select("source", "episode_id")
+    nk = kept.filter(kept.need_id.notnull()).select("source", "episode_id")
     ws.write("_need_keyed", nk)
     ws.con.drop_table("_incoming_episodes", force=True)
     return written, n_dup, examples
