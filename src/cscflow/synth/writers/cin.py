@@ -29,11 +29,11 @@ import pandas as pd
 from lxml import etree
 
 from cscflow.synth.writers._common import (
-    NEED_STAGES,
     SEX_NUMERIC,
     children_frame,
     collection_window,
     iso,
+    need_closures,
     stage_frame,
 )
 
@@ -46,9 +46,6 @@ PRIMARY_NEEDS = ("N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9", "N0")
 CATEGORIES = ("NEG", "PHY", "SAB", "EMO", "MUL")
 _FACTOR_FALLBACK = {"18B": "18A", "18C": "18A", "19B": "19A", "19C": "19A", "24A": "20"}
 _UPN = re.compile(r"[A-Za-z]\d{11}(\d|[A-Za-z])")
-_ADOPTED = {"E11", "E12"}
-_SGO = {"E43", "E44", "E45", "E46", "E47", "E48"}
-_CAO = {"E41"}
 
 
 def schema_year(census_year: int) -> int:
@@ -90,7 +87,7 @@ class _Facts:
         ref = stage_frame(county, "referral", ["referral_source", "primary_need"])
         ref = ref.drop_duplicates("need_id", keep="first")
         ref = ref.loc[ref["need_id"].notna()]
-        closure = _closures(county)
+        closure = need_closures(county)
         ref = ref.merge(closure, how="left", left_on="need_id", right_index=True)
         ref["ref_iso"] = iso(ref["start"])
         ref["close_iso"] = iso(ref["closed"])
@@ -106,42 +103,6 @@ class _Facts:
             frame["e_iso"] = iso(frame["end"])
             for rec in frame.to_dict("records"):
                 self.by_need[rec["need_id"]][stage].append(rec)
-
-
-def _closures(county) -> pd.DataFrame:
-    """Per need: closure date (NaT while any stay is open) and the CIN census reason for closure."""
-    j = county.journeys
-    j = j.loc[j["stage"].isin(NEED_STAGES) & j["need_id"].notna()]
-    j = j.assign(end=pd.to_datetime(j["end"]), start=pd.to_datetime(j["start"]))
-    j = j.sort_values(["need_id", "end", "start"], kind="mergesort", na_position="last")
-    last = j.groupby("need_id", sort=False).tail(1).set_index("need_id")
-    open_need = j["end"].isna().groupby(j["need_id"]).any()
-    out = pd.DataFrame(index=last.index)
-    out["closed"] = last["end"].where(~open_need.reindex(last.index).to_numpy())
-    recs = stage_frame(county, "looked_after", ["rec"]).set_index(["need_id", "end"])["rec"]
-    reasons = []
-    for need, stage, outcome, end in zip(last.index, last["stage"], last["outcome"], last["end"], strict=True):
-        rec = recs.get((need, end)) if stage == "looked_after" else None
-        if isinstance(rec, pd.Series):
-            rec = rec.iloc[-1]
-        reasons.append(_reason(stage, outcome, rec))
-    out["reason"] = reasons
-    out.loc[out["closed"].isna(), "reason"] = None
-    return out
-
-
-def _reason(stage: str, outcome, rec) -> str:
-    if rec in _ADOPTED:
-        return "RC1"
-    if rec in _SGO:
-        return "RC4"
-    if rec in _CAO:
-        return "RC3"
-    if outcome == "step_down_early_help":
-        return "RC9"
-    if outcome == "nfa" and stage in ("referral", "assessment", "strategy_discussion", "s47", "icpc"):
-        return "RC8"
-    return "RC7"
 
 
 def _write_year(county, facts: _Facts, year: int, out_dir: Path) -> Path:
