@@ -54,7 +54,7 @@ _903_TABLE_COLUMNS = (
     {"CHILD", "DOLO_START"},
 )
 _EVENT_HINTS = {"child id", "stage", "start"}
-_LEGAL_HINTS = ("case number", "application", "final order", "court", "proceedings", "care order", "hearing")
+_LEGAL_HINTS = ("case n", "application", "final order", "court", "proceedings", "care order", "hearing", "issued")
 _ANNEX_HINTS = ("child unique id", "date of contact", "date of referral", "assessment start date",
                 "cin start date", "child protection plan start date", "date started to be looked after",
                 "strategy discussion", "continuous assessment", "eligibility category")
