@@ -1,0 +1,76 @@
+"""Shared value parsing: dates, prefixes, headers, encodings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from cscflow.errors import SourceError
+from cscflow.sources import values as v
+
+
+def test_mixed_date_column_each_value_checked_against_datetime():
+    raw = pd.Series(["16/09/2020", "2020-09-17", 44092, "44093", "2020-09-16T10:30:00", "3 Oct 2021",
+                     dt.datetime(2021, 1, 2, 5, 6), "20200105", "", None, "31/02/2020", "soon"])
+    want = [dt.datetime(2020, 9, 16), dt.datetime(2020, 9, 17), dt.datetime(1899, 12, 30) + dt.timedelta(44092),
+            dt.datetime(1899, 12, 30) + dt.timedelta(44093), dt.datetime(2020, 9, 16, 10, 30),
+            dt.datetime(2021, 10, 3), dt.datetime(2021, 1, 2, 5, 6), dt.datetime(2020, 1, 5)]
+    got = v.parse_dates(raw)
+    assert [x.to_pydatetime() for x in got[:8]] == want
+    assert got[8:].isna().all()
+    assert v.bad_dates(raw, got).tolist() == [False] * 10 + [True, True]
+
+
+def test_excel_serial_known_value():
+    # Excel shows serial 43831 as 01/01/2020 (1900 date system)
+    assert v.parse_dates([43831.0])[0] == pd.Timestamp("2020-01-01")
+
+
+def test_implausible_dates_flags_future_and_ancient():
+    p = v.parse_dates(["2020-01-01", "2031-01-01", "1850-01-01", None])
+    assert v.implausible_dates(p, today=dt.date(2030, 1, 1)).tolist() == [None, "future date", "date before 1900",
+                                                                           None]
+
+
+@pytest.mark.parametrize("raw,code", [("a) WBRI", "WBRI"), ("WBRI - White British", "WBRI"), ("k) APKN", "APKN"),
+                                      ("White - British [WBRI]", "WBRI"), ("s) NOBT", "NOBT")])
+def test_ethnicity_codes(raw, code):
+    assert v.ethnicity_code(raw) == code
+
+
+def test_prefixes_and_codes():
+    assert v.strip_prefix("q) 6: Police") == "6: Police"
+    assert v.leading_code("f) U6: Foster placement - not FFA") == "U6"
+    assert v.leading_code("E1: Placement order") == "E1"
+    assert [v.sex_code(x) for x in ["a) Male", "b) Female", "1", 2.0, "c) Not stated/recorded", None]] == [
+        "M", "F", "M", "F", "U", "U"]
+    assert [v.yes_no(x) for x in ["a) Yes", "b) No", "Y", 0, "", "perhaps"]] == [True, False, True, False, None, None]
+
+
+def test_header_matching_and_missing_message():
+    found = ["Child Unique ID", "Gender", "Date of Referal", "Referral Source"]
+    spec = {"child_id": ["child unique id"], "start": ["date of referral", "/^referral date/"],
+            "source": ["/referral.*source/"]}
+    with pytest.raises(SourceError) as err:
+        v.match_headers(found, spec, required=["child_id", "start"], where="x.csv")
+    msg = str(err.value)
+    assert "'date of referral'" in msg and "closest: 'Date of Referal'" in msg and "columns found:" in msg
+    assert "\n" not in msg
+    assert v.match_headers(found, spec, required=["child_id"]) == {"child_id": 0, "source": 3}
+
+
+def test_normalise_header_variants():
+    assert v.normalise_header("Child’s Legal Status") == v.normalise_header("Childs legal status")
+    assert v.normalise_header(" No. of children placed ") == "number of children placed"
+
+
+@pytest.mark.parametrize("data,enc", [("child_id,stage\n".encode("utf-8-sig"), "utf-8-sig"),
+                                      ("Café,é\n".encode("cp1252"), "cp1252"),
+                                      ("Café,é\n".encode(), "utf-8"),
+                                      ("a,b\n".encode("utf-16"), "utf-16")])
+def test_sniff_encoding(tmp_path, data, enc):
+    p = tmp_path / "f.csv"
+    p.write_bytes(data)
+    assert v.sniff_encoding(p) == enc
