@@ -7,17 +7,7 @@ True
 """
 
 from cscflow.synth.county import County
+from cscflow.synth.run import synthesise  # noqa: I001  (after simulate: run imports it)
+from cscflow.synth.simulate import simulate
 
 __all__ = ["County", "simulate", "synthesise"]
-
-
-def __getattr__(name: str):
-    if name == "simulate":
-        from cscflow.synth.simulate import simulate
-
-        return simulate
-    if name == "synthesise":
-        from cscflow.synth.run import synthesise
-
-        return synthesise
-    raise AttributeError(name)

@@ -40,6 +40,7 @@ class Needs:
     male: np.ndarray
     disability: np.ndarray
     district: np.ndarray   # district team index
+    source: np.ndarray     # referral source code (the contact's source)
 
 
 @dataclass
@@ -133,11 +134,9 @@ def run_pathway(rng: np.random.Generator, params: dict, needs: Needs, n_fam_ref:
                                                    z_all["referral"][nfa])
     pn = params["referral"]["primary_need"]
     need_code = np.array(list(pn), dtype=object)[branch(dr.u(), pn)]
-    src = params["front_door"]["contact_sources"]
-    ref_src = np.array(list(src), dtype=object)[branch(dr.u(), src)]
+    ref_src = needs.source
     add("referral", all_rows, needs.day, ref_end, ref_out, "Front Door",
         attrs_json(referral_source=ref_src, primary_need=need_code), worker=fdw)
-    ref_source_out = ref_src
 
     # -- assessment ---------------------------------------------------------------------
     a_rows = np.flatnonzero(ref_out == "assessment")
@@ -226,7 +225,6 @@ def run_pathway(rng: np.random.Generator, params: dict, needs: Needs, n_fam_ref:
     c_part = add("cin_plan", c_rows, c_start, c_end, c_out, team[c_rows], worker=dw[c_rows])
     la_c = c_out == "looked_after"
     _request(req, needs, c_rows[la_c], c_end[la_c], "cin_plan", c_part, np.flatnonzero(la_c))
-    del ref_source_out
     return req, proceedings
 
 

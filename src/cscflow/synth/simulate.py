@@ -94,16 +94,15 @@ def simulate(preset_or_params: str | dict = "county", seed: int = 0) -> County:
     n_need = len(need_child)
     needs = Needs(child=need_child, need=np.arange(n_need), fam_ref=need_fr, day=need_day, age=age,
                   male=a["male"][need_child].astype(bool), disability=a["disability"][need_child].astype(bool),
-                  district=a["district"][need_child])
+                  district=a["district"][need_child], source=fdoor.contact_sources(rng, n_need, fd))
 
     # -- contacts leading to referral ------------------------------------------------------
     delay = np.where(rng.random(n_need) < fd["referral_delay_days"]["same_day"], 0,
                      rng.integers(1, int(fd["referral_delay_days"]["max"]) + 1, n_need))
     c_day = need_day - delay
-    src = fdoor.contact_sources(rng, n_need, fd)
     buf.add("contact", child=need_child, need=needs.need, start=c_day, end=c_day,
             outcome=np.full(n_need, "referral", dtype=object), team="Front Door",
-            attrs=attrs_json(source=src),
+            attrs=attrs_json(source=needs.source),
             worker=workers["Front Door"](rng.random(n_need)))
     req, plo = run_pathway(rng, params, needs, len(ch_f), buf, teams, workers)
 
@@ -231,7 +230,7 @@ def simulate(preset_or_params: str | dict = "county", seed: int = 0) -> County:
     for i in drop_i:  # the stay that asked for care ends 'closed' instead (rare)
         pid = src_part_id[i]
         if pid >= 0 and src_parts[pid][0] is not None:
-            src_parts[pid][0]["outcome"][src_parts[pid][1][src_row[i]]] = "closed"
+            src_parts[pid][0]["outcome"][src_row[i]] = "closed"
         elif pid == -2:
             cp_out[idx[src_row[i]]] = "closed"
     per = {k: v[keep_p] for k, v in per.items()}
@@ -290,12 +289,16 @@ def _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, 
     end_ts = pd.to_datetime(end).where(~open_, pd.NaT)
     outcome = st["outcome"].to_numpy().copy()
     outcome[open_] = None
+    attrs = st["attrs"].copy()
+    # an open episode has no reason for ending yet
+    strip = open_ & (st["stage"].to_numpy() == "looked_after")
+    attrs[strip] = attrs[strip].str.replace(r', "(rec|reason_place_change)": "[^"]*"', "", regex=True)
     worker = st["worker"].to_numpy()
     worker_id = np.where(worker >= 0, np.char.add("W", np.char.zfill(np.maximum(worker, 0).astype(str), 4)), None)
     journeys = pd.DataFrame({
         "child_id": ids[pos], "need_id": need_id, "stage": st["stage"].to_numpy(),
         "start": pd.to_datetime(start), "end": end_ts, "outcome": outcome,
-        "team": st["team"].to_numpy(), "worker": worker_id.astype(object), "attrs": st["attrs"].to_numpy(),
+        "team": st["team"].to_numpy(), "worker": worker_id.astype(object), "attrs": attrs.to_numpy(),
     })
     journeys["_o"] = journeys["stage"].map(STAGE_ORDER)
     journeys = journeys.sort_values(["child_id", "start", "_o"], kind="stable").drop(columns="_o")

@@ -1,0 +1,119 @@
+"""The simulation on the `tiny` preset: contract columns, data-model invariants, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cscflow.model.stages import EXITS, STAGES
+from cscflow.synth import simulate
+from cscflow.synth.county import CHILD_COLUMNS, JOURNEY_COLUMNS, PROCEEDINGS_COLUMNS
+from cscflow.synth.params import ParameterError, load_parameters
+from cscflow.synth.population import upn_check_letter
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return simulate("tiny", seed=7)
+
+
+def test_contract_columns(tiny):
+    assert set(CHILD_COLUMNS) <= set(tiny.children.columns)
+    assert set(JOURNEY_COLUMNS) <= set(tiny.journeys.columns)
+    assert set(PROCEEDINGS_COLUMNS) <= set(tiny.proceedings.columns)
+    assert 200 <= len(tiny.children) <= 5000
+    assert tiny.children["child_id"].is_unique
+    assert set(tiny.journeys["child_id"]) <= set(tiny.children["child_id"])
+
+
+def test_same_seed_same_county_other_seed_differs():
+    a, b, c = simulate("tiny", seed=11), simulate("tiny", seed=11), simulate("tiny", seed=12)
+    pd.testing.assert_frame_equal(a.journeys, b.journeys)
+    pd.testing.assert_frame_equal(a.children, b.children)
+    assert not a.journeys.equals(c.journeys)
+
+
+def test_stays_follow_the_data_model(tiny):
+    j = tiny.journeys
+    assert set(j["stage"]) <= set(STAGES)
+    closed = j["end"].notna()
+    assert (j.loc[closed, "end"] >= j.loc[closed, "start"]).all()
+    # open stays have no outcome; closed ones have one
+    assert j.loc[~closed, "outcome"].isna().all()
+    assert j.loc[closed, "outcome"].notna().all()
+    assert (j["start"] <= pd.Timestamp(tiny.end)).all()
+    # zero-length stages
+    for stage in ("contact", "icpc", "strategy_discussion"):
+        s = j[(j.stage == stage) & closed]
+        assert (s["end"] == s["start"]).all(), stage
+    # outcomes are next stages or exits (proceedings: the order made)
+    allowed = set(STAGES) | set(EXITS)
+    other = j[closed & ~j.stage.isin(["proceedings"])]
+    assert set(other["outcome"]) <= allowed, set(other["outcome"]) - allowed
+    # contacts and early help outside a referral have no need id; every other stage has one
+    need_stages = ~j.stage.isin(["contact", "early_help"])
+    assert j.loc[need_stages, "need_id"].notna().all()
+    assert j.loc[j.stage == "early_help", "need_id"].isna().all()
+    # attrs are JSON objects
+    parsed = j["attrs"].map(json.loads)
+    assert parsed.map(lambda d: isinstance(d, dict)).all()
+
+
+def test_referral_outcome_matches_next_stage(tiny):
+    """A referral ending in 'assessment' is followed by an assessment of the same need on its end day."""
+    j = tiny.journeys
+    ref = j[(j.stage == "referral") & (j.outcome == "assessment")]
+    ass = j[j.stage == "assessment"][["need_id", "start"]]
+    m = ref.merge(ass, on="need_id", suffixes=("", "_a"))
+    assert len(m) == len(ref)
+    assert (m["start_a"] == m["end"]).all()
+
+
+def test_looked_after_episodes_are_consecutive_903_episodes(tiny):
+    j = tiny.journeys[tiny.journeys.stage == "looked_after"].copy()
+    a = pd.DataFrame(list(j["attrs"].map(json.loads)), index=j.index)
+    assert a["rne"].isin(["S", "L", "P", "B", "T", "U"]).all()
+    assert a["legal_status"].isin(["V2", "V3", "V4", "C1", "C2", "E1", "L1", "L2", "L3", "J1", "J2", "J3"]).all()
+    assert a["placement"].str.match(r"^[A-Z]\d$").all()
+    j = j.join(a).sort_values(["child_id", "start"])
+    nxt_start = j.groupby("child_id")["start"].shift(-1)
+    nxt_rne = j.groupby("child_id")["rne"].shift(-1)
+    # an episode ending in X1 is followed the same day by a non-S episode; periods never overlap
+    x1 = j["rec"] == "X1"
+    assert (nxt_start[x1] == j.loc[x1, "end"]).all()
+    assert (nxt_rne[x1] != "S").all()
+    later = nxt_start.notna() & j["end"].notna()
+    assert (nxt_start[later] >= j.loc[later, "end"]).all()
+    assert not (nxt_start.notna() & j["end"].isna()).any()
+
+
+def test_children_are_plausible(tiny):
+    c = tiny.children
+    assert c["sex"].isin(["M", "F"]).all()
+    assert c["surname"].str.len().gt(1).all() and c["forenames"].str.len().gt(1).all()
+    upn = c["upn"].dropna()
+    assert upn.str.fullmatch(r"[A-Z]\d{12}").all() and len(upn) > 0
+    digits = np.array([[int(ch) for ch in u[1:]] for u in upn])
+    assert (upn_check_letter(digits) == upn.str[0].to_numpy()).all()
+    # every referral of a born child is before 18
+    j = tiny.journeys.merge(c[["child_id", "birth_date"]], on="child_id")
+    ref = j[j.stage == "referral"]
+    age = (ref["start"] - ref["birth_date"]).dt.days / 365.25
+    assert (age < 18).all() and (age > -0.5).all()
+
+
+def test_unknown_preset_is_a_clear_error():
+    with pytest.raises(ParameterError, match="no preset or parameter file 'nope'"):
+        load_parameters("nope")
+
+
+def test_parameter_file_overrides(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("population: {children_0_17: 1000}\nburn_in_years: 3\n")
+    p = load_parameters(path)
+    assert p["population"]["children_0_17"] == 1000 and p["front_door"]["rereferral"]["within_12m"] == 0.22
+    small = simulate(p, seed=1)
+    assert len(small.children) > 0
