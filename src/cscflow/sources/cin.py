@@ -124,26 +124,42 @@ def read(paths: list[Path], *, validate: bool = False, la: str | None = None, **
 
 
 def _merge_census_years(read_one: list[tuple[ReadResult, int | None]]) -> None:
-    """Keep each stay and child once across census years: the latest census's version wins.
+    """Keep each stay and child once across census years.
 
     A stay open at one census is repeated (often closed) in the next; stays are the same
-    when child, stage and start agree. Earlier copies are dropped from their frames (their
-    records stay loaded: the later file holds their content).
+    when child, stage and start agree. The kept version is the one that saw the stay's
+    next step (its outcome is a stage: a later census may no longer list an assessment
+    finished the year before), then the latest census's. Other copies are dropped from
+    their frames (their records stay loaded: the kept row holds their content).
     """
+    from cscflow.model.stages import STAGES
+
+    frames = []
+    for i, (result, year) in enumerate(read_one):
+        eps = result.episodes
+        if not eps.empty:
+            frames.append(pd.DataFrame({
+                "file": i, "row": range(len(eps)), "year": year or 0,
+                "key_child": eps["source_child_id"].to_numpy(), "key_stage": eps["stage"].to_numpy(),
+                "key_start": eps["start"].to_numpy(), "onward": eps["outcome"].isin(STAGES).to_numpy(),
+                "closed": eps["end"].notna().to_numpy(),
+            }))
+    if frames:
+        allx = pd.concat(frames, ignore_index=True)
+        allx = allx.sort_values(["onward", "year", "closed", "file"], ascending=False, kind="mergesort")
+        keep = ~allx.duplicated(["key_child", "key_stage", "key_start"], keep="first")
+        for i, (result, _year) in enumerate(read_one):
+            mine = allx.loc[(allx["file"] == i)]
+            if mine.empty or keep[mine.index].all():
+                continue
+            rows = sorted(mine.loc[keep[mine.index], "row"])
+            dropped = len(result.episodes) - len(rows)
+            result.episodes = result.episodes.iloc[rows].reset_index(drop=True)
+            result.warnings.append(f"{dropped} stays repeated in another census were taken from that census")
     order = sorted(range(len(read_one)), key=lambda i: (read_one[i][1] or 0, i), reverse=True)
-    seen_stays: set[tuple] = set()
     seen_children: set[str] = set()
     for i in order:
         result = read_one[i][0]
-        eps = result.episodes
-        if not eps.empty:
-            keys = list(zip(eps["source_child_id"], eps["stage"], eps["start"], strict=True))
-            keep = [k not in seen_stays for k in keys]
-            dropped = len(keys) - sum(keep)
-            seen_stays.update(keys)
-            if dropped:
-                result.episodes = eps.loc[keep].reset_index(drop=True)
-                result.warnings.append(f"{dropped} stays repeated in a later census were taken from that census")
         for frame_name in ("children", "identifiers"):
             frame = getattr(result, frame_name)
             if not frame.empty:
