@@ -104,9 +104,7 @@ LISTS: dict[int, tuple[str, dict[str, list[str]], tuple[str, ...]]] = {
                          "accommodation": ["type of accommodation", "/type of accommodation/"],
                          "eligibility": ["eligibility category", "/eligibility/"]},
         ("child_id",)),
-    10: ("Adoption", {"entered_care": ["date the child entered care", "/entered care/"],
-                      "adoption_order": ["date of adoption order", "/adoption order/"]},
-         ("child_id",)),
+    10: ("Adoption", {}, ("child_id",)),  # every adoption date goes to the child's attrs
     11: ("Adopters", {"adopter_id": ["individual adopter identifier", "/adopter identifier/"]}, ("adopter_id",)),
 }
 #: Distinctive headings per list (normalised substrings), for sheets whose names say nothing.
