@@ -159,13 +159,14 @@ class KaplanMeier:
         """One row: children, events, censored, median and its confidence interval."""
         self._check()
         et = self.event_table_
+        num = float if self.weighted_ else int
         return pd.DataFrame(
             [
                 {
                     "label": self.label,
-                    "children": self._rt.total,
-                    "events": et["observed"].sum(),
-                    "censored": et["censored"].sum(),
+                    "children": num(self._rt.total),
+                    "events": num(et["observed"].sum()),
+                    "censored": num(et["censored"].sum()),
                     "median": self.median_,
                     "median_lower": self.median_confidence_interval_[0],
                     "median_upper": self.median_confidence_interval_[1],

@@ -1,0 +1,63 @@
+"""``cscflow stats WORKSPACE ANALYSIS [options] --out FILE``.
+
+The table goes to ``--out`` as CSV (small numbers suppressed unless ``--no-suppress``), or the
+figure as HTML, PNG or SVG by the file's extension (PNG/SVG need the kaleido package); without
+``--out`` the summary is printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cscflow.errors import AnalysisError
+
+
+@click.command()
+@click.argument("workspace", type=click.Path(file_okay=False))
+@click.argument("analysis", metavar="ANALYSIS")
+@click.option("--by", help="leaving-care cohort: proceedings, legal_status, age_at_entry, entry_year.")
+@click.option("--as-of", "as_of", help="Censoring date (default: the last date in the workspace).")
+@click.option("--window-start", help="leaving-care: periods begun earlier enter late (left truncation).")
+@click.option("--event", help="incidence: care, referral or cp_plan.")
+@click.option("--measure", help="funnel/benchmark: a DfE measure such as cla_31march, rereferrals.")
+@click.option("--year", type=int, help="funnel: the collection year (ending 31 March).")
+@click.option("--la", help="funnel/benchmark: the LA to highlight (default: the workspace's LA).")
+@click.option("--overdispersion", type=click.Choice(["multiplicative", "additive"]), help="funnel adjustment.")
+@click.option("--min-flow", "min_flow", type=int, help="sankey: smallest flow shown (default 5).")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Write .csv (table), .html, .png or .svg.")
+@click.option("--no-suppress", is_flag=True, help="Show counts of 1-4 (internal use only).")
+def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, **options: object) -> None:
+    """Run ANALYSIS on WORKSPACE: leaving-care, routes, rereferral, referral-to-cp, referral-to-care,
+    return-to-care, incidence, funnel, benchmark, legal-orders, sankey-legal, sankey-front-door."""
+    from cscflow.analytics import ANALYSES, run
+    from cscflow.workspace import Workspace
+
+    if analysis not in ANALYSES:
+        raise AnalysisError(f"no analysis {analysis!r}", hint=f"use one of {', '.join(ANALYSES)}")
+    if not (Path(workspace) / "cscflow.duckdb").exists():
+        from cscflow.errors import WorkspaceError
+
+        raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
+    with Workspace(workspace, read_only=True) as ws:
+        result = run(ws, analysis, **options)
+    if out is None:
+        click.echo(result.summary.to_string(index=False))
+        return
+    path = Path(out)
+    ext = path.suffix.lower()
+    if ext == ".csv":
+        result.export(suppressed=not no_suppress).to_csv(path, index=False)
+    elif ext == ".html":
+        result.figure.write_html(path, include_plotlyjs=True, full_html=True)
+    elif ext in (".png", ".svg"):
+        try:
+            result.figure.write_image(path)
+        except Exception as exc:  # kaleido missing or failing
+            raise AnalysisError(f"cannot write {path.name}: {str(exc).splitlines()[0]}",
+                                hint="write .html or .csv, or pip install kaleido") from exc
+    else:
+        raise AnalysisError(f"cannot write {path.name}: unknown extension {ext or '(none)'}",
+                            hint="use .csv, .html, .png or .svg")
+    click.echo(f"Wrote {path}")
