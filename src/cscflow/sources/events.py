@@ -221,7 +221,7 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
         enc = sniff_encoding(path)
         src = path if enc in ("utf-8", "utf-8-sig") else _utf8_copy(path, enc, tmp)
         con.execute(f"CREATE TABLE raw AS SELECT *, row_number() OVER () AS __row FROM read_csv({_lit(str(src))}, "
-                    "header = true, all_varchar = true, store_rejects = true, strict_mode = false)")
+                    "header = true, all_varchar = true, store_rejects = true)")
     described = con.execute("DESCRIBE raw").fetchall()
     cols = [(r[0], r[1]) for r in described if r[0] not in ("__row", "file_row_number")]
     types = dict(cols)

@@ -1,0 +1,123 @@
+"""Event logs: CSV and Parquet, mappings (incl. the SSD tables), bad rows, encodings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cscflow.errors import SourceError
+from cscflow.sources import events, load
+
+
+def _read(path, **kw):
+    r = events.read([path], **kw)[0]
+    r.check_accounted()
+    return r
+
+
+def test_parquet_with_timestamps_and_attrs(tmp_path):
+    t = pa.table({
+        "child_id": ["C1", "C1", "C2"],
+        "stage": ["contact", "referral", "s47"],
+        "start": pa.array([dt.datetime(2020, 1, 1, 9, 30), dt.datetime(2020, 1, 2), dt.datetime(2020, 2, 1)]),
+        "end": pa.array([dt.datetime(2020, 1, 1, 9, 30), None, dt.datetime(2020, 2, 10)]),
+        "outcome": ["referral", None, "nfa"],
+        "team": ["Front Door", "Front Door", "North"],
+        "priority": [1, 2, 3],
+    })
+    pq.write_table(t, tmp_path / "e.parquet")
+    r = _read(tmp_path / "e.parquet")
+    ep = r.episodes.to_pandas()
+    assert ep.start.tolist() == [pd.Timestamp("2020-01-01 09:30"), pd.Timestamp("2020-01-02"),
+                                 pd.Timestamp("2020-02-01")]
+    assert ep.end.isna().tolist() == [False, True, False]
+    assert [json.loads(a)["priority"] for a in ep["attrs"]] == [1, 2, 3]
+    assert ep.source_row.tolist() == [1, 2, 3]
+
+
+def test_csv_bad_rows_each_accounted(tmp_path):
+    p = tmp_path / "log.csv"
+    p.write_text(
+        "child_id,stage,start,end,outcome\n"
+        "C1,Referral,16/09/2020,,\n"          # 1 ok (stage case)
+        "C1,Section 47,2020-09-17,2020-09-20,nfa\n"  # 2 ok (alias)
+        ",contact,2020-09-17,,\n"            # 3 missing id
+        "C2,tea break,2020-09-17,,\n"        # 4 unknown stage
+        "C2,contact,yesterday,,\n"           # 5 bad start
+        "C2,contact,2020-09-17,soon,\n"      # 6 bad end
+        "C2,contact,2999-01-01,,\n"          # 7 future
+        "C1,Referral,16/09/2020,,\n"         # 8 duplicate of 1
+        "C3,contact,2020-09-17,,,,extra\n"   # 9 malformed (too many cells)
+        "C3,contact,44093,,\n"               # 10 ok (Excel serial)
+    )
+    r = _read(p)
+    assert r.rows_read == 10 and r.rows_loaded == 3
+    q = r.quarantine.groupby("source_row")["problem"].first().to_dict()
+    assert q == {3: "missing child id", 4: "unknown stage", 5: "start is not a date", 6: "end is not a date",
+                 7: "future date", 8: "duplicate row", 9: "malformed row: too many columns"}
+    ep = r.episodes.to_pandas()
+    assert ep.stage.tolist() == ["referral", "s47", "contact"]
+    assert ep.source_row.tolist() == [1, 2, 10]  # numbering survives the rejected row
+    assert ep.start.iloc[2] == pd.Timestamp("2020-09-19")  # Excel serial 44093
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig"])
+def test_encodings(tmp_path, encoding):
+    p = tmp_path / "log.csv"
+    p.write_bytes("child_id,stage,start,note\nC1,contact,2020-01-01,Café Zoë\n".encode(encoding))
+    r = _read(p)
+    assert json.loads(r.episodes.column("attrs")[0].as_py())["note"] == "Café Zoë"
+
+
+def test_missing_columns_message(tmp_path):
+    p = tmp_path / "log.csv"
+    p.write_text("person,stag,when\nC1,contact,2020-01-01\n")
+    with pytest.raises(SourceError) as err:
+        events.read([p])
+    assert "missing required column" in str(err.value) and "columns found: 'person', 'stag', 'when'" in str(err.value)
+
+
+def test_mapping_file_renames(tmp_path):
+    p = tmp_path / "cms.csv"
+    p.write_text("PersonRef,Activity,ActDate,Closed\n9,CP Plan,01/03/2021,01/09/2021\n9,Early Help,02/01/2021,\n")
+    m = tmp_path / "map.yaml"
+    m.write_text("columns: {child_id: PersonRef, stage: Activity, start: ActDate, end: Closed}\n"
+                 "stages: {CP Plan: cp_plan}\n")
+    r = _read(p, mapping=m)
+    ep = r.episodes.to_pandas()
+    assert ep.stage.tolist() == ["cp_plan", "early_help"]
+    assert ep.end.iloc[0] == pd.Timestamp("2021-09-01")
+
+
+def test_ssd_tables_with_bundled_mapping(tmp_path, workspace):
+    (tmp_path / "ssd_cin_episodes.csv").write_text(
+        "cine_referral_id,cine_person_id,cine_referral_date,cine_referral_team\nR1,P1,2021-01-04,MASH\n"
+        "R2,P1,2021-06-01,MASH\n")
+    (tmp_path / "ssd_cin_assessments.csv").write_text(
+        "cina_assessment_id,cina_person_id,cina_referral_id,cina_assessment_start_date,cina_assessment_auth_date\n"
+        "A1,P1,R1,2021-01-05,2021-02-01\nA2,P1,R2,2021-06-02,\n")
+    (tmp_path / "ssd_cp_plans.csv").write_text(
+        "cppl_cp_plan_id,cppl_referral_id,cppl_person_id,cppl_cp_plan_start_date,cppl_cp_plan_end_date\n"
+        "C1,R1,P1,2021-03-01,2021-05-01\n")
+    reps = load(workspace, sorted(tmp_path.glob("ssd_*.csv")), format="events", mapping="ssd")
+    assert all(r.accounted for r in reps)
+    ep = workspace.table("episodes").execute().sort_values("start")
+    assert ep.stage.tolist() == ["referral", "assessment", "cp_plan", "referral", "assessment"]
+    p1 = workspace.pseudonymise(["P1"])[0]
+    assert ep.need_id.tolist() == [f"{p1}-20210104"] * 3 + [f"{p1}-20210601"] * 2
+
+
+def test_empty_and_unmatched(tmp_path):
+    (tmp_path / "e.csv").write_bytes(b"")
+    with pytest.raises(SourceError, match="empty"):
+        events.read([tmp_path / "e.csv"])
+    (tmp_path / "h.csv").write_text("child_id,stage,start\n")
+    r = _read(tmp_path / "h.csv")
+    assert r.rows_read == 0
+    with pytest.raises(SourceError, match="no table of the mapping"):
+        events.read([tmp_path / "h.csv"], mapping="ssd")
