@@ -5,8 +5,8 @@
 >>> folder = tempfile.mkdtemp()
 >>> Workspace(folder, la="886").close()
 >>> app = create_app(folder)
->>> sorted(r.path for r in app.routes if r.path.startswith("/api/map"))
-['/api/map']
+>>> app.title
+'cscflow'
 """
 
 from __future__ import annotations

@@ -28,9 +28,9 @@ FILTERS: dict[str, str] = {
     "uasc": "bool",
     "team": "str",
     "referral_source": "str",
-    "repeat": "int",
+    "repeat": "repeat",
 }
-_VALUE = re.compile(r"^[\w .,&()'/+<>=-]{1,80}$")
+_VALUE = re.compile(r"^[\w .,&()'/+-]{1,80}$")
 _TRUE, _FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n"}
 
 
@@ -73,14 +73,10 @@ def _read(name: str, kind: str, value: str) -> Any:
         if value.lower() in _FALSE:
             return False
         raise bad(f"{name}={value!r} is not true or false")
-    if kind == "int":
-        try:
-            number = int(value)
-        except ValueError:
-            raise bad(f"{name}={value!r} is not a whole number") from None
-        if not 1 <= number <= 255:
-            raise bad(f"{name}={value} is out of range (1 to 255)")
-        return number
+    if kind == "repeat":
+        if not re.fullmatch(r"[1-9]\d{0,2}\+?", value):
+            raise bad(f"{name}={value[:40]!r} is not an episode number such as 1, 2 or 3+")
+        return value
     if not _VALUE.match(value):
         raise bad(f"{name}={value[:40]!r} has characters or a length a cohort value cannot have")
     return value

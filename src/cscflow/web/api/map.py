@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Request
 from cscflow.web.api import FILTERS, cohort, jsonable, records, state
 
 router = APIRouter(prefix="/api", tags=["map"])
+STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
 def map_payload(pmap: Any) -> dict:
@@ -46,7 +48,8 @@ def get_map(request: Request) -> dict:
     cohort(request)
     st = state(request)
     payload = st.cached(("map",), lambda: map_payload(st.pmap))
-    return {**payload, "filters": list(FILTERS), "la": st.ws.la}
+    modules = [name for name in ("stats",) if (STATIC / "js" / f"{name}.js").exists()]
+    return {**payload, "filters": list(FILTERS), "la": st.ws.la, "modules": modules}
 
 
 @router.get("/events")

@@ -101,6 +101,7 @@ async function show(table) {
 
 export function init(context) {
   ctx = context;
+  const modules = context.modules || [];
   const tabs = $("flow-tabs");
   for (const [name, label] of TABLES) {
     const b = document.createElement("button");
@@ -122,7 +123,7 @@ export function init(context) {
     });
   });
   // The statistics pages belong to the analytics module (stats.js), shown when it is installed.
-  import("./stats.js").then((m) => { statsModule = m; $("stats-tab").hidden = false; }).catch(() => {});
+  if (modules.includes("stats")) import("./stats.js").then((m) => { statsModule = m; $("stats-tab").hidden = false; }).catch(() => {});
 }
 
 let statsModule = null;

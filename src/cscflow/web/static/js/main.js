@@ -84,7 +84,7 @@ function frame() {
     S.renderer.layers[1] = S.renderer.layers[1] || null;
     draws.push(null);
   }
-  S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 4 });
+  S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 5 });
   if (S.compare === "period") drawPeriodB(palette, fixedB);
   hook.dotsDrawn = visibleCount(S.layers[0].legs, S.t) +
     (S.compare === "cohort" && S.layers[1] ? visibleCount(S.layers[1].legs, S.t) : 0);
@@ -337,7 +337,7 @@ async function main() {
   filterControls($("filters-b"), header, S.whereB, () => reload("b"));
   legend();
   requestAnimationFrame(loop);
-  import("./analytics.js").then((m) => m.init({ where: () => S.where, epoch: () => S, events: () => S.events })).catch(() => {});
+  import("./analytics.js").then((m) => m.init({ modules: mapData.modules || [], where: () => S.where, epoch: () => S, events: () => S.events })).catch(() => {});
 }
 
 main().catch((err) => {

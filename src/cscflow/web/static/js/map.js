@@ -8,6 +8,17 @@ function el(name, attrs = {}, parent = null) {
   return node;
 }
 
+// Split a label into lines of about `width` characters at spaces.
+function wrap(text, width) {
+  const lines = [];
+  for (const word of String(text).split(" ")) {
+    const last = lines.length - 1;
+    if (last >= 0 && (lines[last] + " " + word).length <= width) lines[last] += " " + word;
+    else lines.push(word);
+  }
+  return lines;
+}
+
 export class TubeMap {
   constructor(under, over, map) {
     this.under = under;    // zones, lines, stations (takes the pointer events)
@@ -47,6 +58,7 @@ export class TubeMap {
     // Zones: a soft box around each zone's stations, with its name.
     const zones = el("g", { class: "zones" }, this.under);
     for (const zone of this.map.zones) {
+      if (zone === "exit") continue;
       const members = this.map.stations.map((s, i) => [s, pos[i]]).filter(([s]) => s.zone === zone);
       const px = members.map(([, p]) => p[0]), py = members.map(([, p]) => p[1]);
       const m = 30;
@@ -94,7 +106,8 @@ export class TubeMap {
       for (const type of ["click", "mouseenter", "focus"]) {
         g.addEventListener(type, () => this.onStation && this.onStation(s.id, type));
       }
-      el("text", { x, y: y + 26, class: "station-label", "text-anchor": "middle" }, labels).textContent = s.label;
+      const label = el("text", { x, y: y + 24, class: "station-label", "text-anchor": "middle" }, labels);
+      wrap(s.label, 13).forEach((part, k) => { el("tspan", { x, dy: k ? 13 : 0 }, label).textContent = part; });
       const count = el("text", { x: x + 13, y: y - 12, class: "count", "data-station": s.id }, labels);
       const here = el("tspan", { class: "here" }, count);
       const week = el("tspan", { class: "week", dx: 4 }, count);
