@@ -57,7 +57,8 @@ def stage_order(ws: Any) -> tuple[list[str], list[tuple[str, str, float]], list[
     ranked = ws.execute(first.group_by("stage").aggregate(p=first.p.mean(), n=first.count()))
     ranked = ranked.sort_values(["p", "n", "stage"], ascending=[True, False, True])
     stages = [str(s) for s in ranked["stage"] if s is not None]
-    edges_df = ws.execute(t.filter(t.nxt.notnull()).group_by(["stage", "nxt"]).aggregate(w=t.count()))
+    pairs = t.filter(t.nxt.notnull())
+    edges_df = ws.execute(pairs.group_by(["stage", "nxt"]).aggregate(w=pairs.count()))
     edges = [(str(a), str(b), float(c)) for a, b, c in edges_df.itertuples(index=False)]
     outs = ws.execute(ep.filter(ep.outcome.notnull()).select("outcome").distinct())
     exits = sorted(set(map(str, outs["outcome"])) - set(stages))

@@ -34,7 +34,13 @@ Rules (docs/data-model.md says what a stay is):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import itertools
+import json
+import os
+import weakref
+from collections import OrderedDict
 from typing import Any
 
 import ibis
@@ -147,21 +153,73 @@ def _resolve(multi: ibis.Table) -> ibis.Table:
     ).drop("island")
 
 
+_MEMO: OrderedDict[tuple, tuple[Any, ibis.Table]] = OrderedDict()
+_MEMO_SIZE = 6
+
+
+def _fingerprint(ws: Any) -> tuple:
+    ep = ws.table("episodes")
+    row = ws.execute(ep.aggregate(n=ep.count(), s=ep.start.min(), e=ep.start.max(), f=ep.end.max(),
+                                  r=ep.source_row.sum(), c=ep.child_id.nunique()))
+    return tuple(str(v) for v in row.iloc[0].tolist())
+
+
 def timelines(
     ws: Any,
     pmap: ProcessMap | str = "england",
     where: dict[str, Any] | None = None,
     *,
     end: _dt.datetime | pd.Timestamp | None = None,
+    cache: bool = True,
 ) -> ibis.Table:
-    """The state timeline of every child on ``pmap`` (an Ibis table; nothing runs until executed).
+    """The state timeline of every child on ``pmap`` as an Ibis table.
 
     Columns: child_id, need_id, repeat, seq, station, start, end (null = open), then kind
     ("stay" or "exit"), stage, outcome, team, episode_id. ``where`` takes the cohort filters
-    of :mod:`cscflow.journeys.filters`; ``end`` overrides the data's end date.
+    of :mod:`cscflow.journeys.filters`; ``end`` overrides the data's end date. With ``cache``
+    (the default) the timeline is computed once into a temporary table of the engine and reused
+    while the episodes stay the same; ``cache=False`` returns the bare (lazy) expression.
     """
     pmap = load_map(pmap, ws)
+    if not cache:
+        out = _build(ws, pmap, end, cache=False)
+    else:
+        key = (id(ws.con), json.dumps(pmap.to_dict(), sort_keys=True), str(end), _fingerprint(ws))
+        hit = _MEMO.get(key)
+        if hit is not None and hit[0]() is ws.con:
+            out = hit[1]
+        else:
+            out = _materialise(ws, _build(ws, pmap, end, cache=True))
+            _MEMO[key] = (weakref.ref(ws.con), out)
+            while len(_MEMO) > _MEMO_SIZE:
+                _, (ref, old) = _MEMO.popitem(last=False)
+                con = ref()
+                if con is not None and hasattr(con, "drop_table"):
+                    with contextlib.suppress(Exception):  # the connection may be closed already
+                        con.drop_table(old.get_name(), force=True)
+        _MEMO.move_to_end(key)
+    if where:
+        from cscflow.journeys.filters import apply_where
+
+        out = apply_where(ws, out, where)
+    return out
+
+
+_COUNTER = itertools.count()
+
+
+def _materialise(ws: Any, expr: ibis.Table) -> ibis.Table:
+    """Compute ``expr`` once into a temporary table (DuckDB) or a cached DataFrame (Spark)."""
+    if getattr(ws, "engine", "duckdb") == "duckdb":
+        name = f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
+        return ws.con.create_table(name, expr, temp=True)
+    return expr.cache()
+
+
+def _build(ws: Any, pmap: ProcessMap, end: Any, cache: bool) -> ibis.Table:
     e = mapped_stays(ws, pmap, end)
+    if cache:
+        e = _materialise(ws, e)
     keep = ["child_id", "cluster", "k", "need_id", "station", "rank", "start", "end_eff", "is_open", "exit",
             "stage", "outcome", "team", "episode_id", "is_point"]
     e = e.select(*keep, "size")
@@ -208,12 +266,7 @@ def timelines(
     rw = ibis.window(group_by=rows.child_id, order_by=rows.seq, rows=(None, 0))
     seen = rows.need_rank.max().over(rw)
     rows = rows.mutate(repeat=ibis.coalesce(rows.need_rank, seen.fill_null(0) + 1).cast("int64"))
-    out = rows.select(*COLUMNS, *EXTRA)
-    if where:
-        from cscflow.journeys.filters import apply_where
-
-        out = apply_where(ws, out, where)
-    return out
+    return rows.select(*COLUMNS, *EXTRA)
 
 
 def _need_ranks(ws: Any) -> ibis.Table:
