@@ -129,7 +129,7 @@ def _merge_census_years(read_one: list[tuple[ReadResult, int | None]]) -> None:
     A stay open at one census is repeated (often closed) in the next; stays are the same
     when child, stage and start agree. The kept version is the one that saw the stay's
     next step (its outcome is a stage: a later census may no longer list an assessment
-    finished the year before), then the latest census's. Other copies are dropped from
+    finished the year before; the earliest such step wins), then the latest census's. Other copies are dropped from
     their frames (their records stay loaded: the kept row holds their content).
     """
     from cscflow.model.stages import STAGES
@@ -143,10 +143,13 @@ def _merge_census_years(read_one: list[tuple[ReadResult, int | None]]) -> None:
                 "key_child": eps["source_child_id"].to_numpy(), "key_stage": eps["stage"].to_numpy(),
                 "key_start": eps["start"].to_numpy(), "onward": eps["outcome"].isin(STAGES).to_numpy(),
                 "closed": eps["end"].notna().to_numpy(),
+                # among versions that saw a next step, the earliest next step is the true one
+                "step": eps["end"].where(eps["outcome"].isin(STAGES)).fillna(pd.Timestamp.max).to_numpy(),
             }))
     if frames:
         allx = pd.concat(frames, ignore_index=True)
-        allx = allx.sort_values(["onward", "year", "closed", "file"], ascending=False, kind="mergesort")
+        allx = allx.sort_values(["onward", "step", "year", "closed", "file"],
+                                ascending=[False, True, False, False, False], kind="mergesort")
         keep = ~allx.duplicated(["key_child", "key_stage", "key_start"], keep="first")
         for i, (result, _year) in enumerate(read_one):
             mine = allx.loc[(allx["file"] == i)]

@@ -44,8 +44,9 @@ def local(tag: object) -> str:
     >>> local("{urn:x}Child"), local("Child")
     ('Child', 'Child')
     """
-    text = tag if isinstance(tag, str) else ""
-    return text.rsplit("}", 1)[-1]
+    if not isinstance(tag, str):
+        return ""
+    return tag if tag[0] != "{" else tag.rsplit("}", 1)[-1]
 
 
 def sniff_root(path: Path) -> str:
@@ -140,16 +141,15 @@ def iter_records(source: str | Path | IO[bytes], tag: str, *, also: tuple[str, .
 
 def text_of(elem, name: str) -> str | None:
     """Stripped text of the first direct child called ``name`` (any namespace), or None."""
-    for child in elem:
-        if isinstance(child.tag, str) and local(child.tag) == name:
-            value = (child.text or "").strip()
-            return value or None
+    for child in elem.iterchildren(name, "{*}" + name):
+        value = (child.text or "").strip()
+        return value or None
     return None
 
 
 def children_named(elem, name: str) -> list:
     """Direct children of ``elem`` whose local name is ``name``."""
-    return [c for c in elem if isinstance(c.tag, str) and local(c.tag) == name]
+    return list(elem.iterchildren(name, "{*}" + name))
 
 
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
