@@ -17,7 +17,7 @@ from cscflow.synth.sampling import categorical, day_weights, snap_to_weekday
 
 def rereferral_gaps(rng: np.random.Generator, n: int, rr: dict) -> np.ndarray:
     """Days to the family's next referral, or -1 for none (vectorised)."""
-    ever, w12, w36 = float(rr["ever"]), float(rr["within_12m"]), float(rr["within_36m"])
+    ever, w12, w36 = float(rr["ever"]), float(rr["family_within_12m"]), float(rr["family_within_36m"])
     lo = int(rr["min_gap_days"])
     u = rng.random(n)
     v = rng.random(n)

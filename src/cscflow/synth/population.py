@@ -80,8 +80,8 @@ class ChildRegistry:
                 self.cols[k] = [np.concatenate(parts)]
         return {k: (v[0] if v else np.zeros(0)) for k, v in self.cols.items()}
 
-    def frame(self, keep: np.ndarray, la: str, end_day: int) -> tuple[pd.DataFrame, np.ndarray]:
-        """County children frame for registry indices ``keep`` (sorted), and their LA child ids."""
+    def frame(self, keep: np.ndarray, la: str, end_day: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """County children frame for registry indices ``keep`` (sorted), their LA child ids and the ids' numbers."""
         a = self.arrays()
         rng = self.rng
         n = len(keep)
@@ -133,7 +133,8 @@ class ChildRegistry:
             for j in range(width):
                 body[:, off + j] = (val // 10 ** (width - 1 - j)) % 10
         letters = upn_check_letter(body)
-        digits = np.array(["".join(map(str, row)) for row in body]) if n else np.array([], dtype=str)
+        number = int(la[:3]) * 10**9 + est * 10**5 + year2 * 10**3 + serial
+        digits = np.char.zfill(number.astype(str), 12) if n else np.array([], dtype=str)
         upn = np.where(has_upn, np.char.add(letters.astype(str), digits), None) if n else np.array([])
         birth = pd.to_datetime(dob.astype("datetime64[D]"))
         unborn = a["unborn"][keep].astype(bool)
@@ -152,4 +153,4 @@ class ChildRegistry:
             "district": self.districts[a["district"][keep]].astype(object),
             "family_id": np.char.add("F", fam.astype(str)).astype(object),
         })
-        return frame, child_id
+        return frame, child_id, ids

@@ -20,7 +20,7 @@ from cscflow.synth.care import Needs, run_pathway
 from cscflow.synth.county import County
 from cscflow.synth.params import load_parameters
 from cscflow.synth.population import ChildRegistry, age_days
-from cscflow.synth.sampling import branch, day, day_weights, events_factor, snap_to_weekday
+from cscflow.synth.sampling import branch, day, events_factor, snap_to_weekday
 from cscflow.synth.stays import StayBuffer, attrs_json
 
 STAGE_ORDER = {s: i for i, s in enumerate((
@@ -118,8 +118,11 @@ def simulate(preset_or_params: str | dict = "county", seed: int = 0) -> County:
     valid = (kd >= cutoff) & (kd <= end_day) & (kage >= 0) & (kage < 18 * 365.25)
     pick, kd = pick[valid][:n_known], kd[valid][:n_known]
     n_new = n_other - len(pick)
-    w = day_weights(cutoff, end_day, fd)
-    nd = cutoff + rng.choice(len(w), size=n_new, p=w / w.sum())
+    # dated like the referral contacts (same trend and seasonality), so the share of contacts
+    # becoming referrals is the same in every month
+    in_window = np.flatnonzero((c_day >= cutoff) & (c_day <= end_day))
+    nd = c_day[in_window[rng.integers(0, len(in_window), n_new)]] if len(in_window) else \
+        np.full(n_new, end_day)
     second = rng.random(n_new) < 0.2
     n_kids = n_new - int(second.sum())
     kid_days = nd[~second]
@@ -209,17 +212,9 @@ def simulate(preset_or_params: str | dict = "county", seed: int = 0) -> County:
                                  [np.full(int(la_entry.sum()), -2)])
     src_row = np.concatenate([ix for _, ix in src_parts] + [np.flatnonzero(la_entry)])
 
-    # -- resolve overlaps: one period of care at a time per child; no new referral while in care --
+    # -- resolve overlaps: one period of care at a time per child (a later request is dropped) --
     kept_need = np.ones(n_need + nu, bool)
     pf = pd.DataFrame({"child": per["child"], "day": per["day"], "exit": per["exit"], "need": per["need"]})
-    nf = pd.DataFrame({"child": np.concatenate([need_child, u_child]),
-                       "rday": np.concatenate([need_day, u_day]), "need": np.arange(n_need + nu)})
-    pf_s = pf.sort_values("day", kind="stable")
-    nf_s = nf.sort_values("rday", kind="stable")
-    m = pd.merge_asof(nf_s, pf_s.rename(columns={"need": "pneed"}), left_on="rday", right_on="day",
-                      by="child", allow_exact_matches=False)
-    inside = (m["exit"] > m["rday"]) & (m["pneed"] != m["need"])
-    kept_need[m.loc[inside, "need"].to_numpy()] = False
     keep_p = kept_need[per["need"]]
     pf = pf.assign(keep=keep_p, i=np.arange(len(pf))).sort_values(["child", "day", "i"], kind="stable")
     pf = pf[pf["keep"]]
@@ -264,45 +259,48 @@ def _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, 
     court = courts[case_inv % len(courts)] if len(case_u) else np.zeros(0, dtype=object)
     buf.add("proceedings", child=proc["child"], need=proc["need"], start=proc["application"], end=proc["final"],
             outcome=proc["order"], team="Legal", attrs=attrs_json(order=proc["order"], case_number=case_no))
-    st = buf.frame()
-    st = st[(st["need"] < 0) | kept_need[np.maximum(st["need"].to_numpy(), 0)]]
-    st = st[st["start"] <= end_day]
+    st = buf.arrays()
+    need_a, start_a, end_a = st["need"], st["start"], st["end"]
     # history kept: whole episodes of need still live after the cutoff; other stays from the cutoff
-    live_end = np.where(st["end"].to_numpy() > end_day, end_day + 1, st["end"].to_numpy())
-    need_last = pd.Series(live_end).groupby(st["need"].to_numpy()).transform("max").to_numpy()
-    keep = np.where(st["need"].to_numpy() >= 0, need_last >= cutoff, st["start"].to_numpy() >= cutoff)
-    st = st[keep].reset_index(drop=True)
-    open_ = st["end"].to_numpy() > end_day
-    kids = np.unique(st["child"].to_numpy())
-    children, ids = reg.frame(kids, str(params["la"]), end_day)
-    pos = np.searchsorted(kids, st["child"].to_numpy())
-    needs_u, need_inv = np.unique(st["need"].to_numpy(), return_inverse=True)
+    live_end = np.where(end_a > end_day, end_day + 1, end_a)
+    need_key = np.maximum(need_a, -1) + 1  # 0 = no need
+    need_last = np.full(int(need_key.max()) + 1 if len(need_key) else 1, -(10**9), dtype=np.int64)
+    np.maximum.at(need_last, need_key, live_end)
+    keep = np.where(need_a >= 0, need_last[need_key] >= cutoff, start_a >= cutoff)
+    keep &= (start_a <= end_day) & ((need_a < 0) | kept_need[np.maximum(need_a, 0)])
+    st = {k: v[keep] for k, v in st.items()}
+    kids, pos = np.unique(st["child"], return_inverse=True)
+    children, ids, ids_num = reg.frame(kids, str(params["la"]), end_day)
+    stage_o = pd.Series(st["stage"]).map(STAGE_ORDER).to_numpy()
+    order = np.lexsort((stage_o, st["start"], ids_num[pos]))
+    st = {k: v[order] for k, v in st.items()}
+    pos = pos[order]
+    open_ = st["end"] > end_day
+    needs_u, need_inv = np.unique(st["need"], return_inverse=True)
     # need ids numbered by the day of their first stay
-    first_day = pd.Series(st["start"].to_numpy()).groupby(need_inv).min()
+    first_day = np.full(len(needs_u), np.iinfo(np.int64).max)
+    np.minimum.at(first_day, need_inv, st["start"])
     rank = np.empty(len(needs_u), np.int64)
-    rank[np.argsort(first_day.to_numpy(), kind="stable")] = np.arange(len(needs_u))
-    need_id = np.char.add("N", np.char.zfill(rank.astype(str), 7)).astype(object)[need_inv]
-    need_id[st["need"].to_numpy() < 0] = None
-    start = (st["start"].to_numpy().astype("datetime64[D]").astype("datetime64[s]")
-             + st["seconds"].to_numpy().astype("timedelta64[s]"))
-    end = st["end"].to_numpy().astype("datetime64[D]").astype("datetime64[s]")
-    end_ts = pd.to_datetime(end).where(~open_, pd.NaT)
-    outcome = st["outcome"].to_numpy().copy()
+    rank[np.argsort(first_day, kind="stable")] = np.arange(len(needs_u))
+    need_names = np.char.add("N", np.char.zfill(rank.astype(str), 7)).astype(object)
+    need_names[needs_u < 0] = None
+    need_id = need_names[need_inv]
+    start = st["start"].astype("datetime64[D]").astype("datetime64[ns]") + st["seconds"].astype("timedelta64[s]")
+    end = st["end"].astype("datetime64[D]").astype("datetime64[ns]")
+    end[open_] = np.datetime64("NaT")
+    outcome = st["outcome"].copy()
     outcome[open_] = None
-    attrs = st["attrs"].copy()
+    attrs = pd.Series(st["attrs"])
     # an open episode has no reason for ending yet
-    strip = open_ & (st["stage"].to_numpy() == "looked_after")
+    strip = open_ & (st["stage"] == "looked_after")
     attrs[strip] = attrs[strip].str.replace(r', "(rec|reason_place_change)": "[^"]*"', "", regex=True)
-    worker = st["worker"].to_numpy()
-    worker_id = np.where(worker >= 0, np.char.add("W", np.char.zfill(np.maximum(worker, 0).astype(str), 4)), None)
+    n_workers = int(st["worker"].max()) + 2 if len(st["worker"]) else 1
+    worker_names = np.array([None] + [f"W{i:04d}" for i in range(n_workers - 1)], dtype=object)
     journeys = pd.DataFrame({
-        "child_id": ids[pos], "need_id": need_id, "stage": st["stage"].to_numpy(),
-        "start": pd.to_datetime(start), "end": end_ts, "outcome": outcome,
-        "team": st["team"].to_numpy(), "worker": worker_id.astype(object), "attrs": attrs.to_numpy(),
+        "child_id": ids[pos].astype(object), "need_id": need_id, "stage": st["stage"],
+        "start": start, "end": end, "outcome": outcome,
+        "team": st["team"], "worker": worker_names[st["worker"] + 1], "attrs": attrs.to_numpy(),
     })
-    journeys["_o"] = journeys["stage"].map(STAGE_ORDER)
-    journeys = journeys.sort_values(["child_id", "start", "_o"], kind="stable").drop(columns="_o")
-    journeys = journeys.reset_index(drop=True)
     # proceedings frame
     ppos = np.searchsorted(kids, proc["child"])
     fin_open = proc["final"] > end_day

@@ -51,6 +51,13 @@ class StayBuffer:
         }
         self.parts.append(part)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """All stays as one array per column."""
+        keys = ("stage", "child", "need", "start", "end", "outcome", "team", "attrs", "seconds", "worker")
+        if not self.parts:
+            return {k: np.zeros(0) for k in keys}
+        return {k: np.concatenate([p[k] for p in self.parts]) for k in keys}
+
     def frame(self) -> pd.DataFrame:
         """All stays as one DataFrame (columns as in :meth:`add`)."""
         if not self.parts:

@@ -17,6 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from cscflow.synth.county import County
 from cscflow.synth.truth import write_parquet
@@ -42,11 +45,14 @@ def write(county: County, out_dir: Path, rng: np.random.Generator | None = None)
     ev = frame(county)
     pq_path = write_parquet(ev, out_dir / "events.parquet")
     csv_path = out_dir / "events.csv"
-    text = ev.copy()
-    for col in ("start", "end"):
-        s = text[col]
-        has_time = (s.dt.hour != 0) | (s.dt.minute != 0) | (s.dt.second != 0)
-        text[col] = np.where(s.isna(), "", np.where(has_time, s.dt.strftime("%Y-%m-%dT%H:%M:%S"),
-                                                    s.dt.strftime("%Y-%m-%d")))
-    text.to_csv(csv_path, index=False, lineterminator="\n")
+    table = pa.Table.from_pandas(ev, preserve_index=False)
+    cols = []
+    for name in table.column_names:
+        col = table[name]
+        if name in ("start", "end"):
+            midnight = pc.all(pc.equal(pc.cast(col, pa.date32()).cast(pa.timestamp("ms")), col)).as_py()
+            col = pc.strftime(col, format="%Y-%m-%d" if midnight in (True, None) else "%Y-%m-%dT%H:%M:%S")
+        cols.append(col)
+    table = pa.Table.from_arrays(cols, names=table.column_names)
+    pacsv.write_csv(table, csv_path, pacsv.WriteOptions(quoting_style="needed"))
     return [pq_path, csv_path]
