@@ -21,7 +21,7 @@ from typing import Any
 from cscflow.errors import SourceError
 from cscflow.sources.base import ReadResult
 from cscflow.sources.detect import READERS, check_format, detect_format, normalise_format
-from cscflow.sources.loader import SourceReport, finalise, ingest
+from cscflow.sources.loader import SourceReport, finalise, ingest_many
 
 __all__ = ["ReadResult", "SourceReport", "detect_format", "load", "quality_report", "read_file"]
 
@@ -89,21 +89,25 @@ def load(
         if progress:
             progress(f"checking {f.name}", 0, len(files))
         groups.setdefault(check_format(f, fmt0), []).append(f)
-    reports: list[SourceReport] = []
-    done = 0
-    total = len(files)
+    names = [f.name for f in files]
+    results: list[ReadResult] = []
+    done, total = 0, len(files)
     for fmt, group in groups.items():
         options: dict[str, Any] = {}
         if fmt == "events" and mapping is not None:
             options["mapping"] = mapping
         if progress:
             progress(f"reading {len(group)} {fmt} file(s)", done, total)
-        results = _reader(fmt)(group, **options)
-        for res in results:
-            if progress:
-                progress(f"loading {res.source}", done, total)
-            reports.append(ingest(ws, res))
-            done += 1
+        got = _reader(fmt)(group, **options)
+        if len(got) == len(group):  # same file name in several folders (903 years): name them by folder
+            for res, path in zip(got, group, strict=True):
+                if res.source == path.name and names.count(path.name) > 1:
+                    res.source = f"{path.parent.name}/{path.name}"
+        results.extend(got)
+        done += len(group)
+    if progress:
+        progress(f"writing {len(results)} source(s)", done, total)
+    reports = ingest_many(ws, results)
     if progress:
         progress("linking children and episodes of need", done, total)
     finalise(ws)

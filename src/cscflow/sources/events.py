@@ -48,7 +48,7 @@ import yaml
 from cscflow.errors import SourceError
 from cscflow.model.stages import STAGES
 from cscflow.sources.base import QUARANTINE_COLUMNS, ReadResult, source_name
-from cscflow.sources.values import match_headers, sniff_encoding
+from cscflow.sources.values import match_headers, normalise_header, sniff_encoding
 
 MAPPINGS_DIR = Path(__file__).with_name("mappings")
 FIELDS = ("child_id", "stage", "start", "end", "outcome", "team", "worker", "need_key")
@@ -269,8 +269,15 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
     def opt(f: str) -> str:
         return f"nullif(trim(CAST(raw.{_q(col[f])} AS VARCHAR)), '')" if f in col else "NULL"
 
-    attrs = ("CAST(to_json(struct_pack(" + ", ".join(f"{_q(c)} := raw.{_q(c)}" for c in other) + ")) AS VARCHAR)"
-             if other else "NULL")
+    # A column already holding a JSON object (attrs / attributes) is merged with the other columns.
+    packed = [c for c in other if normalise_header(c) in ("attrs", "attributes")][:1]
+    other = [c for c in other if c not in packed]
+    attrs = ("to_json(struct_pack(" + ", ".join(f"{_q(c)} := raw.{_q(c)}" for c in other) + "))"
+             if other else None)
+    if packed:
+        js = f"coalesce(try_cast(raw.{_q(packed[0])} AS JSON), '{{}}'::JSON)"
+        attrs = f"json_merge_patch({js}, {attrs})" if attrs else js
+    attrs = f"nullif(CAST({attrs} AS VARCHAR), '{{}}')" if attrs else "NULL"
     start_raw = f"raw.{_q(col['start'])}"
     end_raw = f"raw.{_q(col['end'])}" if "end" in col else "NULL"
     limit = pd.Timestamp(today) + pd.Timedelta(days=1)

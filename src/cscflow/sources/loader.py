@@ -34,8 +34,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cscflow.errors import SourceError
 from cscflow.sources.base import ReadResult
-from cscflow.sources.values import clean_id, map_values, parse_dates, sex_code
+from cscflow.sources.values import clean_id, is_blank, map_values, parse_dates, sex_code
 from cscflow.workspace import Workspace
 
 #: How many examples each problem keeps in the report.
@@ -127,11 +128,13 @@ def ensure_internal(ws: Workspace) -> None:
             ws.con.create_table(name, schema=sch)
 
 
-def _delete_source(ws: Workspace, table: str, source: str) -> None:
+def _delete_sources(ws: Workspace, table: str, sources: list[str]) -> None:
     if ws.engine == "duckdb":
-        ws.con.con.execute(f'DELETE FROM "{table}" WHERE source = ?', [source])
+        marks = ", ".join("?" for _ in sources)
+        ws.con.con.execute(f'DELETE FROM "{table}" WHERE source IN ({marks})', sources)
     else:  # pragma: no cover - Spark path
-        ws.delete(table, {"source": source})
+        for source in sources:
+            ws.delete(table, {"source": source})
 
 
 def _source_tag(source: str) -> str:
@@ -207,7 +210,7 @@ def _problem(problem: str, count: int, examples: list[dict[str, Any]]) -> dict[s
 # --------------------------------------------------------------------------------- ingest
 
 
-def ingest(ws: Workspace, result: ReadResult, *, load_seq: int | None = None) -> SourceReport:
+def ingest(ws: Workspace, result: ReadResult) -> SourceReport:
     """Write one reader result into the workspace, replacing earlier loads of the same file.
 
     Call :func:`finalise` after the last file of a batch (``cscflow.sources.load`` does).
@@ -221,59 +224,75 @@ def ingest(ws: Workspace, result: ReadResult, *, load_seq: int | None = None) ->
     >>> ingest(ws, r).stays_written, ws.count("episodes")
     (1, 1)
     """
+    return ingest_many(ws, [result])[0]
+
+
+def ingest_many(ws: Workspace, results: list[ReadResult]) -> list[SourceReport]:
+    """Write several reader results at once (a handful of engine queries however many files).
+
+    Sources are ranked in the order given (after anything loaded before): when two sources
+    report the same stay, the earlier keeps it.
+    """
     ensure_internal(ws)
-    src = result.source
-    for table in _BY_SOURCE:
-        _delete_source(ws, table, src)
-    if load_seq is None:
-        seq = ws.table("_sources").load_seq.max().execute()
-        load_seq = 1 if seq is None or pd.isna(seq) else int(seq) + 1
-    report = SourceReport(
-        file=src,
-        format=result.format,
-        rows_read=int(result.rows_read),
-        rows_loaded=int(result.rows_loaded),
-        rows_quarantined=result.rows_quarantined,
-        rows_repaired=result.rows_repaired,
-    )
-    la_of = _la_map(result)
-    pseudo = _Pseudonyms(ws, la_of)
-
-    children = _write_children(ws, result, pseudo, load_seq)
-    _write_identifiers(ws, result, pseudo, children)
-    _write_proceedings(ws, result, pseudo)
-    report.stays_written, report.duplicate_stays, dup_examples = _write_episodes(ws, result, pseudo)
-    _write_quarantine(ws, result)
-    _write_repairs(ws, result)
-
-    problems = _quarantine_problems(result)
-    problems += _repair_problems(result)
-    if report.duplicate_stays:
-        problems.append(
-            _problem("stay already loaded from another source", report.duplicate_stays, dup_examples)
-        )
-    problems += conflicts_for(ws, src)
-    for w in result.warnings:
-        problems.append(_problem(w, 1, []))
-    if not report.accounted:
-        problems.append(
-            _problem(
-                "rows not accounted for",
-                abs(report.rows_read - report.rows_loaded - report.rows_quarantined),
-                [{"file": src, "why": f"read {report.rows_read}, loaded {report.rows_loaded}, "
-                  f"quarantined {report.rows_quarantined}", "how_to_fix": "report this as a cscflow bug"}],
-            )
-        )
-    report.problems = problems
-    row = {k: v for k, v in report.to_dict().items() if k in _SOURCES_SCHEMA.names}
-    row.update(
-        source=src,
-        load_seq=load_seq,
-        loaded_at=dt.datetime.now().replace(microsecond=0),
-        report=json.dumps(report.to_dict(), default=str),
-    )
-    ws.write("_sources", pd.DataFrame([{k: row[k] for k in _SOURCES_SCHEMA.names}]))
-    return report
+    if not results:
+        return []
+    names = [r.source for r in results]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SourceError(f"two files named {twice[0]!r} in one load",
+                          hint="load them separately, or give their folders so they are named by folder")
+    srcs = ws.table("_sources")
+    before = set(srcs.filter(srcs.source.isin(names)).source.execute())
+    for table in _BY_SOURCE if before else ():
+        _delete_sources(ws, table, sorted(before))
+    seq = ws.table("_sources").load_seq.max().execute()
+    seq0 = 1 if seq is None or pd.isna(seq) else int(seq) + 1
+    reports, kids, idents, procs, eps, quar, reps = [], [], [], [], [], [], []
+    for k, result in enumerate(results):
+        reports.append(SourceReport(
+            file=result.source, format=result.format, rows_read=int(result.rows_read),
+            rows_loaded=int(result.rows_loaded), rows_quarantined=result.rows_quarantined,
+            rows_repaired=result.rows_repaired,
+        ))
+        pseudo = _Pseudonyms(ws, _la_map(result))
+        sc, allc = _children_frame(ws, result, pseudo, seq0 + k)
+        kids.append(sc)
+        idents.append(_identifiers_frame(result, pseudo, allc))
+        p, pi = _proceedings_frames(result, pseudo)
+        procs.append(p)
+        idents.append(pi)
+        eps.append(_episodes_table(ws, result, pseudo, seq0 + k))
+        quar.append(_quarantine_frame(result))
+        reps.append(_repairs_frame(result))
+    for name, frames in (("_source_children", kids), ("identifiers", idents), ("proceedings", procs),
+                         ("quarantine", quar), ("_repairs", reps)):
+        frames = [f for f in frames if f is not None and not f.empty]
+        if frames:
+            ws.write(name, pd.concat(frames, ignore_index=True))
+    eps = [e for e in eps if e is not None and e.num_rows]
+    stats = _write_episodes(ws, pa.concat_tables(eps)) if eps else {}
+    conflicts = _conflicts(ws, names)
+    rows = []
+    for k, (result, report) in enumerate(zip(results, reports, strict=True)):
+        written, dups, examples = stats.get(result.source, (0, 0, []))
+        report.stays_written, report.duplicate_stays = written, dups
+        problems = _quarantine_problems(result) + _repair_problems(result)
+        if dups:
+            problems.append(_problem("stay already loaded from another source", dups, examples))
+        problems += conflicts.get(result.source, [])
+        problems += [_problem(w, 1, []) for w in result.warnings]
+        if not report.accounted:
+            gap = report.rows_read - report.rows_loaded - report.rows_quarantined
+            problems.append(_problem("rows not accounted for", abs(gap), [{
+                "file": result.source, "why": f"read {report.rows_read}, loaded {report.rows_loaded}, "
+                f"quarantined {report.rows_quarantined}", "how_to_fix": "report this as a cscflow bug"}]))
+        report.problems = problems
+        row = {k2: v for k2, v in report.to_dict().items() if k2 in _SOURCES_SCHEMA.names}
+        row.update(source=result.source, load_seq=seq0 + k, loaded_at=dt.datetime.now().replace(microsecond=0),
+                   report=json.dumps(report.to_dict(), default=str))
+        rows.append({c: row[c] for c in _SOURCES_SCHEMA.names})
+    ws.write("_sources", pd.DataFrame(rows))
+    return reports
 
 
 def _la_map(result: ReadResult) -> dict[str, str]:
@@ -285,61 +304,56 @@ def _la_map(result: ReadResult) -> dict[str, str]:
     return {i: a for i, a in zip(ids, las, strict=True) if i and a}
 
 
-def _write_children(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms, load_seq: int) -> pd.DataFrame:
+def _nullable(values: Any) -> list:
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v for v in values]
+
+
+def _children_frame(
+    ws: Workspace, result: ReadResult, pseudo: _Pseudonyms, load_seq: int
+) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """(rows for ``_source_children``, this source's children with source ids and birth dates)."""
     ch = result.children if result.children is not None else pd.DataFrame()
     frames = []
     if not ch.empty:
         ids = map_values(ch["source_child_id"], clean_id)
-        keep = ids.notna()
-        ch = ch[keep.to_numpy()]
-        ids = ids[keep]
-        birth = parse_dates(ch["birth_date"]) if "birth_date" in ch else pd.Series(pd.NaT, index=ch.index)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "source_child_id": ids.to_numpy(),
-                    "la": ch["la"].to_numpy() if "la" in ch else None,
-                    "sex": map_values(ch["sex"], sex_code).to_numpy() if "sex" in ch else "U",
-                    "ethnicity": ch["ethnicity"].to_numpy() if "ethnicity" in ch else None,
-                    "birth_date": birth.to_numpy(),
-                    "disability": ch["disability"].to_numpy() if "disability" in ch else None,
-                    "uasc": ch["uasc"].to_numpy() if "uasc" in ch else None,
-                    "attrs": [_json_text(v) for v in ch["attrs"]] if "attrs" in ch else None,
-                }
-            )
-        )
-    # Children named only in episodes (e.g. an event log) still get a row.
-    ep_ids = _episode_child_ids(result)
+        keep = ids.notna().to_numpy()
+        ch, ids = ch[keep], ids[keep]
+        frames.append(pd.DataFrame({
+            "source_child_id": ids.to_numpy(),
+            "la": ch["la"].to_numpy() if "la" in ch else None,
+            "sex": map_values(ch["sex"], sex_code).to_numpy() if "sex" in ch else "U",
+            "ethnicity": ch["ethnicity"].to_numpy() if "ethnicity" in ch else None,
+            "birth_date": (parse_dates(ch["birth_date"]) if "birth_date" in ch
+                           else pd.Series(pd.NaT, index=ch.index, dtype="datetime64[us]")).to_numpy(),
+            "disability": ch["disability"].to_numpy() if "disability" in ch else None,
+            "uasc": ch["uasc"].to_numpy() if "uasc" in ch else None,
+            "attrs": [_json_text(v) for v in ch["attrs"]] if "attrs" in ch else None,
+        }))
+    # Children named only in episodes or proceedings (e.g. an event log) still get a row.
     known = set(frames[0]["source_child_id"]) if frames else set()
-    extra = [i for i in ep_ids if i not in known]
+    extra = [i for i in _episode_child_ids(result) if i not in known]
     if extra:
         frames.append(pd.DataFrame({"source_child_id": extra, "sex": "U"}))
     if not frames:
-        return pd.DataFrame(columns=["source_child_id", "child_id", "birth_date"])
+        return None, pd.DataFrame(columns=["source_child_id", "child_id", "birth_date"])
     allc = pd.concat(frames, ignore_index=True)
     allc["child_id"] = pseudo(pa.array(allc["source_child_id"].astype(object).tolist(), pa.string())).to_pylist()
-    la = allc["la"] if "la" in allc else pd.Series(None, index=allc.index)
-    out = pd.DataFrame(
-        {
-            "source": result.source,
-            "load_seq": load_seq,
-            "child_id": allc["child_id"],
-            "la": la.where(la.notna() & (la.astype(str) != ""), ws.la or None).astype(object),
-            "sex": allc["sex"].fillna("U"),
-            "ethnicity": allc.get("ethnicity"),
-            "birth_month": pd.to_datetime(allc.get("birth_date")).dt.to_period("M").dt.start_time.dt.date
-            if "birth_date" in allc
-            else None,
-            "disability": allc.get("disability"),
-            "uasc": allc.get("uasc"),
-            "attrs": allc.get("attrs"),
-        }
-    )
-    for col in ("disability", "uasc"):
-        out[col] = out[col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else bool(v))
-    out["birth_month"] = out["birth_month"].map(lambda v: None if pd.isna(v) else v)
-    ws.write("_source_children", out)
-    return allc
+    la = allc["la"] if "la" in allc else pd.Series(None, index=allc.index, dtype=object)
+    la = la.where(la.notna() & (la.astype(str) != ""), ws.la or None).astype(object)
+    birth = pd.to_datetime(allc["birth_date"]) if "birth_date" in allc else pd.Series(pd.NaT, index=allc.index)
+    out = pd.DataFrame({
+        "source": result.source,
+        "load_seq": load_seq,
+        "child_id": allc["child_id"],
+        "la": la,
+        "sex": allc["sex"].fillna("U"),
+        "ethnicity": _nullable(allc["ethnicity"]) if "ethnicity" in allc else None,
+        "birth_month": _nullable(birth.dt.to_period("M").dt.start_time.dt.date),
+        "disability": [None if v is None else bool(v) for v in _nullable(allc.get("disability", [None] * len(allc)))],
+        "uasc": [None if v is None else bool(v) for v in _nullable(allc.get("uasc", [None] * len(allc)))],
+        "attrs": _nullable(allc["attrs"]) if "attrs" in allc else None,
+    })
+    return out.drop_duplicates(), allc
 
 
 def _episode_child_ids(result: ReadResult) -> list[str]:
@@ -356,185 +370,173 @@ def _episode_child_ids(result: ReadResult) -> list[str]:
     return [v for v in map_values(ep["source_child_id"], clean_id).dropna().unique().tolist()]
 
 
-def _write_identifiers(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms, children: pd.DataFrame) -> None:
+def _identifiers_frame(result: ReadResult, pseudo: _Pseudonyms, children: pd.DataFrame) -> pd.DataFrame | None:
     idf = result.identifiers
     frames = []
     if idf is not None and not idf.empty:
-        ids = map_values(idf["source_child_id"], clean_id)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "source_child_id": ids.to_numpy(),
-                    "upn": idf.get("upn"),
-                    "surname": idf.get("surname"),
-                    "forenames": idf.get("forenames"),
-                    "birth_date": parse_dates(idf["birth_date"]).to_numpy() if "birth_date" in idf else pd.NaT,
-                }
-            )
-        )
+        frames.append(pd.DataFrame({
+            "source_child_id": map_values(idf["source_child_id"], clean_id).to_numpy(),
+            "upn": idf["upn"].to_numpy() if "upn" in idf else None,
+            "surname": idf["surname"].to_numpy() if "surname" in idf else None,
+            "forenames": idf["forenames"].to_numpy() if "forenames" in idf else None,
+            "birth_date": parse_dates(idf["birth_date"]).to_numpy() if "birth_date" in idf else pd.NaT,
+        }))
     if "birth_date" in children and not children.empty:  # every child's DOB from this source
         have = set(frames[0]["source_child_id"]) if frames else set()
         more = children[~children["source_child_id"].isin(have) & children["birth_date"].notna()]
         if not more.empty:
             frames.append(more[["source_child_id", "birth_date"]])
     if not frames:
-        return
+        return None
     out = pd.concat(frames, ignore_index=True)
     out = out[out["source_child_id"].notna()].drop_duplicates()
     out["child_id"] = pseudo(pa.array(out["source_child_id"].astype(object).tolist(), pa.string())).to_pylist()
     out["source"] = result.source
-    out["birth_date"] = pd.to_datetime(out["birth_date"]).dt.date
-    out["birth_date"] = out["birth_date"].map(lambda v: None if pd.isna(v) else v)
-    ws.write("identifiers", out)
+    out["birth_date"] = _nullable(pd.to_datetime(out["birth_date"]).dt.date)
+    return out
 
 
-def _write_proceedings(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms) -> None:
+def _proceedings_frames(result: ReadResult, pseudo: _Pseudonyms) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     pr = result.proceedings
     if pr is None or pr.empty:
-        return
+        return None, None
     tag = _source_tag(result.source)
     keys = pr["proceedings_key"] if "proceedings_key" in pr else pr["source_row"]
     pid = [f"P{tag}-{clean_id(k) or i}" for i, k in enumerate(keys)]
-    child = (
-        pseudo(pa.array(map_values(pr["source_child_id"], clean_id).tolist(), pa.string())).to_pylist()
-        if "source_child_id" in pr
-        else None
-    )
+    child = (pseudo(pa.array(map_values(pr["source_child_id"], clean_id).tolist(), pa.string())).to_pylist()
+             if "source_child_id" in pr else None)
 
     def day(col: str) -> Any:
-        return parse_dates(pr[col]).dt.date.map(lambda v: None if pd.isna(v) else v) if col in pr else None
+        return _nullable(parse_dates(pr[col]).dt.date) if col in pr else None
 
-    out = pd.DataFrame(
-        {
-            "proceedings_id": pid,
-            "child_id": child,
-            "application_date": day("application_date"),
-            "final_order_date": day("final_order_date"),
-            "order": pr.get("order"),
-            "court": pr.get("court"),
-            "attrs": [_json_text(v) for v in pr["attrs"]] if "attrs" in pr else None,
-            "source": result.source,
-            "source_row": pd.to_numeric(pr["source_row"], errors="coerce").astype("Int64"),
-        }
-    )
-    ws.write("proceedings", out)
+    out = pd.DataFrame({
+        "proceedings_id": pid,
+        "child_id": child,
+        "application_date": day("application_date"),
+        "final_order_date": day("final_order_date"),
+        "order": pr["order"].to_numpy() if "order" in pr else None,
+        "court": pr["court"].to_numpy() if "court" in pr else None,
+        "attrs": [_json_text(v) for v in pr["attrs"]] if "attrs" in pr else None,
+        "source": result.source,
+        "source_row": pd.to_numeric(pr["source_row"], errors="coerce").astype("Int64"),
+    })
     # Names and birth dates of the children in proceedings go to identifiers (restricted), keyed by
-    # proceedings_id until linkage finds the child.
-    names = [c for c in ("surname", "forenames", "birth_date") if c in pr]
-    if names:
-        idf = pd.DataFrame(
-            {
-                "child_id": child,
-                "source": result.source,
-                "source_child_id": pid,
-                "surname": pr.get("surname"),
-                "forenames": pr.get("forenames"),
-                "birth_date": day("birth_date"),
-            }
-        )
-        ws.write("identifiers", idf)
+    # proceedings_id (as source_child_id) until linkage finds the child.
+    if not any(c in pr for c in ("surname", "forenames", "birth_date")):
+        return out, None
+    idf = pd.DataFrame({
+        "child_id": child,
+        "source": result.source,
+        "source_child_id": pid,
+        "surname": pr["surname"].to_numpy() if "surname" in pr else None,
+        "forenames": pr["forenames"].to_numpy() if "forenames" in pr else None,
+        "birth_date": day("birth_date"),
+    })
+    return out, idf
 
 
-def _write_episodes(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms) -> tuple[int, int, list[dict]]:
+def _episodes_table(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms, load_seq: int) -> pa.Table | None:
     ep = result.episodes
     if ep is None or (isinstance(ep, pa.Table) and ep.num_rows == 0) or (isinstance(ep, pd.DataFrame) and ep.empty):
-        return 0, 0, []
+        return None
     tab = episodes_arrow(ep)
     tab = tab.filter(pc.is_valid(tab.column("source_child_id")))
-    tag = _source_tag(result.source)
     n = tab.num_rows
     ids = pc.binary_join_element_wise(
-        pa.array([tag] * n, pa.string()), pc.cast(pa.array(np.arange(n)), pa.string()), "-"
+        pa.array([_source_tag(result.source)] * n, pa.string()), pc.cast(pa.array(np.arange(n)), pa.string()), "-"
     )
-    child = pseudo(tab.column("source_child_id"))
     worker = tab.column("worker").combine_chunks()
     if worker.null_count < n:
         wv = pc.unique(worker)
         hashed = pa.array(list(ws.pseudonymise(wv.to_pylist(), la=f"worker:{ws.la}")), pa.string())
         worker = pc.take(hashed, pc.index_in(worker, value_set=wv))
-    inc = pa.table(
-        {
-            "episode_id": ids,
-            "child_id": child,
-            "stage": tab.column("stage"),
-            "start": tab.column("start"),
-            "end": tab.column("end"),
-            "outcome": tab.column("outcome"),
-            "need_key": tab.column("need_key"),
-            "team": tab.column("team"),
-            "worker": worker,
-            "attrs": tab.column("attrs"),
-            "source": pa.array([result.source] * n, pa.string()),
-            "source_row": tab.column("source_row"),
-        }
-    )
+    return pa.table({
+        "episode_id": ids,
+        "child_id": pseudo(tab.column("source_child_id")),
+        "stage": tab.column("stage"),
+        "start": tab.column("start"),
+        "end": tab.column("end"),
+        "outcome": tab.column("outcome"),
+        "need_key": tab.column("need_key"),
+        "team": tab.column("team"),
+        "worker": worker,
+        "attrs": tab.column("attrs"),
+        "source": pa.array([result.source] * n, pa.string()),
+        "source_row": tab.column("source_row"),
+        "load_seq": pa.array(np.full(n, load_seq, dtype=np.int64)),
+    })
+
+
+def _write_episodes(ws: Workspace, inc: pa.Table) -> dict[str, tuple[int, int, list[dict]]]:
+    """Write staged episodes; returns per source (stays written, duplicates dropped, examples)."""
     ws.con.create_table("_incoming_episodes", inc, overwrite=True, temp=True)
     t = ws.con.table("_incoming_episodes")
     t = t.mutate(day=t.start.date())
-    # need_id from the source's own key: the date of the referral with that key in this source.
-    # Keys without a referral here (e.g. one SSD table per stage) fall back to the date rule in finalise().
+    # need_id from the source's own key: the date of the referral with that key in the same source.
+    # Keys without a referral there (e.g. one SSD table per stage) fall back to the date rule in finalise().
     keyed = t.filter(t.need_key.notnull() & (t.stage == "referral"))
-    refs = keyed.group_by(["child_id", "need_key"]).aggregate(ref_day=keyed.day.min())
-    refs = refs.rename(k_child="child_id", k_key="need_key")
-    t = t.left_join(refs, [t.child_id == refs.k_child, t.need_key == refs.k_key])
-    nd = t.ref_day
-    t = t.mutate(need_id=ibis.ifelse(nd.isnull(), ibis.null(str), t.child_id + "-" + nd.strftime("%Y%m%d")))
-    # The same stay already loaded from another source is kept once (first source wins).
-    ex = ws.table("episodes")
-    ex = ex.filter(ex.source != result.source)
-    ex = ex.select(x_child=ex.child_id, x_stage=ex.stage, x_day=ex.start.date()).distinct()
-    pred = [t.child_id == ex.x_child, t.stage == ex.x_stage, t.day == ex.x_day]
-    kept = t.anti_join(ex, pred)
-    dups = t.semi_join(ex, pred)
-    n_dup = int(dups.count().execute())
-    examples = []
-    if n_dup:
-        rows = dups.select("source_row", "stage", "day").limit(EXAMPLES).execute()
-        examples = [
-            {"file": result.source, "row": int(r.source_row) if pd.notna(r.source_row) else None,
-             "column": "start", "value": str(r.day)[:10], "why": f"this {r.stage} stay was already loaded "
-             "from another source", "how_to_fix": "nothing to do: it is counted once"}
-            for r in rows.itertuples()
-        ]
-    cols = list(ws.table("episodes").columns)
-    written = ws.write("episodes", kept.select(cols)) if n_dup < n else 0
-    nk = kept.filter(kept.need_id.notnull()).select("source", "episode_id")
-    ws.write("_need_keyed", nk)
+    refs = keyed.group_by(["source", "child_id", "need_key"]).aggregate(ref_day=keyed.day.min())
+    refs = refs.rename(k_src="source", k_child="child_id", k_key="need_key")
+    t = t.left_join(refs, [t.source == refs.k_src, t.child_id == refs.k_child, t.need_key == refs.k_key])
+    t = t.mutate(need_id=ibis.ifelse(t.ref_day.isnull(), ibis.null(str),
+                                     t.child_id + "-" + t.ref_day.strftime("%Y%m%d")))
+    # The same stay (child, stage, start date) from several sources: the earliest-loaded source keeps it.
+    ep, src = ws.table("episodes"), ws.table("_sources")
+    srcs = src.select(s_src=src.source, s_seq=src.load_seq)
+    old = ep.join(srcs, ep.source == srcs.s_src)
+    old = old.select(k_child=old.child_id, k_stage=old.stage, k_day=old.start.date(), k_seq=old.s_seq)
+    new = t.select(k_child=t.child_id, k_stage=t.stage, k_day=t.day, k_seq=t.load_seq)
+    keys = old.union(new, distinct=False)
+    keys = keys.group_by(["k_child", "k_stage", "k_day"]).aggregate(min_seq=keys.k_seq.min())
+    t = t.left_join(keys, [t.child_id == keys.k_child, t.stage == keys.k_stage, t.day == keys.k_day])
+    t = t.mutate(dup=t.load_seq > t.min_seq)
+    cols = list(ep.columns)
+    ws.con.create_table("_staged_episodes", t.select(*cols, "day", "dup"), overwrite=True, temp=True)
+    st = ws.con.table("_staged_episodes")
+    counts = st.group_by("source").aggregate(n=st.count(), dups=st.dup.sum()).execute()
+    d = st.filter(st.dup)
+    d = d.mutate(rn=ibis.row_number().over(group_by=d.source, order_by=d.source_row))
+    ex = d.filter(d.rn < EXAMPLES).select("source", "source_row", "stage", "day").execute()
+    ws.write("episodes", st.filter(~st.dup).select(cols))
+    ws.write("_need_keyed", st.filter(~st.dup & st.need_id.notnull()).select("source", "episode_id"))
+    ws.con.drop_table("_staged_episodes", force=True)
     ws.con.drop_table("_incoming_episodes", force=True)
-    return written, n_dup, examples
+    out = {}
+    for r in counts.itertuples():
+        examples = [
+            {"file": r.source, "row": None if pd.isna(x.source_row) else int(x.source_row), "column": "start",
+             "value": str(x.day)[:10], "why": f"this {x.stage} stay was already loaded from another source",
+             "how_to_fix": "nothing to do: it is counted once"}
+            for x in ex[ex.source == r.source].itertuples()
+        ]
+        out[r.source] = (int(r.n) - int(r.dups or 0), int(r.dups or 0), examples)
+    return out
 
 
-def _write_quarantine(ws: Workspace, result: ReadResult) -> None:
+def _quarantine_frame(result: ReadResult) -> pd.DataFrame | None:
     q = result.quarantine
     if q is None or q.empty:
-        return
-    out = pd.DataFrame(
-        {
-            "source": result.source,
-            "source_row": pd.to_numeric(q["source_row"], errors="coerce").astype("Int64"),
-            "column": q["column"].map(lambda v: None if v is None else str(v)),
-            "value": q["value"].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                                    else str(v)[:200]),
-            "problem": q["problem"].astype(str),
-            "hint": q["hint"].map(lambda v: None if v is None else str(v)),
-        }
-    )
-    ws.write("quarantine", out)
+        return None
+    return pd.DataFrame({
+        "source": result.source,
+        "source_row": pd.to_numeric(q["source_row"], errors="coerce").astype("Int64"),
+        "column": [None if is_blank(v) else str(v) for v in q["column"]],
+        "value": [None if is_blank(v) else str(v)[:200] for v in q["value"]],
+        "problem": q["problem"].astype(str),
+        "hint": [None if is_blank(v) else str(v) for v in q["hint"]],
+    })
 
 
-def _write_repairs(ws: Workspace, result: ReadResult) -> None:
+def _repairs_frame(result: ReadResult) -> pd.DataFrame | None:
     r = result.repairs
     if r is None or r.empty:
-        return
-    out = pd.DataFrame(
-        {
-            "source": result.source,
-            "source_row": pd.to_numeric(r["source_row"], errors="coerce").astype("Int64"),
-            "repair": r["repair"].astype(str),
-            "detail": r["detail"].map(lambda v: None if v is None else str(v)),
-        }
-    )
-    ws.write("_repairs", out)
+        return None
+    return pd.DataFrame({
+        "source": result.source,
+        "source_row": pd.to_numeric(r["source_row"], errors="coerce").astype("Int64"),
+        "repair": r["repair"].astype(str),
+        "detail": [None if is_blank(v) else str(v) for v in r["detail"]],
+    })
 
 
 def _quarantine_problems(result: ReadResult) -> list[dict[str, Any]]:
@@ -545,7 +547,7 @@ def _quarantine_problems(result: ReadResult) -> list[dict[str, Any]]:
     for problem, grp in q.groupby("problem", sort=False):
         ex = [
             {"file": result.source, "row": None if pd.isna(r.source_row) else int(r.source_row),
-             "column": r.column, "value": None if r.value is None else str(r.value)[:80],
+             "column": r.column, "value": None if is_blank(r.value) else str(r.value)[:80],
              "why": problem, "how_to_fix": r.hint}
             for r in grp.head(EXAMPLES).itertuples()
         ]
@@ -570,48 +572,44 @@ def _repair_problems(result: ReadResult) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------------------ conflicts
 
+_FIX = "correct the record in the source system; the first source loaded is used"
 
-def conflicts_for(ws: Workspace, source: str) -> list[dict[str, Any]]:
-    """Children of ``source`` whose sex or date of birth differs between sources (or within it).
+
+def _conflicts(ws: Workspace, sources: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per source: children whose sex or date of birth differs between sources (or within one).
 
     Examples name the pseudonymised child and the sources, never the dates of birth themselves.
     """
-    out = []
+    out: dict[str, list[dict[str, Any]]] = {}
     sc = ws.table("_source_children")
-    mine = sc.filter(sc.source == source).select(m_child=sc.child_id).distinct()
     known = sc.filter(sc.sex.isin(["M", "F"]))
-    sexes = known.group_by("child_id").aggregate(n=known.sex.nunique())
-    bad = sexes.filter(sexes.n > 1).semi_join(mine, sexes.child_id == mine.m_child)
-    n_bad = int(bad.count().execute())
-    if n_bad:
-        rows = (
-            known.semi_join(bad.limit(EXAMPLES), "child_id")
-            .select("child_id", "source", "sex").distinct().order_by(["child_id", "source"]).execute()
-        )
-        ex = [
-            {"child_id": cid, "why": "sex differs: " + ", ".join(f"{s} in {f}" for f, s in zip(g.source, g.sex,
-                                                                                             strict=True)),
-             "how_to_fix": "correct the record in the source system; the first source loaded is used"}
-            for cid, g in rows.groupby("child_id")
-        ]
-        out.append(_problem("conflicting sex", n_bad, ex))
+    bad = known.group_by("child_id").aggregate(n=known.sex.nunique())
+    bad = bad.filter(bad.n > 1)
+    rows = known.semi_join(bad, "child_id").select("child_id", "source", "sex").distinct().execute()
+    if not rows.empty:
+        for src in sources:
+            kids = sorted(set(rows.child_id[rows.source == src]))
+            if kids:
+                ex = [{"child_id": c, "why": "sex differs: " + ", ".join(
+                    f"{x.sex} in {x.source}" for x in rows[rows.child_id == c].itertuples()), "how_to_fix": _FIX}
+                      for c in kids[:EXAMPLES]]
+                out.setdefault(src, []).append(_problem("conflicting sex", len(kids), ex))
     idf = ws.table("identifiers")
     idf = idf.filter(idf.birth_date.notnull() & idf.child_id.notnull())
-    dobs = idf.group_by("child_id").aggregate(n=idf.birth_date.nunique(), lo=idf.birth_date.min(),
-                                              hi=idf.birth_date.max())
-    bad = dobs.filter(dobs.n > 1).semi_join(mine, dobs.child_id == mine.m_child)
-    n_bad = int(bad.count().execute())
-    if n_bad:
-        rows = bad.limit(EXAMPLES).execute()
-        srcs = idf.semi_join(bad.limit(EXAMPLES), "child_id").select("child_id", "source").distinct().execute()
-        ex = [
-            {"child_id": r.child_id,
-             "why": f"date of birth differs by up to {(pd.Timestamp(r.hi) - pd.Timestamp(r.lo)).days} days "
-             f"between {', '.join(sorted(srcs[srcs.child_id == r.child_id].source))}",
-             "how_to_fix": "correct the record in the source system; the first source loaded is used"}
-            for r in rows.itertuples()
-        ]
-        out.append(_problem("conflicting date of birth", n_bad, ex))
+    bad = idf.group_by("child_id").aggregate(n=idf.birth_date.nunique())
+    bad = bad.filter(bad.n > 1)
+    rows = idf.semi_join(bad, "child_id").select("child_id", "source", "birth_date").distinct().execute()
+    if not rows.empty:
+        for src in sources:
+            kids = sorted(set(rows.child_id[rows.source == src]))
+            if kids:
+                ex = []
+                for c in kids[:EXAMPLES]:
+                    g = rows[rows.child_id == c]
+                    days = (pd.to_datetime(g.birth_date).max() - pd.to_datetime(g.birth_date).min()).days
+                    ex.append({"child_id": c, "why": f"date of birth differs by up to {days} days between "
+                               f"{', '.join(sorted(set(g.source)))}", "how_to_fix": _FIX})
+                out.setdefault(src, []).append(_problem("conflicting date of birth", len(kids), ex))
     return out
 
 
