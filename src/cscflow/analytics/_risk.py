@@ -143,6 +143,7 @@ def tabulate(
             raise AnalysisError("no row is ever at risk (every entry equals its exit)", hint="check entry")
     n = len(t)
     total = float(n if w is None else w.sum())
+    sorted_exit = None
     if _is_day_level(t) and w is None:
         ti = t.astype(np.int64)
         size = int(ti.max()) + 1
@@ -160,36 +161,34 @@ def tabulate(
         sorted_exit = np.repeat(np.arange(size, dtype=float), removed_all.astype(np.int64))
         cum_exit_w = None
         exited_before = np.cumsum(removed) - removed
+    elif w is None and n_causes == 1:
+        # one sort: a non-negative float64's bits, shifted left past the (zero) sign bit, sort
+        # like the float; the freed low bit carries the event flag
+        key = (np.ascontiguousarray(t, dtype=np.float64) + 0.0).view(np.uint64) << np.uint64(1)
+        key |= (e > 0).astype(np.uint64)
+        key.sort()
+        ev_sorted = (key & np.uint64(1)).astype(np.int64)
+        ts = (key >> np.uint64(1)).view(np.float64)
+        starts = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
+        time = ts[starts]
+        removed = np.diff(np.r_[starts, n]).astype(float)
+        ev = np.add.reduceat(ev_sorted, starts).astype(float)[None, :]
+        cum_exit_w = None
     else:
-        if w is None:
-            order = None
-            ts = np.sort(t)
-        else:
-            order = np.argsort(t, kind="stable")
-            ts = t[order]
+        order = np.argsort(t, kind="stable")
+        ts = t[order]
         starts = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
         time = ts[starts].astype(float)
-        if w is None:
-            removed = np.diff(np.r_[starts, n]).astype(float)
-            ev = np.empty((n_causes, len(starts)))
-            if n_causes == 1:
-                te = np.sort(t[e > 0])
-                ev[0] = np.searchsorted(te, time, "right") - np.searchsorted(te, time, "left")
-            else:
-                for k in range(1, n_causes + 1):
-                    te = np.sort(t[e == k])
-                    ev[k - 1] = np.searchsorted(te, time, "right") - np.searchsorted(te, time, "left")
-            cum_exit_w = None
-        else:
-            wo = w[order]
-            eo = e[order]
-            removed = np.add.reduceat(wo, starts)
-            ev = np.empty((n_causes, len(starts)))
-            for k in range(1, n_causes + 1):
-                mask = (eo > 0) if n_causes == 1 else (eo == k)
-                ev[k - 1] = np.add.reduceat(np.where(mask, wo, 0.0), starts)
-            cum_exit_w = np.cumsum(wo)
-        sorted_exit = ts.astype(float)
+        wo = np.ones(n) if w is None else w[order]
+        eo = e[order]
+        removed = np.add.reduceat(wo, starts)
+        ev = np.empty((n_causes, len(starts)))
+        for k in range(1, n_causes + 1):
+            mask = (eo > 0) if n_causes == 1 else (eo == k)
+            ev[k - 1] = np.add.reduceat(np.where(mask, wo, 0.0), starts)
+        cum_exit_w = None if w is None else np.cumsum(wo)
+    if sorted_exit is None:
+        sorted_exit = ts
         exited_before = np.cumsum(removed) - removed
     sorted_entry = cum_entry_w = None
     if entry is None:

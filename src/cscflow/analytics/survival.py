@@ -13,6 +13,7 @@ references: docs/methods.md. Checked against statsmodels and lifelines to 1e-9
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -71,50 +72,97 @@ class KaplanMeier:
         return self
 
     def _fit_table(self, rt: RiskTable, weighted: bool) -> None:
+        for name in ("survival_function_", "confidence_interval_", "variance_", "event_table_", "_bands",
+                     "median_confidence_interval_"):
+            self.__dict__.pop(name, None)
         self._rt = rt
         n, d = rt.at_risk, rt.events[0]
+        off = 1 if len(rt.time) == 0 or rt.time[0] > 0 else 0  # the curve starts at time 0 with S = 1
+        size = len(rt.time) + off
+        time = np.zeros(size)
+        time[off:] = rt.time
+        surv, gw = np.ones(size), np.zeros(size)
         with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(n > 0, 1.0 - d / n, 1.0)
-            surv = np.cumprod(factor)
+            hazard = np.divide(d, n, out=np.zeros(len(n)), where=n > 0)
+            np.cumprod(1.0 - hazard, out=surv[off:])
             # Greenwood: sum d / (n (n - d)); infinite once the curve reaches 0
-            term = np.where(d > 0, d / (n * (n - d)), 0.0)
-            gw = np.cumsum(term)
-            z = stats.norm.ppf(1 - self.alpha / 2)
-            logs = np.log(surv)
-            # log(-log S) has variance gw / (log S)^2; bounds S ** exp(+-z se)
-            se = np.sqrt(gw) / np.abs(logs)
-            lower = surv ** np.exp(z * se)
-            upper = surv ** np.exp(-z * se)
-            var = np.where(surv > 0, surv**2 * gw, 0.0)  # Greenwood variance of S(t)
-        lower = np.where(surv >= 1.0, 1.0, np.where(surv <= 0.0, 0.0, lower))
-        upper = np.where(surv >= 1.0, 1.0, np.where(surv <= 0.0, 0.0, upper))
-        time = rt.time
-        if len(time) == 0 or time[0] > 0:
-            time = np.r_[0.0, time]
-            surv, gw, lower, upper = np.r_[1.0, surv], np.r_[0.0, gw], np.r_[1.0, lower], np.r_[1.0, upper]
-            at_risk, obs, rem = np.r_[rt.total, n], np.r_[0.0, d], np.r_[0.0, rt.removed]
-        else:
-            at_risk, obs, rem = n, d, rt.removed
+            term = np.divide(d, n * (n - d), out=np.zeros(len(n)), where=d > 0)
+            term[(d > 0) & (n <= d)] = np.inf
+            np.cumsum(term, out=gw[off:])
+            var = np.where(surv > 0, surv * surv * gw, 0.0)  # Greenwood variance of S(t)
+        if off:
+            var[0] = 0.0
         self.timeline_ = time
-        self._surv = surv
-        self._var = np.r_[0.0, var] if len(var) < len(time) else var
-        self._lower, self._upper = lower, upper
-        index = pd.Index(time, name="time")
-        self.survival_function_ = pd.DataFrame({self.label: surv}, index=index)
-        pct = round(100 * (1 - self.alpha))
-        self.confidence_interval_ = pd.DataFrame(
-            {f"{self.label}_lower_{pct}": lower, f"{self.label}_upper_{pct}": upper}, index=index
-        )
-        self.variance_ = pd.Series(self._var, index=index, name="greenwood_variance")
-        self.event_table_ = pd.DataFrame(
-            {"at_risk": at_risk, "observed": obs, "censored": rem - obs, "removed": rem}, index=index
-        )
+        self._surv, self._var, self._gw = surv, var, gw
+        self._off = off
         self.median_ = self.quantile_time(0.5)
-        self.median_confidence_interval_ = (
-            self._first_below(self._lower, 0.5),
-            self._first_below(self._upper, 0.5),
-        )
         self.weighted_ = weighted
+
+    # -- intervals and tables, built on first use (cheap fits of millions of rows) ----------
+    @cached_property
+    def _bands(self) -> tuple[np.ndarray, np.ndarray]:
+        surv, gw = self._surv, self._gw
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(surv)
+            # log(-log S) has variance gw / (log S)^2; bounds S ** exp(+-z se) = exp(log S * exp(+-z se))
+            zse = z * np.sqrt(gw) / np.abs(logs)
+            lower = np.exp(logs * np.exp(zse))
+            upper = np.exp(logs * np.exp(-zse))
+        flat = surv >= 1.0
+        lower[flat], upper[flat] = 1.0, 1.0
+        zero = surv <= 0.0
+        lower[zero], upper[zero] = 0.0, 0.0
+        return lower, upper
+
+    @property
+    def _lower(self) -> np.ndarray:
+        return self._bands[0]
+
+    @property
+    def _upper(self) -> np.ndarray:
+        return self._bands[1]
+
+    @cached_property
+    def median_confidence_interval_(self) -> tuple[float, float]:
+        """Confidence interval of the median: where the lower and upper limits cross 0.5."""
+        self._check()
+        return self._first_below(self._lower, 0.5), self._first_below(self._upper, 0.5)
+
+    @cached_property
+    def survival_function_(self) -> pd.DataFrame:
+        """S(t) at every distinct time (index ``time``), starting at 0."""
+        self._check()
+        return pd.DataFrame({self.label: self._surv}, index=pd.Index(self.timeline_, name="time"))
+
+    @cached_property
+    def confidence_interval_(self) -> pd.DataFrame:
+        """Pointwise log(-log) confidence limits of S(t) from Greenwood's variance."""
+        self._check()
+        pct = round(100 * (1 - self.alpha))
+        return pd.DataFrame(
+            {f"{self.label}_lower_{pct}": self._lower, f"{self.label}_upper_{pct}": self._upper},
+            index=pd.Index(self.timeline_, name="time"),
+        )
+
+    @cached_property
+    def variance_(self) -> pd.Series:
+        """Greenwood's variance of S(t)."""
+        self._check()
+        return pd.Series(self._var, index=pd.Index(self.timeline_, name="time"), name="greenwood_variance")
+
+    @cached_property
+    def event_table_(self) -> pd.DataFrame:
+        """At risk, observed (events), censored and removed at each time."""
+        self._check()
+        rt, off = self._rt, self._off
+        at_risk = np.r_[[rt.total] * off, rt.at_risk]
+        obs = np.r_[[0.0] * off, rt.events[0]]
+        rem = np.r_[[0.0] * off, rt.removed]
+        return pd.DataFrame(
+            {"at_risk": at_risk, "observed": obs, "censored": rem - obs, "removed": rem},
+            index=pd.Index(self.timeline_, name="time"),
+        )
 
     # -- results --------------------------------------------------------------------------
     def _check(self) -> None:
