@@ -99,6 +99,11 @@ def page(browser):
     pg.on("request", lambda r: pg.requests_seen.append(r.url))
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    pg.on("console", lambda m: m.text.startswith("CSP-VIOLATION") and pg.csp_violations.append(m.text.split("|")[1:]))
+    pg.csp_violations = []
+    # Runs outside the page's CSP (injected by the driver): reports every violation with its source.
+    pg.add_init_script("document.addEventListener('securitypolicyviolation', e => console.log("
+                       "['CSP-VIOLATION', e.violatedDirective, e.sourceFile, e.sample].join('|')))")
     yield pg
     context.close()
 

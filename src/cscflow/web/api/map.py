@@ -48,8 +48,17 @@ def get_map(request: Request) -> dict:
     cohort(request)
     st = state(request)
     payload = st.cached(("map",), lambda: map_payload(st.pmap))
+    values = st.cached(("values",), lambda: filter_values(st.ws))
     modules = [name for name in ("stats",) if (STATIC / "js" / f"{name}.js").exists()]
-    return {**payload, "filters": list(FILTERS), "la": st.ws.la, "modules": modules}
+    return {**payload, "filters": list(FILTERS), "la": st.ws.la, "modules": modules,
+            "values": values}
+
+
+def filter_values(ws: Any) -> dict[str, list]:
+    """Values offered for filters whose values are not in the tracks header (teams of every stay)."""
+    ep = ws.table("episodes")
+    teams = ws.execute(ep.filter(ep.team.notnull()).select("team").distinct())["team"]
+    return {"team": sorted(str(t) for t in teams), "disability": ["Yes", "No"], "uasc": ["Yes", "No"]}
 
 
 @router.get("/events")

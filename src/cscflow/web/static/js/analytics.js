@@ -92,7 +92,7 @@ async function show(table) {
     const Plotly = await loadPlotly();
     const spec = chartSpec(table, data);
     chart.replaceChildren();
-    await Plotly.newPlot(chart, spec.traces, spec.layout, { displaylogo: false, responsive: true });
+    await Plotly.newPlot(chart, spec.traces, spec.layout, { displaylogo: false, displayModeBar: false, responsive: true });
     window.cscflow.analytics.charted = true;
   } catch (err) {
     chart.textContent = String(err.message || err);

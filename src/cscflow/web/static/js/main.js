@@ -170,8 +170,8 @@ function filterControls(box, header, target, onChange) {
   box.replaceChildren();
   const attrs = header.attributes || {};
   for (const name of S.filters) {
-    let values = attrs[name];
-    if (name === "repeat") values = ["1", "2", "3", "4", "5"];
+    let values = (S.mapData.values || {})[name] || attrs[name];
+    if (name === "repeat") values = ["1", "2", "3+"];
     if (!values) continue;
     const label = document.createElement("label");
     label.textContent = name.replace("_", " ");
@@ -314,6 +314,14 @@ function wire() {
   hook.play = () => setPlaying(true);
   hook.pause = () => setPlaying(false);
   hook.setSpeed = (daysPerSecond) => { S.speed = daysPerSecond; };
+  hook.firstDot = () => {       // page coordinates of one visible dot (for scripts and tests)
+    const legs = S.layers[0].legs, [lo, hi] = drawRange(legs, S.t), box = $("stage").getBoundingClientRect();
+    for (let r = lo; r < hi; r++) {
+      const p = positionOf(legs, r, S.t, S.map.toPx);
+      if (p && p[0] > 0 && p[1] > 0) return { x: box.left + p[0], y: box.top + p[1], child: legs.child[r] };
+    }
+    return null;
+  };
 }
 
 async function main() {
