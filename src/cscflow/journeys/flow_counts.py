@@ -1,4 +1,4 @@
-"""Station counts, conversion between stations and the open caseload per day (see :mod:`.flow`)."""
+"""Children at stations on a date, station counts, conversion and the open caseload per day (see :mod:`.flow`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,36 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from cscflow.journeys.flow import DateLike, _setup, in_period, lit, stations_on, to_timestamp, with_next
+from cscflow.errors import AnalysisError
+from cscflow.journeys.flow_common import DateLike, _setup, in_period, lit, to_timestamp, with_next
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import data_end, data_start, timelines
 
 OPEN, NONE = "(open)", "(none)"
+
+
+# -- children at stations ---------------------------------------------------------------------------
+def stations_on(ws: Any, pmap: ProcessMap | str, date: DateLike, where: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Children at each station on ``date`` (day level): columns station, children (stations with none left out).
+
+    A child is at S on day d when a stay at S has start date <= d and (end null or d < end date),
+    or starts and ends on day d.
+    """
+    pmap = _setup(ws, pmap)
+    d = to_timestamp(date)
+    if d is None:
+        raise AnalysisError("stations_on needs a date", hint="give a date as YYYY-MM-DD")
+    tl = timelines(ws, pmap, where)
+    day, nxt = lit(d.normalize()), lit(d.normalize() + pd.Timedelta(days=1))
+    s_day, e_day = tl.start.truncate("D"), tl.end.truncate("D")
+    here = (s_day <= day) & (tl.end.isnull() | (e_day > day) | (s_day == day))
+    here = here & (tl.start < nxt)
+    t = tl.filter(here)
+    out = ws.execute(t.group_by("station").aggregate(children=t.child_id.nunique()))
+    order = {s: i for i, s in enumerate(pmap.station_ids)}
+    out = out.assign(_o=out["station"].map(order)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
+    out["children"] = out["children"].astype("int64")
+    return out
 
 
 def _order(df: pd.DataFrame, pmap: ProcessMap, col: str = "station") -> pd.DataFrame:

@@ -15,7 +15,7 @@ from scipy import stats as _stats
 
 from cscflow.errors import AnalysisError
 from cscflow.journeys.filters import apply_where
-from cscflow.journeys.flow import DateLike, _setup, in_period, to_timestamp, with_next
+from cscflow.journeys.flow_common import DateLike, _setup, in_period, to_timestamp, with_next
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import timelines
 

@@ -1,0 +1,73 @@
+"""The directly-follows graph and variants (paths) of the timelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from cscflow.journeys.flow_common import DateLike, _setup, days_between, in_period, with_next
+from cscflow.journeys.maps import ProcessMap
+from cscflow.journeys.timeline import timelines
+
+
+# -- directly-follows graph and variants -------------------------------------------------------------
+def dfg_expr(tl: ibis.Table, start: DateLike = None, end: DateLike = None) -> ibis.Table:
+    """The directly-follows graph of timeline ``tl`` as an Ibis table (see :func:`dfg`)."""
+    t = with_next(tl)
+    t = t.filter(t.next_station.notnull() & in_period(t.next_start, start, end))
+    t = t.mutate(days=days_between(t.next_start, t.start))
+    return t.group_by([t.station.name("source"), t.next_station.name("target")]).aggregate(
+        transitions=t.count(), cases=t.child_id.nunique(), mean_days=t.days.mean(), median_days=t.days.median()
+    )
+
+
+def dfg(
+    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    where: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """The directly-follows graph: columns source, target, transitions, cases, mean_days, median_days.
+
+    Each pair of consecutive timeline rows of a child (ordered by ``seq``: start, then source order)
+    is one transition; ``cases`` counts children; days run from the source's start to the target's
+    start (the median interpolates, as pandas does). ``start``/``end`` keep transitions whose target
+    starts in the period; ``where`` keeps children's rows matching the cohort (before pairing).
+    """
+    pmap = _setup(ws, pmap)
+    out = ws.execute(dfg_expr(timelines(ws, pmap, where), start, end))
+    out = out.sort_values(["transitions", "source", "target"], ascending=[False, True, True], kind="stable")
+    out = out.reset_index(drop=True)
+    for c in ("transitions", "cases"):
+        out[c] = out[c].astype("int64")
+    return out[["source", "target", "transitions", "cases", "mean_days", "median_days"]]
+
+
+def variants_expr(tl: ibis.Table, start: DateLike = None, end: DateLike = None, sep: str = " > ") -> ibis.Table:
+    """Each child's path (station ids joined by ``sep`` in ``seq`` order) as an Ibis table (child_id, variant)."""
+    t = tl.filter(in_period(tl.start, start, end))
+    return t.group_by("child_id").aggregate(
+        variant=t.station.group_concat(sep, order_by=t.seq), length=t.count()
+    )
+
+
+def variants(
+    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    where: dict[str, Any] | None = None, top: int | None = None,
+) -> pd.DataFrame:
+    """Paths through the map and how many children took each: columns rank, variant, length, cases, share.
+
+    A child's path is its timeline rows starting in the period (all rows by default), in order;
+    ``share`` is cases / children with a path. ``top`` keeps the most common paths.
+    """
+    pmap = _setup(ws, pmap)
+    v = variants_expr(timelines(ws, pmap, where), start, end)
+    agg = v.group_by(["variant", "length"]).aggregate(cases=v.count())
+    out = ws.execute(agg)
+    total = out["cases"].sum()
+    out = out.sort_values(["cases", "variant"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out["cases"] = out["cases"].astype("int64")
+    out["length"] = out["length"].astype("int64")
+    out["share"] = out["cases"] / total if total else 0.0
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out.head(top) if top else out
