@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,7 +151,7 @@ def _xlsx_sheets(path: Path) -> list[_Sheet]:
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+    except Exception as exc:  # BadZipFile, zlib.error, XML ParseError, KeyError... from a damaged file
         raise SourceError(
             f"{path.name} is not a readable xlsx workbook ({type(exc).__name__})",
             hint="the file may be truncated or not really xlsx: open it in Excel and save it again as .xlsx",

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from pathlib import Path
 
 from cscflow.errors import SourceError
@@ -127,7 +126,7 @@ def _xlsx_sheets(path: Path) -> tuple[list[str], list[str]]:
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # BadZipFile, zlib.error, XML ParseError, KeyError... from a damaged file
         raise SourceError(
             f"{path.name} is not a readable xlsx workbook ({type(exc).__name__}: {str(exc)[:80]})",
             hint="the file may be truncated or not really xlsx: open it in Excel and save it again as .xlsx",
