@@ -89,7 +89,7 @@ def validate(
     if e.shape != (n,):
         raise AnalysisError(f"event_observed has {e.size} values for {n} durations", hint="pass one per row")
     if e.dtype.kind == "b":
-        e = e.astype(np.int64)
+        pass  # booleans are cause codes 0/1 as they are
     elif e.dtype.kind == "f":
         if not np.all(np.isfinite(e)) or not np.all(e == np.round(e)):
             i = int(np.flatnonzero(~np.isfinite(e) | (e != np.round(e)))[0])
@@ -97,7 +97,7 @@ def validate(
         e = e.astype(np.int64)
     elif e.dtype.kind not in "iu":
         raise AnalysisError(f"event_observed has type {e.dtype}", hint="use booleans or integer codes")
-    if (e < 0).any():
+    if e.dtype.kind != "b" and (e < 0).any():
         i = int(np.flatnonzero(e < 0)[0])
         raise AnalysisError(f"event_observed row {i} is {e[i]}", hint="use 0 (censored) or 1, 2, ...")
     en = None
@@ -124,7 +124,8 @@ def _is_day_level(t: np.ndarray) -> bool:
     if t.dtype.kind in "iu":
         span = int(t.max()) if len(t) else 0
     else:
-        if not np.array_equal(t, np.floor(t)):
+        head = t[:1000]
+        if not np.array_equal(head, np.floor(head)) or not np.array_equal(t, np.floor(t)):
             return False
         span = float(t.max())
     return span < _MAX_DAY_RANGE and span <= 4 * len(t) + 1000
@@ -165,13 +166,17 @@ def tabulate(
         # one sort: a non-negative float64's bits, shifted left past the (zero) sign bit, sort
         # like the float; the freed low bit carries the event flag
         key = (np.ascontiguousarray(t, dtype=np.float64) + 0.0).view(np.uint64) << np.uint64(1)
-        key |= (e > 0).astype(np.uint64)
+        key |= e if e.dtype.kind == "b" else e > 0
         key.sort()
-        ev_sorted = (key & np.uint64(1)).astype(np.int64)
-        ts = (key >> np.uint64(1)).view(np.float64)
-        starts = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
+        ev_sorted = key & np.uint64(1)
+        key >>= np.uint64(1)
+        ts = key.view(np.float64)
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(ts[1:], ts[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
         time = ts[starts]
-        removed = np.diff(np.r_[starts, n]).astype(float)
+        removed = np.diff(starts, append=n).astype(float)
         ev = np.add.reduceat(ev_sorted, starts).astype(float)[None, :]
         cum_exit_w = None
     else:

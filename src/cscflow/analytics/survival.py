@@ -67,13 +67,13 @@ class KaplanMeier:
         if label is not None:
             self.label = label
         t, e, en, w = validate(durations, event_observed, entry, weights)
-        rt = tabulate(t, (e > 0).astype(np.int64), en, w, 1)
+        rt = tabulate(t, e, en, w, 1)
         self._fit_table(rt, weighted=w is not None)
         return self
 
     def _fit_table(self, rt: RiskTable, weighted: bool) -> None:
         for name in ("survival_function_", "confidence_interval_", "variance_", "event_table_", "_bands",
-                     "median_confidence_interval_"):
+                     "median_confidence_interval_", "_var"):
             self.__dict__.pop(name, None)
         self._rt = rt
         n, d = rt.at_risk, rt.events[0]
@@ -89,11 +89,8 @@ class KaplanMeier:
             term = np.divide(d, n * (n - d), out=np.zeros(len(n)), where=d > 0)
             term[(d > 0) & (n <= d)] = np.inf
             np.cumsum(term, out=gw[off:])
-            var = np.where(surv > 0, surv * surv * gw, 0.0)  # Greenwood variance of S(t)
-        if off:
-            var[0] = 0.0
         self.timeline_ = time
-        self._surv, self._var, self._gw = surv, var, gw
+        self._surv, self._gw = surv, gw
         self._off = off
         self.median_ = self.quantile_time(0.5)
         self.weighted_ = weighted
@@ -114,6 +111,14 @@ class KaplanMeier:
         zero = surv <= 0.0
         lower[zero], upper[zero] = 0.0, 0.0
         return lower, upper
+
+    @cached_property
+    def _var(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            var = np.where(self._surv > 0, self._surv**2 * self._gw, 0.0)  # Greenwood variance of S(t)
+        if self._off:
+            var[0] = 0.0
+        return var
 
     @property
     def _lower(self) -> np.ndarray:
