@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import itertools
 import json
 import os
@@ -85,10 +86,15 @@ def mapped_stays(ws: Any, pmap: ProcessMap, end: _dt.datetime | pd.Timestamp | N
     ``k`` numbers a child's stays by (start, end, source order); ``cluster`` groups stays that overlap.
     """
     ep = ws.table("episodes")
-    last = _ts(end if end is not None else data_end(ws))
     ranks = {s: i for i, s in enumerate(pmap.precedence)}
     e = ep.mutate(station=ep.stage.substitute(pmap.stage_map, else_=ibis.null("string")))
     e = e.filter(e.station.notnull())
+    if end is not None:
+        last = _ts(end)
+    else:  # the data's end date, computed in the engine so that the query does not depend on the data
+        span = ep.aggregate(_last=ibis.greatest(ep.start.max(), ep.end.max().fill_null(ep.start.max())))
+        e = e.cross_join(span)
+        last = e._last
     end_eff = ibis.greatest(e.end.fill_null(last), e.start)
     e = e.mutate(
         rank=e.station.substitute(ranks, else_=ibis.null("int64")).cast("int64"),
@@ -107,7 +113,7 @@ def mapped_stays(ws: Any, pmap: ProcessMap, end: _dt.datetime | pd.Timestamp | N
     e = e.mutate(new=(e.prev_end.isnull() | (e.start >= e.prev_end)).cast("int64"))
     e = e.mutate(cluster=e.new.sum().over(ibis.window(group_by=e.child_id, order_by=e.k, rows=(None, 0))))
     e = e.mutate(size=e.count().over(ibis.window(group_by=[e.child_id, e.cluster])))
-    return e.drop("prev_end", "new")
+    return e.drop("prev_end", "new", *(["_last"] if "_last" in e.columns else []))
 
 
 _PIECE = ["child_id", "cluster", "k", "p_start", "p_end", "is_point"]
@@ -189,7 +195,7 @@ def timelines(
         if hit is not None and hit[0]() is ws.con:
             out = hit[1]
         else:
-            out = _materialise(ws, _build(ws, pmap, end, cache=True))
+            out = _build(ws, pmap, end, cache=True)
             _MEMO[key] = (weakref.ref(ws.con), out)
             while len(_MEMO) > _MEMO_SIZE:
                 _, (ref, old) = _MEMO.popitem(last=False)
@@ -208,18 +214,37 @@ def timelines(
 _COUNTER = itertools.count()
 
 
-def _materialise(ws: Any, expr: ibis.Table) -> ibis.Table:
-    """Compute ``expr`` once into a temporary table (DuckDB) or a cached DataFrame (Spark)."""
-    if getattr(ws, "engine", "duckdb") == "duckdb":
-        name = f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
-        return ws.con.create_table(name, expr, temp=True)
-    return expr.cache()
+#: Compiled SQL per (engine, map, end): building and compiling the expression costs more than running
+#: it on a county, and does not depend on the data.
+_SQL: dict[tuple, tuple[str, str, str]] = {}
 
 
 def _build(ws: Any, pmap: ProcessMap, end: Any, cache: bool) -> ibis.Table:
-    e = mapped_stays(ws, pmap, end)
-    if cache:
-        e = _materialise(ws, e)
+    if not cache:
+        return _assemble(ws, mapped_stays(ws, pmap, end))
+    dialect = ws.con.name
+    key = (dialect, json.dumps(pmap.to_dict(), sort_keys=True), str(end))
+    if key not in _SQL:
+        ms = mapped_stays(ws, pmap, end)
+        name = "_cscflow_ms_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]  # noqa: S324 - a name
+        final = _assemble(ws, ibis.table(ms.schema(), name=name))
+        _SQL[key] = (name, ibis.to_sql(ms, dialect=dialect), ibis.to_sql(final, dialect=dialect))
+    name, ms_sql, final_sql = _SQL[key]
+    _store(ws, name, ms_sql)
+    final_name = f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
+    _store(ws, final_name, final_sql)
+    return ws.con.table(final_name)
+
+
+def _store(ws: Any, name: str, sql: str) -> None:
+    """Run compiled ``sql`` once into temporary table ``name`` (raw SQL: re-parsing it costs more)."""
+    if getattr(ws, "engine", "duckdb") == "duckdb":
+        ws.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+    else:
+        ws.con._session.sql(sql).cache().createOrReplaceTempView(name)
+
+
+def _assemble(ws: Any, e: ibis.Table) -> ibis.Table:
     keep = ["child_id", "cluster", "k", "need_id", "station", "rank", "start", "end_eff", "is_open", "exit",
             "stage", "outcome", "team", "episode_id", "is_point"]
     e = e.select(*keep, "size")
