@@ -106,14 +106,21 @@ def stage_frame(county, stage: str, keys: Iterable[str] = (), *, start=None, end
     Sorted by child, start and need so that every writer sees the same order.
     """
     j = county.journeys
-    check_columns(j, ("child_id", "need_id", "stage", "start", "end", "outcome"), "journeys")
-    frame = j.loc[j["stage"].to_numpy() == stage]
-    frame = frame.assign(start=pd.to_datetime(frame["start"]), end=pd.to_datetime(frame["end"]))
+    keys = list(keys)
+    cache_key = (stage, tuple(keys))
+    cache = _stage_cache(j)
+    if cache_key in cache:
+        frame = cache[cache_key]
+        if start is None and end is None:
+            return frame.copy(deep=False)
+        return frame.loc[overlaps(frame, start, end)].reset_index(drop=True)
     if start is not None or end is not None:
-        frame = frame.loc[overlaps(frame, start, end)]
+        whole = stage_frame(county, stage, keys)
+        return whole.loc[overlaps(whole, start, end)].reset_index(drop=True)
+    frame = j.take(cache["_rows"].get(stage, np.empty(0, dtype=np.int64)))
+    frame = frame.assign(start=pd.to_datetime(frame["start"]), end=pd.to_datetime(frame["end"]))
     frame = frame.sort_values(["child_id", "start", "need_id"], kind="mergesort", na_position="first")
     frame = frame.reset_index(drop=True)
-    keys = list(keys)
     if keys:
         attrs = frame["attrs"] if "attrs" in frame else [None] * len(frame)
         for k, vals in parse_attrs(attrs, keys).items():
@@ -121,7 +128,24 @@ def stage_frame(county, stage: str, keys: Iterable[str] = (), *, start=None, end
     for col in ("team", "worker"):
         if col not in frame:
             frame[col] = None
-    return frame
+    cache[cache_key] = frame
+    return frame.copy(deep=False)
+
+
+_CACHE: dict = {}
+
+
+def _stage_cache(journeys: pd.DataFrame) -> dict:
+    """Per journeys frame (the last one seen): row positions by stage and whole-stage frames."""
+    if _CACHE.get("journeys") is not journeys:
+        check_columns(journeys, ("child_id", "need_id", "stage", "start", "end", "outcome"), "journeys")
+        _CACHE.clear()
+        _CACHE["journeys"] = journeys
+        codes, uniques = pd.factorize(journeys["stage"])
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        _CACHE["frames"] = {"_rows": {u: order[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniques)}}
+    return _CACHE["frames"]
 
 
 def overlaps(frame: pd.DataFrame, start, end) -> np.ndarray:
@@ -143,7 +167,14 @@ _CAO = {"E41"}
 
 def need_closures(county) -> pd.DataFrame:
     """Per need (index): ``closed`` (NaT while any stay is open), ``reason`` (CIN census RC code), and
-    ``last_stage`` / ``last_outcome`` (the stay that closed it, or the latest one)."""
+    ``last_stage`` / ``last_outcome`` (the stay that closed it, or the latest one). Cached per County."""
+    cache = _stage_cache(county.journeys)
+    if "_closures" not in cache:
+        cache["_closures"] = _need_closures(county)
+    return cache["_closures"].copy()
+
+
+def _need_closures(county) -> pd.DataFrame:
     j = county.journeys
     j = j.loc[j["stage"].isin(NEED_STAGES) & j["need_id"].notna()]
     j = j.assign(end=pd.to_datetime(j["end"]), start=pd.to_datetime(j["start"]))
@@ -152,13 +183,14 @@ def need_closures(county) -> pd.DataFrame:
     open_need = j["end"].isna().groupby(j["need_id"]).any()
     out = pd.DataFrame(index=last.index)
     out["closed"] = last["end"].where(~open_need.reindex(last.index).to_numpy())
-    recs = stage_frame(county, "looked_after", ["rec"]).set_index(["need_id", "end"])["rec"]
-    reasons = []
-    for need, stage, outcome, end in zip(last.index, last["stage"], last["outcome"], last["end"], strict=True):
-        rec = recs.get((need, end)) if stage == "looked_after" else None
-        if isinstance(rec, pd.Series):
-            rec = rec.iloc[-1]
-        reasons.append(_reason(stage, outcome, rec))
+    la = stage_frame(county, "looked_after", ["rec"])
+    la = la.loc[la["need_id"].notna()].drop_duplicates(["need_id", "end"], keep="last")
+    recs = pd.Series(la["rec"].to_numpy(), index=pd.MultiIndex.from_arrays([la["need_id"], la["end"]]))
+    keys = pd.MultiIndex.from_arrays([last.index, last["end"]])
+    rec_of = recs.reindex(keys).to_numpy()
+    rec_of = np.where(last["stage"].to_numpy() == "looked_after", rec_of, None)
+    reasons = [_reason(stage, outcome, rec if isinstance(rec, str) else None)
+               for stage, outcome, rec in zip(last["stage"], last["outcome"], rec_of, strict=True)]
     out["reason"] = reasons
     out["last_stage"] = last["stage"]
     out["last_outcome"] = last["outcome"]

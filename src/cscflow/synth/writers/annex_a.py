@@ -243,17 +243,17 @@ class _Lists:
 
     def _count_before(self, stage: str, frame: pd.DataFrame) -> np.ndarray:
         """Per row: the child's stays of ``stage`` starting in the 12 months before the row's start."""
-        allst = stage_frame(self.county, stage)[["child_id", "start"]]
-        allst = allst.assign(start=allst["start"].dt.normalize()).sort_values(["child_id", "start"])
-        starts = frame["start"].dt.normalize()
-        out = np.zeros(len(frame), dtype=np.int64)
-        groups = {c: g.to_numpy(dtype="datetime64[ns]") for c, g in allst.groupby("child_id")["start"]}
-        for i, (c, s) in enumerate(zip(frame["child_id"], starts.to_numpy(dtype="datetime64[ns]"), strict=True)):
-            g = groups.get(c)
-            if g is not None:
-                lo = s - np.timedelta64(365, "D")
-                out[i] = np.searchsorted(g, s, "left") - np.searchsorted(g, lo, "left")
-        return out
+        allst = stage_frame(self.county, stage)
+        codes, uniques = pd.factorize(allst["child_id"])
+        day = allst["start"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+        big = np.int64(1 << 20)
+        shift = np.int64(200_000)  # days since 1970 shifted positive; keys of one child stay below ``big``
+        keys = np.sort(codes.astype(np.int64) * big + day + shift)
+        row_code = pd.Index(uniques).get_indexer(frame["child_id"]).astype(np.int64)
+        row_day = frame["start"].to_numpy(dtype="datetime64[D]").astype(np.int64) + shift
+        hi = np.searchsorted(keys, row_code * big + row_day, "left")
+        lo = np.searchsorted(keys, row_code * big + row_day - 365, "left")
+        return np.where(row_code >= 0, hi - lo, 0)
 
     # --- lists ---------------------------------------------------------------------------------
     def list1(self) -> pd.DataFrame:
@@ -387,8 +387,7 @@ class _Lists:
         return set(la.loc[la["legal_status"].isin(["L1", "L2"]), "child_id"])
 
     def list8(self) -> pd.DataFrame:
-        facts = ssda903.Facts(self.county, self.rng)
-        self.facts = facts
+        facts = ssda903.facts_for(self.county)
         ep = facts.episodes.loc[overlaps(facts.episodes, self.start, self.end)]
         if ep.empty:
             return pd.DataFrame(columns=HEADINGS["List 8"])
@@ -406,11 +405,10 @@ class _Lists:
         out["Date Started to be Looked After"] = started
         out["Child's Category of Need"] = latest["CIN"].map(LABELS["need"]).to_numpy()
         # second period in the window: an earlier period of the same child ended in the 12 months
-        ends = allep.groupby("period").agg(child=("child_id", "first"), end=("end", "last"), start=("start", "min"))
-        again = []
-        for c, s in zip(ids, started, strict=True):
-            prev = ends.loc[(ends["child"] == c) & (ends["end"] < s) & (ends["end"] >= self.start)]
-            again.append("a) Yes" if len(prev) and s >= self.start.to_datetime64() else "b) No")
+        ends = allep.groupby("period").agg(child=("child_id", "first"), end=("end", "last"))
+        prev_end = ends.groupby("child")["end"].shift().reindex(per).to_numpy()
+        again = np.where((started >= self.start.to_datetime64()) & (prev_end >= self.start.to_datetime64())
+                         & (prev_end < started), "a) Yes", "b) No")
         out["Is this a second or subsequent period of being a Looked After Child within the last 12 months (Y/N)"] = again
         out["Start date of current legal status"] = _run_start(allep, latest, "legal_status")
         out["Child's Legal Status"] = latest["legal_status"].map(LABELS["legal_status"]).to_numpy()
@@ -482,7 +480,7 @@ class _Lists:
         return out[HEADINGS["List 9"]]
 
     def list10(self) -> pd.DataFrame:
-        facts = getattr(self, "facts", None) or ssda903.Facts(self.county, self.rng)
+        facts = ssda903.facts_for(self.county)
         ad = facts.adoption
         closed = ad["adopted_on"].combine_first(ad["ceased"])
         ad = ad.loc[(ad["decision"] <= self.end) & (closed.isna() | (closed >= self.start))].reset_index(drop=True)

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lxml import etree
 
 from cscflow.synth.writers._common import (
     SEX_NUMERIC,
@@ -73,39 +72,93 @@ def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] |
 
 
 class _Facts:
-    """Everything the yearly files share, computed once from the truth."""
+    """Everything the yearly files share, computed once from the truth (plain Python values, ISO dates)."""
 
     def __init__(self, county, rng: np.random.Generator) -> None:
         kids = children_frame(county)
-        self.kids = kids.to_dict("index")
         # One recorded disability per disabled child, drawn once so every year agrees.
         draws = rng.integers(0, len(DISABILITY_CODES), size=len(kids))
-        self.disability = {
-            cid: (DISABILITY_CODES[d] if dis else "NONE")
-            for cid, dis, d in zip(kids["child_id"], kids["disability"], draws, strict=True)
-        }
+        disability = np.where(kids["disability"].to_numpy(), np.array(DISABILITY_CODES, dtype=object)[draws], "NONE")
         ref = stage_frame(county, "referral", ["referral_source", "primary_need"])
         ref = ref.drop_duplicates("need_id", keep="first")
         ref = ref.loc[ref["need_id"].notna()]
         closure = need_closures(county)
         ref = ref.merge(closure, how="left", left_on="need_id", right_index=True)
-        ref["ref_iso"] = iso(ref["start"])
-        ref["close_iso"] = iso(ref["closed"])
-        self.referrals = ref
+        self.referrals = pd.DataFrame({
+            "child_id": ref["child_id"].to_numpy(), "need_id": ref["need_id"].to_numpy(), "start": ref["start"].to_numpy(),
+            "closed": ref["closed"].to_numpy(), "ref_iso": iso(ref["start"]), "close_iso": iso(ref["closed"]),
+            "referral_source": ref["referral_source"].to_numpy(), "primary_need": ref["primary_need"].to_numpy(),
+            "reason": ref["reason"].to_numpy(), "outcome": ref["outcome"].to_numpy(),
+        })  # fmt: skip
+        wanted = kids["child_id"].isin(ref["child_id"]).to_numpy()
+        k = kids.loc[wanted]
+        self.kids = {
+            cid: (upn if isinstance(upn, str) and _UPN.fullmatch(upn) else None, b, eb, sex, uasc, eth, dis)
+            for cid, upn, b, eb, sex, uasc, eth, dis in zip(
+                k["child_id"], k["upn"], iso(k["birth_date"]), iso(k["expected_birth_date"]), k["sex"], k["uasc"],
+                k["ethnicity"], disability[wanted], strict=True)
+        }
         self.by_need: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for stage, keys in (("assessment", ["factors"]), ("s47", ["icpc_due"]), ("icpc", []), ("cin_plan", []),
                             ("cp_plan", ["initial_category", "category_of_abuse"])):
             frame = stage_frame(county, stage, keys)
             frame = frame.loc[frame["need_id"].notna()]
+            cols = {"need_id": frame["need_id"].to_numpy(), "s_iso": iso(frame["start"]), "e_iso": iso(frame["end"]),
+                    "outcome": frame["outcome"].to_numpy()}
+            for key in keys:
+                cols[key] = frame[key].to_numpy()
             if stage == "cp_plan":
-                frame["previous"] = frame.groupby("child_id").cumcount()
-            frame["s_iso"] = iso(frame["start"])
-            frame["e_iso"] = iso(frame["end"])
-            for rec in frame.to_dict("records"):
+                cols["previous"] = frame.groupby("child_id").cumcount().to_numpy()
+                cols["reviews"] = _all_cpp_reviews(frame["start"], frame["end"], county.end)
+            names = list(cols)
+            for values in zip(*cols.values(), strict=True):
+                rec = dict(zip(names, values, strict=True))
                 self.by_need[rec["need_id"]][stage].append(rec)
 
 
+def _all_cpp_reviews(start: pd.Series, end: pd.Series, horizon) -> list[list[str]]:
+    """Review conference dates (ISO) of every CP plan: 3 months after the start, then every 6 months while
+    the plan lasts (Working Together timescales), up to the end of the period."""
+    stop = end.fillna(pd.Timestamp(horizon) + pd.Timedelta(days=1)).reset_index(drop=True)
+    start = start.reset_index(drop=True)
+    out: list[list[str]] = [[] for _ in range(len(start))]
+    months = 3
+    while True:
+        when = start + pd.DateOffset(months=months)
+        keep = np.flatnonzero((when < stop).to_numpy())
+        if not len(keep):
+            break
+        texts = iso(when.iloc[keep])
+        for i, t in zip(keep, texts, strict=True):
+            out[i].append(t)
+        months += 6
+    return out
+
+
+_XML_HEADER = """<?xml version='1.0' encoding='UTF-8'?>
+<Message>
+<Header>
+  <CollectionDetails>
+    <Collection>CIN</Collection>
+    <Year>{year}</Year>
+    <ReferenceDate>{year}-03-31</ReferenceDate>
+  </CollectionDetails>
+  <Source>
+    <SourceLevel>L</SourceLevel>
+    <LEA>{la}</LEA>
+    <SoftwareCode>cscflow synthetic county</SoftwareCode>
+    <Release>1</Release>
+    <SerialNo>001</SerialNo>
+    <DateTime>{year}-04-15T09:00:00</DateTime>
+  </Source>
+</Header>
+<Children>
+"""
+
+
 def _write_year(county, facts: _Facts, year: int, out_dir: Path) -> Path:
+    """One census file. Children are rendered as text (codes, ids and dates need no escaping beyond
+    what :func:`_esc` does) and streamed to the file: lxml element building was the bottleneck."""
     y0, y1 = collection_window(year)
     sy = schema_year(year)
     ref = facts.referrals
@@ -114,64 +167,50 @@ def _write_year(county, facts: _Facts, year: int, out_dir: Path) -> Path:
     kids = facts.kids
     y0s, y1s = y0.strftime("%Y-%m-%d"), y1.strftime("%Y-%m-%d")
     path = out_dir / f"cin_census_{year}.xml"
-    with etree.xmlfile(str(path), encoding="utf-8") as xf:
-        xf.write_declaration()
-        with xf.element("Message"):
-            xf.write(_header(county.la, year), pretty_print=True)
-            with xf.element("Children"):
-                xf.write("\n")
-                for cid, needs in groupby(ref.to_dict("records"), key=itemgetter("child_id")):
-                    kid = kids[cid]
-                    child = etree.Element("Child")
-                    _identifiers(child, kid, year, y1)
-                    chars = etree.SubElement(child, "ChildCharacteristics")
-                    etree.SubElement(chars, "Ethnicity").text = kid["ethnicity"]
-                    dis = etree.SubElement(chars, "Disabilities")
-                    etree.SubElement(dis, "Disability").text = facts.disability[cid]
-                    for need in needs:
-                        _cin_details(child, need, facts.by_need.get(need["need_id"], {}), sy, y0s, y1s)
-                    xf.write(child, pretty_print=True)
+    records = ref[["child_id", "need_id", "ref_iso", "close_iso", "referral_source", "primary_need", "reason",
+                   "outcome"]].to_numpy().tolist()
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(_XML_HEADER.format(year=year, la=str(county.la).zfill(3)[:3]))
+        buf: list[str] = []
+        for cid, needs in groupby(records, key=itemgetter(0)):
+            buf.append("<Child>")
+            _identifiers(buf, cid, kids[cid], year, y1s)
+            buf.append(f"<ChildCharacteristics><Ethnicity>{kids[cid][5]}</Ethnicity><Disabilities>"
+                       f"<Disability>{kids[cid][6]}</Disability></Disabilities></ChildCharacteristics>")
+            for need in needs:
+                _cin_details(buf, need, facts.by_need.get(need[1], {}), sy, y0s, y1s)
+            buf.append("</Child>\n")
+            if len(buf) > 20000:
+                fh.write("".join(buf))
+                buf.clear()
+        fh.write("".join(buf))
+        fh.write("</Children>\n</Message>\n")
     return path
 
 
-def _header(la: str, year: int) -> etree._Element:
-    header = etree.Element("Header")
-    details = etree.SubElement(header, "CollectionDetails")
-    etree.SubElement(details, "Collection").text = "CIN"
-    etree.SubElement(details, "Year").text = str(year)
-    etree.SubElement(details, "ReferenceDate").text = f"{year}-03-31"
-    source = etree.SubElement(header, "Source")
-    etree.SubElement(source, "SourceLevel").text = "L"
-    etree.SubElement(source, "LEA").text = str(la).zfill(3)[:3]
-    etree.SubElement(source, "SoftwareCode").text = "cscflow synthetic county"
-    etree.SubElement(source, "Release").text = "1"
-    etree.SubElement(source, "SerialNo").text = "001"
-    etree.SubElement(source, "DateTime").text = f"{year}-04-15T09:00:00"
-    return header
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if text else text
 
 
-def _identifiers(child, kid, year: int, y1: pd.Timestamp) -> None:
-    ids = etree.SubElement(child, "ChildIdentifiers")
-    etree.SubElement(ids, "LAchildID").text = str(kid["child_id"])
-    upn = kid["upn"]
-    birth = kid["birth_date"]
-    born = pd.notna(birth) and birth <= y1
-    if isinstance(upn, str) and _UPN.fullmatch(upn):
-        etree.SubElement(ids, "UPN").text = upn
+def _identifiers(buf: list[str], cid: str, kid: tuple, year: int, y1s: str) -> None:
+    upn, birth, expected, sex, uasc, _, _ = kid
+    born = bool(birth) and birth <= y1s
+    buf.append(f"<ChildIdentifiers><LAchildID>{_esc(str(cid))}</LAchildID>")
+    if upn:
+        buf.append(f"<UPN>{upn}</UPN>")
     elif born:
-        under_six = (y1 - birth).days < 6 * 365.25
-        etree.SubElement(ids, "UPNunknown").text = "UN1" if under_six else "UN2" if kid["uasc"] else "UN5"
+        under_six = (pd.Timestamp(y1s) - pd.Timestamp(birth)).days < 6 * 365.25
+        buf.append(f"<UPNunknown>{'UN1' if under_six else 'UN2' if uasc else 'UN5'}</UPNunknown>")
     if born:
-        etree.SubElement(ids, "PersonBirthDate").text = birth.strftime("%Y-%m-%d")
-    else:
-        expected = kid["expected_birth_date"] if pd.notna(kid["expected_birth_date"]) else birth
-        if pd.notna(expected):
-            etree.SubElement(ids, "ExpectedPersonBirthDate").text = expected.strftime("%Y-%m-%d")
-    sex = kid["sex"] if born else "U"
+        buf.append(f"<PersonBirthDate>{birth}</PersonBirthDate>")
+    elif expected or birth:
+        buf.append(f"<ExpectedPersonBirthDate>{expected or birth}</ExpectedPersonBirthDate>")
+    sex = sex if born else "U"
     if year >= 2025:
-        etree.SubElement(ids, "Sex").text = sex if sex in ("M", "F") else "U"
+        buf.append(f"<Sex>{sex if sex in ('M', 'F') else 'U'}</Sex>")
     else:
-        etree.SubElement(ids, "GenderCurrent").text = SEX_NUMERIC.get(sex, "0")
+        buf.append(f"<GenderCurrent>{SEX_NUMERIC.get(sex, '0')}</GenderCurrent>")
+    buf.append("</ChildIdentifiers>")
 
 
 def _in(rec: dict, y0s: str, y1s: str) -> bool:
@@ -184,74 +223,70 @@ def _known(date_iso: str, y1s: str) -> str | None:
     return date_iso if date_iso and date_iso <= y1s else None
 
 
-def _cin_details(child, need, stays: dict, sy: int, y0s: str, y1s: str) -> None:
-    det = etree.SubElement(child, "CINdetails")
-    etree.SubElement(det, "CINreferralDate").text = need["ref_iso"]
-    src = need["referral_source"] if need["referral_source"] in REFERRAL_SOURCES else "10"
+def _cin_details(buf: list[str], need: list, stays: dict, sy: int, y0s: str, y1s: str) -> None:
+    _, _, ref_iso, close_iso, source, primary, reason, outcome = need
+    src = source if source in REFERRAL_SOURCES else "10"
     if src == "5D" and sy < 2024:
         src = "5B"
-    etree.SubElement(det, "ReferralSource").text = src
-    etree.SubElement(det, "PrimaryNeedCode").text = need["primary_need"] if need["primary_need"] in PRIMARY_NEEDS else "N0"
-    closed = _known(need["close_iso"], y1s)
+    primary = primary if primary in PRIMARY_NEEDS else "N0"
+    buf.append(f"<CINdetails><CINreferralDate>{ref_iso}</CINreferralDate><ReferralSource>{src}</ReferralSource>"
+               f"<PrimaryNeedCode>{primary}</PrimaryNeedCode>")
+    closed = _known(close_iso, y1s)
     if closed:
-        etree.SubElement(det, "CINclosureDate").text = closed
-        reason = need["reason"] if isinstance(need["reason"], str) else "RC7"
-        etree.SubElement(det, "ReasonForClosure").text = "RC8" if reason == "RC9" and sy < 2024 else reason
-    icpcs = [r for r in stays.get("icpc", ()) if y0s <= r["s_iso"] <= y1s and r["outcome"] == "cp_plan"]
-    if icpcs:
-        etree.SubElement(det, "DateOfInitialCPC").text = icpcs[0]["s_iso"]
+        reason = reason if isinstance(reason, str) else "RC7"
+        reason = "RC8" if reason == "RC9" and sy < 2024 else reason
+        buf.append(f"<CINclosureDate>{closed}</CINclosureDate><ReasonForClosure>{reason}</ReasonForClosure>")
+    for r in stays.get("icpc", ()):
+        if y0s <= r["s_iso"] <= y1s and r["outcome"] == "cp_plan":
+            buf.append(f"<DateOfInitialCPC>{r['s_iso']}</DateOfInitialCPC>")
+            break
     for a in stays.get("assessment", ()):
         if not _in(a, y0s, y1s):
             continue
-        el = etree.SubElement(det, "Assessments")
-        etree.SubElement(el, "AssessmentActualStartDate").text = a["s_iso"]
+        buf.append(f"<Assessments><AssessmentActualStartDate>{a['s_iso']}</AssessmentActualStartDate>")
         done = _known(a["e_iso"], y1s)
         if done:
-            etree.SubElement(el, "AssessmentAuthorisationDate").text = done
+            buf.append(f"<AssessmentAuthorisationDate>{done}</AssessmentAuthorisationDate>")
             factors = _factors(a["factors"], sy)
             if factors:
-                fel = etree.SubElement(el, "FactorsIdentifiedAtAssessment")
-                for f in factors:
-                    etree.SubElement(fel, "AssessmentFactors").text = f
+                buf.append("<FactorsIdentifiedAtAssessment>"
+                           + "".join(f"<AssessmentFactors>{f}</AssessmentFactors>" for f in factors)
+                           + "</FactorsIdentifiedAtAssessment>")
+        buf.append("</Assessments>")
     if sy >= 2022:
         for p in stays.get("cin_plan", ()):
             if _in(p, y0s, y1s):
-                el = etree.SubElement(det, "CINPlanDates")
-                etree.SubElement(el, "CINPlanStartDate").text = p["s_iso"]
                 end = _known(p["e_iso"], y1s)
-                if end:
-                    etree.SubElement(el, "CINPlanEndDate").text = end
+                buf.append(f"<CINPlanDates><CINPlanStartDate>{p['s_iso']}</CINPlanStartDate>"
+                           + (f"<CINPlanEndDate>{end}</CINPlanEndDate>" if end else "") + "</CINPlanDates>")
     for s in stays.get("s47", ()):
         if not _in(s, y0s, y1s):
             continue
-        el = etree.SubElement(det, "Section47")
-        etree.SubElement(el, "S47ActualStartDate").text = s["s_iso"]
+        buf.append(f"<Section47><S47ActualStartDate>{s['s_iso']}</S47ActualStartDate>")
         due = s["icpc_due"] if isinstance(s["icpc_due"], str) else None
         if due:
-            etree.SubElement(el, "InitialCPCtarget").text = due[:10]
+            buf.append(f"<InitialCPCtarget>{due[:10]}</InitialCPCtarget>")
         end = _known(s["e_iso"], y1s)
         if end and s["outcome"] == "icpc":
-            etree.SubElement(el, "DateOfInitialCPC").text = end
-        etree.SubElement(el, "ICPCnotRequired").text = "1" if end and s["outcome"] != "icpc" else "0"
-    etree.SubElement(det, "ReferralNFA").text = "1" if need["outcome"] == "nfa" and _known(need["close_iso"], y1s) else "0"
+            buf.append(f"<DateOfInitialCPC>{end}</DateOfInitialCPC>")
+        buf.append(f"<ICPCnotRequired>{'1' if end and s['outcome'] != 'icpc' else '0'}</ICPCnotRequired></Section47>")
+    buf.append(f"<ReferralNFA>{'1' if outcome == 'nfa' and closed else '0'}</ReferralNFA>")
     for p in stays.get("cp_plan", ()):
         if not _in(p, y0s, y1s):
             continue
-        el = etree.SubElement(det, "ChildProtectionPlans")
-        etree.SubElement(el, "CPPstartDate").text = p["s_iso"]
         end = _known(p["e_iso"], y1s)
-        if end:
-            etree.SubElement(el, "CPPendDate").text = end
         latest = p["category_of_abuse"] if p["category_of_abuse"] in CATEGORIES else "NEG"
         initial = p["initial_category"] if p["initial_category"] in CATEGORIES else latest
-        etree.SubElement(el, "InitialCategoryOfAbuse").text = initial
-        etree.SubElement(el, "LatestCategoryOfAbuse").text = latest
-        etree.SubElement(el, "NumberOfPreviousCPP").text = str(int(p["previous"]))
-        reviews = cpp_reviews(p["start"], p["end"], y0s, y1s)
+        buf.append(f"<ChildProtectionPlans><CPPstartDate>{p['s_iso']}</CPPstartDate>"
+                   + (f"<CPPendDate>{end}</CPPendDate>" if end else "")
+                   + f"<InitialCategoryOfAbuse>{initial}</InitialCategoryOfAbuse>"
+                   f"<LatestCategoryOfAbuse>{latest}</LatestCategoryOfAbuse>"
+                   f"<NumberOfPreviousCPP>{int(p['previous'])}</NumberOfPreviousCPP>")
+        reviews = [r for r in p["reviews"] if y0s <= r <= y1s]
         if reviews:
-            rel = etree.SubElement(el, "Reviews")
-            for r in reviews:
-                etree.SubElement(rel, "CPPreviewDate").text = r
+            buf.append("<Reviews>" + "".join(f"<CPPreviewDate>{r}</CPPreviewDate>" for r in reviews) + "</Reviews>")
+        buf.append("</ChildProtectionPlans>")
+    buf.append("</CINdetails>")
 
 
 def _factors(value, sy: int) -> list[str]:

@@ -9,8 +9,9 @@ and REASON_PLACE_CHANGE are blank for an episode still open at the year end).
 Column names and code lists: ``sfdl-liia-tools/schema_yml/SSDA903_schema_2024.yml`` and the
 ``d2i-csc-validator-be-903/fake_data/*.csv`` files (see /work/shared/data/PROVENANCE.md). Episodes,
 Header and UASC come from the truth; the items the simulation does not model (postcodes, URNs,
-review participation codes, missing episodes, adopter details) are drawn from ``rng`` once per
-episode or child, so every yearly return agrees about them.
+review participation codes, missing episodes, adopter details) are drawn once per episode or child
+from a generator seeded by the County's seed (see :func:`facts_for`), so every yearly return, the
+XML return and Annex A agree about them; ``rng`` is accepted for the common writer signature.
 
 >>> TABLES["Episodes"][:4]
 ['CHILD', 'DECOM', 'RNE', 'LS']
@@ -63,7 +64,7 @@ def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] |
     >>> [p.name for p in write(c, Path(tempfile.mkdtemp()), np.random.default_rng(0))][:2]
     ['Header.csv', 'Episodes.csv']
     """
-    facts = Facts(county, rng)
+    facts = facts_for(county)
     paths = []
     for year in years or county.census_years():
         folder = Path(out_dir) / "ssda903" / str(year)
@@ -75,20 +76,38 @@ def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] |
     return paths
 
 
+def facts_for(county) -> Facts:
+    """The :class:`Facts` of a County, built once and shared by the CSV, XML and Annex A writers.
+
+    Items the truth does not hold are drawn from a generator seeded by ``county.seed`` (not the
+    writer's ``rng``), so the 903 CSV and XML returns and Annex A's List 8 agree about them.
+    """
+    cached = _FACTS.get(id(county))
+    if cached is not None and cached[0] is county and cached[1] is county.journeys:
+        return cached[2]
+    facts = Facts(county, np.random.default_rng([int(county.seed), 903]))
+    _FACTS.clear()
+    _FACTS[id(county)] = (county, county.journeys, facts)
+    return facts
+
+
+_FACTS: dict[int, tuple] = {}
+
+
 class Facts:
     """The 903 view of a County: episodes with their periods of care and everything drawn from ``rng``."""
 
     def __init__(self, county, rng: np.random.Generator) -> None:
         self.la = str(county.la)
         kids = children_frame(county)
-        ep = stage_frame(county, "looked_after", _EPISODE_KEYS)
+        ep = stage_frame(county, "looked_after", _EPISODE_KEYS).copy()
         self.kids = kids
         n = len(ep)
         # Category of need: the primary need of the referral the care episode belongs to.
         ref = stage_frame(county, "referral", ["primary_need"]).drop_duplicates("need_id")
-        need_of = dict(zip(ref["need_id"], ref["primary_need"], strict=True))
-        ep["CIN"] = [c if c else need_of.get(nid) or "N1" for c, nid in zip(ep["cin"], ep["need_id"], strict=True)]
-        ep["CIN"] = ep["CIN"].where(ep["CIN"].isin([f"N{i}" for i in range(1, 9)]), "N1")
+        need_of = pd.Series(ref["primary_need"].to_numpy(), index=ref["need_id"].to_numpy())
+        cin = ep["cin"].where(ep["cin"].notna(), ep["need_id"].map(need_of))
+        ep["CIN"] = cin.where(cin.isin([f"N{i}" for i in range(1, 9)]), "N1")
         # Periods of care: a new period when the child changes or an episode does not follow on.
         new_child = ep["child_id"].ne(ep["child_id"].shift())
         gap = ep["start"].dt.normalize().ne(ep["end"].shift().dt.normalize())
@@ -96,17 +115,16 @@ class Facts:
         ep["period"] = boundary.cumsum()
         ep["RNE"] = ep["rne"].where(ep["rne"].notna(), pd.Series(np.where(boundary, "S", "P"), index=ep.index))
         # Drawn once per episode / child (all yearly returns agree).
-        home = {cid: _postcode(rng) for cid in kids["child_id"]}
-        ep["HOME_POST"] = [home.get(c, "") for c in ep["child_id"]]
-        ep["PL_POST"] = [_postcode(rng) for _ in range(n)]
-        urn_draw = rng.integers(100000, 999999, size=n)
-        ep["URN"] = ["SC" + str(u) if p in _OFSTED_PLACEMENTS else "XXXXXXX"
-                     for p, u in zip(ep["placement"], urn_draw, strict=True)]
+        in_care = pd.unique(ep["child_id"])
+        home = pd.Series(_postcodes(rng, len(in_care)), index=in_care)
+        ep["HOME_POST"] = ep["child_id"].map(home).fillna("").to_numpy()
+        ep["PL_POST"] = _postcodes(rng, n)
+        urn_draw = rng.integers(100000, 999999, size=n).astype(str).astype(object)
+        ep["URN"] = np.where(ep["placement"].isin(_OFSTED_PLACEMENTS), "SC" + urn_draw, "XXXXXXX")
         self.episodes = ep
-        self.mother = {
-            cid: ("1" if d < 0.02 else "0") if sex == "F" else ""
-            for cid, sex, d in zip(kids["child_id"], kids["sex"], rng.random(len(kids)), strict=True)
-        }
+        girls = kids.loc[kids["child_id"].isin(in_care) & kids["sex"].eq("F"), "child_id"]
+        mothers = rng.random(len(girls)) < 0.02
+        self.mother = dict(zip(girls, np.where(mothers, "1", "0"), strict=True))
         horizon = pd.Timestamp(county.end) + pd.Timedelta(days=1)
         self.reviews = _reviews(ep, rng, horizon)
         self.missing = _missing(ep, kids, rng, horizon)
@@ -128,7 +146,7 @@ class Facts:
             "DOB": dmy(kids["birth_date"]), "ETHNIC": kids["ethnicity"].to_numpy(),
             "UPN": [_upn(u, b, y1, uasc) for u, b, uasc in zip(kids["upn"], kids["birth_date"], kids["uasc"],
                                                                strict=True)],
-            "MOTHER": [self.mother[c] for c in kids["child_id"]], "MC_DOB": "",
+            "MOTHER": [self.mother.get(c, "") for c in kids["child_id"]], "MC_DOB": "",
         }, columns=TABLES["Header"])  # fmt: skip
         out["Episodes"] = pd.DataFrame({
             "CHILD": ep["child_id"].to_numpy(), "DECOM": dmy(ep["start"]), "RNE": ep["RNE"].to_numpy(),
@@ -186,15 +204,26 @@ class Facts:
             in_touch = r.in_touch if isinstance(r.in_touch, str) else "YES"
             rows.append([r.child_id, birth.strftime("%d/%m/%Y"), in_touch,
                          r.activity if isinstance(r.activity, str) else "0",
-                         r.accommodation if isinstance(r.accommodation, str) else "0"])
+                         _accom(r.accommodation)])
         return pd.DataFrame(rows, columns=TABLES["OC3"])
 
 
-def _postcode(rng: np.random.Generator) -> str:
-    area = _POSTCODE_AREAS[int(rng.integers(len(_POSTCODE_AREAS)))]
-    district, sector = int(rng.integers(1, 20)), int(rng.integers(1, 10))
-    a, b = _LETTERS[rng.integers(len(_LETTERS), size=2)]
-    return f"{area}{district} {sector}{a}{b}"
+def _accom(code) -> str:
+    """OC3 ACCOM: accommodation letter plus suitability (1 suitable, 2 not); a bare letter is taken as
+    suitable; '0' when not known."""
+    if not isinstance(code, str) or not code or code == "0":
+        return "0"
+    return code if len(code) == 2 else code[:1] + "1"
+
+
+def _postcodes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` synthetic postcodes in Kent-like areas (random; no real address behind them)."""
+    area = np.array(_POSTCODE_AREAS, dtype=object)[rng.integers(len(_POSTCODE_AREAS), size=n)]
+    district = rng.integers(1, 20, size=n).astype(str).astype(object)
+    sector = rng.integers(1, 10, size=n).astype(str).astype(object)
+    letters = _LETTERS.astype(object)
+    a, b = letters[rng.integers(len(_LETTERS), size=n)], letters[rng.integers(len(_LETTERS), size=n)]
+    return area + district + " " + sector + a + b
 
 
 def _upn(upn, birth, y1, uasc) -> str:
@@ -221,16 +250,22 @@ def _reviews(ep: pd.DataFrame, rng: np.random.Generator, horizon: pd.Timestamp) 
     months later, then every six months while the child is looked after (Care Planning Regulations)."""
     periods = ep.groupby("period", sort=True).agg(child=("child_id", "first"), start=("start", "min"),
                                                   end=("end", "last"))
-    rows = []
-    for r in periods.itertuples(index=False):
-        stop = r.end if pd.notna(r.end) else horizon
-        when = r.start + pd.Timedelta(days=28)
-        step = pd.DateOffset(months=3)
-        while when < stop:
-            rows.append((r.child, when))
-            when = when + step
-            step = pd.DateOffset(months=6)
-    frame = pd.DataFrame(rows, columns=["CHILD", "REVIEW"]).astype({"REVIEW": "datetime64[ns]"})
+    stop = periods["end"].fillna(horizon)
+    first = periods["start"] + pd.Timedelta(days=28)
+    parts = []
+    months = 0
+    when = first
+    while len(when):
+        keep = (when < stop).to_numpy()
+        if not keep.any():
+            break
+        parts.append(pd.DataFrame({"CHILD": periods["child"].to_numpy()[keep], "REVIEW": when.to_numpy()[keep],
+                                   "period": periods.index.to_numpy()[keep], "k": months}))
+        months = 3 if months == 0 else months + 6
+        when = first + pd.DateOffset(months=months)
+    frame = (pd.concat(parts) if parts else pd.DataFrame(columns=["CHILD", "REVIEW", "period", "k"]))
+    frame = frame.sort_values(["period", "k"], kind="mergesort")[["CHILD", "REVIEW"]].reset_index(drop=True)
+    frame["REVIEW"] = pd.to_datetime(frame["REVIEW"])
     codes = np.array(["PN0", "PN1", "PN2", "PN3", "PN4", "PN5", "PN6", "PN7"])
     frame["REVIEW_CODE"] = codes[rng.choice(8, size=len(frame), p=[.02, .55, .12, .1, .08, .05, .05, .03])]
     return frame
@@ -238,29 +273,30 @@ def _reviews(ep: pd.DataFrame, rng: np.random.Generator, horizon: pd.Timestamp) 
 
 def _missing(ep: pd.DataFrame, kids: pd.DataFrame, rng: np.random.Generator, horizon: pd.Timestamp) -> pd.DataFrame:
     """Missing ('M') and away-without-authorisation ('A') episodes for looked-after children aged 11+:
-    about one a year in care on average (DfE: around one in ten looked-after children goes missing,
-    most of them teenagers, several times)."""
-    rows = []
-    for r in ep.itertuples(index=False):
-        birth = kids.at[r.child_id, "birth_date"] if r.child_id in kids.index else pd.NaT
-        end = r.end if pd.notna(r.end) else horizon
-        if pd.isna(birth) or (end - birth).days < 11 * 365:
-            continue
-        days = max((end - r.start).days, 0)
-        risk = 0.15 if rng.random() > 0.2 else 2.5  # a few children go missing repeatedly
-        for _ in range(int(rng.poisson(risk * days / 365.25))):
-            s = r.start + pd.Timedelta(days=int(rng.integers(0, max(days, 1))))
-            e = s + pd.Timedelta(days=int(rng.integers(0, 6)))
-            rows.append((r.child_id, "M" if rng.random() < 0.7 else "A", s, e))
-    return pd.DataFrame(rows, columns=["CHILD", "MISSING", "MIS_START", "MIS_END"]).astype(
-        {"MIS_START": "datetime64[ns]", "MIS_END": "datetime64[ns]"})
+    most children never go missing, a few go missing repeatedly (DfE: around one in ten looked-after
+    children goes missing in a year, most of them teenagers, several times each)."""
+    birth = ep["child_id"].map(kids["birth_date"])
+    end = ep["end"].fillna(horizon)
+    days = np.maximum((end - ep["start"]).dt.days.to_numpy(), 0)
+    teen = ((end - birth).dt.days >= 11 * 365).to_numpy()
+    risk = np.where(rng.random(len(ep)) > 0.2, 0.15, 2.5)
+    count = np.where(teen, rng.poisson(risk * days / 365.25), 0)
+    idx = np.repeat(np.arange(len(ep)), count)
+    offset = (rng.random(len(idx)) * np.maximum(days[idx], 1)).astype(np.int64)
+    start = ep["start"].to_numpy()[idx] + offset.astype("timedelta64[D]")
+    length = rng.integers(0, 6, size=len(idx)).astype("timedelta64[D]")
+    kind = np.where(rng.random(len(idx)) < 0.7, "M", "A")
+    frame = pd.DataFrame({"CHILD": ep["child_id"].to_numpy()[idx], "MISSING": kind,
+                          "MIS_START": start, "MIS_END": start + length})
+    return frame.astype({"MIS_START": "datetime64[ns]", "MIS_END": "datetime64[ns]"})
 
 
 def _adoption(ep: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Per period of care with a placement order (E1) or an adoption placement: the decision that the
     child should be placed for adoption, matching, adoption (REC E11/E12) or the decision ceasing."""
     rows = []
-    for _, per in ep.groupby("period", sort=True):
+    wanted = ep.loc[ep["legal_status"].eq("E1") | ep["placement"].isin(_ADOPTION_PLACEMENTS), "period"].unique()
+    for _, per in ep.loc[ep["period"].isin(wanted)].groupby("period", sort=True):
         e1 = per.loc[per["legal_status"].eq("E1") | per["placement"].isin(_ADOPTION_PLACEMENTS)]
         if e1.empty:
             continue

@@ -26,7 +26,7 @@ import pandas as pd
 from lxml import etree
 
 from cscflow.synth.writers._common import SEX_NUMERIC, add_years
-from cscflow.synth.writers.ssda903 import Facts, _upn
+from cscflow.synth.writers.ssda903 import Facts, _upn, facts_for
 
 _EPISODE = [("DECOM", "DECOM"), ("RNE", "RNE"), ("LS", "LS"), ("CIN", "CIN"), ("PL", "PLACE"),
             ("PL_POST", "PL_POST"), ("HOME_POST", "HOME_POST"), ("URN", "URN"),
@@ -38,7 +38,7 @@ def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] |
     """Write ``ssda903_<YYYY>.xml`` for each collection year of ``county`` (or ``years``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    facts = Facts(county, rng)
+    facts = facts_for(county)
     return [_write_year(facts, year, out_dir / f"ssda903_{year}.xml") for year in years or county.census_years()]
 
 
