@@ -1,0 +1,38 @@
+"""Timelines, tracks and the directly-follows graph are identical on Spark and DuckDB."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from jdata import random_episodes
+
+from cscflow.journeys import flow, timelines, tracks
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_matches_duckdb(spark_workspace, workspace):
+    df = random_episodes(31, 25)
+    ids = sorted(df.child_id.unique())
+    kids = pd.DataFrame({"child_id": ids, "sex": ["F" if i % 2 else "M" for i in range(len(ids))],
+                         "ethnicity": "WBRI", "birth_month": pd.Timestamp("2012-06-01"), "disability": False,
+                         "uasc": False})
+    for ws in (spark_workspace, workspace):
+        ws.write("episodes", df, mode="replace")
+        ws.write("children", kids, mode="replace")
+    results = []
+    for ws in (spark_workspace, workspace):
+        tl = ws.execute(timelines(ws, "england")).sort_values(["child_id", "seq"]).reset_index(drop=True)
+        tl["start"] = pd.to_datetime(tl["start"])
+        tl["end"] = pd.to_datetime(tl["end"])
+        results.append((tl, tracks(ws, "england", "travel"), flow.dfg(ws, "england"),
+                        ws.execute(timelines(ws, "england", where={"sex": "F"})).shape[0]))
+    (tl_s, tr_s, dfg_s, f_s), (tl_d, tr_d, dfg_d, f_d) = results
+    assert len(tl_d) > 100
+    pd.testing.assert_frame_equal(tl_s, tl_d, check_dtype=False)
+    for name, a in tr_d.arrays():
+        assert np.array_equal(dict(tr_s.arrays())[name], a), name
+    assert tr_s.to_bytes() == tr_d.to_bytes()
+    pd.testing.assert_frame_equal(dfg_s, dfg_d, check_dtype=False)
+    assert f_s == f_d
