@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cscflow.errors import SourceError
@@ -59,51 +59,6 @@ CLOSURE_EXITS = {
 _TRUE = {"1", "true", "TRUE", "True", "Y", "y", "yes"}
 _DATE_HINT = "write dates as YYYY-MM-DD (xs:date) and export the return again"
 _EARLIEST = dt.date(1900, 1, 1)
-
-
-@dataclass
-class _Record:
-    """One CINdetails being read: its stays or its problems."""
-
-    row: int
-    child_index: int
-    stays: list[dict] = field(default_factory=list)
-    problems: list[tuple[str, str, str, str]] = field(default_factory=list)
-
-
-class _Dates:
-    """Parses the dates of one record, collecting problems instead of raising."""
-
-    def __init__(self, record: _Record, today: dt.date) -> None:
-        self.record = record
-        self.today = today
-
-    def get(self, elem, path: str, *, future_ok: bool = False) -> dt.date | None:
-        name = path.rsplit("/", 1)[-1]
-        raw = text_of(elem, name) if elem is not None else None
-        try:
-            value = parse_date(raw)
-        except ValueError:
-            self.record.problems.append((path, raw or "", "not a date", _DATE_HINT))
-            return None
-        if value is None:
-            return None
-        if value < _EARLIEST:
-            self.record.problems.append((path, raw or "", "impossible date (before 1900)", _DATE_HINT))
-            return None
-        if value > self.today and not future_ok:
-            self.record.problems.append(
-                (path, raw or "", "date in the future", "correct the date in the case system and re-export")
-            )
-            return None
-        return value
-
-    def order(self, path: str, start: dt.date | None, end: dt.date | None) -> None:
-        if start is not None and end is not None and end < start:
-            self.record.problems.append(
-                (path, end.isoformat(), f"end before start ({start.isoformat()})",
-                 "correct the start or end date in the case system and re-export")
-            )
 
 
 def read(paths: list[Path], *, validate: bool = False, la: str | None = None, **options) -> list[ReadResult]:
@@ -217,7 +172,13 @@ def _read(path: Path, *, validate: bool, la: str | None, today: dt.date | None) 
 
 
 class _CinReader:
-    """Accumulates the frames of one file while its Child elements stream past."""
+    """Accumulates the frames of one file while its Child elements stream past.
+
+    Each <Child> is read by direct child iteration into plain dicts of element texts (first
+    occurrence wins, as the XSD allows one); dates go through a per-file cache (a census
+    repeats a few thousand distinct dates); stays are appended column by column and the
+    frames are built once at the end.
+    """
 
     def __init__(self, name: str, *, la: str | None, today: dt.date) -> None:
         self.name = name
@@ -231,10 +192,11 @@ class _CinReader:
         self.children_seen = 0
         self.children: dict[str, dict] = {}
         self.identifiers: dict[str, dict] = {}
-        self.episodes: list[dict] = []
+        self.stays = _Stays()
         self.quarantine: list[dict] = []
         self.warnings: list[str] = []
         self.needs_seen: dict[tuple[str, dt.date], int] = {}
+        self._date_cache: dict[str, tuple] = {}
 
     # -- header -------------------------------------------------------------------------------
     def header(self, elem) -> None:
@@ -252,78 +214,136 @@ class _CinReader:
         if self.la_from_header and lea:
             self.la = lea
 
+    # -- dates --------------------------------------------------------------------------------
+    def date(self, raw: str | None, path: str, problems: list, future_ok: bool = False) -> dt.date | None:
+        """The date in an element's raw text; a problem is appended (and None returned) if it is bad."""
+        if raw is None:
+            return None
+        hit = self._date_cache.get(raw)
+        if hit is None:
+            hit = self._classify(raw)
+        value, kind, text = hit
+        if kind == _OK or (kind == _FUTURE and future_ok):
+            return value
+        problems.append((path, text, *_DATE_PROBLEMS[kind]))
+        return None
+
+    def _classify(self, raw: str) -> tuple:
+        text = raw.strip()
+        try:
+            value = parse_date(text)
+        except ValueError:
+            hit = (None, _BAD, text)
+        else:
+            if value is None:
+                hit = (None, _OK, "")
+            elif value < _EARLIEST:
+                hit = (None, _EARLY, text)
+            elif value > self.today:
+                hit = (value, _FUTURE, text)
+            else:
+                hit = (value, _OK, text)
+        if len(self._date_cache) < _DATE_CACHE_MAX:
+            self._date_cache[raw] = hit
+        return hit
+
     # -- one Child ----------------------------------------------------------------------------
     def child(self, elem) -> None:
         self.children_seen += 1
         index = self.children_seen
-        ids = next(iter(children_named(elem, "ChildIdentifiers")), None)
-        chars = next(iter(children_named(elem, "ChildCharacteristics")), None)
-        details = children_named(elem, "CINdetails")
-        records = [_Record(self.rows_read + i + 1, index) for i in range(max(1, len(details)))]
-        self.rows_read += len(records)
+        ids = chars = None
+        details = []
+        for part in elem:
+            tag = part.tag
+            name = _LOCAL.get(tag) or _local(tag)
+            if name == "CINdetails":
+                details.append(part)
+            elif name == "ChildIdentifiers":
+                if ids is None:
+                    ids = _texts(part)
+            elif name == "ChildCharacteristics" and chars is None:
+                chars = part
+        first_row = self.rows_read + 1
+        n_records = max(1, len(details))
+        self.rows_read += n_records
 
-        child_id = text_of(ids, "LAchildID") if ids is not None else None
         # child-level facts, checked once and charged to every record of the child
-        probe = _Record(0, index)
-        dates = _Dates(probe, self.today)
-        birth = dates.get(ids, "ChildIdentifiers/PersonBirthDate") if ids is not None else None
-        expected = dates.get(ids, "ChildIdentifiers/ExpectedPersonBirthDate", future_ok=True) if ids is not None else None
+        probe: list = []
+        birth = expected = child_id = None
+        if ids is not None:
+            child_id = _text(ids.get("LAchildID"))
+            birth = self.date(ids.get("PersonBirthDate"), "ChildIdentifiers/PersonBirthDate", probe)
+            expected = self.date(ids.get("ExpectedPersonBirthDate"), "ChildIdentifiers/ExpectedPersonBirthDate",
+                                 probe, True)
         if not child_id:
-            probe.problems.append(
-                ("ChildIdentifiers/LAchildID", "", "child has no LAchildID",
-                 "every <Child> needs <ChildIdentifiers><LAchildID>; fix the export")
-            )
-        for record, cd in zip(records, details or [None], strict=False):
-            record.problems.extend(probe.problems)
-            if cd is not None and not probe.problems:
-                self._need(record, cd, child_id)
-
-        loaded = [r for r in records if not r.problems]
-        for record in records:
-            for column, value, problem, hint in record.problems:
-                self.quarantine.append({
-                    "source_row": record.row, "column": column, "value": value,
-                    "problem": f"{problem} (Child element {index})", "hint": hint,
-                })
+            probe.append(("ChildIdentifiers/LAchildID", "", "child has no LAchildID",
+                          "every <Child> needs <ChildIdentifiers><LAchildID>; fix the export"))
+        loaded = 0
+        uasc_any = uasc_assessed = False
+        for i in range(n_records):
+            row = first_row + i
+            if probe:
+                problems = probe
+            else:
+                problems = []
+                if details:
+                    need = self._need(row, details[i], child_id, problems)
+                    if need is not None:
+                        uasc_any = uasc_any or need.uasc_any
+                        uasc_assessed = uasc_assessed or need.uasc_assessed
+            if problems:
+                for column, value, problem, hint in problems:
+                    self.quarantine.append({
+                        "source_row": row, "column": column, "value": value,
+                        "problem": f"{problem} (Child element {index})", "hint": hint,
+                    })
+            else:
+                loaded += 1
         if not loaded:
             return
-        self.rows_loaded += len(loaded)
-        for record in loaded:
-            self.episodes.extend(record.stays)
+        self.rows_loaded += loaded
         if child_id not in self.children:
-            self.children[child_id] = self._child_row(child_id, ids, chars, birth, expected, loaded)
+            self.children[child_id] = self._child_row(child_id, ids, chars, birth, expected, uasc_assessed)
             self.identifiers[child_id] = {
                 "source_child_id": child_id,
-                "upn": text_of(ids, "UPN"),
+                "upn": _text(ids.get("UPN")),
                 "surname": None,
                 "forenames": None,
                 "birth_date": birth,
             }
-        elif any('"9A"' in (s["attrs"] or "") for r in loaded for s in r.stays):
+        elif uasc_any:
             self.children[child_id]["uasc"] = True
 
-    def _child_row(self, child_id, ids, chars, birth, expected, loaded) -> dict:
-        sex_raw = text_of(ids, "Sex") or text_of(ids, "GenderCurrent")
+    def _child_row(self, child_id, ids, chars, birth, expected, uasc) -> dict:
+        sex_raw = _text(ids.get("Sex")) or _text(ids.get("GenderCurrent"))
         sex = SEX_CODES.get((sex_raw or "").strip().upper(), "U")
         disabilities: list[str] = []
         ethnicity = None
         if chars is not None:
-            ethnicity = text_of(chars, "Ethnicity")
-            for block in children_named(chars, "Disabilities"):
-                disabilities += [(d.text or "").strip() for d in children_named(block, "Disability")]
-        disabilities = [d for d in disabilities if d]
+            seen_ethnicity = False
+            for part in chars:
+                name = _LOCAL.get(part.tag) or _local(part.tag)
+                if name == "Ethnicity":
+                    if not seen_ethnicity:  # the first Ethnicity counts
+                        ethnicity = _text(part.text)
+                        seen_ethnicity = True
+                elif name == "Disabilities":
+                    for d in part:
+                        if (_LOCAL.get(d.tag) or _local(d.tag)) == "Disability":
+                            value = (d.text or "").strip()
+                            if value:
+                                disabilities.append(value)
         attrs: dict = {}
         if disabilities:
             attrs["disabilities"] = disabilities
         if birth is None and expected is not None:
             attrs["unborn_at_census"] = True
             attrs["expected_birth_month"] = expected.replace(day=1).isoformat()
-        unknown = text_of(ids, "UPNunknown")
+        unknown = _text(ids.get("UPNunknown"))
         if unknown:
             attrs["upn_unknown"] = unknown
         if self.year:
             attrs["census_year"] = self.year
-        uasc = any('"9A"' in (s["attrs"] or "") for r in loaded for s in r.stays if s["stage"] == "assessment")
         return {
             "source_child_id": child_id,
             "la": self.la,
@@ -336,95 +356,135 @@ class _CinReader:
         }
 
     # -- one CINdetails -----------------------------------------------------------------------
-    def _need(self, record: _Record, cd, child_id: str) -> None:
-        dates = _Dates(record, self.today)
-        referral = dates.get(cd, "CINdetails/CINreferralDate")
-        if referral is None and not record.problems:
-            record.problems.append(
-                ("CINdetails/CINreferralDate", "", "episode of need has no referral date",
-                 "every <CINdetails> needs <CINreferralDate>; fix the export")
-            )
-        closure = dates.get(cd, "CINdetails/CINclosureDate")
-        dates.order("CINdetails/CINclosureDate", referral, closure)
-        top_icpc = dates.get(cd, "CINdetails/DateOfInitialCPC")
+    def _need(self, row: int, cd, child_id: str, problems: list) -> _Need | None:
+        """Check one CINdetails and, when it is clean, append its stays; problems go to ``problems``."""
+        leaves: dict = {}
+        assessment_blocks = []
+        plan_blocks = []
+        s47_blocks = []
+        cpp_blocks = []
+        pre_blocks = []
+        for part in cd:
+            tag = part.tag
+            name = _LOCAL.get(tag) or _local(tag)
+            if name in _CD_BLOCKS:
+                if name == "Assessments":
+                    assessment_blocks.append(part)
+                elif name == "Section47":
+                    s47_blocks.append(part)
+                elif name == "CINPlanDates":
+                    plan_blocks.append(part)
+                else:
+                    cpp_blocks.append(part)
+            else:
+                if name not in leaves:
+                    leaves[name] = part.text
+                if name not in _CD_LEAVES and _is_pre_proceedings(name):
+                    pre_blocks.append(part)
+        date = self.date
+        referral = date(leaves.get("CINreferralDate"), "CINdetails/CINreferralDate", problems)
+        if referral is None and not problems:
+            problems.append(("CINdetails/CINreferralDate", "", "episode of need has no referral date",
+                             "every <CINdetails> needs <CINreferralDate>; fix the export"))
+        closure = date(leaves.get("CINclosureDate"), "CINdetails/CINclosureDate", problems)
+        _order(problems, "CINdetails/CINclosureDate", referral, closure)
+        top_icpc = date(leaves.get("DateOfInitialCPC"), "CINdetails/DateOfInitialCPC", problems)
 
         assessments = []
-        for block in children_named(cd, "Assessments"):
-            start = dates.get(block, "Assessments/AssessmentActualStartDate")
-            auth = dates.get(block, "Assessments/AssessmentAuthorisationDate")
-            dates.order("Assessments/AssessmentAuthorisationDate", start, auth)
-            factors = [
-                (f.text or "").strip()
-                for fb in children_named(block, "FactorsIdentifiedAtAssessment")
-                for f in children_named(fb, "AssessmentFactors")
-            ]
-            if start is None and not record.problems:
-                record.problems.append(("Assessments/AssessmentActualStartDate", "", "assessment has no start date",
-                                        "give the assessment start date or remove the empty <Assessments>"))
-            assessments.append((start, auth, [f for f in factors if f]))
+        for block in assessment_blocks:
+            fields: dict = {}
+            factors = []
+            for part in block:
+                name = _LOCAL.get(part.tag) or _local(part.tag)
+                if name == "FactorsIdentifiedAtAssessment":
+                    for f in part:
+                        if (_LOCAL.get(f.tag) or _local(f.tag)) == "AssessmentFactors":
+                            value = (f.text or "").strip()
+                            if value:
+                                factors.append(value)
+                if name not in fields:
+                    fields[name] = part.text
+            start = date(fields.get("AssessmentActualStartDate"), "Assessments/AssessmentActualStartDate", problems)
+            auth = date(fields.get("AssessmentAuthorisationDate"), "Assessments/AssessmentAuthorisationDate",
+                        problems)
+            _order(problems, "Assessments/AssessmentAuthorisationDate", start, auth)
+            if start is None and not problems:
+                problems.append(("Assessments/AssessmentActualStartDate", "", "assessment has no start date",
+                                 "give the assessment start date or remove the empty <Assessments>"))
+            assessments.append((start, auth, factors))
         plans = []
-        for block in children_named(cd, "CINPlanDates"):
-            start = dates.get(block, "CINPlanDates/CINPlanStartDate")
-            end = dates.get(block, "CINPlanDates/CINPlanEndDate")
-            dates.order("CINPlanDates/CINPlanEndDate", start, end)
+        for block in plan_blocks:
+            fields = _texts(block)
+            start = date(fields.get("CINPlanStartDate"), "CINPlanDates/CINPlanStartDate", problems)
+            end = date(fields.get("CINPlanEndDate"), "CINPlanDates/CINPlanEndDate", problems)
+            _order(problems, "CINPlanDates/CINPlanEndDate", start, end)
             if start is not None:
                 plans.append((start, end))
         s47s = []
-        for block in children_named(cd, "Section47"):
-            start = dates.get(block, "Section47/S47ActualStartDate")
-            target = dates.get(block, "Section47/InitialCPCtarget", future_ok=True)
-            icpc = dates.get(block, "Section47/DateOfInitialCPC")
-            dates.order("Section47/DateOfInitialCPC", start, icpc)
-            not_required = (text_of(block, "ICPCnotRequired") or "") in _TRUE
+        for block in s47_blocks:
+            fields = _texts(block)
+            start = date(fields.get("S47ActualStartDate"), "Section47/S47ActualStartDate", problems)
+            target = date(fields.get("InitialCPCtarget"), "Section47/InitialCPCtarget", problems, True)
+            icpc = date(fields.get("DateOfInitialCPC"), "Section47/DateOfInitialCPC", problems)
+            _order(problems, "Section47/DateOfInitialCPC", start, icpc)
+            not_required = (_text(fields.get("ICPCnotRequired")) or "") in _TRUE
             if start is not None:
                 s47s.append((start, target, icpc, not_required))
         cpps = []
-        for block in children_named(cd, "ChildProtectionPlans"):
-            start = dates.get(block, "ChildProtectionPlans/CPPstartDate")
-            end = dates.get(block, "ChildProtectionPlans/CPPendDate")
-            dates.order("ChildProtectionPlans/CPPendDate", start, end)
-            reviews = sum(len(children_named(r, "CPPreviewDate")) for r in children_named(block, "Reviews"))
+        for block in cpp_blocks:
+            fields = {}
+            reviews = 0
+            for part in block:
+                name = _LOCAL.get(part.tag) or _local(part.tag)
+                if name == "Reviews":
+                    for r in part:
+                        if (_LOCAL.get(r.tag) or _local(r.tag)) == "CPPreviewDate":
+                            reviews += 1
+                if name not in fields:
+                    fields[name] = part.text
+            start = date(fields.get("CPPstartDate"), "ChildProtectionPlans/CPPstartDate", problems)
+            end = date(fields.get("CPPendDate"), "ChildProtectionPlans/CPPendDate", problems)
+            _order(problems, "ChildProtectionPlans/CPPendDate", start, end)
             if start is not None:
-                cpps.append((start, end, block, reviews))
-        pre = self._pre_proceedings(cd, dates)
-        if record.problems:
-            return
+                cpps.append((start, end, fields, reviews))
+        pre = self._pre_proceedings(pre_blocks, problems) if pre_blocks else []
+        if problems:
+            return None
         key = (child_id, referral)
-        if key in self.needs_seen:
-            record.problems.append(
+        seen = self.needs_seen.get(key)
+        if seen is not None:
+            problems.append(
                 ("CINdetails/CINreferralDate", referral.isoformat(),
-                 f"duplicate episode of need: same child and referral date as row {self.needs_seen[key]}",
+                 f"duplicate episode of need: same child and referral date as row {seen}",
                  "remove the repeated <CINdetails> from the export")
             )
-            return
-        self.needs_seen[key] = record.row
-        need = _Need(child_id, referral, record.row, closure, text_of(cd, "ReasonForClosure"))
-        need.referral(cd, assessments, s47s, plans, cpps, self.year)
+            return None
+        self.needs_seen[key] = row
+        need = _Need(self.stays, child_id, referral, row, closure, _text(leaves.get("ReasonForClosure")))
+        need.referral(leaves, assessments, s47s, plans, cpps, self.year)
         need.assessments(assessments, s47s, plans, cpps)
         need.section47(s47s, plans, cpps, top_icpc)
         need.plans(plans, cpps)
         need.pre_proceedings(pre)
-        record.stays = need.stays
+        return need
 
-    def _pre_proceedings(self, cd, dates: _Dates) -> list[tuple]:
-        """The 2026 pre-proceedings (PLO) block: any child of CINdetails named like PreProceedings/PLO."""
+    def _pre_proceedings(self, blocks: list, problems: list) -> list[tuple]:
+        """The 2026 pre-proceedings (PLO) blocks: children of CINdetails named like PreProceedings/PLO."""
         found = []
-        for block in cd:
-            tag = local(block.tag).lower() if isinstance(block.tag, str) else ""
-            if not (tag.startswith("preproceeding") or tag.startswith("plo") or tag == "pre_proceedings"):
-                continue
+        for block in blocks:
+            block_name = local(block.tag)
             start = end = None
             outcome = None
             for item in block:
                 item_tag = local(item.tag) if isinstance(item.tag, str) else ""
                 low = item_tag.lower()
                 if "start" in low or low.endswith("date") and start is None and "end" not in low:
-                    start = dates.get(block, f"{local(block.tag)}/{item_tag}")
+                    start = self.date(text_of(block, item_tag), f"{block_name}/{item_tag}", problems)
                 elif "end" in low:
-                    end = dates.get(block, f"{local(block.tag)}/{item_tag}")
+                    end = self.date(text_of(block, item_tag), f"{block_name}/{item_tag}", problems)
                 elif "outcome" in low or "decision" in low or "reason" in low:
                     outcome = (item.text or "").strip() or None
-            dates.order(f"{local(block.tag)}/end", start, end)
+            _order(problems, f"{block_name}/end", start, end)
             if start is not None:
                 found.append((start, end, outcome))
         return found
@@ -446,12 +506,8 @@ class _CinReader:
         if self.children:
             result.children = pd.DataFrame(list(self.children.values()), columns=CHILD_COLUMNS)
             result.identifiers = pd.DataFrame(list(self.identifiers.values()), columns=IDENTIFIER_COLUMNS)
-        if self.episodes:
-            frame = pd.DataFrame(self.episodes, columns=EPISODE_COLUMNS)
-            frame["start"] = pd.to_datetime(frame["start"])
-            frame["end"] = pd.to_datetime(frame["end"])
-            frame["source_row"] = frame["source_row"].astype("int64")
-            result.episodes = frame
+        if self.stays.stage:
+            result.episodes = self.stays.frame()
         if self.quarantine:
             result.quarantine = pd.DataFrame(self.quarantine, columns=QUARANTINE_COLUMNS)
         result.warnings = self.warnings
@@ -463,14 +519,135 @@ class _CinReader:
         return result
 
 
-def _ts(value: dt.date | None):
-    return None if value is None else pd.Timestamp(value)
+# -- element and value helpers ------------------------------------------------------------------
+_OK, _BAD, _EARLY, _FUTURE = range(4)
+_DATE_PROBLEMS = {
+    _BAD: ("not a date", _DATE_HINT),
+    _EARLY: ("impossible date (before 1900)", _DATE_HINT),
+    _FUTURE: ("date in the future", "correct the date in the case system and re-export"),
+}
+_DATE_CACHE_MAX = 200_000
+#: tag -> local name; bounded so that a file of made-up tags cannot grow it without limit.
+_LOCAL: dict = {}
+_LOCAL_MAX = 10_000
+_CD_BLOCKS = frozenset({"Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans"})
+_CD_LEAVES = frozenset({"CINreferralDate", "ReferralSource", "PrimaryNeedCode", "CINclosureDate",
+                        "ReasonForClosure", "DateOfInitialCPC", "ReferralNFA", "Assessments", "CINPlanDates",
+                        "Section47", "ChildProtectionPlans"})
+
+
+def _local(tag) -> str:
+    name = local(tag)
+    if len(_LOCAL) < _LOCAL_MAX:
+        _LOCAL[tag] = name
+    return name
+
+
+def _texts(elem) -> dict:
+    """Raw text of each direct child of ``elem`` by local name (the first of a repeated name)."""
+    out: dict = {}
+    for part in elem:
+        name = _LOCAL.get(part.tag) or _local(part.tag)
+        if name not in out:
+            out[name] = part.text
+    return out
+
+
+def _text(raw: str | None) -> str | None:
+    """An element's text stripped, None when empty (as :func:`cin_stream.text_of`)."""
+    if raw:
+        raw = raw.strip()
+    return raw or None
+
+
+def _is_pre_proceedings(name: str) -> bool:
+    low = name.lower()
+    return low.startswith("preproceeding") or low.startswith("plo") or low == "pre_proceedings"
+
+
+def _order(problems: list, path: str, start: dt.date | None, end: dt.date | None) -> None:
+    if start is not None and end is not None and end < start:
+        problems.append((path, end.isoformat(), f"end before start ({start.isoformat()})",
+                         "correct the start or end date in the case system and re-export"))
+
+
+class _Stays:
+    """The episodes frame of one file, collected column by column."""
+
+    def __init__(self) -> None:
+        self.child: list = []
+        self.stage: list = []
+        self.start: list = []
+        self.end: list = []
+        self.outcome: list = []
+        self.need: list = []
+        self.attrs: list = []
+        self.row: list = []
+
+    def frame(self) -> pd.DataFrame:
+        n = len(self.stage)
+        frame = pd.DataFrame({
+            "source_child_id": self.child, "stage": self.stage,
+            "start": _datetimes(self.start), "end": _datetimes(self.end),
+            "outcome": self.outcome, "need_key": self.need,
+            "team": [None] * n, "worker": [None] * n,
+            "attrs": self.attrs, "source_row": np.asarray(self.row, dtype="int64"),
+        }, columns=EPISODE_COLUMNS)
+        return frame
+
+
+def _datetimes(values: list) -> np.ndarray:
+    """``datetime64[ns]`` of a list of dates and Nones (each distinct date converted once)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    if len(uniques) == 0:
+        return np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    converted = np.array([np.datetime64(d, "D") for d in uniques], dtype="datetime64[D]").astype("datetime64[ns]")
+    out = converted[codes]
+    out[codes < 0] = np.datetime64("NaT")
+    return out
+
+
+_quote = json.encoder.encode_basestring_ascii  # the C escaper json.dumps uses
+
+
+def _attrs_json(items: tuple) -> str:
+    """``json.dumps(dict(items), sort_keys=True)`` without None, "" and [] values; keys come sorted."""
+    parts = []
+    for key, value in items:
+        if value is None or value == "" or value == []:
+            continue
+        if value is True:
+            text = "true"
+        elif value is False:
+            text = "false"
+        elif isinstance(value, str):
+            text = _quote(value)
+        elif isinstance(value, int):
+            text = str(value)
+        elif isinstance(value, list):
+            text = "[" + ", ".join(map(_quote, value)) + "]"
+        else:
+            text = json.dumps(value)
+        parts.append(f'"{key}": {text}')
+    return "{" + ", ".join(parts) + "}"
+
+
+_DAY = dt.timedelta(days=1)
+_WEEK = dt.timedelta(days=7)
 
 
 class _Need:
-    """Builds the stays of one episode of need from its parsed dates."""
+    """Builds the stays of one episode of need from its parsed dates, appending them to ``sink``.
 
-    def __init__(self, child_id: str, referral: dt.date, row: int, closure, reason) -> None:
+    ``uasc_any`` records whether any attribute of its stays is the code ``9A`` and
+    ``uasc_assessed`` whether an assessment found factor 9A (unaccompanied asylum seeker).
+    """
+
+    __slots__ = ("sink", "child_id", "referral_date", "key", "row", "closure", "reason", "closure_exit",
+                 "uasc_any", "uasc_assessed")
+
+    def __init__(self, sink: _Stays, child_id: str, referral: dt.date, row: int, closure, reason) -> None:
+        self.sink = sink
         self.child_id = child_id
         self.referral_date = referral
         self.key = f"{child_id}/{referral.isoformat()}"
@@ -478,26 +655,30 @@ class _Need:
         self.closure = closure
         self.reason = reason
         self.closure_exit = CLOSURE_EXITS.get(reason or "", "closed") if closure else None
-        self.stays: list[dict] = []
+        self.uasc_any = False
+        self.uasc_assessed = False
 
-    def add(self, stage, start, end, outcome, attrs: dict | None = None) -> None:
-        self.stays.append({
-            "source_child_id": self.child_id, "stage": stage, "start": _ts(start), "end": _ts(end),
-            "outcome": outcome, "need_key": self.key, "team": None, "worker": None,
-            "attrs": json.dumps({k: v for k, v in (attrs or {}).items() if v not in (None, [], "")}, sort_keys=True),
-            "source_row": self.row,
-        })
+    def add(self, stage, start, end, outcome, attrs: str = "{}") -> None:
+        sink = self.sink
+        sink.child.append(self.child_id)
+        sink.stage.append(stage)
+        sink.start.append(start)
+        sink.end.append(end)
+        sink.outcome.append(outcome)
+        sink.need.append(self.key)
+        sink.attrs.append(attrs)
+        sink.row.append(self.row)
 
     @staticmethod
     def _first(after: dt.date, candidates: list[tuple[dt.date, str]]) -> tuple[dt.date, str] | None:
         later = [c for c in candidates if c[0] is not None and c[0] >= after]
         return min(later, key=lambda c: c[0]) if later else None
 
-    def referral(self, cd, assessments, s47s, plans, cpps, year) -> None:
+    def referral(self, leaves: dict, assessments, s47s, plans, cpps, year) -> None:
         onward = [(a[0], "assessment") for a in assessments] + [(s[0], "strategy_discussion") for s in s47s]
         onward += [(p[0], "cin_plan") for p in plans] + [(c[0], "cp_plan") for c in cpps]
-        nfa = (text_of(cd, "ReferralNFA") or "") in _TRUE
-        step = self._first(self.referral_date, onward)
+        nfa = (_text(leaves.get("ReferralNFA")) or "") in _TRUE
+        step = self._first(self.referral_date, onward) if onward else None
         if step is not None:
             end, outcome = step
         elif nfa:
@@ -506,14 +687,18 @@ class _Need:
             end, outcome = self.closure, self.closure_exit
         else:
             end, outcome = None, None
-        self.add("referral", self.referral_date, end, outcome, {
-            "referral_source": text_of(cd, "ReferralSource"),
-            "primary_need": text_of(cd, "PrimaryNeedCode"),
-            "referral_nfa": nfa,
-            "closure_reason": self.reason,
-            "closure_date": self.closure.isoformat() if self.closure else None,
-            "census_year": year,
-        })
+        source = _text(leaves.get("ReferralSource"))
+        need = _text(leaves.get("PrimaryNeedCode"))
+        if "9A" in (source, need, self.reason):
+            self.uasc_any = True
+        self.add("referral", self.referral_date, end, outcome, _attrs_json((
+            ("census_year", year),
+            ("closure_date", self.closure.isoformat() if self.closure else None),
+            ("closure_reason", self.reason),
+            ("primary_need", need),
+            ("referral_nfa", nfa),
+            ("referral_source", source),
+        )))
 
     def _closing(self, fallback_exit: str | None) -> str | None:
         if self.closure is None:
@@ -529,60 +714,67 @@ class _Need:
                 onward += [(a[0], "assessment") for a in assessments if a[0] and a[0] > start]
                 step = self._first(start, onward)
                 outcome = step[1] if step else self._closing("nfa")
-            self.add("assessment", start, auth, outcome, {"factors": factors})
+            if "9A" in factors:
+                self.uasc_any = self.uasc_assessed = True
+            self.add("assessment", start, auth, outcome,
+                     "{" + '"factors": [' + ", ".join(map(_quote, factors)) + "]}" if factors else "{}")
 
     def section47(self, s47s, plans, cpps, top_icpc) -> None:
         icpc_dates = set()
         for start, target, icpc, not_required in s47s:
             self.add("strategy_discussion", start, start, "s47")
-            attrs = {"icpc_due": target.isoformat() if target else None, "icpc_not_required": not_required}
+            due = target.isoformat() if target else None
             if icpc is not None:
-                self.add("s47", start, icpc, "icpc", attrs)
+                self.add("s47", start, icpc, "icpc", _attrs_json((("icpc_due", due), ("icpc_not_required", not_required))))
                 self._icpc(icpc, plans, cpps)
                 icpc_dates.add(icpc)
                 continue
             step = self._first(start, [(p[0], "cin_plan") for p in plans] + [(c[0], "cp_plan") for c in cpps])
+            attrs = _attrs_json((("icpc_due", due), ("icpc_not_required", not_required)))
             if step is not None:
                 self.add("s47", start, step[0], step[1], attrs)
             elif self.closure is not None:
                 self.add("s47", start, self.closure, "nfa", attrs)
             elif not_required:
-                self.add("s47", start, start, "nfa", {**attrs, "end_unknown": True})
+                self.add("s47", start, start, "nfa", _attrs_json((
+                    ("end_unknown", True), ("icpc_due", due), ("icpc_not_required", not_required))))
             else:
                 self.add("s47", start, None, None, attrs)
         if top_icpc is not None and top_icpc not in icpc_dates:
             self._icpc(top_icpc, plans, cpps)
 
     def _icpc(self, icpc, plans, cpps) -> None:
-        week = dt.timedelta(days=7)
-        if any(icpc <= c[0] <= icpc + week for c in cpps):
+        if any(icpc <= c[0] <= icpc + _WEEK for c in cpps):
             outcome = "cp_plan"
-        elif any(icpc <= p[0] <= icpc + 4 * week for p in plans):
+        elif any(icpc <= p[0] <= icpc + 4 * _WEEK for p in plans):
             outcome = "cin_plan"
         else:
             outcome = "nfa"
         self.add("icpc", icpc, icpc, outcome)
 
     def plans(self, plans, cpps) -> None:
-        day, week = dt.timedelta(days=1), dt.timedelta(days=7)
         for start, end in plans:
             outcome = None
             if end is not None:
-                moved = any(start <= c[0] <= end + day for c in cpps)
+                moved = any(start <= c[0] <= end + _DAY for c in cpps)
                 outcome = "cp_plan" if moved else "closed"
             self.add("cin_plan", start, end, outcome)
-        for start, end, block, reviews in cpps:
+        for start, end, fields, reviews in cpps:
             outcome = None
             if end is not None:
-                stepped = any(end - day <= p[0] <= end + week for p in plans)
+                stepped = any(end - _DAY <= p[0] <= end + _WEEK for p in plans)
                 outcome = "cin_plan" if stepped else "closed"
-            previous = text_of(block, "NumberOfPreviousCPP")
-            self.add("cp_plan", start, end, outcome, {
-                "category_of_abuse": text_of(block, "LatestCategoryOfAbuse"),
-                "initial_category": text_of(block, "InitialCategoryOfAbuse"),
-                "previous_cpp": int(previous) if previous and previous.isdigit() else None,
-                "reviews": reviews or None,
-            })
+            previous = _text(fields.get("NumberOfPreviousCPP"))
+            latest = _text(fields.get("LatestCategoryOfAbuse"))
+            initial = _text(fields.get("InitialCategoryOfAbuse"))
+            if "9A" in (latest, initial):
+                self.uasc_any = True
+            self.add("cp_plan", start, end, outcome, _attrs_json((
+                ("category_of_abuse", latest),
+                ("initial_category", initial),
+                ("previous_cpp", int(previous) if previous and previous.isdigit() else None),
+                ("reviews", reviews or None),
+            )))
 
     def pre_proceedings(self, pre) -> None:
         for start, end, raw in pre:
@@ -591,4 +783,6 @@ class _Need:
                 outcome = "proceedings" if ("proceed" in raw.lower() or raw.lower() in _TRUE) else "closed"
             elif end is not None:
                 outcome = "closed"
-            self.add("pre_proceedings", start, end, outcome, {"plo_outcome": raw})
+            if raw == "9A":
+                self.uasc_any = True
+            self.add("pre_proceedings", start, end, outcome, _attrs_json((("plo_outcome", raw),)))
