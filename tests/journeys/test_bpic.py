@@ -1,0 +1,49 @@
+"""Known answer: the directly-follows graph and variants of the BPI Challenge 2012 log (262,200 events,
+13,087 cases, 24 activities; ../shared/data/pm4py-core-event-logs, see PROVENANCE.md) equal a plain
+pandas computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cscflow.journeys import flow, load_map
+from cscflow.journeys.flow_eventlog import load_event_log
+
+
+@pytest.fixture
+def bpic_frame(shared_data):
+    df = pd.read_csv(shared_data / "pm4py-core-event-logs" / "bpic2012.csv.gz")
+    df["ts"] = pd.to_datetime(df["time:timestamp"], utc=True, format="ISO8601").dt.tz_convert(None)
+    df["case"] = df["case:concept:name"].astype(str)
+    df["row"] = np.arange(len(df))
+    # events of a case in time order, ties in file order
+    return df.sort_values(["case", "ts", "row"], kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_bpic2012_dfg_and_variants_equal_pandas(workspace, bpic_frame, shared_data):
+    n = load_event_log(workspace, shared_data / "pm4py-core-event-logs" / "bpic2012.csv.gz")
+    df = bpic_frame
+    assert n == len(df) == 262_200 and df.case.nunique() == 13_087
+    pmap = load_map("auto", workspace)
+    assert len(pmap.station_ids) == df["concept:name"].nunique() == 24
+    got = flow.dfg(workspace, pmap)
+    nxt = df.groupby("case")["concept:name"].shift(-1)
+    days = (df.groupby("case")["ts"].shift(-1) - df["ts"]) / pd.Timedelta(days=1)
+    pairs = pd.DataFrame({"source": df["concept:name"], "target": nxt, "days": days, "case": df.case})
+    pairs = pairs[pairs.target.notna()]
+    want = pairs.groupby(["source", "target"]).agg(
+        transitions=("days", "size"), cases=("case", "nunique"), mean_days=("days", "mean"),
+        median_days=("days", "median")).reset_index()
+    m = got.merge(want, on=["source", "target"], how="outer", suffixes=("", "_w"), indicator=True)
+    assert (m["_merge"] == "both").all() and len(got) == len(want)
+    assert (m.transitions == m.transitions_w).all() and (m.cases == m.cases_w).all()
+    assert got.transitions.sum() == 262_200 - 13_087
+    assert np.allclose(m.mean_days, m.mean_days_w, rtol=1e-9, atol=1e-9)
+    assert np.allclose(m.median_days, m.median_days_w, rtol=1e-9, atol=1e-9)
+    var = flow.variants(workspace, pmap)
+    want_v = df.groupby("case")["concept:name"].agg(" > ".join).value_counts()
+    assert len(var) == len(want_v) and var.cases.sum() == 13_087
+    assert dict(zip(var.variant, var.cases, strict=True)) == want_v.to_dict()
