@@ -79,24 +79,28 @@ def children_frame(county) -> pd.DataFrame:
 def parse_attrs(values: Iterable, keys: Iterable[str]) -> dict[str, list]:
     """Parse JSON ``attrs`` texts (or dicts, or None) into one list per key (None when absent).
 
+    Each distinct text is parsed once (attrs repeat a lot: they hold codes).
+
     >>> parse_attrs(['{"rne": "S"}', None], ["rne", "ls"])
     {'rne': ['S', None], 'ls': [None, None]}
     """
     keys = list(keys)
-    out: dict[str, list] = {k: [] for k in keys}
-    loads = json.loads
-    for raw in values:
-        if isinstance(raw, str) and raw:
-            try:
-                obj = loads(raw)
-            except ValueError as exc:
-                raise WriterError(f"journeys.attrs is not JSON: {raw[:60]!r}", hint="write attrs as JSON") from exc
-        elif isinstance(raw, dict):
-            obj = raw
-        else:
-            obj = {}
+    values = list(values)
+    texts = [v if isinstance(v, str) else "" for v in values]
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object))
+    parsed = []
+    for raw in uniques:
+        try:
+            parsed.append(json.loads(raw) if raw else {})
+        except ValueError as exc:
+            raise WriterError(f"journeys.attrs is not JSON: {raw[:60]!r}", hint="write attrs as JSON") from exc
+    table = {k: np.array([obj.get(k) if isinstance(obj, dict) else None for obj in parsed] + [None], dtype=object)
+             for k in keys}
+    out = {k: list(table[k][codes]) for k in keys}  # code -1 (none) picks the trailing None
+    dicts = [i for i, v in enumerate(values) if isinstance(v, dict)]
+    for i in dicts:
         for k in keys:
-            out[k].append(obj.get(k))
+            out[k][i] = values[i].get(k)
     return out
 
 
@@ -109,27 +113,30 @@ def stage_frame(county, stage: str, keys: Iterable[str] = (), *, start=None, end
     keys = list(keys)
     cache_key = (stage, tuple(keys))
     cache = _stage_cache(j)
+    whole = start is None and end is None
     if cache_key in cache:
         frame = cache[cache_key]
-        if start is None and end is None:
-            return frame.copy(deep=False)
-        return frame.loc[overlaps(frame, start, end)].reset_index(drop=True)
-    if start is not None or end is not None:
-        whole = stage_frame(county, stage, keys)
-        return whole.loc[overlaps(whole, start, end)].reset_index(drop=True)
-    frame = j.take(cache["_rows"].get(stage, np.empty(0, dtype=np.int64)))
-    frame = frame.assign(start=pd.to_datetime(frame["start"]), end=pd.to_datetime(frame["end"]))
-    frame = frame.sort_values(["child_id", "start", "need_id"], kind="mergesort", na_position="first")
-    frame = frame.reset_index(drop=True)
+        return frame.copy(deep=False) if whole else frame.loc[overlaps(frame, start, end)].reset_index(drop=True)
+    if (stage, ()) in cache:
+        frame = cache[(stage, ())]
+    else:
+        frame = j.take(cache["_rows"].get(stage, np.empty(0, dtype=np.int64)))
+        frame = frame.assign(start=pd.to_datetime(frame["start"]), end=pd.to_datetime(frame["end"]))
+        frame = frame.sort_values(["child_id", "start", "need_id"], kind="mergesort", na_position="first")
+        frame = frame.reset_index(drop=True)
+        for col in ("team", "worker"):
+            if col not in frame:
+                frame[col] = None
+        cache[(stage, ())] = frame
+    frame = frame.copy(deep=False) if whole else frame.loc[overlaps(frame, start, end)].reset_index(drop=True)
     if keys:
         attrs = frame["attrs"] if "attrs" in frame else [None] * len(frame)
         for k, vals in parse_attrs(attrs, keys).items():
             frame[k] = pd.Series(vals, index=frame.index, dtype=object)
-    for col in ("team", "worker"):
-        if col not in frame:
-            frame[col] = None
-    cache[cache_key] = frame
-    return frame.copy(deep=False)
+    if whole:
+        cache[cache_key] = frame
+        return frame.copy(deep=False)
+    return frame
 
 
 _CACHE: dict = {}
