@@ -24,7 +24,7 @@ def test_synth_events_byte_identical(tmp_path):
         assert res.exit_code == 0, res.output
     a, b = _digests(tmp_path / "a"), _digests(tmp_path / "b")
     assert set(a) == {"events.parquet", "events.csv", "truth/parameters.yaml", "truth/children.parquet",
-                      "truth/journeys.parquet", "truth/proceedings.parquet"}
+                      "truth/journeys.parquet", "truth/proceedings.parquet", "truth/events.csv"}
     assert a == b
     # the event log holds the truth's stays
     ev = pd.read_parquet(tmp_path / "a" / "events.parquet")
@@ -46,3 +46,24 @@ def test_missing_writer_module_is_a_clear_error(tmp_path, monkeypatch):
     assert res.exit_code == 1
     assert "writer (cscflow.synth.writers.no_such_writer_module) is not available" in res.output
     assert not (tmp_path / "truth").exists()  # fails before simulating
+
+
+def test_demo_builds_loads_and_reuses(tmp_path):
+    """`cscflow demo --no-serve` on the tiny preset: files, a loaded workspace, then the cache."""
+    import json
+
+    from cscflow import Workspace
+
+    runner = CliRunner()
+    args = ["demo", "--no-serve", "--preset", "tiny", "--seed", "3", "--out", str(tmp_path / "d")]
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output[res.output.index("{"):])
+    truth = pd.read_parquet(tmp_path / "d" / "files" / "truth" / "journeys.parquet")
+    assert summary["rows"]["episodes"] == len(truth)
+    assert summary["rows"]["events"] == 2  # the dated markers (inspection, arrivals surge)
+    with Workspace(tmp_path / "d" / "workspace", read_only=True) as ws:
+        stages = ws.execute(ws.table("episodes").stage.value_counts())
+    assert dict(zip(stages.iloc[:, 0], stages.iloc[:, 1], strict=True)) == truth["stage"].value_counts().to_dict()
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0 and "using the demo county" in again.output

@@ -1,7 +1,7 @@
 """Ground truth beside the written files: the parameters used, every child and every true stay.
 
 ``truth/parameters.yaml``, ``truth/children.parquet``, ``truth/journeys.parquet`` and
-``truth/proceedings.parquet`` (``truth/proceedings_links.csv`` is the legal writer's).
+``truth/proceedings.parquet``, ``truth/events.csv`` (the dated markers; ``truth/proceedings_links.csv`` is the legal writer's).
 Parquet files are written without creation metadata, so the same County gives the same bytes.
 """
 
@@ -37,4 +37,9 @@ def write(county: County, out_dir: Path) -> list[Path]:
     out.append(write_parquet(county.children, folder / "children.parquet"))
     out.append(write_parquet(county.journeys, folder / "journeys.parquet"))
     out.append(write_parquet(county.proceedings, folder / "proceedings.parquet"))
+    # dated markers (an inspection...) as a small CSV an analyst can load as the workspace's events table
+    markers = county.events.copy()
+    markers["date"] = pd.to_datetime(markers["date"]).dt.strftime("%Y-%m-%d")
+    out.append(folder / "events.csv")
+    markers.to_csv(out[-1], index=False, lineterminator="\n")
     return out
