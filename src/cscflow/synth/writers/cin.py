@@ -53,6 +53,8 @@ def schema_year(census_year: int) -> int:
         return 2017
     if census_year <= 2020:
         return 2020
+    if census_year == 2023:  # no 2023 schema: the 2024 one (which adds RC9 and 5D) serves it
+        return 2024
     return max(y for y in _SCHEMAS if y <= census_year)
 
 
