@@ -117,3 +117,20 @@ def test_parameter_file_overrides(tmp_path):
     assert p["population"]["children_0_17"] == 1000 and p["front_door"]["rereferral"]["within_12m"] == 0.22
     small = simulate(p, seed=1)
     assert len(small.children) > 0
+
+
+def test_national_streams_partitioned_parquet(tmp_path):
+    """Two small LAs written as la=<code> partitions; each LA's rows carry its own code and population."""
+    import pyarrow.dataset as ds
+
+    from cscflow.synth.national import la_populations, synthesise_national
+
+    pops = {la: pop for la, _, pop in la_populations()}
+    assert len(pops) >= 149 and pops["886"] > 300_000
+    paths = synthesise_national(seed=1, out_dir=tmp_path, las=["201", "420"])
+    assert (tmp_path / "events" / "la=201" / "part-0.parquet") in paths
+    ev = ds.dataset(tmp_path / "events", partitioning="hive").to_table().to_pandas()
+    assert set(ev["la"].astype(str)) == {"201", "420"}
+    for la in ("201", "420"):
+        kids = pd.read_parquet(tmp_path / "truth" / "children" / f"la={la}" / "part-0.parquet")
+        assert len(kids) > 0 and (kids["la"] == la).all()
