@@ -1,0 +1,295 @@
+"""Record checks of the CIN census reader, on whole columns (see :mod:`cscflow.sources.cin_frames`).
+
+A record (one ``<CINdetails>``, or a ``<Child>`` without any) is quarantined whole when a
+date is not a date, before 1900 or in the future, an end comes before its start, the
+referral date or an assessment start is missing, the child has no LAchildID or a bad
+birth date, or it repeats an earlier episode of need (same child and referral date).
+Problems keep the order in which a reader going through the record would meet them.
+
+>>> from cscflow.sources.cin_frames import CinTables
+>>> t = CinTables()
+>>> t.add_child(1, 1, 1, "C1", None, None, None, None, None, None, [])
+>>> t.add_need(1, 1, {"CINreferralDate": "2021-02-30"})
+>>> checked = check_records(t, dt.date(2024, 1, 1))
+>>> checked.rows_loaded, checked.quarantine["problem"].tolist()
+(0, ['not a date (Child element 1)'])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cscflow.sources.base import QUARANTINE_COLUMNS
+from cscflow.sources.cin_frames import (
+    _NEED_FIELDS,
+    BAD,
+    DATE_PROBLEMS,
+    EARLY,
+    FUTURE,
+    OK,
+    ORDER_HINT,
+    TRUE_TEXTS,
+    CinTables,
+    _DateColumn,
+    _dates,
+    _iso,
+    _objects,
+    _strip,
+)
+
+_PROBLEM_TEXT = np.array(["", DATE_PROBLEMS[BAD][0], DATE_PROBLEMS[EARLY][0], DATE_PROBLEMS[FUTURE][0]], dtype=object)
+_PROBLEM_HINT = np.array(["", DATE_PROBLEMS[BAD][1], DATE_PROBLEMS[EARLY][1], DATE_PROBLEMS[FUTURE][1]], dtype=object)
+_SEC = 10**8  # problem order key: section * _SEC + block * 100 + check
+
+
+@dataclass
+class Checked:
+    """What the checks leave for the stays: parsed columns of the loaded records and the quarantine."""
+
+    birth: _DateColumn
+    expected: _DateColumn
+    child_loaded: np.ndarray  # per <Child>: has a loaded record
+    loaded_needs: np.ndarray  # per <CINdetails>
+    rows_loaded: int
+    quarantine: pd.DataFrame | None
+    needs: pd.DataFrame  # loaded needs: row, child_index, child_id, referral, closure, top_icpc, reason, ...
+    assessments: pd.DataFrame
+    plans: pd.DataFrame
+    s47s: pd.DataFrame
+    cpps: pd.DataFrame
+    pre: list
+
+
+class _Problems:
+    """Problem rows collected as column chunks."""
+
+    def __init__(self) -> None:
+        self.chunks: list[pd.DataFrame] = []
+
+    def add(self, rows, key, column, value, problem, hint, mask) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        n = int(mask.sum())
+
+        def pick(x):
+            if isinstance(x, np.ndarray | list | pd.Series):
+                return np.asarray(x, dtype=object if not isinstance(x, np.ndarray) else x.dtype)[mask]
+            return np.full(n, x, dtype=object)
+
+        self.chunks.append(pd.DataFrame({
+            "row": np.asarray(rows)[mask], "key": pick(key).astype("int64"), "column": pick(column),
+            "value": pick(value), "problem": pick(problem), "hint": pick(hint),
+        }))
+
+    def dates(self, rows, key, column, col: _DateColumn, future_ok: bool = False) -> None:
+        bad = (col.kind != OK) & ~((col.kind == FUTURE) if future_ok else False)
+        self.add(rows, key, column, col.text, _PROBLEM_TEXT[col.kind], _PROBLEM_HINT[col.kind], bad)
+
+    def order(self, rows, key, column, start: np.ndarray, end: np.ndarray) -> None:
+        bad = ~np.isnat(start) & ~np.isnat(end) & (end < start)
+        if bad.any():
+            problem = _objects(f"end before start ({s})" for s in _iso(start))
+            self.add(rows, key, column, _iso(end), problem, ORDER_HINT, bad)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.chunks:
+            return pd.DataFrame(columns=["row", "key", "column", "value", "problem", "hint"])
+        return pd.concat(self.chunks, ignore_index=True)
+
+
+def _block_frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def check_records(t: CinTables, today: dt.date) -> Checked:
+    """Check every record of one file; see the module docstring."""
+    n_children = len(t.c_index)
+    # -- child-level facts, charged to every record of the child ---------------------------------
+    birth = _dates(t.c_birth, today)
+    expected = _dates(t.c_expected, today, future_ok=True)
+    child_pos = np.arange(n_children)
+    probe = _Problems()
+    probe.dates(child_pos, np.full(n_children, -_SEC), "ChildIdentifiers/PersonBirthDate", birth)
+    probe.dates(child_pos, np.full(n_children, -_SEC + 1), "ChildIdentifiers/ExpectedPersonBirthDate", expected,
+                future_ok=True)
+    no_id = np.array([not c for c in t.c_id], dtype=bool)
+    probe.add(child_pos, -_SEC + 2, "ChildIdentifiers/LAchildID", "", "child has no LAchildID",
+              "every <Child> needs <ChildIdentifiers><LAchildID>; fix the export", no_id)
+    probe_frame = probe.frame()
+    probe_bad = np.zeros(n_children, dtype=bool)
+    probe_bad[probe_frame["row"].to_numpy(dtype=int)] = True
+
+    # -- one row per CINdetails ----------------------------------------------------------------
+    rows = np.asarray(t.n_row, dtype="int64")
+    need_child = np.asarray(t.n_child, dtype="int64") - 1  # position of the child
+    fields = {f: [d.get(f) for d in t.n_leaves] for f in _NEED_FIELDS}
+    referral = _dates(fields["CINreferralDate"], today)
+    closure = _dates(fields["CINclosureDate"], today)
+    top_icpc = _dates(fields["DateOfInitialCPC"], today)
+    p = _Problems()
+    p.dates(rows, 0, "CINdetails/CINreferralDate", referral)
+    p.add(rows, 1, "CINdetails/CINreferralDate", "", "episode of need has no referral date",
+          "every <CINdetails> needs <CINreferralDate>; fix the export",
+          np.isnat(referral.ns) & (referral.kind == OK))
+    p.dates(rows, 2, "CINdetails/CINclosureDate", closure)
+    p.order(rows, 3, "CINdetails/CINclosureDate", referral.ns, closure.ns)
+    p.dates(rows, 4, "CINdetails/DateOfInitialCPC", top_icpc)
+
+    a = _block_frame(t.assessments, ["row", "k", "start", "auth", "factors"])
+    a_start, a_auth = _dates(a["start"].tolist(), today), _dates(a["auth"].tolist(), today)
+    a_rows, a_key = a["row"].to_numpy(dtype="int64"), 1 * _SEC + a["k"].to_numpy(dtype="int64") * 100
+    p.dates(a_rows, a_key, "Assessments/AssessmentActualStartDate", a_start)
+    p.dates(a_rows, a_key + 1, "Assessments/AssessmentAuthorisationDate", a_auth)
+    p.order(a_rows, a_key + 2, "Assessments/AssessmentAuthorisationDate", a_start.ns, a_auth.ns)
+
+    pl = _block_frame(t.plans, ["row", "k", "start", "end"])
+    pl_start, pl_end = _dates(pl["start"].tolist(), today), _dates(pl["end"].tolist(), today)
+    pl_rows, pl_key = pl["row"].to_numpy(dtype="int64"), 2 * _SEC + pl["k"].to_numpy(dtype="int64") * 100
+    p.dates(pl_rows, pl_key, "CINPlanDates/CINPlanStartDate", pl_start)
+    p.dates(pl_rows, pl_key + 1, "CINPlanDates/CINPlanEndDate", pl_end)
+    p.order(pl_rows, pl_key + 2, "CINPlanDates/CINPlanEndDate", pl_start.ns, pl_end.ns)
+
+    s = _block_frame(t.s47s, ["row", "k", "start", "target", "icpc", "not_required"])
+    s_start, s_target = _dates(s["start"].tolist(), today), _dates(s["target"].tolist(), today, future_ok=True)
+    s_icpc = _dates(s["icpc"].tolist(), today)
+    s_rows, s_key = s["row"].to_numpy(dtype="int64"), 3 * _SEC + s["k"].to_numpy(dtype="int64") * 100
+    p.dates(s_rows, s_key, "Section47/S47ActualStartDate", s_start)
+    p.dates(s_rows, s_key + 1, "Section47/InitialCPCtarget", s_target, future_ok=True)
+    p.dates(s_rows, s_key + 2, "Section47/DateOfInitialCPC", s_icpc)
+    p.order(s_rows, s_key + 3, "Section47/DateOfInitialCPC", s_start.ns, s_icpc.ns)
+
+    c = _block_frame(t.cpps, ["row", "k", "start", "end", "latest", "initial", "previous", "reviews"])
+    c_start, c_end = _dates(c["start"].tolist(), today), _dates(c["end"].tolist(), today)
+    c_rows, c_key = c["row"].to_numpy(dtype="int64"), 4 * _SEC + c["k"].to_numpy(dtype="int64") * 100
+    p.dates(c_rows, c_key, "ChildProtectionPlans/CPPstartDate", c_start)
+    p.dates(c_rows, c_key + 1, "ChildProtectionPlans/CPPendDate", c_end)
+    p.order(c_rows, c_key + 2, "ChildProtectionPlans/CPPendDate", c_start.ns, c_end.ns)
+    if t.pre_problems:
+        pre = pd.DataFrame.from_records(t.pre_problems, columns=["row", "k", "j", "column", "value", "problem", "hint"])
+        p.add(pre["row"].to_numpy(), 5 * _SEC + pre["k"].to_numpy() * 100 + pre["j"].to_numpy(), pre["column"],
+              pre["value"], pre["problem"], pre["hint"], np.ones(len(pre), dtype=bool))
+    need_problems = p.frame()
+
+    # an assessment without a start is a problem only when nothing before it in the record was
+    missing = np.isnat(a_start.ns) & (a_start.kind == OK)
+    if missing.any():
+        cand = pd.DataFrame({"row": a_rows[missing], "key": a_key[missing] + 3})
+        first_other = need_problems.groupby("row")["key"].min() if len(need_problems) else pd.Series(dtype="int64")
+        cand = cand.drop_duplicates("row", keep="first")
+        before = cand["row"].map(first_other)
+        cand = cand.loc[before.isna() | (cand["key"] < before.fillna(0))]
+        if len(cand):
+            extra = pd.DataFrame({
+                "row": cand["row"].to_numpy(), "key": cand["key"].to_numpy(),
+                "column": "Assessments/AssessmentActualStartDate", "value": "",
+                "problem": "assessment has no start date",
+                "hint": "give the assessment start date or remove the empty <Assessments>",
+            })
+            need_problems = pd.concat([need_problems, extra], ignore_index=True)
+
+    # records of a child with a bad LAchildID or birth date carry only those problems
+    row_child = _row_child(t)
+    if len(need_problems):
+        need_problems = need_problems.loc[~probe_bad[row_child[need_problems["row"].to_numpy(dtype="int64")]]]
+    probe_rows = _expand_probe(t, probe_frame)
+
+    # duplicates among the clean records (same child and referral date as an earlier record)
+    clean = ~probe_bad[need_child] & ~np.isin(rows, need_problems["row"].to_numpy(dtype="int64"))
+    child_ids = _objects(t.c_id[i] for i in need_child)
+    dup_frame = None
+    if clean.any():
+        keyed = pd.DataFrame({"row": rows[clean], "id": child_ids[clean], "ref": referral.ns[clean]})
+        first = keyed.groupby(["id", "ref"], sort=False)["row"].transform("first")
+        dup = (first != keyed["row"]).to_numpy()
+        if dup.any():
+            d = keyed.loc[dup]
+            dup_frame = pd.DataFrame({
+                "row": d["row"].to_numpy(), "key": 6 * _SEC, "column": "CINdetails/CINreferralDate",
+                "value": _iso(d["ref"].to_numpy()),
+                "problem": _objects(f"duplicate episode of need: same child and referral date as row {r}"
+                                    for r in first[dup]),
+                "hint": "remove the repeated <CINdetails> from the export",
+            })
+            clean[np.flatnonzero(clean)[dup]] = False
+    loaded_needs = clean
+
+    # loaded records per child: its loaded CINdetails, or its one record when it has none
+    per_child = np.bincount(need_child[loaded_needs], minlength=n_children) if n_children else np.zeros(0, int)
+    no_details = np.asarray(t.c_records) > np.bincount(need_child, minlength=n_children) if n_children else per_child
+    per_child = per_child + (no_details & ~probe_bad)
+    quarantine = _quarantine([probe_rows, need_problems, dup_frame], row_child, t)
+
+    keep = np.isin
+    loaded_rows = rows[loaded_needs]
+    needs = pd.DataFrame({
+        "row": loaded_rows, "child_index": need_child[loaded_needs] + 1, "child_id": child_ids[loaded_needs],
+        "referral": referral.ns[loaded_needs], "closure": closure.ns[loaded_needs],
+        "top_icpc": top_icpc.ns[loaded_needs],
+        "reason": _strip(_objects(fields["ReasonForClosure"]))[loaded_needs],
+        "nfa": np.isin(_strip(_objects(fields["ReferralNFA"]))[loaded_needs], list(TRUE_TEXTS)),
+        "source": _strip(_objects(fields["ReferralSource"]))[loaded_needs],
+        "need_code": _strip(_objects(fields["PrimaryNeedCode"]))[loaded_needs],
+    })
+    a_keep = keep(a_rows, loaded_rows)
+    assessments = pd.DataFrame({"row": a_rows[a_keep], "k": a["k"].to_numpy()[a_keep],
+                                "start": a_start.ns[a_keep], "end": a_auth.ns[a_keep],
+                                "factors": a["factors"].to_numpy()[a_keep]})
+    pl_keep = keep(pl_rows, loaded_rows) & ~np.isnat(pl_start.ns)
+    plans = pd.DataFrame({"row": pl_rows[pl_keep], "k": pl["k"].to_numpy()[pl_keep],
+                          "start": pl_start.ns[pl_keep], "end": pl_end.ns[pl_keep]})
+    s_keep = keep(s_rows, loaded_rows) & ~np.isnat(s_start.ns)
+    s47s = pd.DataFrame({"row": s_rows[s_keep], "k": s["k"].to_numpy()[s_keep], "start": s_start.ns[s_keep],
+                         "target": s_target.ns[s_keep], "icpc": s_icpc.ns[s_keep],
+                         "not_required": np.isin(_strip(s["not_required"].to_numpy(dtype=object)),
+                                                 list(TRUE_TEXTS))[s_keep]})
+    c_keep = keep(c_rows, loaded_rows) & ~np.isnat(c_start.ns)
+    cpps = pd.DataFrame({"row": c_rows[c_keep], "k": c["k"].to_numpy()[c_keep], "start": c_start.ns[c_keep],
+                         "end": c_end.ns[c_keep],
+                         "latest": _strip(c["latest"].to_numpy(dtype=object))[c_keep],
+                         "initial": _strip(c["initial"].to_numpy(dtype=object))[c_keep],
+                         "previous": _strip(c["previous"].to_numpy(dtype=object))[c_keep],
+                         "reviews": c["reviews"].to_numpy()[c_keep]})
+    loaded_set = set(loaded_rows.tolist())
+    pre_loaded = [x for x in t.pre if x[0] in loaded_set]
+    return Checked(birth, expected, per_child > 0, loaded_needs, int(per_child.sum()), quarantine, needs,
+                   assessments, plans, s47s, cpps, pre_loaded)
+
+
+def _row_child(t: CinTables) -> np.ndarray:
+    """Position of the <Child> of each record row (index = row)."""
+    total = int(sum(t.c_records))
+    out = np.zeros(total + 2, dtype="int64")
+    if t.c_records:
+        out[1 : total + 1] = np.repeat(np.arange(len(t.c_records)), t.c_records)
+    return out
+
+
+def _expand_probe(t: CinTables, probe: pd.DataFrame) -> pd.DataFrame | None:
+    """The child-level problems, once for every record of the child."""
+    if probe.empty:
+        return None
+    first = np.asarray(t.c_first_row, dtype="int64")[probe["row"].to_numpy(dtype=int)]
+    count = np.asarray(t.c_records, dtype="int64")[probe["row"].to_numpy(dtype=int)]
+    rep = probe.loc[probe.index.repeat(count)].reset_index(drop=True)
+    offset = np.concatenate([np.arange(n) for n in count]) if len(count) else np.zeros(0, int)
+    rep["row"] = np.repeat(first, count) + offset
+    return rep
+
+
+def _quarantine(chunks: list, row_child: np.ndarray, t: CinTables) -> pd.DataFrame | None:
+    chunks = [c for c in chunks if c is not None and len(c)]
+    if not chunks:
+        return None
+    q = pd.concat(chunks, ignore_index=True).sort_values(["row", "key"], kind="mergesort")
+    index = np.asarray(t.c_index, dtype="int64")[row_child[q["row"].to_numpy(dtype=int)]]
+    problem = [f"{text} (Child element {i})" for text, i in zip(q["problem"], index, strict=True)]
+    return pd.DataFrame({"source_row": q["row"].to_numpy(dtype="int64"), "column": q["column"].to_numpy(),
+                         "value": q["value"].to_numpy(), "problem": problem, "hint": q["hint"].to_numpy()},
+                        columns=QUARANTINE_COLUMNS)

@@ -1,0 +1,272 @@
+"""Column-wise checks and stays for the CIN census reader (:mod:`cscflow.sources.cin`).
+
+The stream reader only copies element texts into :class:`CinTables` (one list per
+column); everything else happens here, once per file, on whole columns: each distinct
+date text is parsed once, problems are found with array masks, and a stay's next step is
+the earliest later step of the same episode of need, found with one merge per stage.
+The rules are those of docs/data-model.md (see :mod:`cscflow.sources.cin`).
+
+>>> t = CinTables()
+>>> t.add_child(1, 1, 1, "C1", "2010-05-17", None, None, None, "1", "WBRI", [])
+>>> t.add_need(1, 1, {"CINreferralDate": "2021-04-10", "ReferralNFA": "1"})
+>>> out = build(t, today=dt.date(2024, 1, 1), year=2022, la="886")
+>>> out.rows_loaded, list(out.episodes["outcome"]), out.children["sex"].tolist()
+(1, ['nfa'], ['M'])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cscflow.sources.base import CHILD_COLUMNS, EPISODE_COLUMNS, IDENTIFIER_COLUMNS, QUARANTINE_COLUMNS
+from cscflow.sources.cin_stream import parse_date
+
+SEX_CODES = {"1": "M", "2": "F", "0": "U", "9": "U", "M": "M", "F": "F", "U": "U"}
+#: ReasonForClosure -> exit of the episode of need (CIN census guide, closure reasons RC1-RC9).
+CLOSURE_EXITS = {
+    "RC1": "permanence",  # adopted
+    "RC3": "permanence",  # child arrangements order
+    "RC4": "permanence",  # special guardianship order
+    "RC8": "nfa",  # case closed after assessment, no further action
+    "RC9": "step_down_early_help",  # case closed after assessment, referred to early help
+}
+TRUE_TEXTS = frozenset({"1", "true", "TRUE", "True", "Y", "y", "yes"})
+DATE_HINT = "write dates as YYYY-MM-DD (xs:date) and export the return again"
+EARLIEST = dt.date(1900, 1, 1)
+OK, BAD, EARLY, FUTURE = range(4)
+DATE_PROBLEMS = {
+    BAD: ("not a date", DATE_HINT),
+    EARLY: ("impossible date (before 1900)", DATE_HINT),
+    FUTURE: ("date in the future", "correct the date in the case system and re-export"),
+}
+ORDER_HINT = "correct the start or end date in the case system and re-export"
+NAT = np.datetime64("NaT", "ns")
+_DAY = np.timedelta64(1, "D")
+_quote = json.encoder.encode_basestring_ascii  # the C escaper json.dumps uses
+
+
+def classify_date(raw: str | None, today: dt.date) -> tuple[dt.date | None, int, str]:
+    """(date or None, OK/BAD/EARLY/FUTURE, stripped text) of one element text.
+
+    >>> classify_date(" 2021-02-30 ", dt.date(2024, 1, 1))
+    (None, 1, '2021-02-30')
+    """
+    text = (raw or "").strip()
+    try:
+        value = parse_date(text)
+    except ValueError:
+        return None, BAD, text
+    if value is None:
+        return None, OK, ""
+    if value < EARLIEST:
+        return None, EARLY, text
+    if value > today:
+        return value, FUTURE, text
+    return value, OK, text
+
+
+@dataclass
+class _DateColumn:
+    """A column of element texts parsed as dates: values, their check result and stripped text."""
+
+    ns: np.ndarray  # datetime64[ns], NaT when empty or bad
+    kind: np.ndarray  # OK / BAD / EARLY / FUTURE
+    text: np.ndarray  # stripped text (object)
+    obj: np.ndarray  # dt.date or None (object)
+
+
+def _dates(raws: list, today: dt.date, future_ok: bool = False) -> _DateColumn:
+    """Parse a column of raw texts, each distinct text once."""
+    codes, uniques = pd.factorize(np.asarray(raws, dtype=object))
+    parsed = [classify_date(u, today) for u in uniques] + [(None, OK, "")]
+    objs = np.empty(len(parsed), dtype=object)
+    objs[:] = [p[0] for p in parsed]
+    kind = np.array([p[1] for p in parsed], dtype=np.int8)
+    text = np.empty(len(parsed), dtype=object)
+    text[:] = [p[2] for p in parsed]
+    valid = (kind == OK) | ((kind == FUTURE) if future_ok else False)
+    ns = np.array([np.datetime64(p[0], "D") if p[0] is not None else np.datetime64("NaT") for p in parsed],
+                  dtype="datetime64[D]").astype("datetime64[ns]")
+    ns[~valid] = NAT
+    objs[~valid] = None
+    codes = np.where(codes < 0, len(parsed) - 1, codes)
+    return _DateColumn(ns[codes], kind[codes], text[codes], objs[codes])
+
+
+def _strip(raws) -> np.ndarray:
+    """Element texts stripped, None when empty (object array)."""
+    codes, uniques = pd.factorize(np.asarray(raws, dtype=object))
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [(u.strip() or None) if isinstance(u, str) else None for u in uniques]
+    table[-1] = None
+    return table[np.where(codes < 0, len(uniques), codes)]
+
+
+def _iso(ns: np.ndarray) -> np.ndarray:
+    """'YYYY-MM-DD' texts of datetime64 values (None for NaT)."""
+    out = np.datetime_as_string(ns, unit="D").astype(object)
+    out[np.isnat(ns)] = None
+    return out
+
+
+def _frag(key: str, values: np.ndarray) -> np.ndarray:
+    """JSON '"key": value' fragments of a text column ("" where the value is None or empty)."""
+    codes, uniques = pd.factorize(values)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [f'"{key}": {_quote(u)}' if u != "" else "" for u in uniques]
+    table[-1] = ""
+    return table[np.where(codes < 0, len(uniques), codes)]
+
+
+def _objects(values) -> np.ndarray:
+    """A 1-d object array of any iterable (strings and tuples stay whole)."""
+    values = list(values)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _join(*columns) -> list[str]:
+    """Row-wise '{frag, frag}' JSON objects from fragment columns."""
+    return ["{" + ", ".join([f for f in row if f]) + "}" for row in zip(*columns, strict=True)]
+
+
+@dataclass
+class CinTables:
+    """Element texts of one CIN file, one list per column, as the stream reader copies them."""
+
+    # one row per <Child>
+    c_index: list = field(default_factory=list)
+    c_first_row: list = field(default_factory=list)
+    c_records: list = field(default_factory=list)
+    c_id: list = field(default_factory=list)
+    c_birth: list = field(default_factory=list)
+    c_expected: list = field(default_factory=list)
+    c_upn: list = field(default_factory=list)
+    c_upn_unknown: list = field(default_factory=list)
+    c_sex: list = field(default_factory=list)
+    c_ethnicity: list = field(default_factory=list)
+    c_disabilities: list = field(default_factory=list)
+    # one row per <CINdetails> (the record)
+    n_row: list = field(default_factory=list)
+    n_child: list = field(default_factory=list)
+    n_leaves: list = field(default_factory=list)
+    # one row per block: (record row, block number, texts...)
+    assessments: list = field(default_factory=list)
+    plans: list = field(default_factory=list)
+    s47s: list = field(default_factory=list)
+    cpps: list = field(default_factory=list)
+    #: pre-proceedings blocks, checked as they stream: (row, k, start, end, outcome) and their problems
+    pre: list = field(default_factory=list)
+    pre_problems: list = field(default_factory=list)
+
+    def add_child(self, index, first_row, records, child_id, birth, expected, upn, upn_unknown, sex,
+                  ethnicity, disabilities) -> None:
+        """One <Child> (texts already stripped except the dates)."""
+        self.c_index.append(index)
+        self.c_first_row.append(first_row)
+        self.c_records.append(records)
+        self.c_id.append(child_id)
+        self.c_birth.append(birth)
+        self.c_expected.append(expected)
+        self.c_upn.append(upn)
+        self.c_upn_unknown.append(upn_unknown)
+        self.c_sex.append(sex)
+        self.c_ethnicity.append(ethnicity)
+        self.c_disabilities.append(disabilities)
+
+    def add_need(self, row: int, child_index: int, leaves: dict) -> None:
+        """One <CINdetails>: its leaf texts by element name."""
+        self.n_row.append(row)
+        self.n_child.append(child_index)
+        self.n_leaves.append(leaves)
+
+
+@dataclass
+class CinFrames:
+    """The frames of one file and its count of loaded records."""
+
+    children: pd.DataFrame
+    identifiers: pd.DataFrame
+    episodes: pd.DataFrame | None
+    quarantine: pd.DataFrame | None
+    rows_loaded: int
+
+
+_NEED_FIELDS = ("CINreferralDate", "CINclosureDate", "DateOfInitialCPC", "ReasonForClosure", "ReferralNFA",
+                "ReferralSource", "PrimaryNeedCode")
+
+
+def build(t: CinTables, *, today: dt.date, year: int | None, la: str | None) -> CinFrames:
+    """Check every record of ``t``, build the stays of the clean ones and the frames."""
+    from cscflow.sources.cin_checks import check_records
+    from cscflow.sources.cin_stays import build_stays
+
+    checked = check_records(t, today)
+    episodes = build_stays(checked, year) if checked.loaded_needs.any() else None
+    children, identifiers = _children(t, checked, episodes, year, la)
+    if episodes is not None:
+        episodes = episodes.drop(columns=["uasc_any", "uasc_assessed", "child_index"])
+    return CinFrames(children, identifiers, episodes, checked.quarantine, checked.rows_loaded)
+
+
+def _children(t: CinTables, checked, episodes, year, la) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per child (its first <Child> with a loaded record); factor 9A later sets uasc."""
+    rows = checked.child_loaded
+    uasc_any: set = set()
+    uasc_assessed: set = set()
+    if episodes is not None:
+        uasc_any = set(episodes.loc[episodes["uasc_any"], "child_index"])
+        uasc_assessed = set(episodes.loc[episodes["uasc_assessed"], "child_index"])
+    children: dict[str, dict] = {}
+    identifiers: dict[str, dict] = {}
+    births = checked.birth.obj
+    expected = checked.expected.obj
+    for i in np.flatnonzero(rows):
+        child_id = t.c_id[i]
+        index = t.c_index[i]
+        if child_id in children:
+            if index in uasc_any:
+                children[child_id]["uasc"] = True
+            continue
+        disabilities = t.c_disabilities[i]
+        birth = births[i]
+        frags = []
+        if year:
+            frags.append(f'"census_year": {year}')
+        if disabilities:
+            frags.append('"disabilities": [' + ", ".join(map(_quote, disabilities)) + "]")
+        if birth is None and expected[i] is not None:
+            frags.append(f'"expected_birth_month": "{expected[i].replace(day=1).isoformat()}"')
+            frags.append('"unborn_at_census": true')
+        if t.c_upn_unknown[i]:
+            frags.append(f'"upn_unknown": {_quote(t.c_upn_unknown[i])}')
+        children[child_id] = {
+            "source_child_id": child_id,
+            "la": la,
+            "sex": SEX_CODES.get((t.c_sex[i] or "").upper(), "U"),
+            "ethnicity": t.c_ethnicity[i],
+            "birth_date": birth,
+            "disability": bool(disabilities) and any(d.upper() != "NONE" for d in disabilities),
+            "uasc": index in uasc_assessed,
+            "attrs": "{" + ", ".join(frags) + "}",
+        }
+        identifiers[child_id] = {"source_child_id": child_id, "upn": t.c_upn[i], "surname": None,
+                                 "forenames": None, "birth_date": birth}
+    if not children:
+        return pd.DataFrame(columns=CHILD_COLUMNS), pd.DataFrame(columns=IDENTIFIER_COLUMNS)
+    return (pd.DataFrame(list(children.values()), columns=CHILD_COLUMNS),
+            pd.DataFrame(list(identifiers.values()), columns=IDENTIFIER_COLUMNS))
+
+
+def empty_episodes() -> pd.DataFrame:
+    return pd.DataFrame(columns=EPISODE_COLUMNS)
+
+
+def empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame(columns=QUARANTINE_COLUMNS)
