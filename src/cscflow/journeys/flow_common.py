@@ -47,7 +47,13 @@ def days_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
 
 
 def with_next(tl: ibis.Table) -> ibis.Table:
-    """The timeline with the next row's station and start (``next_station``, ``next_start``)."""
+    """The timeline with the next row's station and start (``next_station``, ``next_start``).
+
+    Timelines carry them already (the next row of the whole timeline, so a cohort filter keeps the
+    transitions out of the rows it keeps); other tables get them computed here.
+    """
+    if "next_station" in tl.columns and "next_start" in tl.columns:
+        return tl
     w = ibis.window(group_by=tl.child_id, order_by=tl.seq)
     return tl.mutate(next_station=tl.station.lead().over(w), next_start=tl.start.lead().over(w))
 

@@ -64,7 +64,7 @@ def read_event_log(
     n = table.num_rows
     rows = pa.array(np.arange(1, n + 1, dtype="int64"))
     return pa.table({
-        "episode_id": pc.cast(rows, pa.string()),
+        "episode_id": pa.nulls(n, type=pa.string()),  # source_row identifies the event
         "child_id": table.column(case),
         "stage": table.column(activity),
         "start": ts,

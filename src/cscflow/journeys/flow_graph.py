@@ -32,7 +32,7 @@ def dfg(
     Each pair of consecutive timeline rows of a child (ordered by ``seq``: start, then source order)
     is one transition; ``cases`` counts children; days run from the source's start to the target's
     start (the median interpolates, as pandas does). ``start``/``end`` keep transitions whose target
-    starts in the period; ``where`` keeps children's rows matching the cohort (before pairing).
+    starts in the period; ``where`` keeps the transitions out of rows matching the cohort.
     """
     pmap = _setup(ws, pmap)
     out = ws.execute(dfg_expr(timelines(ws, pmap, where), start, end))

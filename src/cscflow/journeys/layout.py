@@ -44,22 +44,23 @@ def layered_layout(
 
 
 def stage_order(ws: Any) -> tuple[list[str], list[tuple[str, str, float]], list[str]]:
-    """Stages of the workspace ordered by where they usually come in a child's journey.
+    """Stages of the workspace ordered by where they usually come in a child's journey (mean position).
 
     Returns (stages, directly-follows edges between stages with counts, outcomes that are not stages).
     """
     ep = ws.table("episodes")
     w = ibis.window(group_by=ep.child_id, order_by=[ep.start, ep.source, ep.source_row, ep.episode_id])
     t = ep.mutate(pos=ibis.row_number().over(w), nxt=ep.stage.lead().over(w))
-    n = t.group_by("child_id").aggregate(len=t.count())
-    t = t.join(n, "child_id")
-    first = t.group_by(["child_id", "stage"]).aggregate(p=(t.pos / t.len).min())
-    ranked = ws.execute(first.group_by("stage").aggregate(p=first.p.mean(), n=first.count()))
-    ranked = ranked.sort_values(["p", "n", "stage"], ascending=[True, False, True])
-    stages = [str(s) for s in ranked["stage"] if s is not None]
-    pairs = t.filter(t.nxt.notnull())
-    edges_df = ws.execute(pairs.group_by(["stage", "nxt"]).aggregate(w=pairs.count()))
-    edges = [(str(a), str(b), float(c)) for a, b, c in edges_df.itertuples(index=False)]
+    # One pass: directly-follows counts with the positions of the source events.
+    agg = ws.execute(t.group_by(["stage", "nxt"]).aggregate(w=t.count(), p=t.pos.sum()))
+    agg = agg[agg["stage"].notna()]
+    pos = agg.groupby("stage")[["p", "w"]].sum()
+    pos = (pos["p"] / pos["w"]).rename("mean").reset_index()
+    pos["n"] = agg.groupby("stage")["w"].sum().to_numpy()
+    ranked = pos.sort_values(["mean", "n", "stage"], ascending=[True, False, True])
+    stages = [str(s) for s in ranked["stage"]]
+    pairs = agg[agg["nxt"].notna()]
+    edges = [(str(a), str(b), float(c)) for a, b, c in pairs[["stage", "nxt", "w"]].itertuples(index=False)]
     outs = ws.execute(ep.filter(ep.outcome.notnull()).select("outcome").distinct())
     exits = sorted(set(map(str, outs["outcome"])) - set(stages))
     return stages, edges, exits

@@ -83,7 +83,8 @@ def _ts(value: Any) -> ibis.Value:
 def mapped_stays(ws: Any, pmap: ProcessMap, end: _dt.datetime | pd.Timestamp | None = None) -> ibis.Table:
     """The episodes of the stages ``pmap`` draws, with ``station``, ``rank``, ``end_eff``, ``exit`` and ``k``.
 
-    ``k`` numbers a child's stays by (start, end, source order); ``cluster`` groups stays that overlap.
+    ``k`` numbers a child's stays by (start, end, source order); ``alone`` marks stays that overlap
+    no other; ``new`` marks the first stay of each group of overlapping stays.
     """
     ep = ws.table("episodes")
     ranks = {s: i for i, s in enumerate(pmap.precedence)}
@@ -105,15 +106,17 @@ def mapped_stays(ws: Any, pmap: ProcessMap, end: _dt.datetime | pd.Timestamp | N
         ),
     )
     e = e.mutate(is_point=e.end_eff == e.start)
-    w = ibis.window(group_by=e.child_id, order_by=[e.start, e.end_eff, *(e[c] for c in _ORDER)])
-    prev = ibis.window(
-        group_by=e.child_id, order_by=[e.start, e.end_eff, *(e[c] for c in _ORDER)], rows=(None, -1)
+    order = [e.start, e.end_eff, *(e[c] for c in _ORDER)]
+    w = ibis.window(group_by=e.child_id, order_by=order)
+    prev = ibis.window(group_by=e.child_id, order_by=order, rows=(None, -1))
+    # One sort: k, the latest end before each stay, and the next start. A stay overlaps nothing
+    # (``alone``) when it starts after every earlier stay ended and the next starts after it ends.
+    e = e.mutate(k=ibis.row_number().over(w), prev_end=e.end_eff.max().over(prev), next_start=e.start.lead().over(w))
+    e = e.mutate(
+        new=e.prev_end.isnull() | (e.start >= e.prev_end),
+        alone=(e.prev_end.isnull() | (e.start >= e.prev_end)) & (e.next_start.isnull() | (e.next_start >= e.end_eff)),
     )
-    e = e.mutate(k=ibis.row_number().over(w), prev_end=e.end_eff.max().over(prev))
-    e = e.mutate(new=(e.prev_end.isnull() | (e.start >= e.prev_end)).cast("int64"))
-    e = e.mutate(cluster=e.new.sum().over(ibis.window(group_by=e.child_id, order_by=e.k, rows=(None, 0))))
-    e = e.mutate(size=e.count().over(ibis.window(group_by=[e.child_id, e.cluster])))
-    return e.drop("prev_end", "new", *(["_last"] if "_last" in e.columns else []))
+    return e.drop("next_start", *(["_last"] if "_last" in e.columns else []))
 
 
 _PIECE = ["child_id", "cluster", "k", "p_start", "p_end", "is_point"]
@@ -166,7 +169,7 @@ _MEMO_SIZE = 6
 def _fingerprint(ws: Any) -> tuple:
     ep = ws.table("episodes")
     row = ws.execute(ep.aggregate(n=ep.count(), s=ep.start.min(), e=ep.start.max(), f=ep.end.max(),
-                                  r=ep.source_row.sum(), c=ep.child_id.nunique()))
+                                  r=ep.source_row.sum(), c=ep.child_id.max()))
     return tuple(str(v) for v in row.iloc[0].tolist())
 
 
@@ -181,7 +184,8 @@ def timelines(
     """The state timeline of every child on ``pmap`` as an Ibis table.
 
     Columns: child_id, need_id, repeat, seq, station, start, end (null = open), then kind
-    ("stay" or "exit"), stage, outcome, team, episode_id. ``where`` takes the cohort filters
+    ("stay" or "exit"), stage, outcome, team, episode_id, next_station and next_start (the child's
+    next row, before any cohort filter). ``where`` takes the cohort filters
     of :mod:`cscflow.journeys.filters`; ``end`` overrides the data's end date. With ``cache``
     (the default) the timeline is computed once into a temporary table of the engine and reused
     while the episodes stay the same; ``cache=False`` returns the bare (lazy) expression.
@@ -245,20 +249,18 @@ def _store(ws: Any, name: str, sql: str) -> None:
 
 
 def _assemble(ws: Any, e: ibis.Table) -> ibis.Table:
-    keep = ["child_id", "cluster", "k", "need_id", "station", "rank", "start", "end_eff", "is_open", "exit",
+    keep = ["child_id", "k", "need_id", "station", "rank", "start", "end_eff", "is_open", "exit",
             "stage", "outcome", "team", "episode_id", "is_point"]
-    e = e.select(*keep, "size")
-    single = e.filter(e.size == 1).select(*keep).mutate(p_start=e.start, p_end=e.end_eff, multi=False)
-    multi = e.filter(e.size > 1)
+    single = e.filter(e.alone).select(*keep, p_start=e.start, p_end=e.end_eff, multi=ibis.literal(False))
+    multi = e.filter(~e.alone)
+    cw = ibis.window(group_by=multi.child_id, order_by=multi.k, rows=(None, 0))
+    multi = multi.mutate(cluster=multi.new.cast("int64").sum().over(cw)).select(*keep, "cluster")
     pieces = _resolve(multi).rename(r_child="child_id", r_cluster="cluster", r_k="k", r_point="is_point")
-    info = multi.select(*keep)
     joined = pieces.join(
-        info, [pieces.r_child == info.child_id, pieces.r_cluster == info.cluster, pieces.r_k == info.k]
+        multi, [pieces.r_child == multi.child_id, pieces.r_cluster == multi.cluster, pieces.r_k == multi.k]
     ).select(*[c for c in keep if c != "is_point"], is_point=pieces.r_point, p_start=pieces.p_start,
              p_end=pieces.p_end, multi=ibis.literal(True))
-    allp = single.select(*keep, "p_start", "p_end", "multi").union(
-        joined.select(*keep, "p_start", "p_end", "multi")
-    )
+    allp = single.union(joined.select(*keep, "p_start", "p_end", "multi"))
     final = allp.p_end == allp.end_eff
     stays = allp.select(
         "child_id", "need_id", "station", "stage", "outcome", "team", "episode_id", "k",
@@ -284,14 +286,19 @@ def _assemble(ws: Any, e: ibis.Table) -> ibis.Table:
         phase=ibis.ifelse(ex.phase == 1, 1, 0), sub=ibis.literal(1), exit=ex.exit,
     )
     rows = stays.drop("multi").union(exits)
-    w = ibis.window(group_by=rows.child_id, order_by=[rows.start, rows.phase, rows.k, rows.sub])
-    rows = rows.mutate(seq=ibis.row_number().over(w) + 1)
     needs = _need_ranks(ws)
     rows = rows.left_join(needs, [rows.child_id == needs.n_child, rows.need_id == needs.n_need])
-    rw = ibis.window(group_by=rows.child_id, order_by=rows.seq, rows=(None, 0))
-    seen = rows.need_rank.max().over(rw)
-    rows = rows.mutate(repeat=ibis.coalesce(rows.need_rank, seen.fill_null(0) + 1).cast("int64"))
-    return rows.select(*COLUMNS, *EXTRA)
+    # One sort for the order, the next row and the episodes of need begun so far.
+    order = [rows.start, rows.phase, rows.k, rows.sub]
+    w = ibis.window(group_by=rows.child_id, order_by=order)
+    seen = rows.need_rank.max().over(ibis.window(group_by=rows.child_id, order_by=order, rows=(None, 0)))
+    rows = rows.mutate(
+        seq=ibis.row_number().over(w) + 1,
+        repeat=ibis.coalesce(rows.need_rank, seen.fill_null(0) + 1).cast("int64"),
+        next_station=rows.station.lead().over(w),
+        next_start=rows.start.lead().over(w),
+    )
+    return rows.select(*COLUMNS, *EXTRA, "next_station", "next_start")
 
 
 def _need_ranks(ws: Any) -> ibis.Table:
