@@ -234,13 +234,13 @@ class _CinReader:
                                 disabilities.append(value)
         if ids is None:
             self.tables.add_child(index, first_row, records, None, None, None, None, None, None, ethnicity,
-                                  disabilities)
+                                  tuple(disabilities))
             return
         get = ids.get
         self.tables.add_child(
             index, first_row, records, _text(get("LAchildID")), get("PersonBirthDate"),
             get("ExpectedPersonBirthDate"), _text(get("UPN")), _text(get("UPNunknown")),
-            _text(get("Sex")) or _text(get("GenderCurrent")), ethnicity, disabilities,
+            _text(get("Sex")) or _text(get("GenderCurrent")), ethnicity, tuple(disabilities),
         )
 
     # -- one CINdetails -----------------------------------------------------------------------

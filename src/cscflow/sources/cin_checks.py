@@ -8,7 +8,7 @@ Problems keep the order in which a reader going through the record would meet th
 
 >>> from cscflow.sources.cin_frames import CinTables
 >>> t = CinTables()
->>> t.add_child(1, 1, 1, "C1", None, None, None, None, None, None, [])
+>>> t.add_child(1, 1, 1, "C1", None, None, None, None, None, None, ())
 >>> t.add_need(1, 1, {"CINreferralDate": "2021-02-30"})
 >>> checked = check_records(t, dt.date(2024, 1, 1))
 >>> checked.rows_loaded, checked.quarantine["problem"].tolist()
@@ -129,7 +129,8 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
     # -- one row per CINdetails ----------------------------------------------------------------
     rows = np.asarray(t.n_row, dtype="int64")
     need_child = np.asarray(t.n_child, dtype="int64") - 1  # position of the child
-    fields = {f: [d.get(f) for d in t.n_leaves] for f in _NEED_FIELDS}
+    leaves = pd.DataFrame.from_records(t.n_leaves, columns=list(_NEED_FIELDS)) if t.n_leaves else None
+    fields = {f: (_none_for_nan(leaves[f].to_numpy(dtype=object)) if leaves is not None else []) for f in _NEED_FIELDS}
     referral = _dates(fields["CINreferralDate"], today)
     closure = _dates(fields["CINclosureDate"], today)
     top_icpc = _dates(fields["DateOfInitialCPC"], today)
@@ -260,6 +261,11 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
     pre_loaded = [x for x in t.pre if x[0] in loaded_set]
     return Checked(birth, expected, per_child > 0, loaded_needs, int(per_child.sum()), quarantine, needs,
                    assessments, plans, s47s, cpps, pre_loaded)
+
+
+def _none_for_nan(values: np.ndarray) -> list:
+    values[pd.isna(values)] = None
+    return values.tolist()
 
 
 def _row_child(t: CinTables) -> np.ndarray:

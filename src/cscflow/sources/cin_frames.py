@@ -7,7 +7,7 @@ the earliest later step of the same episode of need, found with one merge per st
 The rules are those of docs/data-model.md (see :mod:`cscflow.sources.cin`).
 
 >>> t = CinTables()
->>> t.add_child(1, 1, 1, "C1", "2010-05-17", None, None, None, "1", "WBRI", [])
+>>> t.add_child(1, 1, 1, "C1", "2010-05-17", None, None, None, "1", "WBRI", ())
 >>> t.add_need(1, 1, {"CINreferralDate": "2021-04-10", "ReferralNFA": "1"})
 >>> out = build(t, today=dt.date(2024, 1, 1), year=2022, la="886")
 >>> out.rows_loaded, list(out.episodes["outcome"]), out.children["sex"].tolist()
@@ -208,60 +208,74 @@ def build(t: CinTables, *, today: dt.date, year: int | None, la: str | None) -> 
     from cscflow.sources.cin_stays import build_stays
 
     checked = check_records(t, today)
-    episodes = build_stays(checked, year) if checked.loaded_needs.any() else None
-    children, identifiers = _children(t, checked, episodes, year, la)
-    if episodes is not None:
-        episodes = episodes.drop(columns=["uasc_any", "uasc_assessed", "child_index"])
+    n = len(t.c_index)
+    uasc_any = np.zeros(n, dtype=bool)
+    uasc_assessed = np.zeros(n, dtype=bool)
+    episodes = None
+    if checked.loaded_needs.any():
+        episodes, need_any, need_assessed = build_stays(checked, year)
+        child_pos = checked.needs["child_index"].to_numpy() - 1
+        uasc_any[child_pos[need_any]] = True
+        uasc_assessed[child_pos[need_assessed]] = True
+    children, identifiers = _children(t, checked, uasc_any, uasc_assessed, year, la)
     return CinFrames(children, identifiers, episodes, checked.quarantine, checked.rows_loaded)
 
 
-def _children(t: CinTables, checked, episodes, year, la) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _by_unique(values: np.ndarray, fn) -> np.ndarray:
+    """``fn`` applied to each distinct value of an object array (None included), spread back."""
+    codes, uniques = pd.factorize(values)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[:-1] = [fn(u) for u in uniques]
+    table[-1] = fn(None)
+    return table[np.where(codes < 0, len(uniques), codes)]
+
+
+def _disability_frag(d) -> str:
+    return '"disabilities": [' + ", ".join(map(_quote, d)) + "]" if d else ""
+
+
+def _children(t: CinTables, checked, uasc_any, uasc_assessed, year, la) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per child (its first <Child> with a loaded record); factor 9A later sets uasc."""
-    rows = checked.child_loaded
-    uasc_any: set = set()
-    uasc_assessed: set = set()
-    if episodes is not None:
-        uasc_any = set(episodes.loc[episodes["uasc_any"], "child_index"])
-        uasc_assessed = set(episodes.loc[episodes["uasc_assessed"], "child_index"])
-    children: dict[str, dict] = {}
-    identifiers: dict[str, dict] = {}
-    births = checked.birth.obj
-    expected = checked.expected.obj
-    for i in np.flatnonzero(rows):
-        child_id = t.c_id[i]
-        index = t.c_index[i]
-        if child_id in children:
-            if index in uasc_any:
-                children[child_id]["uasc"] = True
-            continue
-        disabilities = t.c_disabilities[i]
-        birth = births[i]
-        frags = []
-        if year:
-            frags.append(f'"census_year": {year}')
-        if disabilities:
-            frags.append('"disabilities": [' + ", ".join(map(_quote, disabilities)) + "]")
-        if birth is None and expected[i] is not None:
-            frags.append(f'"expected_birth_month": "{expected[i].replace(day=1).isoformat()}"')
-            frags.append('"unborn_at_census": true')
-        if t.c_upn_unknown[i]:
-            frags.append(f'"upn_unknown": {_quote(t.c_upn_unknown[i])}')
-        children[child_id] = {
-            "source_child_id": child_id,
-            "la": la,
-            "sex": SEX_CODES.get((t.c_sex[i] or "").upper(), "U"),
-            "ethnicity": t.c_ethnicity[i],
-            "birth_date": birth,
-            "disability": bool(disabilities) and any(d.upper() != "NONE" for d in disabilities),
-            "uasc": index in uasc_assessed,
-            "attrs": "{" + ", ".join(frags) + "}",
-        }
-        identifiers[child_id] = {"source_child_id": child_id, "upn": t.c_upn[i], "surname": None,
-                                 "forenames": None, "birth_date": birth}
-    if not children:
+    pos = np.flatnonzero(checked.child_loaded)
+    if not len(pos):
         return pd.DataFrame(columns=CHILD_COLUMNS), pd.DataFrame(columns=IDENTIFIER_COLUMNS)
-    return (pd.DataFrame(list(children.values()), columns=CHILD_COLUMNS),
-            pd.DataFrame(list(identifiers.values()), columns=IDENTIFIER_COLUMNS))
+    ids = _objects(t.c_id)[pos]
+    first = ~pd.Series(ids).duplicated(keep="first").to_numpy()
+    kept = pos[first]
+    kept_ids = ids[first]
+    uasc = uasc_assessed[kept]
+    later = ids[~first & uasc_any[pos]]
+    if len(later):
+        uasc = uasc | np.isin(kept_ids, later)
+    disabilities = _objects(t.c_disabilities)[kept]
+    birth = checked.birth.obj[kept]
+    expected = checked.expected.obj[kept]
+    unborn = _objects((e is not None and b is None) for b, e in zip(birth, expected, strict=True)).astype(bool)
+    month = np.full(len(kept), "", dtype=object)
+    month[unborn] = [f'"expected_birth_month": "{e.replace(day=1).isoformat()}"' for e in expected[unborn]]
+    attrs = _join(
+        np.full(len(kept), f'"census_year": {year}' if year else "", dtype=object),
+        _by_unique(disabilities, _disability_frag),
+        month,
+        np.where(unborn, '"unborn_at_census": true', "").astype(object),
+        _frag("upn_unknown", _objects(t.c_upn_unknown)[kept]),
+    )
+    children = pd.DataFrame({
+        "source_child_id": kept_ids,
+        "la": np.full(len(kept), la, dtype=object),
+        "sex": _by_unique(_objects(t.c_sex)[kept], lambda x: SEX_CODES.get((x or "").upper(), "U")),
+        "ethnicity": _objects(t.c_ethnicity)[kept],
+        "birth_date": birth,
+        "disability": _by_unique(disabilities, lambda d: bool(d) and any(x.upper() != "NONE" for x in d)).astype(bool),
+        "uasc": uasc,
+        "attrs": _objects(attrs),
+    }, columns=CHILD_COLUMNS)
+    identifiers = pd.DataFrame({
+        "source_child_id": kept_ids, "upn": _objects(t.c_upn)[kept],
+        "surname": np.full(len(kept), None, dtype=object), "forenames": np.full(len(kept), None, dtype=object),
+        "birth_date": birth,
+    }, columns=IDENTIFIER_COLUMNS)
+    return children, identifiers
 
 
 def empty_episodes() -> pd.DataFrame:

@@ -12,10 +12,10 @@ within a week, else a CIN plan within four weeks, else no further action), ``cin
 >>> from cscflow.sources.cin_checks import check_records
 >>> from cscflow.sources.cin_frames import CinTables
 >>> t = CinTables()
->>> t.add_child(1, 1, 1, "C1", None, None, None, None, None, None, [])
+>>> t.add_child(1, 1, 1, "C1", None, None, None, None, None, None, ())
 >>> t.add_need(1, 1, {"CINreferralDate": "2021-04-10"})
 >>> t.assessments.append((1, 0, "2021-04-12", None, []))
->>> stays = build_stays(check_records(t, dt.date(2024, 1, 1)), 2022)
+>>> stays, _, _ = build_stays(check_records(t, dt.date(2024, 1, 1)), 2022)
 >>> stays[["stage", "outcome"]].values.tolist()
 [['referral', 'assessment'], ['assessment', None]]
 """
@@ -76,8 +76,9 @@ def _icpc_outcomes(icpc: pd.DataFrame, plans: pd.DataFrame, cpps: pd.DataFrame) 
     return np.where(to_cp, "cp_plan", np.where(to_cin, "cin_plan", "nfa")).astype(object)
 
 
-def build_stays(checked, year: int | None) -> pd.DataFrame:
-    """The episodes frame of the loaded records, plus ``child_index``, ``uasc_any``, ``uasc_assessed``."""
+def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The episodes frame of the loaded records and, per loaded need, whether a stay's attribute is the
+    code 9A and whether an assessment found factor 9A (unaccompanied asylum-seeking child)."""
     needs = checked.needs.reset_index(drop=True)
     a, pl, s, c = checked.assessments, checked.plans, checked.s47s, checked.cpps
     ref = needs["referral"].to_numpy()
@@ -228,10 +229,20 @@ def build_stays(checked, year: int | None) -> pd.DataFrame:
         "team": np.full(len(out), None, dtype=object), "worker": np.full(len(out), None, dtype=object),
         "attrs": out["attrs"].to_numpy(dtype=object), "source_row": out["row"].to_numpy(dtype="int64"),
     }, columns=EPISODE_COLUMNS)
-    frame["child_index"] = needs["child_index"].to_numpy()[at]
-    frame["uasc_assessed"] = (frame["stage"] == "assessment") & frame["attrs"].str.contains('"9A"', regex=False)
-    frame["uasc_any"] = frame["attrs"].str.contains('"9A"', regex=False)
-    return frame.reset_index(drop=True)
+    # uasc: an attribute of the need's stays is the code 9A (factor 9A of an assessment for uasc_assessed)
+    assessed = np.zeros(len(needs), dtype=bool)
+    if len(a):
+        has = np.fromiter(("9A" in f for f in a["factors"]), dtype=bool, count=len(a))
+        assessed[by_row.reindex(a["row"].to_numpy()[has]).to_numpy()] = True
+    coded = assessed | np.isin(reason, ["9A"]) | np.isin(needs["source"].to_numpy(dtype=object), ["9A"])
+    coded |= np.isin(needs["need_code"].to_numpy(dtype=object), ["9A"])
+    if len(c):
+        hit = np.isin(c["latest"].to_numpy(dtype=object), ["9A"]) | np.isin(c["initial"].to_numpy(dtype=object), ["9A"])
+        coded[by_row.reindex(c["row"].to_numpy()[hit]).to_numpy()] = True
+    for row, _k, _start, _end, raw in checked.pre:
+        if raw == "9A":
+            coded[by_row[row]] = True
+    return frame.reset_index(drop=True), coded, assessed
 
 
 _TRUE = {"1", "true", "TRUE", "True", "Y", "y", "yes"}
