@@ -34,6 +34,8 @@ ANALYSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "return-to-care": ("Time from leaving care to coming back", ("as_of",)),
     "incidence": ("Cumulative incidence by birth cohort (by ages 1, 5, 10, 18)", ("event", "as_of")),
     "funnel": ("Funnel plot of all LAs on a DfE measure", ("measure", "year", "la", "overdispersion")),
+    "teams": ("Funnel plot of the LA's teams on a proportion (assessment-45wd, assessment-nfa, cp-repeat, "
+              "rereferral)", ("measure", "year", "overdispersion")),
     "benchmark": ("The LA against England, region and statistical neighbours", ("measure", "la")),
     "legal-orders": ("Final legal orders by year (shares)", ()),
     "sankey-legal": ("Legal status before proceedings -> interim order -> final order", ("min_flow",)),
@@ -55,13 +57,15 @@ class Result:
     figure: Any
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     counts: tuple[str, ...] = ()
+    derived: dict[str, str] = field(default_factory=dict)
 
     def export(self, suppressed: bool = True) -> pd.DataFrame:
         """The table for export: counts of 1-4 as "<5" (with secondary suppression)."""
         if not suppressed or not self.counts:
             return self.table
         cols = [c for c in self.counts if c in self.table.columns]
-        return suppress(self.table, cols, column_totals=False) if cols else self.table
+        derived = {k: v for k, v in self.derived.items() if k in self.table.columns and v in cols}
+        return suppress(self.table, cols, column_totals=False, derived=derived) if cols else self.table
 
 
 def run(ws: Any, name: str, **options: Any) -> Result:
@@ -102,6 +106,13 @@ def run(ws: Any, name: str, **options: Any) -> Result:
 
         return Result(name, fp.summary, fp.plot(title=f"{reference.MEASURES[measure][0]}, {year}"),
                       fp.outliers_, ())  # published DfE figures: already suppressed at source
+    if name == "teams":
+        fp = ready.team_funnel(ws, measure=opts.get("measure", "assessment-45wd"),
+                               year=int(opts["year"]) if "year" in opts else None,
+                               overdispersion=opts.get("overdispersion"))
+        what = ready.TEAM_MEASURES[opts.get("measure", "assessment-45wd")][0]
+        return Result(name, fp.summary, fp.plot(title=f"{what}, year ending March {fp.year_}", value_title="share"),
+                      fp.summary, ("numerator",), {"value": "numerator", "z": "numerator"})
     if name == "benchmark":
         measure = opts.get("measure", "cla_31march")
         la = opts.get("la") or ws.la

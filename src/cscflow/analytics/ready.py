@@ -22,17 +22,21 @@ import numpy as np
 import pandas as pd
 
 from cscflow.analytics.competing import CumulativeIncidence
+from cscflow.analytics.funnel import FunnelPlot
 from cscflow.analytics.survival import KaplanMeier, KaplanMeierGroups
 from cscflow.errors import AnalysisError
 
 DAY = np.timedelta64(1, "D")
 
-#: SSDA903 reason episode ceased (REC) -> route out of care (DfE 903 guidance codes).
+#: SSDA903 reason episode ceased (REC) -> route out of care (DfE 903 guidance codes: E45-E48 are
+#: special guardianship orders, E43/E44 the SGO codes before 2016; E5/E6 independent living,
+#: E17 staying put at 18, E7 adult social care; E15 (age assessment found 18+) and the rest "other").
 ROUTE_OF_REC = {
     "E4A": "home", "E4B": "home", "E13": "home",
     "E11": "adoption", "E12": "adoption",
     "E41": "sgo/cao", "E43": "sgo/cao", "E44": "sgo/cao", "E45": "sgo/cao", "E46": "sgo/cao",
-    "E15": "18+", "E17": "18+", "E47": "18+", "E48": "18+", "E5": "18+", "E7": "18+",
+    "E47": "sgo/cao", "E48": "sgo/cao",
+    "E17": "18+", "E5": "18+", "E6": "18+", "E7": "18+",
 }
 ROUTE_OF_OUTCOME = {"returned_home": "home", "left_care_18": "18+", "permanence": "sgo/cao"}
 ROUTES = ["home", "sgo/cao", "adoption", "18+", "other"]
@@ -235,3 +239,75 @@ ANALYSES = {
     "referral-to-care": lambda ws, **kw: referral_to(ws, "looked_after", **kw),
     "return-to-care": return_to_care,
 }
+
+
+#: team funnel measure -> (description, stage the team is read from)
+TEAM_MEASURES = {
+    "assessment-45wd": ("Assessments completed within 45 working days", "assessment"),
+    "assessment-nfa": ("Assessments ending in no further action", "assessment"),
+    "cp-repeat": ("CP plans that were the child's second or later", "cp_plan"),
+    "rereferral": ("Referrals within 12 months of the child's previous referral", "referral"),
+}
+
+
+def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = None) -> pd.DataFrame:
+    """Per team: ``numerator`` and ``denominator`` of ``measure`` (see :data:`TEAM_MEASURES`) for
+    the stays that ended (assessments) or began (plans, referrals) in the collection ``year`` ending
+    31 March (default: the latest year the data reach). Computed in the workspace engine."""
+    if measure not in TEAM_MEASURES:
+        raise AnalysisError(f"unknown team measure {measure!r}", hint=f"use one of {', '.join(TEAM_MEASURES)}")
+    stage = TEAM_MEASURES[measure][1]
+    if year is None:
+        last = _as_of(ws, None)
+        year = last.year + (1 if last.month >= 4 else 0)
+    lo, hi = pd.Timestamp(year - 1, 4, 1), pd.Timestamp(year, 4, 1)
+    ep = ws.table("episodes")
+    st = ep.filter(ep.stage == stage)
+    if measure.startswith("assessment"):
+        done = st.filter(st.end.notnull() & (st.end >= lo) & (st.end < hi) & st.team.notnull())
+        if measure == "assessment-nfa":
+            t = done.mutate(hit=ibis.ifelse(done.outcome == "nfa", 1, 0))
+        else:
+            from cscflow.workspace.calendar import calendar_frame, with_working_days
+
+            have = "calendar" in ws.con.list_tables()
+            cal = ws.calendar() if have or not getattr(ws, "read_only", False) else ibis.memtable(calendar_frame())
+            t = with_working_days(done, cal, "start", "end", name="wd")
+            t = t.mutate(hit=ibis.ifelse(t.wd <= 45, 1, 0))
+    else:
+        w = ibis.window(group_by="child_id", order_by=["start"])
+        t = st.mutate(prev=st.start.lag().over(w), k=ibis.row_number().over(w))
+        t = t.filter((t.start >= lo) & (t.start < hi) & t.team.notnull())
+        if measure == "cp-repeat":
+            t = t.mutate(hit=ibis.ifelse(t.k > 0, 1, 0))
+        else:  # within 12 months: the previous referral on or after the same day a year before
+            back = t.start.cast("date") - ibis.interval(years=1)
+            t = t.mutate(hit=ibis.ifelse(t.prev.notnull() & (t.prev.cast("date") >= back), 1, 0))
+    agg = t.group_by("team").aggregate(numerator=t.hit.sum(), denominator=t.count()).order_by("team")
+    df = ws.execute(agg)
+    df["numerator"] = df["numerator"].astype("int64")
+    df["denominator"] = df["denominator"].astype("int64")
+    df.attrs["year"] = year
+    return df
+
+
+def team_funnel(ws: Any, measure: str = "assessment-45wd", year: int | None = None,
+                overdispersion: str | None = None) -> FunnelPlot:
+    """Funnel plot of the workspace's teams on a proportion (:func:`team_counts`), the pooled
+    share as target, exact binomial limits (95%, 99.8%).
+
+    >>> import tempfile
+    >>> from cscflow import Workspace
+    >>> team_counts(Workspace(tempfile.mkdtemp(), la="886"), "assessment-nfa", 2020).empty
+    True
+    """
+    counts = team_counts(ws, measure, year)
+    counts = counts[counts["denominator"] > 0]
+    if counts.empty:
+        raise AnalysisError(f"no {TEAM_MEASURES[measure][1]} stays with a team in the year ending 31 March "
+                            f"{counts.attrs.get('year')} in workspace {ws.path}",
+                            hint="choose another --year, or load data that name teams")
+    fp = FunnelPlot("proportion", overdispersion=overdispersion)
+    fp.fit(counts["numerator"], counts["denominator"], labels=counts["team"].tolist())
+    fp.year_ = counts.attrs.get("year")
+    return fp

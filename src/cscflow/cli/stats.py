@@ -21,8 +21,9 @@ from cscflow.errors import AnalysisError
 @click.option("--as-of", "as_of", help="Censoring date (default: the last date in the workspace).")
 @click.option("--window-start", help="leaving-care: periods begun earlier enter late (left truncation).")
 @click.option("--event", help="incidence: care, referral or cp_plan.")
-@click.option("--measure", help="funnel/benchmark: a DfE measure such as cla_31march, rereferrals.")
-@click.option("--year", type=int, help="funnel: the collection year (ending 31 March).")
+@click.option("--measure", help="funnel/benchmark: a DfE measure such as cla_31march, rereferrals; teams: "
+              "assessment-45wd, assessment-nfa, cp-repeat or rereferral.")
+@click.option("--year", type=int, help="funnel/teams: the collection year (ending 31 March).")
 @click.option("--la", help="funnel/benchmark: the LA to highlight (default: the workspace's LA).")
 @click.option("--overdispersion", type=click.Choice(["multiplicative", "additive"]), help="funnel adjustment.")
 @click.option("--min-flow", "min_flow", type=int, help="sankey: smallest flow shown (default 5).")
@@ -30,7 +31,7 @@ from cscflow.errors import AnalysisError
 @click.option("--no-suppress", is_flag=True, help="Show counts of 1-4 (internal use only).")
 def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, **options: object) -> None:
     """Run ANALYSIS on WORKSPACE: leaving-care, routes, rereferral, referral-to-cp, referral-to-care,
-    return-to-care, incidence, funnel, benchmark, legal-orders, sankey-legal, sankey-front-door."""
+    return-to-care, incidence, funnel, teams, benchmark, legal-orders, sankey-legal, sankey-front-door."""
     from cscflow.analytics import ANALYSES, run
     from cscflow.workspace import Workspace
 
