@@ -142,3 +142,16 @@ def test_unaccounted_rows_are_reported(workspace):
     rep = ingest(workspace, r)
     assert not rep.accounted
     assert "rows not accounted for" in {p["problem"] for p in rep.problems}
+
+
+def test_later_referral_reattaches_earlier_loaded_stays(workspace):
+    a = _result("a.csv", [], [_ep("C9", "assessment", "2021-05-02", row=1), _ep("C9", "contact", "2021-04-01", row=2)])
+    ingest(workspace, a)
+    ep = workspace.table("episodes").execute()
+    assert ep.need_id.isna().all()  # no referral known yet
+    b = _result("b.csv", [], [_ep("C9", "referral", "2021-05-01", row=1)])
+    ingest(workspace, b)
+    ep = workspace.table("episodes").execute().set_index("stage")
+    c9 = workspace.pseudonymise(["C9"])[0]
+    assert ep.loc["assessment", "need_id"] == ep.loc["referral", "need_id"] == f"{c9}-20210501"
+    assert pd.isna(ep.loc["contact", "need_id"])  # before the referral

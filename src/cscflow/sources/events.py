@@ -287,9 +287,9 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
             nullif(trim(CAST(raw.{_q(col['child_id'])} AS VARCHAR)), '') AS source_child_id,
             {stage_sql} AS stage, {stage_raw} AS stage_raw,
             {_date_sql(start_raw, types[col['start']])} AS start,
-            CAST({start_raw} AS VARCHAR) AS start_raw,
+            {start_raw} AS start_raw,
             {_date_sql(end_raw, types[col['end']]) if 'end' in col else 'CAST(NULL AS TIMESTAMP)'} AS "end",
-            CAST({end_raw} AS VARCHAR) AS end_raw,
+            {end_raw} AS end_raw,
             nullif(trim({outcome}), '') AS outcome, {opt('team')} AS team, {opt('worker')} AS worker,
             {opt('need_key')} AS need_key, {attrs} AS attrs
         FROM raw {join}""")
@@ -299,20 +299,21 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
                'every row needs the LA child id' AS hint FROM ev WHERE source_child_id IS NULL
         UNION ALL SELECT source_row, 'stage', stage_raw, 'unknown stage',
                'use one of {", ".join(STAGES)}, or map it in the mapping file (stages:)' FROM ev WHERE stage IS NULL
-        UNION ALL SELECT source_row, 'start', start_raw, 'start is not a date',
+        UNION ALL SELECT source_row, 'start', CAST(start_raw AS VARCHAR), 'start is not a date',
                'write dates as yyyy-mm-dd or dd/mm/yyyy' FROM ev WHERE start IS NULL
-        UNION ALL SELECT source_row, 'end', end_raw, 'end is not a date',
+        UNION ALL SELECT source_row, 'end', CAST(end_raw AS VARCHAR), 'end is not a date',
                'write dates as yyyy-mm-dd or dd/mm/yyyy, or leave end blank while the stay is open'
-               FROM ev WHERE "end" IS NULL AND nullif(trim(end_raw), '') IS NOT NULL
-        UNION ALL SELECT source_row, 'start', start_raw, 'future date', 'check the date (it is after today)'
+               FROM ev WHERE "end" IS NULL AND nullif(trim(CAST(end_raw AS VARCHAR)), '') IS NOT NULL
+        UNION ALL SELECT source_row, 'start', CAST(start_raw AS VARCHAR), 'future date', 'check the date (it is after today)'
                FROM ev WHERE start >= TIMESTAMP '{limit}'
-        UNION ALL SELECT source_row, 'end', end_raw, 'future date', 'check the date (it is after today)'
+        UNION ALL SELECT source_row, 'end', CAST(end_raw AS VARCHAR), 'future date', 'check the date (it is after today)'
                FROM ev WHERE "end" >= TIMESTAMP '{limit}'
-        UNION ALL SELECT source_row, 'start', start_raw, 'date before 1900', 'check the year'
+        UNION ALL SELECT source_row, 'start', CAST(start_raw AS VARCHAR), 'date before 1900', 'check the year'
                FROM ev WHERE start < TIMESTAMP '1900-01-01'
         UNION ALL SELECT source_row, NULL, NULL, 'duplicate row', 'the row repeats an earlier row; nothing to do'
-               FROM (SELECT source_row, row_number() OVER (PARTITION BY source_child_id, stage_raw, start_raw,
-                     end_raw, outcome, team, worker, need_key, attrs ORDER BY source_row) AS k FROM ev) WHERE k > 1
+               FROM (SELECT source_row, row_number() OVER (PARTITION BY hash(source_child_id, stage_raw,
+                     start_raw, end_raw, outcome, team, worker, need_key, attrs) ORDER BY source_row) AS k FROM ev)
+               WHERE k > 1
     """)
     quarantine = con.execute("SELECT * FROM problems ORDER BY source_row").df()
     if not rejects.empty:

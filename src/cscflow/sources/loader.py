@@ -188,18 +188,22 @@ def episodes_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
 
 
 class _Pseudonyms:
-    """Pseudonymise many LA child ids (each distinct id hashed once)."""
+    """Pseudonymise many LA child ids (each distinct id hashed once, remembered between calls)."""
 
     def __init__(self, ws: Workspace, la_of: dict[str, str]) -> None:
         self.ws, self.la_of = ws, la_of
+        self.known: dict[str, str] = {}
 
     def __call__(self, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
         if isinstance(ids, pa.ChunkedArray):
             ids = ids.combine_chunks()
         uniq = pc.unique(ids)
         values = uniq.to_pylist()
-        la = self.ws.la if self.ws.la else [self.la_of.get(v or "", "") for v in values]
-        hashed = pa.array(list(self.ws.pseudonymise(values, la=la)), pa.string())
+        todo = [v for v in values if v not in self.known]
+        if todo:
+            la = self.ws.la if self.ws.la else [self.la_of.get(v or "", "") for v in todo]
+            self.known.update(zip(todo, self.ws.pseudonymise(todo, la=la), strict=True))
+        hashed = pa.array([self.known[v] for v in values], pa.string())
         return pc.take(hashed, pc.index_in(ids, value_set=uniq))
 
 
@@ -435,6 +439,12 @@ def _proceedings_frames(result: ReadResult, pseudo: _Pseudonyms) -> tuple[pd.Dat
     return out, idf
 
 
+def _repeat(value: str, n: int) -> pa.Array:
+    """``value`` n times as a string array (built in C, not as a Python list)."""
+    return pc.cast(pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value])),
+                   pa.string())
+
+
 def _episodes_table(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms, load_seq: int) -> pa.Table | None:
     ep = result.episodes
     if ep is None or (isinstance(ep, pa.Table) and ep.num_rows == 0) or (isinstance(ep, pd.DataFrame) and ep.empty):
@@ -442,9 +452,8 @@ def _episodes_table(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms, load
     tab = episodes_arrow(ep)
     tab = tab.filter(pc.is_valid(tab.column("source_child_id")))
     n = tab.num_rows
-    ids = pc.binary_join_element_wise(
-        pa.array([_source_tag(result.source)] * n, pa.string()), pc.cast(pa.array(np.arange(n)), pa.string()), "-"
-    )
+    ids = pc.binary_join_element_wise(_repeat(_source_tag(result.source), n),
+                                      pc.cast(pa.array(np.arange(n)), pa.string()), "-")
     worker = tab.column("worker").combine_chunks()
     if worker.null_count < n:
         wv = pc.unique(worker)
@@ -461,10 +470,43 @@ def _episodes_table(ws: Workspace, result: ReadResult, pseudo: _Pseudonyms, load
         "team": tab.column("team"),
         "worker": worker,
         "attrs": tab.column("attrs"),
-        "source": pa.array([result.source] * n, pa.string()),
+        "source": _repeat(result.source, n),
         "source_row": tab.column("source_row"),
         "load_seq": pa.array(np.full(n, load_seq, dtype=np.int64)),
     })
+
+
+def _keyed_need(t: ibis.Table) -> ibis.Table:
+    """need_id from the source's own key: the date of the referral with that key in the same source.
+
+    Keys without a referral there (e.g. one SSD table per stage) fall back to the date rule.
+    """
+    keyed = t.filter(t.need_key.notnull() & (t.stage == "referral"))
+    refs = keyed.group_by(["source", "child_id", "need_key"]).aggregate(ref_day=keyed.day.min())
+    refs = refs.rename(k_src="source", k_child="child_id", k_key="need_key")
+    t = t.left_join(refs, [t.source == refs.k_src, t.child_id == refs.k_child, t.need_key == refs.k_key])
+    return t.mutate(need_id=_need(t.child_id, t.ref_day))
+
+
+def _write_first(ws: Workspace, t: ibis.Table) -> dict[str, tuple[int, int, list[dict]]]:
+    """One source into an empty episodes table: nothing to de-duplicate against, one pass."""
+    if int(t.need_key.count().execute()):
+        ws.con.create_table("_keyed_incoming", _keyed_need(t), overwrite=True, temp=True)
+        t = ws.con.table("_keyed_incoming")
+    else:
+        t = t.mutate(need_id=ibis.null(str))
+    cols = list(ws.table("episodes").columns)
+    refs = t.filter(t.stage == "referral").select(r_child=t.child_id, r_day=t.day).distinct()
+    keyed, free = t.filter(t.need_id.notnull()), t.filter(t.need_id.isnull())
+    j = free.asof_join(refs, on=free.day >= refs.r_day, predicates=free.child_id == refs.r_child)
+    j = j.mutate(need_id=_need(j.child_id, j.r_day))
+    ws.con.insert("episodes", keyed.select(cols).union(j.select(cols), distinct=False))
+    ws.con.insert("_need_keyed", keyed.select("source", "episode_id"))
+    n = ws.count("episodes")
+    source = ws.table("episodes").source.max().execute()
+    ws.con.drop_table("_incoming_episodes", force=True)
+    ws.con.drop_table("_keyed_incoming", force=True)
+    return {source: (n, 0, [])}
 
 
 def _write_episodes(ws: Workspace, inc: pa.Table) -> dict[str, tuple[int, int, list[dict]]]:
@@ -472,16 +514,12 @@ def _write_episodes(ws: Workspace, inc: pa.Table) -> dict[str, tuple[int, int, l
     ws.con.create_table("_incoming_episodes", inc, overwrite=True, temp=True)
     t = ws.con.table("_incoming_episodes")
     t = t.mutate(day=t.start.date())
-    # need_id from the source's own key: the date of the referral with that key in the same source.
-    # Keys without a referral there (e.g. one SSD table per stage) fall back to the date rule in finalise().
-    keyed = t.filter(t.need_key.notnull() & (t.stage == "referral"))
-    refs = keyed.group_by(["source", "child_id", "need_key"]).aggregate(ref_day=keyed.day.min())
-    refs = refs.rename(k_src="source", k_child="child_id", k_key="need_key")
-    t = t.left_join(refs, [t.source == refs.k_src, t.child_id == refs.k_child, t.need_key == refs.k_key])
-    t = t.mutate(need_id=ibis.ifelse(t.ref_day.isnull(), ibis.null(str),
-                                     t.child_id + "-" + t.ref_day.strftime("%Y%m%d")))
+    ep = ws.table("episodes")
+    if len(set(inc.column("source").unique().to_pylist())) == 1 and int(ep.count().execute()) == 0:
+        return _write_first(ws, t)
+    t = _keyed_need(t)
     # The same stay (child, stage, start date) from several sources: the earliest-loaded source keeps it.
-    ep, src = ws.table("episodes"), ws.table("_sources")
+    src = ws.table("_sources")
     srcs = src.select(s_src=src.source, s_seq=src.load_seq)
     old = ep.join(srcs, ep.source == srcs.s_src)
     old = old.select(k_child=old.child_id, k_stage=old.stage, k_day=old.start.date(), k_seq=old.s_seq)
@@ -489,17 +527,30 @@ def _write_episodes(ws: Workspace, inc: pa.Table) -> dict[str, tuple[int, int, l
     keys = old.union(new, distinct=False)
     keys = keys.group_by(["k_child", "k_stage", "k_day"]).aggregate(min_seq=keys.k_seq.min())
     t = t.left_join(keys, [t.child_id == keys.k_child, t.stage == keys.k_stage, t.day == keys.k_day])
-    t = t.mutate(dup=t.load_seq > t.min_seq)
+    t = t.mutate(dup=t.load_seq > t.min_seq, keyed=t.need_id.notnull())
     cols = list(ep.columns)
-    ws.con.create_table("_staged_episodes", t.select(*cols, "day", "dup"), overwrite=True, temp=True)
+    ws.con.create_table("_staged_episodes", t.select(*cols, "day", "dup", "keyed"), overwrite=True, temp=True)
     st = ws.con.table("_staged_episodes")
     counts = st.group_by("source").aggregate(n=st.count(), dups=st.dup.sum()).execute()
     d = st.filter(st.dup)
     d = d.mutate(rn=ibis.row_number().over(group_by=d.source, order_by=d.source_row))
     ex = d.filter(d.rn < EXAMPLES).select("source", "source_row", "stage", "day").execute()
-    ws.write("episodes", st.filter(~st.dup).select(cols))
-    ws.write("_need_keyed", st.filter(~st.dup & st.need_id.notnull()).select("source", "episode_id"))
-    ws.con.drop_table("_staged_episodes", force=True)
+    # Referral days before and after this load; children with new ones may need earlier stays re-attached.
+    ep_ref = ep.filter(ep.stage == "referral")
+    ep_ref = ep_ref.select(r_child=ep_ref.child_id, r_day=ep_ref.start.date()).distinct()
+    in_ref = st.filter(st.stage == "referral").select(r_child=st.child_id, r_day=st.day).distinct()
+    ws.con.create_table("_new_referrals", in_ref.anti_join(ep_ref, ["r_child", "r_day"]).select("r_child")
+                        .distinct(), overwrite=True, temp=True)
+    refs = ep_ref.union(in_ref, distinct=True)
+    keep = st.filter(~st.dup)
+    free = keep.filter(~keep.keyed)
+    j = free.asof_join(refs, on=free.day >= refs.r_day, predicates=free.child_id == refs.r_child)
+    j = j.mutate(need_id=_need(j.child_id, j.r_day))
+    ws.con.insert("episodes", keep.filter(keep.keyed).select(cols).union(j.select(cols), distinct=False))
+    ws.con.insert("_need_keyed", keep.filter(keep.keyed).select("source", "episode_id"))
+    _reattach(ws, sorted(set(counts.source)))
+    for name in ("_staged_episodes", "_new_referrals"):
+        ws.con.drop_table(name, force=True)
     ws.con.drop_table("_incoming_episodes", force=True)
     out = {}
     for r in counts.itertuples():
@@ -511,6 +562,32 @@ def _write_episodes(ws: Workspace, inc: pa.Table) -> dict[str, tuple[int, int, l
         ]
         out[r.source] = (int(r.n) - int(r.dups or 0), int(r.dups or 0), examples)
     return out
+
+
+def _need(child: ibis.Column, day: ibis.Column) -> ibis.Column:
+    return ibis.ifelse(day.isnull(), ibis.null(str), child + "-" + day.strftime("%Y%m%d"))
+
+
+def _reattach(ws: Workspace, batch: list[str]) -> None:
+    """Re-attach earlier-loaded stays of children who gained a referral in this load (DuckDB: UPDATE)."""
+    newref = ws.con.table("_new_referrals")
+    if ws.engine != "duckdb":  # pragma: no cover - Spark: rebuild instead
+        assign_needs(ws)
+        return
+    ep, keyed = ws.table("episodes"), ws.table("_need_keyed")
+    fx = ep.filter(~ep.source.isin(batch)).semi_join(newref, ep.child_id == newref.r_child)
+    fx = fx.anti_join(keyed, fx.episode_id == keyed.episode_id)
+    fx = fx.mutate(day=fx.start.date())
+    refs = ep.filter(ep.stage == "referral")
+    refs = refs.select(r_child=refs.child_id, r_day=refs.start.date()).distinct()
+    j = fx.asof_join(refs, on=fx.day >= refs.r_day, predicates=fx.child_id == refs.r_child)
+    j = j.select(f_id=j.episode_id, f_need=_need(j.child_id, j.r_day))
+    ws.con.create_table("_need_fix", j, overwrite=True, temp=True)
+    ws.con.con.execute(
+        'UPDATE episodes SET need_id = f.f_need FROM _need_fix f '
+        'WHERE episodes.episode_id = f.f_id AND episodes.need_id IS DISTINCT FROM f.f_need'
+    )
+    ws.con.drop_table("_need_fix", force=True)
 
 
 def _quarantine_frame(result: ReadResult) -> pd.DataFrame | None:
@@ -617,10 +694,9 @@ def _conflicts(ws: Workspace, sources: list[str]) -> dict[str, list[dict[str, An
 
 
 def finalise(ws: Workspace) -> None:
-    """Rebuild ``children`` from every source's view and assign ``need_id`` to unkeyed stays."""
+    """Rebuild ``children`` from every source's view (need_id is assigned while stays are written)."""
     ensure_internal(ws)
     rebuild_children(ws)
-    assign_needs(ws)
 
 
 def rebuild_children(ws: Workspace) -> None:
@@ -646,7 +722,10 @@ def rebuild_children(ws: Workspace) -> None:
 
 
 def assign_needs(ws: Workspace) -> None:
-    """need_id of each stay without a source key: the child's latest referral starting on or before it."""
+    """Recompute every unkeyed need_id by rebuilding ``episodes`` (engines without UPDATE).
+
+    The need of a stay without a source key is the child's latest referral starting on or before it.
+    """
     ep = ws.table("episodes")
     if int(ep.count().execute()) == 0:
         return
