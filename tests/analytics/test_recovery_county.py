@@ -327,3 +327,19 @@ def test_stats_cli_csv_matches_the_python_api(ws, ws_path, window, tmp_path):
     km = ready.leaving_care(ws, as_of=end)
     curve = pd.read_csv(tmp_path / "leaving-care.csv")
     assert curve.loc[curve["survival"] <= 0.5, "time"].min() == km.median_
+
+
+def test_stats_api_serves_the_team_funnel(ws, ws_path):
+    from fastapi.testclient import TestClient
+
+    from cscflow.web import create_app
+
+    with TestClient(create_app(ws_path), base_url="http://127.0.0.1") as client:
+        names = {a["name"] for a in client.get("/api/stats").json()["analyses"]}
+        assert "teams" in names
+        body = client.get("/api/stats/teams", params={"measure": "cp-repeat", "year": "2017"}).json()
+        want = ready.team_funnel(ws, "cp-repeat", year=2017).summary
+        got = pd.DataFrame(body["rows"])
+        assert got["label"].tolist() == want["label"].tolist()
+        assert np.allclose(got["value"].astype(float), want["value"], rtol=1e-12)
+        assert client.get("/api/stats/teams", params={"measure": "nonsense"}).status_code == 422
