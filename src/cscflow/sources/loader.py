@@ -12,9 +12,11 @@
 - writes ``episodes``, ``identifiers``, ``proceedings`` and ``quarantine`` and a per-source
   report in ``_sources``.
 
-:func:`finalise` then rebuilds ``children`` (first non-missing value per field, in load order)
-and attaches every stay without a source need key to the child's latest referral starting
-on or before it. :func:`cscflow.sources.load` calls both.
+:func:`ingest_many` writes a whole load (every file) in a handful of engine queries; a stay
+without a source key gets the child's latest referral starting on or before it as its need,
+and stays loaded earlier are re-attached when a later source brings an earlier referral.
+:func:`finalise` then rebuilds ``children`` (first non-missing value per field, in load
+order). :func:`cscflow.sources.load` calls both.
 
 Internal tables (underscore names, never served): ``_sources``, ``_source_children``,
 ``_repairs``, ``_need_keyed``.
