@@ -228,8 +228,6 @@ def test_route_shares_recover_the_parameters(ws, county, truth_periods, window):
     assert table["ok"].all(), table[~table["ok"]].to_string(index=False)
 
 
-@pytest.mark.xfail(strict=True, reason="simulation bug: parameters.yaml rec_left_care_18 writes E48 (an SGO "
-                   "code) and E49 (no such code) for children leaving care at 18")
 def test_sgo_and_18_plus_apart_recover_the_parameters(ws, county, truth_periods, window):
     ci, dur = _routes_fit(ws, window)
     _, kind, to18 = _cohort(truth_periods, window)
