@@ -136,11 +136,12 @@ def _read(path: Path, *, validate: bool, la: str | None, today: dt.date | None) 
         )
     reader = _CinReader(name, la=la, today=today or dt.date.today())
     try:
+        child = reader.child
         for elem in iter_records(path, "Child", also=("Header",)):
-            if local(elem.tag) == "Header":
-                reader.header(elem)
+            if elem.tag == "Child" or local(elem.tag) != "Header":
+                child(elem)
             else:
-                reader.child(elem)
+                reader.header(elem)
     except XmlTruncated as err:
         if reader.rows_read == 0 and reader.children_seen == 0:
             raise SourceError(
@@ -266,7 +267,8 @@ class _CinReader:
                         if item_name not in fields:
                             fields[item_name] = item.text
                     t.assessments.append((row, n_assessments, fields.get("AssessmentActualStartDate"),
-                                          fields.get("AssessmentAuthorisationDate"), factors))
+                                          fields.get("AssessmentAuthorisationDate")))
+                    t.a_factors.append(tuple(factors))
                     n_assessments += 1
                 elif name == "Section47":
                     fields = _texts(part)

@@ -93,7 +93,8 @@ class _Problems:
     def order(self, rows, key, column, start: np.ndarray, end: np.ndarray) -> None:
         bad = ~np.isnat(start) & ~np.isnat(end) & (end < start)
         if bad.any():
-            problem = _objects(f"end before start ({s})" for s in _iso(start))
+            problem = np.full(len(bad), None, dtype=object)
+            problem[bad] = [f"end before start ({s})" for s in _iso(start[bad])]
             self.add(rows, key, column, _iso(end), problem, ORDER_HINT, bad)
 
     def frame(self) -> pd.DataFrame:
@@ -102,10 +103,13 @@ class _Problems:
         return pd.concat(self.chunks, ignore_index=True)
 
 
-def _block_frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.DataFrame.from_records(rows, columns=columns)
+def _block_frame(rows: list, columns: list[str]) -> dict[str, np.ndarray]:
+    """Columns (object arrays; ``row`` and ``k`` int64) of a list of block tuples of texts."""
+    table = np.array(rows, dtype=object) if rows else np.empty((0, len(columns)), dtype=object)
+    out = {c: table[:, j] for j, c in enumerate(columns)}
+    out["row"] = out["row"].astype("int64")
+    out["k"] = out["k"].astype("int64")
+    return out
 
 
 def check_records(t: CinTables, today: dt.date) -> Checked:
@@ -129,8 +133,8 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
     # -- one row per CINdetails ----------------------------------------------------------------
     rows = np.asarray(t.n_row, dtype="int64")
     need_child = np.asarray(t.n_child, dtype="int64") - 1  # position of the child
-    leaves = pd.DataFrame.from_records(t.n_leaves, columns=list(_NEED_FIELDS)) if t.n_leaves else None
-    fields = {f: (_none_for_nan(leaves[f].to_numpy(dtype=object)) if leaves is not None else []) for f in _NEED_FIELDS}
+    table = np.array(t.n_fields, dtype=object) if t.n_fields else np.empty((0, len(_NEED_FIELDS)), dtype=object)
+    fields = {f: table[:, j] for j, f in enumerate(_NEED_FIELDS)}
     referral = _dates(fields["CINreferralDate"], today)
     closure = _dates(fields["CINclosureDate"], today)
     top_icpc = _dates(fields["DateOfInitialCPC"], today)
@@ -143,16 +147,17 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
     p.order(rows, 3, "CINdetails/CINclosureDate", referral.ns, closure.ns)
     p.dates(rows, 4, "CINdetails/DateOfInitialCPC", top_icpc)
 
-    a = _block_frame(t.assessments, ["row", "k", "start", "auth", "factors"])
+    a = _block_frame(t.assessments, ["row", "k", "start", "auth"])
+    a["factors"] = _objects(t.a_factors)
     a_start, a_auth = _dates(a["start"].tolist(), today), _dates(a["auth"].tolist(), today)
-    a_rows, a_key = a["row"].to_numpy(dtype="int64"), 1 * _SEC + a["k"].to_numpy(dtype="int64") * 100
+    a_rows, a_key = a["row"], 1 * _SEC + a["k"] * 100
     p.dates(a_rows, a_key, "Assessments/AssessmentActualStartDate", a_start)
     p.dates(a_rows, a_key + 1, "Assessments/AssessmentAuthorisationDate", a_auth)
     p.order(a_rows, a_key + 2, "Assessments/AssessmentAuthorisationDate", a_start.ns, a_auth.ns)
 
     pl = _block_frame(t.plans, ["row", "k", "start", "end"])
     pl_start, pl_end = _dates(pl["start"].tolist(), today), _dates(pl["end"].tolist(), today)
-    pl_rows, pl_key = pl["row"].to_numpy(dtype="int64"), 2 * _SEC + pl["k"].to_numpy(dtype="int64") * 100
+    pl_rows, pl_key = pl["row"], 2 * _SEC + pl["k"] * 100
     p.dates(pl_rows, pl_key, "CINPlanDates/CINPlanStartDate", pl_start)
     p.dates(pl_rows, pl_key + 1, "CINPlanDates/CINPlanEndDate", pl_end)
     p.order(pl_rows, pl_key + 2, "CINPlanDates/CINPlanEndDate", pl_start.ns, pl_end.ns)
@@ -160,7 +165,7 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
     s = _block_frame(t.s47s, ["row", "k", "start", "target", "icpc", "not_required"])
     s_start, s_target = _dates(s["start"].tolist(), today), _dates(s["target"].tolist(), today, future_ok=True)
     s_icpc = _dates(s["icpc"].tolist(), today)
-    s_rows, s_key = s["row"].to_numpy(dtype="int64"), 3 * _SEC + s["k"].to_numpy(dtype="int64") * 100
+    s_rows, s_key = s["row"], 3 * _SEC + s["k"] * 100
     p.dates(s_rows, s_key, "Section47/S47ActualStartDate", s_start)
     p.dates(s_rows, s_key + 1, "Section47/InitialCPCtarget", s_target, future_ok=True)
     p.dates(s_rows, s_key + 2, "Section47/DateOfInitialCPC", s_icpc)
@@ -168,7 +173,7 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
 
     c = _block_frame(t.cpps, ["row", "k", "start", "end", "latest", "initial", "previous", "reviews"])
     c_start, c_end = _dates(c["start"].tolist(), today), _dates(c["end"].tolist(), today)
-    c_rows, c_key = c["row"].to_numpy(dtype="int64"), 4 * _SEC + c["k"].to_numpy(dtype="int64") * 100
+    c_rows, c_key = c["row"], 4 * _SEC + c["k"] * 100
     p.dates(c_rows, c_key, "ChildProtectionPlans/CPPstartDate", c_start)
     p.dates(c_rows, c_key + 1, "ChildProtectionPlans/CPPendDate", c_end)
     p.order(c_rows, c_key + 2, "ChildProtectionPlans/CPPendDate", c_start.ns, c_end.ns)
@@ -239,33 +244,28 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
         "need_code": _strip(_objects(fields["PrimaryNeedCode"]))[loaded_needs],
     })
     a_keep = keep(a_rows, loaded_rows)
-    assessments = pd.DataFrame({"row": a_rows[a_keep], "k": a["k"].to_numpy()[a_keep],
+    assessments = pd.DataFrame({"row": a_rows[a_keep], "k": a["k"][a_keep],
                                 "start": a_start.ns[a_keep], "end": a_auth.ns[a_keep],
-                                "factors": a["factors"].to_numpy()[a_keep]})
+                                "factors": a["factors"][a_keep]})
     pl_keep = keep(pl_rows, loaded_rows) & ~np.isnat(pl_start.ns)
-    plans = pd.DataFrame({"row": pl_rows[pl_keep], "k": pl["k"].to_numpy()[pl_keep],
+    plans = pd.DataFrame({"row": pl_rows[pl_keep], "k": pl["k"][pl_keep],
                           "start": pl_start.ns[pl_keep], "end": pl_end.ns[pl_keep]})
     s_keep = keep(s_rows, loaded_rows) & ~np.isnat(s_start.ns)
-    s47s = pd.DataFrame({"row": s_rows[s_keep], "k": s["k"].to_numpy()[s_keep], "start": s_start.ns[s_keep],
+    s47s = pd.DataFrame({"row": s_rows[s_keep], "k": s["k"][s_keep], "start": s_start.ns[s_keep],
                          "target": s_target.ns[s_keep], "icpc": s_icpc.ns[s_keep],
-                         "not_required": np.isin(_strip(s["not_required"].to_numpy(dtype=object)),
+                         "not_required": np.isin(_strip(s["not_required"]),
                                                  list(TRUE_TEXTS))[s_keep]})
     c_keep = keep(c_rows, loaded_rows) & ~np.isnat(c_start.ns)
-    cpps = pd.DataFrame({"row": c_rows[c_keep], "k": c["k"].to_numpy()[c_keep], "start": c_start.ns[c_keep],
+    cpps = pd.DataFrame({"row": c_rows[c_keep], "k": c["k"][c_keep], "start": c_start.ns[c_keep],
                          "end": c_end.ns[c_keep],
-                         "latest": _strip(c["latest"].to_numpy(dtype=object))[c_keep],
-                         "initial": _strip(c["initial"].to_numpy(dtype=object))[c_keep],
-                         "previous": _strip(c["previous"].to_numpy(dtype=object))[c_keep],
-                         "reviews": c["reviews"].to_numpy()[c_keep]})
+                         "latest": _strip(c["latest"])[c_keep],
+                         "initial": _strip(c["initial"])[c_keep],
+                         "previous": _strip(c["previous"])[c_keep],
+                         "reviews": c["reviews"][c_keep]})
     loaded_set = set(loaded_rows.tolist())
     pre_loaded = [x for x in t.pre if x[0] in loaded_set]
     return Checked(birth, expected, per_child > 0, loaded_needs, int(per_child.sum()), quarantine, needs,
                    assessments, plans, s47s, cpps, pre_loaded)
-
-
-def _none_for_nan(values: np.ndarray) -> list:
-    values[pd.isna(values)] = None
-    return values.tolist()
 
 
 def _row_child(t: CinTables) -> np.ndarray:

@@ -108,8 +108,11 @@ def _strip(raws) -> np.ndarray:
 
 
 def _iso(ns: np.ndarray) -> np.ndarray:
-    """'YYYY-MM-DD' texts of datetime64 values (None for NaT)."""
-    out = np.datetime_as_string(ns, unit="D").astype(object)
+    """'YYYY-MM-DD' texts of datetime64 values (None for NaT); each distinct date formatted once."""
+    ns = np.asarray(ns, dtype="datetime64[ns]")
+    codes, uniques = pd.factorize(ns.view("int64"))
+    table = np.datetime_as_string(uniques.view("datetime64[ns]"), unit="D").astype(object)
+    out = table[codes]
     out[np.isnat(ns)] = None
     return out
 
@@ -124,16 +127,40 @@ def _frag(key: str, values: np.ndarray) -> np.ndarray:
 
 
 def _objects(values) -> np.ndarray:
-    """A 1-d object array of any iterable (strings and tuples stay whole)."""
-    values = list(values)
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
+    """A 1-d object array of any iterable (tuples stay whole)."""
+    values = values if isinstance(values, list | tuple | np.ndarray) else list(values)
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _join(*columns, braces: bool = True) -> np.ndarray:
+    """Row-wise '{frag, frag}' JSON objects from fragment columns ("" fragments are left out).
+
+    Each distinct combination of fragments is joined once.
+    """
+    n = len(columns[0])
+    key = np.zeros(n, dtype="int64")
+    tables = []
+    for column in columns:
+        codes, uniques = pd.factorize(np.asarray(column, dtype=object))
+        tables.append(np.asarray(uniques, dtype=object))
+        key = key * (len(uniques) + 1) + codes
+        key, _ = pd.factorize(key)  # keep the key small
+        key = key.astype("int64")
+    combo, first = np.unique(key, return_index=True)
+    joined = np.empty(len(combo), dtype=object)
+    picks = [np.asarray(column, dtype=object)[first] for column in columns]
+    open_, close = ("{", "}") if braces else ("", "")
+    joined[:] = [open_ + ", ".join([f for f in row if f]) + close for row in zip(*picks, strict=True)]
+    return joined[np.searchsorted(combo, key)]
+
+
+def _text_frag(key: str, values: np.ndarray) -> np.ndarray:
+    """'"key": "value"' for texts that need no escaping (dates), "" where None."""
+    missing = pd.isna(values)
+    out = np.where(missing, "", values).astype(object)
+    out = f'"{key}": "' + out + '"'
+    out[missing] = ""
     return out
-
-
-def _join(*columns) -> list[str]:
-    """Row-wise '{frag, frag}' JSON objects from fragment columns."""
-    return ["{" + ", ".join([f for f in row if f]) + "}" for row in zip(*columns, strict=True)]
 
 
 @dataclass
@@ -155,9 +182,10 @@ class CinTables:
     # one row per <CINdetails> (the record)
     n_row: list = field(default_factory=list)
     n_child: list = field(default_factory=list)
-    n_leaves: list = field(default_factory=list)
+    n_fields: list = field(default_factory=list)
     # one row per block: (record row, block number, texts...)
     assessments: list = field(default_factory=list)
+    a_factors: list = field(default_factory=list)  # tuple per assessment
     plans: list = field(default_factory=list)
     s47s: list = field(default_factory=list)
     cpps: list = field(default_factory=list)
@@ -184,7 +212,10 @@ class CinTables:
         """One <CINdetails>: its leaf texts by element name."""
         self.n_row.append(row)
         self.n_child.append(child_index)
-        self.n_leaves.append(leaves)
+        get = leaves.get  # the texts of _NEED_FIELDS, in that order
+        self.n_fields.append((get("CINreferralDate"), get("CINclosureDate"), get("DateOfInitialCPC"),
+                              get("ReasonForClosure"), get("ReferralNFA"), get("ReferralSource"),
+                              get("PrimaryNeedCode")))
 
 
 @dataclass

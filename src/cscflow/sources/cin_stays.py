@@ -14,7 +14,7 @@ within a week, else a CIN plan within four weeks, else no further action), ``cin
 >>> t = CinTables()
 >>> t.add_child(1, 1, 1, "C1", None, None, None, None, None, None, ())
 >>> t.add_need(1, 1, {"CINreferralDate": "2021-04-10"})
->>> t.assessments.append((1, 0, "2021-04-12", None, []))
+>>> t.assessments.append((1, 0, "2021-04-12", None)); t.a_factors.append(())
 >>> stays, _, _ = build_stays(check_records(t, dt.date(2024, 1, 1)), 2022)
 >>> stays[["stage", "outcome"]].values.tolist()
 [['referral', 'assessment'], ['assessment', None]]
@@ -26,7 +26,17 @@ import numpy as np
 import pandas as pd
 
 from cscflow.sources.base import EPISODE_COLUMNS
-from cscflow.sources.cin_frames import CLOSURE_EXITS, NAT, _frag, _iso, _join, _objects, _quote
+from cscflow.sources.cin_frames import (
+    CLOSURE_EXITS,
+    NAT,
+    _by_unique,
+    _frag,
+    _iso,
+    _join,
+    _objects,
+    _quote,
+    _text_frag,
+)
 
 _WEEK = np.timedelta64(7, "D")
 _DAY = np.timedelta64(1, "D")
@@ -90,12 +100,16 @@ def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np
 
     def stays(rows, stage, start, end, outcome, attrs, sec, k, sub=0) -> None:
         n = len(rows)
-        chunks.append(pd.DataFrame({
-            "row": rows, "stage": stage, "start": start, "end": end,
-            "outcome": outcome if isinstance(outcome, np.ndarray) else np.full(n, outcome, dtype=object),
-            "attrs": attrs if isinstance(attrs, np.ndarray | list) else np.full(n, attrs, dtype=object),
-            "sec": sec, "k": k, "sub": sub,
-        }))
+
+        def col(x, dtype=object):
+            if isinstance(x, np.ndarray | list):
+                return np.asarray(x, dtype=dtype)
+            return np.full(n, x, dtype=dtype)
+
+        # order: record by record; within a record by section, block and sub-step
+        order = (np.asarray(rows, dtype="int64") * 8 + sec) * 2**32 + col(k, "int64") * 4 + col(sub, "int64")
+        chunks.append((order, np.asarray(rows, dtype="int64"), col(stage), col(start, "datetime64[ns]"),
+                       col(end, "datetime64[ns]"), col(outcome), col(attrs)))
 
     # -- referral ------------------------------------------------------------------------------
     anchors = pd.DataFrame({"aid": np.arange(len(needs)), "row": needs["row"].to_numpy(), "date": ref})
@@ -109,16 +123,19 @@ def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np
     end = np.where(has_step, step_date, np.where(nfa, np.where(has_closure, closure, ref), closure))
     outcome = np.where(has_step, step_name,
                        np.where(nfa, "nfa", np.where(has_closure, exits, None))).astype(object)
-    frag_year = f'"census_year": {year}' if year is not None else ""
-    closure_iso = _iso(closure)
-    attrs = _join(
-        np.full(len(needs), frag_year, dtype=object),
-        _objects(f'"closure_date": "{d}"' if d else "" for d in closure_iso),
+    # keys in json.dumps(sort_keys=True) order; referral_nfa is always there, so the texts before
+    # it (year, closure date) and from it on (the codes, few distinct combinations) are joined apart
+    head = _join(
+        np.full(len(needs), f'"census_year": {year}' if year is not None else "", dtype=object),
+        _text_frag("closure_date", _iso(closure)), braces=False,
+    )
+    tail = _join(
         _frag("closure_reason", reason),
         _frag("primary_need", needs["need_code"].to_numpy(dtype=object)),
         np.where(nfa, '"referral_nfa": true', '"referral_nfa": false').astype(object),
-        _frag("referral_source", needs["source"].to_numpy(dtype=object)),
+        _frag("referral_source", needs["source"].to_numpy(dtype=object)), braces=False,
     )
+    attrs = "{" + head + np.where(head != "", ", ", "").astype(object) + tail + "}"
     stays(needs["row"].to_numpy(), "referral", ref, end, outcome, attrs, 0, 0)
 
     # -- assessments ---------------------------------------------------------------------------
@@ -132,7 +149,8 @@ def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np
         closing[~has_closure[at]] = None
         authorised = ~np.isnat(a["end"].to_numpy())
         outcome = np.where(authorised, np.where(pd.isna(name), closing, name), None).astype(object)
-        attrs = _objects('{"factors": [' + ", ".join(map(_quote, f)) + "]}" if f else "{}" for f in a["factors"])
+        attrs = _by_unique(a["factors"].to_numpy(dtype=object),
+                           lambda f: '{"factors": [' + ", ".join(map(_quote, f)) + "]}" if f else "{}")
         stays(a["row"].to_numpy(), "assessment", a["start"].to_numpy(), a["end"].to_numpy(), outcome, attrs, 1,
               a["k"].to_numpy())
 
@@ -159,7 +177,7 @@ def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np
         due = _iso(s["target"].to_numpy())
         attrs = _join(
             np.where(unknown, '"end_unknown": true', "").astype(object),
-            _objects(f'"icpc_due": "{d}"' if d else "" for d in due),
+            _text_frag("icpc_due", due),
             np.where(not_required, '"icpc_not_required": true', '"icpc_not_required": false').astype(object),
         )
         stays(rows, "s47", start, end, outcome, attrs, 2, k, 1)
@@ -217,17 +235,16 @@ def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np
         stays(pre["row"].to_numpy(), "pre_proceedings", _ns(pre["start"]), _ns(pre["end"]), _objects(outcome),
               attrs, 6, pre["k"].to_numpy())
 
-    out = pd.concat(chunks, ignore_index=True).sort_values(["row", "sec", "k", "sub"], kind="mergesort")
-    at = by_row.reindex(out["row"].to_numpy()).to_numpy()
-    iso = _iso(ref)
+    order = np.argsort(np.concatenate([c[0] for c in chunks]), kind="stable")
+    rows, stage, start, end, outcome, attrs = (np.concatenate([c[i] for c in chunks])[order] for i in range(1, 7))
+    at = by_row.reindex(rows).to_numpy()
     child_id = needs["child_id"].to_numpy(dtype=object)
-    need_key = _objects(f"{cid}/{d}" for cid, d in zip(child_id, iso, strict=True))
+    need_key = child_id + "/" + _iso(ref)
+    n = len(rows)
     frame = pd.DataFrame({
-        "source_child_id": child_id[at], "stage": out["stage"].to_numpy(dtype=object),
-        "start": out["start"].to_numpy(dtype="datetime64[ns]"), "end": out["end"].to_numpy(dtype="datetime64[ns]"),
-        "outcome": out["outcome"].to_numpy(dtype=object), "need_key": need_key[at],
-        "team": np.full(len(out), None, dtype=object), "worker": np.full(len(out), None, dtype=object),
-        "attrs": out["attrs"].to_numpy(dtype=object), "source_row": out["row"].to_numpy(dtype="int64"),
+        "source_child_id": child_id[at], "stage": stage, "start": start, "end": end, "outcome": outcome,
+        "need_key": need_key[at], "team": np.full(n, None, dtype=object), "worker": np.full(n, None, dtype=object),
+        "attrs": attrs, "source_row": rows,
     }, columns=EPISODE_COLUMNS)
     # uasc: an attribute of the need's stays is the code 9A (factor 9A of an assessment for uasc_assessed)
     assessed = np.zeros(len(needs), dtype=bool)
@@ -242,7 +259,7 @@ def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np
     for row, _k, _start, _end, raw in checked.pre:
         if raw == "9A":
             coded[by_row[row]] = True
-    return frame.reset_index(drop=True), coded, assessed
+    return frame, coded, assessed
 
 
 _TRUE = {"1", "true", "TRUE", "True", "Y", "y", "yes"}

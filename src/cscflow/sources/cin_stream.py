@@ -125,10 +125,16 @@ def iter_records(source: str | Path | IO[bytes], tag: str, *, also: tuple[str, .
         remove_comments=True,
         remove_pis=True,
     )
+    is_record: dict = {tag: True}  # element tag -> is it the record element (namespace dropped)
     try:
         for _event, elem in context:
             yield elem
-            if local(elem.tag) == tag:
+            found = is_record.get(elem.tag)
+            if found is None:
+                found = local(elem.tag) == tag
+                if len(is_record) < 64:
+                    is_record[elem.tag] = found
+            if found:
                 elem.clear(keep_tail=False)
                 parent = elem.getparent()
                 if parent is not None:
