@@ -182,3 +182,13 @@ def test_attributes_carry_dfe_codes(county_files):
     cp = ev[ev["stage"] == "cp_plan"]
     cats = pd.DataFrame(list(cp["attributes"].map(json.loads)))
     assert cats["category_of_abuse"].isin(["NEG", "EMO", "PHY", "SAB", "MUL"]).all()
+
+
+def test_nobody_enters_care_at_18_or_over(county_files):
+    journeys = pd.read_parquet(county_files["out"] / "truth" / "journeys.parquet")
+    la = journeys[journeys["stage"] == "looked_after"]
+    starts = la[la["attrs"].str.contains('"rne": ?"S"', regex=True)]
+    assert len(starts) > 1000
+    dob = county_files["children"].set_index("child_id")["birth_date"]
+    age = (starts["start"].to_numpy() - dob.loc[starts["child_id"]].to_numpy()) / pd.Timedelta(days=365.25)
+    assert (age < 18).all(), f"{int((age >= 18).sum())} periods of care start at 18 or over"

@@ -134,3 +134,4 @@ def test_national_streams_partitioned_parquet(tmp_path):
     for la in ("201", "420"):
         kids = pd.read_parquet(tmp_path / "truth" / "children" / f"la={la}" / "part-0.parquet")
         assert len(kids) > 0 and (kids["la"] == la).all()
+

@@ -212,15 +212,16 @@ def simulate(preset_or_params: str | dict = "county", seed: int = 0) -> County:
                                  [np.full(int(la_entry.sum()), -2)])
     src_row = np.concatenate([ix for _, ix in src_parts] + [np.flatnonzero(la_entry)])
 
-    # -- resolve overlaps: one period of care at a time per child (a later request is dropped) --
+    # -- one period of care at a time per child (a later request is dropped), none from 18 --
     kept_need = np.ones(n_need + nu, bool)
     pf = pd.DataFrame({"child": per["child"], "day": per["day"], "exit": per["exit"], "need": per["need"]})
-    keep_p = kept_need[per["need"]]
+    adult = per["day"] >= per["eighteen"]  # nobody enters care at 18 or over
+    keep_p = kept_need[per["need"]] & ~adult
     pf = pf.assign(keep=keep_p, i=np.arange(len(pf))).sort_values(["child", "day", "i"], kind="stable")
     pf = pf[pf["keep"]]
     prev_exit = pf.groupby("child")["exit"].cummax().groupby(pf["child"]).shift(1)
     clash = (pf["day"] < prev_exit).to_numpy()
-    drop_i = pf["i"].to_numpy()[clash]
+    drop_i = np.union1d(pf["i"].to_numpy()[clash], np.flatnonzero(adult))
     keep_p[drop_i] = False
     for i in drop_i:  # the stay that asked for care ends 'closed' instead (rare)
         pid = src_part_id[i]
