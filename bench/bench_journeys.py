@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ def replicate(src: Path, times: int, out: Path) -> Path:
     t = pacsv.read_csv(src)
     parts = []
     for k in range(times):
-        case = pa.compute.add(t.column(CASE), k * 10_000_000)
+        case = pc.add(t.column(CASE), k * 10_000_000)
         parts.append(t.set_column(t.schema.get_field_index(CASE), CASE, case))
     pacsv.write_csv(pa.concat_tables(parts), out)
     return out

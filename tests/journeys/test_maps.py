@@ -113,3 +113,14 @@ def test_auto_map_has_one_station_per_stage_value(write_episodes):
 def test_shipped_maps_parse_from_their_files():
     for path in MAPS_DIR.glob("*.yaml"):
         assert load_map(path).stations
+
+
+def test_auto_map_from_a_sample_still_has_every_stage(write_episodes, monkeypatch):
+    from cscflow.journeys import layout
+
+    df = random_episodes(6, 40)
+    df.loc[df.index[-1], "stage"] = "rare_step"
+    ws = write_episodes(df)
+    monkeypatch.setattr(layout, "SAMPLE_EVENTS", 30)
+    m = load_map("auto", ws)
+    assert set(m.station_ids) - set(m.exit_ids) == set(df.stage)

@@ -43,12 +43,20 @@ def layered_layout(
     return pos
 
 
+#: Above this many events the auto map's layout is worked out from a sample of cases.
+SAMPLE_EVENTS = 300_000
+
+
 def stage_order(ws: Any) -> tuple[list[str], list[tuple[str, str, float]], list[str]]:
     """Stages of the workspace ordered by where they usually come in a child's journey (mean position).
 
     Returns (stages, directly-follows edges between stages with counts, outcomes that are not stages).
     """
     ep = ws.table("episodes")
+    n = int(ws.execute(ep.count()))
+    if n > SAMPLE_EVENTS:  # the order of stations needs a sample of cases, not every event
+        every = -(-n // SAMPLE_EVENTS)
+        ep = ep.filter((ep.child_id.hash() % every).abs() == 0)
     w = ibis.window(group_by=ep.child_id, order_by=[ep.start, ep.source, ep.source_row, ep.episode_id])
     t = ep.mutate(pos=ibis.row_number().over(w), nxt=ep.stage.lead().over(w))
     # One pass: directly-follows counts with the positions of the source events.
@@ -61,6 +69,11 @@ def stage_order(ws: Any) -> tuple[list[str], list[tuple[str, str, float]], list[
     stages = [str(s) for s in ranked["stage"]]
     pairs = agg[agg["nxt"].notna()]
     edges = [(str(a), str(b), float(c)) for a, b, c in pairs[["stage", "nxt", "w"]].itertuples(index=False)]
+    ep = ws.table("episodes")
+    named = ep.filter(ep.stage.notnull())
+    every_stage = ws.execute(named.group_by("stage").aggregate(n=named.count()))
+    rest = every_stage[~every_stage["stage"].isin(stages)].sort_values(["n", "stage"], ascending=[False, True])
+    stages += [str(s) for s in rest["stage"]]  # stages the sample missed go last
     outs = ws.execute(ep.filter(ep.outcome.notnull()).select("outcome").distinct())
     exits = sorted(set(map(str, outs["outcome"])) - set(stages))
     return stages, edges, exits

@@ -88,7 +88,8 @@ def mapped_stays(ws: Any, pmap: ProcessMap, end: _dt.datetime | pd.Timestamp | N
     """
     ep = ws.table("episodes")
     ranks = {s: i for i, s in enumerate(pmap.precedence)}
-    e = ep.mutate(station=ep.stage.substitute(pmap.stage_map, else_=ibis.null("string")))
+    e = ep.select("child_id", "need_id", "stage", "start", "end", "outcome", "team", "episode_id", *_ORDER[:2])
+    e = e.mutate(station=e.stage.substitute(pmap.stage_map, else_=ibis.null("string")))
     e = e.filter(e.station.notnull())
     if end is not None:
         last = _ts(end)
