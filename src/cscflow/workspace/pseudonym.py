@@ -67,12 +67,15 @@ def pseudonymise(key: bytes, child_ids: Iterable[object], la: str | Iterable[str
             dtype=object,
         )
     codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-    hashed = np.array(
-        [hmac.new(key, u.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH] for u in uniques]
-        + [None],
-        dtype=object,
-    )
-    return hashed[codes]  # code -1 picks the trailing None
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # copying a keyed state skips re-keying per id
+    out: list[str | None] = []
+    append, n = out.append, PSEUDONYM_LENGTH
+    for u in uniques:
+        h = keyed.copy()
+        h.update(u.encode())
+        append(h.hexdigest()[:n])
+    out.append(None)
+    return np.array(out, dtype=object)[codes]  # code -1 picks the trailing None
 
 
 def _missing(v: object) -> bool:
