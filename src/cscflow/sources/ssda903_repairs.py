@@ -81,29 +81,36 @@ def repair_episodes(eps: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple, 
     # 2a. same start in several rows: latest return, then closed, wins
     same = df.duplicated(subset=["child", "decom"], keep="first")
     if same.any():
-        keepers = df.loc[~same].set_index(["child", "decom"])
-        for ref, child, decom, year in df.loc[same, ["ref", "child", "decom", "year"]].itertuples(index=False):
-            kept = keepers.loc[(child, decom)]
-            why = "a later return" if kept["year"] > year else "the same return"
+        keepers = df.loc[~same, ["child", "decom", "year", "ref", "dec"]]
+        lost = df.loc[same, ["ref", "child", "decom", "year"]].merge(
+            keepers, on=["child", "decom"], how="left", suffixes=("", "_kept"), sort=False)
+        for ref, decom, year, kept_year, kept_ref, kept_dec in zip(
+                lost["ref"], lost["decom"], lost["year"], lost["year_kept"], lost["ref_kept"], lost["dec"],
+                strict=True):
+            why = "a later return" if kept_year > year else "the same return"
             repairs.append((ref, "replaced_by_later_return",
-                            f"episode starting {_fmt(decom)} restated in {why} ({_where(kept['ref'])}, "
-                            f"ending {_fmt(kept['dec'])})"))
+                            f"episode starting {_fmt(decom)} restated in {why} ({_where(kept_ref)}, "
+                            f"ending {_fmt(kept_dec)})"))
         df = df.loc[~same]
 
-    # 2b. an earlier return's episode starting inside a later return's episode
+    # 2b. an earlier return's episode starting inside a later return's episode (the first such
+    # episode of the child, in row order, is named)
+    years = df.groupby("child", sort=False)["year"].transform("nunique")
+    several = df.loc[years > 1, ["child", "ref", "decom", "dec", "year"]]
     drop = []
-    for _child, group in df.groupby("child", sort=False):
-        if group["year"].nunique() < 2:
-            continue
-        rows = list(group[["ref", "decom", "dec", "year"]].itertuples(index=True))
-        for r in rows:
-            for other in rows:
-                if other.year > r.year and other.decom < r.decom and (pd.isna(other.dec) or r.decom < other.dec):
-                    drop.append(r.Index)
-                    repairs.append((r.ref, "replaced_by_later_return",
-                                    f"starts {_fmt(r.decom)}, inside the episode {_fmt(other.decom)} to "
-                                    f"{_fmt(other.dec)} of the {other.year} return ({_where(other.ref)})"))
-                    break
+    if len(several):
+        several = several.assign(_pos=range(len(several)), _index=several.index)
+        pairs = several.merge(several, on="child", suffixes=("", "_o"), sort=False)
+        inside = (pairs["year_o"] > pairs["year"]) & (pairs["decom_o"] < pairs["decom"]) & (
+            pairs["dec_o"].isna() | (pairs["decom"] < pairs["dec_o"]))
+        hits = pairs.loc[inside].sort_values(["_pos", "_pos_o"], kind="mergesort").drop_duplicates("_pos")
+        for index, ref, decom, o_decom, o_dec, o_year, o_ref in zip(
+                hits["_index"], hits["ref"], hits["decom"], hits["decom_o"], hits["dec_o"], hits["year_o"],
+                hits["ref_o"], strict=True):
+            drop.append(index)
+            repairs.append((ref, "replaced_by_later_return",
+                            f"starts {_fmt(decom)}, inside the episode {_fmt(o_decom)} to "
+                            f"{_fmt(o_dec)} of the {o_year} return ({_where(o_ref)})"))
     df = df.drop(index=drop)
 
     # 3-5. sequence repairs within each child
