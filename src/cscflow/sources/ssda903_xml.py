@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from cscflow.errors import SourceError
-from cscflow.sources.cin_stream import XmlTruncated, children_named, iter_records, local, sniff_root, text_of
+from cscflow.sources.cin_stream import XmlTruncated, iter_records, local, sniff_root
 
 HEADER_FIELDS = ("UPN", "SEX", "DOB", "ETHNIC", "UASC", "MOTHER", "MC_DOB")
 EPISODE_FIELDS = ("DECOM", "RNE", "LS", "CIN", "PL", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
@@ -57,25 +57,44 @@ def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], int, list[dict], l
     warnings: list[str] = []
     try:
         for child in iter_records(path, "CHILD"):
-            header = next(iter(children_named(child, "HEADER")), None)
-            child_id = (text_of(header, "CHILDID") or "") if header is not None else ""
+            header = None
+            episodes = []
+            unknown = set()
+            for part in child:
+                if not isinstance(part.tag, str):
+                    continue
+                tag = _local(part.tag)
+                if tag == "EPISODE":
+                    episodes.append(part)
+                elif tag == "HEADER":
+                    if header is None:
+                        header = part
+                else:
+                    unknown.add(tag)
+            child_id = ""
             if header is not None:
+                fields, blocks = _texts(header, holders=_HOLDERS)
+                child_id = _strip(fields.get("CHILDID"))
                 count += 1
                 row = count
                 rows["header"].append({"_row": row, "CHILD": child_id,
-                                       **{f: text_of(header, f) or "" for f in HEADER_FIELDS}})
-                for table, (holder, fields) in SUB_TABLES.items():
-                    blocks = children_named(header, holder) if holder else [header]
-                    for block in blocks:
-                        values = {f: text_of(block, f) or "" for f in fields}
-                        if holder or any(values.values()):
+                                       **{f: _strip(fields.get(f)) for f in HEADER_FIELDS}})
+                for table, (holder, names) in SUB_TABLES.items():
+                    if holder is None:
+                        values = {f: _strip(fields.get(f)) for f in names}
+                        if any(values.values()):
                             rows[table].append({"_row": row, "CHILD": child_id, **values})
-            for episode in children_named(child, "EPISODE"):
+                        continue
+                    for block in blocks.get(holder, ()):
+                        block_fields = _texts(block)[0]
+                        rows[table].append({"_row": row, "CHILD": child_id,
+                                            **{f: _strip(block_fields.get(f)) for f in names}})
+            for episode in episodes:
                 count += 1
-                values = {f: text_of(episode, f) or "" for f in EPISODE_FIELDS}
+                fields = _texts(episode)[0]
+                values = {f: _strip(fields.get(f)) for f in EPISODE_FIELDS}
                 values["PLACE"] = values.pop("PL") or values["PLACE"]
                 rows["episodes"].append({"_row": count, "CHILD": child_id, **values})
-            unknown = {local(c.tag) for c in child if isinstance(c.tag, str)} - {"HEADER", "EPISODE"}
             if unknown:
                 warnings.append(f"{name}: ignored unexpected element(s) {', '.join(sorted(unknown))} in <CHILD>")
     except XmlTruncated as err:
@@ -92,3 +111,38 @@ def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], int, list[dict], l
                           hint="check the export holds children (<EXPSSDA903><CHILD>...)")
     frames = {t: pd.DataFrame(r) for t, r in rows.items() if r}
     return frames, count, quarantine, sorted(set(warnings))
+
+
+_HOLDERS = frozenset(holder for holder, _fields in SUB_TABLES.values() if holder)
+#: tag -> local name (bounded, so that made-up tags cannot grow it without limit)
+_LOCAL: dict = {}
+
+
+def _local(tag: str) -> str:
+    name = _LOCAL.get(tag)
+    if name is None:
+        name = local(tag)
+        if len(_LOCAL) < 10_000:
+            _LOCAL[tag] = name
+    return name
+
+
+def _texts(elem, holders: frozenset = frozenset()) -> tuple[dict, dict]:
+    """Raw text of each direct child by local name (the first of a repeated name counts, as with
+    :func:`cin_stream.text_of`), and the children named in ``holders``, listed by name."""
+    fields: dict = {}
+    blocks: dict = {}
+    for part in elem:
+        if not isinstance(part.tag, str):
+            continue
+        tag = _local(part.tag)
+        if tag not in fields:
+            fields[tag] = part.text
+        if tag in holders:
+            blocks.setdefault(tag, []).append(part)
+    return fields, blocks
+
+
+def _strip(raw: str | None) -> str:
+    """Stripped text, "" when missing (``text_of(...) or ""``)."""
+    return raw.strip() if raw else ""
