@@ -294,7 +294,7 @@ class _Assembler:
             frame = frame.assign(_dob=dob).loc[~problem]
             sexes = map_values(frame["SEX"], sex_code)
             ethnic = map_values(frame["ETHNIC"], ethnicity_code)
-            for rec, sex, eth in zip(frame.to_dict("records"), sexes, ethnic, strict=True):
+            for rec, sex, eth in zip(_records(frame), sexes, ethnic, strict=True):
                 child = rec["CHILD"]
                 birth = rec["_dob"].date() if pd.notna(rec["_dob"]) else None
                 entry = {"file": f.index, "year": rec["_year"], "sex": sex, "ethnicity": eth, "birth_date": birth,
@@ -344,7 +344,7 @@ class _Assembler:
         kept, repairs = repair_episodes(eps)
         for ref, rule, detail in repairs:
             self.files[ref[0]].repairs.append({"source_row": ref[1], "repair": rule, "detail": detail})
-        for rec in kept.to_dict("records"):
+        for rec in _records(kept):
             f = self.files[rec["ref"][0]]
             rec_code = rec["rec"] if isinstance(rec["rec"], str) and rec["rec"] else None
             end = rec["dec"] if pd.notna(rec["dec"]) else None
@@ -370,7 +370,7 @@ class _Assembler:
     def _attr_tables(self, by_table: dict) -> None:
         for table in ("reviews", "missing", "ad1", "placed_adoption", "prev_perm", "oc2", "sw_episodes", "dolo"):
             for f, frame in by_table.get(table, []):
-                for rec in frame.to_dict("records"):
+                for rec in _records(frame):
                     attrs = self.child_attrs.setdefault(rec["CHILD"], {})
                     if table == "missing":
                         key = "missing_episodes" if rec.get("MISSING", "").upper() == "M" else "away_episodes"
@@ -392,7 +392,7 @@ class _Assembler:
             last_end = closed.groupby("child")["dec"].max().to_dict()
         best: dict[str, tuple] = {}
         for f, frame in parts:
-            for rec in frame.to_dict("records"):
+            for rec in _records(frame):
                 child = rec["CHILD"]
                 old = best.get(child)
                 if old is not None:
@@ -469,3 +469,11 @@ def _stay(child, stage, start, end, outcome, attrs: dict, row) -> dict:
             "need_key": None, "team": None, "worker": None,
             "attrs": json.dumps({k: v for k, v in attrs.items() if v not in (None, "")}, sort_keys=True),
             "source_row": int(row)}
+
+
+def _records(frame: pd.DataFrame):
+    """Rows as dicts with Python values, as ``frame.to_dict("records")`` gives, without boxing each value
+    through Python (a Series iterates its values as Python scalars and Timestamps already)."""
+    columns = list(frame.columns)
+    for values in zip(*(frame[c] for c in columns), strict=True):
+        yield dict(zip(columns, values, strict=True))
