@@ -198,38 +198,3 @@ def _repeat_condition(col: ibis.Value, vals: list[Any]) -> ibis.Value:
     for n in at_least:
         cond = cond | (col >= n)
     return cond
-
-
-def child_codes(ws: Any, first: pd.DataFrame) -> tuple[dict[str, list[str]], dict[str, list[int]]]:
-    """Per-child cohort codes for tracks.
-
-    ``first`` has one row per child in track order with child_id, start (of the first row) and team
-    (the first team seen). Returns (labels per attribute, codes per attribute).
-    """
-    ch = ws.table("children")
-    ids = list(first["child_id"])
-    kids = ws.execute(ch.select("child_id", "sex", "ethnicity", "birth_month", "disability", "uasc"))
-    kids = kids.drop_duplicates("child_id").set_index("child_id").reindex(ids)
-    teams = sorted({str(t) for t in first["team"] if isinstance(t, str)}) + ["Unknown"]
-    labels = {
-        "sex": SEX_LABELS,
-        "ethnicity": ETHNICITY_GROUPS,
-        "age_band": AGE_BANDS,
-        "disability": YES_NO,
-        "uasc": YES_NO,
-        "team": teams,
-    }
-
-    def yes_no(v: Any) -> int:
-        return 2 if v is None or pd.isna(v) else int(bool(v))
-
-    sexes = [s if s in SEX_LABELS else "U" for s in kids["sex"]]
-    codes = {
-        "sex": [SEX_LABELS.index(s) for s in sexes],
-        "ethnicity": [ETHNICITY_GROUPS.index(ethnicity_group(e)) for e in kids["ethnicity"]],
-        "age_band": [AGE_BANDS.index(age_band(b, s)) for b, s in zip(kids["birth_month"], first["start"], strict=True)],
-        "disability": [yes_no(v) for v in kids["disability"]],
-        "uasc": [yes_no(v) for v in kids["uasc"]],
-        "team": [teams.index(t) if isinstance(t, str) else len(teams) - 1 for t in first["team"]],
-    }
-    return labels, codes

@@ -27,10 +27,11 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
-from cscflow.journeys.filters import child_codes
+from cscflow.journeys.filters import AGE_BANDS, ETHNICITY_GROUPS, SEX_LABELS, YES_NO
 from cscflow.journeys.maps import ProcessMap, load_map
 from cscflow.journeys.timeline import data_end, data_start, timelines
 
@@ -148,28 +149,78 @@ def tracks(
     last = data_end(ws)
     epoch = data_start(ws).normalize()
     tl = timelines(ws, pmap, where)
-    df = ws.execute(tl.select("child_id", "seq", "station", "start", "end", "repeat", "kind", "team"))
-    df = df.sort_values(["child_id", "seq"], kind="stable").reset_index(drop=True)
-    return tracks_from_timeline(df, pmap, convention, epoch, last, ws)
+    rows, kids = _fetch(ws, tl, pmap, epoch, last)
+    return _legs(rows, kids, pmap, convention, epoch, last)
 
 
-def _days(values: pd.Series, epoch: pd.Timestamp) -> np.ndarray:
-    ts = pd.to_datetime(values)
-    return ((ts - epoch) / pd.Timedelta(days=1)).to_numpy(dtype="float64")
+def _arrow(ws: Any, expr: ibis.Table) -> dict[str, np.ndarray]:
+    table = ws.con.to_pyarrow(expr)
+    return {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names}
 
 
-def tracks_from_timeline(
-    df: pd.DataFrame, pmap: ProcessMap, convention: str, epoch: pd.Timestamp, last: pd.Timestamp, ws: Any
-) -> Tracks:
-    """Legs from an executed timeline sorted by (child_id, seq)."""
-    n = len(df)
-    child_ids, child = np.unique(df["child_id"].to_numpy(dtype=object).astype(str), return_inverse=True)
-    st_index = {s: i for i, s in enumerate(pmap.station_ids)}
-    station = df["station"].map(st_index).to_numpy(dtype="int64")
-    start = _days(df["start"], epoch)
-    is_open = df["end"].isna().to_numpy()
-    end = np.where(is_open, _days(pd.Series([last] * n), epoch) if n else start, _days(df["end"], epoch))
-    is_exit = (df["kind"] == "exit").to_numpy()
+def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last: pd.Timestamp):
+    """Per row (child index, station index, days, flags) and per child (id, codes), computed in the engine."""
+    from cscflow.journeys.filters import (
+        AGE_BANDS,
+        ETHNICITY_GROUPS,
+        SEX_LABELS,
+        age_band_expr,
+        ethnicity_group_expr,
+    )
+    from cscflow.journeys.flow_common import days_between
+
+    e0 = ibis.literal(epoch.to_pydatetime(), type="timestamp")
+    e1 = ibis.literal(pd.Timestamp(last).to_pydatetime(), type="timestamp")
+    teams = ws.execute(tl.filter(tl.team.notnull()).select("team").distinct())["team"]
+    teams = sorted(str(t) for t in teams)[:254] + ["Unknown"]
+    team_map = {t: i for i, t in enumerate(teams[:-1])}
+    team_code = (tl.team.substitute(team_map, else_=len(teams) - 1) if team_map
+                 else ibis.literal(len(teams) - 1, type="int64"))
+    t = tl.mutate(ci=ibis.dense_rank().over(ibis.window(order_by=tl.child_id)),
+                  team_code=team_code.cast("int64"))
+    rows = t.select(
+        "ci", "seq",
+        st=t.station.substitute({sid: i for i, sid in enumerate(pmap.station_ids)}, else_=OUTSIDE).cast("int64"),
+        start=days_between(t.start, e0),
+        end=days_between(t.end.fill_null(e1), e0),
+        is_open=t.end.isnull(),
+        is_exit=t.kind == "exit",
+        repeat=t.repeat,
+    ).order_by(["ci", "seq"])
+    first = t.group_by(["ci", "child_id"]).aggregate(
+        first_start=t.start.min(), team=t.team_code.argmin(t.seq)
+    )
+    ch = ws.table("children").select(c_id="child_id", sex="sex", eth="ethnicity", birth="birth_month",
+                                     dis="disability", uasc="uasc")
+    ch = ch.group_by("c_id").aggregate(sex=ch.sex.max(), eth=ch.eth.max(), birth=ch.birth.max(),
+                                       dis=ch.dis.max(), uasc=ch.uasc.max())
+    k = first.left_join(ch, first.child_id == ch.c_id)
+    yes_no = {True: 1, False: 0}
+    kids = k.select(
+        "ci", "child_id", "team",
+        sex=k.sex.fill_null("U").substitute({x: i for i, x in enumerate(SEX_LABELS)}, else_=2),
+        ethnicity=ethnicity_group_expr(k.eth).substitute({x: i for i, x in enumerate(ETHNICITY_GROUPS)},
+                                                         else_=len(ETHNICITY_GROUPS) - 1),
+        age_band=age_band_expr(k.birth, k.first_start).substitute({x: i for i, x in enumerate(AGE_BANDS)},
+                                                                  else_=len(AGE_BANDS) - 1),
+        disability=k.dis.substitute(yes_no, else_=2),
+        uasc=k.uasc.substitute(yes_no, else_=2),
+    ).order_by("ci")
+    kid = _arrow(ws, kids)
+    kid["_team_labels"] = teams
+    return _arrow(ws, rows), kid
+
+
+def _legs(r: dict[str, np.ndarray], kid: dict, pmap: ProcessMap, convention: str, epoch: pd.Timestamp,
+          last: pd.Timestamp) -> Tracks:
+    n = int(r["ci"].shape[0]) if r else 0
+    child = r["ci"].astype("int64") if n else np.zeros(0, dtype="int64")
+    station = r["st"].astype("int64") if n else np.zeros(0, dtype="int64")
+    start = r["start"].astype("float64") if n else np.zeros(0)
+    end = r["end"].astype("float64") if n else np.zeros(0)
+    is_open = r["is_open"].astype(bool) if n else np.zeros(0, dtype=bool)
+    is_exit = r["is_exit"].astype(bool) if n else np.zeros(0, dtype=bool)
+    reps = np.minimum(r["repeat"].astype("int64"), 255) if n else np.zeros(0, dtype="int64")
     first = np.ones(n, dtype=bool)
     first[1:] = child[1:] != child[:-1]
     last_row = np.ones(n, dtype=bool)
@@ -183,38 +234,33 @@ def tracks_from_timeline(
         dep, arr = start, end
     else:
         prev_end = np.empty(n)
-        prev_end[0] = start[0] if n else 0.0
-        prev_end[1:] = end[:-1]
+        if n:
+            prev_end[0] = start[0]
+            prev_end[1:] = end[:-1]
         dep = np.where(prev_left, start, np.minimum(prev_end, start))
         arr = start
     leave = is_exit | (last_row & ~is_open)
-    reps = np.minimum(df["repeat"].to_numpy(dtype="int64"), 255)
-    pos = np.arange(n) * 2
-    legs = pd.DataFrame({
-        "key": np.concatenate([pos, pos[leave] + 1]),
-        "child": np.concatenate([child, child[leave]]),
-        "from": np.concatenate([src, station[leave]]),
-        "to": np.concatenate([station, np.full(int(leave.sum()), OUTSIDE)]),
-        "depart": np.concatenate([dep, end[leave]]),
-        "arrive": np.concatenate([arr, end[leave]]),
-        "repeat": np.concatenate([reps, reps[leave]]),
-    }).sort_values("key", kind="stable")
-    firsts = df.loc[first, ["child_id", "start"]].reset_index(drop=True)
-    team_first = df.dropna(subset=["team"]).drop_duplicates("child_id").set_index("child_id")["team"]
-    firsts["team"] = firsts["child_id"].map(team_first)
-    labels, codes = child_codes(ws, firsts)
+    order = np.argsort(np.concatenate([np.arange(n) * 2, np.nonzero(leave)[0] * 2 + 1]), kind="stable")
+
+    def legs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, b])[order]
+
+    teams = kid.pop("_team_labels")
+    labels = {"sex": SEX_LABELS, "ethnicity": ETHNICITY_GROUPS, "age_band": AGE_BANDS, "disability": YES_NO,
+              "uasc": YES_NO, "team": teams}
+    codes = {a: np.asarray(kid[a], dtype="int64").astype("uint8") for a in ATTRIBUTES}
     return Tracks(
         epoch=epoch.date(),
         end=pd.Timestamp(last).date(),
         convention=convention,
         stations=[dict(s) for s in pmap.stations],
-        child_ids=child_ids,
-        child=legs["child"].to_numpy(dtype="uint32"),
-        from_=legs["from"].to_numpy(dtype="uint16"),
-        to=legs["to"].to_numpy(dtype="uint16"),
-        depart=legs["depart"].to_numpy(dtype="float32"),
-        arrive=legs["arrive"].to_numpy(dtype="float32"),
-        repeat=legs["repeat"].to_numpy(dtype="uint8"),
+        child_ids=np.asarray(kid["child_id"], dtype=object).astype(str),
+        child=legs(child, child[leave]).astype("uint32"),
+        from_=legs(src, station[leave]).astype("uint16"),
+        to=legs(station, np.full(int(leave.sum()), OUTSIDE)).astype("uint16"),
+        depart=legs(dep, end[leave]).astype("float32"),
+        arrive=legs(arr, end[leave]).astype("float32"),
+        repeat=legs(reps, reps[leave]).astype("uint8"),
         attributes={k: labels[k] for k in ATTRIBUTES},
-        codes={k: np.asarray(codes[k], dtype="uint8") for k in ATTRIBUTES},
+        codes=codes,
     )
