@@ -6,7 +6,10 @@ either loaded or quarantined whole. It yields the stays of docs/data-model.md:
 ``referral``, ``assessment``, ``strategy_discussion`` (the discussion that opened
 an S47 enquiry, dated by ``S47ActualStartDate``), ``s47``, ``icpc``,
 ``cin_plan``, ``cp_plan`` and, from the 2026 layout, ``pre_proceedings``.
-The file is parsed as a stream (see :mod:`cscflow.sources.cin_stream`).
+The file is parsed as a stream (see :mod:`cscflow.sources.cin_stream`): each ``<Child>``
+is cleared once its element texts are copied into column lists, so the XML tree never
+holds more than one child; the record checks (:mod:`cscflow.sources.cin_checks`) and the
+stays (:mod:`cscflow.sources.cin_stays`) are then computed once per file on whole columns.
 
 >>> from pathlib import Path
 >>> import cscflow.sources.cin as cin
