@@ -280,9 +280,8 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
     attrs = f"nullif(CAST({attrs} AS VARCHAR), '{{}}')" if attrs else "NULL"
     start_raw = f"raw.{_q(col['start'])}"
     end_raw = f"raw.{_q(col['end'])}" if "end" in col else "NULL"
-    limit = pd.Timestamp(today) + pd.Timedelta(days=1)
     con.execute(f"""
-        CREATE TABLE ev AS SELECT
+        CREATE VIEW ev AS SELECT
             CAST(raw.{row_sql} AS BIGINT) AS source_row,
             nullif(trim(CAST(raw.{_q(col['child_id'])} AS VARCHAR)), '') AS source_child_id,
             {stage_sql} AS stage, {stage_raw} AS stage_raw,
@@ -293,29 +292,22 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
             nullif(trim({outcome}), '') AS outcome, {opt('team')} AS team, {opt('worker')} AS worker,
             {opt('need_key')} AS need_key, {attrs} AS attrs
         FROM raw {join}""")
-    con.execute(f"""
-        CREATE TABLE problems AS
-        SELECT source_row, 'child_id' AS "column", NULL AS value, 'missing child id' AS problem,
-               'every row needs the LA child id' AS hint FROM ev WHERE source_child_id IS NULL
-        UNION ALL SELECT source_row, 'stage', stage_raw, 'unknown stage',
-               'use one of {", ".join(STAGES)}, or map it in the mapping file (stages:)' FROM ev WHERE stage IS NULL
-        UNION ALL SELECT source_row, 'start', CAST(start_raw AS VARCHAR), 'start is not a date',
-               'write dates as yyyy-mm-dd or dd/mm/yyyy' FROM ev WHERE start IS NULL
-        UNION ALL SELECT source_row, 'end', CAST(end_raw AS VARCHAR), 'end is not a date',
-               'write dates as yyyy-mm-dd or dd/mm/yyyy, or leave end blank while the stay is open'
-               FROM ev WHERE "end" IS NULL AND nullif(trim(CAST(end_raw AS VARCHAR)), '') IS NOT NULL
-        UNION ALL SELECT source_row, 'start', CAST(start_raw AS VARCHAR), 'future date', 'check the date (it is after today)'
-               FROM ev WHERE start >= TIMESTAMP '{limit}'
-        UNION ALL SELECT source_row, 'end', CAST(end_raw AS VARCHAR), 'future date', 'check the date (it is after today)'
-               FROM ev WHERE "end" >= TIMESTAMP '{limit}'
-        UNION ALL SELECT source_row, 'start', CAST(start_raw AS VARCHAR), 'date before 1900', 'check the year'
-               FROM ev WHERE start < TIMESTAMP '1900-01-01'
-        UNION ALL SELECT source_row, NULL, NULL, 'duplicate row', 'the row repeats an earlier row; nothing to do'
-               FROM (SELECT source_row, row_number() OVER (PARTITION BY hash(source_child_id, stage_raw,
-                     start_raw, end_raw, outcome, team, worker, need_key, attrs) ORDER BY source_row) AS k FROM ev)
-               WHERE k > 1
-    """)
-    quarantine = con.execute("SELECT * FROM problems ORDER BY source_row").df()
+    checks = _checks(pd.Timestamp(today) + pd.Timedelta(days=1))
+    bad = " OR ".join(f"coalesce({cond}, false)" for *_, cond in checks)
+    # One scan finds the (few) rows failing a check; the problems are then listed from those rows only.
+    con.execute(f"CREATE TABLE flagged AS SELECT * FROM ev WHERE {bad}")
+    listed = [f"SELECT source_row, {_lit(c)} AS \"column\", CAST({v} AS VARCHAR) AS value, {_lit(p)} AS problem, "
+              f"{_lit(h)} AS hint FROM flagged WHERE coalesce({cond}, false)" for c, v, p, h, cond in checks]
+    # Exact duplicate rows: candidates by a 64-bit hash (one cheap aggregate), then compared column by column.
+    same = "source_child_id, stage_raw, start_raw, end_raw, outcome, team, worker, need_key, attrs"
+    con.execute(f"CREATE TABLE dup_hash AS SELECT h FROM (SELECT hash({same}) AS h FROM ev) GROUP BY h "
+                "HAVING count(*) > 1")
+    con.execute(f"""CREATE TABLE dups AS SELECT source_row FROM (
+        SELECT source_row, row_number() OVER (PARTITION BY {same} ORDER BY source_row) AS k
+        FROM ev WHERE hash({same}) IN (SELECT h FROM dup_hash)) WHERE k > 1""")
+    listed.append("SELECT source_row, NULL, NULL, 'duplicate row', 'the row repeats an earlier row; nothing to do' "
+                  "FROM dups")
+    quarantine = con.execute(" UNION ALL ".join(listed) + " ORDER BY source_row").df()
     if not rejects.empty:
         rj = pd.DataFrame({
             "source_row": rejects["line"].astype("int64") - 1,
@@ -326,10 +318,11 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
         })
         quarantine = pd.concat([quarantine, rj], ignore_index=True)
     quarantine = quarantine[QUARANTINE_COLUMNS]
-    episodes = con.execute("""
+    n_dups = con.execute("SELECT count(*) FROM dups").fetchone()[0]
+    not_dup = " AND source_row NOT IN (SELECT source_row FROM dups)" if n_dups else ""
+    episodes = con.execute(f"""
         SELECT source_child_id, stage, start, "end", outcome, need_key, team, worker, attrs, source_row
-        FROM ev WHERE source_row NOT IN (SELECT source_row FROM problems) ORDER BY source_row
-    """).arrow()
+        FROM ev WHERE NOT ({bad}){not_dup}""").arrow()
     if isinstance(episodes, pa.RecordBatchReader):  # duckdb >= 1.4 may return a reader
         episodes = episodes.read_all()
     res = ReadResult(source=source_name(path), format="events")
@@ -338,3 +331,20 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
     res.episodes = episodes
     res.quarantine = quarantine.reset_index(drop=True)
     return res
+
+
+def _checks(limit: pd.Timestamp) -> list[tuple[str, str, str, str, str]]:
+    """(column, value shown, problem, hint, SQL condition over ``ev``) of each check that quarantines a row."""
+    late = f"TIMESTAMP '{limit}'"
+    return [
+        ("child_id", "NULL", "missing child id", "every row needs the LA child id", "source_child_id IS NULL"),
+        ("stage", "stage_raw", "unknown stage",
+         f"use one of {', '.join(STAGES)}, or map it in the mapping file (stages:)", "stage IS NULL"),
+        ("start", "start_raw", "start is not a date", "write dates as yyyy-mm-dd or dd/mm/yyyy", "start IS NULL"),
+        ("end", "end_raw", "end is not a date",
+         "write dates as yyyy-mm-dd or dd/mm/yyyy, or leave end blank while the stay is open",
+         "\"end\" IS NULL AND nullif(trim(CAST(end_raw AS VARCHAR)), '') IS NOT NULL"),
+        ("start", "start_raw", "future date", "check the date (it is after today)", f"start >= {late}"),
+        ("end", "end_raw", "future date", "check the date (it is after today)", f"\"end\" >= {late}"),
+        ("start", "start_raw", "date before 1900", "check the year", "start < TIMESTAMP '1900-01-01'"),
+    ]

@@ -1,0 +1,283 @@
+"""Children, identifiers and proceedings of a source, pseudonymised; conflicts; the merged ``children``.
+
+Each source's view of a child goes to ``_source_children`` (one row per child per source);
+:func:`rebuild_children` merges them (each field from the earliest-loaded source that has it)
+and :func:`conflicts` reports children whose sex or date of birth differs between sources.
+LA child ids are pseudonymised once per distinct id (:class:`Pseudonyms`).
+
+>>> import tempfile
+>>> from cscflow.workspace import Workspace
+>>> ws = Workspace(tempfile.mkdtemp(), la="886")
+>>> p = Pseudonyms(ws, {})
+>>> p.of_unique(pa.array(["C1", "C2"])).to_pylist() == list(ws.pseudonymise(["C1", "C2"]))
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cscflow.sources.base import ReadResult
+from cscflow.sources.report import EXAMPLES, problem
+from cscflow.sources.values import clean_id, map_values, parse_dates, sex_code
+from cscflow.workspace import Workspace
+
+SOURCE_CHILDREN_ARROW = pa.schema([
+    ("source", pa.string()), ("load_seq", pa.int64()), ("child_id", pa.string()), ("la", pa.string()),
+    ("sex", pa.string()), ("ethnicity", pa.string()), ("birth_month", pa.date32()), ("disability", pa.bool_()),
+    ("uasc", pa.bool_()), ("attrs", pa.string()),
+])
+_FIX = "correct the record in the source system; the first source loaded is used"
+
+
+def source_tag(source: str) -> str:
+    """A short stable tag of a source name (prefix of its episode and proceedings ids)."""
+    return hashlib.sha1(source.encode()).hexdigest()[:8]
+
+
+def json_text(value: object) -> str | None:
+    """A dict (or JSON text) as JSON text; empty and missing as None."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, dict) and not value:
+        return None
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+def repeat(value: Any, n: int, typ: pa.DataType = pa.string()) -> pa.Array:
+    """``value`` n times as an Arrow array (built in C, not as a Python list)."""
+    return pc.cast(pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], typ)), typ)
+
+
+class Pseudonyms:
+    """Pseudonymise LA child ids of one source (each distinct id hashed once, remembered)."""
+
+    def __init__(self, ws: Workspace, la_of: dict[str, str]) -> None:
+        self.ws, self.la_of = ws, la_of
+        self.known: dict[str, str] = {}
+
+    def of_unique(self, uniq: pa.Array) -> pa.Array:
+        """Pseudonyms of distinct ids, in the same order."""
+        values = uniq.to_pylist()
+        todo = [v for v in values if v not in self.known]
+        if todo:
+            la = self.ws.la if self.ws.la else [self.la_of.get(v or "", "") for v in todo]
+            self.known.update(zip(todo, self.ws.pseudonymise(todo, la=la), strict=True))
+        return pa.array([self.known[v] for v in values], pa.string())
+
+    def __call__(self, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """Pseudonyms of any ids (repeats and nulls allowed), row for row."""
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        uniq = pc.unique(ids)
+        return pc.take(self.of_unique(uniq), pc.index_in(ids, value_set=uniq))
+
+
+def la_map(result: ReadResult) -> dict[str, str]:
+    """LA code of each LA child id, where the source names one."""
+    ch = result.children
+    if ch is None or ch.empty or "la" not in ch.columns:
+        return {}
+    ids = map_values(ch["source_child_id"], clean_id)
+    las = ch["la"].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    return {i: a for i, a in zip(ids, las, strict=True) if i and a}
+
+
+def _nullable(values: Any) -> list:
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v for v in values]
+
+
+def source_children(
+    ws: Workspace, result: ReadResult, pseudo: Pseudonyms, load_seq: int, stay_ids: pa.Table | None
+) -> tuple[pa.Table | None, pd.DataFrame]:
+    """(rows for ``_source_children``, this source's children with source ids and birth dates).
+
+    ``stay_ids`` (``sid``, ``child_id``) are the children named in the source's stays: those the
+    source does not describe still get a row (e.g. every child of an event log).
+    """
+    ch = result.children if result.children is not None else pd.DataFrame()
+    empty = pd.DataFrame(columns=["source_child_id", "child_id", "birth_date"])
+    if ch.empty:  # an event log: children are the stays' ids, built in Arrow
+        if stay_ids is None or not stay_ids.num_rows:
+            return None, empty
+        n = stay_ids.num_rows
+        cols = {"source": repeat(result.source, n), "load_seq": repeat(load_seq, n, pa.int64()),
+                "child_id": stay_ids.column("child_id"), "la": pa.nulls(n, pa.string()) if not ws.la
+                else repeat(ws.la, n), "sex": repeat("U", n)}
+        return pa.table({f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in SOURCE_CHILDREN_ARROW},
+                        schema=SOURCE_CHILDREN_ARROW), empty
+    ids = map_values(ch["source_child_id"], clean_id)
+    keep = ids.notna().to_numpy()
+    ch, ids = ch[keep], ids[keep]
+    frames = [pd.DataFrame({
+        "source_child_id": ids.to_numpy(),
+        "la": ch["la"].to_numpy() if "la" in ch else None,
+        "sex": map_values(ch["sex"], sex_code).to_numpy() if "sex" in ch else "U",
+        "ethnicity": ch["ethnicity"].to_numpy() if "ethnicity" in ch else None,
+        "birth_date": (parse_dates(ch["birth_date"]) if "birth_date" in ch
+                       else pd.Series(pd.NaT, index=ch.index, dtype="datetime64[us]")).to_numpy(),
+        "disability": ch["disability"].to_numpy() if "disability" in ch else None,
+        "uasc": ch["uasc"].to_numpy() if "uasc" in ch else None,
+        "attrs": [json_text(v) for v in ch["attrs"]] if "attrs" in ch else None,
+    })]
+    # Children named only in stays or proceedings still get a row.
+    known = set(frames[0]["source_child_id"])
+    named = [] if stay_ids is None else stay_ids.column("sid").to_pylist()
+    extra = [i for i in named if i not in known]
+    if extra:
+        frames.append(pd.DataFrame({"source_child_id": extra, "sex": "U"}))
+    allc = pd.concat(frames, ignore_index=True)
+    allc["child_id"] = pseudo(pa.array(allc["source_child_id"].astype(object).tolist(), pa.string())).to_pylist()
+    la = allc["la"] if "la" in allc else pd.Series(None, index=allc.index, dtype=object)
+    la = la.where(la.notna() & (la.astype(str) != ""), ws.la or None).astype(object)
+    birth = pd.to_datetime(allc["birth_date"]) if "birth_date" in allc else pd.Series(pd.NaT, index=allc.index)
+    out = pd.DataFrame({
+        "source": result.source,
+        "load_seq": load_seq,
+        "child_id": allc["child_id"],
+        "la": la,
+        "sex": allc["sex"].fillna("U"),
+        "ethnicity": _nullable(allc["ethnicity"]) if "ethnicity" in allc else None,
+        "birth_month": _nullable(birth.dt.to_period("M").dt.start_time.dt.date),
+        "disability": [None if v is None else bool(v) for v in _nullable(allc.get("disability", [None] * len(allc)))],
+        "uasc": [None if v is None else bool(v) for v in _nullable(allc.get("uasc", [None] * len(allc)))],
+        "attrs": _nullable(allc["attrs"]) if "attrs" in allc else None,
+    }).drop_duplicates()
+    return pa.Table.from_pandas(out, schema=SOURCE_CHILDREN_ARROW, preserve_index=False), allc
+
+
+def identifiers_frame(result: ReadResult, pseudo: Pseudonyms, children: pd.DataFrame) -> pd.DataFrame | None:
+    """``identifiers`` rows: the source's UPNs and names, and every child's date of birth."""
+    idf = result.identifiers
+    frames = []
+    if idf is not None and not idf.empty:
+        frames.append(pd.DataFrame({
+            "source_child_id": map_values(idf["source_child_id"], clean_id).to_numpy(),
+            "upn": idf["upn"].to_numpy() if "upn" in idf else None,
+            "surname": idf["surname"].to_numpy() if "surname" in idf else None,
+            "forenames": idf["forenames"].to_numpy() if "forenames" in idf else None,
+            "birth_date": parse_dates(idf["birth_date"]).to_numpy() if "birth_date" in idf else pd.NaT,
+        }))
+    if "birth_date" in children and not children.empty:  # every child's DOB from this source
+        have = set(frames[0]["source_child_id"]) if frames else set()
+        more = children[~children["source_child_id"].isin(have) & children["birth_date"].notna()]
+        if not more.empty:
+            frames.append(more[["source_child_id", "birth_date"]])
+    if not frames:
+        return None
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["source_child_id"].notna()].drop_duplicates()
+    out["child_id"] = pseudo(pa.array(out["source_child_id"].astype(object).tolist(), pa.string())).to_pylist()
+    out["source"] = result.source
+    out["birth_date"] = _nullable(pd.to_datetime(out["birth_date"]).dt.date)
+    return out
+
+
+def proceedings_frames(result: ReadResult, pseudo: Pseudonyms) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(``proceedings`` rows, ``identifiers`` rows of the children named in them)."""
+    pr = result.proceedings
+    if pr is None or pr.empty:
+        return None, None
+    tag = source_tag(result.source)
+    keys = pr["proceedings_key"] if "proceedings_key" in pr else pr["source_row"]
+    pid = [f"P{tag}-{clean_id(k) or i}" for i, k in enumerate(keys)]
+    child = (pseudo(pa.array(map_values(pr["source_child_id"], clean_id).tolist(), pa.string())).to_pylist()
+             if "source_child_id" in pr else None)
+
+    def day(col: str) -> Any:
+        return _nullable(parse_dates(pr[col]).dt.date) if col in pr else None
+
+    out = pd.DataFrame({
+        "proceedings_id": pid,
+        "child_id": child,
+        "application_date": day("application_date"),
+        "final_order_date": day("final_order_date"),
+        "order": pr["order"].to_numpy() if "order" in pr else None,
+        "court": pr["court"].to_numpy() if "court" in pr else None,
+        "attrs": [json_text(v) for v in pr["attrs"]] if "attrs" in pr else None,
+        "source": result.source,
+        "source_row": pd.to_numeric(pr["source_row"], errors="coerce").astype("Int64"),
+    })
+    # Names and birth dates of the children in proceedings go to identifiers (restricted), keyed by
+    # proceedings_id (as source_child_id) until linkage finds the child.
+    if not any(c in pr for c in ("surname", "forenames", "birth_date")):
+        return out, None
+    idf = pd.DataFrame({
+        "child_id": child,
+        "source": result.source,
+        "source_child_id": pid,
+        "surname": pr["surname"].to_numpy() if "surname" in pr else None,
+        "forenames": pr["forenames"].to_numpy() if "forenames" in pr else None,
+        "birth_date": day("birth_date"),
+    })
+    return out, idf
+
+
+def conflicts(ws: Workspace, sources: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per source: children whose sex or date of birth differs between sources (or within one).
+
+    Examples name the pseudonymised child and the sources, never the dates of birth themselves.
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    sc = ws.table("_source_children")
+    known = sc.filter(sc.sex.isin(["M", "F"]))
+    bad = known.group_by("child_id").aggregate(n=known.sex.nunique())
+    bad = bad.filter(bad.n > 1)
+    rows = known.semi_join(bad, "child_id").select("child_id", "source", "sex").distinct().execute()
+    if not rows.empty:
+        for src in sources:
+            kids = sorted(set(rows.child_id[rows.source == src]))
+            if kids:
+                ex = [{"child_id": c, "why": "sex differs: " + ", ".join(
+                    f"{x.sex} in {x.source}" for x in rows[rows.child_id == c].itertuples()), "how_to_fix": _FIX}
+                      for c in kids[:EXAMPLES]]
+                out.setdefault(src, []).append(problem("conflicting sex", len(kids), ex))
+    idf = ws.table("identifiers")
+    idf = idf.filter(idf.birth_date.notnull() & idf.child_id.notnull())
+    bad = idf.group_by("child_id").aggregate(n=idf.birth_date.nunique())
+    bad = bad.filter(bad.n > 1)
+    rows = idf.semi_join(bad, "child_id").select("child_id", "source", "birth_date").distinct().execute()
+    if not rows.empty:
+        for src in sources:
+            kids = sorted(set(rows.child_id[rows.source == src]))
+            if kids:
+                ex = []
+                for c in kids[:EXAMPLES]:
+                    g = rows[rows.child_id == c]
+                    days = (pd.to_datetime(g.birth_date).max() - pd.to_datetime(g.birth_date).min()).days
+                    ex.append({"child_id": c, "why": f"date of birth differs by up to {days} days between "
+                               f"{', '.join(sorted(set(g.source)))}", "how_to_fix": _FIX})
+                out.setdefault(src, []).append(problem("conflicting date of birth", len(kids), ex))
+    return out
+
+
+def rebuild_children(ws: Workspace) -> None:
+    """One row per child: each field from the earliest-loaded source that has it."""
+    sc = ws.table("_source_children")
+    order = sc.load_seq
+
+    def first(col: ibis.Column, where: ibis.BooleanValue | None = None) -> ibis.Scalar:
+        cond = col.notnull() if where is None else (col.notnull() & where)
+        return col.first(where=cond, order_by=order)
+
+    agg = sc.group_by("child_id").aggregate(
+        la=first(sc.la, sc.la != ""),
+        sex=first(sc.sex, sc.sex.isin(["M", "F"])),
+        ethnicity=first(sc.ethnicity, sc.ethnicity != ""),
+        birth_month=first(sc.birth_month),
+        disability=first(sc.disability),
+        uasc=first(sc.uasc),
+        attrs=first(sc.attrs),
+    )
+    agg = agg.mutate(sex=agg.sex.fill_null("U"))
+    ws.write("children", agg, mode="replace")

@@ -1,0 +1,284 @@
+"""Write stays into ``episodes`` inside the engine: ids joined, duplicates dropped, needs attached.
+
+A whole load's stays (every file) go in with one ``INSERT ... SELECT``:
+
+- LA child ids are pseudonymised once per distinct id in Python; the small (id -> pseudonym)
+  table is joined to the stays in the engine;
+- the same stay (child, stage, start date) from several sources is kept once: the
+  earliest-loaded source keeps it (an anti-join against the few duplicate rows);
+- ``need_id`` is ``<child_id>-<yyyymmdd of the referral>``: from the source's own key
+  (``need_key``, the referral with that key in the same source) or else the child's latest
+  referral starting on or before the stay (a running max over the child's stays by start);
+- stays loaded earlier are re-attached (``UPDATE``) when a later source brings an earlier referral.
+
+>>> import tempfile, pandas as pd
+>>> from cscflow.workspace import Workspace
+>>> from cscflow.sources.base import ReadResult
+>>> from cscflow.sources.load_children import Pseudonyms
+>>> ws = Workspace(tempfile.mkdtemp(), la="886")
+>>> r = ReadResult(source="a.csv", format="events")
+>>> r.episodes = pd.DataFrame({"source_child_id": ["C1", "C1"], "stage": ["referral", "assessment"],
+...                            "start": ["2020-01-02", "2020-01-05"], "source_row": [1, 2]})
+>>> tab, ids = staged_stays(ws, r, Pseudonyms(ws, {}), 1)
+>>> write_stays(ws, [tab], [ids])["a.csv"][:2]
+(2, 0)
+>>> sorted(ws.table("episodes").need_id.execute().str[-8:])
+['20200102', '20200102']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cscflow.sources.base import ReadResult
+from cscflow.sources.load_children import Pseudonyms, json_text, repeat, source_tag
+from cscflow.sources.report import EXAMPLES
+from cscflow.sources.values import clean_id, map_values, parse_dates
+from cscflow.workspace import Workspace
+
+EPISODE_ARROW = pa.schema([
+    ("source_child_id", pa.string()), ("stage", pa.string()), ("start", pa.timestamp("us")),
+    ("end", pa.timestamp("us")), ("outcome", pa.string()), ("need_key", pa.string()), ("team", pa.string()),
+    ("worker", pa.string()), ("attrs", pa.string()), ("source_row", pa.int64()),
+])
+#: (stays written, duplicates dropped, examples) per source.
+Stats = dict[str, tuple[int, int, list[dict[str, Any]]]]
+
+
+def episodes_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """A reader's episodes (pandas or Arrow) as an Arrow table of the episode columns, typed."""
+    if isinstance(frame, pa.Table):
+        cols = []
+        for f in EPISODE_ARROW:
+            if f.name in frame.column_names:
+                col = frame.column(f.name)
+                cols.append(col if col.type == f.type else pc.cast(col, f.type))
+            else:
+                cols.append(pa.nulls(frame.num_rows, f.type))
+        return pa.Table.from_arrays(cols, schema=EPISODE_ARROW)
+    n = len(frame)
+    arrays: list[pa.Array] = []
+    for f in EPISODE_ARROW:
+        if f.name not in frame.columns:
+            arrays.append(pa.nulls(n, f.type))
+        elif f.name in ("start", "end"):
+            arrays.append(pa.array(parse_dates(frame[f.name]).to_numpy(dtype="datetime64[us]"), f.type))
+        elif f.name == "source_row":
+            arrays.append(pa.array(pd.to_numeric(frame[f.name], errors="coerce").astype("Int64"), pa.int64()))
+        elif f.name == "attrs":
+            arrays.append(pa.array([json_text(v) for v in frame[f.name]], pa.string()))
+        else:
+            arrays.append(pa.array(map_values(frame[f.name], clean_id).tolist(), type=pa.string()))
+    return pa.Table.from_arrays(arrays, schema=EPISODE_ARROW)
+
+
+def staged_stays(ws: Workspace, result: ReadResult, pseudo: Pseudonyms,
+                 load_seq: int) -> tuple[pa.Table | None, pa.Table | None]:
+    """(the source's stays, typed, with ``load_seq`` and ``pos``; its distinct ids with pseudonyms).
+
+    The id table has ``i_seq``, ``sid`` (LA child id), ``child_id``, ``source`` and ``tag``.
+    """
+    ep = result.episodes
+    if ep is None or (isinstance(ep, pa.Table) and ep.num_rows == 0) or (isinstance(ep, pd.DataFrame) and ep.empty):
+        return None, None
+    tab = episodes_arrow(ep)
+    if tab.column("source_child_id").null_count:
+        tab = tab.filter(pc.is_valid(tab.column("source_child_id")))
+    n = tab.num_rows
+    if not n:
+        return None, None
+    worker = tab.column("worker")
+    if worker.null_count < n:
+        worker = worker.combine_chunks()
+        wv = pc.unique(worker)
+        hashed = pa.array(list(ws.pseudonymise(wv.to_pylist(), la=f"worker:{ws.la}")), pa.string())
+        tab = tab.set_column(tab.schema.get_field_index("worker"), "worker",
+                             pc.take(hashed, pc.index_in(worker, value_set=wv)))
+    uniq = pc.unique(tab.column("source_child_id"))
+    k = len(uniq)
+    ids = pa.table({"i_seq": repeat(load_seq, k, pa.int64()), "sid": uniq, "child_id": pseudo.of_unique(uniq),
+                    "source": repeat(result.source, k), "tag": repeat(source_tag(result.source), k)})
+    tab = tab.append_column("load_seq", repeat(load_seq, n, pa.int64()))
+    tab = tab.append_column("pos", pa.array(np.arange(n, dtype=np.int64)))
+    return tab, ids
+
+
+def _need(child: ibis.Column, day: ibis.Column) -> ibis.Column:
+    return ibis.ifelse(day.isnull(), ibis.null(str), child + "-" + day.strftime("%Y%m%d"))
+
+
+def _latest_referral(t: ibis.Table) -> ibis.Column:
+    """Per row, the day of the child's latest referral on or before the row's day (a running max)."""
+    ref_first = ibis.ifelse(t.stage == "referral", 0, 1)
+    w = ibis.window(group_by=t.child_id, order_by=[t.day, ref_first], preceding=None, following=0)
+    return ibis.ifelse(t.stage == "referral", t.day, ibis.null("date")).max().over(w)
+
+
+def _stage_arrow(ws: Workspace, name: str, data: pa.Table) -> ibis.Table:
+    """An Arrow table visible to the engine (DuckDB: registered without copying)."""
+    if ws.engine == "duckdb":
+        ws.con.con.register(name, data)
+        return ws.con.table(name)
+    ws.con.create_table(name, data, temp=True, overwrite=True)  # pragma: no cover - Spark
+    return ws.con.table(name)  # pragma: no cover
+
+
+def _unstage(ws: Workspace, *names: str) -> None:
+    for name in names:
+        if ws.engine == "duckdb":
+            ws.con.con.unregister(name)
+        else:  # pragma: no cover - Spark
+            ws.con.drop_table(name, force=True)
+
+
+def write_stays(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table]) -> Stats:
+    """Write staged stays of one load (from :func:`staged_stays`); returns per-source statistics.
+
+    Sources rank by ``load_seq`` after everything already loaded: when two report the same stay
+    (child, stage, start date), the earlier keeps it.
+    """
+    if not stays:
+        return {}
+    inc = _stage_arrow(ws, "_inc_stays", pa.concat_tables(stays))
+    idt = _stage_arrow(ws, "_inc_ids", pa.concat_tables(ids))
+    sizes: dict[str, int] = {}
+    for tab, i in zip(stays, ids, strict=True):
+        src = i.column("source")[0].as_py()
+        sizes[src] = sizes.get(src, 0) + tab.num_rows
+    try:
+        return _write(ws, inc, idt, sizes, any(s.column("need_key").null_count < s.num_rows for s in stays))
+    finally:
+        _unstage(ws, "_inc_stays", "_inc_ids")
+        for name in ("_dup_stays", "_new_referrals", "_need_fix"):
+            ws.con.drop_table(name, force=True)
+
+
+def _write(ws: Workspace, inc: ibis.Table, idt: ibis.Table, sizes: dict[str, int], keyed: bool) -> Stats:
+    cols = list(ws.table("episodes").columns)
+    t = inc.join(idt, [inc.load_seq == idt.i_seq, inc.source_child_id == idt.sid])
+    t = t.mutate(episode_id=t.tag + "-" + t.pos.cast("string"), day=t.start.date())
+    t = t.select(*[c for c in cols if c != "need_id"], "load_seq", "pos", "day", "need_key")
+    if keyed:  # the source's own key: the day of the referral with that key in the same source
+        r = t.filter(t.need_key.notnull() & (t.stage == "referral"))
+        kr = r.group_by(["load_seq", "child_id", "need_key"]).aggregate(k_day=r.day.min())
+        kr = kr.rename(k_seq="load_seq", k_child="child_id", k_key="need_key")
+        t = t.left_join(kr, [t.load_seq == kr.k_seq, t.child_id == kr.k_child, t.need_key == kr.k_key])
+        t = t.drop("k_seq", "k_child", "k_key")
+    else:
+        t = t.mutate(k_day=ibis.null("date"))
+    n_old = ws.count("episodes")
+    keep, dups = _drop_duplicates(ws, t, n_old, multi=len(sizes) > 1)
+    if n_old:  # children gaining a referral day they did not have: earlier stays may need re-attaching
+        ep = ws.table("episodes")
+        old = ep.filter(ep.stage == "referral")
+        old = old.select(r_child=old.child_id, r_day=old.start.date())
+        new = keep.filter(keep.stage == "referral").select(r_child=keep.child_id, r_day=keep.day)
+        gained = new.anti_join(old, [new.r_child == old.r_child, new.r_day == old.r_day]).select("r_child")
+        ws.con.create_table("_new_referrals", gained.distinct(), temp=True, overwrite=True)
+    u = keep.mutate(real=ibis.literal(True))
+    if n_old:  # referrals already loaded count too (only those of this load's children)
+        ep = ws.table("episodes")
+        kids = idt.select(r_child=idt.child_id).distinct()
+        refs = ep.filter(ep.stage == "referral").semi_join(kids, ep.child_id == kids.r_child)
+        refs = refs.mutate(day=refs.start.date(), real=ibis.literal(False))
+        sch = u.schema()
+        refs = refs.select([(refs[c] if c in ("child_id", "stage", "day", "real") else ibis.null(sch[c])).cast(sch[c])
+                            .name(c) for c in sch.names])
+        u = u.union(refs, distinct=False)
+    u = u.mutate(r_day=_latest_referral(u))
+    u = u.filter(u.real)
+    u = u.mutate(need_id=ibis.coalesce(_need(u.child_id, u.k_day), _need(u.child_id, u.r_day)))
+    ws.con.insert("episodes", u.select(cols))
+    if keyed:
+        ws.con.insert("_need_keyed", keep.filter(keep.k_day.notnull()).select("source", "episode_id"))
+    if n_old:
+        _reattach(ws, sorted(sizes))
+    return _stats(sizes, dups)
+
+
+def _drop_duplicates(ws: Workspace, t: ibis.Table, n_old: int, multi: bool) -> tuple[ibis.Table, pd.DataFrame]:
+    """(the stays to write, the duplicates dropped per source with up to EXAMPLES examples each)."""
+    parts = []
+    if n_old:  # the same stay already loaded from an earlier source
+        ep = ws.table("episodes")
+        old = ep.select(o_child=ep.child_id, o_stage=ep.stage, o_day=ep.start.date())
+        parts.append(t.semi_join(old, [t.child_id == old.o_child, t.stage == old.o_stage, t.day == old.o_day]))
+    if multi:  # ... or from an earlier source of this load
+        m = t.group_by(["child_id", "stage", "day"]).aggregate(m_seq=t.load_seq.min())
+        m = m.rename(m_child="child_id", m_stage="stage", m_day="day")
+        j = t.join(m, [t.child_id == m.m_child, t.stage == m.m_stage, t.day == m.m_day])
+        parts.append(j.filter(j.load_seq > j.m_seq).select(t.columns))
+    if not parts:
+        return t, pd.DataFrame(columns=["source", "n", "source_row", "stage", "day", "rn"])
+    d = parts[0].select("load_seq", "pos", "source", "source_row", "stage", "day")
+    for p in parts[1:]:
+        d = d.union(p.select("load_seq", "pos", "source", "source_row", "stage", "day"), distinct=True)
+    ws.con.create_table("_dup_stays", d, temp=True, overwrite=True)
+    dups = ws.con.table("_dup_stays")
+    w = ibis.window(group_by=dups.source, order_by=[dups.source_row, dups.pos])
+    shown = dups.mutate(n=dups.count().over(ibis.window(group_by=dups.source)), rn=ibis.row_number().over(w))
+    found = shown.filter(shown.rn < EXAMPLES).execute()
+    if found.empty:
+        return t, found
+    keep = t.anti_join(dups, [t.load_seq == dups.load_seq, t.pos == dups.pos])
+    return keep, found
+
+
+def _stats(sizes: dict[str, int], dups: pd.DataFrame) -> Stats:
+    out: Stats = {}
+    for source, n in sizes.items():
+        d = dups[dups.source == source]
+        k = int(d.n.iloc[0]) if len(d) else 0
+        examples = [
+            {"file": source, "row": None if pd.isna(x.source_row) else int(x.source_row), "column": "start",
+             "value": str(x.day)[:10], "why": f"this {x.stage} stay was already loaded from another source",
+             "how_to_fix": "nothing to do: it is counted once"}
+            for x in d.sort_values(["rn"]).itertuples()
+        ]
+        out[source] = (n - k, k, examples)
+    return out
+
+
+def _reattach(ws: Workspace, batch: list[str]) -> None:
+    """Re-attach earlier-loaded stays of children who gained a referral in this load (DuckDB: UPDATE)."""
+    newref = ws.con.table("_new_referrals")
+    if not int(newref.count().execute()):
+        return
+    if ws.engine != "duckdb":  # pragma: no cover - Spark: rebuild instead
+        assign_needs(ws)
+        return
+    ep, keyed = ws.table("episodes"), ws.table("_need_keyed")
+    e = ep.semi_join(newref, ep.child_id == newref.r_child)
+    e = e.mutate(day=e.start.date())
+    e = e.mutate(r_day=_latest_referral(e))
+    fx = e.filter(~e.source.isin(batch)).anti_join(keyed, e.episode_id == keyed.episode_id)
+    fx = fx.select(f_id=fx.episode_id, f_need=_need(fx.child_id, fx.r_day))
+    ws.con.create_table("_need_fix", fx, overwrite=True, temp=True)
+    ws.con.con.execute(
+        'UPDATE episodes SET need_id = f.f_need FROM _need_fix f '
+        'WHERE episodes.episode_id = f.f_id AND episodes.need_id IS DISTINCT FROM f.f_need'
+    )
+
+
+def assign_needs(ws: Workspace) -> None:
+    """Recompute every unkeyed need_id by rebuilding ``episodes`` (engines without UPDATE).
+
+    The need of a stay without a source key is the child's latest referral starting on or before it.
+    """
+    ep = ws.table("episodes")
+    if int(ep.count().execute()) == 0:
+        return
+    keyed = ws.table("_need_keyed")
+    cols = list(ep.columns)
+    e = ep.mutate(day=ep.start.date(), keyed=ep.episode_id.isin(keyed.episode_id))
+    e = e.mutate(r_day=_latest_referral(e))
+    new = e.mutate(need_id=ibis.ifelse(e.keyed, e.need_id, _need(e.child_id, e.r_day))).select(cols)
+    ws.con.create_table("_episodes_rebuilt", new, overwrite=True)
+    ws.con.create_table("episodes", ws.con.table("_episodes_rebuilt"), overwrite=True)
+    ws.con.drop_table("_episodes_rebuilt")
