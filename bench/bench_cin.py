@@ -68,7 +68,8 @@ def _peak_rss_mb(path: Path | None) -> float:
     code = "import sys; from pathlib import Path; from cscflow.sources import cin"
     if path is not None:
         code += "; cin.read([Path(sys.argv[1])])"
-    code += "; import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    # VmHWM (this process's own high-water mark; ru_maxrss would include the parent's, copied at fork)
+    code += "; print([ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0])"
     out = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True)
     return int(out.stdout.split()[-1]) / 1024
 
