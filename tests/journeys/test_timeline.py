@@ -199,3 +199,19 @@ def test_where_filters_children(write_episodes):
     north = ws.execute(timelines(ws, "england", where={"team": ["North"], "repeat": "2+"}))
     assert (north.team == "North").all() and (north.repeat >= 2).all()
     assert len(north) == ((all_rows.team == "North") & (all_rows.repeat >= 2)).sum()
+
+
+def test_event_log_fast_path_equals_the_general_engine(write_episodes):
+    from cscflow.journeys.timeline import _all_points, _build
+
+    df = random_episodes(13, 40)
+    df["end"] = df["start"]  # every stay zero-length, as in an event log; outcomes lead to exits
+    df["outcome"] = df["outcome"].fillna("nfa")
+    ws = write_episodes(df)
+    pmap = load_map("england")
+    assert _all_points(ws, pmap)
+    fast = run(ws, pmap)
+    general = ws.execute(_build(ws, pmap, None, cache=False)).sort_values(["child_id", "seq"])
+    compare(fast, general.reset_index(drop=True))
+    compare(fast, naive_timeline(df, pmap))
+    assert (fast.kind == "exit").sum() > 20 and fast.repeat.max() >= 3

@@ -228,17 +228,59 @@ def _build(ws: Any, pmap: ProcessMap, end: Any, cache: bool) -> ibis.Table:
     if not cache:
         return _assemble(ws, mapped_stays(ws, pmap, end))
     dialect = ws.con.name
-    key = (dialect, json.dumps(pmap.to_dict(), sort_keys=True), str(end))
+    points = _all_points(ws, pmap)
+    key = (dialect, json.dumps(pmap.to_dict(), sort_keys=True), str(end), points)
     if key not in _SQL:
-        ms = mapped_stays(ws, pmap, end)
-        name = "_cscflow_ms_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]  # noqa: S324 - a name
-        final = _assemble(ws, ibis.table(ms.schema(), name=name))
-        _SQL[key] = (name, ibis.to_sql(ms, dialect=dialect), ibis.to_sql(final, dialect=dialect))
+        if points:  # every stay is zero-length (an event log): nothing overlaps, one sort is enough
+            _SQL[key] = ("", "", ibis.to_sql(points_timeline(ws, pmap), dialect=dialect))
+        else:
+            ms = mapped_stays(ws, pmap, end)
+            name = "_cscflow_ms_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]  # noqa: S324 - a name
+            final = _assemble(ws, ibis.table(ms.schema(), name=name))
+            _SQL[key] = (name, ibis.to_sql(ms, dialect=dialect), ibis.to_sql(final, dialect=dialect))
     name, ms_sql, final_sql = _SQL[key]
-    _store(ws, name, ms_sql)
+    if name:
+        _store(ws, name, ms_sql)
     final_name = f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
     _store(ws, final_name, final_sql)
     return ws.con.table(final_name)
+
+
+def _all_points(ws: Any, pmap: ProcessMap) -> bool:
+    """True when every stay the map draws is zero-length and closed (as in a process event log)."""
+    ep = ws.table("episodes")
+    drawn = ep.filter(ep.stage.isin(list(pmap.stage_map)))
+    longer = drawn.filter(drawn.end.isnull() | (drawn.end != drawn.start))
+    return int(ws.execute(longer.count())) == 0
+
+
+def points_timeline(ws: Any, pmap: ProcessMap) -> ibis.Table:
+    """The timeline when every drawn stay is zero-length: the general rules reduce to ordering the
+    events (start, then source order) with each exit right after its stay. Same rows as the general path.
+    """
+    ep = ws.table("episodes")
+    e = ep.select("child_id", "need_id", "stage", "start", "outcome", "team", "episode_id", *_ORDER[:2])
+    e = e.mutate(station=e.stage.substitute(pmap.stage_map, else_=ibis.null("string")))
+    e = e.filter(e.station.notnull())
+    e = e.mutate(exit=e.outcome.substitute(pmap.outcome_map, else_=ibis.null("string")))
+    cols = ["child_id", "need_id", "stage", "outcome", "team", "episode_id", "source", "source_row", "start"]
+    stays = e.select(*cols, station=e.station, kind=ibis.literal("stay"), sub=ibis.literal(0))
+    ex = e.filter(e.exit.notnull())
+    exits = ex.select(*cols, station=ex.exit, kind=ibis.literal("exit"), sub=ibis.literal(1))
+    rows = stays.union(exits)
+    needs = _need_ranks(ws)
+    rows = rows.left_join(needs, [rows.child_id == needs.n_child, rows.need_id == needs.n_need])
+    order = [rows.start, rows.source, rows.source_row, rows.episode_id, rows.sub]
+    w = ibis.window(group_by=rows.child_id, order_by=order)
+    seen = rows.need_rank.max().over(ibis.window(group_by=rows.child_id, order_by=order, rows=(None, 0)))
+    rows = rows.mutate(
+        end=rows.start,
+        seq=ibis.row_number().over(w) + 1,
+        repeat=ibis.coalesce(rows.need_rank, seen.fill_null(0) + 1).cast("int64"),
+        next_station=rows.station.lead().over(w),
+        next_start=rows.start.lead().over(w),
+    )
+    return rows.select(*COLUMNS, *EXTRA, "next_station", "next_start")
 
 
 def _store(ws: Any, name: str, sql: str) -> None:
