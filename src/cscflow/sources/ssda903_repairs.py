@@ -60,6 +60,16 @@ def repair_episodes(eps: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple, 
 
     ``eps`` needs columns child, la_key, year, decom, dec, rne, rec and ref (a hashable
     pointer to the source row); other episode fields are compared for exact duplicates.
+
+    >>> eps = pd.DataFrame({"child": "A", "la_key": "", "year": [2019, 2020, 2020, 2019],
+    ...     "decom": pd.to_datetime(["2018-05-01", "2018-04-01", "2018-06-01", "2018-06-01"]),
+    ...     "dec": pd.to_datetime(["2018-07-01", "2018-09-01", None, None]), "rne": "S", "rec": None,
+    ...     "ref": [(0, 1), (0, 2), (0, 3), (0, 4)]})
+    >>> for ref, rule, detail in repair_episodes(eps)[1]:
+    ...     print(ref[1], rule, "|", detail)
+    4 duplicate_removed | exact copy of row 3
+    1 replaced_by_later_return | starts 2018-05-01, inside the episode 2018-04-01 to 2018-09-01 of the 2020 return (row 2)
+    2 overlap_truncated | ended 2018-09-01 after the next episode began 2018-06-01; now ends then
     """
     repairs: list[tuple[tuple, str, str]] = []
     if eps.empty:
