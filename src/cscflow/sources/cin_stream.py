@@ -124,6 +124,7 @@ def iter_records(source: str | Path | IO[bytes], tag: str, *, also: tuple[str, .
         huge_tree=False,
         remove_comments=True,
         remove_pis=True,
+        remove_blank_text=True,  # indentation is not kept (a whitespace-only leaf still is)
     )
     is_record: dict = {tag: True}  # element tag -> is it the record element (namespace dropped)
     try:
