@@ -147,21 +147,26 @@ def list_number(name: str, headers: list[object] | None = None) -> int | None:
 
 
 def _xlsx_sheets(path: Path) -> list[_Sheet]:
-    import openpyxl
+    from cscflow.sources.xlsx import Workbook, read_sheets
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # BadZipFile, zlib.error, XML ParseError, KeyError... from a damaged file
+        return [_Sheet(name, rows) for name, rows in read_sheets(path)]
+    except Exception:  # noqa: BLE001 - calamine's errors; the lxml reader below names what is wrong
+        pass
+    try:
+        wb = Workbook(path)
+    except Exception as exc:  # BadZipFile, zlib.error, XML errors, KeyError... from a damaged file
         raise SourceError(
             f"{path.name} is not a readable xlsx workbook ({type(exc).__name__})",
             hint="the file may be truncated or not really xlsx: open it in Excel and save it again as .xlsx",
         ) from None
     sheets = []
+    name = ""
     try:
-        for ws in wb.worksheets:
-            sheets.append(_Sheet(ws.title, [tuple(r) for r in ws.iter_rows(values_only=True)]))
+        for name, member in wb.sheets:
+            sheets.append(_Sheet(name, list(wb.rows(member))))
     except Exception as exc:  # damaged sheet XML inside a readable zip
-        raise SourceError(f"{path.name}: sheet {ws.title!r} is damaged ({type(exc).__name__})",
+        raise SourceError(f"{path.name}: sheet {name!r} is damaged ({type(exc).__name__})",
                           hint="open the workbook in Excel and save it again") from None
     finally:
         wb.close()

@@ -20,7 +20,7 @@ A whole load's stays (every file) go in with one ``INSERT ... SELECT``:
 >>> r.episodes = pd.DataFrame({"source_child_id": ["C1", "C1"], "stage": ["referral", "assessment"],
 ...                            "start": ["2020-01-02", "2020-01-05"], "source_row": [1, 2]})
 >>> tab, ids = staged_stays(ws, r, Pseudonyms(ws, {}), 1)
->>> write_stays(ws, [tab], [ids])["a.csv"][:2]
+>>> write_stays(ws, [tab], [ids], ["a.csv"])["a.csv"][:2]
 (2, 0)
 >>> sorted(ws.table("episodes").need_id.execute().str[-8:])
 ['20200102', '20200102']
@@ -80,9 +80,11 @@ def episodes_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
 
 def staged_stays(ws: Workspace, result: ReadResult, pseudo: Pseudonyms,
                  load_seq: int) -> tuple[pa.Table | None, pa.Table | None]:
-    """(the source's stays, typed, with ``load_seq`` and ``pos``; its distinct ids with pseudonyms).
+    """(the source's stays, typed and pseudonymised, with ``load_seq``, ``pos`` and ``_code``; its ids).
 
-    The id table has ``i_seq``, ``sid`` (LA child id), ``child_id``, ``source`` and ``tag``.
+    Each distinct LA child id is hashed once and the pseudonyms taken row by row in Arrow
+    (``_code`` is the row's index into the id table). The id table has ``sid`` (the LA child
+    id) and ``child_id``.
     """
     ep = result.episodes
     if ep is None or (isinstance(ep, pa.Table) and ep.num_rows == 0) or (isinstance(ep, pd.DataFrame) and ep.empty):
@@ -100,12 +102,14 @@ def staged_stays(ws: Workspace, result: ReadResult, pseudo: Pseudonyms,
         hashed = pa.array(list(ws.pseudonymise(wv.to_pylist(), la=f"worker:{ws.la}")), pa.string())
         tab = tab.set_column(tab.schema.get_field_index("worker"), "worker",
                              pc.take(hashed, pc.index_in(worker, value_set=wv)))
-    uniq = pc.unique(tab.column("source_child_id"))
-    k = len(uniq)
-    ids = pa.table({"i_seq": repeat(load_seq, k, pa.int64()), "sid": uniq, "child_id": pseudo.of_unique(uniq),
-                    "source": repeat(result.source, k), "tag": repeat(source_tag(result.source), k)})
+    sid = tab.column("source_child_id").combine_chunks()
+    uniq = pc.unique(sid)
+    code = pc.index_in(sid, value_set=uniq)
+    ids = pa.table({"sid": uniq, "child_id": pseudo.of_unique(uniq)})
+    tab = tab.set_column(0, "child_id", pc.take(ids.column("child_id"), code))
     tab = tab.append_column("load_seq", repeat(load_seq, n, pa.int64()))
     tab = tab.append_column("pos", pa.array(np.arange(n, dtype=np.int64)))
+    tab = tab.append_column("_code", code)
     return tab, ids
 
 
@@ -118,6 +122,80 @@ def _latest_referral(t: ibis.Table) -> ibis.Column:
     ref_first = ibis.ifelse(t.stage == "referral", 0, 1)
     w = ibis.window(group_by=t.child_id, order_by=[t.day, ref_first], preceding=None, following=0)
     return ibis.ifelse(t.stage == "referral", t.day, ibis.null("date")).max().over(w)
+
+
+def latest_referral_days(child: np.ndarray, day: np.ndarray, is_ref: np.ndarray) -> np.ndarray:
+    """Per row, the day of the same child's latest referral on or before the row's day (-1: none).
+
+    ``child`` are integer codes, ``day`` day numbers (>= 0; -1 for no date), ``is_ref`` marks referrals.
+    One sort by (child, day, referrals first) and a running max that restarts per child.
+
+    >>> latest_referral_days(np.array([0, 0, 0, 1]), np.array([5, 3, 9, 4]), np.array([False, True, False, False]))
+    array([ 3,  3,  3, -1])
+    """
+    if not len(child):
+        return np.zeros(0, dtype=np.int64)
+    span = int(day.max()) + 2
+    d = day.astype(np.int64) + 1  # 0: no date
+    key = (child.astype(np.int64) * span + d) * 2 + (~is_ref).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    base = child.astype(np.int64)[order] * span
+    val = np.where(is_ref[order] & (d[order] > 0), base + d[order], base)
+    need = np.maximum.accumulate(val) - base - 1
+    out = np.empty(len(child), dtype=np.int64)
+    out[order] = need
+    return out
+
+
+def _days(ts: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(day numbers since 1970, valid mask) of a timestamp[us] column."""
+    us = pc.cast(ts, pa.int64())
+    valid = np.asarray(pc.is_valid(us))
+    vals = np.asarray(pc.fill_null(us, 0)) if us.null_count else np.asarray(us)
+    return np.floor_divide(vals, 86_400_000_000), valid
+
+
+def _attach_days(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], n_old: int) -> list[pa.Table]:
+    """Add ``day`` and ``r_day`` (latest referral on or before, by the date rule) to each source's stays.
+
+    Referrals already in the workspace count too (only those of this load's children are read).
+    """
+    kids = pc.unique(pa.concat_arrays([i.column("child_id").combine_chunks() for i in ids]))
+    codes, days, refs, valid = [], [], [], []
+    for tab, i in zip(stays, ids, strict=True):
+        local = np.asarray(pc.index_in(i.column("child_id"), value_set=kids)).astype(np.int64)
+        codes.append(local[np.asarray(tab.column("_code").combine_chunks())])
+        d, ok = _days(tab.column("start"))
+        days.append(d)
+        valid.append(ok)
+        refs.append(np.asarray(pc.fill_null(pc.equal(tab.column("stage"), "referral"), False)))
+    if n_old:
+        ws.con.con.register("_inc_kids", pa.table({"child_id": kids}))
+        old = ws.con.con.execute("SELECT e.child_id, e.start FROM episodes e SEMI JOIN _inc_kids k "
+                                 "ON e.child_id = k.child_id WHERE e.stage = 'referral'").arrow()
+        ws.con.con.unregister("_inc_kids")
+        if isinstance(old, pa.RecordBatchReader):
+            old = old.read_all()
+        if old.num_rows:
+            codes.append(np.asarray(pc.index_in(old.column("child_id"), value_set=kids)).astype(np.int64))
+            d, ok = _days(old.column("start").cast(pa.timestamp("us")))
+            days.append(d)
+            valid.append(ok)
+            refs.append(np.ones(old.num_rows, dtype=bool))
+    day = np.concatenate(days)
+    ok = np.concatenate(valid)
+    low = int(day[ok].min()) if ok.any() else 0
+    rel = np.where(ok, day - low, -1)
+    need = latest_referral_days(np.concatenate(codes), rel, np.concatenate(refs) & ok)
+    out, at = [], 0
+    for tab, d, v in zip(stays, days, valid, strict=True):
+        n = tab.num_rows
+        nd = need[at:at + n]
+        at += n
+        day32 = pa.array(d.astype(np.int32), pa.date32(), mask=~v)
+        r_day = pa.array((nd + low).astype(np.int32), pa.date32(), mask=nd < 0)
+        out.append(tab.drop_columns(["_code"]).append_column("day", day32).append_column("r_day", r_day))
+    return out
 
 
 def _stage_arrow(ws: Workspace, name: str, data: pa.Table) -> ibis.Table:
@@ -137,33 +215,42 @@ def _unstage(ws: Workspace, *names: str) -> None:
             ws.con.drop_table(name, force=True)
 
 
-def write_stays(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table]) -> Stats:
+def write_stays(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], sources: list[str]) -> Stats:
     """Write staged stays of one load (from :func:`staged_stays`); returns per-source statistics.
 
-    Sources rank by ``load_seq`` after everything already loaded: when two report the same stay
-    (child, stage, start date), the earlier keeps it.
+    ``sources`` names the source of each staged table. Sources rank by ``load_seq`` after everything
+    already loaded: when two report the same stay (child, stage, start date), the earlier keeps it.
     """
     if not stays:
         return {}
-    inc = _stage_arrow(ws, "_inc_stays", pa.concat_tables(stays))
-    idt = _stage_arrow(ws, "_inc_ids", pa.concat_tables(ids))
+    n_old = ws.count("episodes")
+    keyed = any(s.column("need_key").null_count < s.num_rows for s in stays)
+    stays = _attach_days(ws, stays, ids, n_old)
     sizes: dict[str, int] = {}
-    for tab, i in zip(stays, ids, strict=True):
-        src = i.column("source")[0].as_py()
+    seqs: dict[int, str] = {}
+    for tab, src in zip(stays, sources, strict=True):
         sizes[src] = sizes.get(src, 0) + tab.num_rows
+        seqs[tab.column("load_seq")[0].as_py()] = src
+    inc = _stage_arrow(ws, "_inc_stays", pa.concat_tables(stays))
     try:
-        return _write(ws, inc, idt, sizes, any(s.column("need_key").null_count < s.num_rows for s in stays))
+        return _write(ws, inc, seqs, sizes, keyed, n_old)
     finally:
-        _unstage(ws, "_inc_stays", "_inc_ids")
+        _unstage(ws, "_inc_stays")
         for name in ("_dup_stays", "_new_referrals", "_need_fix"):
             ws.con.drop_table(name, force=True)
 
 
-def _write(ws: Workspace, inc: ibis.Table, idt: ibis.Table, sizes: dict[str, int], keyed: bool) -> Stats:
+def _by_seq(seq: ibis.Column, values: dict[int, str]) -> ibis.Column:
+    if len(values) == 1:
+        return ibis.literal(next(iter(values.values())))
+    return ibis.cases(*[(seq == k, v) for k, v in values.items()])
+
+
+def _write(ws: Workspace, t: ibis.Table, seqs: dict[int, str], sizes: dict[str, int], keyed: bool,
+           n_old: int) -> Stats:
     cols = list(ws.table("episodes").columns)
-    t = inc.join(idt, [inc.load_seq == idt.i_seq, inc.source_child_id == idt.sid])
-    t = t.mutate(episode_id=t.tag + "-" + t.pos.cast("string"), day=t.start.date())
-    t = t.select(*[c for c in cols if c != "need_id"], "load_seq", "pos", "day", "need_key")
+    tags = {k: source_tag(v) + "-" for k, v in seqs.items()}
+    t = t.mutate(source=_by_seq(t.load_seq, seqs), episode_id=_by_seq(t.load_seq, tags) + t.pos.cast("string"))
     if keyed:  # the source's own key: the day of the referral with that key in the same source
         r = t.filter(t.need_key.notnull() & (t.stage == "referral"))
         kr = r.group_by(["load_seq", "child_id", "need_key"]).aggregate(k_day=r.day.min())
@@ -172,7 +259,6 @@ def _write(ws: Workspace, inc: ibis.Table, idt: ibis.Table, sizes: dict[str, int
         t = t.drop("k_seq", "k_child", "k_key")
     else:
         t = t.mutate(k_day=ibis.null("date"))
-    n_old = ws.count("episodes")
     keep, dups = _drop_duplicates(ws, t, n_old, multi=len(sizes) > 1)
     if n_old:  # children gaining a referral day they did not have: earlier stays may need re-attaching
         ep = ws.table("episodes")
@@ -181,19 +267,7 @@ def _write(ws: Workspace, inc: ibis.Table, idt: ibis.Table, sizes: dict[str, int
         new = keep.filter(keep.stage == "referral").select(r_child=keep.child_id, r_day=keep.day)
         gained = new.anti_join(old, [new.r_child == old.r_child, new.r_day == old.r_day]).select("r_child")
         ws.con.create_table("_new_referrals", gained.distinct(), temp=True, overwrite=True)
-    u = keep.mutate(real=ibis.literal(True))
-    if n_old:  # referrals already loaded count too (only those of this load's children)
-        ep = ws.table("episodes")
-        kids = idt.select(r_child=idt.child_id).distinct()
-        refs = ep.filter(ep.stage == "referral").semi_join(kids, ep.child_id == kids.r_child)
-        refs = refs.mutate(day=refs.start.date(), real=ibis.literal(False))
-        sch = u.schema()
-        refs = refs.select([(refs[c] if c in ("child_id", "stage", "day", "real") else ibis.null(sch[c])).cast(sch[c])
-                            .name(c) for c in sch.names])
-        u = u.union(refs, distinct=False)
-    u = u.mutate(r_day=_latest_referral(u))
-    u = u.filter(u.real)
-    u = u.mutate(need_id=ibis.coalesce(_need(u.child_id, u.k_day), _need(u.child_id, u.r_day)))
+    u = keep.mutate(need_id=ibis.coalesce(_need(keep.child_id, keep.k_day), _need(keep.child_id, keep.r_day)))
     ws.con.insert("episodes", u.select(cols))
     if keyed:
         ws.con.insert("_need_keyed", keep.filter(keep.k_day.notnull()).select("source", "episode_id"))

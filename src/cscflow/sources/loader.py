@@ -139,7 +139,7 @@ def ingest_many(ws: Workspace, results: list[ReadResult]) -> list[SourceReport]:
         for table in _BY_SOURCE:
             _delete_sources(ws, table, before)
     seq0 = 1 if known["seq"] is None or pd.isna(known["seq"]) else int(known["seq"]) + 1
-    reports, kids, idents, procs, stays, ids, quar, reps = [], [], [], [], [], [], [], []
+    reports, kids, idents, procs, stays, ids, quar, reps, named = [], [], [], [], [], [], [], [], []
     for k, result in enumerate(results):
         reports.append(SourceReport(
             file=result.source, format=result.format, rows_read=int(result.rows_read),
@@ -151,6 +151,7 @@ def ingest_many(ws: Workspace, results: list[ReadResult]) -> list[SourceReport]:
         if tab is not None:
             stays.append(tab)
             ids.append(id_map)
+            named.append(result.source)
         sc, allc = source_children(ws, result, pseudo, seq0 + k, id_map)
         kids.append(sc)
         idents.append(identifiers_frame(result, pseudo, allc))
@@ -162,7 +163,7 @@ def ingest_many(ws: Workspace, results: list[ReadResult]) -> list[SourceReport]:
     for name, frames in (("_source_children", kids), ("identifiers", idents), ("proceedings", procs),
                          ("quarantine", quar), ("_repairs", reps)):
         _write_frames(ws, name, frames)
-    stats = write_stays(ws, stays, ids)
+    stats = write_stays(ws, stays, ids, named)
     found = conflicts(ws, names)
     rows = []
     for k, (result, report) in enumerate(zip(results, reports, strict=True)):
