@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import struct
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,8 +150,17 @@ def tracks(
     last = data_end(ws)
     epoch = data_start(ws).normalize()
     tl = timelines(ws, pmap, where)
-    rows, kids = _fetch(ws, tl, pmap, epoch, last)
-    return _legs(rows, kids, pmap, convention, epoch, last)
+    key = (id(ws.con), tl.op(), json.dumps(pmap.station_ids), epoch, last)
+    hit = _FETCHED.get(key)
+    if hit is None:  # both conventions come from the same rows: fetch them once
+        hit = _FETCHED[key] = _fetch(ws, tl, pmap, epoch, last)
+        while len(_FETCHED) > 2:
+            _FETCHED.popitem(last=False)
+    rows, kids = hit
+    return _legs(rows, dict(kids), pmap, convention, epoch, last)
+
+
+_FETCHED: OrderedDict = OrderedDict()
 
 
 def _arrow(ws: Any, expr: ibis.Table) -> dict[str, np.ndarray]:
