@@ -115,9 +115,10 @@ def _block_frame(rows: list, columns: list[str]) -> dict[str, np.ndarray]:
 def check_records(t: CinTables, today: dt.date) -> Checked:
     """Check every record of one file; see the module docstring."""
     n_children = len(t.c_index)
+    cache: dict = {}  # date text -> parsed, shared by every date column
     # -- child-level facts, charged to every record of the child ---------------------------------
-    birth = _dates(t.c_birth, today)
-    expected = _dates(t.c_expected, today, future_ok=True)
+    birth = _dates(t.c_birth, today, cache=cache)
+    expected = _dates(t.c_expected, today, future_ok=True, cache=cache)
     child_pos = np.arange(n_children)
     probe = _Problems()
     probe.dates(child_pos, np.full(n_children, -_SEC), "ChildIdentifiers/PersonBirthDate", birth)
@@ -135,9 +136,9 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
     need_child = np.asarray(t.n_child, dtype="int64") - 1  # position of the child
     table = np.array(t.n_fields, dtype=object) if t.n_fields else np.empty((0, len(_NEED_FIELDS)), dtype=object)
     fields = {f: table[:, j] for j, f in enumerate(_NEED_FIELDS)}
-    referral = _dates(fields["CINreferralDate"], today)
-    closure = _dates(fields["CINclosureDate"], today)
-    top_icpc = _dates(fields["DateOfInitialCPC"], today)
+    referral = _dates(fields["CINreferralDate"], today, cache=cache)
+    closure = _dates(fields["CINclosureDate"], today, cache=cache)
+    top_icpc = _dates(fields["DateOfInitialCPC"], today, cache=cache)
     p = _Problems()
     p.dates(rows, 0, "CINdetails/CINreferralDate", referral)
     p.add(rows, 1, "CINdetails/CINreferralDate", "", "episode of need has no referral date",
@@ -149,22 +150,23 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
 
     a = _block_frame(t.assessments, ["row", "k", "start", "auth"])
     a["factors"] = _objects(t.a_factors)
-    a_start, a_auth = _dates(a["start"].tolist(), today), _dates(a["auth"].tolist(), today)
+    a_start, a_auth = _dates(a["start"], today, cache=cache), _dates(a["auth"], today, cache=cache)
     a_rows, a_key = a["row"], 1 * _SEC + a["k"] * 100
     p.dates(a_rows, a_key, "Assessments/AssessmentActualStartDate", a_start)
     p.dates(a_rows, a_key + 1, "Assessments/AssessmentAuthorisationDate", a_auth)
     p.order(a_rows, a_key + 2, "Assessments/AssessmentAuthorisationDate", a_start.ns, a_auth.ns)
 
     pl = _block_frame(t.plans, ["row", "k", "start", "end"])
-    pl_start, pl_end = _dates(pl["start"].tolist(), today), _dates(pl["end"].tolist(), today)
+    pl_start, pl_end = _dates(pl["start"], today, cache=cache), _dates(pl["end"], today, cache=cache)
     pl_rows, pl_key = pl["row"], 2 * _SEC + pl["k"] * 100
     p.dates(pl_rows, pl_key, "CINPlanDates/CINPlanStartDate", pl_start)
     p.dates(pl_rows, pl_key + 1, "CINPlanDates/CINPlanEndDate", pl_end)
     p.order(pl_rows, pl_key + 2, "CINPlanDates/CINPlanEndDate", pl_start.ns, pl_end.ns)
 
     s = _block_frame(t.s47s, ["row", "k", "start", "target", "icpc", "not_required"])
-    s_start, s_target = _dates(s["start"].tolist(), today), _dates(s["target"].tolist(), today, future_ok=True)
-    s_icpc = _dates(s["icpc"].tolist(), today)
+    s_start = _dates(s["start"], today, cache=cache)
+    s_target = _dates(s["target"], today, future_ok=True, cache=cache)
+    s_icpc = _dates(s["icpc"], today, cache=cache)
     s_rows, s_key = s["row"], 3 * _SEC + s["k"] * 100
     p.dates(s_rows, s_key, "Section47/S47ActualStartDate", s_start)
     p.dates(s_rows, s_key + 1, "Section47/InitialCPCtarget", s_target, future_ok=True)
@@ -172,7 +174,7 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
     p.order(s_rows, s_key + 3, "Section47/DateOfInitialCPC", s_start.ns, s_icpc.ns)
 
     c = _block_frame(t.cpps, ["row", "k", "start", "end", "latest", "initial", "previous", "reviews"])
-    c_start, c_end = _dates(c["start"].tolist(), today), _dates(c["end"].tolist(), today)
+    c_start, c_end = _dates(c["start"], today, cache=cache), _dates(c["end"], today, cache=cache)
     c_rows, c_key = c["row"], 4 * _SEC + c["k"] * 100
     p.dates(c_rows, c_key, "ChildProtectionPlans/CPPstartDate", c_start)
     p.dates(c_rows, c_key + 1, "ChildProtectionPlans/CPPendDate", c_end)
@@ -208,19 +210,21 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
 
     # duplicates among the clean records (same child and referral date as an earlier record)
     clean = ~probe_bad[need_child] & ~np.isin(rows, need_problems["row"].to_numpy(dtype="int64"))
-    child_ids = _objects(t.c_id[i] for i in need_child)
+    child_ids = _objects(t.c_id)[need_child] if len(need_child) else np.empty(0, dtype=object)
     dup_frame = None
     if clean.any():
-        keyed = pd.DataFrame({"row": rows[clean], "id": child_ids[clean], "ref": referral.ns[clean]})
-        first = keyed.groupby(["id", "ref"], sort=False)["row"].transform("first")
-        dup = (first != keyed["row"]).to_numpy()
+        id_codes = pd.factorize(child_ids[clean])[0].astype("int64")
+        ref_codes, ref_uniques = pd.factorize(referral.ns[clean].view("int64"))
+        key = id_codes * (len(ref_uniques) + 1) + ref_codes
+        dup = pd.Index(key).duplicated(keep="first")
         if dup.any():
-            d = keyed.loc[dup]
+            clean_rows = rows[clean]
+            first_row = dict(zip(key[::-1].tolist(), clean_rows[::-1].tolist(), strict=True))  # first wins
             dup_frame = pd.DataFrame({
-                "row": d["row"].to_numpy(), "key": 6 * _SEC, "column": "CINdetails/CINreferralDate",
-                "value": _iso(d["ref"].to_numpy()),
-                "problem": _objects(f"duplicate episode of need: same child and referral date as row {r}"
-                                    for r in first[dup]),
+                "row": clean_rows[dup], "key": 6 * _SEC, "column": "CINdetails/CINreferralDate",
+                "value": _iso(referral.ns[clean][dup]),
+                "problem": _objects(f"duplicate episode of need: same child and referral date as row {first_row[k]}"
+                                    for k in key[dup].tolist()),
                 "hint": "remove the repeated <CINdetails> from the export",
             })
             clean[np.flatnonzero(clean)[dup]] = False

@@ -46,6 +46,7 @@ DATE_PROBLEMS = {
 }
 ORDER_HINT = "correct the start or end date in the case system and re-export"
 NAT = np.datetime64("NaT", "ns")
+NAT_D = np.datetime64("NaT", "D")
 _DAY = np.timedelta64(1, "D")
 _quote = json.encoder.encode_basestring_ascii  # the C escaper json.dumps uses
 
@@ -80,18 +81,25 @@ class _DateColumn:
     obj: np.ndarray  # dt.date or None (object)
 
 
-def _dates(raws: list, today: dt.date, future_ok: bool = False) -> _DateColumn:
-    """Parse a column of raw texts, each distinct text once."""
+def _dates(raws, today: dt.date, future_ok: bool = False, cache: dict | None = None) -> _DateColumn:
+    """Parse a column of raw texts, each distinct text once (once per ``cache`` across columns)."""
     codes, uniques = pd.factorize(np.asarray(raws, dtype=object))
-    parsed = [classify_date(u, today) for u in uniques] + [(None, OK, "")]
+    cache = {} if cache is None else cache
+    parsed = []
+    for u in uniques:
+        hit = cache.get(u)
+        if hit is None:
+            value, kind, text = classify_date(u, today)
+            hit = cache[u] = (value, kind, text, np.datetime64(value, "D") if value is not None else NAT_D)
+        parsed.append(hit)
+    parsed.append((None, OK, "", NAT_D))
     objs = np.empty(len(parsed), dtype=object)
     objs[:] = [p[0] for p in parsed]
     kind = np.array([p[1] for p in parsed], dtype=np.int8)
     text = np.empty(len(parsed), dtype=object)
     text[:] = [p[2] for p in parsed]
     valid = (kind == OK) | ((kind == FUTURE) if future_ok else False)
-    ns = np.array([np.datetime64(p[0], "D") if p[0] is not None else np.datetime64("NaT") for p in parsed],
-                  dtype="datetime64[D]").astype("datetime64[ns]")
+    ns = np.array([p[3] for p in parsed], dtype="datetime64[D]").astype("datetime64[ns]")
     ns[~valid] = NAT
     objs[~valid] = None
     codes = np.where(codes < 0, len(parsed) - 1, codes)
