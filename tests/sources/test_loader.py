@@ -208,3 +208,60 @@ def test_annex_a_round_trip_to_truth(tiny, workspace):
     cp = ep[ep.stage == "cp_plan"]
     t = truth[truth.stage == "cp_plan"]
     assert set(zip(cp.child_id, cp.start.dt.normalize(), strict=True)) <= set(zip(t.child_id, t.day, strict=True))
+
+
+# ------------------------------------------------------------------ need_id and duplicates against a naive reference
+
+
+def _naive_needs(stays):
+    """need day of each kept stay: the latest referral day of the child on or before it (plain Python)."""
+    refs = {}
+    for child, stage, day in stays:
+        if stage == "referral":
+            refs.setdefault(child, []).append(day)
+    out = []
+    for child, _stage, day in stays:
+        before = [d for d in refs.get(child, []) if d <= day]
+        out.append(max(before) if before else None)
+    return out
+
+
+def test_need_ids_and_duplicates_match_naive_reference(workspace, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    stages = ["contact", "referral", "assessment", "s47", "cin_plan"]
+    files = []
+    for k in range(3):  # three event logs, overlapping children and days, loaded as two loads
+        n = 400
+        frame = pd.DataFrame({
+            "child_id": [f"K{c}" for c in rng.integers(0, 40, n)],
+            "stage": rng.choice(stages, n),
+            "start": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D"),
+        }).drop_duplicates()
+        path = tmp_path / f"log{k}.csv"
+        frame.to_csv(path, index=False)
+        files.append((path, frame))
+    load(workspace, [files[0][0]])
+    reports = load(workspace, [files[1][0], files[2][0]])
+    # reference: stays kept in load order, the first source keeping a (child, stage, day)
+    seen, kept, dups = set(), [], {}
+    for path, frame in files:
+        dups[path.name] = 0
+        for r in frame.itertuples():
+            key = (r.child_id, r.stage, r.start.normalize())
+            if key in seen:
+                dups[path.name] += 1
+                continue
+            seen.add(key)
+            kept.append(key)
+    assert {r.file: r.duplicate_stays for r in reports} == {f: dups[f] for f in ("log1.csv", "log2.csv")}
+    want = sorted((workspace.pseudonymise([c])[0], s, d, n) for (c, s, d), n in zip(kept, _naive_needs(kept),
+                                                                                       strict=True))
+    ep = workspace.table("episodes").execute()
+    got = sorted((c, s, pd.Timestamp(d), None if pd.isna(n) else pd.Timestamp(n[-8:]))
+                 for c, s, d, n in zip(ep.child_id, ep.stage, ep.start, ep.need_id, strict=True))
+    assert got == want
+    # reloading the first file moves it last: nothing is duplicated, the same stays stay loaded
+    load(workspace, [files[0][0]])
+    assert workspace.count("episodes") == len(kept)

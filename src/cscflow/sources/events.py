@@ -43,6 +43,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from cscflow.errors import SourceError
@@ -294,19 +295,31 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
         FROM raw {join}""")
     checks = _checks(pd.Timestamp(today) + pd.Timedelta(days=1))
     bad = " OR ".join(f"coalesce({cond}, false)" for *_, cond in checks)
-    # One scan finds the (few) rows failing a check; the problems are then listed from those rows only.
-    con.execute(f"CREATE TABLE flagged AS SELECT * FROM ev WHERE {bad}")
-    listed = [f"SELECT source_row, {_lit(c)} AS \"column\", CAST({v} AS VARCHAR) AS value, {_lit(p)} AS problem, "
-              f"{_lit(h)} AS hint FROM flagged WHERE coalesce({cond}, false)" for c, v, p, h, cond in checks]
-    # Exact duplicate rows: candidates by a 64-bit hash (one cheap aggregate), then compared column by column.
     same = "source_child_id, stage_raw, start_raw, end_raw, outcome, team, worker, need_key, attrs"
-    con.execute(f"CREATE TABLE dup_hash AS SELECT h FROM (SELECT hash({same}) AS h FROM ev) GROUP BY h "
-                "HAVING count(*) > 1")
-    con.execute(f"""CREATE TABLE dups AS SELECT source_row FROM (
-        SELECT source_row, row_number() OVER (PARTITION BY {same} ORDER BY source_row) AS k
-        FROM ev WHERE hash({same}) IN (SELECT h FROM dup_hash)) WHERE k > 1""")
-    listed.append("SELECT source_row, NULL, NULL, 'duplicate row', 'the row repeats an earlier row; nothing to do' "
-                  "FROM dups")
+    # One scan of the file: the stays, whether each fails a check, and a 64-bit hash of the whole row.
+    main = con.execute(f"""
+        SELECT source_child_id, stage, start, "end", outcome, need_key, team, worker, attrs, source_row,
+               ({bad}) AS __bad, hash({same}) AS __h FROM ev""").arrow()
+    if isinstance(main, pa.RecordBatchReader):  # duckdb >= 1.4 may return a reader
+        main = main.read_all()
+    con.register("scanned", main)
+    n_bad = con.execute("SELECT count(*) FROM scanned WHERE __bad").fetchone()[0]
+    n_cand = con.execute("SELECT count(*) FROM (SELECT __h FROM scanned GROUP BY __h HAVING count(*) > 1)").fetchone()[0]
+    listed = []
+    if n_bad:  # the (few) rows failing a check, read again with their raw values
+        con.execute(f"CREATE TABLE flagged AS SELECT * FROM ev WHERE {bad}")
+        listed += [f"SELECT source_row, {_lit(c)} AS \"column\", CAST({v} AS VARCHAR) AS value, {_lit(p)} AS problem, "
+                   f"{_lit(h)} AS hint FROM flagged WHERE coalesce({cond}, false)" for c, v, p, h, cond in checks]
+    if n_cand:  # rows sharing a hash: compared column by column (exact duplicates only)
+        con.execute("CREATE TABLE dup_hash AS SELECT __h AS h FROM scanned GROUP BY __h HAVING count(*) > 1")
+        con.execute(f"""CREATE TABLE dups AS SELECT source_row FROM (
+            SELECT source_row, row_number() OVER (PARTITION BY {same} ORDER BY source_row) AS k
+            FROM ev WHERE hash({same}) IN (SELECT h FROM dup_hash)) WHERE k > 1""")
+        listed.append("SELECT source_row, NULL AS \"column\", NULL AS value, 'duplicate row' AS problem, "
+                      "'the row repeats an earlier row; nothing to do' AS hint FROM dups")
+    if not listed:
+        listed.append("SELECT CAST(NULL AS BIGINT) AS source_row, NULL AS \"column\", NULL AS value, "
+                      "NULL AS problem, NULL AS hint WHERE false")
     quarantine = con.execute(" UNION ALL ".join(listed) + " ORDER BY source_row").df()
     if not rejects.empty:
         rj = pd.DataFrame({
@@ -318,13 +331,16 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
         })
         quarantine = pd.concat([quarantine, rj], ignore_index=True)
     quarantine = quarantine[QUARANTINE_COLUMNS]
-    n_dups = con.execute("SELECT count(*) FROM dups").fetchone()[0]
-    not_dup = " AND source_row NOT IN (SELECT source_row FROM dups)" if n_dups else ""
-    episodes = con.execute(f"""
-        SELECT source_child_id, stage, start, "end", outcome, need_key, team, worker, attrs, source_row
-        FROM ev WHERE NOT ({bad}){not_dup}""").arrow()
-    if isinstance(episodes, pa.RecordBatchReader):  # duckdb >= 1.4 may return a reader
-        episodes = episodes.read_all()
+    con.unregister("scanned")
+    drop = np.asarray(pc.fill_null(main.column("__bad"), False)) if n_bad else None
+    if n_cand:
+        dup_rows = con.execute("SELECT source_row FROM dups").fetchnumpy()["source_row"]
+        if len(dup_rows):
+            is_dup = np.isin(np.asarray(pc.fill_null(main.column("source_row"), -1)), dup_rows)
+            drop = is_dup if drop is None else (drop | is_dup)
+    episodes = main.drop_columns(["__bad", "__h"])
+    if drop is not None and drop.any():
+        episodes = episodes.filter(pa.array(~drop))
     res = ReadResult(source=source_name(path), format="events")
     res.rows_read = int(n_good + len(rejects))
     res.rows_loaded = int(episodes.num_rows)
