@@ -283,7 +283,7 @@ def _children(t: CinTables, checked, uasc_any, uasc_assessed, year, la) -> tuple
     kept = pos[first]
     kept_ids = ids[first]
     uasc = uasc_assessed[kept]
-    later = ids[~first & uasc_any[pos]]
+    later = ids[~first & uasc_assessed[pos]]  # only assessment factor 9A marks a child as UASC
     if len(later):
         uasc = uasc | np.isin(kept_ids, later)
     disabilities = _objects(t.c_disabilities)[kept]
