@@ -265,3 +265,25 @@ def test_need_ids_and_duplicates_match_naive_reference(workspace, tmp_path):
     # reloading the first file moves it last: nothing is duplicated, the same stays stay loaded
     load(workspace, [files[0][0]])
     assert workspace.count("episodes") == len(kept)
+
+
+def test_reload_rebuilds_only_changed_children_same_as_full_rebuild(workspace):
+    from cscflow.sources.load_children import rebuild_children
+
+    a = _result("a.csv", [_child("C1", "M"), _child("C4", "F")], [_ep("C1", "referral", "2020-01-01")])
+    b = _result("b.csv", [_child("C1", "F"), _child("C2", "M", la="999")], [_ep("C2", "referral", "2020-02-01")])
+    ingest(workspace, a)
+    ingest(workspace, b)
+    finalise(workspace)
+    c1 = workspace.pseudonymise(["C1"])[0]
+    kids = workspace.table("children").execute().set_index("child_id")
+    assert kids.loc[c1, "sex"] == "M" and len(kids) == 3
+    a2 = _result("a.csv", [_child("C1", "M")], [_ep("C1", "referral", "2020-01-01")])  # C4 gone, a now last
+    ingest(workspace, a2)
+    finalise(workspace)
+    got = workspace.table("children").execute().sort_values("child_id").reset_index(drop=True)
+    assert got.set_index("child_id").loc[c1, "sex"] == "F"  # b.csv now ranks first
+    assert workspace.pseudonymise(["C4"])[0] not in set(got.child_id)
+    rebuild_children(workspace)  # no dirty list: a full rebuild from every source
+    full = workspace.table("children").execute().sort_values("child_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, full)

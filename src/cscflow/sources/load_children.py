@@ -261,9 +261,37 @@ def conflicts(ws: Workspace, sources: list[str]) -> dict[str, list[dict[str, Any
     return out
 
 
+DIRTY = "_dirty_children"
+
+
+def mark_dirty(ws: Workspace, child_ids: pa.Array | None = None, sources: list[str] | None = None) -> None:
+    """Remember children whose merged row must be rebuilt (DuckDB: a temp table of this connection)."""
+    if ws.engine != "duckdb":  # pragma: no cover - Spark rebuilds every child
+        return
+    con = ws.con.con
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {DIRTY} (child_id VARCHAR)")
+    if sources:
+        marks = ", ".join("?" for _ in sources)
+        con.execute(f"INSERT INTO {DIRTY} SELECT DISTINCT child_id FROM _source_children WHERE source IN ({marks})",
+                    sources)
+    if child_ids is not None and len(child_ids):
+        con.register("_dirty_new", pa.table({"child_id": pc.unique(child_ids)}))
+        con.execute(f"INSERT INTO {DIRTY} SELECT child_id FROM _dirty_new")
+        con.unregister("_dirty_new")
+
+
 def rebuild_children(ws: Workspace) -> None:
-    """One row per child: each field from the earliest-loaded source that has it."""
+    """One row per child: each field from the earliest-loaded source that has it.
+
+    Only the children of the sources loaded or replaced since the last rebuild are rebuilt
+    (``DELETE`` + ``INSERT``) when the workspace already has children; otherwise all of them.
+    """
+    dirty = None
+    if ws.engine == "duckdb" and DIRTY in ws.con.list_tables() and ws.count("children"):
+        dirty = ws.con.table(DIRTY)
     sc = ws.table("_source_children")
+    if dirty is not None:
+        sc = sc.semi_join(dirty, sc.child_id == dirty.child_id)
     order = sc.load_seq
 
     def first(col: ibis.Column, where: ibis.BooleanValue | None = None) -> ibis.Scalar:
@@ -280,4 +308,10 @@ def rebuild_children(ws: Workspace) -> None:
         attrs=first(sc.attrs),
     )
     agg = agg.mutate(sex=agg.sex.fill_null("U"))
-    ws.write("children", agg, mode="replace")
+    if dirty is None:
+        ws.write("children", agg, mode="replace")
+    else:
+        ws.con.con.execute(f"DELETE FROM children WHERE child_id IN (SELECT child_id FROM {DIRTY})")
+        ws.write("children", agg)
+    if ws.engine == "duckdb":
+        ws.con.con.execute(f"DROP TABLE IF EXISTS {DIRTY}")

@@ -36,6 +36,7 @@ from cscflow.sources.load_children import (
     conflicts,
     identifiers_frame,
     la_map,
+    mark_dirty,
     proceedings_frames,
     rebuild_children,
     source_children,
@@ -136,6 +137,7 @@ def ingest_many(ws: Workspace, results: list[ReadResult]) -> list[SourceReport]:
     known = srcs.aggregate(seq=srcs.load_seq.max(), again=srcs.source.isin(names).any()).execute().iloc[0]
     if known["again"] is True or known["again"] == 1:
         before = sorted(set(srcs.filter(srcs.source.isin(names)).source.execute()))
+        mark_dirty(ws, sources=before)
         for table in _BY_SOURCE:
             _delete_sources(ws, table, before)
     seq0 = 1 if known["seq"] is None or pd.isna(known["seq"]) else int(known["seq"]) + 1
@@ -160,6 +162,9 @@ def ingest_many(ws: Workspace, results: list[ReadResult]) -> list[SourceReport]:
         idents.append(pi)
         quar.append(quarantine_frame(result))
         reps.append(repairs_frame(result))
+    new_kids = [k.column("child_id") for k in kids if k is not None and k.num_rows]
+    if new_kids:
+        mark_dirty(ws, pa.chunked_array(new_kids).combine_chunks())
     for name, frames in (("_source_children", kids), ("identifiers", idents), ("proceedings", procs),
                          ("quarantine", quar), ("_repairs", reps)):
         _write_frames(ws, name, frames)
