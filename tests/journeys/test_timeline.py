@@ -202,16 +202,36 @@ def test_where_filters_children(write_episodes):
 
 
 def test_event_log_fast_path_equals_the_general_engine(write_episodes):
-    from cscflow.journeys.timeline import _all_points, _build
+    from cscflow.journeys.timeline import _build
+    from cscflow.journeys.timeline_points import shape as _shape
 
     df = random_episodes(13, 40)
     df["end"] = df["start"]  # every stay zero-length, as in an event log; outcomes lead to exits
     df["outcome"] = df["outcome"].fillna("nfa")
     ws = write_episodes(df)
     pmap = load_map("england")
-    assert _all_points(ws, pmap)
+    assert _shape(ws, pmap)[:3] == (True, True, True)
     fast = run(ws, pmap)
     general = ws.execute(_build(ws, pmap, None, cache=False)).sort_values(["child_id", "seq"])
     compare(fast, general.reset_index(drop=True))
     compare(fast, naive_timeline(df, pmap))
     assert (fast.kind == "exit").sum() > 20 and fast.repeat.max() >= 3
+
+
+def test_event_log_without_needs_or_exits_takes_the_lean_path(write_episodes):
+    """A process log (no needs, no exit outcomes) skips the need ranks and exit rows: same rows as the general engine."""
+    from cscflow.journeys.timeline import _build
+    from cscflow.journeys.timeline_points import shape as _shape
+
+    df = random_episodes(17, 40)
+    df["end"] = df["start"]
+    df["outcome"] = None
+    df["need_id"] = None
+    ws = write_episodes(df)
+    pmap = load_map("england")
+    assert _shape(ws, pmap)[:3] == (True, False, False)
+    fast = run(ws, pmap)
+    general = ws.execute(_build(ws, pmap, None, cache=False)).sort_values(["child_id", "seq"])
+    compare(fast, general.reset_index(drop=True))
+    compare(fast, naive_timeline(df, pmap))
+    assert (fast.repeat == 1).all() and (fast.kind == "stay").all() and len(fast) > 100

@@ -94,9 +94,8 @@ def _load_duckdb(ws: Any, path: Path, mode: str, case: str = PM4PY["case"], acti
     if not path.is_file():
         raise SourceError(f"no event log at {path}", hint="check the path")
     con = ws.con.con  # the DuckDB connection under Ibis
-    src = f"read_csv({_sql_text(str(path))}, types={{{_sql_text(case)}: 'VARCHAR', {_sql_text(activity)}: 'VARCHAR'}})"
     try:
-        kinds = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
+        src, kinds = _typed_source(con, path, case, activity, timestamp)
     except Exception as exc:  # duckdb raises its own error types
         raise SourceError(f"{path.name}: cannot read it as CSV ({str(exc).splitlines()[0]})",
                           hint="give a CSV event log with a header row") from None
@@ -121,6 +120,32 @@ def _load_duckdb(ws: Any, path: Path, mode: str, case: str = PM4PY["case"], acti
     before = con.execute("SELECT count(*) FROM episodes").fetchone()[0]
     con.execute(f"INSERT INTO episodes {select}")
     return int(con.execute("SELECT count(*) FROM episodes").fetchone()[0] - before)
+
+
+def _typed_source(con: Any, path: Path, case: str, activity: str, timestamp: str) -> tuple[str, dict[str, str]]:
+    """A ``read_csv`` call with the dialect sniffed from a sample and every column's type given.
+
+    Columns other than the timestamp are read as text: DuckDB then parses only the timestamp (typing
+    every column, as the full auto-detection does, costs about as much as the rest of the load).
+    """
+    cur = con.execute(f"SELECT * FROM sniff_csv({_sql_text(str(path))})")
+    names = [d[0] for d in cur.description]
+    sniff = dict(zip(names, cur.fetchone(), strict=True))
+    kinds = {c["name"]: str(c["type"]) for c in sniff["Columns"]}
+    if timestamp in kinds and not kinds[timestamp].upper().startswith(("TIMESTAMP", "DATE")):
+        kinds[timestamp] = "VARCHAR"
+    types = ", ".join(f"{_sql_text(n)}: {_sql_text(t if n == timestamp else 'VARCHAR')}" for n, t in kinds.items())
+    def opt(key: str) -> str:  # the sniffer says '(empty)' for an option it found unused
+        value = sniff.get(key)
+        return _sql_text("" if value in (None, "(empty)") else str(value))
+
+    opts = [f"auto_detect=false, header={'true' if sniff['HasHeader'] else 'false'}", f"delim={opt('Delimiter')}",
+            f"quote={opt('Quote')}", f"escape={opt('Escape')}", f"skip={int(sniff['SkipRows'] or 0)}",
+            f"comment={opt('Comment')}", f"columns={{{types}}}"]
+    for key, opt in (("DateFormat", "dateformat"), ("TimestampFormat", "timestampformat")):
+        if sniff.get(key):
+            opts.append(f"{opt}={_sql_text(sniff[key])}")
+    return f"read_csv({_sql_text(str(path))}, {', '.join(opts)})", kinds
 
 
 def _sql_text(value: str) -> str:

@@ -57,11 +57,32 @@ EXTRA = ["kind", "stage", "outcome", "team", "episode_id"]
 _ORDER = ("source", "source_row", "episode_id")
 
 
+def episode_stats(ws: Any) -> dict[str, Any]:
+    """One aggregate over ``episodes``: rows, first and last start, last end, sum of source rows, last child.
+
+    It tells the data's span and serves as the fingerprint of the episodes (a cached timeline is reused
+    while it is unchanged). A read-only workspace cannot change under its connection, so there the
+    answer is kept for the connection's life.
+    """
+    hit = getattr(ws, "_journeys_stats", None)
+    if hit is not None and hit[0] is ws.con:
+        return hit[1]
+    ep = ws.table("episodes")
+    row = ws.execute(ep.aggregate(n=ep.count(), s=ep.start.min(), e=ep.start.max(), f=ep.end.max(),
+                                  r=ep.source_row.sum(), c=ep.child_id.max())).iloc[0].to_dict()
+    if getattr(ws, "read_only", False):
+        ws._journeys_stats = (ws.con, row)
+    return row
+
+
+def _stamp(value: Any) -> pd.Timestamp | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value)
+
+
 def data_end(ws: Any) -> pd.Timestamp:
     """The data's end date: the latest start or end of any stay in ``episodes``."""
-    ep = ws.table("episodes")
-    row = ws.execute(ep.aggregate(s=ep.start.max(), e=ep.end.max())).iloc[0]
-    values = [pd.Timestamp(v) for v in (row["s"], row["e"]) if v is not None and not pd.isna(v)]
+    row = episode_stats(ws)
+    values = [v for v in (_stamp(row["e"]), _stamp(row["f"])) if v is not None]
     if not values:
         raise AnalysisError(f"workspace {ws.path} has no episodes", hint="load data first (`cscflow load`)")
     return max(values)
@@ -69,11 +90,10 @@ def data_end(ws: Any) -> pd.Timestamp:
 
 def data_start(ws: Any) -> pd.Timestamp:
     """The earliest start of any stay in ``episodes``."""
-    ep = ws.table("episodes")
-    v = ws.execute(ep.aggregate(s=ep.start.min()))["s"].iloc[0]
-    if v is None or pd.isna(v):
+    v = _stamp(episode_stats(ws)["s"])
+    if v is None:
         raise AnalysisError(f"workspace {ws.path} has no episodes", hint="load data first (`cscflow load`)")
-    return pd.Timestamp(v)
+    return v
 
 
 def _ts(value: Any) -> ibis.Value:
@@ -168,10 +188,7 @@ _MEMO_SIZE = 6
 
 
 def _fingerprint(ws: Any) -> tuple:
-    ep = ws.table("episodes")
-    row = ws.execute(ep.aggregate(n=ep.count(), s=ep.start.min(), e=ep.start.max(), f=ep.end.max(),
-                                  r=ep.source_row.sum(), c=ep.child_id.max()))
-    return tuple(str(v) for v in row.iloc[0].tolist())
+    return tuple(str(v) for v in episode_stats(ws).values())
 
 
 def timelines(
@@ -200,14 +217,14 @@ def timelines(
         if hit is not None and hit[0]() is ws.con:
             out = hit[1]
         else:
-            out = _build(ws, pmap, end, cache=True)
-            _MEMO[key] = (weakref.ref(ws.con), out)
+            out, name = _build_cached(ws, pmap, end)
+            _MEMO[key] = (weakref.ref(ws.con), out, name)
             while len(_MEMO) > _MEMO_SIZE:
-                _, (ref, old) = _MEMO.popitem(last=False)
+                _, (ref, _old, old_name) = _MEMO.popitem(last=False)
                 con = ref()
                 if con is not None and hasattr(con, "drop_table"):
                     with contextlib.suppress(Exception):  # the connection may be closed already
-                        con.drop_table(old.get_name(), force=True)
+                        con.drop_table(old_name, force=True)
         _MEMO.move_to_end(key)
     if where:
         from cscflow.journeys.filters import apply_where
@@ -227,12 +244,22 @@ _SQL: dict[tuple, tuple[str, str, str]] = {}
 def _build(ws: Any, pmap: ProcessMap, end: Any, cache: bool) -> ibis.Table:
     if not cache:
         return _assemble(ws, mapped_stays(ws, pmap, end))
+    return _build_cached(ws, pmap, end)[0]
+
+
+def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]:
+    """The timeline stored in a temporary table: (the timeline over it, the table's name)."""
+    from cscflow.journeys import timeline_points as tp
+
     dialect = ws.con.name
-    points = _all_points(ws, pmap)
-    key = (dialect, json.dumps(pmap.to_dict(), sort_keys=True), str(end), points)
+    _tune(ws)
+    shape = tp.shape(ws, pmap)
+    if not shape.points:
+        shape = tp.FULL
+    key = (dialect, json.dumps(pmap.to_dict(), sort_keys=True), str(end), shape)
     if key not in _SQL:
-        if points:  # every stay is zero-length (an event log): nothing overlaps, one sort is enough
-            _SQL[key] = ("", "", ibis.to_sql(points_timeline(ws, pmap), dialect=dialect))
+        if shape.points:  # every stay is zero-length (an event log): nothing overlaps, one sort is enough
+            _SQL[key] = ("", "", ibis.to_sql(tp.points_timeline(ws, pmap, shape), dialect=dialect))
         else:
             ms = mapped_stays(ws, pmap, end)
             name = "_cscflow_ms_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]  # noqa: S324 - a name
@@ -243,44 +270,15 @@ def _build(ws: Any, pmap: ProcessMap, end: Any, cache: bool) -> ibis.Table:
         _store(ws, name, ms_sql)
     final_name = f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
     _store(ws, final_name, final_sql)
-    return ws.con.table(final_name)
+    stored = ws.con.table(final_name)
+    return (tp.widen(stored, shape) if shape.points else stored), final_name
 
 
-def _all_points(ws: Any, pmap: ProcessMap) -> bool:
-    """True when every stay the map draws is zero-length and closed (as in a process event log)."""
-    ep = ws.table("episodes")
-    drawn = ep.filter(ep.stage.isin(list(pmap.stage_map)))
-    longer = drawn.filter(drawn.end.isnull() | (drawn.end != drawn.start))
-    return int(ws.execute(longer.count())) == 0
-
-
-def points_timeline(ws: Any, pmap: ProcessMap) -> ibis.Table:
-    """The timeline when every drawn stay is zero-length: the general rules reduce to ordering the
-    events (start, then source order) with each exit right after its stay. Same rows as the general path.
-    """
-    ep = ws.table("episodes")
-    e = ep.select("child_id", "need_id", "stage", "start", "outcome", "team", "episode_id", *_ORDER[:2])
-    e = e.mutate(station=e.stage.substitute(pmap.stage_map, else_=ibis.null("string")))
-    e = e.filter(e.station.notnull())
-    e = e.mutate(exit=e.outcome.substitute(pmap.outcome_map, else_=ibis.null("string")))
-    cols = ["child_id", "need_id", "stage", "outcome", "team", "episode_id", "source", "source_row", "start"]
-    stays = e.select(*cols, station=e.station, kind=ibis.literal("stay"), sub=ibis.literal(0))
-    ex = e.filter(e.exit.notnull())
-    exits = ex.select(*cols, station=ex.exit, kind=ibis.literal("exit"), sub=ibis.literal(1))
-    rows = stays.union(exits)
-    needs = _need_ranks(ws)
-    rows = rows.left_join(needs, [rows.child_id == needs.n_child, rows.need_id == needs.n_need])
-    order = [rows.start, rows.source, rows.source_row, rows.episode_id, rows.sub]
-    w = ibis.window(group_by=rows.child_id, order_by=order)
-    seen = rows.need_rank.max().over(ibis.window(group_by=rows.child_id, order_by=order, rows=(None, 0)))
-    rows = rows.mutate(
-        end=rows.start,
-        seq=ibis.row_number().over(w) + 1,
-        repeat=ibis.coalesce(rows.need_rank, seen.fill_null(0) + 1).cast("int64"),
-        next_station=rows.station.lead().over(w),
-        next_start=rows.start.lead().over(w),
-    )
-    return rows.select(*COLUMNS, *EXTRA, "next_station", "next_start")
+def _tune(ws: Any) -> None:
+    """DuckDB: no progress bar (it prints from the engine's threads on long queries)."""
+    if getattr(ws, "engine", "") == "duckdb":
+        with contextlib.suppress(Exception):
+            ws.con.raw_sql("SET enable_progress_bar = false")
 
 
 def _store(ws: Any, name: str, sql: str) -> None:
