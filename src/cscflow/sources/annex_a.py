@@ -229,8 +229,9 @@ def read_one(path: Path, today: dt.date | None = None) -> ReadResult:
             acc.warnings.append(f"sheet {sh.name!r} is not an Annex A list (skipped)")
             continue
         recognised += 1
-        data = [r for r in sh.rows[h + 1:] if any(not is_blank(v) for v in r)]
-        excel_rows = [i + h + 2 for i, r in enumerate(sh.rows[h + 1:]) if any(not is_blank(v) for v in r)]
+        kept = [(i + h + 2, r) for i, r in enumerate(sh.rows[h + 1:]) if any(not is_blank(v) for v in r)]
+        data = [r for _, r in kept]
+        excel_rows = [i for i, _ in kept]
         acc.add_list(n, sh.name, headers, data, excel_rows)
     if not recognised:
         names = ", ".join(repr(s.name) for s in sheets[:12])
@@ -320,7 +321,8 @@ class _Accumulator:
         if not len(good):
             return
         self.loaded.update(rows[good].tolist())
-        attrs = [{k: _attr(v[i]) for k, v in extra.items() if not is_blank(v[i])} for i in good]
+        xl_lists = {k: v.tolist() for k, v in extra.items()}
+        attrs = [{k: _attr(v[i]) for k, v in xl_lists.items() if not is_blank(v[i])} for i in good]
         self._children(n, col, ids, birth, good, attrs)
         self._stays(n, col, ids, dates, birth, good, rows, attrs)
 
@@ -341,46 +343,50 @@ class _Accumulator:
         self.children.append(ch)
 
     def _stays(self, n, col, ids, dates, birth, good, rows, attrs) -> None:  # noqa: ANN001, C901
+        # Plain lists: indexing a pandas Series row by row is slow.
+        cl = {f: c.tolist() for f, c in col.items()}
+        dl = {f: [None if pd.isna(v) else v for v in d.tolist()] for f, d in dates.items()}
+        idl, bl, rl = ids.tolist(), birth.tolist(), rows.tolist()
+
         def val(f, i):  # noqa: ANN001, ANN202
-            return None if f not in col or is_blank(col[f][i]) else strip_prefix(col[f][i])
+            return None if f not in cl or is_blank(cl[f][i]) else strip_prefix(cl[f][i])
 
         def ts(f, i):  # noqa: ANN001, ANN202
-            v = dates[f][i] if f in dates else pd.NaT
-            return None if pd.isna(v) else v
+            return dl[f][i] if f in dl else None
 
         from cscflow.sources.ssda903 import REC_OUTCOMES
 
         for k, i in enumerate(good):
-            base = {"source_child_id": ids[i], "team": val("team", i), "worker": val("worker", i),
-                    "source_row": int(rows[i]), "need_key": None}
+            base = {"source_child_id": idl[i], "team": val("team", i), "worker": val("worker", i),
+                    "source_row": int(rl[i]), "need_key": None}
             a = dict(attrs[k])
             start, end = ts("start", i), ts("end", i)
             if n == 1:
-                a["source"] = leading_code(col["source"][i]) if "source" in col else None
+                a["source"] = leading_code(cl["source"][i]) if "source" in col else None
                 self._add(base, "contact", start, start, None, a)
             elif n == 2:
                 a["organisation"] = val("organisation", i)
                 self._add(base | {"team": val("organisation", i)}, "early_help", start, end,
                           "closed" if end else None, a)
             elif n == 3:
-                nfa = yes_no(col["nfa"][i]) if "nfa" in col else None
-                a["referral_source"] = leading_code(col["referral_source"][i]) if "referral_source" in col else None
+                nfa = yes_no(cl["nfa"][i]) if "nfa" in col else None
+                a["referral_source"] = leading_code(cl["referral_source"][i]) if "referral_source" in col else None
                 self._add(base, "referral", start, start, "nfa" if nfa else None, a)
             elif n == 4:
-                need = yes_no(col["needs_support"][i]) if "needs_support" in col else None
+                need = yes_no(cl["needs_support"][i]) if "needs_support" in col else None
                 outcome = None if end is None else ("nfa" if need is False else None)
                 self._add(base, "assessment", start, end, outcome, a)
             elif n == 5:
                 icpc = ts("icpc_date", i)
-                unnecessary = yes_no(col["icpc_unnecessary"][i]) if "icpc_unnecessary" in col else None
+                unnecessary = yes_no(cl["icpc_unnecessary"][i]) if "icpc_unnecessary" in col else None
                 self._add(base, "strategy_discussion", start, start, "s47", {})
                 self._add(base, "s47", start, icpc, "icpc" if icpc else ("nfa" if unnecessary else None), a)
                 if icpc is not None:
-                    plan = yes_no(col["icpc_cp_plan"][i]) if "icpc_cp_plan" in col else None
+                    plan = yes_no(cl["icpc_cp_plan"][i]) if "icpc_cp_plan" in col else None
                     self._add(base, "icpc", icpc, icpc, "cp_plan" if plan else ("nfa" if plan is False else None), {})
             elif n == 6:
                 for f in ("primary_need", "closure_reason", "case_status"):
-                    a[f] = leading_code(col[f][i]) if f in col else None
+                    a[f] = leading_code(cl[f][i]) if f in col else None
                 self._add(base, "cin_plan", start, end, "closed" if end else None, a)
             elif n == 7:
                 for f in ("initial_category", "category_of_abuse"):
@@ -388,17 +394,17 @@ class _Accumulator:
                 self._add(base, "cp_plan", start, end, "closed" if end else None, a)
             elif n == 8:
                 for f in ("legal_status", "placement", "placement_provider", "rec", "category_of_need"):
-                    a[f] = leading_code(col[f][i]) if f in col else None
+                    a[f] = leading_code(cl[f][i]) if f in col else None
                 rec = a.get("rec")
                 outcome = None if end is None else REC_OUTCOMES.get(str(rec or ""), "closed")
                 self._add(base, "looked_after", start, end, outcome, a)
             elif n == 9:
                 for f in ("in_touch", "activity", "accommodation", "eligibility"):
-                    a[f] = leading_code(col[f][i]) if f in col else None
-                b = birth[i]
+                    a[f] = leading_code(cl[f][i]) if f in col else None
+                b = bl[i]
                 if pd.isna(b):
                     a["start_unknown"] = True
-                    self.repairs.append({"source_row": int(rows[i]), "repair": "care leaver without date of birth",
+                    self.repairs.append({"source_row": int(rl[i]), "repair": "care leaver without date of birth",
                                          "detail": "no 18th birthday to start the stay: kept as child data only"})
                     continue
                 self._add(base, "care_leaver", b + pd.DateOffset(years=18), None, None, a)

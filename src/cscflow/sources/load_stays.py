@@ -170,12 +170,11 @@ def _attach_days(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], n_ol
         valid.append(ok)
         refs.append(np.asarray(pc.fill_null(pc.equal(tab.column("stage"), "referral"), False)))
     if n_old:
-        ws.con.con.register("_inc_kids", pa.table({"child_id": kids}))
-        old = ws.con.con.execute("SELECT e.child_id, e.start FROM episodes e SEMI JOIN _inc_kids k "
-                                 "ON e.child_id = k.child_id WHERE e.stage = 'referral'").arrow()
-        ws.con.con.unregister("_inc_kids")
-        if isinstance(old, pa.RecordBatchReader):
-            old = old.read_all()
+        kt = _stage_arrow(ws, "_inc_kids", pa.table({"child_id": kids}))
+        ep = ws.table("episodes")
+        old = ep.filter(ep.stage == "referral").semi_join(kt, ep.child_id == kt.child_id)
+        old = old.select("child_id", "start").to_pyarrow()
+        _unstage(ws, "_inc_kids")
         if old.num_rows:
             codes.append(np.asarray(pc.index_in(old.column("child_id"), value_set=kids)).astype(np.int64))
             d, ok = _days(old.column("start").cast(pa.timestamp("us")))
@@ -188,7 +187,7 @@ def _attach_days(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], n_ol
     rel = np.where(ok, day - low, -1)
     need = latest_referral_days(np.concatenate(codes), rel, np.concatenate(refs) & ok)
     out, at = [], 0
-    for tab, d, v in zip(stays, days, valid, strict=True):
+    for tab, d, v in zip(stays, days[:len(stays)], valid[:len(stays)], strict=True):
         n = tab.num_rows
         nd = need[at:at + n]
         at += n
