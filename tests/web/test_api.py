@@ -88,6 +88,45 @@ def test_stays_blob_counts_equal_stations_on(client, engine):
         )
 
 
+def test_stays_blob_keeps_the_timeline_order(client, engine):
+    """Stays come per child in the timeline's ``seq`` order (same-day steps keep their order)."""
+    from cscflow.journeys import timelines
+
+    ws, pmap = engine
+    header, arrays = decode(client.get("/api/stays?team=North").content)
+    tl = ws.execute(timelines(ws, pmap, where={"team": "North"})).sort_values(["child_id", "seq"])
+    ids = header["stations"]
+    assert [ids[s] for s in arrays["station"]] == tl["station"].tolist()
+    kids = sorted(tl["child_id"].unique())
+    assert arrays["child"].tolist() == [kids.index(c) for c in tl["child_id"]]
+    unix = pd.Timestamp("1970-01-01")
+    assert arrays["start"].tolist() == [(t.normalize() - unix).days for t in tl["start"]]
+
+
+def test_stays_blob_orders_same_day_steps_by_seq(tmp_path):
+    """Same-day contact, referral and strategy discussion stored in reverse: the blob follows seq, not storage."""
+    from fastapi.testclient import TestClient
+
+    from cscflow import Workspace
+    from cscflow.web import create_app
+
+    n = 400
+    stages = ["strategy_discussion", "referral", "contact"]  # stored last step first
+    with Workspace(tmp_path, la="999") as ws:
+        ws.write("episodes", pd.DataFrame({
+            "episode_id": [f"{c}-{k}" for c in range(n) for k in range(3)],
+            "child_id": [f"c{c:04d}" for c in range(n) for _ in range(3)],
+            "stage": stages * n, "start": pd.Timestamp("2024-01-02"), "end": pd.Timestamp("2024-01-02"),
+            "outcome": ["s47", "strategy_discussion", "referral"] * n,
+            "need_id": [f"n{c}" if k < 2 else None for c in range(n) for k in range(3)], "source": "x",
+            "source_row": [3 * c + 3 - k for c in range(n) for k in range(3)]}))
+    app = create_app(tmp_path)
+    header, arrays = decode(TestClient(app, base_url="http://127.0.0.1").get("/api/stays").content)
+    app.state.cscflow.close()
+    got = [header["stations"][s] for s in arrays["station"]]
+    assert got == ["contact", "referral", "strategy_discussion"] * n
+
+
 def test_counts_endpoint_is_stations_on_with_filters(client, engine):
     from cscflow.journeys.flow import stations_on
 

@@ -183,7 +183,8 @@ def apply_where(ws: Any, rows: ibis.Table, where: dict[str, Any] | None) -> ibis
     return t.filter(*conds).select(*cols)
 
 
-def _repeat_condition(col: ibis.Value, vals: list[Any]) -> ibis.Value:
+def _repeat_values(vals: list[Any]) -> tuple[list[int], list[int]]:
+    """(exact numbers, at-least numbers) of repeat filter values ('2', '3+')."""
     exact, at_least = [], []
     for v in vals:
         text = str(v).strip()
@@ -194,7 +195,23 @@ def _repeat_condition(col: ibis.Value, vals: list[Any]) -> ibis.Value:
                 exact.append(int(text))
         except ValueError:
             raise AnalysisError(f"filter repeat={v!r} is not a number", hint="write repeat=1 or repeat=3+") from None
+    return exact, at_least
+
+
+def _repeat_condition(col: ibis.Value, vals: list[Any]) -> ibis.Value:
+    exact, at_least = _repeat_values(vals)
     cond = col.isin(exact) if exact else ibis.literal(False)
     for n in at_least:
         cond = cond | (col >= n)
+    return cond
+
+
+def _repeat_condition_np(repeat: Any, vals: list[Any]) -> Any:
+    """:func:`_repeat_condition` on a numpy array of episode numbers."""
+    import numpy as np
+
+    exact, at_least = _repeat_values(vals)
+    cond = np.isin(repeat, exact)
+    for n in at_least:
+        cond |= repeat >= n
     return cond

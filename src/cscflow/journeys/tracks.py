@@ -24,17 +24,14 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import struct
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-import ibis
 import numpy as np
-import pandas as pd
 
 from cscflow.journeys.filters import AGE_BANDS, ETHNICITY_GROUPS, SEX_LABELS, YES_NO
 from cscflow.journeys.maps import ProcessMap, load_map
-from cscflow.journeys.timeline import data_end, data_start, timelines
+from cscflow.journeys.track_rows import Rows, fetch_rows
 
 OUTSIDE = 65535
 CONVENTIONS = ("travel", "queue")
@@ -147,90 +144,15 @@ def tracks(
     if convention not in CONVENTIONS:
         raise AnalysisError(f"no track convention {convention!r}", hint="use 'travel' or 'queue'")
     pmap = load_map(pmap, ws)
-    last = data_end(ws)
-    epoch = data_start(ws).normalize()
-    tl = timelines(ws, pmap, where)
-    key = (id(ws.con), tl.op(), json.dumps(pmap.station_ids), epoch, last)
-    hit = _FETCHED.get(key)
-    if hit is None:  # both conventions come from the same rows: fetch them once
-        hit = _FETCHED[key] = _fetch(ws, tl, pmap, epoch, last)
-        while len(_FETCHED) > 2:
-            _FETCHED.popitem(last=False)
-    rows, kids = hit
-    return _legs(rows, dict(kids), pmap, convention, epoch, last)
+    rows = fetch_rows(ws, pmap).subset(where)
+    return _legs(rows, pmap, convention)
 
 
-_FETCHED: OrderedDict = OrderedDict()
-
-
-def _arrow(ws: Any, expr: ibis.Table) -> dict[str, np.ndarray]:
-    table = ws.con.to_pyarrow(expr)
-    return {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names}
-
-
-def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last: pd.Timestamp):
-    """Per row (child index, station index, days, flags) and per child (id, codes), computed in the engine."""
-    from cscflow.journeys.filters import (
-        AGE_BANDS,
-        ETHNICITY_GROUPS,
-        SEX_LABELS,
-        age_band_expr,
-        ethnicity_group_expr,
-    )
-    from cscflow.journeys.flow_common import days_between
-
-    e0 = ibis.literal(epoch.to_pydatetime(), type="timestamp")
-    e1 = ibis.literal(pd.Timestamp(last).to_pydatetime(), type="timestamp")
-    teams = ws.execute(tl.filter(tl.team.notnull()).select("team").distinct())["team"]
-    teams = sorted(str(t) for t in teams)[:254] + ["Unknown"]
-    team_map = {t: i for i, t in enumerate(teams[:-1])}
-    team_code = (tl.team.substitute(team_map, else_=len(teams) - 1) if team_map
-                 else ibis.literal(len(teams) - 1, type="int64"))
-    t = tl.mutate(ci=ibis.dense_rank().over(ibis.window(order_by=tl.child_id)),
-                  team_code=team_code.cast("int64"))
-    rows = t.select(
-        "ci", "seq",
-        st=t.station.substitute({sid: i for i, sid in enumerate(pmap.station_ids)}, else_=OUTSIDE).cast("int64"),
-        start=days_between(t.start, e0),
-        end=days_between(t.end.fill_null(e1), e0),
-        is_open=t.end.isnull(),
-        is_exit=t.kind == "exit",
-        repeat=t.repeat,
-    ).order_by(["ci", "seq"])
-    first = t.group_by(["ci", "child_id"]).aggregate(
-        first_start=t.start.min(), team=t.team_code.argmin(t.seq)
-    )
-    ch = ws.table("children").select(c_id="child_id", sex="sex", eth="ethnicity", birth="birth_month",
-                                     dis="disability", uasc="uasc")
-    ch = ch.group_by("c_id").aggregate(sex=ch.sex.max(), eth=ch.eth.max(), birth=ch.birth.max(),
-                                       dis=ch.dis.max(), uasc=ch.uasc.max())
-    k = first.left_join(ch, first.child_id == ch.c_id)
-    yes_no = {True: 1, False: 0}
-    kids = k.select(
-        "ci", "child_id", "team",
-        sex=k.sex.fill_null("U").substitute({x: i for i, x in enumerate(SEX_LABELS)}, else_=2),
-        ethnicity=ethnicity_group_expr(k.eth).substitute({x: i for i, x in enumerate(ETHNICITY_GROUPS)},
-                                                         else_=len(ETHNICITY_GROUPS) - 1),
-        age_band=age_band_expr(k.birth, k.first_start).substitute({x: i for i, x in enumerate(AGE_BANDS)},
-                                                                  else_=len(AGE_BANDS) - 1),
-        disability=k.dis.substitute(yes_no, else_=2),
-        uasc=k.uasc.substitute(yes_no, else_=2),
-    ).order_by("ci")
-    kid = _arrow(ws, kids)
-    kid["_team_labels"] = teams
-    return _arrow(ws, rows), kid
-
-
-def _legs(r: dict[str, np.ndarray], kid: dict, pmap: ProcessMap, convention: str, epoch: pd.Timestamp,
-          last: pd.Timestamp) -> Tracks:
-    n = int(r["ci"].shape[0]) if r else 0
-    child = r["ci"].astype("int64") if n else np.zeros(0, dtype="int64")
-    station = r["st"].astype("int64") if n else np.zeros(0, dtype="int64")
-    start = r["start"].astype("float64") if n else np.zeros(0)
-    end = r["end"].astype("float64") if n else np.zeros(0)
-    is_open = r["is_open"].astype(bool) if n else np.zeros(0, dtype=bool)
-    is_exit = r["is_exit"].astype(bool) if n else np.zeros(0, dtype=bool)
-    reps = np.minimum(r["repeat"].astype("int64"), 255) if n else np.zeros(0, dtype="int64")
+def _legs(r: Rows, pmap: ProcessMap, convention: str) -> Tracks:
+    n = r.n_rows
+    child, station, start, end = r.ci, r.st, r.start, r.end
+    is_open, is_exit = r.is_open, r.is_exit
+    reps = np.minimum(r.repeat, 255)
     first = np.ones(n, dtype=bool)
     first[1:] = child[1:] != child[:-1]
     last_row = np.ones(n, dtype=bool)
@@ -255,16 +177,15 @@ def _legs(r: dict[str, np.ndarray], kid: dict, pmap: ProcessMap, convention: str
     def legs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.concatenate([a, b])[order]
 
-    teams = kid.pop("_team_labels")
+    codes, teams = r.child_codes()
     labels = {"sex": SEX_LABELS, "ethnicity": ETHNICITY_GROUPS, "age_band": AGE_BANDS, "disability": YES_NO,
               "uasc": YES_NO, "team": teams}
-    codes = {a: np.asarray(kid[a], dtype="int64").astype("uint8") for a in ATTRIBUTES}
     return Tracks(
-        epoch=epoch.date(),
-        end=pd.Timestamp(last).date(),
+        epoch=r.epoch.date(),
+        end=r.last.date(),
         convention=convention,
         stations=[dict(s) for s in pmap.stations],
-        child_ids=np.asarray(kid["child_id"], dtype=object).astype(str),
+        child_ids=r.child_ids,
         child=legs(child, child[leave]).astype("uint32"),
         from_=legs(src, station[leave]).astype("uint16"),
         to=legs(station, np.full(int(leave.sum()), OUTSIDE)).astype("uint16"),
@@ -272,5 +193,5 @@ def _legs(r: dict[str, np.ndarray], kid: dict, pmap: ProcessMap, convention: str
         arrive=legs(arr, end[leave]).astype("float32"),
         repeat=legs(reps, reps[leave]).astype("uint8"),
         attributes={k: labels[k] for k in ATTRIBUTES},
-        codes=codes,
+        codes={a: codes[a].astype("uint8") for a in ATTRIBUTES},
     )

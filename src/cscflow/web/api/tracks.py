@@ -12,7 +12,6 @@ import struct
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from fastapi import APIRouter, Query, Request, Response
 
 from cscflow.web.api import bad, cohort, parse_date, records, state, where_key
@@ -22,7 +21,6 @@ router = APIRouter(prefix="/api", tags=["tracks"])
 CONVENTIONS = ("travel", "queue")
 #: ``end`` of a stay still open at the data's end, in ``/api/stays``.
 OPEN_DAY = 2**31 - 1
-_UNIX = np.datetime64("1970-01-01", "D")
 BINARY = "application/octet-stream"
 
 
@@ -77,41 +75,33 @@ def _align(n: int) -> int:
 
 
 def stays_blob(st: Any, where: dict | None) -> bytes:
-    """Every timeline stay as (child, station, start day, end day), days since 1970-01-01."""
+    """Every timeline stay as (child, station, start day, end day), days since 1970-01-01.
+
+    Rows come in the timeline's order (child, then ``seq``), so same-day steps keep their order.
+    They are a cohort subset of the engine's timeline rows, fetched once per workspace and map.
+    """
 
     def compute() -> bytes:
-        from cscflow.journeys import timelines
+        from cscflow.journeys.track_rows import OUTSIDE, fetch_rows
 
-        tl = timelines(st.ws, st.pmap, where=where)
-        frame = tl.select("child_id", "station", "start", "end").order_by(["child_id", "start"]).execute()
+        rows = fetch_rows(st.ws, st.pmap).subset(where)
         ids = [s["id"] for s in st.pmap.stations]
-        index = {sid: i for i, sid in enumerate(ids)}
-        station = frame["station"].map(index)
-        frame = frame[station.notna()]
-        station = station[station.notna()].astype("uint16").to_numpy()
-        child = pd.factorize(frame["child_id"])[0].astype("<u4")
-        start = _days(frame["start"])
-        end = _days(frame["end"])
-        end = np.where(frame["end"].isna().to_numpy(), OPEN_DAY, end).astype("<i4")
+        on_map = rows.st != OUTSIDE
+        child = rows.ci[on_map].astype("<u4")
+        end = np.where(rows.eday[on_map] >= OPEN_DAY, OPEN_DAY, rows.eday[on_map])
         header = {
             "version": 1,
             "kind": "stays",
             "day_zero": "1970-01-01",
             "open_day": OPEN_DAY,
-            "n_stays": int(len(frame)),
-            "n_children": int(child.max() + 1) if len(child) else 0,
+            "n_stays": int(child.size),
+            "n_children": int(child.max() + 1) if child.size else 0,
             "stations": ids,
         }
-        return pack(header, {"child": child, "station": station, "start": start.astype("<i4"), "end": end})
+        return pack(header, {"child": child, "station": rows.st[on_map].astype("uint16"),
+                             "start": rows.sday[on_map].astype("<i4"), "end": end.astype("<i4")})
 
     return st.cached(("stays", where_key(where)), compute)
-
-
-def _days(col: pd.Series) -> np.ndarray:
-    values = pd.to_datetime(col).to_numpy().astype("datetime64[D]")
-    out = (values - _UNIX).astype("int64")
-    out[np.isnat(values)] = 0
-    return out
 
 
 @router.get("/tracks")
