@@ -102,11 +102,11 @@ def staged_stays(ws: Workspace, result: ReadResult, pseudo: Pseudonyms,
         hashed = pa.array(list(ws.pseudonymise(wv.to_pylist(), la=f"worker:{ws.la}")), pa.string())
         tab = tab.set_column(tab.schema.get_field_index("worker"), "worker",
                              pc.take(hashed, pc.index_in(worker, value_set=wv)))
-    sid = tab.column("source_child_id").combine_chunks()
-    uniq = pc.unique(sid)
-    code = pc.index_in(sid, value_set=uniq)
+    enc = pc.dictionary_encode(tab.column("source_child_id").combine_chunks())  # one hash pass
+    uniq, code = enc.dictionary, enc.indices
     ids = pa.table({"sid": uniq, "child_id": pseudo.of_unique(uniq)})
-    tab = tab.set_column(0, "child_id", pc.take(ids.column("child_id"), code))
+    # child_id stays dictionary-encoded (codes into the pseudonyms): 10M rows never copy 10M strings here
+    tab = tab.set_column(0, "child_id", pa.DictionaryArray.from_arrays(code, ids.column("child_id").combine_chunks()))
     tab = tab.append_column("load_seq", repeat(load_seq, n, pa.int64()))
     tab = tab.append_column("pos", pa.array(np.arange(n, dtype=np.int64)))
     tab = tab.append_column("_code", code)
@@ -138,7 +138,7 @@ def latest_referral_days(child: np.ndarray, day: np.ndarray, is_ref: np.ndarray)
     span = int(day.max()) + 2
     d = day.astype(np.int64) + 1  # 0: no date
     key = (child.astype(np.int64) * span + d) * 2 + (~is_ref).astype(np.int64)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # rows with equal keys are interchangeable
     base = child.astype(np.int64)[order] * span
     val = np.where(is_ref[order] & (d[order] > 0), base + d[order], base)
     need = np.maximum.accumulate(val) - base - 1
