@@ -88,3 +88,16 @@ def test_filtered_tracks_leave_the_map_where_the_cohort_does(ws_rows):
     tl = ws.execute(timelines(ws, "england", where={"team": "North"}))
     assert tr.n_children == tl.child_id.nunique()
     assert int((tr.to != OUTSIDE).sum()) == len(tl)
+
+
+@pytest.mark.parametrize("where", [None, {"sex": "F"}, {"team": "South", "repeat": "2+"}, {"age_band": "10-15"}])
+def test_counts_on_rows_equal_stations_on(ws_rows, where):
+    from cscflow.journeys.flow import stations_on
+
+    ws, _ = ws_rows
+    pmap = load_map("england")
+    sub = fetch_rows(ws, pmap).subset(where)
+    for day in pd.date_range("2024-01-30", "2024-04-20", freq="6D"):
+        got = sub.stations_on(day, pmap.station_ids)
+        exp = stations_on(ws, pmap, day, where)
+        assert got.to_dict("list") == exp.to_dict("list"), day

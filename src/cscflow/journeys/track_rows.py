@@ -132,17 +132,47 @@ class Rows:
         return np.isin(codes, wanted)
 
     def subset(self, where: dict[str, Any] | None) -> Rows:
-        """The rows matching ``where``, children renumbered in order (as the engine's filtered timeline)."""
+        """The rows matching ``where``, children renumbered in order (as the engine's filtered timeline).
+
+        The last few subsets are kept: the web map asks for tracks, stays and counts of the same cohort.
+        """
+        if not where:
+            return self
+        key = (id(self), json.dumps(where, sort_keys=True, default=str))
+        hit = _SUBSETS.get(key)
+        if hit is not None and hit[0] is self:
+            _SUBSETS.move_to_end(key)
+            return hit[1]
+        out = self._subset(where)
+        _SUBSETS[key] = (self, out)
+        while len(_SUBSETS) > 4:
+            _SUBSETS.popitem(last=False)
+        return out
+
+    def _subset(self, where: dict[str, Any]) -> Rows:
         keep = self.mask(where)
         if keep is None:
             return self
-        idx = np.nonzero(keep)[0]
-        old = self.ci[idx]
-        kids, new = np.unique(old, return_inverse=True)
-        rows = {k: getattr(self, k)[idx] for k in ("st", "start", "end", "is_open", "is_exit", "repeat", "team",
+        old = self.ci[keep]
+        first = np.ones(old.shape[0], dtype=bool)  # rows are ordered by child: renumber without a sort
+        first[1:] = old[1:] != old[:-1]
+        kids = old[first]
+        new = np.cumsum(first) - 1
+        rows = {k: getattr(self, k)[keep] for k in ("st", "start", "end", "is_open", "is_exit", "repeat", "team",
                                                       "mon", "rs", "sday", "eday")}
         kid = {k: getattr(self, k)[kids] for k in ("child_ids", "sex", "ethnicity", "bmon", "disability", "uasc")}
         return replace(self, ci=new.astype("int64"), **rows, **kid)
+
+    def stations_on(self, day: Any, station_ids: list[str]) -> pd.DataFrame:
+        """Children at each station on ``day``: the rule and columns of :func:`cscflow.journeys.flow.stations_on`
+        (station, children; stations with none left out; map order), counted on these rows."""
+        d = int((pd.Timestamp(day).normalize() - pd.Timestamp("1970-01-01")).days)
+        here = (self.sday <= d) & ((self.eday > d) | (self.sday == d)) & (self.st != OUTSIDE)
+        n_kids = max(int(self.child_ids.shape[0]), 1)
+        pairs = np.unique(self.st[here] * n_kids + self.ci[here])
+        counts = np.bincount(pairs // n_kids, minlength=len(station_ids))[: len(station_ids)]
+        at = np.nonzero(counts)[0]
+        return pd.DataFrame({"station": [station_ids[i] for i in at], "children": counts[at].astype("int64")})
 
     def child_codes(self) -> tuple[dict[str, np.ndarray], list[str]]:
         """Per-child cohort codes of the tracks (sex, ethnicity group, age band at the first row, disability,
@@ -189,6 +219,7 @@ def _age_codes(bmon: np.ndarray, mon: np.ndarray) -> np.ndarray:
 
 
 _FETCHED: OrderedDict = OrderedDict()
+_SUBSETS: OrderedDict = OrderedDict()
 
 
 def fetch_rows(ws: Any, pmap: ProcessMap) -> Rows:

@@ -172,10 +172,17 @@ def _legs(r: Rows, pmap: ProcessMap, convention: str) -> Tracks:
         dep = np.where(prev_left, start, np.minimum(prev_end, start))
         arr = start
     leave = is_exit | (last_row & ~is_open)
-    order = np.argsort(np.concatenate([np.arange(n) * 2, np.nonzero(leave)[0] * 2 + 1]), kind="stable")
+    # Each row's leg, followed by a leaving leg where the dot leaves the map: scatter into place (no sort).
+    before = np.cumsum(leave) - leave  # leaving legs before each row
+    at_row = np.arange(n) + before
+    at_leave = at_row[leave] + 1
+    total = n + int(leave.sum())
 
-    def legs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.concatenate([a, b])[order]
+    def legs(a: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarray:
+        out = np.empty(total, dtype=dtype)
+        out[at_row] = a
+        out[at_leave] = b
+        return out
 
     codes, teams = r.child_codes()
     labels = {"sex": SEX_LABELS, "ethnicity": ETHNICITY_GROUPS, "age_band": AGE_BANDS, "disability": YES_NO,
@@ -186,12 +193,12 @@ def _legs(r: Rows, pmap: ProcessMap, convention: str) -> Tracks:
         convention=convention,
         stations=[dict(s) for s in pmap.stations],
         child_ids=r.child_ids,
-        child=legs(child, child[leave]).astype("uint32"),
-        from_=legs(src, station[leave]).astype("uint16"),
-        to=legs(station, np.full(int(leave.sum()), OUTSIDE)).astype("uint16"),
-        depart=legs(dep, end[leave]).astype("float32"),
-        arrive=legs(arr, end[leave]).astype("float32"),
-        repeat=legs(reps, reps[leave]).astype("uint8"),
+        child=legs(child, child[leave], "uint32"),
+        from_=legs(src, station[leave], "uint16"),
+        to=legs(station, OUTSIDE, "uint16"),
+        depart=legs(dep, end[leave], "float32"),
+        arrive=legs(arr, end[leave], "float32"),
+        repeat=legs(reps, reps[leave], "uint8"),
         attributes={k: labels[k] for k in ATTRIBUTES},
         codes={a: codes[a].astype("uint8") for a in ATTRIBUTES},
     )

@@ -122,14 +122,17 @@ def get_stays(request: Request) -> Response:
 
 @router.get("/counts")
 def get_counts(request: Request, date: str = Query(..., max_length=10)) -> list[dict]:
-    """Children at each station on ``date`` (the engine's ``stations_on``)."""
+    """Children at each station on ``date`` (the engine's ``stations_on`` rule, on its cached timeline rows)."""
     where = cohort(request, {"date"})
     day = parse_date(date, "date")
     st = state(request)
 
     def compute() -> list[dict]:
-        from cscflow.journeys.flow import stations_on
+        # The engine's stations_on rule, counted on the cached timeline rows (no query per filter change;
+        # tests/journeys/test_track_rows.py checks it equals cscflow.journeys.flow.stations_on).
+        from cscflow.journeys.track_rows import fetch_rows
 
-        return records(stations_on(st.ws, st.pmap, day, where=where))
+        rows = fetch_rows(st.ws, st.pmap).subset(where)
+        return records(rows.stations_on(day, st.pmap.station_ids))
 
     return st.cached(("counts", day, where_key(where)), compute)
