@@ -287,3 +287,28 @@ def test_reload_rebuilds_only_changed_children_same_as_full_rebuild(workspace):
     rebuild_children(workspace)  # no dirty list: a full rebuild from every source
     full = workspace.table("children").execute().sort_values("child_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(got, full)
+
+
+def test_latest_referral_days_matches_naive():
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from cscflow.sources.load_stays import latest_referral_days
+
+    rows = st.lists(st.tuples(st.integers(0, 4), st.integers(-1, 30), st.booleans()), max_size=60)
+
+    @settings(max_examples=200, deadline=None)
+    @given(rows)
+    def check(rs):
+        child = np.array([r[0] for r in rs], dtype=np.int64)
+        day = np.array([r[1] for r in rs], dtype=np.int64)
+        ref = np.array([r[2] for r in rs], dtype=bool)
+        got = latest_referral_days(child, day, ref).tolist()
+        want = []
+        for c, d, _ in rs:
+            before = [d2 for c2, d2, f in rs if c2 == c and f and d2 >= 0 and d >= 0 and d2 <= d]
+            want.append(max(before) if before else -1)
+        assert got == want
+
+    check()
