@@ -121,3 +121,16 @@ def test_empty_and_unmatched(tmp_path):
     assert r.rows_read == 0
     with pytest.raises(SourceError, match="no table of the mapping"):
         events.read([tmp_path / "h.csv"], mapping="ssd")
+
+
+def test_a_line_with_two_errors_counts_once(tmp_path):
+    """Found by hypothesis: a badly encoded line that also has too many cells is one row read."""
+    from cscflow.sources import events
+
+    data = (b"\xef\xbb\xbfchild_id,stage,start\n\xe9stage,start,end,outcome\n"
+            + b"".join(b"C%d,referral,2020-03-0%d,2020-03-0%d,assessment\n" % (i, i + 1, i + 2) for i in range(8)))
+    path = tmp_path / "events.csv"
+    path.write_bytes(data)
+    res = events.read([path])[0]
+    assert res.rows_read == 9 and res.rows_quarantined == 9
+    res.check_accounted()

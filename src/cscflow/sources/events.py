@@ -329,6 +329,7 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
             "problem": "malformed row: " + rejects["error_type"].astype(str).str.lower(),
             "hint": "the row has the wrong number of cells (check quotes and separators)",
         })
+        rj.loc[rj["problem"].str.contains("encoding"), "hint"] = "save the file as UTF-8 (or cp1252 text)"
         quarantine = pd.concat([quarantine, rj], ignore_index=True)
     quarantine = quarantine[QUARANTINE_COLUMNS]
     con.unregister("scanned")
@@ -342,7 +343,8 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
     if drop is not None and drop.any():
         episodes = episodes.filter(pa.array(~drop))
     res = ReadResult(source=source_name(path), format="events")
-    res.rows_read = int(n_good + len(rejects))
+    # DuckDB may report one line under several errors (e.g. bad encoding and too many columns)
+    res.rows_read = int(n_good + (rejects["line"].nunique() if not rejects.empty else 0))
     res.rows_loaded = int(episodes.num_rows)
     res.episodes = episodes
     res.quarantine = quarantine.reset_index(drop=True)
