@@ -134,3 +134,28 @@ def test_a_line_with_two_errors_counts_once(tmp_path):
     res = events.read([path])[0]
     assert res.rows_read == 9 and res.rows_quarantined == 9
     res.check_accounted()
+
+
+def test_any_process_log_loads_with_open_stages_and_draws_with_auto_map(tmp_path):
+    """A non-CSC log with no end column: instants (zero-length stays), stages kept, dfg on --map auto."""
+    from click.testing import CliRunner
+
+    from cscflow.cli import cli
+
+    log = tmp_path / "log.csv"
+    log.write_text("child_id,stage,start\nC1,Apply,2020-01-01\nC1,Approve,2020-01-03\n"
+                   "C2,Apply,2020-01-02\nC2,Reject,2020-01-05\n")
+    ws = str(tmp_path / "ws")
+    run = CliRunner().invoke
+    refused = run(cli, ["load", ws + "0", str(log), "--format", "events", "--quiet"])
+    assert "read 4, loaded 0, quarantined 4" in refused.output
+    res = run(cli, ["load", ws, str(log), "--format", "events", "--open-stages", "--quiet"])
+    assert res.exit_code == 0 and "read 4, loaded 4, quarantined 0" in res.output, res.output
+    out = tmp_path / "dfg.csv"
+    res = run(cli, ["flow", ws, "dfg", "--map", "auto", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    dfg = pd.read_csv(out).sort_values("target")
+    assert dfg[["source", "target", "transitions", "mean_days"]].values.tolist() == [
+        ["Apply", "Approve", 1, 2.0], ["Apply", "Reject", 1, 3.0]]

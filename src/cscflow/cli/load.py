@@ -19,8 +19,11 @@ from cscflow.errors import CscflowError
 @click.option("--mapping", type=str, default=None,
               help="YAML mapping for event logs in other layouts (or a bundled one: ssd).")
 @click.option("--la", "la", type=str, default=None, help="3-digit DfE code of the LA (remembered in the workspace).")
+@click.option("--open-stages", is_flag=True,
+              help="Event logs: keep stage values outside the CSC vocabulary (any process log; use --map auto).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, la: str | None, quiet: bool) -> None:
+def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, la: str | None,
+         open_stages: bool, quiet: bool) -> None:
     """Load LA files (Annex A, CIN census, SSDA903, event logs, legal spreadsheets) into WORKSPACE.
 
     Folders are searched for files. Loading a file again replaces what it loaded before.
@@ -44,7 +47,8 @@ def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, 
         try:
             if bar is not None:
                 bar.__enter__()
-            reports = load_files(ws, list(files), format=fmt, mapping=mapping, progress=progress)
+            reports = load_files(ws, list(files), format=fmt, mapping=mapping, progress=progress,
+                                 open_stages=open_stages)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)

@@ -71,6 +71,7 @@ def load(
     format: str = "auto",
     mapping: str | Path | None = None,
     progress: Progress | None = None,
+    open_stages: bool = False,
 ) -> list[SourceReport]:
     """Load files into workspace ``ws``: detect, read, pseudonymise, merge, de-duplicate, report.
 
@@ -78,6 +79,7 @@ def load(
     are read together (so SSDA903 tables of several years are de-duplicated across years).
     Loading a file again replaces what it loaded before. A file that cannot be read at all
     raises :class:`~cscflow.errors.SourceError`; files loaded before it stay loaded.
+    ``open_stages`` keeps event-log stage values outside the CSC vocabulary (any process log).
     Returns one :class:`SourceReport` per source file.
     """
     files = _expand(paths)
@@ -96,6 +98,8 @@ def load(
         options: dict[str, Any] = {}
         if fmt == "events" and mapping is not None:
             options["mapping"] = mapping
+        if fmt == "events" and open_stages:
+            options["open_stages"] = True
         if progress:
             progress(f"reading {len(group)} {fmt} file(s)", done, total)
         got = _reader(fmt)(group, **options)

@@ -3,7 +3,10 @@
 Without a mapping the reader expects the columns ``child_id``, ``stage`` and ``start`` and,
 optionally, ``end``, ``outcome``, ``team``, ``worker`` and ``need_key`` (what ``cscflow synth``
 writes). ``start``/``end`` may be timestamps, dates, ISO text, ``dd/mm/yyyy`` text or Excel
-serial numbers. Every other column becomes a key of the stay's ``attrs`` JSON.
+serial numbers. Every other column becomes a key of the stay's ``attrs`` JSON. A log with no
+``end`` column records instants (each event a zero-length stay); a blank ``end`` cell means the
+stay is still open. ``open_stages=True`` (``cscflow load --open-stages``) keeps stage values
+outside the CSC vocabulary, for any process log drawn with ``--map auto``.
 
 A mapping file (YAML) renames other layouts. One layout::
 
@@ -32,6 +35,7 @@ unreadable, in the future or before 1900, or the row repeats an earlier row exac
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import datetime as dt
 import fnmatch
 import tempfile
@@ -90,6 +94,7 @@ class Layout:
     stage: str | None = None  # a constant stage for every row
     stages: dict[str, str] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)
+    open_stages: bool = False  # keep stage values outside the CSC vocabulary (any process log, --map auto)
 
 
 def load_mapping(mapping: str | Path | dict | None) -> list[Layout]:
@@ -128,7 +133,8 @@ def load_mapping(mapping: str | Path | dict | None) -> list[Layout]:
             raise SourceError(f"mapping {where}: unknown stage {stage!r}", hint=f"use one of {', '.join(STAGES)}")
         out.append(Layout(files=str(t.get("files", "*")), columns=dict(t.get("columns", {}) or {}), stage=stage,
                           stages={str(k): str(v) for k, v in (t.get("stages") or {}).items()},
-                          outcomes={str(k): str(v) for k, v in (t.get("outcomes") or {}).items()}))
+                          outcomes={str(k): str(v) for k, v in (t.get("outcomes") or {}).items()},
+                          open_stages=bool(t.get("open_stages", False))))
     return out
 
 
@@ -177,9 +183,15 @@ def _utf8_copy(path: Path, encoding: str, tmpdir: str) -> Path:
 
 
 def read(paths: list[Path], mapping: str | Path | dict | None = None, today: dt.date | None = None,
-         **_: Any) -> list[ReadResult]:
-    """Read event logs: one :class:`ReadResult` per file (episodes as an Arrow table)."""
+         open_stages: bool = False, **_: Any) -> list[ReadResult]:
+    """Read event logs: one :class:`ReadResult` per file (episodes as an Arrow table).
+
+    ``open_stages`` keeps stage values outside the CSC vocabulary as they are (trimmed), so
+    any process log can be loaded and drawn with ``--map auto``.
+    """
     layouts = load_mapping(mapping)
+    if open_stages:
+        layouts = [dataclasses.replace(lay, open_stages=True) for lay in layouts]
     out = []
     for p in paths:
         p = Path(p)
@@ -257,8 +269,9 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
     # Stage lookup: canonical ids, aliases and the mapping's own values.
     lookup = {s: s for s in STAGES} | STAGE_ALIASES | {_norm(k): v for k, v in layout.stages.items()}
     con.register("stage_map", pa.table({"k": list(lookup), "v": list(lookup.values())}))
-    stage_sql = _lit(layout.stage) if layout.stage else "sm.v"
     stage_raw = _lit(layout.stage) if layout.stage else f"CAST(raw.{_q(col['stage'])} AS VARCHAR)"
+    stage_sql = _lit(layout.stage) if layout.stage else (
+        f"coalesce(sm.v, nullif(trim({stage_raw}), ''))" if layout.open_stages else "sm.v")
     join = "" if layout.stage else f"LEFT JOIN stage_map sm ON sm.k = {_norm_sql(stage_raw)}"
     outcome = f"CAST(raw.{_q(col['outcome'])} AS VARCHAR)" if "outcome" in col else "NULL"
     if layout.outcomes and "outcome" in col:
@@ -280,15 +293,18 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
         attrs = f"json_merge_patch({js}, {attrs})" if attrs else js
     attrs = f"nullif(CAST({attrs} AS VARCHAR), '{{}}')" if attrs else "NULL"
     start_raw = f"raw.{_q(col['start'])}"
+    # A log with no end column records instants: each event is a zero-length stay (end = start).
+    # A blank cell in an end column means the stay is still open.
+    start_sql = _date_sql(start_raw, types[col['start']])
     end_raw = f"raw.{_q(col['end'])}" if "end" in col else "NULL"
     con.execute(f"""
         CREATE VIEW ev AS SELECT
             CAST(raw.{row_sql} AS BIGINT) AS source_row,
             nullif(trim(CAST(raw.{_q(col['child_id'])} AS VARCHAR)), '') AS source_child_id,
             {stage_sql} AS stage, {stage_raw} AS stage_raw,
-            {_date_sql(start_raw, types[col['start']])} AS start,
+            {start_sql} AS start,
             {start_raw} AS start_raw,
-            {_date_sql(end_raw, types[col['end']]) if 'end' in col else 'CAST(NULL AS TIMESTAMP)'} AS "end",
+            {_date_sql(end_raw, types[col['end']]) if 'end' in col else start_sql} AS "end",
             {end_raw} AS end_raw,
             nullif(trim({outcome}), '') AS outcome, {opt('team')} AS team, {opt('worker')} AS worker,
             {opt('need_key')} AS need_key, {attrs} AS attrs
