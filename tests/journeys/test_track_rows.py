@@ -9,7 +9,7 @@ from jdata import random_episodes
 
 from cscflow.journeys import load_map, timelines, tracks
 from cscflow.journeys.filters import AGE_BANDS, ETHNICITY_GROUPS, age_band, ethnicity_group
-from cscflow.journeys.track_rows import OPEN_DAY, fetch_rows
+from cscflow.journeys.track_rows import OPEN_DAY, cohort_rows
 from cscflow.journeys.tracks import OUTSIDE
 
 FILTERS = [
@@ -50,7 +50,7 @@ def ws_rows(tmp_path_factory):
 def test_subset_equals_the_engines_filtered_timeline(ws_rows, where):
     ws, kids = ws_rows
     pmap = load_map("england")
-    sub = fetch_rows(ws, pmap).subset(where)
+    sub = cohort_rows(ws, pmap, where)
     tl = ws.execute(timelines(ws, pmap, where)).sort_values(["child_id", "seq"]).reset_index(drop=True)
     assert sub.n_rows == len(tl)
     assert list(sub.child_ids[sub.ci]) == tl.child_id.tolist()
@@ -96,7 +96,7 @@ def test_counts_on_rows_equal_stations_on(ws_rows, where):
 
     ws, _ = ws_rows
     pmap = load_map("england")
-    sub = fetch_rows(ws, pmap).subset(where)
+    sub = cohort_rows(ws, pmap, where)
     for day in pd.date_range("2024-01-30", "2024-04-20", freq="6D"):
         got = sub.stations_on(day, pmap.station_ids)
         exp = stations_on(ws, pmap, day, where)

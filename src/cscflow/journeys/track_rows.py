@@ -58,7 +58,7 @@ class Rows:
     Per row: ``ci`` (child index), ``st`` (station index in the map), ``start``/``end`` (days since
     ``epoch``, open rows end at the data's end), ``is_open``, ``is_exit``, ``repeat``, ``team``
     (index into ``teams``, -1 = none), ``mon`` (year * 12 + month of the start), ``rs`` (index into
-    ``sources``, -1 = none), ``sday``/``eday`` (start and end day since 1970-01-01; open = OPEN_DAY).
+    ``sources``, -1 = none; None unless fetched with ``sources=True``), ``sday``/``eday`` (start and end day since 1970-01-01; open = OPEN_DAY).
     Per child: ``child_ids``, ``sex`` (index into ``sex_labels``; missing is "U"), ``ethnicity`` (index
     into ``ethnicity_labels``, the raw codes; -1 = missing), ``bmon`` (year * 12 + month of birth, -1 =
     unknown), ``disability``/``uasc`` (1 yes, 0 no, 2 unknown).
@@ -75,11 +75,11 @@ class Rows:
     repeat: np.ndarray
     team: np.ndarray
     mon: np.ndarray
-    rs: np.ndarray
+    rs: np.ndarray | None
     sday: np.ndarray
     eday: np.ndarray
     teams: list[str]
-    sources: list[str]
+    sources: list[str] | None
     sex_labels: list[str]
     ethnicity_labels: list[str]
     child_ids: np.ndarray
@@ -113,6 +113,8 @@ class Rows:
             elif col == "repeat":
                 keep &= _repeat_condition_np(self.repeat, vals)
             elif col == "referral_source":
+                if self.rs is None or self.sources is None:
+                    raise ValueError("these rows were fetched without referral sources: fetch_rows(..., sources=True)")
                 keep &= _in_labels(self.rs, self.sources, vals)
         if per_child is not None:
             keep &= per_child[self.ci]
@@ -158,8 +160,9 @@ class Rows:
         first[1:] = old[1:] != old[:-1]
         kids = old[first]
         new = np.cumsum(first) - 1
-        rows = {k: getattr(self, k)[keep] for k in ("st", "start", "end", "is_open", "is_exit", "repeat", "team",
-                                                      "mon", "rs", "sday", "eday")}
+        names = ("st", "start", "end", "is_open", "is_exit", "repeat", "team", "mon", "sday", "eday",
+                 *(("rs",) if self.rs is not None else ()))
+        rows = {k: getattr(self, k)[keep] for k in names}
         kid = {k: getattr(self, k)[kids] for k in ("child_ids", "sex", "ethnicity", "bmon", "disability", "uasc")}
         return replace(self, ci=new.astype("int64"), **rows, **kid)
 
@@ -218,19 +221,28 @@ def _age_codes(bmon: np.ndarray, mon: np.ndarray) -> np.ndarray:
     return np.where(bmon < 0, AGE_BANDS.index("Unknown"), code).astype("int64")
 
 
+def cohort_rows(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> Rows:
+    """The fetched rows of the cohort ``where`` (referral sources fetched only when it filters on them)."""
+    return fetch_rows(ws, pmap, sources=bool(where) and "referral_source" in where).subset(where)
+
+
 _FETCHED: OrderedDict = OrderedDict()
 _SUBSETS: OrderedDict = OrderedDict()
 
 
-def fetch_rows(ws: Any, pmap: ProcessMap) -> Rows:
-    """The :class:`Rows` of ``ws``'s whole timeline on ``pmap`` (fetched once per timeline, then cached)."""
+def fetch_rows(ws: Any, pmap: ProcessMap, *, sources: bool = False) -> Rows:
+    """The :class:`Rows` of ``ws``'s whole timeline on ``pmap`` (fetched once per timeline, then cached).
+
+    ``sources=True`` also fetches each row's referral source (a join on the referral stays' attributes,
+    needed only by the ``referral_source`` filter); :meth:`Rows.subset` asks for it when it needs it.
+    """
     last = data_end(ws)
     epoch = data_start(ws).normalize()
     tl = timelines(ws, pmap)
     key = (id(ws.con), tl.op(), json.dumps(pmap.station_ids), epoch, last)
     hit = _FETCHED.get(key)
-    if hit is None:
-        hit = _FETCHED[key] = _fetch(ws, tl, pmap, epoch, last)
+    if hit is None or (sources and hit.rs is None):
+        hit = _FETCHED[key] = _fetch(ws, tl, pmap, epoch, last, sources)
         while len(_FETCHED) > 2:
             _FETCHED.popitem(last=False)
     _FETCHED.move_to_end(key)
@@ -244,17 +256,20 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     return codes, [str(v) for v in enc.dictionary.to_pylist()]
 
 
-def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last: pd.Timestamp) -> Rows:
+def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last: pd.Timestamp,
+           sources: bool) -> Rows:
     from cscflow.journeys.flow_common import days_between
 
     e0 = ibis.literal(epoch.to_pydatetime(), type="timestamp")
     e1 = ibis.literal(pd.Timestamp(last).to_pydatetime(), type="timestamp")
     unix = ibis.literal(pd.Timestamp("1970-01-01").to_pydatetime(), type="timestamp")
-    rs = referral_sources(ws)
-    t = tl.left_join(rs, [tl.child_id == rs.rs_child, tl.need_id == rs.rs_need])
+    t = tl
+    if sources:
+        rs = referral_sources(ws)
+        t = t.left_join(rs, [t.child_id == rs.rs_child, t.need_id == rs.rs_need])
     t = t.mutate(ci=ibis.dense_rank().over(ibis.window(order_by=t.child_id)))
     rows = t.select(
-        "ci", "seq", "team", "referral_source",
+        "ci", "seq", "team", *(["referral_source"] if sources else []),
         st=t.station.substitute({sid: i for i, sid in enumerate(pmap.station_ids)}, else_=OUTSIDE).cast("int64"),
         start=days_between(t.start, e0),
         end=days_between(t.end.fill_null(e1), e0),
@@ -280,7 +295,7 @@ def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last:
     r = ws.con.to_pyarrow(rows)
     kd = ws.con.to_pyarrow(kids)
     team, teams = _codes(r.column("team"))
-    rsc, sources = _codes(r.column("referral_source"))
+    rsc, labels = _codes(r.column("referral_source")) if sources else (None, None)
 
     def col(table: pa.Table, name: str, dtype: str) -> np.ndarray:
         return table.column(name).to_numpy().astype(dtype) if table.num_rows else np.zeros(0, dtype=dtype)
@@ -292,7 +307,7 @@ def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last:
         ci=col(r, "ci", "int64"), st=col(r, "st", "int64"), start=col(r, "start", "float64"),
         end=col(r, "end", "float64"), is_open=col(r, "is_open", "bool"), is_exit=col(r, "is_exit", "bool"),
         repeat=col(r, "repeat", "int64"), team=team, mon=col(r, "mon", "int64"), rs=rsc,
-        sday=col(r, "sday", "int64"), eday=col(r, "eday", "int64"), teams=teams, sources=sources,
+        sday=col(r, "sday", "int64"), eday=col(r, "eday", "int64"), teams=teams, sources=labels,
         child_ids=np.asarray(kd.column("child_id").to_pylist(), dtype=object).astype(str),
         sex_labels=sex_labels, ethnicity_labels=eth_labels, sex=sex, ethnicity=eth, bmon=col(kd, "bmon", "int64"),
         disability=col(kd, "dis", "int64"), uasc=col(kd, "uasc", "int64"),

@@ -31,7 +31,7 @@ import numpy as np
 
 from cscflow.journeys.filters import AGE_BANDS, ETHNICITY_GROUPS, SEX_LABELS, YES_NO
 from cscflow.journeys.maps import ProcessMap, load_map
-from cscflow.journeys.track_rows import Rows, fetch_rows
+from cscflow.journeys.track_rows import Rows, cohort_rows
 
 OUTSIDE = 65535
 CONVENTIONS = ("travel", "queue")
@@ -144,7 +144,7 @@ def tracks(
     if convention not in CONVENTIONS:
         raise AnalysisError(f"no track convention {convention!r}", hint="use 'travel' or 'queue'")
     pmap = load_map(pmap, ws)
-    rows = fetch_rows(ws, pmap).subset(where)
+    rows = cohort_rows(ws, pmap, where)
     return _legs(rows, pmap, convention)
 
 

@@ -82,9 +82,9 @@ def stays_blob(st: Any, where: dict | None) -> bytes:
     """
 
     def compute() -> bytes:
-        from cscflow.journeys.track_rows import OUTSIDE, fetch_rows
+        from cscflow.journeys.track_rows import OUTSIDE, cohort_rows
 
-        rows = fetch_rows(st.ws, st.pmap).subset(where)
+        rows = cohort_rows(st.ws, st.pmap, where)
         ids = [s["id"] for s in st.pmap.stations]
         on_map = rows.st != OUTSIDE
         child = rows.ci[on_map].astype("<u4")
@@ -130,9 +130,9 @@ def get_counts(request: Request, date: str = Query(..., max_length=10)) -> list[
     def compute() -> list[dict]:
         # The engine's stations_on rule, counted on the cached timeline rows (no query per filter change;
         # tests/journeys/test_track_rows.py checks it equals cscflow.journeys.flow.stations_on).
-        from cscflow.journeys.track_rows import fetch_rows
+        from cscflow.journeys.track_rows import cohort_rows
 
-        rows = fetch_rows(st.ws, st.pmap).subset(where)
+        rows = cohort_rows(st.ws, st.pmap, where)
         return records(rows.stations_on(day, st.pmap.station_ids))
 
     return st.cached(("counts", day, where_key(where)), compute)
