@@ -42,13 +42,15 @@ export class CanvasRenderer {
       const layer = this.layers[i];
       if (!layer || !d) return;
       const paths = new Map();
-      for (let r = d.range[0]; r < d.range[1]; r++) {
-        const p = positionOf(layer.legs, r, d.t, view.toPx);
-        if (!p) continue;
-        const k = d.fixed >= 0 ? d.fixed : layer.colours[r];
-        let path = paths.get(k);
-        if (!path) { path = new Path2D(); paths.set(k, path); }
-        path.rect(p[0] - half, p[1] - half, size, size);
+      for (const [lo, hi] of d.ranges) {
+        for (let r = lo; r < hi; r++) {
+          const p = positionOf(layer.legs, r, d.t, view.toPx);
+          if (!p) continue;
+          const k = d.fixed >= 0 ? d.fixed : layer.colours[r];
+          let path = paths.get(k);
+          if (!path) { path = new Path2D(); paths.set(k, path); }
+          path.rect(p[0] - half, p[1] - half, size, size);
+        }
       }
       for (const [k, path] of paths) {
         const c = d.palette;

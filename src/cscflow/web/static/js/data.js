@@ -3,6 +3,7 @@ export const OUTSIDE = 65535;     // station index of "outside the map" in the t
 export const FOREVER = 1.0e7;     // days: a dot that never leaves (open at the data's end)
 export const EXIT_LINGER = 14;    // days a dot stays visible at an exit station before leaving
 export const FLOATS = 10;         // per leg: from.xy, to.xy, depart, arrive, until, off, jitter.xy
+const SPANS = [4, 16, 64, 256, 1024, FOREVER / 2];   // days a dot stays visible: upper bounds of the span groups
 
 function hash(i) {                // a small deterministic integer hash in [0, 1)
   let h = (i + 0x9e3779b9) | 0;
@@ -85,12 +86,34 @@ export function buildLegs(tracks, opts = {}) {
     for (let q = 0; q < n; q++) order[counts[Math.floor(dep[q]) - lo]++] = q;
   }
 
+  // Group by how long a dot stays visible (span classes), departure order inside each group: the legs that can
+  // be visible at t are then, per group, a contiguous run found by two binary searches, and the run holds few
+  // legs that have already gone (at most those departing within the group's longest span before t). Open legs
+  // (visible to the end) form the last group, where the run is exact.
+  const cls = new Uint8Array(n), perClass = new Uint32Array(SPANS.length + 1);
+  for (let r = 0; r < n; r++) {
+    const q = order[r], span = until[q] - dep[q];
+    let c = 0;
+    while (c < SPANS.length && span > SPANS[c]) c++;
+    cls[r] = c; perClass[c]++;
+  }
+  const groups = [];
+  const next = new Uint32Array(perClass.length);
+  for (let c = 0, at = 0; c < perClass.length; c++) {
+    if (perClass[c]) groups.push({ lo: at, hi: at + perClass[c] });
+    next[c] = at; at += perClass[c];
+  }
+  const place = new Uint32Array(n);
+  for (let r = 0; r < n; r++) place[next[cls[r]]++] = order[r];
+
   const data = new Float32Array(n * FLOATS);
   const child = new Uint32Array(n), repeat = new Uint8Array(n);
   const depart = new Float32Array(n), maxUntil = new Float32Array(n);
-  let running = -Infinity;
+  let running = -Infinity, g = 0;
   for (let r = 0; r < n; r++) {
-    const q = order[r], l = idx[q];
+    while (g < groups.length && r >= groups[g].hi) g++;
+    if (r === groups[g].lo) running = -Infinity;
+    const q = place[r], l = idx[q];
     const from = a.from[l], to = a.to[l], c = a.child[l];
     let fx, fy, tx, ty;
     if (to !== OUTSIDE) { tx = xs[to]; ty = ys[to]; }
@@ -109,19 +132,21 @@ export function buildLegs(tracks, opts = {}) {
     child[r] = c; repeat[r] = a.repeat[l]; depart[r] = dep[q];
     running = Math.max(running, until[q]); maxUntil[r] = running;
   }
-  return { n, data, child, repeat, depart, maxUntil, header: h };
+  return { n, data, child, repeat, depart, maxUntil, groups, header: h };
 }
 
-// The legs that can be visible at time t: [lo, hi) in departure order.
+// The runs of legs that can be visible at time t: a list of [lo, hi) (one per span group, empty ones left out).
 export function drawRange(legs, t) {
-  let lo = 0, hi = legs.n;
-  let a = 0, b = legs.n;                             // first r with maxUntil[r] > t
-  while (a < b) { const m = (a + b) >> 1; if (legs.maxUntil[m] > t) b = m; else a = m + 1; }
-  lo = a;
-  a = lo; b = legs.n;                                // first r with depart[r] > t
-  while (a < b) { const m = (a + b) >> 1; if (legs.depart[m] > t) b = m; else a = m + 1; }
-  hi = a;
-  return [lo, hi];
+  const out = [];
+  for (const { lo: g0, hi: g1 } of legs.groups || [{ lo: 0, hi: legs.n }]) {
+    let a = g0, b = g1;                              // first r with maxUntil[r] > t
+    while (a < b) { const m = (a + b) >> 1; if (legs.maxUntil[m] > t) b = m; else a = m + 1; }
+    const lo = a;
+    b = g1;                                          // first r with depart[r] > t
+    while (a < b) { const m = (a + b) >> 1; if (legs.depart[m] > t) b = m; else a = m + 1; }
+    if (a > lo) out.push([lo, a]);
+  }
+  return out;
 }
 
 // Screen position (px) of leg r at time t, or null when not shown; toPx maps map units to px.
@@ -140,10 +165,9 @@ export function positionOf(legs, r, t, toPx) {
 
 // Count visible dots at t (one per child on screen).
 export function visibleCount(legs, t) {
-  const [lo, hi] = drawRange(legs, t);
   const d = legs.data;
   let count = 0;
-  for (let r = lo; r < hi; r++) if (t < d[r * FLOATS + 6]) count++;
+  for (const [lo, hi] of drawRange(legs, t)) for (let r = lo; r < hi; r++) if (t < d[r * FLOATS + 6]) count++;
   return count;
 }
 

@@ -39,7 +39,10 @@ void main() {
 }`;
 
 const FADE_V = `#version 300 es
-in vec2 a_xy; void main() { gl_Position = vec4(a_xy, 0.0, 1.0); }`;
+in vec2 a_xy; out vec2 v_uv; void main() { v_uv = a_xy * 0.5 + 0.5; gl_Position = vec4(a_xy, 0.0, 1.0); }`;
+const COPY_F = `#version 300 es
+precision mediump float; in vec2 v_uv; uniform sampler2D u_tex; out vec4 colour;
+void main() { colour = texture(u_tex, v_uv); }`;
 const FADE_F = `#version 300 es
 precision mediump float; uniform float u_keep; out vec4 colour;
 void main() { colour = vec4(0.0, 0.0, 0.0, 1.0 - u_keep); }`;
@@ -62,7 +65,12 @@ function program(gl, vs, fs) {
 
 export class GLRenderer {
   static create(canvas) {
-    const gl = canvas.getContext("webgl2", { antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: true });
+    // No antialiasing, depth or stencil, and the drawing buffer not preserved (no copy per frame); trails keep
+    // their fading image in a texture of their own instead.
+    const gl = canvas.getContext("webgl2", {
+      antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: false, depth: false, stencil: false,
+      powerPreference: "high-performance",
+    });
     return gl ? new GLRenderer(canvas, gl) : null;
   }
 
@@ -72,14 +80,25 @@ export class GLRenderer {
     this.gl = gl;
     this.prog = program(gl, VERTEX, FRAGMENT);
     this.fade = program(gl, FADE_V, FADE_F);
+    this.copy = program(gl, FADE_V, COPY_F);
+    this.uKeep = gl.getUniformLocation(this.fade, "u_keep");
+    this.quadVao = gl.createVertexArray();
     this.u = {};
     for (const name of ["u_t", "u_scale", "u_shift", "u_px", "u_size", "u_pal", "u_fixed", "u_alpha"]) {
       this.u[name] = gl.getUniformLocation(this.prog, name);
     }
     this.layers = [];
     this.quad = gl.createBuffer();
+    gl.bindVertexArray(this.quadVao);
     gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
     gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
+    for (const p of [this.fade, this.copy]) {
+      const loc = gl.getAttribLocation(p, "a_xy");
+      gl.enableVertexAttribArray(loc);
+      gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
+    }
+    gl.bindVertexArray(null);
+    this.trail = null;   // {fb, tex, w, h} while trails are on
     const info = gl.getExtension("WEBGL_debug_renderer_info");
     this.device = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
   }
@@ -125,7 +144,36 @@ export class GLRenderer {
     this.canvas.width = Math.round(width * ratio);
     this.canvas.height = Math.round(height * ratio);
     this.ratio = ratio;
+    this.dropTrail();
   }
+
+  dropTrail() {
+    if (!this.trail) return;
+    this.gl.deleteFramebuffer(this.trail.fb);
+    this.gl.deleteTexture(this.trail.tex);
+    this.trail = null;
+  }
+
+  // The offscreen image trails fade in (made on first use, the canvas's size).
+  trailTarget() {
+    const gl = this.gl, w = this.canvas.width, h = this.canvas.height;
+    if (this.trail && this.trail.w === w && this.trail.h === h) return this.trail;
+    this.dropTrail();
+    const tex = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, tex);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, w, h, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+    const fb = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0);
+    gl.clearColor(0, 0, 0, 0);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    this.trail = { fb, tex, w, h };
+    return this.trail;
+  }
+
+  // Wait for the GPU (software here) to finish: used only when measuring frame cost.
+  finish() { this.gl.finish(); }
 
   // view: {scale:[sx,sy], shift:[x,y], px:[px,py]} mapping map units to clip space; draws: per layer
   // {t, range:[lo,hi], palette:Float32Array(48), fixed:-1|k}.
@@ -133,18 +181,16 @@ export class GLRenderer {
     const gl = this.gl;
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
     gl.enable(gl.BLEND);
-    if (opts.trails) {
+    if (opts.trails) {             // fade the kept image, then draw the dots into it
+      gl.bindFramebuffer(gl.FRAMEBUFFER, this.trailTarget().fb);
       gl.useProgram(this.fade);
       gl.blendFunc(gl.ZERO, gl.SRC_ALPHA);
-      gl.uniform1f(gl.getUniformLocation(this.fade, "u_keep"), 0.82);
-      gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
-      const loc = gl.getAttribLocation(this.fade, "a_xy");
-      gl.bindVertexArray(null);
-      gl.enableVertexAttribArray(loc);
-      gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
+      gl.uniform1f(this.uKeep, 0.82);
+      gl.bindVertexArray(this.quadVao);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
-      gl.disableVertexAttribArray(loc);
     } else {
+      if (this.trail) this.dropTrail();
+      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
       gl.clearColor(0, 0, 0, 0);
       gl.clear(gl.COLOR_BUFFER_BIT);
     }
@@ -162,9 +208,37 @@ export class GLRenderer {
       gl.uniform1f(this.u.u_t, d.t);
       gl.uniform3fv(this.u.u_pal, d.palette);
       gl.uniform1i(this.u.u_fixed, d.fixed ?? -1);
-      const [lo, hi] = d.range;
-      if (hi > lo) gl.drawArrays(gl.POINTS, lo, hi - lo);
+      for (const [lo, hi] of d.ranges) gl.drawArrays(gl.POINTS, lo, hi - lo);
     });
     gl.bindVertexArray(null);
+    if (opts.trails) this.present();
+  }
+
+  // Extra dots drawn into the current frame (the second period): layer i at time t.
+  drawMore(i, d) {
+    const gl = this.gl, layer = this.layers[i];
+    if (!layer) return;
+    if (this.trail) gl.bindFramebuffer(gl.FRAMEBUFFER, this.trail.fb);
+    gl.useProgram(this.prog);
+    gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    gl.bindVertexArray(layer.vao);
+    gl.uniform1f(this.u.u_t, d.t);
+    gl.uniform1i(this.u.u_fixed, d.fixed ?? -1);
+    for (const [lo, hi] of d.ranges) gl.drawArrays(gl.POINTS, lo, hi - lo);
+    gl.bindVertexArray(null);
+    if (this.trail) this.present();
+  }
+
+  // Copy the trails image to the canvas.
+  present() {
+    const gl = this.gl;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.disable(gl.BLEND);
+    gl.useProgram(this.copy);
+    gl.bindTexture(gl.TEXTURE_2D, this.trail.tex);
+    gl.bindVertexArray(this.quadVao);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindVertexArray(null);
+    gl.enable(gl.BLEND);
   }
 }

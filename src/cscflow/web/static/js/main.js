@@ -9,7 +9,11 @@ import { CATEGORIES, COHORT_A, COHORT_B, paletteArray, REPEAT, REPEAT_LABELS } f
 import { showChild, showStation } from "./panel.js";
 
 const $ = (id) => document.getElementById(id);
-const hook = (window.cscflow = { ready: false, date: null, renderer: null, dotsDrawn: 0, stationCounts: {}, error: null });
+const hook = (window.cscflow = {
+  ready: false, date: null, renderer: null, dotsDrawn: 0, stationCounts: {}, error: null,
+  probe: false, drawMs: [],   // probe: record each frame's JS + draw + gl.finish() time (ms) in drawMs
+});
+const SLOW_MS = 250;          // while playing, the date, slider, counts and dotsDrawn update at most 4 times a second
 const S = {
   t: 0, playing: false, speed: 10, colourBy: "repeat", convention: "travel", trails: false,
   where: {}, whereB: {}, compare: "none", shift: 365, layers: [null, null], stays: null, lastDay: null,
@@ -73,21 +77,28 @@ function palettes() {
   return [paletteArray(S.colourBy === "repeat" ? REPEAT : CATEGORIES), -1, -1];
 }
 
-function frame() {
+function frame(now) {
   if (!S.layers[0]) return;
-  const day = Math.floor(S.t);
   const [palette, fixedA, fixedB] = palettes();
-  const draws = [{ t: S.t, range: drawRange(S.layers[0].legs, S.t), palette, fixed: fixedA }];
+  const draws = [{ t: S.t, ranges: drawRange(S.layers[0].legs, S.t), palette, fixed: fixedA }];
   if (S.compare === "cohort" && S.layers[1]) {
-    draws.push({ t: S.t, range: drawRange(S.layers[1].legs, S.t), palette, fixed: fixedB });
+    draws.push({ t: S.t, ranges: drawRange(S.layers[1].legs, S.t), palette, fixed: fixedB });
   } else if (S.compare === "period") {
-    S.renderer.layers[1] = S.renderer.layers[1] || null;
     draws.push(null);
   }
   S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 5 });
   if (S.compare === "period") drawPeriodB(palette, fixedB);
+  // Text and counts are DOM work (layout, SVG repaint): a few times a second while playing, at once otherwise.
+  if (!S.playing || S.lastDay === null || now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now);
+}
+
+// What is shown as text (date, slider, station counts) and the test hook's dotsDrawn, for the current time.
+function slowUpdate(now) {
+  if (!S.layers[0]) return;
+  S.slowAt = now;
   hook.dotsDrawn = visibleCount(S.layers[0].legs, S.t) +
     (S.compare === "cohort" && S.layers[1] ? visibleCount(S.layers[1].legs, S.t) : 0);
+  const day = Math.floor(S.t);
   if (day !== S.lastDay) updateDay(day);
 }
 
@@ -95,19 +106,13 @@ function frame() {
 function drawPeriodB(palette, fixedB) {
   const t = S.t + Number(S.shift || 0);
   const r = S.renderer;
+  const d = { t, ranges: drawRange(S.layers[0].legs, t), palette, fixed: fixedB };
   if (r.name === "webgl2") {
-    const gl = r.gl;
-    gl.useProgram(r.prog);
-    gl.bindVertexArray(r.layers[0].vao);
-    gl.uniform1f(r.u.u_t, t);
-    gl.uniform1i(r.u.u_fixed, fixedB);
-    const [lo, hi] = drawRange(S.layers[0].legs, t);
-    if (hi > lo) gl.drawArrays(gl.POINTS, lo, hi - lo);
-    gl.bindVertexArray(null);
+    r.drawMore(0, d);
   } else {
     const keep = r.layers[1];
     r.layers[1] = r.layers[0];
-    r.draw(S.map.view, [null, { t, range: drawRange(S.layers[0].legs, t), palette, fixed: fixedB }], { trails: true, size: 4 });
+    r.draw(S.map.view, [null, d], { trails: true, size: 4 });
     r.layers[1] = keep;
   }
 }
@@ -137,7 +142,12 @@ function loop(now) {
   }
   S.prev = now;
   if (S.dirty || S.trails) {
-    frame();
+    const t0 = hook.probe ? performance.now() : 0;
+    frame(now);
+    if (hook.probe) {
+      if (S.renderer.finish) S.renderer.finish();
+      hook.drawMs.push(performance.now() - t0);
+    }
     S.dirty = false;
     hook.frames = (hook.frames || 0) + 1;
     if (!hook.ready && S.layers[0]) {
@@ -151,6 +161,8 @@ function loop(now) {
 // ---- controls ---------------------------------------------------------------------------------
 function setPlaying(on) {
   S.playing = on;
+  S.dirty = true;
+  if (!on) slowUpdate(performance.now());   // paused: the date, counts and dotsDrawn are current at once
   $("play").textContent = on ? "❚❚" : "▶";
   $("play").setAttribute("aria-label", on ? "pause" : "play");
 }
@@ -251,12 +263,13 @@ function nearestDot(x, y) {
   let best = null, bestD = 36;
   S.layers.forEach((layer, li) => {
     if (!layer) return;
-    const [lo, hi] = drawRange(layer.legs, S.t);
-    for (let r = lo; r < hi; r++) {
-      const p = positionOf(layer.legs, r, S.t, S.map.toPx);
-      if (!p) continue;
-      const d = (p[0] - x) ** 2 + (p[1] - y) ** 2;
-      if (d < bestD) { bestD = d; best = { layer: li, child: layer.legs.child[r] }; }
+    for (const [lo, hi] of drawRange(layer.legs, S.t)) {
+      for (let r = lo; r < hi; r++) {
+        const p = positionOf(layer.legs, r, S.t, S.map.toPx);
+        if (!p) continue;
+        const d = (p[0] - x) ** 2 + (p[1] - y) ** 2;
+        if (d < bestD) { bestD = d; best = { layer: li, child: layer.legs.child[r] }; }
+      }
     }
   });
   return best;
@@ -315,10 +328,15 @@ function wire() {
   hook.pause = () => setPlaying(false);
   hook.setSpeed = (daysPerSecond) => { S.speed = daysPerSecond; };
   hook.firstDot = () => {       // page coordinates of one visible dot (for scripts and tests)
-    const legs = S.layers[0].legs, [lo, hi] = drawRange(legs, S.t), box = $("stage").getBoundingClientRect();
-    for (let r = lo; r < hi; r++) {
-      const p = positionOf(legs, r, S.t, S.map.toPx);
-      if (p && p[0] > 0 && p[1] > 0) return { x: box.left + p[0], y: box.top + p[1], child: legs.child[r] };
+    const legs = S.layers[0].legs, box = $("stage").getBoundingClientRect();
+    for (const [lo, hi] of drawRange(legs, S.t)) {
+      for (let r = lo; r < hi; r++) {
+        const p = positionOf(legs, r, S.t, S.map.toPx);
+        if (!p || p[0] <= 0 || p[1] <= 0) continue;
+        const x = box.left + p[0], y = box.top + p[1], under = document.elementFromPoint(x, y);
+        if (under && under.closest(".station")) continue;        // a click there opens the station instead
+        return { x, y, child: legs.child[r] };
+      }
     }
     return null;
   };
