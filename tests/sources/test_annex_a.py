@@ -56,7 +56,7 @@ def test_sample_stays_match_the_sheets(shared_data):
     la = ep[ep.stage == "looked_after"]
     assert la["attrs"].map(lambda a: a["legal_status"]).tolist()[0] in {"E1", "C2", "C1", "V2", "J1"}
     # List 10 formula cells come through as their cached dates (in the children's attrs)
-    adoption = [a for a in r.children["attrs"] if a]
+    adoption = [a for a in r.children["attrs"] if a and "annex_a_adoption" in a]
     assert len(adoption) == len(sheets["List 10"]) - 1
     ref = sorted(row[12].date().isoformat() for row in sheets["List 10"][1:])  # =H2+5 style formula cells
     assert sorted(a["annex_a_adoption"]["date_of_adoption_order"] for a in adoption) == ref
@@ -180,3 +180,11 @@ def test_xlsx_cells_match_openpyxl(shared_data, engine):
     assert [n for n, _ in got] == [n for n, _ in want]
     for (_, g), (_, w) in zip(got, want, strict=True):
         assert trim(g) == trim(w)
+
+
+def test_list_6_is_child_data_not_cin_plans(shared_data):
+    """List 6 dates are the episode of need's (referral to closure), so no cin_plan stays come from it."""
+    r = annex_a.read([shared_data / "sfdl-liia-tools" / "samples" / "Annex_A.xlsx"])[0]
+    assert not (r.episodes["stage"] == "cin_plan").any()
+    assert any(a and "annex_a_cin" in a for a in r.children["attrs"])
+    r.check_accounted()

@@ -19,7 +19,7 @@ def _stamp(preset: str, seed: int, formats: list[str], load: str) -> dict:
     return {"preset": preset, "seed": seed, "formats": formats, "load": load, "cscflow": __version__}
 
 
-def build_demo(out: Path, seed: int = 0, *, formats: list[str] | None = None, load: str = "events",
+def build_demo(out: Path, seed: int = 0, *, formats: list[str] | None = None, load: str = "all",
                preset: str = PRESET, echo=click.echo) -> Path:
     """Generate (once) and load (once) the demo county under ``out``; returns the workspace folder.
 
@@ -93,8 +93,9 @@ def _load_events_minimal(ws, events_path: Path) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DIR, show_default=True,
               help="Folder for the demo files and workspace (reused when already built).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed of the simulation.")
-@click.option("--load", "load", type=click.Choice(["events", "all"]), default="events", show_default=True,
-              help="Load the event log only (quick) or every file written (Annex A, CIN, 903, legal: slower).")
+@click.option("--load", "load", type=click.Choice(["events", "all"]), default="all", show_default=True,
+              help="Load every file written (Annex A, CIN, 903, legal and the event log: children's "
+                   "characteristics come from the returns) or the event log only (quicker, no cohort filters).")
 @click.option("--preset", default=PRESET, hidden=True, help="Simulation preset (tests use 'tiny').")
 @click.option("--no-serve", is_flag=True, help="Build and load only; print the workspace summary.")
 @click.option("--port", default=8765, show_default=True, type=int, help="Port of the local web app.")

@@ -8,7 +8,8 @@ Coded values lose their list prefixes (``a) WBRI`` -> ``WBRI``); formula cells a
 cached values (openpyxl ``data_only``); columns we do not use are kept in ``attrs``.
 
 Stays per list (see docs/data-model.md): 1 contact; 2 early_help; 3 referral; 4 assessment;
-5 strategy_discussion + s47 (+ icpc when a conference date is given); 6 cin_plan; 7 cp_plan;
+5 strategy_discussion + s47 (+ icpc when a conference date is given); 6 child data only (its dates
+are the episode of need's, referral to closure, not a CIN plan's); 7 cp_plan;
 8 looked_after; 9 care_leaver (from the 18th birthday); 10 adoption dates go to the child's attrs;
 11 (adopters, not children) is counted and quarantined with a note.
 
@@ -338,7 +339,8 @@ class _Accumulator:
             "birth_date": birth[good].tolist(),
             "disability": get("disability", yes_no),
             "uasc": get("uasc", yes_no),
-            "attrs": [({"annex_a_adoption": a} if n == 10 and a else None) for a in attrs],
+            "attrs": [({"annex_a_adoption": a} if n == 10 and a else {"annex_a_cin": a} if n == 6 and a else None)
+                      for a in attrs],
         })
         self.children.append(ch)
 
@@ -387,7 +389,9 @@ class _Accumulator:
             elif n == 6:
                 for f in ("primary_need", "closure_reason", "case_status"):
                     a[f] = leading_code(cl[f][i]) if f in col else None
-                self._add(base, "cin_plan", start, end, "closed" if end else None, a)
+                # List 6 is every child in need in the year: its dates are the episode of need's
+                # (referral to closure), not a CIN plan's, so the row is child data only (no stay).
+                continue
             elif n == 7:
                 for f in ("initial_category", "category_of_abuse"):
                     a[f] = val(f, i)
