@@ -55,7 +55,7 @@ def test_demo_builds_loads_and_reuses(tmp_path):
     from cscflow import Workspace
 
     runner = CliRunner()
-    args = ["demo", "--no-serve", "--preset", "tiny", "--seed", "3", "--out", str(tmp_path / "d")]
+    args = ["demo", "--no-serve", "--preset", "tiny", "--seed", "3", "--out", str(tmp_path / "d"), "--load", "events"]
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output[res.output.index("{"):])
@@ -67,3 +67,22 @@ def test_demo_builds_loads_and_reuses(tmp_path):
     assert dict(zip(stages.iloc[:, 0], stages.iloc[:, 1], strict=True)) == truth["stage"].value_counts().to_dict()
     again = runner.invoke(cli, args)
     assert again.exit_code == 0 and "using the demo county" in again.output
+
+
+def test_demo_loads_every_format_by_default_so_children_have_characteristics(tmp_path):
+    from cscflow import Workspace
+
+    res = CliRunner().invoke(cli, ["demo", "--no-serve", "--preset", "tiny", "--seed", "3", "--out", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    truth = pd.read_parquet(tmp_path / "d" / "files" / "truth" / "children.parquet")
+    with Workspace(tmp_path / "d" / "workspace", read_only=True) as ws:
+        children = ws.execute(ws.table("children"))
+        ep = ws.table("episodes")
+        sources = set(ws.execute(ep.source.value_counts()).iloc[:, 0])
+        in_returns = ep.filter((ep.stage == "referral") & (ep.source != "events.parquet"))
+        referred = set(ws.execute(in_returns.select("child_id"))["child_id"])
+    assert len(children) == len(truth)
+    # children referred in a return have their characteristics (an event log carries none)
+    known = children[children.child_id.isin(referred)]
+    assert len(known) > 100 and known["sex"].isin(["M", "F"]).mean() > 0.95
+    assert {"annex_a.xlsx", "events.parquet"} <= sources and any(s.startswith("cin_census_") for s in sources)
