@@ -3,7 +3,7 @@ export const OUTSIDE = 65535;     // station index of "outside the map" in the t
 export const FOREVER = 1.0e7;     // days: a dot that never leaves (open at the data's end)
 export const EXIT_LINGER = 14;    // days a dot stays visible at an exit station before leaving
 export const FLOATS = 10;         // per leg: from.xy, to.xy, depart, arrive, until, off, jitter.xy
-const SPANS = [4, 16, 64, 256, 1024, FOREVER / 2];   // days a dot stays visible: upper bounds of the span groups
+const SPANS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, FOREVER / 2];  // days visible: group upper bounds
 
 function hash(i) {                // a small deterministic integer hash in [0, 1)
   let h = (i + 0x9e3779b9) | 0;

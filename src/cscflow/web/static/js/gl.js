@@ -26,17 +26,13 @@ void main() {
   v_col = u_fixed >= 0 ? u_pal[u_fixed] : u_pal[int(a_col)];
 }`;
 
+// A flat square point: no discard and no per-fragment maths (software rasterisers pay per fragment).
 const FRAGMENT = `#version 300 es
-precision mediump float;
+precision lowp float;
 in vec3 v_col;
 uniform float u_alpha;
 out vec4 colour;
-void main() {
-  vec2 c = gl_PointCoord - 0.5;
-  float r = dot(c, c);
-  if (r > 0.25) discard;
-  colour = vec4(v_col * u_alpha, u_alpha);
-}`;
+void main() { colour = vec4(v_col * u_alpha, u_alpha); }`;
 
 const FADE_V = `#version 300 es
 in vec2 a_xy; out vec2 v_uv; void main() { v_uv = a_xy * 0.5 + 0.5; gl_Position = vec4(a_xy, 0.0, 1.0); }`;

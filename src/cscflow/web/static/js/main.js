@@ -86,7 +86,7 @@ function frame(now) {
   } else if (S.compare === "period") {
     draws.push(null);
   }
-  S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 5 });
+  S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 4 });
   if (S.compare === "period") drawPeriodB(palette, fixedB);
   // Text and counts are DOM work (layout, SVG repaint): a few times a second while playing, at once otherwise.
   if (!S.playing || S.lastDay === null || now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now);
