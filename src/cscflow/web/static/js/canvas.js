@@ -1,9 +1,10 @@
-// Canvas 2D fallback: the same positions computed in JavaScript, one small square per dot.
+// Canvas 2D fallback: the same positions computed in JavaScript, one small square per dot, drawn over the painted
+// map in one opaque canvas (trails fade in an offscreen canvas of their own).
 import { positionOf } from "./data.js";
 
 export class CanvasRenderer {
   static create(canvas) {
-    const ctx = canvas.getContext("2d");
+    const ctx = canvas.getContext("2d", { alpha: false });
     return ctx ? new CanvasRenderer(canvas, ctx) : null;
   }
 
@@ -13,6 +14,7 @@ export class CanvasRenderer {
     this.canvas = canvas;
     this.ctx = ctx;
     this.layers = [];
+    this.trail = null;   // offscreen canvas the trails fade in, while trails are on
   }
 
   setLayer(i, legs, colours) { this.layers[i] = legs ? { legs, colours } : null; }
@@ -22,41 +24,80 @@ export class CanvasRenderer {
     this.canvas.width = Math.round(width * ratio);
     this.canvas.height = Math.round(height * ratio);
     this.ratio = ratio;
+    this.trail = null;
   }
 
-  draw(view, draws, opts = {}) {
-    const ctx = this.ctx, ratio = this.ratio || 1;
+  background(bg) {
+    const ctx = this.ctx;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
+    if (bg && bg.image && bg.image.width) ctx.drawImage(bg.image, 0, 0, this.canvas.width, this.canvas.height);
+    else { ctx.fillStyle = "#0f1822"; ctx.fillRect(0, 0, this.canvas.width, this.canvas.height); }
+  }
+
+  trailContext() {
+    const w = this.canvas.width, h = this.canvas.height;
+    if (!this.trail || this.trail.width !== w || this.trail.height !== h) {
+      this.trail = document.createElement("canvas");
+      this.trail.width = w;
+      this.trail.height = h;
+    }
+    return this.trail.getContext("2d");
+  }
+
+  present() {
+    this.background(this.lastBg);
+    this.ctx.drawImage(this.trail, 0, 0);
+  }
+
+  // Extra dots drawn into the current frame (the second period): layer i at time t.
+  drawMore(i, d) {
+    const ctx = this.trailsOn ? this.trailContext() : this.ctx;
+    this.dots(ctx, this.layers[i], d, this.lastView, this.lastSize);
+    if (this.trailsOn) this.present();
+  }
+
+  // opts.background: {image: a canvas with the painted map, version}.
+  draw(view, draws, opts = {}) {
+    this.lastBg = opts.background;
+    this.lastView = view;
+    this.lastSize = opts.size || 4;
+    this.trailsOn = Boolean(opts.trails);
+    let ctx = this.ctx;
     if (opts.trails) {
+      ctx = this.trailContext();
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.globalCompositeOperation = "destination-out";
       ctx.fillStyle = "rgba(0,0,0,0.18)";
       ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
       ctx.globalCompositeOperation = "source-over";
     } else {
-      ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      this.trail = null;
+      this.background(opts.background);
     }
+    draws.forEach((d, i) => this.dots(ctx, this.layers[i], d, view, this.lastSize));
+    if (opts.trails) this.present();
+  }
+
+  dots(ctx, layer, d, view, size) {
+    const ratio = this.ratio || 1;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    const size = opts.size || 4;
     const half = size / 2;
-    draws.forEach((d, i) => {
-      const layer = this.layers[i];
-      if (!layer || !d) return;
-      const paths = new Map();
-      for (const [lo, hi] of d.ranges) {
-        for (let r = lo; r < hi; r++) {
-          const p = positionOf(layer.legs, r, d.t, view.toPx);
-          if (!p) continue;
-          const k = d.fixed >= 0 ? d.fixed : layer.colours[r];
-          let path = paths.get(k);
-          if (!path) { path = new Path2D(); paths.set(k, path); }
-          path.rect(p[0] - half, p[1] - half, size, size);
-        }
+    if (!layer || !d) return;
+    const paths = new Map();
+    for (const [lo, hi] of d.ranges) {
+      for (let r = lo; r < hi; r++) {
+        const p = positionOf(layer.legs, r, d.t, view.toPx);
+        if (!p) continue;
+        const k = d.fixed >= 0 ? d.fixed : layer.colours[r];
+        let path = paths.get(k);
+        if (!path) { path = new Path2D(); paths.set(k, path); }
+        path.rect(p[0] - half, p[1] - half, size, size);
       }
-      for (const [k, path] of paths) {
-        const c = d.palette;
-        ctx.fillStyle = `rgba(${c[k * 3] * 255 | 0},${c[k * 3 + 1] * 255 | 0},${c[k * 3 + 2] * 255 | 0},0.9)`;
-        ctx.fill(path);
-      }
-    });
+    }
+    for (const [k, path] of paths) {
+      const c = d.palette;
+      ctx.fillStyle = `rgba(${c[k * 3] * 255 | 0},${c[k * 3 + 1] * 255 | 0},${c[k * 3 + 2] * 255 | 0},0.9)`;
+      ctx.fill(path);
+    }
   }
 }

@@ -1,4 +1,6 @@
-// WebGL2 dots: one vertex per leg, positions interpolated in the vertex shader from one time uniform.
+// WebGL2 dots: one vertex per leg, positions interpolated in the vertex shader from one time uniform. The canvas
+// is opaque and holds the whole map: the painted tube map (a texture, re-uploaded only when it changes) is drawn
+// first, then the dots, so the compositor has one changing opaque layer to show and nothing to blend above it.
 import { FLOATS } from "./data.js";
 
 const VERTEX = `#version 300 es
@@ -43,6 +45,9 @@ const FADE_F = `#version 300 es
 precision mediump float; uniform float u_keep; out vec4 colour;
 void main() { colour = vec4(0.0, 0.0, 0.0, 1.0 - u_keep); }`;
 
+const BG = [15 / 255, 24 / 255, 34 / 255];    // the page background, #0f1822
+const DESYNC = new URLSearchParams(location.search).get("desync") === "1";
+
 function compile(gl, type, src) {
   const s = gl.createShader(type);
   gl.shaderSource(s, src);
@@ -64,8 +69,8 @@ export class GLRenderer {
     // No antialiasing, depth or stencil, and the drawing buffer not preserved (no copy per frame); trails keep
     // their fading image in a texture of their own instead.
     const gl = canvas.getContext("webgl2", {
-      antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: false, depth: false, stencil: false,
-      powerPreference: "high-performance",
+      alpha: false, antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: false, depth: false,
+      stencil: false, powerPreference: "high-performance", desynchronized: DESYNC,
     });
     return gl ? new GLRenderer(canvas, gl) : null;
   }
@@ -95,6 +100,10 @@ export class GLRenderer {
     }
     gl.bindVertexArray(null);
     this.trail = null;   // {fb, tex, w, h} while trails are on
+    this.bg = { tex: gl.createTexture(), version: -1 };
+    gl.bindTexture(gl.TEXTURE_2D, this.bg.tex);
+    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+    for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
     const info = gl.getExtension("WEBGL_debug_renderer_info");
     this.device = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
   }
@@ -173,8 +182,10 @@ export class GLRenderer {
 
   // view: {scale:[sx,sy], shift:[x,y], px:[px,py]} mapping map units to clip space; draws: per layer
   // {t, range:[lo,hi], palette:Float32Array(48), fixed:-1|k}.
+  // opts.background: {image: a canvas with the painted map, version}.
   draw(view, draws, opts = {}) {
     const gl = this.gl;
+    this.lastBg = opts.background;
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
     gl.enable(gl.BLEND);
     if (opts.trails) {             // fade the kept image, then draw the dots into it
@@ -186,9 +197,7 @@ export class GLRenderer {
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     } else {
       if (this.trail) this.dropTrail();
-      gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-      gl.clearColor(0, 0, 0, 0);
-      gl.clear(gl.COLOR_BUFFER_BIT);
+      this.drawBackground(opts.background);
     }
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     gl.useProgram(this.prog);
@@ -225,16 +234,41 @@ export class GLRenderer {
     if (this.trail) this.present();
   }
 
-  // Copy the trails image to the canvas.
-  present() {
+  // The painted map (a canvas; version changes when it is repainted) drawn over the whole default framebuffer.
+  drawBackground(bg) {
     const gl = this.gl;
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    if (!bg || !bg.image || !bg.image.width) {
+      gl.clearColor(BG[0], BG[1], BG[2], 1);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      return;
+    }
+    gl.bindTexture(gl.TEXTURE_2D, this.bg.tex);
+    if (bg.version !== this.bg.version || bg.image !== this.bg.image) {
+      gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, true);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, bg.image);
+      gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
+      this.bg.version = bg.version;
+      this.bg.image = bg.image;
+    }
     gl.disable(gl.BLEND);
+    gl.useProgram(this.copy);
+    gl.bindVertexArray(this.quadVao);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindVertexArray(null);
+    gl.enable(gl.BLEND);
+  }
+
+  // The map, then the trails image blended over it.
+  present() {
+    const gl = this.gl;
+    this.drawBackground(this.lastBg);
+    gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     gl.useProgram(this.copy);
     gl.bindTexture(gl.TEXTURE_2D, this.trail.tex);
     gl.bindVertexArray(this.quadVao);
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     gl.bindVertexArray(null);
-    gl.enable(gl.BLEND);
   }
 }

@@ -66,8 +66,9 @@ function setupTime() {
 // ---- drawing ---------------------------------------------------------------------------------
 function layout() {
   const box = $("stage").getBoundingClientRect();
-  S.map.layout(box.width, box.height);
-  S.renderer.resize(box.width, box.height, window.devicePixelRatio || 1);
+  const ratio = window.devicePixelRatio || 1;
+  S.map.layout(box.width, box.height, ratio);
+  S.renderer.resize(box.width, box.height, ratio);
   S.lastDay = null;
   S.dirty = true;
 }
@@ -86,10 +87,12 @@ function frame(now) {
   } else if (S.compare === "period") {
     draws.push(null);
   }
-  S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 4 });
-  if (S.compare === "period") drawPeriodB(palette, fixedB);
-  // Text and counts are DOM work (layout, SVG repaint): a few times a second while playing, at once otherwise.
+  // Text and counts (repainting the map image, re-uploaded as a texture): a few times a second while playing, at
+  // once otherwise.
   if (!S.playing || S.lastDay === null || now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now);
+  const background = { image: S.map.image, version: S.map.version };
+  S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 4, background });
+  if (S.compare === "period") drawPeriodB(palette, fixedB);
 }
 
 // What is shown as text (date, slider, station counts) and the test hook's dotsDrawn, for the current time.
@@ -106,15 +109,7 @@ function slowUpdate(now) {
 function drawPeriodB(palette, fixedB) {
   const t = S.t + Number(S.shift || 0);
   const r = S.renderer;
-  const d = { t, ranges: drawRange(S.layers[0].legs, t), palette, fixed: fixedB };
-  if (r.name === "webgl2") {
-    r.drawMore(0, d);
-  } else {
-    const keep = r.layers[1];
-    r.layers[1] = r.layers[0];
-    r.draw(S.map.view, [null, d], { trails: true, size: 4 });
-    r.layers[1] = keep;
-  }
+  r.drawMore(0, { t, ranges: drawRange(S.layers[0].legs, t), palette, fixed: fixedB });
 }
 
 function updateDay(day) {

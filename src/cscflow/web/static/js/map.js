@@ -1,4 +1,7 @@
-// The tube map in SVG: zones, lines, stations, labels and the counts at each station.
+// The tube map: painted once (zones, lines, stations, labels, counts) into an offscreen 2D canvas that the dot
+// renderer draws beneath the dots in its one opaque canvas (so only one layer changes per frame); an SVG copy
+// under the canvas takes the pointer events (station hover/click), and the counts are also kept as SVG text
+// (not displayed) for scripts and tests.
 const NS = "http://www.w3.org/2000/svg";
 
 function el(name, attrs = {}, parent = null) {
@@ -6,6 +9,16 @@ function el(name, attrs = {}, parent = null) {
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   if (parent) parent.appendChild(node);
   return node;
+}
+
+const BG = "#0f1822", MUTED = "#93a4b5";
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
+
+// Text with a dark outline (the SVG labels' paint-order: stroke).
+function outlined(ctx, text, x, y, fill) {
+  ctx.strokeText(text, x, y);
+  ctx.fillStyle = fill;
+  ctx.fillText(text, x, y);
 }
 
 // Split a label into lines of about `width` characters at spaces.
@@ -26,10 +39,14 @@ export class TubeMap {
     this.map = map;
     this.index = new Map(map.stations.map((s, i) => [s.id, i]));
     this.onStation = null;
+    this.image = document.createElement("canvas");   // the painted map the renderers draw beneath the dots
+    this.version = 0;                                  // bumped on each repaint (renderers re-upload then)
+    this.counts = new Map();                           // station index -> [here, week]
   }
 
   // Fit the map's bounding box into width x height px (with room for labels).
-  layout(width, height) {
+  layout(width, height, ratio = 1) {
+    this.ratio = ratio;
     const xs = this.map.stations.map((s) => Number(s.x)), ys = this.map.stations.map((s) => Number(s.y));
     const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
     const pad = { l: 70, r: 90, t: 60, b: 60 };
@@ -55,6 +72,7 @@ export class TubeMap {
       svg.setAttribute("viewBox", `0 0 ${this.width} ${this.height}`);
     }
     const pos = this.map.stations.map((s) => this.toPx(Number(s.x), Number(s.y)));
+    const geo = (this.geo = { zones: [], lines: [], stations: [], pos });
     // Zones: a soft box around each zone's stations, with its name.
     const zones = el("g", { class: "zones" }, this.under);
     for (const zone of this.map.zones) {
@@ -65,6 +83,8 @@ export class TubeMap {
       const x = Math.min(...px) - m, y = Math.min(...py) - m;
       el("rect", { x, y, width: Math.max(...px) - Math.min(...px) + 2 * m, height: Math.max(...py) - Math.min(...py) + 2 * m,
         rx: 14, class: `zone ${zone === "exit" ? "zone-exit" : ""}` }, zones);
+      geo.zones.push({ x, y, w: Math.max(...px) - Math.min(...px) + 2 * m, h: Math.max(...py) - Math.min(...py) + 2 * m,
+        label: zone === "exit" ? "exits" : zone });
       el("text", { x: x + 8, y: y + 14, class: "zone-label" }, zones).textContent = zone === "exit" ? "exits" : zone;
     }
     // Lines: parallel strokes where several lines share a segment.
@@ -88,6 +108,7 @@ export class TubeMap {
         const [ax, ay] = pos[a], [bx, by] = pos[b];
         const len = Math.hypot(bx - ax, by - ay) || 1;
         const nx = (-(by - ay) / len) * shift, ny = ((bx - ax) / len) * shift;
+        geo.lines.push({ x1: ax + nx, y1: ay + ny, x2: bx + nx, y2: by + ny, colour: line.colour });
         el("line", { x1: ax + nx, y1: ay + ny, x2: bx + nx, y2: by + ny, stroke: line.colour, class: "line" }, lines)
           .appendChild(el("title")).textContent = line.label || line.id || "";
       }
@@ -106,6 +127,7 @@ export class TubeMap {
       for (const type of ["click", "mouseenter", "focus"]) {
         g.addEventListener(type, () => this.onStation && this.onStation(s.id, type));
       }
+      geo.stations.push({ x, y, exit: s.zone === "exit", label: wrap(s.label, 13) });
       const label = el("text", { x, y: y + 24, class: "station-label", "text-anchor": "middle" }, labels);
       wrap(s.label, 13).forEach((part, k) => { el("tspan", { x, dy: k ? 13 : 0 }, label).textContent = part; });
       const count = el("text", { x: x + 13, y: y - 12, class: "count", "data-station": s.id }, labels);
@@ -113,6 +135,74 @@ export class TubeMap {
       const week = el("tspan", { class: "week", dx: 4 }, count);
       this.countText.push([here, week]);
     });
+    this.counts = new Map();
+    this.paint();
+  }
+
+  // Paint the map and the current counts into this.image (the layout's size times the pixel ratio).
+  paint() {
+    const c = this.image, r = this.ratio || 1, geo = this.geo;
+    if (!geo) return;
+    const w = Math.max(1, Math.round(this.width * r)), h = Math.max(1, Math.round(this.height * r));
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    const ctx = c.getContext("2d", { alpha: false });
+    ctx.setTransform(r, 0, 0, r, 0, 0);
+    ctx.fillStyle = BG;
+    ctx.fillRect(0, 0, this.width, this.height);
+    ctx.lineJoin = "round";
+    for (const z of geo.zones) {
+      ctx.beginPath();
+      ctx.roundRect(z.x, z.y, z.w, z.h, 14);
+      ctx.fillStyle = "rgba(255,255,255,0.035)";
+      ctx.fill();
+      ctx.strokeStyle = "rgba(255,255,255,0.12)";
+      ctx.lineWidth = 1;
+      ctx.stroke();
+      ctx.fillStyle = MUTED;
+      ctx.font = `11px ${FONT}`;
+      ctx.textAlign = "left";
+      ctx.letterSpacing = "1px";
+      ctx.fillText(z.label.toUpperCase(), z.x + 8, z.y + 14);
+      ctx.letterSpacing = "0px";
+    }
+    ctx.lineCap = "round";
+    ctx.lineWidth = 6;
+    ctx.globalAlpha = 0.85;
+    for (const l of geo.lines) {
+      ctx.beginPath();
+      ctx.moveTo(l.x1, l.y1);
+      ctx.lineTo(l.x2, l.y2);
+      ctx.strokeStyle = l.colour;
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 1;
+    ctx.lineWidth = 3;
+    for (const s of geo.stations) {
+      ctx.beginPath();
+      if (s.exit) { ctx.roundRect(s.x - 8, s.y - 8, 16, 16, 4); ctx.fillStyle = BG; ctx.strokeStyle = "#b1b4b6"; }
+      else { ctx.arc(s.x, s.y, 9, 0, 2 * Math.PI); ctx.fillStyle = "#ffffff"; ctx.strokeStyle = BG; }
+      ctx.fill();
+      ctx.stroke();
+    }
+    ctx.textAlign = "center";
+    ctx.font = `12px ${FONT}`;
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = BG;
+    for (const s of geo.stations) {
+      s.label.forEach((part, k) => outlined(ctx, part, s.x, s.y + 24 + 13 * k, "#e8edf2"));
+    }
+    ctx.textAlign = "left";
+    geo.stations.forEach((s, i) => {
+      const [here, week] = this.counts.get(i) || ["", ""];
+      let x = s.x + 13;
+      if (here) {
+        ctx.font = `700 12px ${FONT}`;
+        outlined(ctx, here, x, s.y - 12, "#ffffff");
+        x += ctx.measureText(here).width + 4;
+      } else if (week) x += 4;
+      if (week) { ctx.font = `11px ${FONT}`; outlined(ctx, week, x, s.y - 12, "#ffd54f"); }
+    });
+    this.version++;
   }
 
   // here/week indexed like `order` (station ids of the counts' source).
@@ -123,6 +213,8 @@ export class TubeMap {
       const [h, w] = this.countText[i];
       h.textContent = here[k] ? String(here[k]) : "";
       w.textContent = week[k] ? `+${week[k]}` : "";
+      this.counts.set(i, [h.textContent, w.textContent]);
     });
+    this.paint();
   }
 }
