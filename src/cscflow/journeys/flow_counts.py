@@ -117,15 +117,14 @@ def caseload(
     )
     t = tl.select("child_id", "station", s=s_day, e=ibis.least(e_excl, lit(after)))
     t = t.filter((t.s <= lit(last)) & (t.e > lit(first)))
+    # A child counts once per station per day: each stay (ordered by start) adds only the days after the
+    # latest end of the child's earlier stays there. These new parts are disjoint and cover the union.
     w = ibis.window(group_by=[t.child_id, t.station], order_by=[t.s, t.e], rows=(None, -1))
     t = t.mutate(prev=t.e.max().over(w))
-    t = t.mutate(new=(t.prev.isnull() | (t.s > t.prev)).cast("int64"))
-    t = t.mutate(island=t.new.sum().over(ibis.window(group_by=[t.child_id, t.station], order_by=[t.s, t.e],
-                                                         rows=(None, 0))))
-    isl = t.group_by(["child_id", "station", "island"]).aggregate(s=t.s.min(), e=t.e.max())
-    isl = isl.mutate(s=ibis.greatest(isl.s, lit(first)))
-    plus = isl.select("station", day=isl.s, delta=ibis.literal(1))
-    minus = isl.filter(isl.e <= lit(last)).select("station", day=isl.e, delta=ibis.literal(-1))
+    t = t.filter(t.prev.isnull() | (t.e > t.prev))
+    t = t.mutate(s=ibis.greatest(t.s, t.prev.fill_null(t.s), lit(first)))
+    plus = t.select("station", day=t.s, delta=ibis.literal(1))
+    minus = t.filter(t.e <= lit(last)).select("station", day=t.e, delta=ibis.literal(-1))
     deltas = plus.union(minus, distinct=False)
     deltas = deltas.group_by(["station", "day"]).aggregate(delta=deltas.delta.sum())
     out = ws.execute(deltas)
