@@ -290,7 +290,14 @@ def _tune(ws: Any) -> None:
 def _store(ws: Any, name: str, sql: str) -> None:
     """Run compiled ``sql`` once into temporary table ``name`` (raw SQL: re-parsing it costs more)."""
     if getattr(ws, "engine", "duckdb") == "duckdb":
-        ws.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        # Row order in the stored table is never relied on (every reader orders by seq), so DuckDB may
+        # write it from both threads without keeping the input's order; the setting is put back after.
+        keep = ws.con.raw_sql("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+        ws.con.raw_sql("SET preserve_insertion_order = false")
+        try:
+            ws.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        finally:
+            ws.con.raw_sql(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
     else:
         ws.con._session.sql(sql).cache().createOrReplaceTempView(name)
 
