@@ -147,6 +147,7 @@ def mapped_stays(ws: Any, pmap: ProcessMap, end: _dt.datetime | pd.Timestamp | N
 
 
 _PIECE = ["child_id", "cluster", "k", "p_start", "p_end", "is_point"]
+_K = 1_000_000_000  # more stays than any child has: rank * _K + k sorts by rank, then k
 
 
 def _resolve(multi: ibis.Table) -> ibis.Table:
@@ -162,10 +163,12 @@ def _resolve(multi: ibis.Table) -> ibis.Table:
         iv,
         [seg.child_id == iv.i_child, seg.cluster == iv.i_cluster, iv.start <= seg.t, iv.end_eff >= seg.t_next],
     )
-    cw = ibis.window(group_by=[cand.child_id, cand.cluster, cand.t], order_by=[cand.rank, cand.start, cand.k])
-    cand = cand.mutate(best=ibis.row_number().over(cw))
-    segs = cand.filter(cand.best == 0).select(
-        "child_id", "cluster", "k", p_start=cand.t, p_end=cand.t_next, is_point=ibis.literal(False)
+    # The covering stay that ranks first (ties: the earlier start, then k). Within a child k follows start,
+    # so (rank, start, k) orders as (rank, k): one hash aggregate of min(rank * K + k) instead of a sort.
+    best = (cand.rank * _K + cand.k).min()
+    segs = cand.group_by(["child_id", "cluster", "t", "t_next"]).aggregate(best=best)
+    segs = segs.select(
+        "child_id", "cluster", k=segs.best % _K, p_start=segs.t, p_end=segs.t_next, is_point=ibis.literal(False)
     )
     pts = m.filter(m.is_point)
     iv2 = m.filter(~m.is_point).rename(i_cluster="cluster", i_child="child_id", i_start="start",
