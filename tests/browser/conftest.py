@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from browser_kit import ARTIFACTS, screenshot, wait_for  # noqa: E402,F401  (re-exported for bench/)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -26,7 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-extensions",
     "--metrics-recording-only",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def free_port() -> int:
@@ -106,23 +108,3 @@ def page(browser):
                        "['CSP-VIOLATION', e.violatedDirective, e.sourceFile, e.sample].join('|')))")
     yield pg
     context.close()
-
-
-def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
-
-
-def wait_for(page, expression: str, timeout: float = 20.0, interval: float = 0.1):
-    """Poll ``expression`` in the page until it is truthy (wait_for_function needs eval, which the CSP forbids)."""
-    deadline = time.time() + timeout
-    while True:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {expression!r}; cscflow.error = "
-                                 f"{page.evaluate('window.cscflow && window.cscflow.error')}")
-        time.sleep(interval)

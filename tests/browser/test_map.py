@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from conftest import screenshot, wait_for
+from browser_kit import screenshot, wait_for
 
 pytestmark = pytest.mark.browser
 DAY = "2022-06-01"
@@ -126,3 +125,39 @@ def test_analytics_page_charts_a_flow_table(page, server):
     assert [e for e in page.console_errors if "inline style" not in e] == []
     assert all(u.startswith(server.url + "/") for u in page.requests_seen)
     screenshot(page, "analytics")
+
+
+@pytest.mark.parametrize("query", ["", "&res=0.5", "&renderer=canvas"])
+def test_map_is_painted_in_the_one_opaque_canvas(page, server, query):
+    """The tube map is painted into the dots' canvas (the SVG beneath only takes the pointer events): station
+    markers show white at their SVG positions, empty stage shows the page background, also with trails on."""
+    import io
+
+    from PIL import Image
+
+    open_map(page, server, f"?date={DAY}{query}")
+    assert page.evaluate("getComputedStyle(document.getElementById('map-over')).display") == "none"
+    centres = page.eval_on_selector_all(
+        "#map-under .station:not(.exit) circle:first-child",
+        "els => els.map(e => { const b = e.getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2]; })",
+    )
+    page.evaluate("document.getElementById('map-under').style.opacity = '0'")   # what is seen: the canvas alone
+    stage = page.eval_on_selector("#stage", "e => { const b = e.getBoundingClientRect(); return [b.x, b.y]; }")
+
+    def pixels():
+        img = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+        return img, img.getpixel((int(stage[0]) + 4, int(stage[1]) + 4))
+
+    img, corner = pixels()
+    assert all(abs(a - b) <= 3 for a, b in zip(corner, (0x0F, 0x18, 0x22), strict=True)), corner
+    white = sum(min(img.getpixel((round(x), round(y)))) >= 200 for x, y in centres)
+    assert white >= 0.8 * len(centres), (white, len(centres))
+    page.check("#trails")
+    page.evaluate("cscflow.setSpeed(30); cscflow.play()")
+    time.sleep(0.6)
+    page.evaluate("cscflow.pause()")
+    img, corner = pixels()
+    assert page.evaluate("cscflow.error") is None
+    assert all(abs(a - b) <= 3 for a, b in zip(corner, (0x0F, 0x18, 0x22), strict=True)), corner
+    white = sum(min(img.getpixel((round(x), round(y)))) >= 200 for x, y in centres)
+    assert white >= 0.8 * len(centres), (white, len(centres))

@@ -46,8 +46,6 @@ precision mediump float; uniform float u_keep; out vec4 colour;
 void main() { colour = vec4(0.0, 0.0, 0.0, 1.0 - u_keep); }`;
 
 const BG = [15 / 255, 24 / 255, 34 / 255];    // the page background, #0f1822
-const DESYNC = new URLSearchParams(location.search).get("desync") === "1";
-
 function compile(gl, type, src) {
   const s = gl.createShader(type);
   gl.shaderSource(s, src);
@@ -70,7 +68,7 @@ export class GLRenderer {
     // their fading image in a texture of their own instead.
     const gl = canvas.getContext("webgl2", {
       alpha: false, antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: false, depth: false,
-      stencil: false, powerPreference: "high-performance", desynchronized: DESYNC,
+      stencil: false, powerPreference: "high-performance",
     });
     return gl ? new GLRenderer(canvas, gl) : null;
   }
@@ -200,12 +198,13 @@ export class GLRenderer {
       this.drawBackground(opts.background);
     }
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    if (!opts.trails) gl.disable(gl.BLEND);   // opaque dots straight onto the map: no read-back per fragment
     gl.useProgram(this.prog);
     gl.uniform2fv(this.u.u_scale, view.scale);
     gl.uniform2fv(this.u.u_shift, view.shift);
     gl.uniform2fv(this.u.u_px, view.px);
     gl.uniform1f(this.u.u_size, (opts.size || 4) * (this.ratio || 1));
-    gl.uniform1f(this.u.u_alpha, opts.alpha ?? 0.9);
+    gl.uniform1f(this.u.u_alpha, opts.trails ? opts.alpha ?? 0.9 : 1);
     draws.forEach((d, i) => {
       const layer = this.layers[i];
       if (!layer || !d) return;

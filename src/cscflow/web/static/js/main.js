@@ -66,11 +66,40 @@ function setupTime() {
 // ---- drawing ---------------------------------------------------------------------------------
 function layout() {
   const box = $("stage").getBoundingClientRect();
-  const ratio = window.devicePixelRatio || 1;
-  S.map.layout(box.width, box.height, ratio);
-  S.renderer.resize(box.width, box.height, ratio);
+  S.map.layout(box.width, box.height, ratio());
+  S.renderer.resize(box.width, box.height, ratio());
   S.lastDay = null;
   S.dirty = true;
+}
+
+// Canvas pixels per CSS pixel. ?res=0.5 fixes the canvas at half the screen's resolution; otherwise it is full
+// resolution, dropping to half while playing when frames are slow (S.lowRes; compositing and rasterising a
+// full-size canvas is most of a frame's cost on software rendering) and back to full when paused.
+const FIXED_RES = Number(params.get("res")) || 0;
+const SLOW_FRAME_MS = 30;
+function ratio() {
+  const scale = FIXED_RES ? Math.min(4, Math.max(0.25, FIXED_RES)) : S.lowRes ? 0.5 : 1;
+  return (window.devicePixelRatio || 1) * scale;
+}
+
+function setLowRes(on) {
+  if (FIXED_RES || Boolean(S.lowRes) === on) return;
+  S.lowRes = on;
+  S.intervals = [];
+  const box = $("stage").getBoundingClientRect();
+  S.map.setRatio(ratio());
+  S.renderer.resize(box.width, box.height, ratio());
+  S.dirty = true;
+}
+
+// While playing: the median of the last 20 frame intervals decides the canvas resolution.
+function watchFrames(now) {
+  if (!S.playing || S.prev === undefined) return;
+  (S.intervals ||= []).push(now - S.prev);
+  if (S.intervals.length < 20) return;
+  const sorted = [...S.intervals].sort((a, b) => a - b);
+  S.intervals = [];
+  if (!S.lowRes && sorted[10] > SLOW_FRAME_MS) setLowRes(true);
 }
 
 function palettes() {
@@ -134,6 +163,7 @@ function loop(now) {
     S.t += dt * S.speed;
     if (S.t >= S.end) { S.t = S.end; setPlaying(false); }
     S.dirty = true;
+    watchFrames(now);
   }
   S.prev = now;
   if (S.dirty || S.trails) {
@@ -157,6 +187,8 @@ function loop(now) {
 function setPlaying(on) {
   S.playing = on;
   S.dirty = true;
+  S.intervals = [];
+  if (!on) setLowRes(false);               // paused: the map at full resolution again
   if (!on) slowUpdate(performance.now());   // paused: the date, counts and dotsDrawn are current at once
   $("play").textContent = on ? "❚❚" : "▶";
   $("play").setAttribute("aria-label", on ? "pause" : "play");

@@ -139,6 +139,12 @@ export class TubeMap {
     this.paint();
   }
 
+  // Repaint at another canvas resolution (canvas px per CSS px).
+  setRatio(ratio) {
+    this.ratio = ratio;
+    this.paint();
+  }
+
   // Paint the map and the current counts into this.image (the layout's size times the pixel ratio).
   paint() {
     const c = this.image, r = this.ratio || 1, geo = this.geo;
