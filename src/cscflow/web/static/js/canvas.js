@@ -54,6 +54,7 @@ export class CanvasRenderer {
     const ctx = this.trailsOn ? this.trailContext() : this.ctx;
     this.dots(ctx, this.layers[i], d, this.lastView, this.lastSize);
     if (this.trailsOn) this.present();
+    this.labels();
   }
 
   // opts.background: {image: a canvas with the painted map, version}.
@@ -76,6 +77,15 @@ export class CanvasRenderer {
     }
     draws.forEach((d, i) => this.dots(ctx, this.layers[i], d, view, this.lastSize));
     if (opts.trails) this.present();
+    this.labels();
+  }
+
+  // Station labels and counts over the dots.
+  labels() {
+    const bg = this.lastBg;
+    if (!bg || !bg.labels || !bg.labels.width) return;
+    this.ctx.setTransform(1, 0, 0, 1, 0, 0);
+    this.ctx.drawImage(bg.labels, 0, 0, this.canvas.width, this.canvas.height);
   }
 
   dots(ctx, layer, d, view, size) {

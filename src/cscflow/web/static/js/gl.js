@@ -98,10 +98,21 @@ export class GLRenderer {
     }
     gl.bindVertexArray(null);
     this.trail = null;   // {fb, tex, w, h} while trails are on
-    this.bg = { tex: gl.createTexture(), version: -1 };
-    gl.bindTexture(gl.TEXTURE_2D, this.bg.tex);
-    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
-    for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
+    this.bg = { tex: gl.createTexture(), lab: gl.createTexture(), version: -1, n: 0 };
+    for (const tex of [this.bg.tex, this.bg.lab]) {
+      gl.bindTexture(gl.TEXTURE_2D, tex);
+      for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+      for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
+    }
+    // The label boxes: two triangles each in clip space (the copy shader's uv follows from the position).
+    this.boxVao = gl.createVertexArray();
+    this.boxBuf = gl.createBuffer();
+    gl.bindVertexArray(this.boxVao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.boxBuf);
+    const boxLoc = gl.getAttribLocation(this.copy, "a_xy");
+    gl.enableVertexAttribArray(boxLoc);
+    gl.vertexAttribPointer(boxLoc, 2, gl.FLOAT, false, 0, 0);
+    gl.bindVertexArray(null);
     const info = gl.getExtension("WEBGL_debug_renderer_info");
     this.device = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
   }
@@ -216,6 +227,7 @@ export class GLRenderer {
     });
     gl.bindVertexArray(null);
     if (opts.trails) this.present();
+    this.drawLabels();
   }
 
   // Extra dots drawn into the current frame (the second period): layer i at time t.
@@ -231,6 +243,7 @@ export class GLRenderer {
     for (const [lo, hi] of d.ranges) gl.drawArrays(gl.POINTS, lo, hi - lo);
     gl.bindVertexArray(null);
     if (this.trail) this.present();
+    this.drawLabels();
   }
 
   // The painted map (a canvas; version changes when it is repainted) drawn over the whole default framebuffer.
@@ -247,9 +260,15 @@ export class GLRenderer {
     if (bg.version !== this.bg.version || bg.image !== this.bg.image) {
       gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, true);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, bg.image);
+      if (bg.labels) {
+        gl.bindTexture(gl.TEXTURE_2D, this.bg.lab);
+        gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, bg.labels);
+        gl.bindTexture(gl.TEXTURE_2D, this.bg.tex);
+      }
       gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
       this.bg.version = bg.version;
       this.bg.image = bg.image;
+      this.setBoxes(bg);
     }
     gl.disable(gl.BLEND);
     gl.useProgram(this.copy);
@@ -257,6 +276,31 @@ export class GLRenderer {
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     gl.bindVertexArray(null);
     gl.enable(gl.BLEND);
+  }
+
+  setBoxes(bg) {
+    const gl = this.gl, [w, h] = bg.size || [1, 1], out = [];
+    for (const [x0, y0, x1, y1] of bg.boxes || []) {
+      const a = (2 * x0) / w - 1, b = 1 - (2 * y0) / h, c = (2 * x1) / w - 1, d = 1 - (2 * y1) / h;
+      out.push(a, b, c, b, a, d, a, d, c, b, c, d);
+    }
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.boxBuf);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array(out), gl.STATIC_DRAW);
+    this.bg.n = out.length / 2;
+  }
+
+  // Station labels and counts over the dots: only their boxes of the labels image, blended.
+  drawLabels() {
+    const gl = this.gl;
+    if (!this.bg.n || !this.lastBg || !this.lastBg.labels) return;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.enable(gl.BLEND);
+    gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
+    gl.useProgram(this.copy);
+    gl.bindTexture(gl.TEXTURE_2D, this.bg.lab);
+    gl.bindVertexArray(this.boxVao);
+    gl.drawArrays(gl.TRIANGLES, 0, this.bg.n);
+    gl.bindVertexArray(null);
   }
 
   // The map, then the trails image blended over it.

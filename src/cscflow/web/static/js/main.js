@@ -119,7 +119,8 @@ function frame(now) {
   // Text and counts (repainting the map image, re-uploaded as a texture): a few times a second while playing, at
   // once otherwise.
   if (!S.playing || S.lastDay === null || now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now);
-  const background = { image: S.map.image, version: S.map.version };
+  const m = S.map;
+  const background = { image: m.image, labels: m.labels, boxes: m.labelBoxes, size: [m.width, m.height], version: m.version };
   S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 4, background });
   if (S.compare === "period") drawPeriodB(palette, fixedB);
 }

@@ -40,6 +40,8 @@ export class TubeMap {
     this.index = new Map(map.stations.map((s, i) => [s.id, i]));
     this.onStation = null;
     this.image = document.createElement("canvas");   // the painted map the renderers draw beneath the dots
+    this.labels = document.createElement("canvas");  // station labels and counts (transparent), drawn over them
+    this.labelBoxes = [];                              // [x0, y0, x1, y1] CSS px: where this.labels has ink
     this.version = 0;                                  // bumped on each repaint (renderers re-upload then)
     this.counts = new Map();                           // station index -> [here, week]
   }
@@ -150,7 +152,7 @@ export class TubeMap {
     const c = this.image, r = this.ratio || 1, geo = this.geo;
     if (!geo) return;
     const w = Math.max(1, Math.round(this.width * r)), h = Math.max(1, Math.round(this.height * r));
-    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    for (const cv of [c, this.labels]) if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
     const ctx = c.getContext("2d", { alpha: false });
     ctx.setTransform(r, 0, 0, r, 0, 0);
     ctx.fillStyle = BG;
@@ -190,12 +192,26 @@ export class TubeMap {
       ctx.fill();
       ctx.stroke();
     }
+    this.paintLabels(w, h, r);
+    this.version++;
+  }
+
+  // Station labels and counts on a transparent image, with the boxes they occupy (drawn above the dots).
+  paintLabels(w, h, r) {
+    const geo = this.geo, ctx = this.labels.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    ctx.setTransform(r, 0, 0, r, 0, 0);
+    ctx.lineJoin = "round";
+    this.labelBoxes = [];
     ctx.textAlign = "center";
     ctx.font = `12px ${FONT}`;
     ctx.lineWidth = 4;
     ctx.strokeStyle = BG;
     for (const s of geo.stations) {
       s.label.forEach((part, k) => outlined(ctx, part, s.x, s.y + 24 + 13 * k, "#e8edf2"));
+      const half = Math.max(...s.label.map((part) => ctx.measureText(part).width)) / 2 + 4;
+      this.labelBoxes.push([s.x - half, s.y + 10, s.x + half, s.y + 30 + 13 * (s.label.length - 1)]);
     }
     ctx.textAlign = "left";
     geo.stations.forEach((s, i) => {
@@ -206,9 +222,13 @@ export class TubeMap {
         outlined(ctx, here, x, s.y - 12, "#ffffff");
         x += ctx.measureText(here).width + 4;
       } else if (week) x += 4;
-      if (week) { ctx.font = `11px ${FONT}`; outlined(ctx, week, x, s.y - 12, "#ffd54f"); }
+      if (week) {
+        ctx.font = `11px ${FONT}`;
+        outlined(ctx, week, x, s.y - 12, "#ffd54f");
+        x += ctx.measureText(week).width;
+      }
+      if (x > s.x + 13) this.labelBoxes.push([s.x + 10, s.y - 27, x + 3, s.y - 6]);
     });
-    this.version++;
   }
 
   // here/week indexed like `order` (station ids of the counts' source).
