@@ -178,7 +178,9 @@ def svg_capacity(svg_res: dict, frame_ms: float) -> float:
         if y[i] <= t <= y[i + 1] and y[i + 1] > y[i]:
             return float(np.exp(x[i] + (t - y[i]) * (x[i + 1] - x[i]) / (y[i + 1] - y[i])))
     i, j = (0, 1) if t < y[0] else (len(sizes) - 2, len(sizes) - 1)
-    slope = (x[j] - x[i]) / max(y[j] - y[i], 1e-3)
+    # Outside the measured sizes: the nearest two sizes' slope, or frame time proportional to dots where those
+    # two are level (a flat or noisy pair would extrapolate to absurd capacities).
+    slope = (x[j] - x[i]) / (y[j] - y[i]) if y[j] - y[i] > 0.05 else 1.0
     base = i if t < y[0] else j
     return float(np.exp(x[base] + (t - y[base]) * slope))
 
