@@ -1,10 +1,7 @@
-"""Web map benchmark: frame times of the WebGL2 map beside a one-SVG-element-per-dot page, county load and API.
+"""Web map benchmark: county time to first frame and API timings (frame times: bench_web_frames).
 
-- Dots: the real page (index.html, main.js, gl.js) on a small workspace, with ``/api/tracks`` and
-  ``/api/stays`` answered by synthetic blobs in the contract's layout where every child is moving
-  (legs back to back between stations) -- 10k, 50k and 100k dots. The baseline is the prototype's
-  D3-style approach: one SVG <circle> per dot, cx/cy set every frame, measured in the same browser
-  at 1k to 10k dots. Frame time = interval between requestAnimationFrame callbacks while playing.
+- Dots: ``bench/bench_web_frames.py`` (run first by ``main``): the WebGL2 map beside a one-SVG-element-
+  per-dot page in the same run.
 - County: time to first frame of the page on the ``county`` preset (demo workspace built once under
   bench/out), and the API time of a cohort-filter change (tracks + stays, uncached), p50/p95.
 
@@ -28,147 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "web"))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
-DOT_SIZES = (10_000, 50_000, 100_000)
-SVG_SIZES = (1_000, 2_000, 5_000, 10_000)
-FRAMES = 90
-TARGET_MS = 33.0
-
-MEASURE = """async (n) => {
-  const times = [];
-  await new Promise((resolve) => {
-    let last = null;
-    function tick(now) {
-      if (last !== null) times.push(now - last);
-      last = now;
-      if (times.length >= n) resolve(); else requestAnimationFrame(tick);
-    }
-    requestAnimationFrame(tick);
-  });
-  return times;
-}"""
-
-SVG_PAGE = """<!doctype html><html><body style="margin:0;background:#0f1822">
-<svg id="s" width="1070" height="720"></svg>
-<script>
-function start(n) {
-  const svg = document.getElementById('s');
-  const ax = new Float32Array(n), ay = new Float32Array(n), bx = new Float32Array(n), by = new Float32Array(n);
-  const dots = [];
-  for (let i = 0; i < n; i++) {
-    ax[i] = Math.random() * 1000; ay[i] = Math.random() * 700; bx[i] = Math.random() * 1000; by[i] = Math.random() * 700;
-    const c = document.createElementNS('http://www.w3.org/2000/svg', 'circle');
-    c.setAttribute('r', 2.5); c.setAttribute('fill', '#fff');
-    svg.appendChild(c); dots.push(c);
-  }
-  const t0 = performance.now();
-  function frame(now) {
-    const p = ((now - t0) / 4000) % 1;
-    for (let i = 0; i < n; i++) {
-      dots[i].setAttribute('cx', ax[i] + (bx[i] - ax[i]) * p);
-      dots[i].setAttribute('cy', ay[i] + (by[i] - ay[i]) * p);
-    }
-    requestAnimationFrame(frame);
-  }
-  requestAnimationFrame(frame);
-}
-</script></body></html>"""
-
-
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
-
-
-def synthetic_blobs(n_children: int, stations: list[dict], seed: int = 1) -> tuple[bytes, bytes]:
-    """Tracks and stays where every child is on the move between stations all the time."""
-    from cscflow.journeys.tracks import Tracks
-    from cscflow.web.api.tracks import pack
-
-    rng = np.random.default_rng(seed)
-    inner = [i for i, s in enumerate(stations) if s["zone"] != "exit"]
-    legs_per_child = 6
-    child = np.repeat(np.arange(n_children, dtype="uint32"), legs_per_child)
-    dur = rng.uniform(20, 90, size=(n_children, legs_per_child))
-    start = rng.uniform(-40, 0, size=n_children)
-    arrive = start[:, None] + np.cumsum(dur, axis=1)
-    depart = arrive - dur
-    hops = rng.choice(inner, size=(n_children, legs_per_child + 1))
-    frm, to = hops[:, :-1].ravel(), hops[:, 1:].ravel()
-    epoch = np.datetime64("2022-01-01")
-    t = Tracks(
-        epoch=epoch.astype(object), end=(epoch + 365).astype(object), convention="travel", stations=stations,
-        child_ids=np.array([f"x{i}" for i in range(n_children)]), child=child,
-        from_=frm.astype("uint16"), to=to.astype("uint16"),
-        depart=np.maximum(depart, 0).ravel().astype("float32"), arrive=np.maximum(arrive, 0).ravel().astype("float32"),
-        repeat=rng.integers(1, 5, size=child.size).astype("uint8"),
-        attributes={"sex": ["F", "M", "U"]}, codes={"sex": rng.integers(0, 2, size=n_children).astype("uint8")},
-    )
-    day0 = int((epoch - np.datetime64("1970-01-01")).astype(int))
-    stays = pack(
-        {"version": 1, "kind": "stays", "stations": [s["id"] for s in stations], "n_stays": int(child.size)},
-        {"child": child, "station": to.astype("uint16"),
-         "start": (day0 + np.floor(np.maximum(depart, 0))).ravel().astype("<i4"),
-         "end": (day0 + np.floor(np.maximum(arrive, 0))).ravel().astype("<i4")},
-    )
-    return t.to_bytes(), stays
-
-
-def _serve(blob: bytes):
-    def handler(route) -> None:
-        route.fulfill(body=blob, content_type="application/octet-stream")
-
-    return handler
-
-
-def bench_dots(browser, server) -> dict:
-    from conftest import wait_for
-
-    st = server.app.state.cscflow
-    stations = [dict(s) for s in st.pmap.stations]
-    out = {"webgl": {}, "svg": {}}
-    for n in DOT_SIZES:
-        tracks_blob, stays_blob = synthetic_blobs(n, stations)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 860})
-        page = ctx.new_page()
-        page.route("**/api/tracks*", _serve(tracks_blob))
-        page.route("**/api/stays*", _serve(stays_blob))
-        page.goto(f"{server.url}/?date=2022-04-01")
-        wait_for(page, "window.cscflow && window.cscflow.ready", timeout=120)
-        out["device"] = page.evaluate("cscflow.device")
-        page.evaluate("cscflow.setSpeed(2); cscflow.play()")
-        page.evaluate(MEASURE, 20)  # warm up
-        times = page.evaluate(MEASURE, FRAMES)
-        drawn = page.evaluate("cscflow.dotsDrawn")
-        out["webgl"][n] = {"p50": pct(times, 50), "p95": pct(times, 95), "dots": drawn}
-        print(f"  webgl2 {n:>7,} dots ({drawn:,} on screen): p50 {pct(times, 50):6.1f} ms  p95 {pct(times, 95):6.1f} ms",
-              flush=True)
-        ctx.close()
-    for n in SVG_SIZES:
-        ctx = browser.new_context(viewport={"width": 1400, "height": 860})
-        page = ctx.new_page()
-        page.set_content(SVG_PAGE)
-        page.evaluate(f"start({n})")
-        page.evaluate(MEASURE, 10)
-        times = page.evaluate(MEASURE, min(FRAMES, 60))
-        out["svg"][n] = {"p50": pct(times, 50), "p95": pct(times, 95)}
-        print(f"  svg    {n:>7,} dots: p50 {pct(times, 50):6.1f} ms  p95 {pct(times, 95):6.1f} ms", flush=True)
-        ctx.close()
-    return out
-
-
-def svg_capacity(svg: dict, target: float) -> float:
-    """Dots the SVG page holds at p95 <= target (log-linear interpolation between measured sizes)."""
-    sizes = sorted(svg)
-    ok = [n for n in sizes if svg[n]["p95"] <= target]
-    if not ok:
-        return float(sizes[0]) * target / svg[sizes[0]]["p95"]
-    lo = max(ok)
-    above = [n for n in sizes if n > lo]
-    if not above:
-        return float(lo)
-    hi = min(above)
-    a, b = svg[lo]["p95"], svg[hi]["p95"]
-    frac = (target - a) / max(b - a, 1e-9)
-    return float(np.exp(np.log(lo) + frac * (np.log(hi) - np.log(lo))))
 
 
 def bench_county(browser) -> dict | None:
@@ -303,34 +161,20 @@ def county_api(rounds: int = 3) -> dict:
 
 
 def main() -> None:
+    """County time to first frame and API timings; frame times are bench_web_frames' (run both)."""
     if sys.argv[1:2] == ["county-api"]:
         county_api()
         return
-    import small_county
     from playwright.sync_api import sync_playwright
 
-    from conftest import CHROMIUM, CHROMIUM_ARGS, Server
-    from cscflow.web import create_app
+    import bench.bench_web_frames as frames
+    from conftest import CHROMIUM, CHROMIUM_ARGS
 
-    work = ROOT / "bench" / "out" / "web_small"
-    if not (work / "cscflow.duckdb").exists():
-        small_county.build(work)
-    app = create_app(work)
-    with Server(app) as server, sync_playwright() as pw:
-        server.app = app
+    frames.main()
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        dots = bench_dots(browser, server)
-        print(f"  WebGL renderer: {dots['device']}")
-        cap = svg_capacity(dots["svg"], TARGET_MS)
-        gl50 = dots["webgl"][50_000]["p95"]
-        print(f"  SVG holds ~{cap:,.0f} dots at p95 <= {TARGET_MS:.0f} ms; WebGL2 50k dots p95 {gl50:.1f} ms "
-              f"(target <= {TARGET_MS:.0f}); ratio 50k / SVG capacity = {50_000 / cap:.1f}x (target >= 20x)")
-        try:
-            bench_county(browser)
-        except Exception as exc:  # noqa: BLE001 - report and carry on: the dots figures stand alone
-            print(f"  county part skipped: {type(exc).__name__}: {exc}".splitlines()[0])
+        bench_county(browser)
         browser.close()
-    app.state.cscflow.close()
     county_api()
 
 
