@@ -133,12 +133,15 @@ class Workspace:
 
     def table(self, name: str) -> ibis.Table:
         """The Ibis table ``name`` (a canonical table or any other table in the store)."""
-        if name not in self.con.list_tables():
+        try:
+            return self.con.table(name)  # one catalog lookup; listing every table costs a query per call
+        except Exception:
+            if name in self.con.list_tables():
+                raise
             raise WorkspaceError(
                 f"no table {name!r} in workspace {self.path}",
                 hint="load data first (`cscflow load`)" if name in SCHEMAS else "check the table name",
-            )
-        return self.con.table(name)
+            ) from None
 
     def tables(self) -> list[str]:
         """Names of the tables in the store."""
