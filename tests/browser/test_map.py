@@ -97,6 +97,35 @@ def test_canvas_fallback_draws_the_same_dots(page, server):
     screenshot(page, "map_canvas")
 
 
+def test_splat_and_point_dots_are_drawn_in_the_same_places(page, server):
+    """Software WebGL stamps the dots from JavaScript (splat.js); a GPU interpolates them in the vertex shader. At
+    each visible dot's position (from the page's own positionOf) both show the same colour."""
+    import io
+
+    from PIL import Image
+
+    def shot(mode):
+        open_map(page, server, f"?date={DAY}&dots={mode}")
+        assert page.evaluate("cscflow.dots") == mode
+        dots = page.evaluate("cscflow.dotPositions(400)")
+        img = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+        return dots, img
+
+    dots, points = shot("points")
+    dots_splat, splat = shot("splat")
+    assert dots == dots_splat and len(dots) >= 10, len(dots)
+    background = (0x0F, 0x18, 0x22)
+    same = drawn = 0
+    for d in dots:
+        x, y = round(d["x"]), round(d["y"])
+        a, b = points.getpixel((x, y)), splat.getpixel((x, y))
+        drawn += max(abs(u - v) for u, v in zip(a, background, strict=True)) > 24
+        same += max(abs(u - v) for u, v in zip(a, b, strict=True)) <= 8
+    assert drawn >= 0.8 * len(dots), (drawn, len(dots))       # the points page shows dots there
+    assert same >= 0.9 * len(dots), (same, len(dots))
+    assert page.evaluate("cscflow.error") is None
+
+
 def test_clicking_a_dot_shows_that_childs_journey(page, server):
     open_map(page, server, f"?date={DAY}")
     point = page.evaluate("cscflow.firstDot()")
@@ -127,7 +156,7 @@ def test_analytics_page_charts_a_flow_table(page, server):
     screenshot(page, "analytics")
 
 
-@pytest.mark.parametrize("query", ["", "&res=0.5", "&renderer=canvas"])
+@pytest.mark.parametrize("query", ["", "&res=0.5", "&renderer=canvas", "&dots=points", "&dots=splat"])
 def test_map_is_painted_in_the_one_opaque_canvas(page, server, query):
     """The tube map is painted into the dots' canvas (the SVG beneath only takes the pointer events): station
     markers show white at their SVG positions, empty stage shows the page background, also with trails on."""

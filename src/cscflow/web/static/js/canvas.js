@@ -86,6 +86,11 @@ export class CanvasRenderer {
     if (!bg || !bg.labels || !bg.labels.width) return;
     this.ctx.setTransform(1, 0, 0, 1, 0, 0);
     this.ctx.drawImage(bg.labels, 0, 0, this.canvas.width, this.canvas.height);
+    const counts = bg.counts, r = this.ratio || 1;
+    if (!counts || !counts.image || !counts.image.width) return;
+    for (const { dst: [x0, y0, x1, y1], src: [s0, t0, s1, t1] } of counts.boxes) {
+      this.ctx.drawImage(counts.image, s0, t0, s1 - s0, t1 - t0, x0 * r, y0 * r, (x1 - x0) * r, (y1 - y0) * r);
+    }
   }
 
   dots(ctx, layer, d, view, size) {

@@ -2,6 +2,7 @@
 // is opaque and holds the whole map: the painted tube map (a texture, re-uploaded only when it changes) is drawn
 // first, then the dots, so the compositor has one changing opaque layer to show and nothing to blend above it.
 import { FLOATS } from "./data.js";
+import { Splat } from "./splat.js";
 
 const VERTEX = `#version 300 es
 in vec4 a_ft;      // from.xy, to.xy (map units)
@@ -41,6 +42,24 @@ in vec2 a_xy; out vec2 v_uv; void main() { v_uv = a_xy * 0.5 + 0.5; gl_Position 
 const COPY_F = `#version 300 es
 precision mediump float; in vec2 v_uv; uniform sampler2D u_tex; out vec4 colour;
 void main() { colour = texture(u_tex, v_uv); }`;
+// The map and the stamped dots (splat.js) in one pass: a dot's palette index where there is one, else the map.
+const SPLAT_F = `#version 300 es
+precision mediump float;
+in vec2 v_uv;
+uniform sampler2D u_tex;
+uniform mediump usampler2D u_idx;
+uniform vec3 u_pal[16];
+uniform int u_texel, u_h;
+out vec4 colour;
+void main() {
+  ivec2 c = ivec2(gl_FragCoord.xy);
+  uint k = texelFetch(u_idx, ivec2(c.x / u_texel, (u_h - 1 - c.y) / u_texel), 0).r;
+  colour = k == 0u ? texture(u_tex, v_uv) : vec4(u_pal[min(k - 1u, 15u)], 1.0);
+}`;
+
+// Textured boxes with their own texture coordinates (the station counts, from their atlas).
+const TEX_V = `#version 300 es
+in vec2 a_xy; in vec2 a_uv; out vec2 v_uv; void main() { v_uv = a_uv; gl_Position = vec4(a_xy, 0.0, 1.0); }`;
 const FADE_F = `#version 300 es
 precision mediump float; uniform float u_keep; out vec4 colour;
 void main() { colour = vec4(0.0, 0.0, 0.0, 1.0 - u_keep); }`;
@@ -63,23 +82,33 @@ function program(gl, vs, fs) {
 }
 
 export class GLRenderer {
-  static create(canvas) {
+  static create(canvas, dotsMode = "auto") {
     // No antialiasing, depth or stencil, and the drawing buffer not preserved (no copy per frame); trails keep
     // their fading image in a texture of their own instead.
     const gl = canvas.getContext("webgl2", {
       alpha: false, antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: false, depth: false,
       stencil: false, powerPreference: "high-performance",
     });
-    return gl ? new GLRenderer(canvas, gl) : null;
+    return gl ? new GLRenderer(canvas, gl, dotsMode) : null;
   }
 
-  constructor(canvas, gl) {
+  constructor(canvas, gl, dotsMode = "auto") {
     this.name = "webgl2";
     this.canvas = canvas;
     this.gl = gl;
     this.prog = program(gl, VERTEX, FRAGMENT);
     this.fade = program(gl, FADE_V, FADE_F);
     this.copy = program(gl, FADE_V, COPY_F);
+    this.tex = program(gl, TEX_V, COPY_F);
+    this.splatProg = program(gl, FADE_V, SPLAT_F);
+    this.uSplat = {};
+    for (const name of ["u_tex", "u_idx", "u_pal", "u_texel", "u_h"]) {
+      this.uSplat[name] = gl.getUniformLocation(this.splatProg, name);
+    }
+    this.idxTex = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, this.idxTex);
+    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+    this.splat = new Splat();
     this.uKeep = gl.getUniformLocation(this.fade, "u_keep");
     this.quadVao = gl.createVertexArray();
     this.u = {};
@@ -91,7 +120,7 @@ export class GLRenderer {
     gl.bindVertexArray(this.quadVao);
     gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
     gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
-    for (const p of [this.fade, this.copy]) {
+    for (const p of [this.fade, this.copy, this.splatProg]) {
       const loc = gl.getAttribLocation(p, "a_xy");
       gl.enableVertexAttribArray(loc);
       gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 0, 0);
@@ -113,8 +142,26 @@ export class GLRenderer {
     gl.enableVertexAttribArray(boxLoc);
     gl.vertexAttribPointer(boxLoc, 2, gl.FLOAT, false, 0, 0);
     gl.bindVertexArray(null);
+    // The station counts: boxes of the counts atlas (x, y in clip space; u, v in the atlas), re-uploaded when the
+    // counts change (a few kilobytes, a few times a second while playing).
+    this.counts = { tex: gl.createTexture(), vao: gl.createVertexArray(), buf: gl.createBuffer(), version: -1, n: 0 };
+    gl.bindTexture(gl.TEXTURE_2D, this.counts.tex);
+    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+    for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
+    gl.bindVertexArray(this.counts.vao);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.counts.buf);
+    for (const [name, offset] of [["a_xy", 0], ["a_uv", 8]]) {
+      const loc = gl.getAttribLocation(this.tex, name);
+      gl.enableVertexAttribArray(loc);
+      gl.vertexAttribPointer(loc, 2, gl.FLOAT, false, 16, offset);
+    }
+    gl.bindVertexArray(null);
     const info = gl.getExtension("WEBGL_debug_renderer_info");
     this.device = info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+    // How dots are drawn: "points" (interpolated in the vertex shader; for GPUs) or "splat" (stamped in
+    // JavaScript; for software WebGL, where each point primitive costs CPU time). ?dots=points|splat overrides.
+    const software = /swiftshader|llvmpipe|softpipe|software/i.test(String(this.device));
+    this.dots = dotsMode === "points" || dotsMode === "splat" ? dotsMode : software ? "splat" : "points";
   }
 
   // One layer per cohort drawn: its legs and colour codes.
@@ -144,12 +191,13 @@ export class GLRenderer {
     gl.enableVertexAttribArray(loc);
     gl.vertexAttribPointer(loc, 1, gl.FLOAT, false, 4, 0);
     gl.bindVertexArray(null);
-    this.layers[i] = { vao, buf, colBuf, legs };
+    this.layers[i] = { vao, buf, colBuf, legs, colours };
   }
 
   setColours(i, colours) {
     const layer = this.layers[i];
     if (!layer) return;
+    layer.colours = colours;
     this.gl.bindBuffer(this.gl.ARRAY_BUFFER, layer.colBuf);
     this.gl.bufferData(this.gl.ARRAY_BUFFER, colours, this.gl.DYNAMIC_DRAW);
   }
@@ -158,6 +206,7 @@ export class GLRenderer {
     this.canvas.width = Math.round(width * ratio);
     this.canvas.height = Math.round(height * ratio);
     this.ratio = ratio;
+    this.splat.resize(this.canvas.width, this.canvas.height, ratio);
     this.dropTrail();
   }
 
@@ -195,6 +244,15 @@ export class GLRenderer {
   draw(view, draws, opts = {}) {
     const gl = this.gl;
     this.lastBg = opts.background;
+    this.splatting = this.dots === "splat" && !opts.trails && Boolean(opts.background && opts.background.image);
+    if (this.splatting) {
+      this.lastView = view;
+      this.lastSize = opts.size || 4;
+      this.splat.clear();
+      draws.forEach((d, i) => { if (this.layers[i] && d) this.stamp(this.layers[i], d); });
+      this.composite(draws.find((d) => d)?.palette);
+      return;
+    }
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
     gl.enable(gl.BLEND);
     if (opts.trails) {             // fade the kept image, then draw the dots into it
@@ -234,6 +292,11 @@ export class GLRenderer {
   drawMore(i, d) {
     const gl = this.gl, layer = this.layers[i];
     if (!layer) return;
+    if (this.splatting) {        // onto the same index image, then the frame again
+      this.stamp(layer, d);
+      this.composite(d.palette);
+      return;
+    }
     if (this.trail) gl.bindFramebuffer(gl.FRAMEBUFFER, this.trail.fb);
     gl.useProgram(this.prog);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
@@ -243,6 +306,42 @@ export class GLRenderer {
     for (const [lo, hi] of d.ranges) gl.drawArrays(gl.POINTS, lo, hi - lo);
     gl.bindVertexArray(null);
     if (this.trail) this.present();
+    this.drawLabels();
+  }
+
+  stamp(layer, d) {
+    this.splat.add(layer.legs, d.ranges, d.t, layer.colours, d.fixed ?? -1, this.lastView.lin, this.lastSize);
+  }
+
+  // Splat mode: upload the index image, draw the map and the dots in one pass, then the labels.
+  composite(palette) {
+    const gl = this.gl, sp = this.splat;
+    this.uploadBackground(this.lastBg);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.activeTexture(gl.TEXTURE1);
+    gl.bindTexture(gl.TEXTURE_2D, this.idxTex);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    if (this.idxSize !== `${sp.w}x${sp.h}`) {
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.R8UI, sp.w, sp.h, 0, gl.RED_INTEGER, gl.UNSIGNED_BYTE, sp.pixels);
+      this.idxSize = `${sp.w}x${sp.h}`;
+    } else {
+      gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, sp.w, sp.h, gl.RED_INTEGER, gl.UNSIGNED_BYTE, sp.pixels);
+    }
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, this.bg.tex);
+    gl.disable(gl.BLEND);
+    gl.useProgram(this.splatProg);
+    gl.uniform1i(this.uSplat.u_tex, 0);
+    gl.uniform1i(this.uSplat.u_idx, 1);
+    if (palette) gl.uniform3fv(this.uSplat.u_pal, palette);
+    gl.uniform1i(this.uSplat.u_texel, sp.texel);
+    gl.uniform1i(this.uSplat.u_h, this.canvas.height);
+    gl.bindVertexArray(this.quadVao);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindVertexArray(null);
+    gl.enable(gl.BLEND);
     this.drawLabels();
   }
 
@@ -256,6 +355,18 @@ export class GLRenderer {
       gl.clear(gl.COLOR_BUFFER_BIT);
       return;
     }
+    this.uploadBackground(bg);
+    gl.disable(gl.BLEND);
+    gl.useProgram(this.copy);
+    gl.bindVertexArray(this.quadVao);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindVertexArray(null);
+    gl.enable(gl.BLEND);
+  }
+
+  // The painted map's texture (bound), re-uploaded when the map was repainted.
+  uploadBackground(bg) {
+    const gl = this.gl;
     gl.bindTexture(gl.TEXTURE_2D, this.bg.tex);
     if (bg.version !== this.bg.version || bg.image !== this.bg.image) {
       gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, true);
@@ -270,12 +381,6 @@ export class GLRenderer {
       this.bg.image = bg.image;
       this.setBoxes(bg);
     }
-    gl.disable(gl.BLEND);
-    gl.useProgram(this.copy);
-    gl.bindVertexArray(this.quadVao);
-    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
-    gl.bindVertexArray(null);
-    gl.enable(gl.BLEND);
   }
 
   setBoxes(bg) {
@@ -289,18 +394,48 @@ export class GLRenderer {
     this.bg.n = out.length / 2;
   }
 
-  // Station labels and counts over the dots: only their boxes of the labels image, blended.
+  // Station labels and counts over the dots: only their boxes of the labels image and the counts atlas, blended.
   drawLabels() {
     const gl = this.gl;
-    if (!this.bg.n || !this.lastBg || !this.lastBg.labels) return;
+    if (!this.lastBg || !this.lastBg.labels) return;
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
-    gl.useProgram(this.copy);
-    gl.bindTexture(gl.TEXTURE_2D, this.bg.lab);
-    gl.bindVertexArray(this.boxVao);
-    gl.drawArrays(gl.TRIANGLES, 0, this.bg.n);
+    if (this.bg.n) {
+      gl.useProgram(this.copy);
+      gl.bindTexture(gl.TEXTURE_2D, this.bg.lab);
+      gl.bindVertexArray(this.boxVao);
+      gl.drawArrays(gl.TRIANGLES, 0, this.bg.n);
+    }
+    const counts = this.lastBg.counts;
+    if (counts && counts.image && counts.image.width) {
+      this.uploadCounts(counts, this.lastBg.size || [1, 1]);
+      if (this.counts.n) {
+        gl.useProgram(this.tex);
+        gl.bindTexture(gl.TEXTURE_2D, this.counts.tex);
+        gl.bindVertexArray(this.counts.vao);
+        gl.drawArrays(gl.TRIANGLES, 0, this.counts.n);
+      }
+    }
     gl.bindVertexArray(null);
+  }
+
+  uploadCounts(counts, [w, h]) {
+    const gl = this.gl, c = this.counts;
+    if (counts.version === c.version && counts.image === c.image) return;
+    gl.bindTexture(gl.TEXTURE_2D, c.tex);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, counts.image);
+    const aw = counts.image.width, ah = counts.image.height, out = [];
+    for (const { dst: [x0, y0, x1, y1], src: [s0, t0, s1, t1] } of counts.boxes) {
+      const a = (2 * x0) / w - 1, b = 1 - (2 * y0) / h, cc = (2 * x1) / w - 1, d = 1 - (2 * y1) / h;
+      const u0 = s0 / aw, v0 = t0 / ah, u1 = s1 / aw, v1 = t1 / ah;
+      out.push(a, b, u0, v0, cc, b, u1, v0, a, d, u0, v1, a, d, u0, v1, cc, b, u1, v0, cc, d, u1, v1);
+    }
+    gl.bindBuffer(gl.ARRAY_BUFFER, c.buf);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array(out), gl.DYNAMIC_DRAW);
+    c.n = out.length / 4;
+    c.version = counts.version;
+    c.image = counts.image;
   }
 
   // The map, then the trails image blended over it.

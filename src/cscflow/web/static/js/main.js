@@ -120,7 +120,10 @@ function frame(now) {
   // once otherwise.
   if (!S.playing || S.lastDay === null || now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now);
   const m = S.map;
-  const background = { image: m.image, labels: m.labels, boxes: m.labelBoxes, size: [m.width, m.height], version: m.version };
+  const background = {
+    image: m.image, labels: m.labels, boxes: m.labelBoxes, size: [m.width, m.height], version: m.version,
+    counts: { image: m.countsImage, boxes: m.countBoxes, version: m.countsVersion },
+  };
   S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 4, background });
   if (S.compare === "period") drawPeriodB(palette, fixedB);
 }
@@ -196,7 +199,11 @@ function setPlaying(on) {
 }
 
 function setSpeed(v) {
-  S.speed = Math.pow(365 / 10, Number(v) / 100);       // 1 day/s .. a year in 10 s
+  showSpeed(Math.pow(365 / 10, Number(v) / 100));       // 1 day/s .. a year in 10 s
+}
+
+function showSpeed(daysPerSecond) {
+  S.speed = daysPerSecond;
   $("speed-label").textContent = S.speed < 10 ? `${S.speed.toFixed(1)} days/s` : `${Math.round(S.speed)} days/s`;
 }
 
@@ -354,7 +361,18 @@ function wire() {
   hook.setDate = (iso) => setDay(dayOf(iso) - S.epoch);
   hook.play = () => setPlaying(true);
   hook.pause = () => setPlaying(false);
-  hook.setSpeed = (daysPerSecond) => { S.speed = daysPerSecond; };
+  hook.setSpeed = (daysPerSecond) => showSpeed(Number(daysPerSecond));
+  hook.dotPositions = (limit = 1000) => {   // page coordinates and colour index of visible dots, in drawing order
+    const legs = S.layers[0].legs, box = $("stage").getBoundingClientRect(), out = [];
+    const colours = colourCodes(legs, S.layers[0].tracks, S.colourBy);
+    for (const [lo, hi] of drawRange(legs, S.t)) {
+      for (let r = lo; r < hi && out.length < limit; r++) {
+        const p = positionOf(legs, r, S.t, S.map.toPx);
+        if (p) out.push({ x: box.left + p[0], y: box.top + p[1], colour: colours[r] });
+      }
+    }
+    return out;
+  };
   hook.firstDot = () => {       // page coordinates of one visible dot (for scripts and tests)
     const legs = S.layers[0].legs, box = $("stage").getBoundingClientRect();
     for (const [lo, hi] of drawRange(legs, S.t)) {
@@ -377,8 +395,10 @@ async function main() {
   S.events = events;
   S.map = new TubeMap($("map-under"), $("map-over"), mapData);
   const canvas = $("dots");
-  S.renderer = (params.get("renderer") !== "canvas" && GLRenderer.create(canvas)) || CanvasRenderer.create(canvas);
+  S.renderer = (params.get("renderer") !== "canvas" && GLRenderer.create(canvas, params.get("dots") || "auto")) ||
+    CanvasRenderer.create(canvas);
   hook.renderer = S.renderer.name;
+  hook.dots = S.renderer.dots || "canvas";
   hook.device = S.renderer.device;
   hook.stations = mapData.stations.length;
   wire();

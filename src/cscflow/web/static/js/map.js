@@ -12,6 +12,7 @@ function el(name, attrs = {}, parent = null) {
 }
 
 const BG = "#0f1822", MUTED = "#93a4b5";
+const SLOT_W = 110, SLOT_H = 21, COUNT_COLS = 8;   // the counts atlas: CSS px per station slot, slots per row
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
 
 // Text with a dark outline (the SVG labels' paint-order: stroke).
@@ -43,6 +44,11 @@ export class TubeMap {
     this.labels = document.createElement("canvas");  // station labels and counts (transparent), drawn over them
     this.labelBoxes = [];                              // [x0, y0, x1, y1] CSS px: where this.labels has ink
     this.version = 0;                                  // bumped on each repaint (renderers re-upload then)
+    // The counts change a few times a second while playing: they are painted into a small atlas of their own
+    // (one slot per station), so a count update uploads a few kilobytes, not the whole map.
+    this.countsImage = document.createElement("canvas");
+    this.countBoxes = [];                              // {dst: [x0, y0, x1, y1] CSS px, src: [...] atlas px}
+    this.countsVersion = 0;
     this.counts = new Map();                           // station index -> [here, week]
   }
 
@@ -61,6 +67,7 @@ export class TubeMap {
       scale: [(2 * s) / width, (-2 * s) / height],
       shift: [(2 * ox) / width - 1, 1 - (2 * oy) / height],
       px: [2 / width, -2 / height],
+      lin: [s, ox, oy],
       toPx: this.toPx,
     };
     this.draw();
@@ -193,10 +200,11 @@ export class TubeMap {
       ctx.stroke();
     }
     this.paintLabels(w, h, r);
+    this.paintCounts();
     this.version++;
   }
 
-  // Station labels and counts on a transparent image, with the boxes they occupy (drawn above the dots).
+  // Station labels on a transparent image, with the boxes they occupy (drawn above the dots).
   paintLabels(w, h, r) {
     const geo = this.geo, ctx = this.labels.getContext("2d");
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -213,22 +221,47 @@ export class TubeMap {
       const half = Math.max(...s.label.map((part) => ctx.measureText(part).width)) / 2 + 4;
       this.labelBoxes.push([s.x - half, s.y + 10, s.x + half, s.y + 30 + 13 * (s.label.length - 1)]);
     }
+  }
+
+  // The counts atlas: station i's "here +week" text in slot i (SLOT_W x SLOT_H CSS px), with where each slot is
+  // drawn on the map (its ink only) in this.countBoxes.
+  paintCounts() {
+    const geo = this.geo, r = this.ratio || 1, c = this.countsImage;
+    if (!geo) return;
+    const cols = COUNT_COLS, rows = Math.max(1, Math.ceil(geo.stations.length / cols));
+    const w = Math.round(cols * SLOT_W * r), h = Math.round(rows * SLOT_H * r);
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    const ctx = c.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    ctx.setTransform(r, 0, 0, r, 0, 0);
+    ctx.lineJoin = "round";
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = BG;
     ctx.textAlign = "left";
+    this.countBoxes = [];
     geo.stations.forEach((s, i) => {
       const [here, week] = this.counts.get(i) || ["", ""];
-      let x = s.x + 13;
+      if (!here && !week) return;
+      const ox = (i % cols) * SLOT_W, oy = Math.floor(i / cols) * SLOT_H;
+      let x = ox + 3;                                   // the map's s.x + 13, with the slot at s.x + 10
       if (here) {
         ctx.font = `700 12px ${FONT}`;
-        outlined(ctx, here, x, s.y - 12, "#ffffff");
+        outlined(ctx, here, x, oy + 15, "#ffffff");
         x += ctx.measureText(here).width + 4;
-      } else if (week) x += 4;
+      } else x += 4;
       if (week) {
         ctx.font = `11px ${FONT}`;
-        outlined(ctx, week, x, s.y - 12, "#ffd54f");
+        outlined(ctx, week, x, oy + 15, "#ffd54f");
         x += ctx.measureText(week).width;
       }
-      if (x > s.x + 13) this.labelBoxes.push([s.x + 10, s.y - 27, x + 3, s.y - 6]);
+      const used = Math.min(SLOT_W, x + 3 - ox);
+      this.countBoxes.push({
+        dst: [s.x + 10, s.y - 27, s.x + 10 + used, s.y - 27 + SLOT_H],
+        src: [ox * r, oy * r, (ox + used) * r, (oy + SLOT_H) * r],
+      });
     });
+    this.countsVersion++;
   }
 
   // here/week indexed like `order` (station ids of the counts' source).
@@ -241,6 +274,6 @@ export class TubeMap {
       w.textContent = week[k] ? `+${week[k]}` : "";
       this.counts.set(i, [h.textContent, w.textContent]);
     });
-    this.paint();
+    this.paintCounts();
   }
 }
