@@ -17,7 +17,10 @@
 Run: ``.venv/bin/python -m bench web_frames`` (headless Debian Chromium, SwiftShader software WebGL here).
 ``CSCFLOW_BENCH_SIZES=10000,50000`` limits our sizes; ``CSCFLOW_BENCH_SHOT=path.png`` keeps a 50k screenshot;
 ``CSCFLOW_BENCH_QUERY=desync=1`` adds page options (``desync=1``: a desynchronized WebGL context) to our page's URL;
-``CSCFLOW_BENCH_SVG=0`` skips the SVG page (for comparing our page's options only).
+``CSCFLOW_BENCH_SVG=0`` skips the SVG page (for comparing our page's options only);
+``CSCFLOW_BENCH_DOTS=splat,points`` (default) chooses the page's dot modes: ``splat`` (what the page picks on
+software WebGL: positions computed in JavaScript and stamped into an index image drawn with the map in one pass)
+and ``points`` (one point primitive per dot, positions interpolated in the vertex shader: what a GPU gets).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 DOT_SIZES = tuple(int(s) for s in os.environ.get("CSCFLOW_BENCH_SIZES", "10000,50000,100000").split(","))
 SVG_SIZES = (1_000, 2_000, 5_000, 10_000) if os.environ.get("CSCFLOW_BENCH_SVG", "1") != "0" else ()
+DOT_MODES = tuple(os.environ.get("CSCFLOW_BENCH_DOTS", "splat,points").split(","))
 FRAMES = 120
 TARGET_MS = 33.0
 
@@ -123,7 +127,7 @@ def _serve(blob: bytes):
     return handler
 
 
-def ours(browser, server, n: int, shot: str | None = None) -> dict:
+def ours(browser, server, n: int, shot: str | None = None, dots: str = "splat") -> dict:
     from conftest import wait_for
 
     stations = [dict(s) for s in server.app.state.cscflow.pmap.stations]
@@ -133,8 +137,9 @@ def ours(browser, server, n: int, shot: str | None = None) -> dict:
     page.route("**/api/tracks*", _serve(tracks_blob))
     page.route("**/api/stays*", _serve(stays_blob))
     extra = os.environ.get("CSCFLOW_BENCH_QUERY", "")
-    page.goto(f"{server.url}/?date=2022-04-01" + (f"&{extra}" if extra else ""))
+    page.goto(f"{server.url}/?date=2022-04-01&dots={dots}" + (f"&{extra}" if extra else ""))
     wait_for(page, "window.cscflow && window.cscflow.ready", timeout=120)
+    assert page.evaluate("cscflow.dots") == dots
     device = page.evaluate("cscflow.device")
     page.evaluate("cscflow.setSpeed(2); cscflow.play()")
     page.evaluate(RAF, 30)  # warm up
@@ -197,32 +202,37 @@ def main() -> None:
         small_county.build(work)
     app = create_app(work)
     loads = [os.getloadavg()[0]]
-    res: dict = {"ours": {}, "svg": {}}
+    res: dict = {"svg": {}}
     with Server(app) as server, sync_playwright() as pw:
         server.app = app
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        for n in DOT_SIZES:
-            shot = os.environ.get("CSCFLOW_BENCH_SHOT") if n == 50_000 else None
-            r = res["ours"][n] = ours(browser, server, n, shot)
-            loads.append(os.getloadavg()[0])
-            extra = f"  (frame JS+draw+finish p50 {r['draw_p50']:5.1f} p95 {r['draw_p95']:5.1f} ms)" if "draw_p50" in r else ""
-            print(f"  cscflow map {n:>7,} dots ({r['dots']:,} on screen): p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms"
-                  f"{extra}", flush=True)
+        for mode in DOT_MODES:
+            for n in DOT_SIZES:
+                shot = os.environ.get("CSCFLOW_BENCH_SHOT") if n == 50_000 and mode == DOT_MODES[0] else None
+                r = res.setdefault(mode, {})[n] = ours(browser, server, n, shot, mode)
+                loads.append(os.getloadavg()[0])
+                extra = (f"  (frame JS+draw+finish p50 {r['draw_p50']:5.1f} p95 {r['draw_p95']:5.1f} ms)"
+                         if "draw_p50" in r else "")
+                print(f"  cscflow map, {mode:<6} {n:>7,} dots ({r['dots']:,} on screen): p50 {r['p50']:6.1f} ms  "
+                      f"p95 {r['p95']:6.1f} ms{extra}", flush=True)
         for n in SVG_SIZES:
             r = res["svg"][n] = svg(browser, n)
             loads.append(os.getloadavg()[0])
             print(f"  SVG page    {n:>7,} dots: p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms", flush=True)
         browser.close()
     app.state.cscflow.close()
-    device = next(iter(res["ours"].values()))["device"]
+    device = next(iter(res[DOT_MODES[0]].values()))["device"]
     print(f"  WebGL renderer (UNMASKED_RENDERER_WEBGL): {device}")
     print(f"  load average (1 min) during the run: {min(loads):.1f}-{max(loads):.1f}")
-    for n, r in res["ours"].items() if res["svg"] else ():
-        cap = svg_capacity(res["svg"], r["p95"])
-        print(f"  at p95 {r['p95']:5.1f} ms: ours {n:,} dots, SVG ~{cap:,.0f} -> {n / cap:5.1f}x (target >= 20x)")
-    if 50_000 in res["ours"]:
-        p95 = res["ours"][50_000]["p95"]
-        print(f"  50k dots p95 {p95:.1f} ms (target <= {TARGET_MS:.0f} ms): {'met' if p95 <= TARGET_MS + 0.5 else 'not met'}")
+    for mode in DOT_MODES:
+        for n, r in res[mode].items() if res["svg"] else ():
+            cap = svg_capacity(res["svg"], r["p95"])
+            print(f"  {mode:<6} at p95 {r['p95']:5.1f} ms: ours {n:,} dots, SVG ~{cap:,.0f} -> {n / cap:5.1f}x "
+                  "(target >= 20x)")
+        if 50_000 in res[mode]:
+            p95 = res[mode][50_000]["p95"]
+            print(f"  {mode:<6} 50k dots p95 {p95:.1f} ms (target <= {TARGET_MS:.0f} ms): "
+                  f"{'met' if p95 <= TARGET_MS + 0.5 else 'not met'}")
 
 
 if __name__ == "__main__":
