@@ -34,23 +34,32 @@ def serve(
 
     check_bind(host, token)
     app = create_app(workspace_path, map=map, token=token, allowed_hosts=None if is_loopback(host) else ["*"])
-    if warm:  # compute the default tracks while the server starts, so the first page is quick
-        threading.Thread(target=_warm, args=(app,), daemon=True).start()
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     if token:
         url += f"?token={token}"
-    if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    then = (lambda: webbrowser.open(url)) if open_browser else None
+    if warm:  # compute the default tracks while the server starts, so the first page is quick; open it after
+        threading.Thread(target=_warm, args=(app, then), daemon=True).start()
+    elif then:
+        threading.Timer(1.0, then).start()
     print(f"cscflow: serving {workspace_path} on {url} (Ctrl+C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-def _warm(app) -> None:
+def _warm(app, then=None) -> None:
+    """Build the default tracks and stays (what the first page asks for), then run ``then`` (open the browser)."""
+    import time
+
     from cscflow.web.api.tracks import engine_tracks, stays_blob
 
     st = app.state.cscflow
+    t0 = time.perf_counter()
     try:
         engine_tracks(st, "travel", None)
         stays_blob(st, None)
+        print(f"cscflow: the map is ready ({time.perf_counter() - t0:.1f} s)", flush=True)
     except Exception:  # noqa: BLE001 - warming is best effort; requests report errors themselves
         pass
+    if then:
+        time.sleep(0.3)  # the server is listening by now (uvicorn starts in well under the warm-up)
+        then()
