@@ -47,3 +47,18 @@ def test_bpic2012_dfg_and_variants_equal_pandas(workspace, bpic_frame, shared_da
     want_v = df.groupby("case")["concept:name"].agg(" > ".join).value_counts()
     assert len(var) == len(want_v) and var.cases.sum() == 13_087
     assert dict(zip(var.variant, var.cases, strict=True)) == want_v.to_dict()
+
+
+@pytest.mark.slow
+def test_event_log_source_row_is_the_row_in_the_file(workspace, tmp_path, shared_data):
+    """DuckDB parses a large CSV on both threads; each event's source_row must still be its row in the file
+    (ties in time keep the file's order). The log twice over (~60 MB) spans several of the reader's buffers."""
+    df = pd.read_csv(shared_data / "pm4py-core-event-logs" / "bpic2012.csv.gz", dtype=str)
+    df2 = pd.concat([df, df.assign(**{"case:concept:name": df["case:concept:name"] + "b"})], ignore_index=True)
+    path = tmp_path / "log.csv"
+    df2.to_csv(path, index=False)
+    assert load_event_log(workspace, path) == len(df2)
+    got = workspace.con.raw_sql("SELECT source_row, child_id, stage FROM episodes ORDER BY source_row").df()
+    assert got.source_row.tolist() == list(range(1, len(df2) + 1))
+    assert got.child_id.tolist() == df2["case:concept:name"].tolist()
+    assert got.stage.tolist() == df2["concept:name"].tolist()

@@ -68,6 +68,31 @@ def test_variants_equal_pandas(county_like):
     assert flow.variants(ws, "england", top=3).shape[0] == 3
 
 
+@pytest.mark.parametrize("period, where", [
+    (("2024-02-01", "2024-03-15"), None),       # paths cut by the period start at different positions
+    ((None, None), {"repeat": 2}),              # rows of later episodes of need only
+    (("2024-02-01", None), {"sex": "M"}),
+])
+def test_variants_with_a_period_or_cohort_equal_pandas(county_like, period, where):
+    """The same path reached at different positions of children's timelines is one variant."""
+    ws, tl = county_like
+    got = flow.variants(ws, "england", start=period[0], end=period[1], where=where)
+    t = tl
+    if period[0]:
+        t = t[t.start >= period[0]]
+    if period[1]:
+        t = t[t.start < pd.Timestamp(period[1]) + pd.Timedelta(days=1)]
+    if where and "repeat" in where:
+        t = t[t["repeat"] == where["repeat"]]
+    if where and "sex" in where:
+        kids = ws.execute(ws.table("children"))
+        t = t[t.child_id.isin(kids[kids.sex == where["sex"]].child_id)]
+    want = t.groupby("child_id")["station"].agg(" > ".join).value_counts()
+    assert len(want) > 5
+    assert dict(zip(got.variant, got.cases, strict=True)) == want.to_dict()
+    assert got.length.tolist() == [v.count(" > ") + 1 for v in got.variant]
+
+
 def test_stations_on_and_caseload_agree_with_a_day_scan(county_like):
     ws, tl = county_like
     first, last = data_start(ws).normalize(), data_end(ws).normalize()
