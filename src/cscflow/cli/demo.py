@@ -69,6 +69,9 @@ def _load(files: Path, ws_dir: Path, which: str, echo) -> None:
             else:
                 paths = [files / "events.parquet"]
             load(ws, paths, progress=lambda msg, done, total: echo(f"  {msg}"))
+        from cscflow.journeys.timeline_store import prepare
+
+        prepare(ws)  # the England map's timeline, stored for the app
         markers = pd.read_csv(files / "truth" / "events.csv", dtype=str)
         markers["date"] = pd.to_datetime(markers["date"]).dt.date
         ws.write("events", markers[["event_id", "date", "label", "kind"]], mode="replace")

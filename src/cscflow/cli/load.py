@@ -28,6 +28,7 @@ def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, 
 
     Folders are searched for files. Loading a file again replaces what it loaded before.
     """
+    from cscflow.journeys.timeline_store import prepare
     from cscflow.sources import load as load_files
     from cscflow.workspace import Workspace
 
@@ -53,6 +54,7 @@ def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, 
             if bar is not None:
                 bar.__exit__(None, None, None)
         summary = ws.summary()
+        prepared = prepare(ws)
     for r in reports:
         line = (f"{r.file} ({r.format}): read {r.rows_read:,}, loaded {r.rows_loaded:,}, "
                 f"quarantined {r.rows_quarantined:,}, repaired {r.rows_repaired:,}")
@@ -64,6 +66,8 @@ def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, 
     rows = summary["rows"]
     click.echo(f"Workspace {workspace}: {rows['children']:,} children, {rows['episodes']:,} stays, "
                f"{rows['quarantine']:,} quarantined cells. See `cscflow quality {workspace}`.")
+    if prepared:
+        click.echo(f"Stored the {prepared[0]} map's timeline ({prepared[1]:,} rows) for `cscflow flow` and `serve`.")
 
 
 @click.command()

@@ -231,7 +231,7 @@ def timelines(
             while len(_MEMO) > _MEMO_SIZE:
                 _, (ref, _old, old_name) = _MEMO.popitem(last=False)
                 con = ref()
-                if con is not None and hasattr(con, "drop_table"):
+                if con is not None and hasattr(con, "drop_table") and not old_name.startswith("_cscflow_tl_"):
                     with contextlib.suppress(Exception):  # the connection may be closed already
                         con.drop_table(old_name, force=True)
         _MEMO.move_to_end(key)
@@ -257,15 +257,27 @@ def _build(ws: Any, pmap: ProcessMap, end: Any, cache: bool) -> ibis.Table:
 
 
 def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]:
-    """The timeline stored in a temporary table: (the timeline over it, the table's name)."""
+    """The timeline stored in the workspace (:mod:`.timeline_store`) or a temporary table: (the timeline over
+    it, the table's name)."""
     from cscflow.journeys import timeline_points as tp
+    from cscflow.journeys import timeline_store as store
 
     dialect = ws.con.name
     _tune(ws)
+    map_json = json.dumps(pmap.to_dict(), sort_keys=True)
+    stored_name = content = None
+    if store.enabled(ws):
+        content = store.content_key(ws)
+        stored_name = store.name_for(content, map_json, end)
+        found = store.find(ws, stored_name)
+        if found is not None:
+            shape = tp.Shape(*found)
+            stored = ws.con.table(stored_name)
+            return (tp.widen(stored, shape) if shape.points else stored), stored_name
     shape = tp.shape(ws, pmap)
     if not shape.points:
         shape = tp.FULL
-    key = (dialect, json.dumps(pmap.to_dict(), sort_keys=True), str(end), shape)
+    key = (dialect, map_json, str(end), shape)
     if key not in _SQL:
         if shape.points:  # every stay is zero-length (an event log): nothing overlaps, one sort is enough
             _SQL[key] = ("", "", ibis.to_sql(tp.points_timeline(ws, pmap, shape), dialect=dialect))
@@ -277,8 +289,11 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     name, ms_sql, final_sql = _SQL[key]
     if name:
         _store(ws, name, ms_sql)
-    final_name = f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
-    _store(ws, final_name, final_sql)
+    persist = stored_name is not None and not getattr(ws, "read_only", False)
+    final_name = stored_name if persist else f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
+    _store(ws, final_name, final_sql, temp=not persist)
+    if persist:
+        store.keep(ws, final_name, tuple(shape), content)
     stored = ws.con.table(final_name)
     return (tp.widen(stored, shape) if shape.points else stored), final_name
 
@@ -290,15 +305,15 @@ def _tune(ws: Any) -> None:
             ws.con.raw_sql("SET enable_progress_bar = false")
 
 
-def _store(ws: Any, name: str, sql: str) -> None:
-    """Run compiled ``sql`` once into temporary table ``name`` (raw SQL: re-parsing it costs more)."""
+def _store(ws: Any, name: str, sql: str, temp: bool = True) -> None:
+    """Run compiled ``sql`` once into (temporary) table ``name`` (raw SQL: re-parsing it costs more)."""
     if getattr(ws, "engine", "duckdb") == "duckdb":
         # Row order in the stored table is never relied on (every reader orders by seq), so DuckDB may
         # write it from both threads without keeping the input's order; the setting is put back after.
         keep = ws.con.raw_sql("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
         ws.con.raw_sql("SET preserve_insertion_order = false")
         try:
-            ws.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+            ws.con.raw_sql(f'CREATE OR REPLACE {"TEMP " if temp else ""}TABLE "{name}" AS {sql}')
         finally:
             ws.con.raw_sql(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
     else:
@@ -306,6 +321,7 @@ def _store(ws: Any, name: str, sql: str) -> None:
 
 
 def _assemble(ws: Any, e: ibis.Table) -> ibis.Table:
+    """The timeline rows (before their order) from mapped stays ``e``: overlaps resolved, exits added."""
     keep = ["child_id", "k", "need_id", "station", "rank", "start", "end_eff", "is_open", "exit",
             "stage", "outcome", "team", "episode_id", "is_point"]
     single = e.filter(e.alone).select(*keep, p_start=e.start, p_end=e.end_eff, multi=ibis.literal(False))
@@ -342,7 +358,11 @@ def _assemble(ws: Any, e: ibis.Table) -> ibis.Table:
         episode_id=ex.episode_id, k=ex.k, start=ex.end, end=ex.end, kind=ibis.literal("exit"),
         phase=ibis.ifelse(ex.phase == 1, 1, 0), sub=ibis.literal(1), exit=ex.exit,
     )
-    rows = stays.drop("multi").union(exits)
+    return _order_rows(ws, stays.drop("multi").union(exits))
+
+
+def _order_rows(ws: Any, rows: ibis.Table) -> ibis.Table:
+    """The timeline's order over resolved rows: seq, repeat and the next row, in one sort per child."""
     needs = _need_ranks(ws)
     rows = rows.left_join(needs, [rows.child_id == needs.n_child, rows.need_id == needs.n_need])
     # One sort for the order, the next row and the episodes of need begun so far.

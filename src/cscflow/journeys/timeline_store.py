@@ -1,0 +1,91 @@
+"""Timelines kept in the workspace file, so that a new process (each ``cscflow flow`` call, the web app) reads
+the timeline instead of building it again (about 2 s on the ``county`` preset).
+
+A stored timeline is a table named ``_cscflow_tl_<content>_<map>``: ``content`` is a hash of every row of
+``episodes`` (exact, unlike the quick fingerprint the in-process cache uses), ``map`` a hash of the process
+map and the end date. The table's comment holds the :class:`~cscflow.journeys.timeline_points.Shape` it was
+built with. Timelines are stored only by a writable DuckDB workspace (``cscflow load`` stores the England
+map's); read-only ones use what is there and otherwise build a temporary table as before. When the episodes
+change, the next stored timeline replaces every stale one.
+
+>>> import tempfile, pandas as pd
+>>> from cscflow import Workspace
+>>> from cscflow.journeys import timelines
+>>> ws = Workspace(tempfile.mkdtemp(), la="999")
+>>> _ = ws.write("episodes", pd.DataFrame({"child_id": ["c"], "stage": ["contact"],
+...     "start": pd.to_datetime(["2024-01-02"]), "end": pd.to_datetime(["2024-01-02"]), "source_row": [1]}))
+>>> _ = timelines(ws, "england")
+>>> [n.startswith(PREFIX) for n in stored_names(ws)]
+[True]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+PREFIX = "_cscflow_tl_"
+
+
+def enabled(ws: Any) -> bool:
+    """Whether ``ws`` can hold stored timelines (a DuckDB workspace)."""
+    return getattr(ws, "engine", "") == "duckdb"
+
+
+def content_key(ws: Any) -> str:
+    """A hash of every row of ``episodes`` (order-independent): 12 hex digits."""
+    n, h = ws.con.raw_sql("SELECT count(*), sum(hash(e)) FROM episodes AS e").fetchone()
+    return hashlib.sha1(f"{n}:{h}".encode()).hexdigest()[:12]  # noqa: S324 - a name, not a secret
+
+
+def name_for(content: str, map_json: str, end: Any) -> str:
+    """The stored timeline's table name for these episodes, map and end date."""
+    return f"{PREFIX}{content}_{hashlib.sha1(f'{map_json}|{end}'.encode()).hexdigest()[:12]}"  # noqa: S324
+
+
+def stored_names(ws: Any) -> list[str]:
+    """Names of the timelines stored in ``ws``."""
+    rows = ws.con.raw_sql(
+        f"SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND starts_with(table_name, '{PREFIX}')"
+    ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def find(ws: Any, name: str) -> tuple | None:
+    """The shape (as a tuple) a stored timeline was built with, or None when there is no such table."""
+    row = ws.con.raw_sql(
+        f"SELECT comment FROM duckdb_tables() WHERE NOT temporary AND table_name = '{name}'"
+    ).fetchone()
+    if row is None or not row[0]:
+        return None
+    return tuple(tuple(v) if isinstance(v, list) else v for v in json.loads(row[0]))
+
+
+def keep(ws: Any, name: str, shape: tuple, content: str) -> None:
+    """Record ``shape`` on stored timeline ``name`` and drop timelines of other episodes."""
+    text = json.dumps(list(shape)).replace("'", "''")
+    ws.con.raw_sql(f"COMMENT ON TABLE \"{name}\" IS '{text}'")
+    for old in stored_names(ws):
+        if not old.startswith(f"{PREFIX}{content}_"):
+            ws.con.raw_sql(f'DROP TABLE IF EXISTS "{old}"')
+
+
+def prepare(ws: Any) -> tuple[str, int] | None:
+    """Store the timeline a new workspace is most likely to be asked for: the England map's when the
+    episodes hold children's social care stages, else the ``auto`` map's (any other process log).
+
+    Returns (map name, timeline rows), or None where timelines are not stored (not DuckDB, read-only, empty).
+    """
+    from cscflow.journeys.maps import load_map
+    from cscflow.journeys.timeline import timelines
+
+    if not enabled(ws) or getattr(ws, "read_only", False):
+        return None
+    stages = {r[0] for r in ws.con.raw_sql("SELECT DISTINCT stage FROM episodes").fetchall()}
+    if not stages:
+        return None
+    england = load_map("england")
+    name = "england" if stages & set(england.stage_map) else "auto"
+    tl = timelines(ws, england if name == "england" else load_map("auto", ws))
+    return name, int(ws.execute(tl.count()))

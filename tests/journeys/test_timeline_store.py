@@ -1,0 +1,58 @@
+"""Timelines stored in the workspace file: reused by a new (read-only) process, never stale."""
+
+from __future__ import annotations
+
+import pandas as pd
+from jdata import random_episodes
+
+from cscflow import Workspace
+from cscflow.journeys import timeline, timelines
+from cscflow.journeys import timeline_store as store
+
+
+def rows(ws) -> pd.DataFrame:
+    return ws.execute(timelines(ws, "england")).sort_values(["child_id", "seq"]).reset_index(drop=True)
+
+
+def fresh(path) -> Workspace:
+    """A new read-only process on the workspace: nothing of this process's cache is reused."""
+    timeline._MEMO.clear()
+    return Workspace(path, read_only=True)
+
+
+def test_a_new_process_reads_the_stored_timeline(write_episodes):
+    ws = write_episodes(random_episodes(3, 30))
+    assert store.prepare(ws) == ("england", len(rows(ws)))
+    built = rows(ws)
+    [name] = store.stored_names(ws)
+    path = ws.path
+    ws.close()
+    with fresh(path) as ro:
+        got = rows(ro)
+        assert [n for _r, _t, n in timeline._MEMO.values()] == [name]   # the stored table, no temporary one
+        assert store.stored_names(ro) == [name]
+    pd.testing.assert_frame_equal(got, built)
+
+
+def test_changed_episodes_get_a_new_timeline_and_the_stale_one_goes(write_episodes):
+    ws = write_episodes(random_episodes(4, 30))
+    store.prepare(ws)
+    [old] = store.stored_names(ws)
+    before = rows(ws)
+    # A change the in-process fingerprint (counts, spans, sums) cannot see: one stay's stage.
+    ws.con.raw_sql("UPDATE episodes SET stage = 'cin_plan' WHERE rowid = (SELECT min(rowid) FROM episodes "
+                   "WHERE stage = 'assessment')")
+    path = ws.path
+    ws.close()
+    with fresh(path) as ro:     # read-only: builds a temporary timeline, does not trust the stored one
+        changed = rows(ro)
+        assert store.stored_names(ro) == [old]
+        assert not changed.equals(before)
+    timeline._MEMO.clear()
+    with Workspace(path) as rw:
+        again = rows(rw)
+        [new] = store.stored_names(rw)
+        assert new != old
+        bare = rw.execute(timelines(rw, "england", cache=False)).sort_values(["child_id", "seq"])
+    pd.testing.assert_frame_equal(again, changed)
+    pd.testing.assert_frame_equal(again, bare.reset_index(drop=True)[again.columns])
