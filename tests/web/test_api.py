@@ -191,9 +191,15 @@ def test_csv_download_suppresses_small_numbers(client, engine):
             if 1 <= ref[col] <= 4:
                 small_seen = True
                 assert row[col] == "<5" and row["rate"] == ""
+            elif row[col] == "<5":       # secondary: hidden so that the column's total gives nothing away
+                assert ref[col] >= 5 and row["rate"] == ""
             else:
                 assert row[col] == str(ref[col])
     assert small_seen  # the small county has small cells, so suppression was exercised
+    for col in ("n", "of"):  # never exactly one hidden cell in a column that has other non-zero cells
+        hidden = [r[col] == "<5" for r in rows]
+        shown = [r[col] not in ("<5", "0") for r in rows]
+        assert sum(hidden) != 1 or not any(shown), col
     raw = list(csv.DictReader(io.StringIO(client.get("/api/flow/conversion?format=csv&suppress=false").text)))
     assert [r["n"] for r in raw] == [str(v) for v in exp["n"]]
 

@@ -1,7 +1,8 @@
 """``/api/flow/{table}``: the engine's flow tables as JSON, or CSV with small numbers suppressed.
 
-Downloads show counts of 1 to 4 as "<5" (and blank the rates of a row where a count
-was suppressed, so a rate cannot give the count away) unless ``suppress=false``.
+Downloads show counts of 1 to 4 as "<5", hide a second count in a column where the column's total would
+give one away, and blank the rates of a row where a count was hidden (so a rate cannot give the count away),
+unless ``suppress=false``.
 """
 
 from __future__ import annotations
@@ -58,24 +59,26 @@ def flow_table(st: Any, table: str, start: Any = None, end: Any = None, where: d
 
 
 def suppress(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with counts 1 to 4 shown as "<5" and that row's rates blanked.
+    """A copy of ``frame`` with counts 1 to 4 shown as "<5", the next smallest count of a column hidden too
+    where a column's total would give one hidden count away (:func:`cscflow.analytics.suppression.suppress`),
+    and the rates of every row with a hidden count blanked.
 
-    >>> suppress(pd.DataFrame({"station": ["a", "b"], "children": [3, 12], "rate": [0.5, 0.25]}))
-      station children  rate
-    0       a       <5
-    1       b       12  0.25
+    >>> frame = pd.DataFrame({"station": ["a", "b", "c"], "children": [3, 12, 40], "rate": [0.5, 0.25, 0.1]})
+    >>> suppress(frame).values.tolist()
+    [['a', '<5', ''], ['b', '<5', ''], ['c', 40, 0.1]]
     """
-    out = frame.copy()
+    from cscflow.analytics.suppression import suppress as suppress_counts
+
     counts = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c]) and c not in NOT_COUNTS
               and not pd.api.types.is_bool_dtype(frame[c])]
-    rates = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
-    small = np.zeros(len(frame), dtype=bool)
+    if not counts or frame.empty:
+        return frame.copy()
+    out = suppress_counts(frame, counts, marker=SUPPRESSED)
+    hidden = np.zeros(len(frame), dtype=bool)
     for col in counts:
-        hit = frame[col].between(1, 4).to_numpy()
-        small |= hit
-        out[col] = out[col].astype(object).where(~hit, SUPPRESSED)
-    for col in rates:
-        out[col] = out[col].astype(object).where(~small, "")
+        hidden |= (out[col].astype(str) == SUPPRESSED).to_numpy()
+    for col in [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]:
+        out[col] = out[col].astype(object).where(~hidden, "")
     return out
 
 
