@@ -101,3 +101,22 @@ def test_counts_on_rows_equal_stations_on(ws_rows, where):
         got = sub.stations_on(day, pmap.station_ids)
         exp = stations_on(ws, pmap, day, where)
         assert got.to_dict("list") == exp.to_dict("list"), day
+
+
+CHILD_ONLY = [f for f in FILTERS if set(f) <= {"sex", "ethnicity", "disability", "uasc"}]
+
+
+@pytest.mark.parametrize("convention", ["travel", "queue"])
+@pytest.mark.parametrize("where", CHILD_ONLY, ids=[str(f) for f in CHILD_ONLY])
+def test_child_cohort_tracks_equal_tracks_from_the_cohorts_rows(ws_rows, where, convention):
+    """Filters on the child alone take the cohort's legs from everyone's tracks: byte for byte the tracks
+    computed from the cohort's own rows (teams relabelled to the cohort's)."""
+    from cscflow.journeys.tracks import _legs
+
+    ws, _ = ws_rows
+    pmap = load_map("england")
+    fast = tracks(ws, pmap, convention, where)
+    slow = _legs(cohort_rows(ws, pmap, where), pmap, convention)
+    assert fast.n_children == slow.n_children and fast.n_legs == slow.n_legs
+    assert fast.child_ids.tolist() == slow.child_ids.tolist()
+    assert fast.to_bytes() == slow.to_bytes()

@@ -100,3 +100,23 @@ def test_zero_length_steps_move_the_dot(write_episodes):
     assert tr.depart.tolist() == [0, 0, 3, 3] and tr.arrive.tolist() == [0, 3, 3, 3]
     q = tracks(ws, "england", "queue")
     assert q.depart.tolist() == [0, 0, 3, 3] and q.arrive.tolist() == [0, 0, 3, 3]
+
+
+def test_a_child_cohort_shows_only_its_own_teams(write_episodes):
+    """Team labels of a cohort's tracks are the teams of the cohort's rows: a team only boys were seen by is
+    not offered when the map shows girls, and the girls' team codes point at their own labels."""
+    from cscflow.journeys.track_rows import cohort_rows
+    from cscflow.journeys.tracks import _legs
+
+    rows = [("b1", "referral", "2024-01-02", "2024-01-09", "nfa", "n1", "East"),
+            ("g1", "referral", "2024-01-03", "2024-01-20", None, "n2", "West"),
+            ("g2", "referral", "2024-01-04", "2024-01-05", "nfa", "n3", "West"),
+            ("b2", "referral", "2024-01-05", "2024-01-06", "nfa", "n4", "Zeta")]
+    kids = pd.DataFrame({"child_id": ["b1", "g1", "g2", "b2"], "sex": ["M", "F", "F", "M"]})
+    ws = write_episodes(episodes_frame(rows), kids)
+    pmap = load_map("england")
+    everyone = tracks(ws, pmap)
+    girls = tracks(ws, pmap, where={"sex": "F"})
+    assert everyone.attributes["team"][:-1] == ["East", "West", "Zeta"]
+    assert girls.attributes["team"] == ["West", "Unknown"] and girls.codes["team"].tolist() == [0, 0]
+    assert girls.to_bytes() == _legs(cohort_rows(ws, pmap, {"sex": "F"}), pmap, "travel").to_bytes()

@@ -120,6 +120,17 @@ class Rows:
             keep &= per_child[self.ci]
         return keep
 
+    def child_mask(self, where: dict[str, Any]) -> np.ndarray:
+        """The children matching ``where`` (by child index), for filters on the child only (sex, ethnicity,
+        disability, uasc): those keep or drop all of a child's rows."""
+        per_child = np.ones(self.child_ids.shape[0], dtype=bool)
+        for col, raw in check_where(where).items():
+            if col not in CHILD_FILTERS:
+                raise ValueError(f"{col!r} is not a filter on the child alone")
+            vals = list(raw) if isinstance(raw, list | tuple | set) else [raw]
+            per_child &= self._child_condition(col, vals)
+        return per_child
+
     def _child_condition(self, col: str, vals: list[Any]) -> np.ndarray:
         if col == "sex":
             return _in_labels(self.sex, self.sex_labels, [str(v).upper() for v in vals])
@@ -226,6 +237,8 @@ def cohort_rows(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> Rows
     return fetch_rows(ws, pmap, sources=bool(where) and "referral_source" in where).subset(where)
 
 
+#: Filters on the child alone (all of a child's rows are kept or dropped).
+CHILD_FILTERS = frozenset({"sex", "ethnicity", "disability", "uasc"})
 _FETCHED: OrderedDict = OrderedDict()
 _SUBSETS: OrderedDict = OrderedDict()
 
