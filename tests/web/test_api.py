@@ -88,13 +88,20 @@ def test_stays_blob_counts_equal_stations_on(client, engine):
         )
 
 
-def test_stays_blob_keeps_the_timeline_order(client, engine):
-    """Stays come per child in the timeline's ``seq`` order (same-day steps keep their order)."""
+COHORTS = [("team=North", {"team": "North"}), ("sex=F", {"sex": "F"}),
+           ("sex=M&ethnicity=White", {"sex": "M", "ethnicity": "White"})]
+
+
+@pytest.mark.parametrize("query, where", COHORTS, ids=[q for q, _ in COHORTS])
+def test_stays_blob_keeps_the_timeline_order(client, engine, query, where):
+    """Stays come per child in the timeline's ``seq`` order (same-day steps keep their order); children are
+    numbered in the cohort (filters on the child alone are masks over everyone's rows)."""
     from cscflow.journeys import timelines
 
     ws, pmap = engine
-    header, arrays = decode(client.get("/api/stays?team=North").content)
-    tl = ws.execute(timelines(ws, pmap, where={"team": "North"})).sort_values(["child_id", "seq"])
+    header, arrays = decode(client.get(f"/api/stays?{query}").content)
+    tl = ws.execute(timelines(ws, pmap, where=where)).sort_values(["child_id", "seq"])
+    assert len(tl) > 10
     ids = header["stations"]
     assert [ids[s] for s in arrays["station"]] == tl["station"].tolist()
     kids = sorted(tl["child_id"].unique())
@@ -127,12 +134,14 @@ def test_stays_blob_orders_same_day_steps_by_seq(tmp_path):
     assert got == ["contact", "referral", "strategy_discussion"] * n
 
 
-def test_counts_endpoint_is_stations_on_with_filters(client, engine):
+@pytest.mark.parametrize("query, where", COHORTS, ids=[q for q, _ in COHORTS])
+def test_counts_endpoint_is_stations_on_with_filters(client, engine, query, where):
     from cscflow.journeys.flow import stations_on
 
     ws, pmap = engine
-    got = client.get(f"/api/counts?date={DAY}&team=North").json()
-    exp = stations_on(ws, pmap, DAY, where={"team": "North"})
+    got = client.get(f"/api/counts?date={DAY}&{query}").json()
+    exp = stations_on(ws, pmap, DAY, where=where)
+    assert len(exp) >= 2
     assert got == [{"station": s, "children": int(c)} for s, c in zip(exp["station"], exp["children"], strict=True)]
 
 

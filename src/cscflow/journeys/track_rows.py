@@ -177,11 +177,13 @@ class Rows:
         kid = {k: getattr(self, k)[kids] for k in ("child_ids", "sex", "ethnicity", "bmon", "disability", "uasc")}
         return replace(self, ci=new.astype("int64"), **rows, **kid)
 
-    def stations_on(self, day: Any, station_ids: list[str]) -> pd.DataFrame:
+    def stations_on(self, day: Any, station_ids: list[str], keep: np.ndarray | None = None) -> pd.DataFrame:
         """Children at each station on ``day``: the rule and columns of :func:`cscflow.journeys.flow.stations_on`
-        (station, children; stations with none left out; map order), counted on these rows."""
+        (station, children; stations with none left out; map order), counted on these rows (those of ``keep``)."""
         d = int((pd.Timestamp(day).normalize() - pd.Timestamp("1970-01-01")).days)
         here = (self.sday <= d) & ((self.eday > d) | (self.sday == d)) & (self.st != OUTSIDE)
+        if keep is not None:
+            here &= keep
         n_kids = max(int(self.child_ids.shape[0]), 1)
         pairs = np.unique(self.st[here] * n_kids + self.ci[here])
         counts = np.bincount(pairs // n_kids, minlength=len(station_ids))[: len(station_ids)]
@@ -230,6 +232,17 @@ def _age_codes(bmon: np.ndarray, mon: np.ndarray) -> np.ndarray:
     years = np.floor_divide(months, 12)
     code = np.select([months < 0, years < 1, years < 5, years < 10, years < 16], [0, 1, 2, 3, 4], default=5)
     return np.where(bmon < 0, AGE_BANDS.index("Unknown"), code).astype("int64")
+
+
+def cohort_mask(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> tuple[Rows, np.ndarray | None,
+                                                                                    np.ndarray | None]:
+    """For filters on the child alone: (everyone's rows, the cohort's rows as a mask, each child's index in the
+    cohort); otherwise (the cohort's rows, None, None). Masks save copying the rows on each filter change."""
+    if where and set(check_where(where)) <= CHILD_FILTERS:
+        full = fetch_rows(ws, pmap)
+        kids = full.child_mask(where)
+        return full, kids[full.ci], np.cumsum(kids) - 1
+    return cohort_rows(ws, pmap, where), None, None
 
 
 def cohort_rows(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> Rows:

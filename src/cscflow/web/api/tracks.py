@@ -82,12 +82,14 @@ def stays_blob(st: Any, where: dict | None) -> bytes:
     """
 
     def compute() -> bytes:
-        from cscflow.journeys.track_rows import OUTSIDE, cohort_rows
+        from cscflow.journeys.track_rows import OUTSIDE, cohort_mask
 
-        rows = cohort_rows(st.ws, st.pmap, where)
+        rows, keep, renumber = cohort_mask(st.ws, st.pmap, where)
         ids = [s["id"] for s in st.pmap.stations]
         on_map = rows.st != OUTSIDE
-        child = rows.ci[on_map].astype("<u4")
+        if keep is not None:
+            on_map &= keep
+        child = (rows.ci[on_map] if renumber is None else renumber[rows.ci[on_map]]).astype("<u4")
         end = np.where(rows.eday[on_map] >= OPEN_DAY, OPEN_DAY, rows.eday[on_map])
         header = {
             "version": 1,
@@ -130,9 +132,9 @@ def get_counts(request: Request, date: str = Query(..., max_length=10)) -> list[
     def compute() -> list[dict]:
         # The engine's stations_on rule, counted on the cached timeline rows (no query per filter change;
         # tests/journeys/test_track_rows.py checks it equals cscflow.journeys.flow.stations_on).
-        from cscflow.journeys.track_rows import cohort_rows
+        from cscflow.journeys.track_rows import cohort_mask
 
-        rows = cohort_rows(st.ws, st.pmap, where)
-        return records(rows.stations_on(day, st.pmap.station_ids))
+        rows, keep, _ = cohort_mask(st.ws, st.pmap, where)
+        return records(rows.stations_on(day, st.pmap.station_ids, keep))
 
     return st.cached(("counts", day, where_key(where)), compute)
