@@ -147,11 +147,24 @@ def tracks(
     pmap = load_map(pmap, ws)
     if where and set(check_where(where)) <= CHILD_FILTERS:
         return _child_cohort(ws, pmap, convention, where)
-    rows = cohort_rows(ws, pmap, where)
-    return _legs(rows, pmap, convention)
+    if not where:
+        return _everyone(fetch_rows(ws, pmap), pmap, convention)
+    return _legs(cohort_rows(ws, pmap, where), pmap, convention)
 
 
 _WHOLE: OrderedDict = OrderedDict()
+
+
+def _everyone(full: Rows, pmap: ProcessMap, convention: str) -> Tracks:
+    """Everyone's tracks from everyone's rows ``full`` (kept for the last few row sets: cohorts reuse them)."""
+    key = (id(full), convention)
+    hit = _WHOLE.get(key)
+    if hit is None or hit[0] is not full:
+        hit = _WHOLE[key] = (full, _legs(full, pmap, convention))
+        while len(_WHOLE) > 4:
+            _WHOLE.popitem(last=False)
+    _WHOLE.move_to_end(key)
+    return hit[1]
 
 
 def _child_cohort(ws: Any, pmap: ProcessMap, convention: str, where: dict[str, Any]) -> Tracks:
@@ -160,13 +173,7 @@ def _child_cohort(ws: Any, pmap: ProcessMap, convention: str, where: dict[str, A
     The same tracks as computing them from the cohort's rows (tests/journeys/test_tracks.py), in a fraction of
     the time: the web map asks for these on every filter change."""
     full = fetch_rows(ws, pmap)
-    key = (id(full), convention)
-    hit = _WHOLE.get(key)
-    if hit is None or hit[0] is not full:
-        hit = _WHOLE[key] = (full, _legs(full, pmap, convention))
-        while len(_WHOLE) > 4:
-            _WHOLE.popitem(last=False)
-    whole: Tracks = hit[1]
+    whole = _everyone(full, pmap, convention)
     kids = full.child_mask(where)
     legs = kids[whole.child]
     renumber = np.cumsum(kids) - 1
