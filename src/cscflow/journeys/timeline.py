@@ -270,7 +270,7 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
         content = store.content_key(ws)
         stored_name = store.name_for(content, map_json, end)
         found = store.find(ws, stored_name)
-        if found is not None:
+        if found is not None and len(found) == len(tp.Shape._fields):  # (else stored by another version)
             shape = tp.Shape(*found)
             stored = ws.con.table(stored_name)
             return (tp.widen(stored, shape) if shape.points else stored), stored_name
@@ -289,7 +289,8 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     name, ms_sql, final_sql = _SQL[key]
     if name:
         _store(ws, name, ms_sql)
-    persist = stored_name is not None and not getattr(ws, "read_only", False)
+    # An event log's timeline (one sort) costs about what writing it to the file would: kept in memory only.
+    persist = stored_name is not None and not getattr(ws, "read_only", False) and not shape.points
     final_name = stored_name if persist else f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
     _store(ws, final_name, final_sql, temp=not persist)
     if persist:

@@ -27,7 +27,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import ibis
-import pandas as pd
 
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import _ORDER, COLUMNS, EXTRA, _need_ranks
@@ -45,31 +44,37 @@ class Shape(NamedTuple):
     identity: bool  #: the map draws every stage it knows as a station of the same id
     all_drawn: bool  #: every stay's stage is drawn
     nulls: tuple[str, ...]  #: NULLABLE columns null in every drawn stay
+    one_source: bool = False  #: every stay comes from one source (then it does not order ties)
 
 
 FULL = Shape(False, True, True, False, False, ())
 
 
 def shape(ws: Any, pmap: ProcessMap) -> Shape:
-    """The :class:`Shape` of ``ws``'s episodes on ``pmap`` (one aggregate query)."""
+    """The :class:`Shape` of ``ws``'s episodes on ``pmap`` (one aggregate query, grouped by stage and outcome:
+    few groups, so the map's lists are applied to the groups, not to every row)."""
     ep = ws.table("episodes")
-    drawn = ep.stage.isin(list(pmap.stage_map) or [""])
-
-    def n(cond: ibis.Value) -> ibis.Value:
-        return ibis.ifelse(cond, 1, 0).sum()
-
-    aggs = {
-        "undrawn": n(~drawn | ep.stage.isnull()),
-        "longer": n(drawn & (ep.end.isnull() | (ep.end != ep.start))),
-        "exits": n(drawn & ep.end.notnull() & ep.outcome.isin(list(pmap.outcome_map) or [""])),
-        **{c: n(drawn & ep[c].notnull()) for c in NULLABLE},
+    g = ws.execute(ep.group_by(["stage", "outcome"]).aggregate(
+        n=ep.count(),
+        longer=ibis.ifelse(ep.end.isnull() | (ep.end != ep.start), 1, 0).sum(),
+        closed=ep.end.count(),
+        need_id=ep.need_id.count(), team=ep.team.count(), episode_id=ep.episode_id.count(),
+        s_min=ep.source.min(), s_max=ep.source.max(),
+    ))
+    drawn = g["stage"].isin(list(pmap.stage_map)) & g["stage"].notna()
+    d = g[drawn]
+    count = {
+        "undrawn": int(g.loc[~drawn, "n"].sum()),
+        "longer": int(d["longer"].sum()),
+        "exits": int(d.loc[d["outcome"].isin(list(pmap.outcome_map)), "closed"].sum()),
+        "outcome": int(d.loc[d["outcome"].notna(), "n"].sum()),
+        **{c: int(d[c].sum()) for c in ("need_id", "team", "episode_id")},
     }
-    row = ws.execute(ep.aggregate(**aggs)).iloc[0]
-    count = {k: 0 if row[k] is None or pd.isna(row[k]) else int(row[k]) for k in aggs}
+    sources = set(d["s_min"].dropna()) | set(d["s_max"].dropna())
     identity = all(k == v for k, v in pmap.stage_map.items())
     return Shape(points=count["longer"] == 0, needs=count["need_id"] > 0, exits=count["exits"] > 0,
                  identity=identity, all_drawn=count["undrawn"] == 0,
-                 nulls=tuple(c for c in NULLABLE if count[c] == 0))
+                 nulls=tuple(c for c in NULLABLE if count[c] == 0), one_source=len(sources) <= 1)
 
 
 def points_timeline(ws: Any, pmap: ProcessMap, s: Shape = FULL) -> ibis.Table:
@@ -94,7 +99,9 @@ def points_timeline(ws: Any, pmap: ProcessMap, s: Shape = FULL) -> ibis.Table:
         e = e.mutate(exit=e.outcome.substitute(pmap.outcome_map, else_=ibis.null("string")))
         ex = e.filter(e.exit.notnull())
         rows = rows.union(ex.select(*cols, station=ex.exit, kind=ibis.literal("exit"), sub=ibis.literal(1)))
-    order = [rows.start, rows.source, rows.source_row, rows.episode_id, *([rows.sub] if s.exits else [])]
+    # Ties in time keep source order; a single source or an all-null episode_id orders nothing.
+    order = [rows.start, *([] if s.one_source else [rows.source]), rows.source_row,
+             *([] if "episode_id" in s.nulls else [rows.episode_id]), *([rows.sub] if s.exits else [])]
     extra: dict[str, ibis.Value] = {}
     if s.needs:
         nr = _need_ranks(ws)

@@ -4,7 +4,8 @@ the timeline instead of building it again (about 2 s on the ``county`` preset).
 A stored timeline is a table named ``_cscflow_tl_<content>_<map>``: ``content`` is a hash of every row of
 ``episodes`` (exact, unlike the quick fingerprint the in-process cache uses), ``map`` a hash of the process
 map and the end date. The table's comment holds the :class:`~cscflow.journeys.timeline_points.Shape` it was
-built with. Timelines are stored only by a writable DuckDB workspace (``cscflow load`` stores the England
+built with. Only timelines with stays of some length are stored (an event log's, every stay an instant, is one
+sort: about as quick to build as to write). Timelines are stored only by a writable DuckDB workspace (``cscflow load`` stores the England
 map's); read-only ones use what is there and otherwise build a temporary table as before. When the episodes
 change, the next stored timeline replaces every stale one.
 
@@ -12,8 +13,8 @@ change, the next stored timeline replaces every stale one.
 >>> from cscflow import Workspace
 >>> from cscflow.journeys import timelines
 >>> ws = Workspace(tempfile.mkdtemp(), la="999")
->>> _ = ws.write("episodes", pd.DataFrame({"child_id": ["c"], "stage": ["contact"],
-...     "start": pd.to_datetime(["2024-01-02"]), "end": pd.to_datetime(["2024-01-02"]), "source_row": [1]}))
+>>> _ = ws.write("episodes", pd.DataFrame({"child_id": ["c"], "stage": ["referral"],
+...     "start": pd.to_datetime(["2024-01-02"]), "end": pd.to_datetime(["2024-01-09"]), "source_row": [1]}))
 >>> _ = timelines(ws, "england")
 >>> [n.startswith(PREFIX) for n in stored_names(ws)]
 [True]
