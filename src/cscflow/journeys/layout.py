@@ -53,7 +53,9 @@ def stage_order(ws: Any) -> tuple[list[str], list[tuple[str, str, float]], list[
     Returns (stages, directly-follows edges between stages with counts, outcomes that are not stages).
     """
     ep = ws.table("episodes")
-    n = int(ws.execute(ep.count()))
+    # Stages and outcomes with their counts (few groups): the number of events, every stage, the outcomes.
+    by = ws.execute(ep.group_by(["stage", "outcome"]).aggregate(n=ep.count()))
+    n = int(by["n"].sum())
     if n > SAMPLE_EVENTS:  # the order of stations needs a sample of cases, not every event
         every = -(-n // SAMPLE_EVENTS)
         ep = ep.filter((ep.child_id.hash() % every).abs() == 0)
@@ -69,13 +71,10 @@ def stage_order(ws: Any) -> tuple[list[str], list[tuple[str, str, float]], list[
     stages = [str(s) for s in ranked["stage"]]
     pairs = agg[agg["nxt"].notna()]
     edges = [(str(a), str(b), float(c)) for a, b, c in pairs[["stage", "nxt", "w"]].itertuples(index=False)]
-    ep = ws.table("episodes")
-    named = ep.filter(ep.stage.notnull())
-    every_stage = ws.execute(named.group_by("stage").aggregate(n=named.count()))
+    every_stage = by[by["stage"].notna()].groupby("stage", as_index=False)["n"].sum()
     rest = every_stage[~every_stage["stage"].isin(stages)].sort_values(["n", "stage"], ascending=[False, True])
     stages += [str(s) for s in rest["stage"]]  # stages the sample missed go last
-    outs = ws.execute(ep.filter(ep.outcome.notnull()).select("outcome").distinct())
-    exits = sorted(set(map(str, outs["outcome"])) - set(stages))
+    exits = sorted(set(map(str, by["outcome"].dropna())) - set(stages))
     return stages, edges, exits
 
 

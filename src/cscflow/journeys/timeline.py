@@ -265,16 +265,15 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     dialect = ws.con.name
     _tune(ws)
     map_json = json.dumps(pmap.to_dict(), sort_keys=True)
+    shape = tp.shape(ws, pmap)
     stored_name = content = None
-    if store.enabled(ws):
+    # Only timelines with stays of some length are kept in the workspace: an event log's (every stay an
+    # instant) is one sort, about as quick to build as to write.
+    if store.enabled(ws) and not shape.points:
         content = store.content_key(ws)
         stored_name = store.name_for(content, map_json, end)
-        found = store.find(ws, stored_name)
-        if found is not None and len(found) == len(tp.Shape._fields):  # (else stored by another version)
-            shape = tp.Shape(*found)
-            stored = ws.con.table(stored_name)
-            return (tp.widen(stored, shape) if shape.points else stored), stored_name
-    shape = tp.shape(ws, pmap)
+        if store.find(ws, stored_name) is not None:
+            return ws.con.table(stored_name), stored_name
     if not shape.points:
         shape = tp.FULL
     key = (dialect, map_json, str(end), shape)
@@ -289,8 +288,7 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     name, ms_sql, final_sql = _SQL[key]
     if name:
         _store(ws, name, ms_sql)
-    # An event log's timeline (one sort) costs about what writing it to the file would: kept in memory only.
-    persist = stored_name is not None and not getattr(ws, "read_only", False) and not shape.points
+    persist = stored_name is not None and not getattr(ws, "read_only", False)
     final_name = stored_name if persist else f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
     _store(ws, final_name, final_sql, temp=not persist)
     if persist:

@@ -4,7 +4,7 @@ the timeline instead of building it again (about 2 s on the ``county`` preset).
 A stored timeline is a table named ``_cscflow_tl_<content>_<map>``: ``content`` is a hash of every row of
 ``episodes`` (exact, unlike the quick fingerprint the in-process cache uses), ``map`` a hash of the process
 map and the end date. The table's comment holds the :class:`~cscflow.journeys.timeline_points.Shape` it was
-built with. Only timelines with stays of some length are stored (an event log's, every stay an instant, is one
+built with (for inspection). Only timelines with stays of some length are stored (an event log's, every stay an instant, is one
 sort: about as quick to build as to write). Timelines are stored only by a writable DuckDB workspace (``cscflow load`` stores the England
 map's); read-only ones use what is there and otherwise build a temporary table as before. When the episodes
 change, the next stored timeline replaces every stale one.
