@@ -44,7 +44,7 @@ def layered_layout(
 
 
 #: Above this many events the auto map's layout is worked out from a sample of cases.
-SAMPLE_EVENTS = 300_000
+SAMPLE_EVENTS = 100_000
 
 
 def stage_order(ws: Any) -> tuple[list[str], list[tuple[str, str, float]], list[str]]:
