@@ -190,3 +190,32 @@ def test_map_is_painted_in_the_one_opaque_canvas(page, server, query):
     assert all(abs(a - b) <= 3 for a, b in zip(corner, (0x0F, 0x18, 0x22), strict=True)), corner
     white = sum(min(img.getpixel((round(x), round(y)))) >= 200 for x, y in centres)
     assert white >= 0.8 * len(centres), (white, len(centres))
+
+
+@pytest.mark.parametrize("mode", ["points", "splat"])
+def test_comparing_two_periods_draws_both_colours(page, server, mode):
+    """Compare with another period: the shown date's dots in cohort A's colour and a year later's in B's, in
+    both dot paths (splat stamps both into one image)."""
+    import io
+
+    from PIL import Image
+
+    open_map(page, server, f"?date={DAY}&dots={mode}")
+    page.click("summary:has-text('Compare')")
+    page.select_option("#compare", "period")
+    wait_for(page, "cscflow.ready && !cscflow.error")
+    time.sleep(0.5)
+    page.evaluate("document.getElementById('map-under').style.opacity = '0'")
+    box = page.eval_on_selector("#stage", "e => { const b = e.getBoundingClientRect(); return [b.x, b.y, b.width, b.height]; }")
+    clip = dict(zip(("x", "y", "width", "height"), box, strict=True))
+    img = Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB")
+    px = list(img.getdata())
+
+    def near(hex_):
+        c = tuple(int(hex_[i:i + 2], 16) for i in (1, 3, 5))
+        return sum(max(abs(a - b) for a, b in zip(p, c, strict=True)) <= 10 for p in px)
+
+    a, b = near("#4fc3f7"), near("#ffb74d")   # CATEGORIES[COHORT_A], CATEGORIES[COHORT_B]
+    assert a >= 32 and b >= 32, (a, b)       # at least two 4x4 dots of each
+    assert page.evaluate("cscflow.error") is None
+    screenshot(page, f"compare_period_{mode}")
