@@ -296,7 +296,7 @@ def rebuild_children(ws: Workspace) -> None:
 
     def first(col: ibis.Column, where: ibis.BooleanValue | None = None) -> ibis.Scalar:
         cond = col.notnull() if where is None else (col.notnull() & where)
-        return col.first(where=cond, order_by=order)
+        return col.argmin(order, where=cond)  # the value of the earliest-loaded source that has one
 
     agg = sc.group_by("child_id").aggregate(
         la=first(sc.la, sc.la != ""),

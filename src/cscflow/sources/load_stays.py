@@ -202,16 +202,28 @@ def _stage_arrow(ws: Workspace, name: str, data: pa.Table) -> ibis.Table:
     if ws.engine == "duckdb":
         ws.con.con.register(name, data)
         return ws.con.table(name)
-    ws.con.create_table(name, data, temp=True, overwrite=True)  # pragma: no cover - Spark
-    return ws.con.table(name)  # pragma: no cover
+    # Spark: a temporary view of a DataFrame made from the Arrow table (Ibis's PySpark backend makes no
+    # temporary tables).
+    ws.con._session.createDataFrame(data).createOrReplaceTempView(name)
+    return ws.con.table(name)
+
+
+def _temp_table(ws: Workspace, name: str, expr: ibis.Table) -> None:
+    """``expr`` computed now into temporary table ``name`` (Spark: a temporary view of the materialised
+    result, so that later writes to ``episodes`` do not change it)."""
+    if ws.engine == "duckdb":
+        ws.con.create_table(name, expr, temp=True, overwrite=True)
+        return
+    df = ws.con._session.sql(ws.con.compile(expr)).localCheckpoint(eager=True)
+    df.createOrReplaceTempView(name)
 
 
 def _unstage(ws: Workspace, *names: str) -> None:
     for name in names:
         if ws.engine == "duckdb":
             ws.con.con.unregister(name)
-        else:  # pragma: no cover - Spark
-            ws.con.drop_table(name, force=True)
+        else:
+            ws.con._session.catalog.dropTempView(name)
 
 
 def write_stays(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], sources: list[str]) -> Stats:
@@ -265,7 +277,7 @@ def _write(ws: Workspace, t: ibis.Table, seqs: dict[int, str], sizes: dict[str, 
         old = old.select(r_child=old.child_id, r_day=old.start.date())
         new = keep.filter(keep.stage == "referral").select(r_child=keep.child_id, r_day=keep.day)
         gained = new.anti_join(old, [new.r_child == old.r_child, new.r_day == old.r_day]).select("r_child")
-        ws.con.create_table("_new_referrals", gained.distinct(), temp=True, overwrite=True)
+        _temp_table(ws, "_new_referrals", gained.distinct())
     u = keep.mutate(need_id=ibis.coalesce(_need(keep.child_id, keep.k_day), _need(keep.child_id, keep.r_day)))
     ws.con.insert("episodes", u.select(cols))
     if keyed:
@@ -292,7 +304,7 @@ def _drop_duplicates(ws: Workspace, t: ibis.Table, n_old: int, multi: bool) -> t
     d = parts[0].select("load_seq", "pos", "source", "source_row", "stage", "day")
     for p in parts[1:]:
         d = d.union(p.select("load_seq", "pos", "source", "source_row", "stage", "day"), distinct=True)
-    ws.con.create_table("_dup_stays", d, temp=True, overwrite=True)
+    _temp_table(ws, "_dup_stays", d)
     dups = ws.con.table("_dup_stays")
     w = ibis.window(group_by=dups.source, order_by=[dups.source_row, dups.pos])
     shown = dups.mutate(n=dups.count().over(ibis.window(group_by=dups.source)), rn=ibis.row_number().over(w))
@@ -332,7 +344,7 @@ def _reattach(ws: Workspace, batch: list[str]) -> None:
     e = e.mutate(r_day=_latest_referral(e))
     fx = e.filter(~e.source.isin(batch)).anti_join(keyed, e.episode_id == keyed.episode_id)
     fx = fx.select(f_id=fx.episode_id, f_need=_need(fx.child_id, fx.r_day))
-    ws.con.create_table("_need_fix", fx, overwrite=True, temp=True)
+    _temp_table(ws, "_need_fix", fx)
     ws.con.con.execute(
         'UPDATE episodes SET need_id = f.f_need FROM _need_fix f '
         'WHERE episodes.episode_id = f.f_id AND episodes.need_id IS DISTINCT FROM f.f_need'
