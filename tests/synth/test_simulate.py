@@ -135,3 +135,18 @@ def test_national_streams_partitioned_parquet(tmp_path):
         kids = pd.read_parquet(tmp_path / "truth" / "children" / f"la={la}" / "part-0.parquet")
         assert len(kids) > 0 and (kids["la"] == la).all()
 
+
+
+def test_birthday_is_the_calendar_day_the_readers_use():
+    """The synth's 18th birthday (when care ends at 18 and care-leaver stays begin) is the day
+    ``pandas.DateOffset(years=18)`` gives, as the Annex A and SSDA903 readers count it (29 Feb included)."""
+    import numpy as np
+    import pandas as pd
+
+    from cscflow.synth.sampling import birthday
+
+    days = np.random.default_rng(5).integers(-3000, 20000, 50_000)
+    days[:3] = [(pd.Timestamp(d) - pd.Timestamp("1970-01-01")).days for d in ("2004-02-29", "2000-02-29", "1999-12-31")]
+    want = (pd.to_datetime(days.astype("datetime64[D]")) + pd.DateOffset(years=18)).values.astype("datetime64[D]")
+    assert (birthday(days, 18).astype("datetime64[D]") == want).all()
+    assert str(birthday(days[:1], 18).astype("datetime64[D]")[0]) == "2022-02-28"

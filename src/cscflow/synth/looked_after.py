@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cscflow.synth.sampling import branch, lognormal_days
+from cscflow.synth.sampling import birthday, branch, lognormal_days
 from cscflow.synth.stays import StayBuffer, attrs_json
 
 #: final order -> (legal status from the final order while still looked after, or None = leaves care)
@@ -47,7 +47,7 @@ def build_periods(rng: np.random.Generator, params: dict, entries: dict, dob: np
     pr = params["proceedings"]
     n = len(entries["child"])
     day, kind = entries["day"], entries["kind"]
-    eighteen = dob[entries["child"]] + np.int64(18 * 365.25)
+    eighteen = birthday(dob[entries["child"]], 18)  # the calendar day, as the returns' readers count it
     final, order = entries["final"].copy(), entries["order"].copy()
     app = entries["application"].copy()
     entry_status = np.full(n, "V2", dtype=object)

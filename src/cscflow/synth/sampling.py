@@ -29,6 +29,21 @@ def day(d: dt.date) -> int:
     return int(np.datetime64(d, "D").astype(np.int64))
 
 
+def birthday(dob: np.ndarray, years: int) -> np.ndarray:
+    """Day numbers (since 1970-01-01) of the ``years``-th birthday of children born on days ``dob``, by the
+    calendar (29 February -> 28 February in common years, as ``pandas.DateOffset`` and the readers count).
+
+    >>> birthday(np.array([day(dt.date(2004, 2, 29)), day(dt.date(2005, 7, 31))]), 18).astype("datetime64[D]")
+    array(['2022-02-28', '2023-07-31'], dtype='datetime64[D]')
+    """
+    d = np.asarray(dob, dtype=np.int64).astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    into = d - month.astype("datetime64[D]")                                   # days into the month
+    target = month + np.timedelta64(12 * years, "M")
+    length = (target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")
+    return (target.astype("datetime64[D]") + np.minimum(into, length - np.timedelta64(1, "D"))).astype(np.int64)
+
+
 def lognormal_days(rng: np.random.Generator, n: int, spec: dict, z: np.ndarray | None = None) -> np.ndarray:
     """Durations in whole days (>= 0) from ``{median, sigma[, max]}``; ``z`` shares normal draws."""
     if z is None:
