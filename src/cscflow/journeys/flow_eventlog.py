@@ -81,7 +81,9 @@ def load_event_log(ws: Any, path: str | Path, mode: str = "replace", **columns: 
     On a DuckDB workspace the file is read by DuckDB's parallel CSV reader straight into the table.
     """
     if getattr(ws, "engine", "") == "duckdb" and mode in ("replace", "append"):
-        return _load_duckdb(ws, Path(path), mode, **columns)
+        n = _load_duckdb(ws, Path(path), mode, **columns)
+        ws.touch()
+        return n
     return ws.write("episodes", read_event_log(path, **columns), mode=mode)
 
 

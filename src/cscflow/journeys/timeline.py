@@ -221,7 +221,10 @@ def timelines(
     if not cache:
         out = _build(ws, pmap, end, cache=False)
     else:
-        key = (id(ws.con), json.dumps(pmap.to_dict(), sort_keys=True), str(end), _fingerprint(ws))
+        # The quick fingerprint (counts, spans, sums) and the workspace's write generation: an in-place change
+        # through the library (Workspace.write, sources.load) is seen even when the fingerprint is not moved.
+        key = (id(ws.con), getattr(ws, "generation", 0), json.dumps(pmap.to_dict(), sort_keys=True), str(end),
+               _fingerprint(ws))
         hit = _MEMO.get(key)
         if hit is not None and hit[0]() is ws.con:
             out = hit[1]

@@ -115,6 +115,7 @@ def load(
     if progress:
         progress("linking children and episodes of need", done, total)
     finalise(ws)
+    ws.touch()  # the loaders also write with SQL of their own
     if progress:
         progress("done", total, total)
     return reports

@@ -81,6 +81,7 @@ class Workspace:
             ) from exc
         self.engine = "duckdb"
         self.read_only = read_only
+        self.generation = 0  # bumped on every write (see touch)
         if not read_only:
             self._ensure_tables()
 
@@ -109,6 +110,7 @@ class Workspace:
         self.con = ibis.pyspark.connect(session)
         self.engine = "pyspark"
         self.read_only = False
+        self.generation = 0
         self._ensure_tables()
         return self
 
@@ -164,6 +166,7 @@ class Workspace:
         n = data.num_rows if isinstance(data, pa.Table) else int(data.count().execute())
         if name in SCHEMAS:
             data = self._conform(name, data)
+        self.touch()
         if mode == "replace" or name not in self.con.list_tables():
             self.con.create_table(name, data, overwrite=True, schema=SCHEMAS.get(name) if n == 0 else None)
         elif n:
@@ -192,8 +195,14 @@ class Workspace:
             ]
         )
 
+    def touch(self) -> None:
+        """Record that the data changed (writers that bypass :meth:`write` call it): results cached for
+        this workspace, such as timelines, are worked out again."""
+        self.generation += 1
+
     def delete(self, name: str, where: dict[str, Any]) -> None:
         """Delete rows of ``name`` whose columns equal the values in ``where`` (e.g. one source file)."""
+        self.touch()
         t = self.table(name)
         keep = ~ibis.and_(*[t[c] == v for c, v in where.items()])
         # Rows with a null in a compared column are kept.
