@@ -1,4 +1,4 @@
-"""Timelines, tracks and the directly-follows graph are identical on Spark and DuckDB."""
+"""Timelines, tracks, the directly-follows graph and variants are identical on Spark and DuckDB."""
 
 from __future__ import annotations
 
@@ -27,8 +27,11 @@ def test_spark_matches_duckdb(spark_workspace, workspace):
         tl["start"] = pd.to_datetime(tl["start"])
         tl["end"] = pd.to_datetime(tl["end"])
         results.append((tl, tracks(ws, "england", "travel"), flow.dfg(ws, "england"),
-                        ws.execute(timelines(ws, "england", where={"sex": "F"})).shape[0]))
-    (tl_s, tr_s, dfg_s, f_s), (tl_d, tr_d, dfg_d, f_d) = results
+                        ws.execute(timelines(ws, "england", where={"sex": "F"})).shape[0],
+                        flow.variants(ws, "england", start="2024-02-10", where={"sex": "M"})))
+    (tl_s, tr_s, dfg_s, f_s, v_s), (tl_d, tr_d, dfg_d, f_d, v_d) = results
+    assert len(v_d) > 3
+    pd.testing.assert_frame_equal(v_s, v_d, check_dtype=False)
     assert len(tl_d) > 100
     pd.testing.assert_frame_equal(tl_s, tl_d, check_dtype=False)
     for name, a in tr_d.arrays():

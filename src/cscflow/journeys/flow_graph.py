@@ -51,27 +51,45 @@ def variants_expr(tl: ibis.Table, start: DateLike = None, end: DateLike = None, 
     )
 
 
-def _hashed_variants_expr(tl: ibis.Table, start: DateLike = None, end: DateLike = None,
-                          sep: str = " > ") -> ibis.Table:
-    """Variants without an ordered aggregate over every row: columns variant, length, cases.
+def _path_groups(tl: ibis.Table, start: DateLike = None, end: DateLike = None) -> tuple[ibis.Table, ibis.Table]:
+    """(the rows of the period, one row per group of children taking the same path: rep, cases, length).
 
-    A child's path is summed up by two 64-bit sums of hashes of its (position, station) pairs, which need no
-    sort; children with equal sums and length take the same path (two different paths agree in both sums
-    with probability ~2^-128 per pair). The path's text is then built for one child per group only. Rows
-    filtered out in the middle of a path shift positions, so one path may fall into several groups: the
-    caller adds up groups with the same text.
+    A child's path is summed up by two sums of hashes of its (position, station) pairs, which need no sort;
+    children with equal sums and length take the same path (two different paths agree in both sums with
+    probability ~2^-128 per pair on DuckDB's 64-bit hashes, ~2^-64 on Spark's 32-bit ones). ``rep`` is one
+    child of the group. Rows filtered out in the middle of a path shift positions, so one path may fall into
+    several groups: callers add up groups with the same text.
     """
     t = tl.filter(in_period(tl.start, start, end))
-    h1 = ibis.struct({"q": t.seq, "s": t.station}).hash()
-    h2 = ibis.struct({"s": t.station, "q": t.seq, "salt": ibis.literal("cscflow")}).hash()
+    h1 = ibis.struct({"q": t.seq, "s": t.station}).hash().cast("int64")
+    h2 = ibis.struct({"s": t.station, "q": t.seq, "salt": ibis.literal("cscflow")}).hash().cast("int64")
     per = t.group_by("child_id").aggregate(k1=h1.sum(), k2=h2.sum(), length=t.count())
     groups = per.group_by(["k1", "k2", "length"]).aggregate(cases=per.count(), rep=per.child_id.min())
-    reps = groups.select("rep", "cases", "length")
+    return t, groups.select("rep", "cases", "length")
+
+
+def _hashed_variants_expr(tl: ibis.Table, start: DateLike = None, end: DateLike = None,
+                          sep: str = " > ") -> ibis.Table:
+    """Variants without an ordered aggregate over every row (DuckDB): columns variant, length, cases; the
+    path's text is built for one child per group only (see :func:`_path_groups`)."""
+    t, reps = _path_groups(tl, start, end)
     rows = t.select("child_id", "seq", "station")
     j = rows.inner_join(reps, rows.child_id == reps.rep)
     return j.group_by(["rep", "length", "cases"]).aggregate(
         variant=j.station.group_concat(sep, order_by=j.seq)
     ).select("variant", "length", "cases")
+
+
+def _fetched_variants(ws: Any, tl: ibis.Table, start: DateLike = None, end: DateLike = None,
+                      sep: str = " > ") -> pd.DataFrame:
+    """Variants on engines without ordered string aggregates (Spark): the groups in the engine, the paths of
+    one child per group put together here (columns variant, length, cases)."""
+    t, reps = _path_groups(tl, start, end)
+    groups = ws.execute(reps)
+    rows = ws.execute(t.semi_join(reps, t.child_id == reps.rep).select("child_id", "seq", "station"))
+    rows = rows.sort_values(["child_id", "seq"], kind="stable")
+    text = rows.groupby("child_id", sort=False)["station"].agg(sep.join).rename("variant")
+    return groups.join(text, on="rep")[["variant", "length", "cases"]]
 
 
 def variants(
@@ -87,10 +105,9 @@ def variants(
     tl = timelines(ws, pmap, where)
     if getattr(ws, "engine", "") == "duckdb":
         out = ws.execute(_hashed_variants_expr(tl, start, end))
-        out = out.groupby(["variant", "length"], as_index=False)["cases"].sum()  # hash groups of one path
     else:
-        v = variants_expr(tl, start, end)
-        out = ws.execute(v.group_by(["variant", "length"]).aggregate(cases=v.count()))
+        out = _fetched_variants(ws, tl, start, end)
+    out = out.groupby(["variant", "length"], as_index=False)["cases"].sum()  # hash groups of one path
     total = out["cases"].sum()
     out = out.sort_values(["cases", "variant"], ascending=[False, True], kind="stable").reset_index(drop=True)
     out["cases"] = out["cases"].astype("int64")
