@@ -68,3 +68,12 @@ def test_a_write_through_the_workspace_is_seen_by_the_same_process(workspace):
     assert workspace.execute(timelines(workspace, "england")).station.tolist() == ["referral", "assessment"]
     workspace.write("episodes", df.assign(stage=["referral", "cin_plan"]), mode="replace")
     assert workspace.execute(timelines(workspace, "england")).station.tolist() == ["referral", "cin_plan"]
+
+
+def test_an_event_log_of_instants_is_not_stored(workspace):
+    """A process log (every stay an instant) is one sort to build: nothing is written to the file for it."""
+    df = pd.DataFrame({"child_id": ["a", "a", "b"], "stage": ["submitted", "approved", "submitted"],
+                       "start": pd.to_datetime(["2024-01-02", "2024-01-05", "2024-01-03"]), "source_row": [1, 2, 3]})
+    workspace.write("episodes", df.assign(end=df.start), mode="replace")
+    assert store.prepare(workspace) is None
+    assert store.stored_names(workspace) == []

@@ -193,6 +193,7 @@ def _resolve(multi: ibis.Table) -> ibis.Table:
 
 
 _MEMO: OrderedDict[tuple, tuple[Any, ibis.Table]] = OrderedDict()
+STORED_PREFIX = "_cscflow_tl_"  # timelines stored in the workspace (timeline_store): kept when evicted here
 _MEMO_SIZE = 6
 
 
@@ -234,7 +235,7 @@ def timelines(
             while len(_MEMO) > _MEMO_SIZE:
                 _, (ref, _old, old_name) = _MEMO.popitem(last=False)
                 con = ref()
-                if con is not None and hasattr(con, "drop_table") and not old_name.startswith("_cscflow_tl_"):
+                if con is not None and hasattr(con, "drop_table") and not old_name.startswith(STORED_PREFIX):
                     with contextlib.suppress(Exception):  # the connection may be closed already
                         con.drop_table(old_name, force=True)
         _MEMO.move_to_end(key)

@@ -4,10 +4,10 @@ the timeline instead of building it again (about 2 s on the ``county`` preset).
 A stored timeline is a table named ``_cscflow_tl_<content>_<map>``: ``content`` is a hash of every row of
 ``episodes`` (exact, unlike the quick fingerprint the in-process cache uses), ``map`` a hash of the process
 map and the end date. The table's comment holds the :class:`~cscflow.journeys.timeline_points.Shape` it was
-built with (for inspection). Only timelines with stays of some length are stored (an event log's, every stay an instant, is one
-sort: about as quick to build as to write). Timelines are stored only by a writable DuckDB workspace (``cscflow load`` stores the England
-map's); read-only ones use what is there and otherwise build a temporary table as before. When the episodes
-change, the next stored timeline replaces every stale one.
+built with (for inspection). Only timelines with stays of some length are stored: an event log's (every stay
+an instant) is one sort, about as quick to build as to write. Timelines are stored only by a writable DuckDB
+workspace (``cscflow load`` stores the England map's); read-only ones use what is there and otherwise build
+a temporary table. When the episodes change, the next stored timeline replaces every stale one.
 
 >>> import tempfile, pandas as pd
 >>> from cscflow import Workspace
@@ -26,7 +26,7 @@ import hashlib
 import json
 from typing import Any
 
-PREFIX = "_cscflow_tl_"
+from cscflow.journeys.timeline import STORED_PREFIX as PREFIX
 
 
 def enabled(ws: Any) -> bool:
@@ -76,7 +76,8 @@ def prepare(ws: Any) -> tuple[str, int] | None:
     """Store the timeline a new workspace is most likely to be asked for: the England map's when the
     episodes hold children's social care stages, else the ``auto`` map's (any other process log).
 
-    Returns (map name, timeline rows), or None where timelines are not stored (not DuckDB, read-only, empty).
+    Returns (map name, timeline rows), or None where no timeline is stored (not DuckDB, read-only, empty, or
+    an event log of instants).
     """
     from cscflow.journeys.maps import load_map
     from cscflow.journeys.timeline import timelines
@@ -89,4 +90,6 @@ def prepare(ws: Any) -> tuple[str, int] | None:
     england = load_map("england")
     name = "england" if stages & set(england.stage_map) else "auto"
     tl = timelines(ws, england if name == "england" else load_map("auto", ws))
+    if not stored_names(ws):  # an event log of instants: built in memory when asked, not stored
+        return None
     return name, int(ws.execute(tl.count()))
