@@ -33,6 +33,8 @@ def serve(
     import uvicorn
 
     check_bind(host, token)
+    if warm:
+        _store_timeline(workspace_path)
     app = create_app(workspace_path, map=map, token=token, allowed_hosts=None if is_loopback(host) else ["*"])
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     if token:
@@ -44,6 +46,23 @@ def serve(
         threading.Timer(1.0, then).start()
     print(f"cscflow: serving {workspace_path} on {url} (Ctrl+C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _store_timeline(workspace_path: str | Path) -> None:
+    """Store the England map's timeline in the workspace when it is not there yet (a workspace loaded by an
+    older cscflow), so that this and every later start reads it; skipped when the workspace cannot be opened
+    for writing (another process has it open)."""
+    from cscflow.journeys.timeline_store import prepare
+    from cscflow.workspace import Workspace
+    from cscflow.workspace.workspace import DB_FILE
+
+    if not (Path(workspace_path) / DB_FILE).is_file():  # not a workspace: create_app says so
+        return
+    try:
+        with Workspace(workspace_path) as ws:
+            prepare(ws)
+    except Exception:  # noqa: BLE001 - best effort: the app builds the timeline in memory instead
+        pass
 
 
 def _warm(app, then=None) -> None:
