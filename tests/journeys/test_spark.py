@@ -10,17 +10,22 @@ from jdata import random_episodes
 from cscflow.journeys import flow, timelines, tracks
 
 
-@pytest.mark.spark
-@pytest.mark.slow
-def test_spark_matches_duckdb(spark_workspace, workspace):
-    df = random_episodes(31, 25)
+def write_both(workspaces, seed: int, n_children: int) -> None:
+    """The same random episodes and children in each workspace."""
+    df = random_episodes(seed, n_children)
     ids = sorted(df.child_id.unique())
     kids = pd.DataFrame({"child_id": ids, "sex": ["F" if i % 2 else "M" for i in range(len(ids))],
                          "ethnicity": "WBRI", "birth_month": pd.Timestamp("2012-06-01"), "disability": False,
                          "uasc": False})
-    for ws in (spark_workspace, workspace):
+    for ws in workspaces:
         ws.write("episodes", df, mode="replace")
         ws.write("children", kids, mode="replace")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_matches_duckdb(spark_workspace, workspace):
+    write_both((spark_workspace, workspace), 31, 25)
     results = []
     for ws in (spark_workspace, workspace):
         tl = ws.execute(timelines(ws, "england")).sort_values(["child_id", "seq"]).reset_index(drop=True)
@@ -45,14 +50,7 @@ def test_spark_matches_duckdb(spark_workspace, workspace):
 @pytest.mark.slow
 def test_every_flow_table_matches_on_spark(spark_workspace, workspace):
     """Every flow table of `cscflow flow` gives the same table on Spark as on DuckDB (national analysts' path)."""
-    df = random_episodes(32, 30)
-    ids = sorted(df.child_id.unique())
-    kids = pd.DataFrame({"child_id": ids, "sex": ["F" if i % 2 else "M" for i in range(len(ids))],
-                         "ethnicity": "WBRI", "birth_month": pd.Timestamp("2012-06-01"), "disability": False,
-                         "uasc": False})
-    for ws in (spark_workspace, workspace):
-        ws.write("episodes", df, mode="replace")
-        ws.write("children", kids, mode="replace")
+    write_both((spark_workspace, workspace), 32, 30)
     nonempty = 0
     for name, fn in flow.TABLES.items():
         kw = {"at": "2024-03-01"} if name == "before-after" else {}
