@@ -276,7 +276,7 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     if store.enabled(ws) and not shape.points:
         content = store.content_key(ws)
         stored_name = store.name_for(content, map_json, end)
-        if store.find(ws, stored_name) is not None:
+        if store.exists(ws, stored_name):
             return ws.con.table(stored_name), stored_name
     if not shape.points:
         shape = tp.FULL

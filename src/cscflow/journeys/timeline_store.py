@@ -53,14 +53,12 @@ def stored_names(ws: Any) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
-def find(ws: Any, name: str) -> tuple | None:
-    """The shape (as a tuple) a stored timeline was built with, or None when there is no such table."""
+def exists(ws: Any, name: str) -> bool:
+    """Whether stored timeline ``name`` is there and complete (its shape recorded by :func:`keep`)."""
     row = ws.con.raw_sql(
         f"SELECT comment FROM duckdb_tables() WHERE NOT temporary AND table_name = '{name}'"
     ).fetchone()
-    if row is None or not row[0]:
-        return None
-    return tuple(tuple(v) if isinstance(v, list) else v for v in json.loads(row[0]))
+    return bool(row and row[0])
 
 
 def keep(ws: Any, name: str, shape: tuple, content: str) -> None:
