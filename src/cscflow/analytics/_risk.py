@@ -120,6 +120,16 @@ def validate(
     return t, e, en, w
 
 
+def describe_fit(estimator: str, label: str, t: np.ndarray, e: np.ndarray, en: np.ndarray | None) -> str:
+    """A plain-English sentence on what a fitter was fitted to (the callers in
+    :mod:`cscflow.analytics.ready` replace it with one naming the data's dates)."""
+    late = 0 if en is None else int((en > 0).sum())
+    entry = (f"; {late:,} entered the risk set late (left truncation: counted only from when the data "
+             "first saw them)" if late else "; no late entry (every row observed from its start)")
+    return (f"{estimator} of {label}: {len(t):,} rows, {int((e > 0).sum()):,} events, "
+            f"{int((e == 0).sum()):,} censored{entry}.")
+
+
 def _is_day_level(t: np.ndarray) -> bool:
     if t.dtype.kind in "iu":
         span = int(t.max()) if len(t) else 0

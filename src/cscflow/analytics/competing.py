@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cscflow.analytics._risk import tabulate, validate
+from cscflow.analytics._risk import describe_fit, tabulate, validate
 from cscflow.errors import AnalysisError
 
 CENSORED = (None, "", "censored", 0, "0")
@@ -114,6 +114,8 @@ class CumulativeIncidence:
         self.event_table_ = table
         self._time, self._cif = rt.time, cif
         self.n_ = rt.total
+        self.method_ = describe_fit("Aalen-Johansen estimate", f"the cumulative incidence of {len(names)} competing "
+                                   f"routes ({', '.join(names)})", t, e, en)
         return self
 
     @staticmethod

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cscflow.analytics._risk import RiskTable, tabulate, validate
+from cscflow.analytics._risk import RiskTable, describe_fit, tabulate, validate
 from cscflow.errors import AnalysisError
 
 
@@ -69,6 +69,7 @@ class KaplanMeier:
         t, e, en, w = validate(durations, event_observed, entry, weights)
         rt = tabulate(t, e, en, w, 1)
         self._fit_table(rt, weighted=w is not None)
+        self.method_ = describe_fit("Kaplan-Meier (product-limit) estimate", self.label, t, e, en)
         return self
 
     def _fit_table(self, rt: RiskTable, weighted: bool) -> None:
@@ -337,6 +338,10 @@ class KaplanMeierGroups:
                 t[m], e[m], None if en is None else en[m]
             )
         self.logrank_ = logrank_test(t, e, g, en) if len(self.fitters_) > 1 else None
+        self.method_ = describe_fit(f"Kaplan-Meier (product-limit) estimates, one per group ({len(self.fitters_)}),",
+                                    "survival", t, e, en)
+        if self.logrank_ is not None:
+            self.method_ += " Groups compared with the log-rank test."
         return self
 
     @property
