@@ -217,6 +217,18 @@ class FunnelPlot:
         ]
 
     @property
+    def method_(self) -> str:
+        """One plain-English sentence: the limits, the target, phi, tau^2 and the adjustment used
+        (provisional wording)."""
+        if not hasattr(self, "table_"):
+            raise AnalysisError("the funnel is not fitted yet", hint="call .fit(...) first")
+        what = {"proportion": "share", "rate": f"rate per {self.per:,.0f}", "ratio": "ratio"}[self.kind]
+        adj = (f"limits widened by {self.overdispersion} overdispersion adjustment"
+               if self.overdispersion is not None and self.phi_ > 1 else "no overdispersion adjustment")
+        return (f"Funnel plot, 95% and 99.8% limits around the target {what} {self.target_:.3g}; "
+                f"overdispersion phi = {self.phi_:.1f}, tau^2 = {self.tau2_:.3g}; {adj} (Spiegelhalter 2005).")
+
+    @property
     def summary(self) -> pd.DataFrame:
         """Each unit with its value, z-score, limits at its denominator and flag."""
         return self.table_
