@@ -24,6 +24,7 @@ import pandas as pd
 from cscflow.analytics.competing import CumulativeIncidence
 from cscflow.analytics.funnel import FunnelPlot
 from cscflow.analytics.survival import KaplanMeier, KaplanMeierGroups
+from cscflow.analytics.windows import observe, source_windows, window_of
 from cscflow.errors import AnalysisError
 
 DAY = np.timedelta64(1, "D")
@@ -58,13 +59,23 @@ def _as_of(ws: Any, as_of: Any) -> pd.Timestamp:
     return pd.Timestamp(max(vals))
 
 
-def periods_of_care(ws: Any) -> pd.DataFrame:
+def periods_of_care(ws: Any, windows: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per period of care: child_id, period, start, end (NaT = open), rec, outcome,
-    legal_status (at entry), birth_month, route."""
+    legal_status (at entry), birth_month, route; ``origin_known`` (False when the period's first
+    row in the data is not the start of a period: SSDA903 RNE other than S, so the period began
+    before the data and its true start is unknown); ``window_start`` and ``window_end``: the
+    reporting window of the period's sources (:mod:`cscflow.analytics.windows`; the earliest start
+    and latest end over the sources of its rows; ``windows``: :func:`source_windows`, if already read)."""
     ep = ws.table("episodes")
-    la = ep.filter(ep.stage == "looked_after").select(
-        "child_id", "start", "end", "outcome", rne=_json(ep.attrs, "rne"),
-        legal_status=_json(ep.attrs, "legal_status"), rec=_json(ep.attrs, "rec"))
+    la = ep.filter(ep.stage == "looked_after")
+    win = window_of(ws, windows)
+    if len(win):
+        la = la.left_join(ibis.memtable(win), "source").select(*la.columns, "window_start", "window_end")
+    else:
+        la = la.mutate(window_start=ibis.null("timestamp"), window_end=ibis.null("timestamp"))
+    la = la.select(
+        "child_id", "start", "end", "outcome", "window_start", "window_end", rne=_json(la.attrs, "rne"),
+        legal_status=_json(la.attrs, "legal_status"), rec=_json(la.attrs, "rec"))
     w = ibis.window(group_by="child_id", order_by=["start"])
     prev_end = la.end.lag().over(w)
     new = (la.rne == "S") | prev_end.isnull() | (la.start > prev_end)
@@ -73,7 +84,8 @@ def periods_of_care(ws: Any) -> pd.DataFrame:
     last_w = ibis.window(group_by=["child_id", "period"], order_by=[ibis.desc("start")])
     la = la.mutate(rn=ibis.row_number().over(last_w),
                    first_ls=la.legal_status.first().over(ibis.window(group_by=["child_id", "period"],
-                                                                      order_by=["start"])))
+                                                                      order_by=["start"])),
+                   first_rne=la.rne.first().over(ibis.window(group_by=["child_id", "period"], order_by=["start"])))
     agg = la.group_by(["child_id", "period"]).aggregate(
         start=la.start.min(),
         end=la.end.max(),
@@ -81,15 +93,20 @@ def periods_of_care(ws: Any) -> pd.DataFrame:
         legal_status=la.first_ls.max(),
         rec=la.rec.max(where=la.rn == 0),
         outcome=la.outcome.max(where=la.rn == 0),
+        first_rne=la.first_rne.max(),
+        window_start=la.window_start.min(),
+        window_end=la.window_end.max(),
     )
     ch = ws.table("children").select("child_id", "birth_month")
     agg = agg.left_join(ch, "child_id").select(*agg.columns, "birth_month")
     df = ws.execute(agg)
     if df.empty:
         return pd.DataFrame(columns=["child_id", "period", "start", "end", "rec", "outcome", "legal_status",
-                                     "birth_month", "route"])
+                                     "birth_month", "route", "origin_known", "window_start", "window_end"])
     df.loc[df["open_rows"] > 0, "end"] = pd.NaT
-    df = df.drop(columns="open_rows")
+    df["origin_known"] = df["first_rne"].fillna("").isin(["S", ""])
+    df = df.drop(columns=["open_rows", "first_rne"])
+    df["window_start"], df["window_end"] = pd.to_datetime(df["window_start"]), pd.to_datetime(df["window_end"])
     df["start"], df["end"] = pd.to_datetime(df["start"]), pd.to_datetime(df["end"])
     df["birth_month"] = pd.to_datetime(df["birth_month"])
     route = df["rec"].map(ROUTE_OF_REC).fillna(df["outcome"].map(ROUTE_OF_OUTCOME)).fillna("other")
@@ -124,29 +141,40 @@ def _with_proceedings(ws: Any, periods: pd.DataFrame, before_days: int = 182) ->
 COHORTS = ("proceedings", "legal_status", "age_at_entry", "entry_year")
 
 
+def _observed(ws: Any, as_of: Any, window_start: Any, truncate: bool) -> tuple[Any, Any]:
+    windows = source_windows(ws)
+    per = periods_of_care(ws, windows)
+    if per.empty:
+        raise AnalysisError(f"no looked_after episodes in workspace {ws.path}", hint="load SSDA903 data first")
+    obs = observe(per, _as_of(ws, as_of), window_start, truncate, windows, source_end=as_of is None)
+    if obs.periods.empty:
+        raise AnalysisError(f"no period of care is observed by {obs.censor:%Y-%m-%d} in workspace {ws.path}",
+                            hint="choose a later --as-of")
+    return obs, obs.periods
+
+
+_PERIOD = ("a period of care is a child's consecutive episodes of care, from the first (SSDA903 RNE = S, "
+           "or after a gap) to the day the child left")
+
+
 def leaving_care(ws: Any, by: str | None = None, as_of: Any = None, window_start: Any = None,
-                 alpha: float = 0.05) -> KaplanMeier | KaplanMeierGroups:
+                 alpha: float = 0.05, truncate: bool = True) -> KaplanMeier | KaplanMeierGroups:
     """Leaving-care curves: days from entering care to leaving, censored at ``as_of`` (default: the
     last date in the workspace). ``by``: None, "proceedings" (care proceedings applied for from 26
     weeks before entry to leaving), "legal_status" (at entry), "age_at_entry" or "entry_year".
-    ``window_start``: periods that began earlier enter the risk set late (left truncation)."""
-    per = periods_of_care(ws)
-    if per.empty:
-        raise AnalysisError(f"no looked_after episodes in workspace {ws.path}", hint="load SSDA903 data first")
-    as_of = _as_of(ws, as_of)
-    per = per[per["start"] <= as_of]
-    end = per["end"].where(per["end"].notna() & (per["end"] <= as_of), as_of)
-    dur = ((end - per["start"]) / DAY).to_numpy(float)
-    event = (per["end"].notna() & (per["end"] <= as_of)).to_numpy()
-    entry = None
-    if window_start is not None:
-        ws0 = pd.Timestamp(window_start)
-        keep = (end >= ws0).to_numpy()
-        per, dur, event = per[keep], dur[keep], event[keep]
-        entry = np.maximum(((ws0 - per["start"]) / DAY).to_numpy(float), -1.0)
-        entry = np.where(entry < 0, -1.0, entry)  # entered inside the window: at risk from day 0
+
+    Periods begun before the start of their source's data (the collection year of the first SSDA903
+    return loaded, an event log's first date) enter the risk set late, at that date (left
+    truncation); periods first seen part-way through are left out (see :func:`observe`).
+    ``window_start`` replaces every source's window start; ``truncate=False`` turns late entry off.
+    The fitter's ``method_`` says what was done."""
+    obs, per = _observed(ws, as_of, window_start, truncate)
+    dur, event, entry = obs.duration, obs.event, obs.entry
     if by is None:
-        return KaplanMeier(alpha, label="all periods of care").fit(dur, event, entry=entry)
+        km = KaplanMeier(alpha, label="all periods of care").fit(dur, event, entry=entry)
+        km.method_ = (f"Kaplan-Meier estimate of time to leaving care ({len(per):,} periods of care, "
+                      f"{int(event.sum()):,} left; {_PERIOD}); {obs.clause()}.")
+        return km
     if by == "proceedings":
         groups = _with_proceedings(ws, per)
     elif by == "legal_status":
@@ -157,22 +185,24 @@ def leaving_care(ws: Any, by: str | None = None, as_of: Any = None, window_start
         groups = per["start"].dt.year.astype(str)
     else:
         raise AnalysisError(f"unknown cohort {by!r}", hint=f"use one of {', '.join(COHORTS)}")
-    return KaplanMeierGroups(alpha).fit(dur, event, np.asarray(groups, dtype=str), entry=entry)
+    kg = KaplanMeierGroups(alpha).fit(dur, event, np.asarray(groups, dtype=str), entry=entry)
+    kg.method_ = (f"Kaplan-Meier estimates of time to leaving care by {by.replace('_', ' ')} ({len(per):,} "
+                  f"periods of care; {_PERIOD}), compared with the log-rank test; {obs.clause()}.")
+    return kg
 
 
-def routes_out_of_care(ws: Any, as_of: Any = None) -> CumulativeIncidence:
-    """Cumulative incidence of leaving care by each route (home, SGO/CAO, adoption, 18+, other)."""
-    per = periods_of_care(ws)
-    if per.empty:
-        raise AnalysisError(f"no looked_after episodes in workspace {ws.path}", hint="load SSDA903 data first")
-    as_of = _as_of(ws, as_of)
-    per = per[per["start"] <= as_of]
-    left = per["end"].notna() & (per["end"] <= as_of)
-    end = per["end"].where(left, as_of)
-    dur = ((end - per["start"]) / DAY).to_numpy(float)
-    routes = per["route"].where(left, None)
+def routes_out_of_care(ws: Any, as_of: Any = None, window_start: Any = None,
+                       truncate: bool = True) -> CumulativeIncidence:
+    """Cumulative incidence of leaving care by each route (home, SGO/CAO, adoption, 18+, other),
+    with the same late entry and censoring as :func:`leaving_care`."""
+    obs, per = _observed(ws, as_of, window_start, truncate)
+    routes = per["route"].where(pd.Series(obs.event, index=per.index), None)
     causes = [r for r in ROUTES if r in set(routes.dropna())]
-    return CumulativeIncidence().fit(dur, routes.to_numpy(object), causes=causes)
+    ci = CumulativeIncidence().fit(obs.duration, routes.to_numpy(object), entry=obs.entry, causes=causes)
+    ci.method_ = (f"Aalen-Johansen estimate of the cumulative incidence of leaving care by each route "
+                  f"({', '.join(causes)}; {len(per):,} periods of care, children still in care censored; "
+                  f"{_PERIOD}); {obs.clause()}.")
+    return ci
 
 
 def _starts(ws: Any, stage: str) -> pd.DataFrame:

@@ -1,0 +1,175 @@
+"""Each source's reporting window: the dates its data cover, for the survival analyses' late entry.
+
+A period of care that began before a source's window is in the data only because it was still
+open when the window opened (length bias); :mod:`cscflow.analytics.ready` enters such periods
+late, at the window start. The window of a source, by its format (``_sources.format``):
+
+- SSDA903 (``903``): the collection years of the returns loaded, 1 April of the first to 31
+  March of the last (every 903 file of the workspace shares one window: the reader merges an
+  episode reported in two years into one row of either file);
+- Annex A (``annex-a``): from the earliest contact, referral or assessment it lists (Lists 1, 3
+  and 4 hold what began in the period the inspection asked for) to its latest date;
+- an event log and any other source: its own first to last date.
+
+>>> import tempfile
+>>> from cscflow import Workspace
+>>> source_windows(Workspace(tempfile.mkdtemp(), la="886")).empty
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DAY = np.timedelta64(1, "D")
+COLUMNS = ["source", "format", "start", "end", "basis"]
+_BEGUN_IN_PERIOD = ("contact", "referral", "assessment")
+_NAMES = {"903": "SSDA903 returns", "annex-a": "Annex A", "events": "event log", "cin": "CIN census"}
+
+
+def _formats(ws: Any) -> dict[str, str]:
+    if "_sources" not in ws.con.list_tables():
+        return {}
+    src = ws.execute(ws.table("_sources").select("source", "format"))
+    return dict(zip(src["source"], src["format"], strict=True))
+
+
+def source_windows(ws: Any) -> pd.DataFrame:
+    """One row per source of ``episodes``: ``source``, ``format``, window ``start`` and ``end``
+    (Timestamps, inclusive) and ``basis`` (how the window was found, in words)."""
+    ep = ws.table("episodes")
+    year = ep.attrs.cast("json")["return_year"].unwrap_as("int64")
+    agg = ep.group_by("source").aggregate(
+        first=ep.start.min(), last_start=ep.start.max(), last_end=ep.end.max(), first_end=ep.end.min(),
+        begun=ep.start.min(where=ep.stage.isin(_BEGUN_IN_PERIOD)),
+        year_lo=year.min(where=ep.stage == "looked_after"), year_hi=year.max(where=ep.stage == "looked_after"),
+    )
+    df = ws.execute(agg)
+    if df.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    for c in ("first", "last_start", "last_end", "first_end", "begun"):
+        df[c] = pd.to_datetime(df[c])
+    fmt = _formats(ws)
+    df["format"] = df["source"].map(fmt).fillna("events")
+    df["end"] = df[["last_start", "last_end"]].max(axis=1)
+    df["start"] = df["first"]
+    df["basis"] = "first to last date of the " + df["format"].map(_NAMES).fillna(df["format"])
+    annex = (df["format"] == "annex-a") & df["begun"].notna()
+    df.loc[annex, "start"] = df.loc[annex, "begun"]
+    df.loc[annex, "basis"] = "Annex A, from its earliest contact, referral or assessment"
+    r903 = df["format"] == "903"
+    if df.loc[r903, "year_lo"].notna().any():
+        lo, hi = int(df.loc[r903, "year_lo"].min()), int(df.loc[r903, "year_hi"].max())
+        years = {int(y) for y in pd.concat([df.loc[r903, "year_lo"], df.loc[r903, "year_hi"]]).dropna()}
+        span = f"{lo - 1}-{str(lo)[2:]}" if lo == hi else f"{lo - 1}-{str(lo)[2:]} to {hi - 1}-{str(hi)[2:]}"
+        df.loc[r903, "start"] = pd.Timestamp(lo - 1, 4, 1)
+        df.loc[r903, "end"] = pd.Timestamp(hi, 3, 31)
+        df.loc[r903, "basis"] = f"SSDA903 returns {span}"
+        missing = sorted(set(range(lo, hi + 1)) - set(years))
+        if missing:  # a year not loaded: stays begun and ended within it are not seen
+            df.loc[r903, "basis"] += " (" + ", ".join(f"{y - 1}-{str(y)[2:]}" for y in missing) + " not loaded)"
+    return df[COLUMNS].sort_values("source").reset_index(drop=True)
+
+
+def describe(windows: pd.DataFrame) -> str:
+    """The windows in words, one clause per distinct window: "2014-04-01 (start of the SSDA903
+    returns 2014-15 to 2017-18)"."""
+    if windows.empty:
+        return "no source windows"
+    seen = windows.drop_duplicates(["start", "basis"]).sort_values("start")
+    return "; ".join(f"{s:%Y-%m-%d} (start of the {b})" if not b.startswith("first") else
+                     f"{s:%Y-%m-%d} ({b})" for s, b in zip(seen["start"], seen["basis"], strict=True))
+
+
+def window_of(ws: Any, windows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`source_windows` (or ``windows``, if already read) as a small table to join on
+    ``source``: ``window_start``, ``window_end``."""
+    w = source_windows(ws) if windows is None else windows
+    return w[["source", "start", "end"]].rename(columns={"start": "window_start", "end": "window_end"})
+
+
+__all__ = ["Observed", "describe", "observe", "source_windows", "window_of"]
+
+
+@dataclass
+class Observed:
+    """What the survival fitters are given for a set of periods (or any stays with a start and end):
+    the periods kept, days from start to leaving or censoring, whether they left, late entry (days
+    from start to the window start, minus one: at risk from the window start inclusive; None when
+    no period entered late) and counts for the method sentence."""
+
+    periods: pd.DataFrame
+    duration: np.ndarray
+    event: np.ndarray
+    entry: np.ndarray | None
+    late: int
+    unknown_origin: int
+    censor: pd.Timestamp
+    windows: str
+    truncated: bool = True
+    source_end: bool = False
+
+    def clause(self) -> str:
+        """Truncation and censoring in words, for a fitter's ``method_``."""
+        parts = []
+        if not self.truncated:
+            parts.append("no late entry: periods begun before the data are timed from their first row in it, "
+                         "which overstates time in care (length bias)")
+        elif self.late:
+            parts.append(f"{self.late:,} periods of care begun before {self.windows} entered the risk set late, "
+                         "at that date, timed from their true start")
+        else:
+            parts.append(f"no period began before the data ({self.windows}), so none entered late")
+        if self.unknown_origin:
+            parts.append(f"{self.unknown_origin:,} periods first seen part-way through (their first episode in "
+                         "the data is not the start of a period, SSDA903 RNE other than S) are left out, as "
+                         "their start is not known")
+        parts.append(f"censored at {self.censor:%Y-%m-%d}" + (" (or at the end of the period's source, if earlier)"
+                                                               if self.source_end else ""))
+        return "; ".join(parts)
+
+
+def observe(per: pd.DataFrame, as_of: pd.Timestamp, window_start: Any = None, truncate: bool = True,
+            windows: pd.DataFrame | None = None, source_end: bool = True) -> Observed:
+    """Survival inputs from :func:`cscflow.analytics.ready.periods_of_care` rows, seen as at ``as_of``.
+
+    Periods begun after ``as_of`` are dropped and leaving after it is censored; with
+    ``source_end`` (when no as-of date was given) each period is censored at the end of its
+    source's window if that comes first. With ``truncate`` (the default) a period begun
+    before its window start (``window_start`` column, or ``window_start`` given for all) enters
+    late at that date, and one whose start is unknown (``origin_known`` False) is left out;
+    ``truncate=False`` dates every period from its first row and enters none late (the old,
+    length-biased default, kept for comparison)."""
+    as_of = pd.Timestamp(as_of)
+    per = per[per["start"] <= as_of]
+    if not truncate:
+        win = pd.Series(pd.NaT, index=per.index, dtype="datetime64[ns]")
+    elif window_start is not None:
+        win = pd.Series(pd.Timestamp(window_start), index=per.index)
+    else:
+        win = pd.to_datetime(per.get("window_start", pd.Series(pd.NaT, index=per.index)))
+    unknown = np.zeros(len(per), dtype=bool)
+    if truncate and "origin_known" in per.columns:
+        unknown = ~per["origin_known"].fillna(True).to_numpy(bool) & (per["start"] <= win.fillna(per["start"])).to_numpy()
+    wend = pd.to_datetime(per.get("window_end", pd.Series(pd.NaT, index=per.index)))
+    censor = wend.where(wend.notna() & (wend < as_of) & source_end, as_of)
+    left = per["end"].notna() & (per["end"] <= censor)
+    end = per["end"].where(left, censor)
+    begin = per["start"].where(win.isna() | (per["start"] >= win), win)
+    keep = ~unknown & (end >= begin).to_numpy()
+    per, end, begin, left = per[keep], end[keep], begin[keep], left[keep]
+    dur = ((end - per["start"]) / DAY).to_numpy(float)
+    entry = ((begin - per["start"]) / DAY).to_numpy(float) - 1.0
+    late = int((entry >= 0).sum())
+    used = windows if windows is not None else pd.DataFrame(columns=COLUMNS)
+    if window_start is not None and truncate:
+        text = f"{pd.Timestamp(window_start):%Y-%m-%d} (the window start given)"
+    else:
+        starts = set(pd.to_datetime(per.get("window_start", pd.Series(dtype="datetime64[ns]"))).dropna())
+        text = describe(used[used["start"].isin(starts)]) if len(used) else "the data"
+    return Observed(per, dur, left.to_numpy(bool), entry if late else None, late, int(unknown.sum()), as_of, text,
+                    truncate, source_end and bool((censor < as_of).any()))
