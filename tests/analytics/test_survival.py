@@ -179,3 +179,35 @@ def test_summary_and_curve_tables():
     curve = km.curve()
     assert isinstance(curve, pd.DataFrame) and curve["time"].iloc[0] == 0
     assert (curve["lower"] <= curve["survival"] + 1e-15).all() and (curve["survival"] <= curve["upper"] + 1e-15).all()
+
+
+def test_method_says_estimator_rows_and_late_entry():
+    km = KaplanMeier(label="time in care").fit([3, 5, 5, 8, 10], [1, 1, 0, 1, 0], entry=[-1, 2, -1, 4, -1])
+    assert km.method_.startswith("Kaplan-Meier (product-limit) estimate of time in care: 5 rows, 3 events")
+    assert "2 entered the risk set late" in km.method_
+    assert "no late entry" in KaplanMeier().fit([1, 2], [1, 1]).method_
+    kg = KaplanMeierGroups().fit([5, 8, 12, 20], [1, 1, 1, 0], ["a", "a", "b", "b"])
+    assert "one per group (2)" in kg.method_ and "log-rank" in kg.method_
+
+
+def test_left_truncated_cohort_equals_lifelines_entry():
+    """A cohort seen only from a window start: periods begun before it enter late (the leaving-care
+    default); lifelines' KaplanMeierFitter(entry=) is the oracle, times continuous (no ties)."""
+    rng = np.random.default_rng(5)
+    start = rng.uniform(-2000, 1000, 3000)  # days relative to the window start (0)
+    length = rng.gamma(0.7, 600, 3000)
+    seen = start + length > 0  # periods that ended before the window are not in the data
+    start, length = start[seen], length[seen]
+    end_obs = np.minimum(start + length, 1460.0)
+    dur, event = end_obs - start, start + length <= 1460.0
+    entry = np.maximum(-start, 0.0)
+    keep = dur > entry
+    dur, event, entry = dur[keep], event[keep], entry[keep]
+    km = KaplanMeier().fit(dur, event, entry=entry)
+    lf = KaplanMeierFitter().fit(dur, event, entry=entry)
+    grid = np.quantile(dur, [0.05, 0.25, 0.5, 0.75, 0.95])
+    assert np.allclose(km.survival_at(grid), lf.survival_function_at_times(grid).to_numpy(), atol=1e-12)
+    assert km.median_ == pytest.approx(lf.median_survival_time_, rel=1e-12)
+    true_median = float(np.median(rng.gamma(0.7, 600, 400_000)))
+    biased = KaplanMeier().fit(dur, event).median_  # no late entry: length-biased upwards
+    assert abs(km.median_ - true_median) < 0.1 * true_median < biased - true_median
