@@ -109,33 +109,82 @@ def _referral_rows(seed):
 
 
 def test_rereferrals_equal_a_plain_count(write_episodes):
+    """Per financial year: counts equal a plain count; a year is complete for a look-back of m months
+    when its 1 April minus m months is on or after the data start; the "all" row pools the years
+    complete for both look-backs only."""
     rows = _referral_rows(5)
     ws = write_episodes(rows)
     df = episodes_frame(rows)
     r = df[df.stage == "referral"].sort_values(["child_id", "start"])
     prev = r.groupby("child_id")["start"].shift(1)
-    w12 = [pd.notna(p) and p >= s - pd.DateOffset(months=12) for p, s in zip(prev, r.start, strict=True)]
-    w36 = [pd.notna(p) and p >= s - pd.DateOffset(months=36) for p, s in zip(prev, r.start, strict=True)]
-    got = flow.rereferrals(ws, "england")
+    w12 = pd.Series([pd.notna(p) and p >= s - pd.DateOffset(months=12) for p, s in zip(prev, r.start, strict=True)])
+    w36 = pd.Series([pd.notna(p) and p >= s - pd.DateOffset(months=36) for p, s in zip(prev, r.start, strict=True)])
+    assert 0 < w12.sum() < w36.sum() < len(r)
+    since = pd.Timestamp("2019-01-01")
+    got = flow.rereferrals(ws, "england", data_start=since)
+    fy = pd.Series([s.year if s.month >= 4 else s.year - 1 for s in r.start])
+    years = got[got.year != "all"]
+    assert years.within_12.tolist() == w12.groupby(fy).sum().tolist()
+    assert years.within_36.tolist() == w36.groupby(fy).sum().tolist()
+    assert years.referrals.tolist() == fy.value_counts().sort_index().tolist()
+    starts = [pd.Timestamp(y, 4, 1) for y in sorted(fy.unique())]
+    assert years.complete_12.tolist() == [s - pd.DateOffset(months=12) >= since for s in starts]
+    assert years.complete_36.tolist() == [s - pd.DateOffset(months=36) >= since for s in starts]
+    assert years.complete.tolist() == (years.complete_12 & years.complete_36).tolist()
+    assert not years.complete.iloc[:4].any() and years.complete.iloc[4:].all()  # 2018-19 to 2021-22: too early
     total = got[got.year == "all"].iloc[0]
-    assert total.referrals == len(r) and total.within_12 == sum(w12) and total.within_36 == sum(w36)
-    assert 0 < sum(w12) < sum(w36) < len(r)
-    fy = [s.year if s.month >= 4 else s.year - 1 for s in r.start]
-    by_year = pd.Series(w12).groupby(fy).sum()
-    assert got[got.year != "all"].within_12.tolist() == by_year.tolist()
+    keep = fy.map(lambda y: pd.Timestamp(y, 4, 1) - pd.DateOffset(months=36) >= since).to_numpy()
+    assert total.referrals == keep.sum() and total.within_12 == w12[keep].sum() and total.within_36 == w36[keep].sum()
+    assert total.complete and total.rate_12 == pytest.approx(w12[keep].mean())
+    assert "2011" not in got.attrs["method"] and "2019-01-01" in got.attrs["method"]
+    # without a data start given, it is read from the data: the first full month, January 2019
+    assert flow.rereferrals(ws, "england").attrs["data_start"] == since
+
+
+def test_rereferral_flags_mark_incomplete_look_backs(write_episodes):
+    """A referral's 12-month look-back is complete when the same day a year before is on or after the
+    data start; its flag can only be too low before then."""
+    rows = [("a", "referral", "2020-01-15", "2020-01-16", "nfa", "n1"),
+            ("a", "referral", "2020-12-01", "2020-12-02", "nfa", "n2"),
+            ("a", "referral", "2021-01-15", "2021-01-16", "nfa", "n3"),
+            ("a", "referral", "2021-01-14", "2021-01-14", "nfa", "n4")]
+    ws = write_episodes(rows)
+    f = ws.execute(flow.referral_flags(ws, data_start="2020-01-15")).sort_values("start")
+    assert f.complete_12.tolist() == [False, False, False, True]
+    assert f.within_12.tolist() == [False, True, True, True]
+    assert not f.complete_36.any()
 
 
 def test_nfa_by_prior_referrals(write_episodes):
     rows = _referral_rows(6)
-    ws = write_episodes(rows)
     df = episodes_frame(rows)
     r = df[df.stage == "referral"].sort_values(["child_id", "start"])
+    kids = pd.DataFrame({"child_id": sorted(r.child_id.unique()), "la": "886"})
+    # half the children born after the data start (whole-life look-back complete), half before
+    kids["birth_month"] = [pd.Timestamp("2019-02-01" if i % 2 else "2010-02-01").date() for i in range(len(kids))]
+    ws = write_episodes(rows, children=kids)
     r["prior"] = r.groupby("child_id").cumcount()
     a = df[df.stage == "assessment"].merge(r[["need_id", "prior"]], on="need_id")
     a["bucket"] = a.prior.clip(upper=3).map(lambda b: "3+" if b >= 3 else str(b))
-    want = a.groupby("bucket").agg(assessments=("prior", "size"), nfa=("outcome", lambda o: (o == "nfa").sum()))
-    got = flow.nfa_by_prior(ws, "england", cap=3).set_index("previous_referrals")
-    assert got[["assessments", "nfa"]].to_dict() == want.to_dict()
+    a["complete"] = a.child_id.map(kids.set_index("child_id").birth_month.astype(str) >= "2019-01-01")
+    want = a.groupby(["bucket", "complete"]).agg(assessments=("prior", "size"),
+                                                 nfa=("outcome", lambda o: (o == "nfa").sum()))
+    got = flow.nfa_by_prior(ws, "england", cap=3, data_start="2019-01-01")
+    assert got.complete.iloc[0] and not got.complete.iloc[-1]  # complete rows first
+    got = got.set_index(["previous_referrals", "complete"])
+    assert got[["assessments", "nfa"]].sort_index().to_dict() == want.sort_index().to_dict()
+    # previous referrals within 12 months: complete from a year after the data start
+    r["back"] = r.start - pd.DateOffset(months=12)
+    r["prior12"] = [int(((r.child_id == c) & (r.start < s) & (r.start >= b)).sum())
+                    for c, s, b in zip(r.child_id, r.start, r.back, strict=True)]
+    a = df[df.stage == "assessment"].merge(r[["need_id", "prior12", "back"]], on="need_id")
+    a["bucket"] = a.prior12.clip(upper=3).map(lambda b: "3+" if b >= 3 else str(b))
+    a["complete"] = a.back >= pd.Timestamp("2019-01-01")
+    want = a.groupby(["bucket", "complete"]).agg(assessments=("prior12", "size"),
+                                                 nfa=("outcome", lambda o: (o == "nfa").sum()))
+    got = flow.nfa_by_prior(ws, "england", cap=3, lookback_months=12, data_start="2019-01-01")
+    got = got.set_index(["previous_referrals", "complete"])
+    assert got[["assessments", "nfa"]].sort_index().to_dict() == want.sort_index().to_dict()
 
 
 def test_s47_outcomes(write_episodes):

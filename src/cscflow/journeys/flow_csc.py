@@ -15,7 +15,8 @@ from scipy import stats as _stats
 
 from cscflow.errors import AnalysisError
 from cscflow.journeys.filters import apply_where
-from cscflow.journeys.flow_common import DateLike, _setup, in_period, to_timestamp, with_next
+from cscflow.journeys.flow_common import DateLike, _setup, in_period, lit, to_timestamp, with_next
+from cscflow.journeys.lookback import method_note, visible_from, year_complete
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import timelines
 
@@ -35,33 +36,61 @@ def _stage_rows(ws: Any, stage: str) -> ibis.Table:
 
 
 def referral_flags(
-    ws: Any, start: DateLike = None, end: DateLike = None, where: dict[str, Any] | None = None
+    ws: Any, start: DateLike = None, end: DateLike = None, where: dict[str, Any] | None = None,
+    data_start: DateLike = None,
 ) -> ibis.Table:
     """One row per referral starting in the period: child_id, need_id, start, previous (the child's
     previous referral's start, any time before), within_12, within_36 (previous within 12 / 36 calendar
-    months, on or after the same day of the month that many months before)."""
+    months, on or after the same day of the month that many months before), complete_12, complete_36
+    (that look-back lies inside the data: it begins on or after the referrals' data start,
+    :func:`cscflow.journeys.lookback.visible_from`; where it does not, an earlier referral may be
+    unseen and the flag can only be too low), team."""
+    since = visible_from(ws, "referral", data_start)
     r = _stage_rows(ws, "referral")
     w = ibis.window(group_by=r.child_id, order_by=[r.start, *(r[c] for c in _ORDER)])
     r = r.mutate(previous=r.start.lag().over(w))
+    day = r.start.cast("date")
     r = r.mutate(
         within_12=(r.previous.notnull() & (r.previous >= r.start - ibis.interval(months=12))).fill_null(False),
         within_36=(r.previous.notnull() & (r.previous >= r.start - ibis.interval(months=36))).fill_null(False),
+        complete_12=(day - ibis.interval(months=12)) >= lit(since).cast("date"),
+        complete_36=(day - ibis.interval(months=36)) >= lit(since).cast("date"),
     )
     r = apply_where(ws, r, where)
     r = r.filter(in_period(r.start, start, end))
-    return r.select("child_id", "need_id", "start", "previous", "within_12", "within_36", "team")
+    return r.select("child_id", "need_id", "start", "previous", "within_12", "within_36", "complete_12",
+                    "complete_36", "team")
+
+
+def _pool(rows: pd.DataFrame) -> dict[str, Any]:
+    """The "all" row of :func:`rereferrals`: the years complete for both look-backs, else those complete
+    for 12 months, else every year (then marked incomplete)."""
+    for pick in (rows["complete"], rows["complete_12"], pd.Series(True, index=rows.index)):
+        if pick.any():
+            g = rows[pick]
+            return {"year": "all", "referrals": g["referrals"].sum(), "within_12": g["within_12"].sum(),
+                    "within_36": g["within_36"].sum(), "complete_12": bool(g["complete_12"].all()),
+                    "complete_36": bool(g["complete_36"].all()), "years": ", ".join(g["year"])}
+    return {"year": "all", "referrals": 0, "within_12": 0, "within_36": 0, "complete_12": False,
+            "complete_36": False, "years": ""}
 
 
 def rereferrals(
     ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
-    where: dict[str, Any] | None = None,
+    where: dict[str, Any] | None = None, data_start: DateLike = None,
 ) -> pd.DataFrame:
     """Re-referral rates by financial year of referral and overall.
 
-    Columns: year ("2023-24" ... and "all"), referrals, within_12, rate_12, within_36, rate_36.
+    Columns: year ("2023-24" ... and "all"), referrals, within_12, rate_12, within_36, rate_36,
+    complete_12, complete_36 (every referral of the year has its 12 / 36-month look-back inside the
+    data), complete (both). A year whose look-back reaches before the data start is kept but marked
+    incomplete: its rate can only be too low. The "all" row pools the complete years only (both
+    look-backs; failing that, the years complete for 12 months; failing that, every year, marked
+    incomplete); ``years`` names them. The method sentence is in ``.attrs["method"]``.
     Kent found ~23% within 12 months and 60% within 36 (Coram/Nuffield 2019, section 8).
     """
-    f = referral_flags(ws, start, end, where)
+    since = visible_from(ws, "referral", data_start)
+    f = referral_flags(ws, start, end, where, data_start=since)
     fy = ibis.ifelse(f.start.month() >= 4, f.start.year(), f.start.year() - 1)
     f = f.mutate(fy=fy)
     agg = f.group_by("fy").aggregate(
@@ -69,43 +98,86 @@ def rereferrals(
     )
     df = ws.execute(agg).sort_values("fy")
     df["year"] = [f"{int(y)}-{(int(y) + 1) % 100:02d}" for y in df["fy"]]
-    total = pd.DataFrame([{"year": "all", "referrals": df["referrals"].sum(), "within_12": df["within_12"].sum(),
-                           "within_36": df["within_36"].sum()}])
+    df["complete_12"] = [year_complete(int(y), 12, since) for y in df["fy"]]
+    df["complete_36"] = [year_complete(int(y), 36, since) for y in df["fy"]]
+    df["complete"] = df["complete_12"] & df["complete_36"]
+    df["years"] = ""
+    total = pd.DataFrame([_pool(df)])
+    total["complete"] = total["complete_12"] & total["complete_36"]
     out = pd.concat([df.drop(columns="fy"), total], ignore_index=True)
     for c in ("referrals", "within_12", "within_36"):
         out[c] = out[c].fillna(0).astype("int64")
+    for c in ("complete_12", "complete_36", "complete"):
+        out[c] = out[c].astype(bool)
     denom = out["referrals"].where(out["referrals"] > 0)
     out["rate_12"] = out["within_12"] / denom
     out["rate_36"] = out["within_36"] / denom
-    return out[["year", "referrals", "within_12", "rate_12", "within_36", "rate_36"]]
+    out = out[["year", "referrals", "within_12", "rate_12", "within_36", "rate_36", "complete_12", "complete_36",
+               "complete", "years"]]
+    out.attrs["data_start"] = since
+    out.attrs["method"] = (
+        "Re-referral: a referral whose child had a previous referral within 12 (36) calendar months, by "
+        "financial year of referral. " + method_note("referral", since)
+        + " The 'all' row pools the complete years only" + (f" ({total['years'].iloc[0]})." if
+                                                            total["years"].iloc[0] else "."))
+    return out
 
 
 def nfa_by_prior(
     ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
-    where: dict[str, Any] | None = None, cap: int = 5,
+    where: dict[str, Any] | None = None, cap: int = 5, lookback_months: int | None = None,
+    data_start: DateLike = None,
 ) -> pd.DataFrame:
     """Completed assessments ending in NFA, by the child's number of previous referrals.
 
     Previous referrals = referrals of the child before the assessment's own referral (matched by
-    need_id; assessments without a matching referral are left out). Columns: previous_referrals
-    ("0" ... "cap+"), assessments, nfa, rate.
+    need_id; assessments without a matching referral are left out), any time before (the default)
+    or within ``lookback_months`` of it. Columns: previous_referrals ("0" ... "cap+"), complete,
+    assessments, nfa, rate. Each bucket has up to two rows: ``complete`` True for the assessments
+    whose look-back lies inside the data (a whole-life look-back: children born on or after the
+    referrals' data start; else the referral on or after the data start plus ``lookback_months``),
+    False for the others, whose counts of previous referrals may be too low (they sit in too low a
+    bucket). Read the complete rows; the method sentence is in ``.attrs["method"]``.
     """
+    since = visible_from(ws, "referral", data_start)
     a = _stage_rows(ws, "assessment")
     a = apply_where(ws, a, where)
     a = a.filter(a.end.notnull() & in_period(a.start, start, end))
     ep = ws.table("episodes")
     r = ep.filter((ep.stage == "referral") & ep.need_id.notnull())
     w = ibis.window(group_by=r.child_id, order_by=[r.start, *(r[c] for c in _ORDER)])
-    r = r.mutate(prior=ibis.row_number().over(w))
-    r = r.group_by([r.child_id.name("r_child"), r.need_id.name("r_need")]).aggregate(prior=r.prior.min())
-    j = a.join(r, [a.child_id == r.r_child, a.need_id == r.r_need])
+    r = r.mutate(k=ibis.row_number().over(w))
+    own = r.group_by([r.child_id.name("r_child"), r.need_id.name("r_need")]).aggregate(
+        k=r.k.min(), r_start=r.start.min())
+    if lookback_months is None:
+        j = a.join(own, [a.child_id == own.r_child, a.need_id == own.r_need])
+        j = j.mutate(prior=j.k)
+        ch = ws.table("children").select(b_child="child_id", birth="birth_month")
+        j = j.left_join(ch, j.child_id == ch.b_child)
+        j = j.mutate(ok=(j.birth.notnull() & (j.birth >= lit(since).cast("date"))).fill_null(False))
+    else:
+        own = own.mutate(back=own.r_start - ibis.interval(months=int(lookback_months)))
+        prev = r.select(p_child=r.child_id, p_start=r.start, p_k=r.k)
+        o = own.left_join(prev, [own.r_child == prev.p_child, prev.p_k < own.k, prev.p_start >= own.back])
+        o = o.group_by(["r_child", "r_need", "r_start"]).aggregate(prior=o.p_k.count())
+        j = a.join(o, [a.child_id == o.r_child, a.need_id == o.r_need])
+        j = j.mutate(ok=(j.r_start.cast("date") - ibis.interval(months=int(lookback_months))) >= lit(since).cast("date"))
     j = j.mutate(bucket=ibis.least(j.prior, cap), nfa=(j.outcome == "nfa").fill_null(False).cast("int64"))
-    df = ws.execute(j.group_by("bucket").aggregate(assessments=j.count(), nfa=j.nfa.sum())).sort_values("bucket")
+    df = ws.execute(j.group_by(["bucket", "ok"]).aggregate(assessments=j.count(), nfa=j.nfa.sum()))
+    df = df.sort_values(["ok", "bucket"], ascending=[False, True])
     df["previous_referrals"] = [f"{int(b)}+" if b >= cap else str(int(b)) for b in df["bucket"]]
+    df["complete"] = df["ok"].astype(bool)
     df["assessments"] = df["assessments"].astype("int64")
     df["nfa"] = df["nfa"].astype("int64")
     df["rate"] = df["nfa"] / df["assessments"]
-    return df[["previous_referrals", "assessments", "nfa", "rate"]].reset_index(drop=True)
+    out = df[["previous_referrals", "complete", "assessments", "nfa", "rate"]].reset_index(drop=True)
+    window = "ever" if lookback_months is None else f"within {int(lookback_months)} months"
+    out.attrs["data_start"] = since
+    out.attrs["method"] = (
+        f"NFA after assessment by the child's previous referrals ({window}). " + method_note("referral", since)
+        + (" A whole-life look-back is complete only for children born on or after it." if lookback_months is None
+           else ""))
+    return out
 
 
 def s47_outcomes(
