@@ -205,37 +205,70 @@ def routes_out_of_care(ws: Any, as_of: Any = None, window_start: Any = None,
     return ci
 
 
-def _starts(ws: Any, stage: str) -> pd.DataFrame:
+def _starts(ws: Any, stage: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Starts of ``stage`` (child_id, start, need_id), sorted; only those on or before ``as_of``
+    (nothing after it is seen)."""
     ep = ws.table("episodes")
-    q = ep.filter(ep.stage == stage).select("child_id", "start", "need_id")
-    df = ws.execute(q)
+    t = ep.filter(ep.stage == stage)
+    if as_of is not None:
+        t = t.filter(t.start < ibis.literal((as_of.normalize() + pd.Timedelta(days=1)).to_pydatetime(),
+                                            type="timestamp"))
+    df = ws.execute(t.select("child_id", "start", "need_id"))
     df["start"] = pd.to_datetime(df["start"])
     return df.sort_values(["child_id", "start"]).reset_index(drop=True)
 
 
-def time_to_rereferral(ws: Any, as_of: Any = None) -> KaplanMeier:
-    """Days from each referral to the same child's next referral (censored at ``as_of``)."""
-    ref = _starts(ws, "referral")
-    if ref.empty:
-        raise AnalysisError(f"no referrals in workspace {ws.path}", hint="load Annex A or CIN data first")
+def _referral_origins(ws: Any, as_of: Any, data_start: Any) -> tuple[pd.DataFrame, pd.Timestamp, pd.Timestamp]:
+    """Referrals seen by ``as_of`` with ``next_ref`` (the child's next referral, NaT if none by then)
+    and ``origin`` (begun on or after the referrals' data start: only these are followed)."""
+    from cscflow.journeys.lookback import visible_from
+
     as_of = _as_of(ws, as_of)
-    nxt = ref.groupby("child_id")["start"].shift(-1)
-    end = nxt.fillna(as_of)
-    dur = ((end - ref["start"]) / DAY).to_numpy(float)
-    return KaplanMeier(label="time to re-referral").fit(np.maximum(dur, 0), nxt.notna().to_numpy())
+    ref = _starts(ws, "referral", as_of)
+    if ref.empty:
+        raise AnalysisError(f"no referrals on or before {as_of:%Y-%m-%d} in workspace {ws.path}",
+                            hint="load Annex A or CIN data first, or choose a later --as-of")
+    since = visible_from(ws, "referral", data_start)
+    ref["next_ref"] = ref.groupby("child_id")["start"].shift(-1)
+    ref["origin"] = ref["start"] >= since
+    return ref, as_of, since
 
 
-def referral_to(ws: Any, target: str = "cp_plan", as_of: Any = None) -> KaplanMeier:
+def _followed(what: str, n: int, events: int, as_of: pd.Timestamp, since: pd.Timestamp, dropped: int) -> str:
+    return (f"Kaplan-Meier estimate of {what} ({n:,} referrals begun from {since:%Y-%m-%d}, the referrals' data "
+            f"start, to {as_of:%Y-%m-%d}; {events:,} events); nothing after {as_of:%Y-%m-%d} is seen: later "
+            f"referrals are dropped and later events censored at it"
+            + (f"; {dropped:,} referrals begun before the data start (seen only because their episode of need "
+               "lasted) are not followed" if dropped else "") + ".")
+
+
+def time_to_rereferral(ws: Any, as_of: Any = None, data_start: Any = None) -> KaplanMeier:
+    """Days from each referral to the same child's next referral, censored at ``as_of`` (default: the
+    last date in the workspace). Referrals after ``as_of`` are not seen; referrals begun before the
+    referrals' data start (:func:`cscflow.journeys.lookback.visible_from`, or ``data_start``) are
+    not followed. ``method_`` says what was done."""
+    ref, as_of, since = _referral_origins(ws, as_of, data_start)
+    sel = ref[ref["origin"]]
+    end = sel["next_ref"].fillna(as_of)
+    dur = ((end - sel["start"]) / DAY).to_numpy(float)
+    event = sel["next_ref"].notna().to_numpy()
+    km = KaplanMeier(label="time to re-referral").fit(np.maximum(dur, 0), event)
+    km.method_ = _followed("time from a referral to the child's next referral", len(sel), int(event.sum()), as_of,
+                           since, int((~ref["origin"]).sum()))
+    return km
+
+
+def referral_to(ws: Any, target: str = "cp_plan", as_of: Any = None, data_start: Any = None) -> KaplanMeier:
     """Days from a referral to the child's first ``target`` stage (cp_plan or looked_after) before
-    the next referral; censored at the next referral or ``as_of``."""
+    the next referral; censored at the next referral or ``as_of`` (nothing after it is seen; see
+    :func:`time_to_rereferral` for the data start). ``method_`` says what was done."""
     if target not in ("cp_plan", "looked_after"):
         raise AnalysisError(f"unknown target {target!r}", hint="use cp_plan or looked_after")
-    ref = _starts(ws, "referral")
-    if ref.empty:
-        raise AnalysisError(f"no referrals in workspace {ws.path}", hint="load Annex A or CIN data first")
-    as_of = _as_of(ws, as_of)
-    ref["next_ref"] = ref.groupby("child_id")["start"].shift(-1).fillna(as_of)
-    tgt = _starts(ws, target)[["child_id", "start"]].rename(columns={"start": "t"})
+    ref, as_of, since = _referral_origins(ws, as_of, data_start)
+    dropped = int((~ref["origin"]).sum())
+    ref = ref[ref["origin"]].reset_index(drop=True)
+    ref["next_ref"] = ref["next_ref"].fillna(as_of)
+    tgt = _starts(ws, target, as_of)[["child_id", "start"]].rename(columns={"start": "t"})
     m = ref.reset_index().merge(tgt, on="child_id", how="left")
     ok = (m["t"] >= m["start"]) & (m["t"] < m["next_ref"])
     first = m[ok].groupby("index")["t"].min()
@@ -244,21 +277,41 @@ def referral_to(ws: Any, target: str = "cp_plan", as_of: Any = None) -> KaplanMe
     end[hit] = first.reindex(ref.index[hit]).to_numpy()
     dur = ((end - ref["start"]) / DAY).to_numpy(float)
     label = {"cp_plan": "referral to CP plan", "looked_after": "referral to care"}[target]
-    return KaplanMeier(label=label).fit(np.maximum(dur, 0), hit)
+    km = KaplanMeier(label=label).fit(np.maximum(dur, 0), hit)
+    km.method_ = _followed(f"time from a referral to the child's first {label.split(' to ')[1]} before the next "
+                           "referral (censored at the next referral)", len(ref), int(hit.sum()), as_of, since,
+                           dropped)
+    return km
 
 
 def return_to_care(ws: Any, as_of: Any = None, routes: tuple[str, ...] = ("home", "other")) -> KaplanMeier:
-    """Days from leaving care (by ``routes``, default home and other) to the next period of care."""
+    """Days from leaving care (by ``routes``, default home and other) to the next period of care.
+
+    Only leavings on or before ``as_of`` count, and a return after it is censored at it; with no
+    ``as_of`` each leaving is censored at the end of its source's window (the last SSDA903 return's
+    31 March, an event log's last date)."""
     allp = periods_of_care(ws)
     if allp["end"].notna().sum() == 0:
         raise AnalysisError(f"no child left care in workspace {ws.path}", hint="load SSDA903 data first")
-    as_of = _as_of(ws, as_of)
+    given, as_of = as_of is not None, _as_of(ws, as_of)
     allp["next_start"] = allp.groupby("child_id")["start"].shift(-1)
-    left = allp[allp["end"].notna() & (allp["end"] <= as_of) & allp["route"].isin(routes)]
-    returned = left["next_start"].notna() & (left["next_start"] <= as_of)
-    end = left["next_start"].where(returned, as_of)
+    censor = pd.Series(as_of, index=allp.index)
+    if not given:
+        censor = allp["window_end"].where(allp["window_end"].notna() & (allp["window_end"] < as_of), as_of)
+    keep = allp["end"].notna() & (allp["end"] <= censor) & allp["route"].isin(routes)
+    left, censor = allp[keep], censor[keep]
+    if left.empty:
+        raise AnalysisError(f"no child left care home or otherwise by {as_of:%Y-%m-%d} in workspace {ws.path}",
+                            hint="choose a later --as-of")
+    returned = left["next_start"].notna() & (left["next_start"] <= censor)
+    end = left["next_start"].where(returned, censor)
     dur = ((end - left["end"]) / DAY).to_numpy(float)
-    return KaplanMeier(label="return to care").fit(np.maximum(dur, 0), returned.to_numpy())
+    km = KaplanMeier(label="return to care").fit(np.maximum(dur, 0), returned.to_numpy())
+    km.method_ = (f"Kaplan-Meier estimate of time from leaving care ({', '.join(routes)}: {len(left):,} leavings, "
+                  f"{int(returned.sum()):,} came back) to the start of the child's next period of care; "
+                  f"censored at {as_of:%Y-%m-%d}" + ("" if given else " (or at the end of the leaving's source, "
+                                                        "if earlier)") + ".")
+    return km
 
 
 ANALYSES = {
@@ -283,7 +336,11 @@ TEAM_MEASURES = {
 def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = None) -> pd.DataFrame:
     """Per team: ``numerator`` and ``denominator`` of ``measure`` (see :data:`TEAM_MEASURES`) for
     the stays that ended (assessments) or began (plans, referrals) in the collection ``year`` ending
-    31 March (default: the latest year the data reach). Computed in the workspace engine."""
+    31 March (default: the latest year the data reach). Computed in the workspace engine.
+
+    The look-back measures (``rereferral``, ``cp-repeat``) add ``complete``: False where the team's
+    look-back reaches before the data start (:mod:`cscflow.journeys.lookback`), so the share can only
+    be too low; ``.attrs["complete"]`` (all teams) and ``.attrs["method"]`` say so."""
     if measure not in TEAM_MEASURES:
         raise AnalysisError(f"unknown team measure {measure!r}", hint=f"use one of {', '.join(TEAM_MEASURES)}")
     stage = TEAM_MEASURES[measure][1]
@@ -305,16 +362,34 @@ def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = No
             t = with_working_days(done, cal, "start", "end", name="wd")
             t = t.mutate(hit=ibis.ifelse(t.wd <= 45, 1, 0))
     else:
+        from cscflow.journeys.lookback import method_note, visible_from, year_complete
+
+        since = visible_from(ws, stage)
         w = ibis.window(group_by="child_id", order_by=["start"])
         t = st.mutate(prev=st.start.lag().over(w), k=ibis.row_number().over(w))
         t = t.filter((t.start >= lo) & (t.start < hi) & t.team.notnull())
-        if measure == "cp-repeat":
+        if measure == "cp-repeat":  # second or subsequent ever: a look-back over the child's whole life
             t = t.mutate(hit=ibis.ifelse(t.k > 0, 1, 0))
+            ch = ws.table("children").select(b_child="child_id", birth="birth_month")
+            t = t.left_join(ch, t.child_id == ch.b_child)
+            ok = (t.birth.notnull() & (t.birth >= ibis.literal(since.date()))).fill_null(False)
+            t = t.mutate(ok=ibis.ifelse(ok, 1, 0))
+            what = "second or subsequent CP plans (any time before, a whole-life look-back: complete only " \
+                   "where every child was born on or after the data start)"
         else:  # within 12 months: the previous referral on or after the same day a year before
             back = t.start.cast("date") - ibis.interval(years=1)
-            t = t.mutate(hit=ibis.ifelse(t.prev.notnull() & (t.prev.cast("date") >= back), 1, 0))
-    agg = t.group_by("team").aggregate(numerator=t.hit.sum(), denominator=t.count()).order_by("team")
-    df = ws.execute(agg)
+            t = t.mutate(hit=ibis.ifelse(t.prev.notnull() & (t.prev.cast("date") >= back), 1, 0),
+                         ok=1 if year_complete(year - 1, 12, since) else 0)
+            what = "re-referrals within 12 months"
+        agg = t.group_by("team").aggregate(numerator=t.hit.sum(), denominator=t.count(),
+                                           complete=t.ok.min()).order_by("team")
+        df = ws.execute(agg)
+        df["complete"] = df["complete"].fillna(0).astype(int).astype(bool)
+        df.attrs["complete"] = bool(df["complete"].all())
+        df.attrs["data_start"] = since
+        df.attrs["method"] = method_note(stage, since, what)
+    if measure.startswith("assessment"):
+        df = ws.execute(t.group_by("team").aggregate(numerator=t.hit.sum(), denominator=t.count()).order_by("team"))
     df["numerator"] = df["numerator"].astype("int64")
     df["denominator"] = df["denominator"].astype("int64")
     df.attrs["year"] = year
