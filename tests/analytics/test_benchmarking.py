@@ -59,17 +59,44 @@ def test_statistical_neighbours_pooled_value_equals_raw_sum(shared_data):
     assert abs(got["value"] - 100 * num.sum() / den.sum()) < 1e-9
 
 
-def test_la_funnel_flags_match_direct_poisson_limits():
-    fp = la_funnel("cla_31march", 2025, la="886")
+def test_la_funnel_unadjusted_flags_match_direct_poisson_tail_probabilities():
+    fp = la_funnel("cla_31march", 2025, la="886", overdispersion="none")
     t = fp.summary
     assert len(t) == len(reference.series("cla_31march", level="la", year=2025).dropna(subset=["count"]))
     assert t.loc[t["highlight"], "label"].item() == "886 Kent" and t["neighbour"].sum() == 10
     r0 = 81770 / 12183016
     e = r0 * t["denominator"].to_numpy()
-    lo = stats.chi2.ppf(0.001, 2 * e) / 2 / t["denominator"] * 10000
-    hi = stats.chi2.ppf(0.999, 2 * e + 2) / 2 / t["denominator"] * 10000
-    naive = (t["value"] < lo) | (t["value"] > hi)
+    x = t["numerator"].to_numpy()
+    naive = (stats.poisson.sf(x - 1, e) < 0.001) | (stats.poisson.cdf(x, e) < 0.001)
     assert set(fp.outliers_["label"]) == set(t.loc[naive, "label"])
+    assert fp.adjusted_ == "none" and len(fp.outliers_) > 90  # most LAs: rates vary far beyond chance
+
+
+def _naive_tau2(t: pd.DataFrame, r0: float) -> tuple[float, float]:
+    e = r0 * t["denominator"].to_numpy()
+    z = (np.sqrt(t["numerator"].to_numpy() / e) - 1) * 2 * np.sqrt(e)
+    zw = np.clip(z, *np.quantile(z, [0.1, 0.9]))
+    phi = float(np.mean(zw**2))
+    w = 4 * e
+    return phi, (len(z) * phi - (len(z) - 1)) / (w.sum() - (w**2).sum() / w.sum())
+
+
+def test_la_funnel_default_adjusts_for_overdispersion_and_flags_few_las():
+    fp = la_funnel("cla_31march", 2025, la="886")
+    t = fp.summary
+    phi, tau2 = _naive_tau2(t, 81770 / 12183016)
+    assert abs(fp.phi_ - phi) < 1e-9 and abs(fp.tau2_ - tau2) < 1e-12
+    assert 40 < fp.phi_ < 55 and fp.adjusted_ == "additive"
+    # the limits are the exact Poisson ones widened by sqrt(s^2 + tau^2) on the square-root scale
+    e = 81770 / 12183016 * t["denominator"].to_numpy()
+    upper = 10_000 * 81770 / 12183016 * (1 + 3.090232 * np.sqrt(1 / (4 * e) + tau2)) ** 2
+    assert np.allclose(t["upper998"], upper, rtol=1e-6)
+    n998, n95 = len(fp.outliers_), int((t["flag"] != "").sum())
+    assert 1 <= n998 <= 10 and n998 <= n95 <= 35, (n998, n95)
+    assert "England rate 67.1 per 10,000" in fp.method_ and "additive random effects" in fp.method_
+    assert f"{n998} of {len(t)} LAs outside 99.8%" in fp.method_
+    assert t.attrs["phi"] == fp.phi_ and t.attrs["method"] == fp.method_
+    print(f"cla_31march 2025: phi {fp.phi_:.2f}, tau2 {fp.tau2_:.4g}, {n998} LAs outside 99.8%, {n95} outside 95%")
 
 
 def test_legal_order_trends_on_a_workspace(workspace):

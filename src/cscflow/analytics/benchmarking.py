@@ -49,11 +49,14 @@ def compare(la: str, measure: str) -> pd.DataFrame:
         ["comparator", "year"]).reset_index(drop=True)
 
 
-def la_funnel(measure: str, year: int, la: str | None = None, overdispersion: str | None = None,
-              target: str = "england") -> FunnelPlot:
+def la_funnel(measure: str, year: int, la: str | None = None, overdispersion: str | None = "auto",
+              target: str = "england", limits: str = "discrete") -> FunnelPlot:
     """A funnel of every LA with published numbers for ``measure`` in ``year`` (suppressed LAs left
     out), around England's value (``target="england"``) or the pooled LAs (``"pooled"``);
-    ``la`` highlighted and its statistical neighbours marked."""
+    ``la`` highlighted and its statistical neighbours marked. Exact binomial / Poisson limits,
+    widened by additive random effects when the LAs vary more than chance allows
+    (``overdispersion="auto"``, the default; ``"none"``, ``"additive"``, ``"multiplicative"``);
+    see :class:`FunnelPlot` and its ``method_``."""
     df = reference.series(measure, year=year)
     if df.empty:
         years = sorted(reference.series(measure)["year"].unique())
@@ -68,7 +71,8 @@ def la_funnel(measure: str, year: int, la: str | None = None, overdispersion: st
     labels = [f"{c} {names.get(c, '')}".strip() for c in las["code"]]
     code = reference.la_code(la) if la else None
     label_of = dict(zip(las["code"], labels, strict=True))
-    fp = FunnelPlot(kind, target=tgt, overdispersion=overdispersion)
+    fp = FunnelPlot(kind, target=tgt, overdispersion=overdispersion, limits=limits,
+                    target_name="England" if target == "england" else "pooled LAs'", unit_name="LAs")
     return fp.fit(
         las["count"].to_numpy(float), las["denominator"].to_numpy(float), labels=labels,
         highlight=label_of.get(code) if code else None,

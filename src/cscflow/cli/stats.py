@@ -25,7 +25,9 @@ from cscflow.errors import AnalysisError
               "assessment-45wd, assessment-nfa, cp-repeat or rereferral.")
 @click.option("--year", type=int, help="funnel/teams: the collection year (ending 31 March).")
 @click.option("--la", help="funnel/benchmark: the LA to highlight (default: the workspace's LA).")
-@click.option("--overdispersion", type=click.Choice(["multiplicative", "additive"]), help="funnel adjustment.")
+@click.option("--overdispersion", type=click.Choice(["auto", "none", "additive", "multiplicative"]),
+              help="funnel/teams: widen the limits for overdispersion (default auto: additive random effects "
+              "when phi is more than chance gives; none turns it off).")
 @click.option("--min-flow", "min_flow", type=int, help="sankey: smallest flow shown (default 5).")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write .csv (table), .html, .png or .svg.")
 @click.option("--no-suppress", is_flag=True, help="Show counts of 1-4 (internal use only).")

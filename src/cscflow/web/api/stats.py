@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/stats", tags=["stats"])
 CHOICES: dict[str, tuple[str, ...] | None] = {
     "by": ("proceedings", "legal_status", "age_at_entry", "entry_year"),
     "event": ("care", "referral", "cp_plan"),
-    "overdispersion": ("multiplicative", "additive"),
+    "overdispersion": ("auto", "none", "additive", "multiplicative"),
     "measure": None,
     "la": None,
     "year": None,
