@@ -48,7 +48,9 @@ def _json(col: ibis.Value, key: str) -> ibis.Value:
     return col.cast("json")[key].unwrap_as("string")
 
 
-def _as_of(ws: Any, as_of: Any) -> pd.Timestamp:
+def _as_of(ws: Any, as_of: Any, windows: pd.DataFrame | None = None) -> pd.Timestamp:
+    """``as_of`` as a Timestamp; by default the last date in the workspace, or the end of the latest
+    source window in ``windows`` (:func:`source_windows`: 31 March of the last SSDA903 return) if later."""
     if as_of is not None:
         return pd.Timestamp(as_of)
     ep = ws.table("episodes")
@@ -56,7 +58,9 @@ def _as_of(ws: Any, as_of: Any) -> pd.Timestamp:
     vals = [v for v in last.iloc[0].tolist() if pd.notna(v)]
     if not vals:
         raise AnalysisError(f"no episodes in workspace {ws.path}", hint="load data first (`cscflow load`)")
-    return pd.Timestamp(max(vals))
+    if windows is not None and windows["end"].notna().any():
+        vals.append(windows["end"].max())
+    return pd.Timestamp(max(pd.Timestamp(v) for v in vals))
 
 
 def periods_of_care(ws: Any, windows: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -78,7 +82,8 @@ def periods_of_care(ws: Any, windows: pd.DataFrame | None = None) -> pd.DataFram
         legal_status=_json(la.attrs, "legal_status"), rec=_json(la.attrs, "rec"))
     w = ibis.window(group_by="child_id", order_by=["start"])
     prev_end = la.end.lag().over(w)
-    new = (la.rne == "S") | prev_end.isnull() | (la.start > prev_end)
+    # a row without an RNE continues the period unless a gap precedes it (NULL OR FALSE is NULL in SQL)
+    new = (la.rne == "S").fill_null(False) | prev_end.isnull() | (la.start > prev_end)
     la = la.mutate(new=ibis.ifelse(new.fill_null(True), 1, 0))
     la = la.mutate(period=la.new.sum().over(ibis.window(group_by="child_id", order_by=["start"], rows=(None, 0))))
     last_w = ibis.window(group_by=["child_id", "period"], order_by=[ibis.desc("start")])
@@ -146,7 +151,7 @@ def _observed(ws: Any, as_of: Any, window_start: Any, truncate: bool) -> tuple[A
     per = periods_of_care(ws, windows)
     if per.empty:
         raise AnalysisError(f"no looked_after episodes in workspace {ws.path}", hint="load SSDA903 data first")
-    obs = observe(per, _as_of(ws, as_of), window_start, truncate, windows, source_end=as_of is None)
+    obs = observe(per, _as_of(ws, as_of, windows), window_start, truncate, windows, source_end=as_of is None)
     if obs.periods.empty:
         raise AnalysisError(f"no period of care is observed by {obs.censor:%Y-%m-%d} in workspace {ws.path}",
                             hint="choose a later --as-of")
@@ -290,10 +295,11 @@ def return_to_care(ws: Any, as_of: Any = None, routes: tuple[str, ...] = ("home"
     Only leavings on or before ``as_of`` count, and a return after it is censored at it; with no
     ``as_of`` each leaving is censored at the end of its source's window (the last SSDA903 return's
     31 March, an event log's last date)."""
-    allp = periods_of_care(ws)
+    windows = source_windows(ws)
+    allp = periods_of_care(ws, windows)
     if allp["end"].notna().sum() == 0:
         raise AnalysisError(f"no child left care in workspace {ws.path}", hint="load SSDA903 data first")
-    given, as_of = as_of is not None, _as_of(ws, as_of)
+    given, as_of = as_of is not None, _as_of(ws, as_of, windows)
     allp["next_start"] = allp.groupby("child_id")["start"].shift(-1)
     censor = pd.Series(as_of, index=allp.index)
     if not given:
@@ -397,9 +403,11 @@ def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = No
 
 
 def team_funnel(ws: Any, measure: str = "assessment-45wd", year: int | None = None,
-                overdispersion: str | None = None) -> FunnelPlot:
+                overdispersion: str | None = "auto") -> FunnelPlot:
     """Funnel plot of the workspace's teams on a proportion (:func:`team_counts`), the pooled
-    share as target, exact binomial limits (95%, 99.8%).
+    share as target, exact binomial limits (95%, 99.8%) flagged by each team's own tail
+    probability, widened by additive random effects when the teams vary more than chance allows
+    (``overdispersion="auto"``; see :class:`FunnelPlot`).
 
     >>> import tempfile
     >>> from cscflow import Workspace
@@ -412,7 +420,7 @@ def team_funnel(ws: Any, measure: str = "assessment-45wd", year: int | None = No
         raise AnalysisError(f"no {TEAM_MEASURES[measure][1]} stays with a team in the year ending 31 March "
                             f"{counts.attrs.get('year')} in workspace {ws.path}",
                             hint="choose another --year, or load data that name teams")
-    fp = FunnelPlot("proportion", overdispersion=overdispersion)
+    fp = FunnelPlot("proportion", overdispersion=overdispersion, target_name="teams' pooled", unit_name="teams")
     fp.fit(counts["numerator"], counts["denominator"], labels=counts["team"].tolist())
     fp.year_ = counts.attrs.get("year")
     return fp

@@ -120,14 +120,16 @@ class Observed:
             parts.append("no late entry: periods begun before the data are timed from their first row in it, "
                          "which overstates time in care (length bias)")
         elif self.late:
-            parts.append(f"{self.late:,} periods of care begun before {self.windows} entered the risk set late, "
-                         "at that date, timed from their true start")
+            one = self.late == 1
+            parts.append(f"{self.late:,} period{'' if one else 's'} of care begun before {self.windows} entered "
+                         "the risk set late, at that date, timed from the true start")
         else:
             parts.append(f"no period began before the data ({self.windows}), so none entered late")
         if self.unknown_origin:
-            parts.append(f"{self.unknown_origin:,} periods first seen part-way through (their first episode in "
-                         "the data is not the start of a period, SSDA903 RNE other than S) are left out, as "
-                         "their start is not known")
+            one = self.unknown_origin == 1
+            parts.append(f"{self.unknown_origin:,} period{'' if one else 's'} first seen part-way through (the "
+                         "first episode in the data is not the start of a period, SSDA903 RNE other than S) "
+                         f"{'is' if one else 'are'} left out, as the start is not known")
         parts.append(f"censored at {self.censor:%Y-%m-%d}" + (" (or at the end of the period's source, if earlier)"
                                                                if self.source_end else ""))
         return "; ".join(parts)
