@@ -32,7 +32,7 @@ ANALYSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "referral-to-cp": ("Time from referral to a CP plan", ("as_of",)),
     "referral-to-care": ("Time from referral to entering care", ("as_of",)),
     "return-to-care": ("Time from leaving care to coming back", ("as_of",)),
-    "incidence": ("Cumulative incidence by birth cohort (by ages 1, 5, 10, 18)", ("event", "as_of")),
+    "incidence": ("Cumulative incidence by birth cohort (by ages 1, 5, 10, 18)", ("event", "as_of", "population")),
     "funnel": ("Funnel plot of all LAs on a DfE measure", ("measure", "year", "la", "overdispersion")),
     "teams": ("Funnel plot of the LA's teams on a proportion (assessment-45wd, assessment-nfa, cp-repeat, "
               "rereferral)", ("measure", "year", "overdispersion")),

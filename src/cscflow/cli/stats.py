@@ -21,6 +21,9 @@ from cscflow.errors import AnalysisError
 @click.option("--as-of", "as_of", help="Censoring date (default: the last date in the workspace).")
 @click.option("--window-start", help="leaving-care: periods begun earlier enter late (left truncation).")
 @click.option("--event", help="incidence: care, referral or cp_plan.")
+@click.option("--population", type=click.Path(dir_okay=False, exists=True),
+              help="incidence: a CSV of cohort denominators: la, birth_year, births (live births) or la, year, "
+              "age, population (mid-year, single year of age); without it 1/18 of ONS 0-17 (an approximation).")
 @click.option("--measure", help="funnel/benchmark: a DfE measure such as cla_31march, rereferrals; teams: "
               "assessment-45wd, assessment-nfa, cp-repeat or rereferral.")
 @click.option("--year", type=int, help="funnel/teams: the collection year (ending 31 March).")

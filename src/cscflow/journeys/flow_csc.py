@@ -86,7 +86,7 @@ def rereferrals(
     data), complete (both). A year whose look-back reaches before the data start is kept but marked
     incomplete: its rate can only be too low. The "all" row pools the complete years only (both
     look-backs; failing that, the years complete for 12 months; failing that, every year, marked
-    incomplete); ``years`` names them. The method sentence is in ``.attrs["method"]``.
+    incomplete), named in the method sentence, ``.attrs["method"]``.
     Kent found ~23% within 12 months and 60% within 36 (Coram/Nuffield 2019, section 8).
     """
     since = visible_from(ws, "referral", data_start)
@@ -101,7 +101,6 @@ def rereferrals(
     df["complete_12"] = [year_complete(int(y), 12, since) for y in df["fy"]]
     df["complete_36"] = [year_complete(int(y), 36, since) for y in df["fy"]]
     df["complete"] = df["complete_12"] & df["complete_36"]
-    df["years"] = ""
     total = pd.DataFrame([_pool(df)])
     total["complete"] = total["complete_12"] & total["complete_36"]
     out = pd.concat([df.drop(columns="fy"), total], ignore_index=True)
@@ -113,7 +112,7 @@ def rereferrals(
     out["rate_12"] = out["within_12"] / denom
     out["rate_36"] = out["within_36"] / denom
     out = out[["year", "referrals", "within_12", "rate_12", "within_36", "rate_36", "complete_12", "complete_36",
-               "complete", "years"]]
+               "complete"]]
     out.attrs["data_start"] = since
     out.attrs["method"] = (
         "Re-referral: a referral whose child had a previous referral within 12 (36) calendar months, by "

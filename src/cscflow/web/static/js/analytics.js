@@ -47,9 +47,17 @@ export function chartSpec(table, data) {
   const cols = data.columns;
   if (!rows.length) return { traces: [], layout: { title: "No rows for this cohort and period" } };
   const numeric = cols.filter((c) => rows.every((r) => r[c] === null || typeof r[c] === "number") && !NOT_MEASURES.has(c));
-  const labels = cols.filter((c) => !numeric.includes(c));
+  // complete / complete_12 ...: false where a look-back reaches before the data start (greyed, not a label)
+  const flags = cols.filter((c) => /^(lookback_)?complete(_\d+)?$/.test(c));
+  const labels = cols.filter((c) => !numeric.includes(c) && !flags.includes(c));
+  const done = (r, c) => {
+    const m = /_(\d+)$/.exec(c);
+    const f = m && flags.includes(`complete_${m[1]}`) ? `complete_${m[1]}` : flags.find((g) => !/_\d+$/.test(g));
+    return !f || r[f] !== false;
+  };
   const x = labels.length
-    ? rows.map((r) => labels.slice(0, 2).map((c) => r[c]).filter((v) => v !== null && v !== undefined).join(" → "))
+    ? rows.map((r) => labels.slice(0, 2).map((c) => r[c]).filter((v) => v !== null && v !== undefined).join(" → ")
+      + (flags.length && !done(r, "") ? " (incomplete)" : ""))
     : rows.map((_, i) => i + 1);
   const dates = labels.length && isDateLike(rows.map((r) => r[labels[0]]));
   const xs = dates ? rows.map((r) => r[labels[0]]) : x;
@@ -60,6 +68,7 @@ export function chartSpec(table, data) {
   if (rateLike.length && rateLike.length < measures.length && !dates) measures = rateLike;
   const traces = measures.slice(0, 6).map((c) => {
     const t = { name: c.replaceAll("_", " "), x: xs, y: rows.map((r) => r[c]), type: dates ? "scatter" : "bar" };
+    if (flags.length) t.marker = { opacity: rows.map((r) => (done(r, c) ? 1 : 0.3)) };
     if (dates) t.mode = "lines";
     if (quart && c === "median") {
       t.error_y = { type: "data", symmetric: false, array: rows.map((r) => r.q3 - r.median), arrayminus: rows.map((r) => r.median - r.q1) };
@@ -86,7 +95,15 @@ async function show(table) {
     $("flow-table").replaceChildren();
     return;
   }
-  $("flow-table").replaceChildren(tableOf(data.rows, table));
+  const tbl = tableOf(data.rows, table);
+  tbl.querySelectorAll("tbody tr").forEach((tr, i) => {
+    if (data.rows[i] && (data.rows[i].complete === false || data.rows[i].lookback_complete === false)) {
+      tr.classList.add("incomplete");
+      tr.style.opacity = "0.45";
+      tr.title = "Look-back reaches before the data start: the rate can only be too low";
+    }
+  });
+  $("flow-table").replaceChildren(tbl);
   window.cscflow.analytics = { table, rows: data.rows.length };
   try {
     const Plotly = await loadPlotly();

@@ -55,7 +55,7 @@ function renderTable(box, columns, rows) {
   t.appendChild(el("thead", {}, head));
   const body = el("tbody");
   for (const r of rows.slice(0, 200)) {
-    const tr = el("tr");
+    const tr = el("tr", r.complete === false ? { class: "incomplete", style: "opacity:0.45", title: "look-back reaches before the data start: too low" } : {});
     for (const c of columns) {
       const v = r[c];
       tr.appendChild(el("td", { text: v === null || v === undefined ? "" : typeof v === "number" ? (+v.toPrecision(6)).toString() : String(v) }));
@@ -118,7 +118,7 @@ export async function mount(root, ctx = {}) {
     current = name;
     for (const b of nav.querySelectorAll("button")) b.classList.toggle("active", b.dataset.analysis === name);
     opts.textContent = "";
-    for (const o of byName[name].options) opts.appendChild(optionInput(o, catalog));
+    for (const o of byName[name].options) if (o !== "population") opts.appendChild(optionInput(o, catalog)); // a file: CLI only
     const go = el("button", { type: "submit", text: "Update" });
     opts.appendChild(go);
     show();
