@@ -165,6 +165,74 @@ def test_median_time_in_care_recovers_the_parameters(ws, county, truth_periods, 
         assert abs(s - implied[t]) <= Z * np.sqrt(v), f"S({t}) = {s:.4f}, implied {implied[t]:.4f}"
 
 
+# -- (1b) the default leaving-care curve from the SSDA903 returns alone ----------------------------------
+
+@pytest.fixture(scope="module")
+def ws903(county, tmp_path_factory):
+    """The county's SSDA903 returns (one folder per collection year), loaded alone."""
+    from cscflow import Workspace
+    from cscflow.sources import load
+    from cscflow.synth.writers import ssda903
+
+    out = tmp_path_factory.mktemp("county903")
+    ssda903.write(county, out, np.random.default_rng([SEED, 903]))
+    with Workspace(out / "ws", la=county.la) as w:
+        load(w, [out / "ssda903"])
+    with Workspace(out / "ws", read_only=True) as w:
+        yield w
+
+
+def _late_entry_truth(truth_periods, first, end):
+    """The truth's periods as the returns see them: those open at some time from ``first`` (the
+    first return's 1 April) to ``end``, timed from their true start, entering late at ``first``."""
+    per = truth_periods[(truth_periods["start"] <= end) & (truth_periods["end"].isna()
+                                                            | (truth_periods["end"] >= first))]
+    dur, left = _durations(per, end)
+    entry = ((per["start"].clip(lower=first) - per["start"]) / DAY).to_numpy(float) - 1  # in view from `first`
+    return per, dur, left, entry
+
+
+def test_default_leaving_care_from_the_returns_is_the_truths(ws903, county, truth_periods):
+    from lifelines import KaplanMeierFitter
+
+    years = county.census_years()
+    first, end = pd.Timestamp(years[0] - 1, 4, 1), pd.Timestamp(years[-1], 3, 31)
+    _, dur, left, entry = _late_entry_truth(truth_periods, first, end)
+    truth = KaplanMeierFitter().fit(dur, left, entry=np.maximum(entry, 0)).median_survival_time_
+    km = ready.leaving_care(ws903)  # the default: no option
+    old = ready.leaving_care(ws903, truncate=False).median_
+    print(f"median time in care: {km.median_} days by default, {old} without late entry, truth {truth}")
+    assert abs(km.median_ - truth) <= 0.10 * truth, (km.median_, truth)
+    assert abs(old - truth) > 0.10 * truth  # the length bias the default removes
+    assert f"{first:%Y-%m-%d} (start of the SSDA903 returns" in km.method_ and f"censored at {end:%Y-%m-%d}" in km.method_
+
+
+def test_default_routes_from_the_returns_are_the_truths(ws903, county, truth_periods):
+    """Aalen-Johansen with delayed entry on the returns against a longhand computation on the truth's
+    periods (the same late entry): within 4 standard errors at 1, 2 and 4 years, route by route."""
+    years = county.census_years()
+    first, end = pd.Timestamp(years[0] - 1, 4, 1), pd.Timestamp(years[-1], 3, 31)
+    per, dur, left, entry = _late_entry_truth(truth_periods, first, end)
+    route = (per["rec"].map(ready.ROUTE_OF_REC).fillna(per["outcome"].map(ready.ROUTE_OF_OUTCOME))
+             .fillna("other").to_numpy(object))
+    ci = ready.routes_out_of_care(ws903)
+    s, cif, at = 1.0, dict.fromkeys(ci.causes_, 0.0), {}
+    for t in np.unique(dur[left]):
+        n = ((entry < t) & (t <= dur)).sum()
+        here = left & (dur == t) & (entry < t)
+        for r in ci.causes_:
+            cif[r] += s * (here & (route == r)).sum() / n
+        s *= 1 - here.sum() / n
+        at[t] = dict(cif)
+    times = np.array(sorted(at))
+    for day in (365, 730, 1460):
+        want = at[times[times <= day].max()]
+        got = ci.at(day)
+        for r in ci.causes_:
+            se = float(ci.standard_error_[r].loc[:day].iloc[-1])
+            assert abs(got[r] - want[r]) <= Z * max(se, 1e-3), (day, r, got[r], want[r], se)
+
+
 # -- (2) routes out of care ----------------------------------------------------------------------
 
 def _routes_fit(ws, window):
