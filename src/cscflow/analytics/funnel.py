@@ -356,15 +356,18 @@ class FunnelPlot:
         i = getattr(self, "n_units_", 0)
         disp = f"overdispersion phi = {self.phi_:.2f}, tau^2 = {self.tau2_:.3g} on the {scale_name} scale"
         if self.adjusted_ == "additive":
-            why = (f"more than chance gives for {i} {self.unit_name} (chi-square test p = {self.od_p_value_:.2g})"
+            pv = "p < 0.001" if self.od_p_value_ < 0.001 else f"p = {self.od_p_value_:.2g}"
+            why = (f"more than chance alone gives for {i} {self.unit_name} (chi-square test {pv})"
                    if self.overdispersion == "auto" else "adjustment requested")
             adj = f"{disp}, {why}, so limits widened by additive random effects (Spiegelhalter 2005)"
         elif self.adjusted_ == "multiplicative":
             adj = f"{disp}, so limits widened by sqrt(phi) = {np.sqrt(self.phi_):.2f} (multiplicative; requested)"
+        elif i < 2:
+            adj = f"overdispersion not estimable from {i} {self.unit_name}"
         elif self.overdispersion == "none":
             adj = f"{disp}; no overdispersion adjustment (turned off)"
         else:
-            adj = f"{disp}, within what chance gives for {i} {self.unit_name}, so no adjustment"
+            adj = f"{disp}, within what chance alone gives for {i} {self.unit_name}, so no adjustment"
         flagged = ""
         if hasattr(self, "table_"):
             f = self.table_["flag"]
