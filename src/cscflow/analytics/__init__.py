@@ -3,7 +3,9 @@ cumulative incidence by birth cohort, funnel plots, Sankey journeys and benchmar
 
 Fitters follow lifelines: ``fit()`` returns self, results are attributes ending in ``_``,
 ``plot()`` gives a plotly figure and ``summary`` a DataFrame. :func:`run` gives any named
-analysis as a table (for CSV, small numbers suppressed) and a figure, for the CLI and web app.
+analysis as a :class:`Result`: its table, figure and summary pass through
+:mod:`cscflow.disclosure` (small numbers suppressed, the method written on them) for the CLI and
+web app.
 
 >>> from cscflow.analytics import KaplanMeier
 >>> KaplanMeier().fit([2, 4, 4, 6], [1, 1, 0, 1]).median_
@@ -12,22 +14,24 @@ analysis as a table (for CSV, small numbers suppressed) and a figure, for the CL
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from cscflow import disclosure
 from cscflow.analytics.competing import CumulativeIncidence
 from cscflow.analytics.funnel import FunnelPlot
 from cscflow.analytics.sankey import Sankey
-from cscflow.analytics.suppression import suppress
 from cscflow.analytics.survival import KaplanMeier, KaplanMeierGroups, logrank_test
+from cscflow.disclosure import suppress
 from cscflow.errors import AnalysisError
 
 #: analysis name -> (description, options it takes)
 ANALYSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "leaving-care": ("Leaving-care curves from entering care, by cohort", ("by", "as_of", "window_start")),
-    "routes": ("Routes out of care (cumulative incidence, competing)", ("as_of",)),
+    "routes": ("Routes out of care (cumulative incidence, competing)", ("as_of", "window_start")),
     "rereferral": ("Time from a referral to the next referral", ("as_of",)),
     "referral-to-cp": ("Time from referral to a CP plan", ("as_of",)),
     "referral-to-care": ("Time from referral to entering care", ("as_of",)),
@@ -42,35 +46,82 @@ ANALYSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "sankey-front-door": ("Referral -> assessment outcome -> plan", ("min_flow",)),
 }
 
-#: Columns of each analysis's table that are counts of children (suppressed in exports),
-#: and columns derived from them.
-COUNT_COLUMNS = ("at_risk", "events", "children", "leavers", "proceedings", "value_count", "numerator",
-                 "count")
-
-
 @dataclass
 class Result:
-    """A named analysis's table (CSV), figure (plotly) and headline summary."""
+    """A named analysis: its full table (internal), how to draw it, its summary and its method.
+
+    What leaves the machine comes from :meth:`disclose` (the table after :mod:`cscflow.disclosure`),
+    :meth:`figure_for` (the figure drawn from that disclosed table, with its method, data window
+    and disclosure rule written under it) and :meth:`disclose_summary`."""
 
     name: str
     table: pd.DataFrame
-    figure: Any
+    draw: Callable[[pd.DataFrame], Any]
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)
-    counts: tuple[str, ...] = ()
-    derived: dict[str, str] = field(default_factory=dict)
+    summary_name: str | None = None
+    method: str = ""
+    window: str = ""
+    title: str = ""
+
+    @property
+    def counts(self) -> tuple[str, ...]:
+        """The table's count columns (from the disclosure registry)."""
+        return disclosure.spec(self.name).counts
+
+    def disclose(self, suppressed: bool = True) -> disclosure.Disclosed:
+        """The table as it may be shared (``suppressed=False``: internal use, marked so)."""
+        return disclosure.disclose(self.table, self.name, suppress=suppressed, method=self.method,
+                                   window=self.window)
+
+    def disclose_summary(self, suppressed: bool = True) -> disclosure.Disclosed:
+        """The headline summary as it may be shared."""
+        return disclosure.disclose(self.summary, self.summary_name or self.name, suppress=suppressed,
+                                   method=self.method, window=self.window)
 
     def export(self, suppressed: bool = True) -> pd.DataFrame:
-        """The table for export: counts of 1-4 as "<5" (with secondary suppression)."""
-        if not suppressed or not self.counts:
-            return self.table
-        cols = [c for c in self.counts if c in self.table.columns]
-        derived = {k: v for k, v in self.derived.items() if k in self.table.columns and v in cols}
-        return suppress(self.table, cols, column_totals=False, derived=derived) if cols else self.table
+        """The disclosed table (counts of 1-4 as "<5", secondary suppression, derived values blank)."""
+        return self.disclose(suppressed).table
+
+    def figure_for(self, suppressed: bool = True) -> Any:
+        """The figure drawn from the disclosed table, its method and disclosure rule under it."""
+        d = self.disclose(suppressed)
+        fig = self.draw(disclosure.numeric(d.table))
+        if not suppressed:
+            fig.update_layout(title_text=f"{disclosure.NOT_SUPPRESSED}. {fig.layout.title.text or ''}")
+        return d.annotate(fig)
+
+    @property
+    def figure(self) -> Any:
+        """The disclosed figure (see :meth:`figure_for`)."""
+        return self.figure_for(True)
+
+
+def _window(ws: Any, as_of: Any = None, window_start: Any = None) -> str:
+    """The data window of an analysis on ``ws``, in words."""
+    from cscflow.journeys import data_end, data_start
+
+    try:
+        first, last = data_start(ws), data_end(ws)
+        text = f"workspace episodes from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    except Exception:  # an empty workspace: the analysis itself says what is missing
+        text = "the workspace's episodes"
+    if as_of:
+        text += f"; nothing after {pd.Timestamp(as_of):%Y-%m-%d} is seen (censored there)"
+    if window_start:
+        text += f"; periods begun before {pd.Timestamp(window_start):%Y-%m-%d} enter late (left truncation)"
+    return text + "."
+
+
+def _incidence_method(t: pd.DataFrame, event: str | None) -> str:
+    return t.attrs.get("method") or (
+        f"Cumulative incidence by birth cohort: children born in a year whose first {event or 'care'} stay "
+        "began before their 1st, 5th, 10th and 18th birthday, divided by the cohort's size (1/18 of the ONS "
+        "0-17 population unless a population is given); a cohort-age is shown only when the data cover it.")
 
 
 def run(ws: Any, name: str, **options: Any) -> Result:
     """Run analysis ``name`` (see :data:`ANALYSES`) on workspace ``ws`` with ``options``."""
-    from cscflow.analytics import benchmarking, incidence, ready
+    from cscflow.analytics import benchmarking, incidence, plotting, ready
     from cscflow.analytics import sankey as sk
 
     if name not in ANALYSES:
@@ -82,21 +133,37 @@ def run(ws: Any, name: str, **options: Any) -> Result:
                             hint=f"its options: {', '.join(allowed) or 'none'}")
     opts = {k: v for k, v in options.items() if v is not None}
     title = ANALYSES[name][0]
+    window = _window(ws, opts.get("as_of"), opts.get("window_start"))
     if name in ("leaving-care", "rereferral", "referral-to-cp", "referral-to-care", "return-to-care"):
         fitted = ready.ANALYSES[name](ws, **opts)
-        table = fitted.curves() if isinstance(fitted, KaplanMeierGroups) else fitted.curve()
+        groups = isinstance(fitted, KaplanMeierGroups)
+        table = fitted.curves() if groups else fitted.curve()
         summary = fitted.summary
-        if isinstance(fitted, KaplanMeierGroups) and fitted.logrank_ is not None:
+        if groups and fitted.logrank_ is not None:
             summary = summary.assign(logrank_p=fitted.logrank_.p_value)
         ylab = "still in care" if name == "leaving-care" else "not yet happened"
-        return Result(name, table, fitted.plot(title=title, yaxis_title=ylab), summary, ("at_risk", "events"))
+
+        def draw_km(t: pd.DataFrame) -> Any:
+            return plotting.curve_figure(t, "survival", "group" if groups else None, title=title,
+                                         yaxis_title=ylab)
+
+        return Result(name, table, draw_km, summary, "km-summary", fitted.method_, window, title)
     if name == "routes":
         ci = ready.routes_out_of_care(ws, **opts)
-        table = ci.curves().merge(ci.event_table_[["at_risk"]].reset_index(), on="time", how="left")
-        return Result(name, table, ci.plot(title=title), ci.summary, ("at_risk", "leavers"))
+        et = ci.event_table_
+        table = ci.curves().merge(et[["at_risk"]].reset_index(), on="time", how="left")
+        events = et[ci.causes_].stack().rename("events").reset_index().rename(columns={"level_1": "route"})
+        table = table.merge(events, on=["time", "route"], how="left")
+
+        def draw_cif(t: pd.DataFrame) -> Any:
+            return plotting.curve_figure(t, "cumulative_incidence", "route", title=title,
+                                         yaxis_title="cumulative incidence")
+
+        return Result(name, table, draw_cif, ci.summary, "routes-summary", ci.method_, window, title)
     if name == "incidence":
         t = incidence.cumulative_incidence_by_cohort(ws, **opts)
-        return Result(name, t, incidence.incidence_figure(t, title), t.dropna(subset=["incidence"]), ("children",))
+        return Result(name, t, lambda d: incidence.incidence_figure(d, title), t.dropna(subset=["incidence"]),
+                      None, _incidence_method(t, opts.get("event")), window, title)
     if name == "funnel":
         measure = opts.get("measure", "cla_31march")
         year = int(opts.get("year", 2025))
@@ -104,15 +171,20 @@ def run(ws: Any, name: str, **options: Any) -> Result:
                                     overdispersion=opts.get("overdispersion"))
         from cscflow import reference
 
-        return Result(name, fp.summary, fp.plot(title=f"{reference.MEASURES[measure][0]}, {year}"),
-                      fp.outliers_, ())  # published DfE figures: already suppressed at source
+        what = f"{reference.MEASURES[measure][0]}, {year}"
+        return Result(name, fp.summary, lambda _t: fp.plot(title=what), fp.outliers_, None, fp.method_,
+                      f"DfE published LA-level statistics, year ending 31 March {year}.", what)
     if name == "teams":
-        fp = ready.team_funnel(ws, measure=opts.get("measure", "assessment-45wd"),
-                               year=int(opts["year"]) if "year" in opts else None,
+        measure = opts.get("measure", "assessment-45wd")
+        fp = ready.team_funnel(ws, measure=measure, year=int(opts["year"]) if "year" in opts else None,
                                overdispersion=opts.get("overdispersion"))
-        what = ready.TEAM_MEASURES[opts.get("measure", "assessment-45wd")][0]
-        return Result(name, fp.summary, fp.plot(title=f"{what}, year ending March {fp.year_}", value_title="share"),
-                      fp.summary, ("numerator",), {"value": "numerator", "z": "numerator"})
+        what = f"{ready.TEAM_MEASURES[measure][0]}, year ending March {fp.year_}"
+
+        def draw_teams(t: pd.DataFrame) -> Any:
+            hidden = set(t.loc[t["value"].isna(), "label"].astype(str)) if "value" in t else set()
+            return plotting.drop_points(fp.plot(title=what, value_title="share"), hidden)
+
+        return Result(name, fp.summary, draw_teams, fp.summary, None, fp.method_, window, what)
     if name == "benchmark":
         measure = opts.get("measure", "cla_31march")
         la = opts.get("la") or ws.la
@@ -121,15 +193,32 @@ def run(ws: Any, name: str, **options: Any) -> Result:
         from cscflow import reference
 
         t = benchmarking.compare(la, measure)
-        return Result(name, t, benchmarking.trend_figure(t, reference.MEASURES[measure][0]), t, ())
+        what = reference.MEASURES[measure][0]
+        return Result(name, t, lambda _t: benchmarking.trend_figure(t, what), t, None,
+                      f"{what}: LA {la} against England, its region and statistical neighbours (DfE published "
+                      "figures).", "DfE published LA-level statistics.", what)
     if name == "legal-orders":
         import plotly.express as px
 
         t = benchmarking.legal_order_trends(ws)
-        fig = px.bar(t, x="year", y="share", color="order", title=title, template="plotly_white")
-        return Result(name, t, fig, t, ("proceedings",))
-    s = (sk.legal_journeys if name == "sankey-legal" else sk.front_door_journeys)(ws, **opts)
-    return Result(name, s.links_.rename(columns={"value": "children"}), s.plot(title), s.links_, ("children",))
+
+        def draw_orders(d: pd.DataFrame) -> Any:
+            return px.bar(d.dropna(subset=["share"]), x="year", y="share", color="order", title=title,
+                          template="plotly_white")
+
+        return Result(name, t, draw_orders, t, None,
+                      "Final legal orders by financial year of the final order (year ending 31 March), each "
+                      "order's share of the year's final orders; open proceedings left out.", window, title)
+    min_flow = int(opts.get("min_flow", 5))
+    s = (sk.legal_journeys if name == "sankey-legal" else sk.front_door_journeys)(ws, min_flow=1)
+    s.min_flow = min_flow
+    links = s.links_.rename(columns={"value": "children"})
+
+    def draw_sankey(t: pd.DataFrame) -> Any:
+        v = pd.to_numeric(t["children"], errors="coerce")
+        return sk.sankey_figure(t[v >= min_flow], title, value="children")
+
+    return Result(name, links, draw_sankey, links, None, s.method_, window, title)
 
 
 __all__ = [

@@ -19,7 +19,8 @@ from cscflow.errors import AnalysisError
 @click.argument("analysis", metavar="ANALYSIS")
 @click.option("--by", help="leaving-care cohort: proceedings, legal_status, age_at_entry, entry_year.")
 @click.option("--as-of", "as_of", help="Censoring date (default: the last date in the workspace).")
-@click.option("--window-start", help="leaving-care: periods begun earlier enter late (left truncation).")
+@click.option("--window-start", help="leaving-care, routes: periods begun earlier enter late (default: the "
+              "start of each source's data, e.g. 1 April of the first SSDA903 return).")
 @click.option("--event", help="incidence: care, referral or cp_plan.")
 @click.option("--population", type=click.Path(dir_okay=False, exists=True),
               help="incidence: a CSV of cohort denominators: la, birth_year, births (live births) or la, year, "
