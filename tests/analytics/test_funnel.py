@@ -278,3 +278,12 @@ def test_method_sentence_table_attrs_and_plot_subtitle():
         FunnelPlot("proportion", overdispersion="both")
     with pytest.raises(AnalysisError, match="not fitted"):
         _ = FunnelPlot("proportion").method_
+
+
+def test_discrete_limits_need_whole_counts():
+    with pytest.raises(AnalysisError, match="'b'.*whole counts"):
+        FunnelPlot("ratio").fit([3, 2.5], [4.1, 3.0], labels=["a", "b"])
+    with pytest.raises(AnalysisError, match="whole counts"):
+        FunnelPlot("proportion").fit([3, 2], [10, 7.5])
+    fp = FunnelPlot("ratio", limits="continuous").fit([3, 2.5], [4.1, 3.0])
+    assert fp.limits == "continuous" and len(fp.summary) == 2

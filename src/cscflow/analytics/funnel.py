@@ -196,6 +196,14 @@ class FunnelPlot:
                 hint="drop suppressed or empty units (denominators must be > 0"
                 + (", numerators <= denominators)" if self.kind == "proportion" else ")"),
             )
+        if self.limits == "discrete":
+            whole = num if self.kind != "proportion" else np.r_[num, den]
+            if not np.array_equal(whole, np.rint(whole)):
+                i = int(np.flatnonzero(whole != np.rint(whole))[0]) % len(num)
+                raise AnalysisError(
+                    f"unit {labels[i] if labels is not None else i!r} has numerator {num[i]!r} and "
+                    f"denominator {den[i]!r}: discrete limits need whole counts",
+                    hint='pass counts, or use limits="continuous" or "normal"')
         labels = [str(x) for x in (labels if labels is not None else range(len(num)))]
         scale = self.per if self.kind == "rate" else 1
         if self.target is not None:
