@@ -26,7 +26,7 @@ limits by additive random effects when ``I phi`` exceeds the 95th centile of chi
 (when ``phi > 1``), ``"none"`` turns it off. Adjusted limits are never narrower than the
 unadjusted ones. See docs/methods.md.
 
->>> fp = FunnelPlot("ratio", limits="continuous").fit([10, 30], [15, 20])
+>>> fp = FunnelPlot("ratio", limits="continuous", overdispersion="none").fit([10, 30], [15, 20])
 >>> fp.limits_at([15]).round(7).iloc[0].tolist()[:1]
 [0.5596924]
 """
@@ -139,8 +139,8 @@ class FunnelPlot:
     and ``outliers_`` (outside the 99.8% limits).
 
     >>> fp = FunnelPlot("proportion").fit([20, 5, 60], [100, 50, 200], labels=["A", "B", "C"])
-    >>> round(fp.target_, 4), fp.outliers_["label"].tolist(), fp.adjusted_
-    (0.2429, [], 'none')
+    >>> round(fp.target_, 4), fp.outliers_["label"].tolist(), round(fp.phi_, 2), fp.adjusted_
+    (0.2429, [], 2.79, 'additive')
     """
 
     def __init__(
