@@ -46,6 +46,7 @@ ANALYSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "sankey-front-door": ("Referral -> assessment outcome -> plan", ("min_flow",)),
 }
 
+
 @dataclass
 class Result:
     """A named analysis: its full table (internal), how to draw it, its summary and its method.

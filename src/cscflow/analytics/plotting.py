@@ -65,3 +65,28 @@ def step_figure(
         xaxis_title=xaxis_title, yaxis_title=yaxis_title, template="plotly_white", **layout
     )
     return fig
+
+
+def curve_figure(table: Any, y: str, group: str | None = None, **layout: Any) -> Any:
+    """Step curves drawn from a (disclosed) long table: time, ``y``, lower, upper, one curve per
+    ``group`` value (a single curve when ``group`` is None or absent)."""
+    import pandas as pd
+
+    t = table
+    for c in ("time", y, "lower", "upper"):
+        t = t.assign(**{c: pd.to_numeric(t[c], errors="coerce")}) if c in t.columns else t
+    parts = list(t.groupby(group, sort=False)) if group and group in t.columns else [("all", t)]
+    series = [(str(label), g["time"].to_numpy(), g[y].to_numpy(),
+               g["lower"].to_numpy() if "lower" in g else None, g["upper"].to_numpy() if "upper" in g else None)
+              for label, g in parts]
+    return step_figure(series, **layout)
+
+
+def drop_points(fig: Any, labels: set[str]) -> Any:
+    """``fig`` without the marker points whose text is one of ``labels`` (units withheld by disclosure
+    control); lines are kept."""
+    for tr in fig.data:
+        if getattr(tr, "mode", None) == "markers" and tr.text is not None and labels:
+            keep = [i for i, lab in enumerate(tr.text) if lab not in labels]
+            tr.update(x=[tr.x[i] for i in keep], y=[tr.y[i] for i in keep], text=[tr.text[i] for i in keep])
+    return fig

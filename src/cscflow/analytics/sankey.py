@@ -2,8 +2,9 @@
 
 Each child (or referral) is a path of states, one per step (e.g. legal status before
 proceedings -> interim order -> final order). Node names carry the step ("Final order: SGO"),
-so the diagram cannot loop. Flows smaller than ``min_flow`` are suppressed: their links are
-dropped and counted in ``suppressed_``.
+so the diagram cannot loop. Flows smaller than ``min_flow`` are left out of ``links_`` (their total
+is kept in ``suppressed_`` for internal use and never printed: exports go through
+:mod:`cscflow.disclosure`); ``method_`` says what the diagram shows.
 
 >>> import pandas as pd
 >>> paths = pd.DataFrame({"a": ["x"] * 6 + ["y"] * 2, "b": ["p"] * 5 + ["q"] * 3})
@@ -24,8 +25,8 @@ from cscflow.errors import AnalysisError
 class Sankey:
     """Flows between consecutive steps of paths (one column per step, in order)."""
 
-    def __init__(self, min_flow: int = 5, missing: str = "none") -> None:
-        self.min_flow, self.missing = min_flow, missing
+    def __init__(self, min_flow: int = 5, missing: str = "none", unit: str = "children") -> None:
+        self.min_flow, self.missing, self.unit = min_flow, missing, unit
 
     def fit(self, paths: pd.DataFrame, steps: list[str] | None = None, labels: dict[str, str] | None = None) -> Sankey:
         steps = steps or list(paths.columns)
@@ -46,24 +47,43 @@ class Sankey:
         nodes = pd.unique(pd.concat([self.links_["source"], self.links_["target"]]))
         self.nodes_ = list(nodes)
         self.paths_ = len(p)
+        self._steps = [labels.get(s, s) for s in steps]
         return self
+
+    @property
+    def method_(self) -> str:
+        """What the diagram shows, in one sentence."""
+        if not hasattr(self, "_steps"):
+            raise AnalysisError("this Sankey has not been fitted", hint="call .fit(paths)")
+        return (f"Sankey diagram: each path ({self.unit}) followed from {' -> '.join(self._steps)}; a node is one "
+                f"state at one step, a link the {self.unit} moving between them; links of fewer than "
+                f"{self.min_flow} are not drawn.")
 
     @property
     def summary(self) -> pd.DataFrame:
         return self.links_
 
     def plot(self, title: str | None = None) -> Any:
-        import plotly.graph_objects as go
+        """The diagram of ``links_`` (the method is added by the caller that exports it)."""
+        return sankey_figure(self.links_, title)
 
-        idx = {n: i for i, n in enumerate(self.nodes_)}
-        fig = go.Figure(go.Sankey(
-            node={"label": self.nodes_, "pad": 12},
-            link={"source": [idx[s] for s in self.links_["source"]],
-                  "target": [idx[t] for t in self.links_["target"]], "value": self.links_["value"].tolist()},
-        ))
-        note = f" ({self.suppressed_} in flows under {self.min_flow} not shown)" if self.suppressed_ else ""
-        fig.update_layout(title=(title or "") + note, template="plotly_white")
-        return fig
+
+def sankey_figure(links: pd.DataFrame, title: str | None = None, value: str = "value") -> Any:
+    """A plotly Sankey of ``links`` (source, target and ``value`` columns); links whose value is
+    not a number (withheld by disclosure control) are not drawn."""
+    import plotly.graph_objects as go
+
+    v = pd.to_numeric(links[value], errors="coerce") if len(links) else pd.Series(dtype=float)
+    drawn = links[v.notna() & (v > 0)]
+    nodes = list(pd.unique(pd.concat([drawn["source"], drawn["target"]]))) if len(drawn) else []
+    idx = {n: i for i, n in enumerate(nodes)}
+    fig = go.Figure(go.Sankey(
+        node={"label": nodes, "pad": 12},
+        link={"source": [idx[s] for s in drawn["source"]], "target": [idx[t] for t in drawn["target"]],
+              "value": v[drawn.index].tolist()},
+    ))
+    fig.update_layout(title=title or "", template="plotly_white")
+    return fig
 
 
 def _first_attr(attrs: pd.Series, key: str) -> pd.Series:
@@ -89,7 +109,7 @@ def legal_journeys(ws: Any, min_flow: int = 5) -> Sankey:
     before = m[on].drop_duplicates("index").set_index("index")["legal_status"]
     pr["before"] = before.reindex(pr.index).fillna("not looked after")
     pr["final"] = pr["order"].fillna("open")
-    return Sankey(min_flow).fit(
+    return Sankey(min_flow, unit="proceedings").fit(
         pr[["before", "interim", "final"]],
         labels={"before": "Before proceedings", "interim": "Interim order", "final": "Final order"},
     )
@@ -112,8 +132,8 @@ def front_door_journeys(ws: Any, min_flow: int = 5) -> Sankey:
     out["referral"] = ref["outcome"].fillna("open")
     out["assessment"] = ass["outcome"].reindex(out.index).fillna("no assessment")
     out["plan"] = plan["stage"].reindex(out.index).fillna("no plan")
-    return Sankey(min_flow).fit(out, labels={"referral": "Referral", "assessment": "Assessment",
+    return Sankey(min_flow, unit="episodes of need").fit(out, labels={"referral": "Referral", "assessment": "Assessment",
                                              "plan": "Plan"})
 
 
-__all__ = ["Sankey", "front_door_journeys", "legal_journeys"]
+__all__ = ["Sankey", "front_door_journeys", "legal_journeys", "sankey_figure"]
