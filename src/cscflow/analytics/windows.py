@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -31,30 +32,28 @@ _BEGUN_IN_PERIOD = ("contact", "referral", "assessment")
 _NAMES = {"903": "SSDA903 returns", "annex-a": "Annex A", "events": "event log", "cin": "CIN census"}
 
 
-def _formats(ws: Any) -> dict[str, str]:
-    if "_sources" not in ws.con.list_tables():
-        return {}
-    src = ws.execute(ws.table("_sources").select("source", "format"))
-    return dict(zip(src["source"], src["format"], strict=True))
-
-
 def source_windows(ws: Any) -> pd.DataFrame:
     """One row per source of ``episodes``: ``source``, ``format``, window ``start`` and ``end``
-    (Timestamps, inclusive) and ``basis`` (how the window was found, in words)."""
+    (Timestamps, inclusive) and ``basis`` (how the window was found, in words). One query."""
     ep = ws.table("episodes")
-    year = ep.attrs.cast("json")["return_year"].unwrap_as("int64")
-    agg = ep.group_by("source").aggregate(
-        first=ep.start.min(), last_start=ep.start.max(), last_end=ep.end.max(), first_end=ep.end.min(),
-        begun=ep.start.min(where=ep.stage.isin(_BEGUN_IN_PERIOD)),
-        year_lo=year.min(where=ep.stage == "looked_after"), year_hi=year.max(where=ep.stage == "looked_after"),
-    )
-    df = ws.execute(agg)
+    q = ep.group_by("source").aggregate(
+        first=ep.start.min(), last_start=ep.start.max(), last_end=ep.end.max(),
+        begun=ep.start.min(where=ep.stage.isin(_BEGUN_IN_PERIOD)))
+    if "_sources" in ws.con.list_tables():
+        src = ws.table("_sources").select("source", "format")
+        q = q.left_join(src, "source").select(*q.columns, "format")
+        la = ep.filter((ep.stage == "looked_after") & ep.source.isin(src.filter(src.format == "903").source))
+        year = la.attrs.cast("json")["return_year"].unwrap_as("int64")
+        years = la.group_by("source").aggregate(year_lo=year.min(), year_hi=year.max())
+        q = q.left_join(years, "source").select(*q.columns, "year_lo", "year_hi")
+    else:
+        q = q.mutate(format=ibis.null("string"), year_lo=ibis.null("int64"), year_hi=ibis.null("int64"))
+    df = ws.execute(q)
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)
-    for c in ("first", "last_start", "last_end", "first_end", "begun"):
+    for c in ("first", "last_start", "last_end", "begun"):
         df[c] = pd.to_datetime(df[c])
-    fmt = _formats(ws)
-    df["format"] = df["source"].map(fmt).fillna("events")
+    df["format"] = df["format"].fillna("events")
     df["end"] = df[["last_start", "last_end"]].max(axis=1)
     df["start"] = df["first"]
     df["basis"] = "first to last date of the " + df["format"].map(_NAMES).fillna(df["format"])
@@ -153,11 +152,11 @@ def observe(per: pd.DataFrame, as_of: pd.Timestamp, window_start: Any = None, tr
     elif window_start is not None:
         win = pd.Series(pd.Timestamp(window_start), index=per.index)
     else:
-        win = pd.to_datetime(per.get("window_start", pd.Series(pd.NaT, index=per.index)))
+        win = per["window_start"] if "window_start" in per else pd.Series(pd.NaT, index=per.index)
     unknown = np.zeros(len(per), dtype=bool)
     if truncate and "origin_known" in per.columns:
         unknown = ~per["origin_known"].fillna(True).to_numpy(bool) & (per["start"] <= win.fillna(per["start"])).to_numpy()
-    wend = pd.to_datetime(per.get("window_end", pd.Series(pd.NaT, index=per.index)))
+    wend = per["window_end"] if "window_end" in per else pd.Series(pd.NaT, index=per.index)
     censor = wend.where(wend.notna() & (wend < as_of) & source_end, as_of)
     left = per["end"].notna() & (per["end"] <= censor)
     end = per["end"].where(left, censor)
@@ -171,7 +170,7 @@ def observe(per: pd.DataFrame, as_of: pd.Timestamp, window_start: Any = None, tr
     if window_start is not None and truncate:
         text = f"{pd.Timestamp(window_start):%Y-%m-%d} (the window start given)"
     else:
-        starts = set(pd.to_datetime(per.get("window_start", pd.Series(dtype="datetime64[ns]"))).dropna())
-        text = describe(used[used["start"].isin(starts)]) if len(used) else "the data"
+        starts = per["window_start"].dropna().unique() if "window_start" in per else []
+        text = describe(used[used["start"].isin(starts)]) if len(used) and len(starts) else "the data"
     return Observed(per, dur, left.to_numpy(bool), entry if late else None, late, int(unknown.sum()), as_of, text,
                     truncate, source_end and bool((censor < as_of).any()))
