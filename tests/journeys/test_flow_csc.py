@@ -239,13 +239,13 @@ def test_cli_flow_tables(write_episodes, tmp_path):
     runner = CliRunner()
     res = runner.invoke(cli, ["flow", path, "dfg", "--json"])
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.output)
+    rows = json.loads(res.output)["rows"]
     assert {"source", "target", "transitions", "cases", "mean_days", "median_days"} <= set(rows[0])
     out = tmp_path / "s.csv"
     res = runner.invoke(cli, ["flow", path, "stations", "--map", "front_door", "--from", "2019-04-01",
                               "--to", "2020-03-31", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert pd.read_csv(out).station.tolist()[:2] == ["contact", "referral"]
+    assert pd.read_csv(out, comment="#").station.tolist()[:2] == ["contact", "referral"]
     for table in ("conversion", "durations", "variants", "caseload", "rereferrals", "nfa-by-prior", "s47-outcomes"):
         res = runner.invoke(cli, ["flow", path, table, "--where", "repeat=1"])
         assert res.exit_code == 0 and res.output.strip(), (table, res.output)

@@ -7,7 +7,8 @@ extract from the date its history was cut. Before that date a source holds only 
 lasted (episodes of need still open at the cut): a thin, length-biased tail. So the *data start*
 of a stage is not its earliest date but the first month from which a source's monthly count of
 stays reaches 60% of its level in the source's latest year, three months in a row
-(:func:`source_starts`). The stage's data start is the earliest over its sources
+(:func:`source_starts`; a source with fewer than 30 stays in a typical month starts at its first
+month). The stage's data start is the earliest over its sources
 (:func:`visible_from`); an explicit ``data_start`` (argument, or the workspace setting
 ``data_start``) overrides the estimate.
 
@@ -32,6 +33,9 @@ from cscflow.errors import AnalysisError
 #: share of a typical month of the source's latest year (a demand trend of 4% a year leaves a month
 #: seven years back at 0.76 of it)
 LEVEL = 0.6
+#: below this many stays in a typical month the first month is taken (a month of a Poisson count
+#: of 30 falls under 60% of it about once in a hundred)
+MIN_TYPICAL = 30
 
 
 def _coverage_start(months: pd.Series) -> pd.Timestamp:
@@ -39,6 +43,8 @@ def _coverage_start(months: pd.Series) -> pd.Timestamp:
     months in a row each holding at least ``LEVEL`` of the median month of the last 12 (the
     source's latest year, always held in full)."""
     typical = float(np.median(months.to_numpy()[-12:]))
+    if typical < MIN_TYPICAL:  # too few stays a month to tell a thin tail from chance: the first month
+        return pd.Timestamp(months.index[0])
     ok = (months >= LEVEL * typical).astype(float)
     run = ok[::-1].rolling(3, min_periods=1).min()[::-1]
     return pd.Timestamp(months.index[int(np.argmax(run.to_numpy() > 0))])
