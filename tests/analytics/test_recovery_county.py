@@ -382,7 +382,7 @@ def test_stats_cli_csv_matches_the_python_api(ws, ws_path, window, tmp_path):
         out = tmp_path / f"{analysis}.csv"
         r = CliRunner().invoke(cli, ["stats", str(ws_path), analysis, *args, "--out", str(out), "--no-suppress"])
         assert r.exit_code == 0, r.output
-        got = pd.read_csv(out)
+        got = pd.read_csv(out, comment="#")  # the method and disclosure header
         opts = {"as_of": str(end.date())} if analysis != "teams" else {"measure": "assessment-nfa", "year": 2017}
         want = run(ws, analysis, **opts).table
         assert list(got.columns) == [str(c) for c in want.columns]
@@ -391,7 +391,7 @@ def test_stats_cli_csv_matches_the_python_api(ws, ws_path, window, tmp_path):
             if pd.api.types.is_numeric_dtype(want[c]) and not pd.api.types.is_bool_dtype(want[c]):
                 assert np.allclose(got[c].to_numpy(float), want[c].to_numpy(float), rtol=1e-12, equal_nan=True), c
     km = ready.leaving_care(ws, as_of=end)
-    curve = pd.read_csv(tmp_path / "leaving-care.csv")
+    curve = pd.read_csv(tmp_path / "leaving-care.csv", comment="#")
     assert curve.loc[curve["survival"] <= 0.5, "time"].min() == km.median_
 
 
