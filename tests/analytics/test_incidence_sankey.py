@@ -181,6 +181,17 @@ def test_bad_population_files_are_named_by_row_column_and_value(workspace, tmp_p
         cumulative_incidence_by_cohort(ws, "care", population=tmp_path / "pop")
 
 
+def test_population_file_of_several_las_needs_the_workspace_la(tmp_path):
+    from cscflow.analytics.incidence import read_population
+    from cscflow.errors import SourceError
+
+    f = tmp_path / "pop.csv"
+    f.write_text("la,birth_year,births\n886,2010,3\n999,2010,4\n")
+    with pytest.raises(SourceError, match="several LAs"):
+        read_population(f)
+    assert read_population(f, "999")["births"].tolist() == [4.0]
+
+
 def test_cli_population_option(workspace, tmp_path):
     from click.testing import CliRunner
 

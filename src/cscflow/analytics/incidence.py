@@ -102,6 +102,9 @@ def read_population(path: str | Path, la: str | None = None) -> pd.DataFrame:
         df.insert(0, "la", raw["la"].str.strip())
         if la:
             df = df[df["la"] == str(la)]
+        elif df["la"].nunique() > 1:
+            raise SourceError(f"population file {path} holds several LAs ({', '.join(sorted(df['la'].unique())[:5])})"
+                              " and the workspace names none", hint="load with --la CODE, or keep one LA's rows")
     key = list(cols[:-1]) + (["la"] if "la" in df.columns else [])
     dup = df.duplicated(key)
     if dup.any():
