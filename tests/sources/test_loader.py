@@ -271,7 +271,7 @@ def test_reload_rebuilds_only_changed_children_same_as_full_rebuild(workspace):
     from cscflow.sources.load_children import rebuild_children
 
     a = _result("a.csv", [_child("C1", "M"), _child("C4", "F")], [_ep("C1", "referral", "2020-01-01")])
-    b = _result("b.csv", [_child("C1", "F"), _child("C2", "M", la="999")], [_ep("C2", "referral", "2020-02-01")])
+    b = _result("b.csv", [_child("C1", "F"), _child("C2", "M", la="886")], [_ep("C2", "referral", "2020-02-01")])
     ingest(workspace, a)
     ingest(workspace, b)
     finalise(workspace)

@@ -18,12 +18,16 @@ from cscflow.errors import CscflowError
               help="Format of the files (auto detects each file).")
 @click.option("--mapping", type=str, default=None,
               help="YAML mapping for event logs in other layouts (or a bundled one: ssd).")
-@click.option("--la", "la", type=str, default=None, help="3-digit DfE code of the LA (remembered in the workspace).")
+@click.option("--la", "la", type=str, default=None,
+              help="3-digit DfE code of the LA (remembered; files that state their LA are checked against it).")
+@click.option("--multi-la", is_flag=True,
+              help="A workspace of several LAs on purpose (regional/national): the LA is part of each child's "
+                   "identity; --la then names the LA of files that do not state one. Fixed at the first load.")
 @click.option("--open-stages", is_flag=True,
               help="Event logs: keep stage values outside the CSC vocabulary (any process log; use --map auto).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, la: str | None,
-         open_stages: bool, quiet: bool) -> None:
+         multi_la: bool, open_stages: bool, quiet: bool) -> None:
     """Load LA files (Annex A, CIN census, SSDA903, event logs, legal spreadsheets) into WORKSPACE.
 
     Folders are searched for files. Loading a file again replaces what it loaded before.
@@ -35,7 +39,7 @@ def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, 
     if la is not None and not (la.isdigit() and len(la) == 3):
         raise CscflowError(f"--la {la!r} is not a 3-digit DfE LA code", hint="for example --la 886 (Kent)")
     show = not quiet and sys.stderr.isatty()
-    with Workspace(workspace, la=la) as ws:
+    with Workspace(workspace, la=la, multi_la=True if multi_la else None) as ws:
         bar = click.progressbar(length=1, label="loading", file=sys.stderr) if show else None
 
         def progress(step: str, done: int, total: int) -> None:
@@ -49,7 +53,7 @@ def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, 
             if bar is not None:
                 bar.__enter__()
             reports = load_files(ws, list(files), format=fmt, mapping=mapping, progress=progress,
-                                 open_stages=open_stages)
+                                 open_stages=open_stages, la=la)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)

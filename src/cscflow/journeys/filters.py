@@ -24,7 +24,7 @@ import pandas as pd
 
 from cscflow.errors import AnalysisError
 
-COHORT_COLUMNS = ("sex", "ethnicity", "age_band", "disability", "uasc", "team", "referral_source", "repeat")
+COHORT_COLUMNS = ("sex", "ethnicity", "age_band", "disability", "uasc", "team", "referral_source", "repeat", "la")
 
 SEX_LABELS = ["F", "M", "U"]
 ETHNICITY_GROUPS = ["White", "Mixed", "Asian", "Black", "Other", "Unknown"]
@@ -153,11 +153,11 @@ def apply_where(ws: Any, rows: ibis.Table, where: dict[str, Any] | None) -> ibis
         return rows
     cols = list(rows.columns)
     t = rows
-    child_cols = {"sex", "ethnicity", "disability", "uasc", "age_band"} & set(where)
+    child_cols = {"sex", "ethnicity", "disability", "uasc", "age_band", "la"} & set(where)
     if child_cols:
         ch = ws.table("children")
         ch = ch.select(f_child=ch.child_id, f_sex=ch.sex, f_eth=ch.ethnicity, f_dis=ch.disability,
-                       f_uasc=ch.uasc, f_birth=ch.birth_month)
+                       f_uasc=ch.uasc, f_birth=ch.birth_month, f_la=ch.la)
         t = t.left_join(ch, t.child_id == ch.f_child)
     conds = []
     for col in where:
@@ -174,6 +174,8 @@ def apply_where(ws: Any, rows: ibis.Table, where: dict[str, Any] | None) -> ibis
             conds.append(age_band_expr(t.f_birth, t.start).isin([str(v) for v in vals]))
         elif col == "team":
             conds.append(t.team.isin([str(v) for v in vals]))
+        elif col == "la":
+            conds.append(t.f_la.isin([str(v).strip() for v in vals]))
         elif col == "repeat":
             conds.append(_repeat_condition(t.repeat, vals))
         elif col == "referral_source":

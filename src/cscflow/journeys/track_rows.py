@@ -61,7 +61,7 @@ class Rows:
     ``sources``, -1 = none; None unless fetched with ``sources=True``), ``sday``/``eday`` (start and end day since 1970-01-01; open = OPEN_DAY).
     Per child: ``child_ids``, ``sex`` (index into ``sex_labels``; missing is "U"), ``ethnicity`` (index
     into ``ethnicity_labels``, the raw codes; -1 = missing), ``bmon`` (year * 12 + month of birth, -1 =
-    unknown), ``disability``/``uasc`` (1 yes, 0 no, 2 unknown).
+    unknown), ``disability``/``uasc`` (1 yes, 0 no, 2 unknown), ``la`` (index into ``la_labels``, -1 = none).
     """
 
     epoch: pd.Timestamp
@@ -88,6 +88,8 @@ class Rows:
     bmon: np.ndarray
     disability: np.ndarray
     uasc: np.ndarray
+    la: np.ndarray
+    la_labels: list[str]
 
     @property
     def n_rows(self) -> int:
@@ -102,7 +104,7 @@ class Rows:
         per_child: np.ndarray | None = None
         for col, raw in where.items():
             vals = list(raw) if isinstance(raw, list | tuple | set) else [raw]
-            if col in ("sex", "ethnicity", "disability", "uasc"):
+            if col in CHILD_FILTERS:
                 ok = self._child_condition(col, vals)
                 per_child = ok if per_child is None else per_child & ok
             elif col == "age_band":
@@ -132,6 +134,8 @@ class Rows:
         return per_child
 
     def _child_condition(self, col: str, vals: list[Any]) -> np.ndarray:
+        if col == "la":
+            return _in_labels(self.la, self.la_labels, [str(v).strip() for v in vals])
         if col == "sex":
             return _in_labels(self.sex, self.sex_labels, [str(v).upper() for v in vals])
         if col == "ethnicity":
@@ -174,7 +178,8 @@ class Rows:
         names = ("st", "start", "end", "is_open", "is_exit", "repeat", "team", "mon", "sday", "eday",
                  *(("rs",) if self.rs is not None else ()))
         rows = {k: getattr(self, k)[keep] for k in names}
-        kid = {k: getattr(self, k)[kids] for k in ("child_ids", "sex", "ethnicity", "bmon", "disability", "uasc")}
+        kid = {k: getattr(self, k)[kids] for k in ("child_ids", "sex", "ethnicity", "bmon", "disability", "uasc",
+                                                   "la")}
         return replace(self, ci=new.astype("int64"), **rows, **kid)
 
     def stations_on(self, day: Any, station_ids: list[str], keep: np.ndarray | None = None) -> pd.DataFrame:
@@ -251,7 +256,7 @@ def cohort_rows(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> Rows
 
 
 #: Filters on the child alone (all of a child's rows are kept or dropped).
-CHILD_FILTERS = frozenset({"sex", "ethnicity", "disability", "uasc"})
+CHILD_FILTERS = frozenset({"sex", "ethnicity", "disability", "uasc", "la"})
 _FETCHED: OrderedDict = OrderedDict()
 _SUBSETS: OrderedDict = OrderedDict()
 
@@ -309,11 +314,11 @@ def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last:
     ids = tl.select("child_id").distinct()
     ch = ws.table("children")
     ch = ch.group_by(c_id=ch.child_id).aggregate(sex=ch.sex.max(), eth=ch.ethnicity.max(), birth=ch.birth_month.max(),
-                                                 dis=ch.disability.max(), uasc=ch.uasc.max())
+                                                 dis=ch.disability.max(), uasc=ch.uasc.max(), la=ch.la.max())
     k = ids.left_join(ch, ids.child_id == ch.c_id)
     yes_no = {True: 1, False: 0}
     kids = k.select(
-        "child_id", "eth", sex=k.sex.fill_null("U"),
+        "child_id", "eth", "la", sex=k.sex.fill_null("U"),
         bmon=(k.birth.year() * 12 + k.birth.month()).cast("int64").fill_null(-1),
         dis=k.dis.substitute(yes_no, else_=2).fill_null(2),
         uasc=k.uasc.substitute(yes_no, else_=2).fill_null(2),
@@ -328,6 +333,7 @@ def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last:
 
     sex, sex_labels = _codes(kd.column("sex"))
     eth, eth_labels = _codes(kd.column("eth"))
+    la, la_labels = _codes(kd.column("la"))
     return Rows(
         epoch=epoch, last=pd.Timestamp(last),
         ci=col(r, "ci", "int64"), st=col(r, "st", "int64"), start=col(r, "start", "float64"),
@@ -336,5 +342,5 @@ def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last:
         sday=col(r, "sday", "int64"), eday=col(r, "eday", "int64"), teams=teams, sources=labels,
         child_ids=np.asarray(kd.column("child_id").to_pylist(), dtype=object).astype(str),
         sex_labels=sex_labels, ethnicity_labels=eth_labels, sex=sex, ethnicity=eth, bmon=col(kd, "bmon", "int64"),
-        disability=col(kd, "dis", "int64"), uasc=col(kd, "uasc", "int64"),
+        disability=col(kd, "dis", "int64"), uasc=col(kd, "uasc", "int64"), la=la, la_labels=la_labels,
     )

@@ -21,6 +21,7 @@ from typing import Any
 from cscflow.errors import SourceError
 from cscflow.sources.base import ReadResult
 from cscflow.sources.detect import READERS, check_format, detect_format, normalise_format
+from cscflow.sources.events_stage import EngineStays, drop_temp
 from cscflow.sources.loader import SourceReport, finalise, ingest_many
 
 __all__ = ["ReadResult", "SourceReport", "detect_format", "load", "quality_report", "read_file"]
@@ -72,6 +73,7 @@ def load(
     mapping: str | Path | None = None,
     progress: Progress | None = None,
     open_stages: bool = False,
+    la: str | None = None,
 ) -> list[SourceReport]:
     """Load files into workspace ``ws``: detect, read, pseudonymise, merge, de-duplicate, report.
 
@@ -80,6 +82,9 @@ def load(
     Loading a file again replaces what it loaded before. A file that cannot be read at all
     raises :class:`~cscflow.errors.SourceError`; files loaded before it stay loaded.
     ``open_stages`` keeps event-log stage values outside the CSC vocabulary (any process log).
+    ``la`` is the 3-digit LA code of files that do not state their LA (the CIN census does): a
+    single-LA workspace learns its LA once and refuses files of another; a multi-LA workspace
+    hashes each child with its own LA (:mod:`cscflow.workspace.identity`).
     Returns one :class:`SourceReport` per source file.
     """
     files = _expand(paths)
@@ -100,6 +105,8 @@ def load(
             options["mapping"] = mapping
         if fmt == "events" and open_stages:
             options["open_stages"] = True
+        if fmt == "events" and ws.engine == "duckdb":
+            options["ws"] = ws  # read by the workspace's engine: the stays never leave it
         if progress:
             progress(f"reading {len(group)} {fmt} file(s)", done, total)
         got = _reader(fmt)(group, **options)
@@ -111,7 +118,12 @@ def load(
         done += len(group)
     if progress:
         progress(f"writing {len(results)} source(s)", done, total)
-    reports = ingest_many(ws, results)
+    try:
+        reports = ingest_many(ws, results, la=la)
+    finally:
+        for res in results:
+            if isinstance(res.episodes, EngineStays):
+                drop_temp(ws.con.con, res.episodes.tag)
     if progress:
         progress("linking children and episodes of need", done, total)
     finalise(ws)

@@ -6,7 +6,7 @@ and :func:`conflicts` reports children whose sex or date of birth differs betwee
 LA child ids are pseudonymised once per distinct id (:class:`Pseudonyms`).
 
 >>> import tempfile
->>> from cscflow.workspace import Workspace
+>>> from cscflow.workspace import Workspace, identity
 >>> ws = Workspace(tempfile.mkdtemp(), la="886")
 >>> p = Pseudonyms(ws, {})
 >>> p.of_unique(pa.array(["C1", "C2"])).to_pylist() == list(ws.pseudonymise(["C1", "C2"]))
@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from cscflow.sources.base import ReadResult
 from cscflow.sources.report import EXAMPLES, problem
 from cscflow.sources.values import clean_id, map_values, parse_dates, sex_code
-from cscflow.workspace import Workspace
+from cscflow.workspace import Workspace, identity
 
 SOURCE_CHILDREN_ARROW = pa.schema([
     ("source", pa.string()), ("load_seq", pa.int64()), ("child_id", pa.string()), ("la", pa.string()),
@@ -60,19 +60,35 @@ def repeat(value: Any, n: int, typ: pa.DataType = pa.string()) -> pa.Array:
 
 
 class Pseudonyms:
-    """Pseudonymise LA child ids of one source (each distinct id hashed once, remembered)."""
+    """Pseudonymise LA child ids of one source (each distinct id hashed once, remembered).
 
-    def __init__(self, ws: Workspace, la_of: dict[str, str]) -> None:
-        self.ws, self.la_of = ws, la_of
+    A single-LA workspace hashes every id with its one pseudonym LA; a multi-LA workspace with the
+    LA the source states for the id (``la_of``), else ``given`` (``--la``): see
+    :mod:`cscflow.workspace.identity`.
+    """
+
+    def __init__(self, ws: Workspace, la_of: dict[str, str], given: str | None = None, source: str = "") -> None:
+        self.ws, self.la_of, self.given, self.source = ws, la_of, given, source
         self.known: dict[str, str] = {}
+
+    def la(self, sid: str | None) -> str:
+        """The LA of child id ``sid`` as written in ``_source_children``."""
+        if not self.ws.multi_la:
+            return self.ws.la
+        return identity.la_for_rows(self.ws, [self.la_of.get(sid or "", "")], self.given, self.source)[0]
 
     def of_unique(self, uniq: pa.Array) -> pa.Array:
         """Pseudonyms of distinct ids, in the same order."""
         values = uniq.to_pylist()
         todo = [v for v in values if v not in self.known]
         if todo:
-            la = self.ws.la if self.ws.la else [self.la_of.get(v or "", "") for v in todo]
-            self.known.update(zip(todo, self.ws.pseudonymise(todo, la=la), strict=True))
+            if self.ws.multi_la:
+                las = identity.la_for_rows(self.ws, [self.la_of.get(v or "", "") for v in todo], self.given,
+                                           self.source)
+                hashed = self.ws.pseudonymise(todo, la=las)
+            else:
+                hashed = self.ws.pseudonymise(todo)
+            self.known.update(zip(todo, hashed, strict=True))
         return pa.array([self.known[v] for v in values], pa.string())
 
     def __call__(self, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -112,8 +128,9 @@ def source_children(
             return None, empty
         n = stay_ids.num_rows
         cols = {"source": repeat(result.source, n), "load_seq": repeat(load_seq, n, pa.int64()),
-                "child_id": stay_ids.column("child_id"), "la": pa.nulls(n, pa.string()) if not ws.la
-                else repeat(ws.la, n), "sex": repeat("U", n)}
+                "child_id": stay_ids.column("child_id"), "sex": repeat("U", n),
+                "la": pa.array([pseudo.la(s) for s in stay_ids.column("sid").to_pylist()], pa.string())
+                if ws.multi_la else pa.nulls(n, pa.string()) if not ws.la else repeat(ws.la, n)}
         return pa.table({f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in SOURCE_CHILDREN_ARROW},
                         schema=SOURCE_CHILDREN_ARROW), empty
     ids = map_values(ch["source_child_id"], clean_id)
@@ -138,8 +155,10 @@ def source_children(
         frames.append(pd.DataFrame({"source_child_id": extra, "sex": "U"}))
     allc = pd.concat(frames, ignore_index=True)
     allc["child_id"] = pseudo(pa.array(allc["source_child_id"].astype(object).tolist(), pa.string())).to_pylist()
-    la = allc["la"] if "la" in allc else pd.Series(None, index=allc.index, dtype=object)
-    la = la.where(la.notna() & (la.astype(str) != ""), ws.la or None).astype(object)
+    if ws.multi_la:
+        la = pd.Series([pseudo.la(s) for s in allc["source_child_id"]], index=allc.index, dtype=object)
+    else:  # one LA: the workspace's (a file that states another was refused before the load)
+        la = pd.Series(ws.la or None, index=allc.index, dtype=object)
     birth = pd.to_datetime(allc["birth_date"]) if "birth_date" in allc else pd.Series(pd.NaT, index=allc.index)
     out = pd.DataFrame({
         "source": result.source,
@@ -308,6 +327,8 @@ def rebuild_children(ws: Workspace) -> None:
         attrs=first(sc.attrs),
     )
     agg = agg.mutate(sex=agg.sex.fill_null("U"))
+    if ws.la and not ws.multi_la:  # one LA: every child's, also those loaded before it was learnt
+        agg = agg.mutate(la=ibis.literal(ws.la, type="string"))
     if dirty is None:
         ws.write("children", agg, mode="replace")
     else:

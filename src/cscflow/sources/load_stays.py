@@ -37,6 +37,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cscflow.sources.base import ReadResult
+from cscflow.sources.events_stage import EngineStays, StagedEngine, need_inputs, with_days
+from cscflow.sources.events_stage import stage as stage_engine
 from cscflow.sources.load_children import Pseudonyms, json_text, repeat, source_tag
 from cscflow.sources.report import EXAMPLES
 from cscflow.sources.values import clean_id, map_values, parse_dates
@@ -78,15 +80,23 @@ def episodes_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=EPISODE_ARROW)
 
 
+def hash_workers(ws: Workspace, values: pa.Array) -> pa.Array:
+    """Pseudonyms of distinct worker ids (nulls stay null), by the workspace's rule for workers."""
+    return pa.array(list(ws.pseudonymise(values.to_pylist(), la=ws.la if ws.multi_la else None,
+                                         namespace="worker:")), pa.string())
+
+
 def staged_stays(ws: Workspace, result: ReadResult, pseudo: Pseudonyms,
-                 load_seq: int) -> tuple[pa.Table | None, pa.Table | None]:
+                 load_seq: int) -> tuple[pa.Table | StagedEngine | None, pa.Table | None]:
     """(the source's stays, typed and pseudonymised, with ``load_seq``, ``pos`` and ``_code``; its ids).
 
     Each distinct LA child id is hashed once and the pseudonyms taken row by row in Arrow
     (``_code`` is the row's index into the id table). The id table has ``sid`` (the LA child
-    id) and ``child_id``.
+    id) and ``child_id``. Stays a reader left in the engine stay there (:mod:`cscflow.sources.events_stage`).
     """
     ep = result.episodes
+    if isinstance(ep, EngineStays):
+        return stage_engine(ws, ep, pseudo, load_seq, hash_workers)
     if ep is None or (isinstance(ep, pa.Table) and ep.num_rows == 0) or (isinstance(ep, pd.DataFrame) and ep.empty):
         return None, None
     tab = episodes_arrow(ep)
@@ -99,7 +109,7 @@ def staged_stays(ws: Workspace, result: ReadResult, pseudo: Pseudonyms,
     if worker.null_count < n:
         worker = worker.combine_chunks()
         wv = pc.unique(worker)
-        hashed = pa.array(list(ws.pseudonymise(wv.to_pylist(), la=f"worker:{ws.la}")), pa.string())
+        hashed = hash_workers(ws, wv)
         tab = tab.set_column(tab.schema.get_field_index("worker"), "worker",
                              pc.take(hashed, pc.index_in(worker, value_set=wv)))
     enc = pc.dictionary_encode(tab.column("source_child_id").combine_chunks())  # one hash pass
@@ -155,20 +165,29 @@ def _days(ts: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return np.floor_divide(vals, 86_400_000_000), valid
 
 
-def _attach_days(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], n_old: int) -> list[pa.Table]:
+def _attach_days(ws: Workspace, stays: list[pa.Table | StagedEngine], ids: list[pa.Table],
+                 n_old: int) -> list[pa.Table | str]:
     """Add ``day`` and ``r_day`` (latest referral on or before, by the date rule) to each source's stays.
 
     Referrals already in the workspace count too (only those of this load's children are read).
+    Stays staged in the engine come back as SQL (the need days joined back by ``pos`` when there are any).
     """
     kids = pc.unique(pa.concat_arrays([i.column("child_id").combine_chunks() for i in ids]))
-    codes, days, refs, valid = [], [], [], []
+    codes, days, refs, valid, where = [], [], [], [], []
     for tab, i in zip(stays, ids, strict=True):
         local = np.asarray(pc.index_in(i.column("child_id"), value_set=kids)).astype(np.int64)
-        codes.append(local[np.asarray(tab.column("_code").combine_chunks())])
-        d, ok = _days(tab.column("start"))
+        if isinstance(tab, StagedEngine):
+            pos, code, d, ok, ref = need_inputs(ws, tab)
+            codes.append(local[code])
+            where.append(pos)
+        else:
+            codes.append(local[np.asarray(tab.column("_code").combine_chunks())])
+            d, ok = _days(tab.column("start"))
+            ref = np.asarray(pc.fill_null(pc.equal(tab.column("stage"), "referral"), False))
+            where.append(None)
         days.append(d)
         valid.append(ok)
-        refs.append(np.asarray(pc.fill_null(pc.equal(tab.column("stage"), "referral"), False)))
+        refs.append(ref)
     if n_old:
         kt = _stage_arrow(ws, "_inc_kids", pa.table({"child_id": kids}))
         ep = ws.table("episodes")
@@ -183,16 +202,23 @@ def _attach_days(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], n_ol
             refs.append(np.ones(old.num_rows, dtype=bool))
     day = np.concatenate(days)
     ok = np.concatenate(valid)
-    low = int(day[ok].min()) if ok.any() else 0
-    rel = np.where(ok, day - low, -1)
-    need = latest_referral_days(np.concatenate(codes), rel, np.concatenate(refs) & ok)
-    out, at = [], 0
-    for tab, d, v in zip(stays, days[:len(stays)], valid[:len(stays)], strict=True):
-        n = tab.num_rows
+    is_ref = np.concatenate(refs) & ok
+    if is_ref.any():
+        low = int(day[ok].min()) if ok.any() else 0
+        need = latest_referral_days(np.concatenate(codes), np.where(ok, day - low, -1), is_ref)
+    else:  # no referral at all (e.g. another process's log): no stay has a need
+        low, need = 0, np.full(len(day), -1, dtype=np.int64)
+    out: list[pa.Table | str] = []
+    at = 0
+    for tab, d, v, pos in zip(stays, days[:len(stays)], valid[:len(stays)], where, strict=True):
+        n = len(d)
         nd = need[at:at + n]
         at += n
-        day32 = pa.array(d.astype(np.int32), pa.date32(), mask=~v)
         r_day = pa.array((nd + low).astype(np.int32), pa.date32(), mask=nd < 0)
+        if isinstance(tab, StagedEngine):
+            out.append(with_days(ws, tab, pos, r_day if r_day.null_count < n else None))
+            continue
+        day32 = pa.array(d.astype(np.int32), pa.date32(), mask=~v)
         out.append(tab.drop_columns(["_code"]).append_column("day", day32).append_column("r_day", r_day))
     return out
 
@@ -235,18 +261,34 @@ def write_stays(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], sourc
     if not stays:
         return {}
     n_old = ws.count("episodes")
-    keyed = any(s.column("need_key").null_count < s.num_rows for s in stays)
-    stays = _attach_days(ws, stays, ids, n_old)
+    keyed = any(s.keyed if isinstance(s, StagedEngine) else s.column("need_key").null_count < s.num_rows
+                for s in stays)
     sizes: dict[str, int] = {}
     seqs: dict[int, str] = {}
     for tab, src in zip(stays, sources, strict=True):
         sizes[src] = sizes.get(src, 0) + tab.num_rows
-        seqs[tab.column("load_seq")[0].as_py()] = src
-    inc = _stage_arrow(ws, "_inc_stays", pa.concat_tables(stays))
+        seqs[tab.load_seq if isinstance(tab, StagedEngine) else tab.column("load_seq")[0].as_py()] = src
+    ready = _attach_days(ws, stays, ids, n_old)
+    arrow = [t for t in ready if isinstance(t, pa.Table)]
+    sqls = [t for t in ready if isinstance(t, str)]
+    if sqls:  # stays left in the engine by the reader, with any others registered beside them
+        if arrow:
+            ws.con.con.register("_inc_arrow", pa.concat_tables(arrow))
+            sqls.append("SELECT * FROM _inc_arrow")
+        ws.con.con.execute("CREATE OR REPLACE TEMP VIEW _inc_stays AS " + " UNION ALL BY NAME ".join(
+            f"({q})" for q in sqls))
+        inc = ws.con.table("_inc_stays")
+    else:
+        inc = _stage_arrow(ws, "_inc_stays", pa.concat_tables(arrow))
     try:
         return _write(ws, inc, seqs, sizes, keyed, n_old)
     finally:
-        _unstage(ws, "_inc_stays")
+        if sqls:
+            ws.con.con.execute("DROP VIEW IF EXISTS _inc_stays")
+            if arrow:
+                ws.con.con.unregister("_inc_arrow")
+        else:
+            _unstage(ws, "_inc_stays")
         for name in ("_dup_stays", "_new_referrals", "_need_fix"):
             ws.con.drop_table(name, force=True)
 

@@ -52,7 +52,7 @@ from cscflow.sources.report import (
     repairs_frame,
     unaccounted_problem,
 )
-from cscflow.workspace import Workspace
+from cscflow.workspace import Workspace, identity
 
 __all__ = ["EXAMPLES", "INTERNAL", "SourceReport", "assign_needs", "ensure_internal", "episodes_arrow",
            "finalise", "ingest", "ingest_many", "rebuild_children"]
@@ -119,15 +119,24 @@ def _write_frames(ws: Workspace, name: str, frames: list[pd.DataFrame | pa.Table
         ws.write(name, pd.concat(frames, ignore_index=True))
 
 
-def ingest_many(ws: Workspace, results: list[ReadResult]) -> list[SourceReport]:
+def ingest_many(ws: Workspace, results: list[ReadResult], la: str | None = None) -> list[SourceReport]:
     """Write several reader results at once (a handful of engine queries however many files).
 
     Sources are ranked in the order given (after anything loaded before): when two sources
-    report the same stay, the earlier keeps it.
+    report the same stay, the earlier keeps it. ``la`` is the LA of files that do not state one
+    (``--la``); the LA of the workspace's pseudonyms is settled first
+    (:func:`cscflow.workspace.identity.settle`), so a file of another LA is refused before anything
+    is written.
     """
     ensure_internal(ws)
     if not results:
         return []
+    la_maps = [la_map(r) for r in results]
+    stated = {r.source: set(m.values()) for r, m in zip(results, la_maps, strict=True)}
+    la_before = ws.la
+    identity.settle(ws, set().union(*stated.values()), la, files=stated)
+    if ws.la != la_before and not ws.multi_la:  # the LA just learnt: every child loaded before gets it
+        mark_dirty(ws, sources=sorted(set(ws.table("_sources").source.execute())))
     names = [r.source for r in results]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -148,7 +157,7 @@ def ingest_many(ws: Workspace, results: list[ReadResult]) -> list[SourceReport]:
             rows_loaded=int(result.rows_loaded), rows_quarantined=result.rows_quarantined,
             rows_repaired=result.rows_repaired,
         ))
-        pseudo = Pseudonyms(ws, la_map(result))
+        pseudo = Pseudonyms(ws, la_maps[k], la, result.source)
         tab, id_map = staged_stays(ws, result, pseudo, seq0 + k)
         if tab is not None:
             stays.append(tab)

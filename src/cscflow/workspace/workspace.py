@@ -25,6 +25,7 @@ import pyarrow as pa
 from cscflow.errors import WorkspaceError
 from cscflow.model.tables import RESTRICTED, SCHEMAS, schema
 from cscflow.workspace import calendar as _calendar
+from cscflow.workspace import identity
 from cscflow.workspace.pseudonym import load_or_create_key, pseudonymise
 
 DB_FILE = "cscflow.duckdb"
@@ -45,11 +46,15 @@ class Workspace:
         folder; used in pseudonyms and where a source does not name its LA.
     read_only:
         Open the database read-only (several processes may then read at once).
+    multi_la:
+        Hold several LAs' data on purpose (regional or national work): the LA becomes part of each
+        child's identity. Fixed when the workspace is created (see :mod:`cscflow.workspace.identity`).
     """
 
     engine: str
 
-    def __init__(self, path: str | Path, *, la: str | None = None, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, la: str | None = None, read_only: bool = False,
+                 multi_la: bool | None = None) -> None:
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise WorkspaceError(
@@ -62,6 +67,15 @@ class Workspace:
         self.settings: dict[str, Any] = (
             json.loads(self._settings_path.read_text()) if self._settings_path.exists() else {}
         )
+        if multi_la is not None and bool(multi_la) != bool(self.settings.get(identity.MULTI_LA)):
+            if self.settings.get(identity.PSEUDONYM_LA) is not None or self.settings.get(identity.MULTI_LA):
+                raise WorkspaceError(
+                    f"workspace {self.path} is a {'multi' if self.multi_la else 'single'}-LA workspace",
+                    hint="this is fixed when a workspace is first loaded: use a new folder for the other kind",
+                )
+            self.settings[identity.MULTI_LA] = bool(multi_la)
+        if la is not None and self.multi_la:
+            la = None  # in a multi-LA workspace --la names the files' LA (see sources.load), not the workspace's
         if la is not None and la != self.settings.get("la"):
             if self.settings.get("la") and not read_only:
                 raise WorkspaceError(
@@ -84,6 +98,12 @@ class Workspace:
         self.generation = 0  # bumped on every write (see touch)
         if not read_only:
             self._ensure_tables()
+        if self.settings.get(identity.PSEUDONYM_LA) is None and not self.multi_la:
+            try:
+                identity.check_legacy(self, self._stated_las())
+            except WorkspaceError:
+                self.con.disconnect()
+                raise
 
     # -- construction on Spark -------------------------------------------------------------
     @classmethod
@@ -102,7 +122,7 @@ class Workspace:
             ) from exc
         self = cls.__new__(cls)
         self.path = Path(key_file).parent
-        self.settings = {"la": la}
+        self.settings = {"la": la, identity.PSEUDONYM_LA: la}
         self._settings_path = None
         self.key = load_or_create_key(Path(key_file))
         session.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
@@ -119,6 +139,23 @@ class Workspace:
     def la(self) -> str:
         """The workspace's LA code ('' when not set)."""
         return str(self.settings.get("la") or "")
+
+    @property
+    def multi_la(self) -> bool:
+        """Whether the workspace holds several LAs on purpose (the LA is part of each child's identity)."""
+        return bool(self.settings.get(identity.MULTI_LA))
+
+    @property
+    def pseudonym_la(self) -> str | None:
+        """The LA code in every pseudonym of a single-LA workspace, fixed at its first load (None before)."""
+        value = self.settings.get(identity.PSEUDONYM_LA)
+        return None if value is None else str(value)
+
+    def _stated_las(self) -> list[str] | None:
+        if "_source_children" not in self.con.list_tables():
+            return None
+        t = self.con.table("_source_children")
+        return [str(v or "") for v in t.select(la=t.la.fill_null("")).distinct().la.execute()]
 
     def set(self, **settings: Any) -> None:
         """Remember settings in ``workspace.json`` (DuckDB workspaces)."""
@@ -222,9 +259,23 @@ class Workspace:
         return self.con.table(CALENDAR_TABLE)
 
     # -- pseudonyms ----------------------------------------------------------------------
-    def pseudonymise(self, child_ids: Iterable[object], la: str | Iterable[str] | None = None) -> Any:
-        """Keyed pseudonyms for LA child ids (see :mod:`cscflow.workspace.pseudonym`)."""
-        return pseudonymise(self.key, child_ids, self.la if la is None else la)
+    def pseudonymise(self, child_ids: Iterable[object], la: str | Iterable[str] | None = None, *,
+                     namespace: str = "") -> Any:
+        """Keyed pseudonyms for LA child ids (see :mod:`cscflow.workspace.pseudonym`).
+
+        In a single-LA workspace every id is hashed with :attr:`pseudonym_la` (fixed now from
+        :attr:`la` if nothing was loaded before) and ``la`` is ignored; in a multi-LA workspace
+        ``la`` (one code, or one per id) is required. ``namespace`` keeps other ids apart (``"worker:"``).
+        """
+        if self.multi_la:
+            if la is None:
+                raise WorkspaceError("a multi-LA workspace needs the LA of every child id",
+                                     hint="pass la= (one code, or one per id)")
+            return pseudonymise(self.key, child_ids, namespace + la if isinstance(la, str)
+                                else [namespace + a for a in la])
+        if self.pseudonym_la is None:
+            identity.settle(self, stated=(), given=None)
+        return pseudonymise(self.key, child_ids, namespace + (self.pseudonym_la or ""))
 
     # -- reporting -----------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ FILTERS: dict[str, str] = {
     "team": "str",
     "referral_source": "str",
     "repeat": "repeat",
+    "la": "str",
 }
 _VALUE = re.compile(r"^[\w .,&()'/+-]{1,80}$")
 _TRUE, _FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n"}

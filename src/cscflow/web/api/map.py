@@ -58,7 +58,10 @@ def filter_values(ws: Any) -> dict[str, list]:
     """Values offered for filters whose values are not in the tracks header (teams of every stay)."""
     ep = ws.table("episodes")
     teams = ws.execute(ep.filter(ep.team.notnull()).select("team").distinct())["team"]
-    return {"team": sorted(str(t) for t in teams), "disability": ["Yes", "No"], "uasc": ["Yes", "No"]}
+    ch = ws.table("children")
+    las = sorted(str(a) for a in ws.execute(ch.filter(ch.la.notnull()).select("la").distinct())["la"])
+    return {"team": sorted(str(t) for t in teams), "disability": ["Yes", "No"], "uasc": ["Yes", "No"],
+            **({"la": las} if len(las) > 1 else {})}  # an LA filter only in a multi-LA workspace
 
 
 @router.get("/events")

@@ -221,7 +221,7 @@ function filterControls(box, header, target, onChange) {
     if (name === "repeat") values = ["1", "2", "3+"];
     if (!values) continue;
     const label = document.createElement("label");
-    label.textContent = name.replace("_", " ");
+    label.textContent = name === "la" ? "LA" : name.replace("_", " ");
     const select = document.createElement("select");
     select.name = name;
     select.dataset.filter = name;
