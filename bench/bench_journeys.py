@@ -60,12 +60,12 @@ def replicate(src: Path, times: int, out: Path) -> Path:
 def ours(path: Path) -> tuple[float, float, dict]:
     from cscflow import Workspace
     from cscflow.journeys import flow, load_map
-    from cscflow.journeys.flow_eventlog import load_event_log
+    from cscflow.sources import load
 
     with tempfile.TemporaryDirectory() as d:
         ws = Workspace(d, la="999")
         t0 = time.perf_counter()
-        load_event_log(ws, path)
+        load(ws, [path], format="events", open_stages=True)
         t1 = time.perf_counter()
         pmap = load_map("auto", ws)
         g = flow.dfg(ws, pmap)

@@ -1,15 +1,18 @@
 """Known answer: the directly-follows graph and variants of the BPI Challenge 2012 log (262,200 events,
 13,087 cases, 24 activities; ../shared/data/pm4py-core-event-logs, see PROVENANCE.md) equal a plain
-pandas computation."""
+pandas computation. The log is loaded as a user loads it: `cscflow.sources.load` (what `cscflow load`
+calls) with its pm4py column names recognised and ``open_stages`` (it is not a CSC log)."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from cscflow.journeys import flow, load_map
-from cscflow.journeys.flow_eventlog import load_event_log
+from cscflow.sources import load
 
 
 @pytest.fixture
@@ -24,9 +27,11 @@ def bpic_frame(shared_data):
 
 @pytest.mark.slow
 def test_bpic2012_dfg_and_variants_equal_pandas(workspace, bpic_frame, shared_data):
-    n = load_event_log(workspace, shared_data / "pm4py-core-event-logs" / "bpic2012.csv.gz")
+    rep = load(workspace, [shared_data / "pm4py-core-event-logs" / "bpic2012.csv.gz"], format="events",
+               open_stages=True)[0]
     df = bpic_frame
-    assert n == len(df) == 262_200 and df.case.nunique() == 13_087
+    assert rep.rows_read == rep.rows_loaded == len(df) == 262_200 and df.case.nunique() == 13_087
+    assert workspace.count("children") == 13_087
     pmap = load_map("auto", workspace)
     assert len(pmap.station_ids) == df["concept:name"].nunique() == 24
     got = flow.dfg(workspace, pmap)
@@ -52,13 +57,20 @@ def test_bpic2012_dfg_and_variants_equal_pandas(workspace, bpic_frame, shared_da
 @pytest.mark.slow
 def test_event_log_source_row_is_the_row_in_the_file(workspace, tmp_path, shared_data):
     """DuckDB parses a large CSV on both threads; each event's source_row must still be its row in the file
-    (ties in time keep the file's order). The log twice over (~60 MB) spans several of the reader's buffers."""
+    (ties in time keep the file's order), its case the pseudonym of the file's case id, its other columns
+    its attrs. The log twice over (~60 MB) spans several of the reader's buffers."""
     df = pd.read_csv(shared_data / "pm4py-core-event-logs" / "bpic2012.csv.gz", dtype=str)
     df2 = pd.concat([df, df.assign(**{"case:concept:name": df["case:concept:name"] + "b"})], ignore_index=True)
     path = tmp_path / "log.csv"
     df2.to_csv(path, index=False)
-    assert load_event_log(workspace, path) == len(df2)
-    got = workspace.con.raw_sql("SELECT source_row, child_id, stage FROM episodes ORDER BY source_row").df()
+    rep = load(workspace, [path], format="events", open_stages=True)[0]
+    assert rep.rows_loaded == len(df2) and rep.accounted
+    got = workspace.con.raw_sql("SELECT source_row, child_id, stage, attrs FROM episodes ORDER BY source_row").df()
     assert got.source_row.tolist() == list(range(1, len(df2) + 1))
-    assert got.child_id.tolist() == df2["case:concept:name"].tolist()
+    assert got.child_id.tolist() == list(workspace.pseudonymise(df2["case:concept:name"].tolist()))
     assert got.stage.tolist() == df2["concept:name"].tolist()
+    last = df2.iloc[-1]
+    want = {c: None if pd.isna(last[c]) else last[c]
+            for c in ("org:resource", "lifecycle:transition", "case:REG_DATE", "case:AMOUNT_REQ")}
+    attrs = got["attrs"].iloc[-1]
+    assert (json.loads(attrs) if isinstance(attrs, str) else attrs) == want

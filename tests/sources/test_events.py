@@ -149,13 +149,38 @@ def test_any_process_log_loads_with_open_stages_and_draws_with_auto_map(tmp_path
     run = CliRunner().invoke
     refused = run(cli, ["load", ws + "0", str(log), "--format", "events", "--quiet"])
     assert "read 4, loaded 0, quarantined 4" in refused.output
+    # most stages are not CSC stages: the load says so and suggests --open-stages
+    assert "4 of 4 rows have a stage outside the CSC vocabulary ('Apply', 'Approve', 'Reject')" in refused.output
+    assert "--open-stages" in refused.output
     res = run(cli, ["load", ws, str(log), "--format", "events", "--open-stages", "--quiet"])
     assert res.exit_code == 0 and "read 4, loaded 4, quarantined 0" in res.output, res.output
     out = tmp_path / "dfg.csv"
-    res = run(cli, ["flow", ws, "dfg", "--map", "auto", "--out", str(out)])
+    res = run(cli, ["flow", ws, "dfg", "--map", "auto", "--out", str(out), "--no-suppress"])
     assert res.exit_code == 0, res.output
     import pandas as pd
 
-    dfg = pd.read_csv(out).sort_values("target")
+    dfg = pd.read_csv(out, comment="#").sort_values("target")
     assert dfg[["source", "target", "transitions", "mean_days"]].values.tolist() == [
         ["Apply", "Approve", 1, 2.0], ["Apply", "Reject", 1, 3.0]]
+
+
+def test_mostly_unknown_stages_suggest_open_stages(tmp_path, workspace):
+    """A log whose stages are mostly outside the CSC vocabulary: every row is still accounted for, the
+    quarantine hint and a warning suggest --open-stages; a CSC log with a few typos gets no such advice."""
+    log = tmp_path / "loans.csv"
+    rows = [f"L{i},{a},2020-01-0{1 + k}" for i in range(5) for k, a in enumerate(["Apply", "Check", "Approve"])]
+    log.write_text("child_id,stage,start\n" + "\n".join(rows + ["L9,referral,2020-01-02"]) + "\n")
+    r = _read(log)
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (16, 1, 15)
+    assert r.warnings == ["15 of 16 rows have a stage outside the CSC vocabulary ('Apply', 'Approve', 'Check'): "
+                          "if it is the event log of another process, load it with --open-stages (Python: "
+                          "open_stages=True) and draw it with --map auto; if it is CSC data, map its values to "
+                          "CSC stages in a mapping file (stages:)"]
+    assert r.quarantine.hint.str.contains("--open-stages").all()
+    rep = load(workspace, [log], format="events")[0]
+    assert rep.accounted and any("--open-stages" in p["problem"] for p in rep.problems)
+    csc = tmp_path / "csc.csv"
+    csc.write_text("child_id,stage,start\nC1,referral,2020-01-01\nC1,assessment,2020-01-02\nC1,tea,2020-01-03\n")
+    r = _read(csc)
+    assert r.rows_quarantined == 1 and not r.warnings
+    assert "--open-stages" not in r.quarantine.hint.iloc[0]

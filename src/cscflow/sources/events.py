@@ -47,21 +47,23 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import yaml
 
 from cscflow.errors import SourceError
 from cscflow.model.stages import STAGES
 from cscflow.sources.base import QUARANTINE_COLUMNS, ReadResult, source_name
+from cscflow.sources.events_stage import EngineStays, drop_temp, next_tag
 from cscflow.sources.values import match_headers, normalise_header, sniff_encoding
 
 MAPPINGS_DIR = Path(__file__).with_name("mappings")
 FIELDS = ("child_id", "stage", "start", "end", "outcome", "team", "worker", "need_key")
 #: Heading patterns per field when no mapping names the column.
 PATTERNS: dict[str, list[str]] = {
-    "child_id": ["child_id", "child id", "childid", "la child id", "lachildid", "child", "/^child (unique )?id/"],
-    "stage": ["stage", "activity", "event", "event type", "step"],
-    "start": ["start", "start date", "start time", "timestamp", "date", "start datetime", "event date"],
+    "child_id": ["child_id", "child id", "childid", "la child id", "lachildid", "child", "/^child (unique )?id/",
+                 "case:concept:name", "case id"],
+    "stage": ["stage", "activity", "event", "event type", "step", "concept:name"],
+    "start": ["start", "start date", "start time", "timestamp", "date", "start datetime", "event date",
+              "time:timestamp"],
     "end": ["end", "end date", "end time", "end datetime", "completed"],
     "outcome": ["outcome", "result", "reason"],
     "team": ["team", "allocated team"],
@@ -183,28 +185,31 @@ def _utf8_copy(path: Path, encoding: str, tmpdir: str) -> Path:
 
 
 def read(paths: list[Path], mapping: str | Path | dict | None = None, today: dt.date | None = None,
-         open_stages: bool = False, **_: Any) -> list[ReadResult]:
-    """Read event logs: one :class:`ReadResult` per file (episodes as an Arrow table).
+         open_stages: bool = False, ws: Any = None, **_: Any) -> list[ReadResult]:
+    """Read event logs: one :class:`ReadResult` per file.
 
     ``open_stages`` keeps stage values outside the CSC vocabulary as they are (trimmed), so
-    any process log can be loaded and drawn with ``--map auto``.
+    any process log can be loaded and drawn with ``--map auto``. Without ``ws`` the episodes are
+    an Arrow table; with a DuckDB workspace ``ws`` (as :func:`cscflow.sources.load` passes) the
+    file is read by the workspace's own engine and the episodes stay there
+    (:class:`~cscflow.sources.events_stage.EngineStays`): the same SQL, the same rows.
     """
     layouts = load_mapping(mapping)
     if open_stages:
         layouts = [dataclasses.replace(lay, open_stages=True) for lay in layouts]
-    out = []
+    chosen = []
     for p in paths:
         p = Path(p)
         matching = [lay for lay in layouts if fnmatch.fnmatch(p.name.lower(), lay.files.lower())]
         if not matching:
             raise SourceError(f"{p.name}: no table of the mapping matches this file name",
                               hint="add a `files:` pattern for it to the mapping")
-        out.append(read_one(p, matching[0], today=today))
-    return out
+        chosen.append((p, matching[0]))
+    return [read_one(p, lay, today=today, ws=ws) for p, lay in chosen]
 
 
-def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = None) -> ReadResult:
-    """Read one event log file with one layout."""
+def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = None, ws: Any = None) -> ReadResult:
+    """Read one event log file with one layout (in ``ws``'s engine when it is a DuckDB workspace)."""
     layout = layout or Layout()
     path = Path(path)
     if not path.exists():
@@ -212,76 +217,71 @@ def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = N
     if path.stat().st_size == 0:
         raise SourceError(f"{path.name} is empty (0 bytes)", hint="export the event log again")
     today = today or dt.date.today()
-    con = duckdb.connect()
-    con.execute("SET TimeZone='UTC'")
+    in_ws = ws is not None and getattr(ws, "engine", "") == "duckdb"
+    con = ws.con.con if in_ws else duckdb.connect()
+    tag = next_tag() if in_ws else "_ev"
+    if not in_ws:
+        con.execute("SET TimeZone='UTC'")
+    keep = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = true")  # rowid of a scanned table = its row in the file
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            return _read(con, path, layout, today, tmp)
+            res = _read(con, path, layout, today, tmp, tag)
+            if not in_ws:
+                res.episodes = _arrow(con.execute(f"{res.episodes.sql} ORDER BY pos").arrow()).drop_columns(["pos"])
+            return res
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0][:200]
+            drop_temp(con, tag)
             raise SourceError(f"{path.name} cannot be read as an event log: {first}",
                               hint="check it is a CSV with a header row, or a Parquet file") from None
         finally:
-            con.close()
+            con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
+            if not in_ws:
+                con.close()
 
 
-def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.date, tmp: str) -> ReadResult:
-    is_parquet = path.suffix.lower() in (".parquet", ".pq")
-    if is_parquet:
-        con.execute(f"CREATE VIEW raw AS SELECT *, file_row_number + 1 AS __row FROM "
-                    f"read_parquet({_lit(str(path))}, file_row_number = true)")
+def _arrow(got: Any) -> pa.Table:
+    return got.read_all() if isinstance(got, pa.RecordBatchReader) else got  # duckdb >= 1.4 may return a reader
+
+
+def _source(con: duckdb.DuckDBPyConnection, path: Path, tmp: str, tag: str) -> tuple[str, list[str], dict[str, str]]:
+    """(the SQL that scans the file, its column names, their types)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        src = f"read_parquet({_lit(str(path))}, file_row_number = true)"
     else:
-        enc = sniff_encoding(path)
-        src = path if enc in ("utf-8", "utf-8-sig") else _utf8_copy(path, enc, tmp)
-        con.execute(f"CREATE TABLE raw AS SELECT *, row_number() OVER () AS __row FROM read_csv({_lit(str(src))}, "
-                    "header = true, all_varchar = true, store_rejects = true)")
-    described = con.execute("DESCRIBE raw").fetchall()
-    cols = [(r[0], r[1]) for r in described if r[0] not in ("__row", "file_row_number")]
-    types = dict(cols)
-    names = [c for c, _ in cols]
-    rejects = pd.DataFrame(columns=["line", "error_type", "csv_line"])
-    if not is_parquet:
-        rejects = con.execute("SELECT DISTINCT line, error_type, csv_line FROM reject_errors ORDER BY line").df()
-    n_good = con.execute("SELECT count(*) FROM raw").fetchone()[0]
-    if not names or (n_good == 0 and rejects.empty and len(names) <= 1 and not is_parquet
-                     and names[0].startswith("column")):
+        # DuckDB reads gzip-compressed CSV itself (taken as UTF-8); other text is checked for its encoding
+        enc = "utf-8" if path.name.lower().endswith(".gz") else sniff_encoding(path)
+        text = path if enc in ("utf-8", "utf-8-sig") else _utf8_copy(path, enc, tmp)
+        src = (f"read_csv({_lit(str(text))}, header = true, all_varchar = true, store_rejects = true, "
+               f"rejects_table = {_lit(tag + '_rej')}, rejects_scan = {_lit(tag + '_rejscan')})")
+    described = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+    cols = [(r[0], r[1]) for r in described if r[0] != "file_row_number"]
+    return src, [c for c, _ in cols], dict(cols)
+
+
+def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.date, tmp: str,
+          tag: str) -> ReadResult:
+    is_parquet = path.suffix.lower() in (".parquet", ".pq")
+    src, names, types = _source(con, path, tmp, tag)
+    if not names:
         raise SourceError(f"{path.name} has no header row or no columns", hint="the first row must name the columns")
 
     # Which source column is each field?
     expected = {f: ([layout.columns[f]] if f in layout.columns else PATTERNS[f]) for f in FIELDS}
     required = ["child_id", "start"] + ([] if layout.stage else ["stage"])
-    found = match_headers(names, {f: p for f, p in expected.items()}, required=required, where=path.name)
+    try:
+        found = match_headers(names, {f: p for f, p in expected.items()}, required=required, where=path.name)
+    except SourceError:
+        if not is_parquet and len(names) <= 1 and names[0].startswith("column"):
+            raise SourceError(f"{path.name} has no header row or no columns",
+                              hint="the first row must name the columns") from None
+        raise
     col = {f: names[i] for f, i in found.items()}
     other = [c for c in names if c not in col.values()]
 
-    if rejects.empty:
-        row_sql = "__row"
-    else:  # data rows after a rejected line shift: number good rows by the lines left over
-        bad_rows = (rejects["line"].astype("int64") - 1).to_numpy()
-        total = n_good + len(bad_rows)
-        good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), bad_rows)[:n_good]
-        con.register("rownums", pa.table({"__i": np.arange(1, n_good + 1, dtype=np.int64), "__r": good}))
-        con.execute("CREATE TABLE raw2 AS SELECT raw.*, rownums.__r FROM raw JOIN rownums ON raw.__row = rownums.__i")
-        con.execute("DROP TABLE raw")
-        con.execute("ALTER TABLE raw2 RENAME TO raw")
-        row_sql = "__r"
-
-    # Stage lookup: canonical ids, aliases and the mapping's own values.
-    lookup = {s: s for s in STAGES} | STAGE_ALIASES | {_norm(k): v for k, v in layout.stages.items()}
-    con.register("stage_map", pa.table({"k": list(lookup), "v": list(lookup.values())}))
-    stage_raw = _lit(layout.stage) if layout.stage else f"CAST(raw.{_q(col['stage'])} AS VARCHAR)"
-    stage_sql = _lit(layout.stage) if layout.stage else (
-        f"coalesce(sm.v, nullif(trim({stage_raw}), ''))" if layout.open_stages else "sm.v")
-    join = "" if layout.stage else f"LEFT JOIN stage_map sm ON sm.k = {_norm_sql(stage_raw)}"
-    outcome = f"CAST(raw.{_q(col['outcome'])} AS VARCHAR)" if "outcome" in col else "NULL"
-    if layout.outcomes and "outcome" in col:
-        con.register("outcome_map", pa.table({"k": [_norm(k) for k in layout.outcomes],
-                                              "v": list(layout.outcomes.values())}))
-        join += f" LEFT JOIN outcome_map om ON om.k = {_norm_sql(outcome)}"
-        outcome = f"coalesce(om.v, {outcome})"
-
     def opt(f: str) -> str:
-        return f"nullif(trim(CAST(raw.{_q(col[f])} AS VARCHAR)), '')" if f in col else "NULL"
+        return f"nullif(trim(CAST(raw.{_q(col[f])} AS VARCHAR)), '')" if f in col else "CAST(NULL AS VARCHAR)"
 
     # A column already holding a JSON object (attrs / attributes) is merged with the other columns.
     packed = [c for c in other if normalise_header(c) in ("attrs", "attributes")][:1]
@@ -291,48 +291,79 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
     if packed:
         js = f"coalesce(try_cast(raw.{_q(packed[0])} AS JSON), '{{}}'::JSON)"
         attrs = f"json_merge_patch({js}, {attrs})" if attrs else js
-    attrs = f"nullif(CAST({attrs} AS VARCHAR), '{{}}')" if attrs else "NULL"
+    attrs = f"nullif(CAST({attrs} AS VARCHAR), '{{}}')" if attrs else "CAST(NULL AS VARCHAR)"
     start_raw = f"raw.{_q(col['start'])}"
     # A log with no end column records instants: each event is a zero-length stay (end = start).
     # A blank cell in an end column means the stay is still open.
     start_sql = _date_sql(start_raw, types[col['start']])
-    end_raw = f"raw.{_q(col['end'])}" if "end" in col else "NULL"
-    con.execute(f"""
-        CREATE VIEW ev AS SELECT
-            CAST(raw.{row_sql} AS BIGINT) AS source_row,
-            nullif(trim(CAST(raw.{_q(col['child_id'])} AS VARCHAR)), '') AS source_child_id,
-            {stage_sql} AS stage, {stage_raw} AS stage_raw,
-            {start_sql} AS start,
-            {start_raw} AS start_raw,
-            {_date_sql(end_raw, types[col['end']]) if 'end' in col else start_sql} AS "end",
-            {end_raw} AS end_raw,
-            nullif(trim({outcome}), '') AS outcome, {opt('team')} AS team, {opt('worker')} AS worker,
-            {opt('need_key')} AS need_key, {attrs} AS attrs
-        FROM raw {join}""")
+    end_raw = f"raw.{_q(col['end'])}" if "end" in col else "CAST(NULL AS VARCHAR)"
+    stage_raw = _lit(layout.stage) if layout.stage else f"CAST(raw.{_q(col['stage'])} AS VARCHAR)"
+    outcome_raw = f"CAST(raw.{_q(col['outcome'])} AS VARCHAR)" if "outcome" in col else "CAST(NULL AS VARCHAR)"
+    outcome = f"nullif(trim({outcome_raw}), '')"
+    if layout.outcomes and "outcome" in col:  # the mapping's own outcome values (a short list)
+        whens = " ".join(f"WHEN {_lit(_norm(k))} THEN {_lit(v)}" for k, v in layout.outcomes.items())
+        outcome = f"nullif(trim(coalesce(CASE {_norm_sql(outcome_raw)} {whens} END, {outcome_raw})), '')"
     checks = _checks(pd.Timestamp(today) + pd.Timedelta(days=1))
-    bad = " OR ".join(f"coalesce({cond}, false)" for *_, cond in checks)
+    by_row = " OR ".join(f"coalesce({cond}, false)" for c, *_, cond in checks if cond != "stage IS NULL")
     same = "source_child_id, stage_raw, start_raw, end_raw, outcome, team, worker, need_key, attrs"
-    # One scan of the file: the stays, whether each fails a check, and a 64-bit hash of the whole row.
-    main = con.execute(f"""
-        SELECT source_child_id, stage, start, "end", outcome, need_key, team, worker, attrs, source_row,
-               ({bad}) AS __bad, hash({same}) AS __h FROM ev""").arrow()
-    if isinstance(main, pa.RecordBatchReader):  # duckdb >= 1.4 may return a reader
-        main = main.read_all()
-    con.register("scanned", main)
-    n_bad = con.execute("SELECT count(*) FROM scanned WHERE __bad").fetchone()[0]
-    n_cand = con.execute("SELECT count(*) FROM (SELECT __h FROM scanned GROUP BY __h HAVING count(*) > 1)").fetchone()[0]
+    # One scan of the file into the engine, with no join (a join would not keep the file's order): with
+    # insertion order kept, a CSV row's rowid is its place among the rows the reader accepted. The scan
+    # also checks each row (all but its stage) and hashes it whole (to find exact duplicates).
+    scanned, ev = f"{tag}_scanned", f"{tag}_ev"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {scanned} AS SELECT *, ({by_row}) AS __bad_row, hash({same}) AS __h
+        FROM (SELECT {"file_row_number + 1 AS __row, " if is_parquet else ""}
+            nullif(trim(CAST(raw.{_q(col['child_id'])} AS VARCHAR)), '') AS source_child_id,
+            {stage_raw} AS stage_raw, {start_sql} AS start, {start_raw} AS start_raw,
+            {_date_sql(end_raw, types[col['end']]) if 'end' in col else start_sql} AS "end", {end_raw} AS end_raw,
+            {outcome} AS outcome, {opt('team')} AS team, {opt('worker')} AS worker,
+            {opt('need_key')} AS need_key, {attrs} AS attrs
+        FROM {src} AS raw)""")
+    rejects = pd.DataFrame(columns=["line", "error_type", "csv_line"])
+    if not is_parquet:
+        rejects = con.execute(f"SELECT DISTINCT line, error_type, csv_line FROM {tag}_rej ORDER BY line").df()
+    n_good = con.execute(f"SELECT count(*) FROM {scanned}").fetchone()[0]
+    joins = []
+    if is_parquet:
+        row_sql = "s.__row"
+    elif rejects.empty:
+        row_sql = "s.rowid + 1"
+    else:  # data rows after a rejected line shift: number good rows by the lines left over
+        bad_rows = (rejects["line"].astype("int64") - 1).to_numpy()
+        total = n_good + len(bad_rows)
+        good = np.setdiff1d(np.arange(1, total + 1, dtype=np.int64), bad_rows)[:n_good]
+        con.register(f"{tag}_rownums", pa.table({"__i": np.arange(0, n_good, dtype=np.int64), "__r": good}))
+        joins.append(f"JOIN {tag}_rownums n ON s.rowid = n.__i")
+        row_sql = "n.__r"
+    # Stages (canonical ids, aliases and the mapping's own values) looked up once per distinct value and
+    # joined to the rows, which keep their place as __pos.
+    if layout.stage:
+        stage_sql = _lit(layout.stage)
+    else:
+        lookup = {s: s for s in STAGES} | STAGE_ALIASES | {_norm(k): v for k, v in layout.stages.items()}
+        con.register(f"{tag}_stage_map", pa.table({"k": list(lookup), "v": list(lookup.values())}))
+        found_stage = "coalesce(sm.v, nullif(trim(d.k), ''))" if layout.open_stages else "sm.v"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {tag}_stages AS SELECT d.k, {found_stage} AS v FROM "
+                    f"(SELECT DISTINCT stage_raw AS k FROM {scanned}) d LEFT JOIN {tag}_stage_map sm "
+                    f"ON sm.k = {_norm_sql('d.k')}")
+        joins.append(f"LEFT JOIN {tag}_stages st ON st.k IS NOT DISTINCT FROM s.stage_raw")
+        stage_sql = "st.v"
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW {ev} AS SELECT s.*, s.rowid AS __pos,
+        CAST({row_sql} AS BIGINT) AS source_row, {stage_sql} AS stage, (s.__bad_row OR {stage_sql} IS NULL) AS __bad
+        FROM {scanned} s {' '.join(joins)}""")
+    n_bad = con.execute(f"SELECT count(*) FROM {ev} WHERE __bad").fetchone()[0]
+    n_cand = con.execute(f"SELECT count(*) FROM (SELECT __h FROM {scanned} GROUP BY __h HAVING count(*) > 1)").fetchone()[0]
     listed = []
-    if n_bad:  # the (few) rows failing a check, read again with their raw values
-        con.execute(f"CREATE TABLE flagged AS SELECT * FROM ev WHERE {bad}")
+    if n_bad:  # the (few) rows failing a check, with their raw values
         listed += [f"SELECT source_row, {_lit(c)} AS \"column\", CAST({v} AS VARCHAR) AS value, {_lit(p)} AS problem, "
-                   f"{_lit(h)} AS hint FROM flagged WHERE coalesce({cond}, false)" for c, v, p, h, cond in checks]
+                   f"{_lit(h)} AS hint FROM {ev} WHERE __bad AND coalesce({cond}, false)"
+                   for c, v, p, h, cond in checks]
     if n_cand:  # rows sharing a hash: compared column by column (exact duplicates only)
-        con.execute("CREATE TABLE dup_hash AS SELECT __h AS h FROM scanned GROUP BY __h HAVING count(*) > 1")
-        con.execute(f"""CREATE TABLE dups AS SELECT source_row FROM (
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {tag}_dups AS SELECT source_row FROM (
             SELECT source_row, row_number() OVER (PARTITION BY {same} ORDER BY source_row) AS k
-            FROM ev WHERE hash({same}) IN (SELECT h FROM dup_hash)) WHERE k > 1""")
+            FROM {ev} WHERE __h IN (SELECT __h FROM {ev} GROUP BY __h HAVING count(*) > 1)) WHERE k > 1""")
+        n_cand = con.execute(f"SELECT count(*) FROM {tag}_dups").fetchone()[0]
         listed.append("SELECT source_row, NULL AS \"column\", NULL AS value, 'duplicate row' AS problem, "
-                      "'the row repeats an earlier row; nothing to do' AS hint FROM dups")
+                      f"'the row repeats an earlier row; nothing to do' AS hint FROM {tag}_dups")
     if not listed:
         listed.append("SELECT CAST(NULL AS BIGINT) AS source_row, NULL AS \"column\", NULL AS value, "
                       "NULL AS problem, NULL AS hint WHERE false")
@@ -348,23 +379,47 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
         rj.loc[rj["problem"].str.contains("encoding"), "hint"] = "save the file as UTF-8 (or cp1252 text)"
         quarantine = pd.concat([quarantine, rj], ignore_index=True)
     quarantine = quarantine[QUARANTINE_COLUMNS]
-    con.unregister("scanned")
-    drop = np.asarray(pc.fill_null(main.column("__bad"), False)) if n_bad else None
-    if n_cand:
-        dup_rows = con.execute("SELECT source_row FROM dups").fetchnumpy()["source_row"]
-        if len(dup_rows):
-            is_dup = np.isin(np.asarray(pc.fill_null(main.column("source_row"), -1)), dup_rows)
-            drop = is_dup if drop is None else (drop | is_dup)
-    episodes = main.drop_columns(["__bad", "__h"])
-    if drop is not None and drop.any():
-        episodes = episodes.filter(pa.array(~drop))
+    cols = "source_child_id, stage, start, \"end\", outcome, need_key, team, worker, attrs, source_row"
+    if n_bad or n_cand:  # the stays kept, in file order: pos numbers them from 0
+        drop = (f" AND source_row NOT IN (SELECT source_row FROM {tag}_dups)" if n_cand else "")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {tag}_kept AS SELECT {cols} FROM {ev} "
+                    f"WHERE NOT __bad{drop} ORDER BY __pos")
+        stays = EngineStays(f"SELECT {cols}, rowid AS pos FROM {tag}_kept", tag,
+                            con.execute(f"SELECT count(*) FROM {tag}_kept").fetchone()[0])
+    else:
+        stays = EngineStays(f"SELECT {cols}, __pos AS pos FROM {ev}", tag, n_good)
     res = ReadResult(source=source_name(path), format="events")
     # DuckDB may report one line under several errors (e.g. bad encoding and too many columns)
     res.rows_read = int(n_good + (rejects["line"].nunique() if not rejects.empty else 0))
-    res.rows_loaded = int(episodes.num_rows)
-    res.episodes = episodes
+    res.rows_loaded = int(stays.num_rows)
+    res.episodes = stays
     res.quarantine = quarantine.reset_index(drop=True)
+    _hint_open_stages(con, ev, res, layout)
     return res
+
+
+def _hint_open_stages(con: duckdb.DuckDBPyConnection, ev: str, res: ReadResult, layout: Layout) -> None:
+    """When most rows' stages are outside the CSC vocabulary, say so and suggest ``--open-stages``.
+
+    Such a file is most likely another process's event log (loan applications, hospital visits): every
+    row would otherwise be quarantined as an unknown stage with a hint listing the CSC stages only.
+    """
+    if layout.stage or layout.open_stages or not res.rows_read:
+        return
+    top = con.execute(f"SELECT trim(stage_raw) AS v, count(*) AS n FROM {ev} WHERE stage IS NULL "
+                      "AND nullif(trim(stage_raw), '') IS NOT NULL GROUP BY 1 ORDER BY n DESC, v").fetchall()
+    unknown = sum(n for _, n in top)
+    if unknown * 2 <= res.rows_read:
+        return
+    seen = ", ".join(repr(v) for v, _ in top[:3]) + (f" and {len(top) - 3:,} more" if len(top) > 3 else "")
+    advice = ("if it is the event log of another process, load it with --open-stages (Python: open_stages=True) "
+              "and draw it with --map auto; if it is CSC data, map its values to CSC stages in a mapping file "
+              "(stages:)")
+    res.warnings.append(f"{unknown:,} of {res.rows_read:,} rows have a stage outside the CSC vocabulary "
+                        f"({seen}): {advice}")
+    q = res.quarantine
+    q.loc[q["problem"] == "unknown stage", "hint"] = (
+        f"most of this file's stages are not CSC stages: {advice}; CSC stages are {', '.join(STAGES)}")
 
 
 def _checks(limit: pd.Timestamp) -> list[tuple[str, str, str, str, str]]:
