@@ -1,4 +1,9 @@
-"""``cscflow flow WORKSPACE TABLE``: the flow tables of :mod:`cscflow.journeys.flow`."""
+"""``cscflow flow WORKSPACE TABLE``: the flow tables of :mod:`cscflow.journeys.flow`.
+
+Every output (``--out`` CSV, ``--json``, the printed table) passes through :mod:`cscflow.disclosure`
+(counts of 1-4 as "<5", secondary suppression, derived columns blanked) and starts with its method,
+data window and disclosure rule; ``--no-suppress`` (internal use) marks it "NOT SUPPRESSED".
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ import json
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from cscflow.errors import AnalysisError, CscflowError
 
@@ -29,13 +33,16 @@ TABLE_NAMES = ("stations", "conversion", "durations", "dfg", "variants", "caselo
               help="before-after: the conversion compared.")
 @click.option("--top", type=int, help="variants: keep the most common paths only.")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write CSV to this file.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: header (method, data, disclosure), columns, rows.")
+@click.option("--no-suppress", is_flag=True, help="Show counts of 1-4 (internal use only; the output says so).")
 def flow(workspace: str, table: str, map_name: str, start: str | None, end: str | None, where: tuple[str, ...],
-         at: str | None, step: str, top: int | None, out: str | None, as_json: bool) -> None:
+         at: str | None, step: str, top: int | None, out: str | None, as_json: bool, no_suppress: bool) -> None:
     """Print flow TABLE of WORKSPACE for a period and cohort.
 
     Example: cscflow flow ws dfg --from 2023-04-01 --to 2024-03-31 --where sex=F --out dfg.csv
     """
+    from cscflow.disclosure import NOT_SUPPRESSED, disclose, flow_method
+    from cscflow.journeys import data_end, data_start
     from cscflow.journeys import flow as flows
     from cscflow.journeys.filters import parse_where
     from cscflow.journeys.maps import load_map
@@ -54,12 +61,21 @@ def flow(workspace: str, table: str, map_name: str, start: str | None, end: str 
     with Workspace(workspace, read_only=True) as ws:
         pmap = load_map(map_name, ws)
         df = flows.TABLES[table](ws, pmap, **kwargs)
+        try:
+            span = (data_start(ws), data_end(ws))
+        except CscflowError:
+            span = None
+    method, window = flow_method(table, map_name, start, end, kwargs["where"], span)
+    if table == "before-after":
+        method += f" Conversion {kwargs['source']} -> {kwargs['target']}, event date {at or 'the latest event'}."
+    d = disclose(df, table, suppress=not no_suppress, method=method, window=window)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(out, index=False)
-        click.echo(f"Wrote {len(df)} rows to {out}")
+        d.write_csv(out)
+        click.echo(f"Wrote {len(df)} rows to {out}" + ("" if d.suppressed else f" ({NOT_SUPPRESSED})"))
     elif as_json:
-        click.echo(json.dumps(json.loads(df.to_json(orient="records", date_format="iso")), indent=1))
+        rows = json.loads(d.table.to_json(orient="records", date_format="iso"))
+        click.echo(json.dumps({"table": table, "header": d.header, "suppressed": d.suppressed,
+                               "columns": [str(c) for c in d.table.columns], "rows": rows}, indent=1))
     else:
-        with pd.option_context("display.max_rows", 500, "display.width", 200, "display.max_columns", 30):
-            click.echo(df.to_string(index=False) if len(df) else "(no rows)")
+        click.echo(d.text())

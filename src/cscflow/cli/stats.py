@@ -1,8 +1,10 @@
 """``cscflow stats WORKSPACE ANALYSIS [options] --out FILE``.
 
-The table goes to ``--out`` as CSV (small numbers suppressed unless ``--no-suppress``), or the
-figure as HTML, PNG or SVG by the file's extension (PNG/SVG need the kaleido package); without
-``--out`` the summary is printed.
+The table goes to ``--out`` as CSV or JSON, or the figure as HTML, PNG or SVG by the file's
+extension (PNG/SVG need the kaleido package); without ``--out`` the summary is printed. Every
+output passes through :mod:`cscflow.disclosure` (counts of 1-4 as "<5", secondary suppression,
+curves coarsened, the figure drawn from the disclosed table) and carries its method, data window and
+disclosure rule; ``--no-suppress`` (internal use) marks it "NOT SUPPRESSED: internal use only".
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ from cscflow.errors import AnalysisError
               help="funnel/teams: widen the limits for overdispersion (default auto: additive random effects "
               "when phi is more than chance gives; none turns it off).")
 @click.option("--min-flow", "min_flow", type=int, help="sankey: smallest flow shown (default 5).")
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Write .csv (table), .html, .png or .svg.")
-@click.option("--no-suppress", is_flag=True, help="Show counts of 1-4 (internal use only).")
+@click.option("--out", "out", type=click.Path(dir_okay=False),
+              help="Write .csv or .json (table), .html, .png or .svg (figure).")
+@click.option("--no-suppress", is_flag=True, help="Show counts of 1-4 (internal use only; the output says so).")
 def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, **options: object) -> None:
     """Run ANALYSIS on WORKSPACE: leaving-care, routes, rereferral, referral-to-cp, referral-to-care,
     return-to-care, incidence, funnel, teams, benchmark, legal-orders, sankey-legal, sankey-front-door."""
+    from cscflow import disclosure
     from cscflow.analytics import ANALYSES, run
     from cscflow.workspace import Workspace
 
@@ -49,22 +53,31 @@ def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, **o
         raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
     with Workspace(workspace, read_only=True) as ws:
         result = run(ws, analysis, **options)
+    suppressed = not no_suppress
     if out is None:
-        click.echo(result.summary.to_string(index=False))
+        click.echo(result.disclose_summary(suppressed).text())
         return
     path = Path(out)
     ext = path.suffix.lower()
     if ext == ".csv":
-        result.export(suppressed=not no_suppress).to_csv(path, index=False)
+        result.disclose(suppressed).write_csv(path)
+    elif ext == ".json":
+        import json
+
+        d, summary = result.disclose(suppressed), result.disclose_summary(suppressed)
+        body = {"name": analysis, "header": d.header, "columns": [str(c) for c in d.table.columns],
+                "rows": json.loads(d.table.to_json(orient="records", date_format="iso")),
+                "summary": json.loads(summary.table.to_json(orient="records", date_format="iso"))}
+        path.write_text(json.dumps(body, indent=1), encoding="utf-8")
     elif ext == ".html":
-        result.figure.write_html(path, include_plotlyjs=True, full_html=True)
+        result.figure_for(suppressed).write_html(path, include_plotlyjs=True, full_html=True)
     elif ext in (".png", ".svg"):
         try:
-            result.figure.write_image(path)
+            result.figure_for(suppressed).write_image(path)
         except Exception as exc:  # kaleido missing or failing
             raise AnalysisError(f"cannot write {path.name}: {str(exc).splitlines()[0]}",
                                 hint="write .html or .csv, or pip install kaleido") from exc
     else:
         raise AnalysisError(f"cannot write {path.name}: unknown extension {ext or '(none)'}",
-                            hint="use .csv, .html, .png or .svg")
-    click.echo(f"Wrote {path}")
+                            hint="use .csv, .json, .html, .png or .svg")
+    click.echo(f"Wrote {path}" + ("" if suppressed else f" ({disclosure.NOT_SUPPRESSED})"))

@@ -1,17 +1,17 @@
-"""``/api/flow/{table}``: the engine's flow tables as JSON, or CSV with small numbers suppressed.
+"""``/api/flow/{table}``: the engine's flow tables as JSON, or as CSV, both through disclosure control.
 
-Downloads show counts of 1 to 4 as "<5", hide a second count in a column where the column's total would
-give one away, and blank the rates of a row where a count was hidden (so a rate cannot give the count away),
-unless ``suppress=false``.
+The JSON the pages read and the CSV download are the same disclosed table (:mod:`cscflow.disclosure`:
+counts of 1 to 4 as "<5", counts that would give one back withheld as "[c]", rates and shares of
+hidden counts blank); the JSON adds ``header`` and ``caption`` (method, data window, disclosure rule,
+for the chart) and the CSV starts with them as ``# `` lines. ``suppress=false`` (internal use) turns it
+off and says "NOT SUPPRESSED: internal use only".
 """
 
 from __future__ import annotations
 
 import inspect
-import io
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -31,12 +31,6 @@ TABLES = (
     "s47_outcomes",
     "before_after",
 )
-#: Integer columns that are not counts of children (never suppressed).
-NOT_COUNTS = frozenset({"repeat", "seq", "year", "month", "week", "rank", "prior", "prior_referrals", "step",
-                        "n_prior", "days", "window_days", "months", "order"})
-SUPPRESSED = "<5"
-
-
 def flow_table(st: Any, table: str, start: Any = None, end: Any = None, where: dict | None = None,
                **extra: Any) -> pd.DataFrame:
     """The engine's flow table ``table`` (cached); extra keywords are passed when the table takes them."""
@@ -58,28 +52,20 @@ def flow_table(st: Any, table: str, start: Any = None, end: Any = None, where: d
     return st.cached(key, compute)
 
 
-def suppress(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with counts 1 to 4 shown as "<5", the next smallest count of a column hidden too
-    where a column's total would give one hidden count away (:func:`cscflow.analytics.suppression.suppress`),
-    and the rates of every row with a hidden count blanked.
+def disclosed(st: Any, table: str, frame: pd.DataFrame, start: Any, end: Any, where: dict | None,
+              suppress: bool = True, at: Any = None) -> Any:
+    """``frame`` (flow table ``table``) through disclosure control, with its method and data window."""
+    from cscflow.disclosure import disclose, flow_method
+    from cscflow.journeys import data_end, data_start
 
-    >>> frame = pd.DataFrame({"station": ["a", "b", "c"], "children": [3, 12, 40], "rate": [0.5, 0.25, 0.1]})
-    >>> suppress(frame).values.tolist()
-    [['a', '<5', ''], ['b', '<5', ''], ['c', 40, 0.1]]
-    """
-    from cscflow.analytics.suppression import suppress as suppress_counts
-
-    counts = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c]) and c not in NOT_COUNTS
-              and not pd.api.types.is_bool_dtype(frame[c])]
-    if not counts or frame.empty:
-        return frame.copy()
-    out = suppress_counts(frame, counts, marker=SUPPRESSED)
-    hidden = np.zeros(len(frame), dtype=bool)
-    for col in counts:
-        hidden |= (out[col].astype(str) == SUPPRESSED).to_numpy()
-    for col in [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]:
-        out[col] = out[col].astype(object).where(~hidden, "")
-    return out
+    try:
+        span = (data_start(st.ws), data_end(st.ws))
+    except Exception:  # an empty workspace: the table is empty too
+        span = None
+    method, window = flow_method(table, getattr(st, "map_name", "england"), start, end, where, span)
+    if table == "before_after":
+        method += f" Event date {at or 'the latest event'}."
+    return disclose(frame, table, suppress=suppress, method=method, window=window)
 
 
 @router.get("/flow/{table}")
@@ -96,14 +82,14 @@ def get_flow(
     where = cohort(request, {"start", "end", "date", "format", "suppress"})
     st = state(request)
     frame = flow_table(st, table, parse_date(start, "start"), parse_date(end, "end"), where,
-                       date=parse_date(date, "date"))
+                       date=parse_date(date, "date"), at=parse_date(date, "date"))
+    key = ("flow-disclosed", table, start, end, where_key(where), date, suppress_small)
+    d = st.cached(key, lambda: disclosed(st, table, frame, start, end, where, suppress_small, date))
     if format == "csv":
-        out = suppress(frame) if suppress_small else frame
-        buf = io.StringIO()
-        out.to_csv(buf, index=False)
         return Response(
-            buf.getvalue(),
+            d.csv(),
             media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="cscflow_{table}.csv"'},
         )
-    return {"table": table, "columns": [str(c) for c in frame.columns], "rows": records(frame)}
+    return {"table": table, "columns": [str(c) for c in d.table.columns], "rows": records(d.table),
+            "suppressed": d.suppressed, "header": d.header, "caption": d.caption()}

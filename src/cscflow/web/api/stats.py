@@ -2,13 +2,17 @@
 summary (JSON), or its table as CSV with small numbers suppressed.
 
 GET /api/stats                      the analyses and their options
-GET /api/stats/{name}?opt=...       {"name", "title", "figure", "columns", "rows", "summary"}
-GET /api/stats/{name}?format=csv    the table as CSV (counts 1-4 as "<5"; suppress=false to turn off)
+GET /api/stats/{name}?opt=...       {"name", "title", "figure", "columns", "rows", "summary", "header",
+                                     "caption", "suppressed"}
+GET /api/stats/{name}?format=csv    the table as CSV, its header as ``# `` lines
+
+Table, summary and figure all come from :mod:`cscflow.disclosure` (counts 1-4 as "<5", secondary
+suppression, coarsened curves, the figure drawn from the disclosed table with its method under it);
+``suppress=false`` (internal use) turns it off and says "NOT SUPPRESSED: internal use only".
 """
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -83,24 +87,21 @@ def get_analysis(
     st = state(request)
     key = ("stats", name, tuple(sorted(opts.items())))
     result = st.cached(key, lambda: run(st.ws, name, **opts))
-    table = result.export(suppressed=suppress_small)
+    d = result.disclose(suppressed=suppress_small)
     if format == "csv":
-        buf = io.StringIO()
-        table.to_csv(buf, index=False)
-        return Response(buf.getvalue(), media_type="text/csv",
+        return Response(d.csv(), media_type="text/csv",
                         headers={"content-disposition": f'attachment; filename="cscflow_{name}.csv"'})
-    summary = result.export(suppressed=suppress_small) if result.summary is result.table else result.summary
-    small = [c for c in ("children", "events", "censored", "leavers", "proceedings") if c in summary.columns]
-    if suppress_small and small and result.counts:
-        from cscflow.analytics.suppression import suppress
-
-        summary = suppress(summary, small, column_totals=False)
+    summary = result.disclose_summary(suppressed=suppress_small).table
+    table = d.table
     return {
         "name": name,
         "title": ANALYSES[name][0],
-        "figure": json.loads(result.figure.to_json()),
+        "figure": json.loads(result.figure_for(suppress_small).to_json()),
         "columns": [str(c) for c in table.columns],
         "rows": records(table.head(5000)),
         "truncated": len(table) > 5000,
         "summary": jsonable(summary.to_dict(orient="records")),
+        "suppressed": d.suppressed,
+        "header": d.header,
+        "caption": d.caption(),
     }
