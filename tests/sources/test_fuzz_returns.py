@@ -15,7 +15,6 @@ from cscflow.errors import SourceError
 from cscflow.sources import cin, ssda903
 
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def _cin_text() -> str:
@@ -26,7 +25,9 @@ def _cin_text() -> str:
 
 
 def _episodes_csv() -> str:
-    path = SHARED / "sfdl-liia-tools" / "samples" / "SSDA903_episodes_for_testing_fixes_INPUT.csv"
+    from conftest import require_shared_data
+
+    path = require_shared_data() / "sfdl-liia-tools" / "samples" / "SSDA903_episodes_for_testing_fixes_INPUT.csv"
     return path.read_text()
 
 
@@ -111,7 +112,9 @@ def test_903_corrupt_cells_rows_and_headers(tmp_path, cells, drop, dup, header):
 @FUZZ
 @given(edits=byte_edits, cut=st.one_of(st.none(), st.integers(1, 20000)))
 def test_903_xml_corrupt_bytes(tmp_path, edits, cut):
-    data = (SHARED / "sfdl-csc-data-synthesizer" / "generated_903.xml").read_bytes()[:30000]
+    from conftest import require_shared_data
+
+    data = (require_shared_data() / "sfdl-csc-data-synthesizer" / "generated_903.xml").read_bytes()[:30000]
     data = data[: data.rindex(b"</CHILD>") + 8] + b"</EXPSSDA903>"
     data = _mutate_bytes(data, edits)
     path = tmp_path / "fuzz.xml"

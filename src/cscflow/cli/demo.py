@@ -54,42 +54,22 @@ def _load(files: Path, ws_dir: Path, which: str, echo) -> None:
     import pandas as pd
 
     from cscflow import Workspace
+    from cscflow.journeys.timeline_store import prepare
+    from cscflow.sources import load
     from cscflow.synth.params import load_parameters
 
     la = str(load_parameters(PRESET)["la"])
     with Workspace(ws_dir, la=la) as ws:
-        try:
-            from cscflow.sources import load
-        except ImportError:  # the loader is not available: load the event log directly
-            echo("  (cscflow.sources is not available: loading the event log directly)")
-            _load_events_minimal(ws, files / "events.parquet")
+        if which == "all":  # events.csv repeats events.parquet
+            paths = [p for p in sorted(files.iterdir()) if p.name not in ("truth", "events.csv")]
         else:
-            if which == "all":  # events.csv repeats events.parquet
-                paths = [p for p in sorted(files.iterdir()) if p.name not in ("truth", "events.csv")]
-            else:
-                paths = [files / "events.parquet"]
-            load(ws, paths, progress=lambda msg, done, total: echo(f"  {msg}"))
-        from cscflow.journeys.timeline_store import prepare
+            paths = [files / "events.parquet"]
+        load(ws, paths, la=la, progress=lambda msg, done, total: echo(f"  {msg}"))
 
         prepare(ws)  # the England map's timeline, stored for the app
         markers = pd.read_csv(files / "truth" / "events.csv", dtype=str)
         markers["date"] = pd.to_datetime(markers["date"]).dt.date
         ws.write("events", markers[["event_id", "date", "label", "kind"]], mode="replace")
-
-
-def _load_events_minimal(ws, events_path: Path) -> None:
-    """Fallback: the event log straight into the episodes table (pseudonymised child ids)."""
-    import pandas as pd
-
-    ev = pd.read_parquet(events_path)
-    ids = ws.pseudonymise(ev["child_id"])
-    ep = pd.DataFrame({
-        "episode_id": [f"E{i:08d}" for i in range(len(ev))], "child_id": ids, "stage": ev["stage"],
-        "start": ev["start"], "end": ev["end"], "outcome": ev["outcome"], "need_id": ev["need_id"],
-        "team": ev["team"], "worker": ws.pseudonymise(ev["worker"].fillna("")), "attrs": ev["attributes"],
-        "source": "events.parquet", "source_row": range(1, len(ev) + 1),
-    })
-    ws.write("episodes", ep, mode="replace")
 
 
 @click.command()
@@ -106,16 +86,12 @@ def _load_events_minimal(ws, events_path: Path) -> None:
 def demo(out: Path, seed: int, load: str, preset: str, no_serve: bool, port: int, open_browser: bool) -> None:
     """Build the synthetic county (cached), load it and open it on the map."""
     ws_dir = build_demo(out, seed, load=load, preset=preset)
-    try:
-        from cscflow.web import serve
-    except ImportError:
-        serve = None
-    if no_serve or serve is None:
+    if no_serve:
         from cscflow import Workspace
 
         with Workspace(ws_dir, read_only=True) as ws:
             click.echo(json.dumps(ws.summary(), indent=2, default=str))
-        if serve is None and not no_serve:
-            click.echo("(the web app is not available in this version: showing the workspace summary)")
         return
+    from cscflow.web import serve
+
     serve(ws_dir, port=port, open_browser=open_browser)
