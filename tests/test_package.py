@@ -53,3 +53,22 @@ def test_info_reports_counts(workspace):
     res = CliRunner().invoke(cli, ["info", path, "--json"])
     assert res.exit_code == 0, res.output
     assert '"episodes": 0' in res.output
+
+
+def test_help_imports_no_engine():
+    """`cscflow --help` stays fast by importing none of the engines (start-up time is measured in bench/)."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from cscflow.cli import main
+        try:
+            main(["--help"])
+        except SystemExit:
+            pass
+        heavy = [m for m in ("pandas", "numpy", "ibis", "duckdb", "pyarrow", "scipy", "plotly") if m in sys.modules]
+        print("heavy:", heavy, file=sys.stderr)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "heavy: []" in out.stderr and "Commands:" in out.stdout

@@ -11,7 +11,6 @@ from typing import Any
 
 import ibis
 import pandas as pd
-from scipy import stats as _stats
 
 from cscflow.errors import AnalysisError
 from cscflow.journeys.filters import apply_where
@@ -250,6 +249,8 @@ def two_proportions(k1: int, n1: int, k2: int, n2: int) -> dict[str, float]:
     pooled = (k1 + k2) / (n1 + n2) if n1 + n2 else float("nan")
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2)) if n1 and n2 else float("nan")
     z = (p2 - p1) / se if se and not math.isnan(se) else float("nan")
+    from scipy import stats as _stats  # imported here: `cscflow flow` tables do not need scipy at start-up
+
     p_z = float(2 * _stats.norm.sf(abs(z))) if not math.isnan(z) else float("nan")
     p_f = float(_stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue) if n1 and n2 else float("nan")
     return {"difference": p2 - p1, "z": z, "p_z": p_z, "p_fisher": p_f}
