@@ -14,6 +14,8 @@ import threading
 import webbrowser
 from pathlib import Path
 
+import click
+
 from cscflow.web.app import create_app
 from cscflow.web.security import check_bind, is_loopback
 
@@ -44,7 +46,7 @@ def serve(
         threading.Thread(target=_warm, args=(app, then), daemon=True).start()
     elif then:
         threading.Timer(1.0, then).start()
-    print(f"cscflow: serving {workspace_path} on {url} (Ctrl+C to stop)", flush=True)
+    click.echo(f"cscflow: serving {workspace_path} on {url} (Ctrl+C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -76,7 +78,7 @@ def _warm(app, then=None) -> None:
     try:
         engine_tracks(st, "travel", None)
         stays_blob(st, None)
-        print(f"cscflow: the map is ready ({time.perf_counter() - t0:.1f} s)", flush=True)
+        click.echo(f"cscflow: the map is ready ({time.perf_counter() - t0:.1f} s)")
     except Exception:  # noqa: BLE001 - warming is best effort; requests report errors themselves
         pass
     if then:
