@@ -8,7 +8,6 @@ so ``cscflow --help`` stays fast (it imports click and nothing of the engines: `
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from typing import Any
 
@@ -33,10 +32,10 @@ class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if _available(name)]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in COMMANDS or not _available(cmd_name):
+        if cmd_name not in COMMANDS:
             return None
         module, attr = COMMANDS[cmd_name][0].split(":")
         return getattr(importlib.import_module(module), attr)
@@ -67,11 +66,6 @@ class LazyGroup(click.Group):
             click.secho(f"Error: {type(err).__name__}: {err}".splitlines()[0], err=True, fg="red")
             click.echo("Hint: this looks like a bug in cscflow; run again with --debug and report it", err=True)
             ctx.exit(1)
-
-
-def _available(name: str) -> bool:
-    module = COMMANDS[name][0].split(":")[0]
-    return importlib.util.find_spec(module) is not None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
