@@ -70,10 +70,26 @@ def test_a_write_through_the_workspace_is_seen_by_the_same_process(workspace):
     assert workspace.execute(timelines(workspace, "england")).station.tolist() == ["referral", "cin_plan"]
 
 
-def test_an_event_log_of_instants_is_not_stored(workspace):
-    """A process log (every stay an instant) is one sort to build: nothing is written to the file for it."""
+def test_an_event_log_of_instants_is_stored_only_by_prepare(workspace):
+    """A process log (every stay an instant) is one sort to build: building it in a process writes nothing to
+    the file; `cscflow load` (prepare) stores it, and each later process reads it (the same rows)."""
     df = pd.DataFrame({"child_id": ["a", "a", "b"], "stage": ["submitted", "approved", "submitted"],
                        "start": pd.to_datetime(["2024-01-02", "2024-01-05", "2024-01-03"]), "source_row": [1, 2, 3]})
     workspace.write("episodes", df.assign(end=df.start), mode="replace")
-    assert store.prepare(workspace) is None
+
+    def auto_rows(ws):
+        tl = timelines(ws, timeline.load_map("auto", ws))
+        return ws.execute(tl).sort_values(["child_id", "seq"]).reset_index(drop=True)
+
+    built = auto_rows(workspace)
     assert store.stored_names(workspace) == []
+    timeline._MEMO.clear()
+    assert store.prepare(workspace) == ("auto", 3)
+    [name] = store.stored_names(workspace)
+    path = workspace.path
+    workspace.close()
+    with fresh(path) as ro:
+        got = auto_rows(ro)
+        assert [n for _r, _t, n in timeline._MEMO.values()] == [name]   # the stored table, no temporary one
+    pd.testing.assert_frame_equal(got, built)
+    assert got.station.tolist() == ["submitted", "approved", "submitted"]

@@ -271,13 +271,17 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     map_json = json.dumps(pmap.to_dict(), sort_keys=True)
     shape = tp.shape(ws, pmap)
     stored_name = content = None
-    # Only timelines with stays of some length are kept in the workspace: an event log's (every stay an
-    # instant) is one sort, about as quick to build as to write.
-    if store.enabled(ws) and not shape.points:
+    # Timelines with stays of some length are kept in the workspace when built by a writable one. An event
+    # log's (every stay an instant) is one sort, about as quick to build as to write: it is stored only when
+    # asked (timeline_store.prepare, at the end of `cscflow load`), for the processes that come after.
+    if store.enabled(ws):
         content = store.content_key(ws)
         stored_name = store.name_for(content, map_json, end)
         if store.exists(ws, stored_name):
-            return ws.con.table(stored_name), stored_name
+            stored = ws.con.table(stored_name)
+            return (tp.widen(stored, shape) if shape.points else stored), stored_name
+        if shape.points and not store.KEEP_POINTS.get():
+            stored_name = None
     if not shape.points:
         shape = tp.FULL
     key = (dialect, map_json, str(end), shape)

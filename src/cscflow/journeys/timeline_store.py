@@ -4,8 +4,9 @@ the timeline instead of building it again (about 2 s on the ``county`` preset).
 A stored timeline is a table named ``_cscflow_tl_<content>_<map>``: ``content`` is a hash of every row of
 ``episodes`` (exact, unlike the quick fingerprint the in-process cache uses), ``map`` a hash of the process
 map and the end date. The table's comment holds the :class:`~cscflow.journeys.timeline_points.Shape` it was
-built with (for inspection). Only timelines with stays of some length are stored: an event log's (every stay
-an instant) is one sort, about as quick to build as to write. Timelines are stored only by a writable DuckDB
+built with (for inspection). An event log's timeline (every stay an instant) is one sort, about as quick to
+build as to write: it is stored only by :func:`prepare` (``cscflow load``), for the ``cscflow flow`` processes
+that follow (each would otherwise sort millions of events again). Timelines are stored only by a writable DuckDB
 workspace (``cscflow load`` stores the England map's); read-only ones use what is there and otherwise build
 a temporary table. When the episodes change, the next stored timeline replaces every stale one.
 
@@ -22,11 +23,15 @@ a temporary table. When the episodes change, the next stored timeline replaces e
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 from typing import Any
 
 from cscflow.journeys.timeline import STORED_PREFIX as PREFIX
+
+#: Whether a timeline of instants (an event log's) built now is stored too (set by :func:`prepare`).
+KEEP_POINTS: contextvars.ContextVar[bool] = contextvars.ContextVar("cscflow_keep_points", default=False)
 
 
 def enabled(ws: Any) -> bool:
@@ -74,8 +79,8 @@ def prepare(ws: Any) -> tuple[str, int] | None:
     """Store the timeline a new workspace is most likely to be asked for: the England map's when the
     episodes hold children's social care stages, else the ``auto`` map's (any other process log).
 
-    Returns (map name, timeline rows), or None where no timeline is stored (not DuckDB, read-only, empty, or
-    an event log of instants).
+    Returns (map name, timeline rows), or None where no timeline is stored (not DuckDB, read-only or empty).
+    An event log's timeline (instants) is stored too: each later process reads it instead of sorting again.
     """
     from cscflow.journeys.maps import load_map
     from cscflow.journeys.timeline import timelines
@@ -87,7 +92,11 @@ def prepare(ws: Any) -> tuple[str, int] | None:
         return None
     england = load_map("england")
     name = "england" if stages & set(england.stage_map) else "auto"
-    tl = timelines(ws, england if name == "england" else load_map("auto", ws))
-    if not stored_names(ws):  # an event log of instants: built in memory when asked, not stored
+    token = KEEP_POINTS.set(True)
+    try:
+        tl = timelines(ws, england if name == "england" else load_map("auto", ws))
+    finally:
+        KEEP_POINTS.reset(token)
+    if not stored_names(ws):
         return None
     return name, int(ws.execute(tl.count()))
