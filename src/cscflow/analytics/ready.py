@@ -26,19 +26,15 @@ from cscflow.analytics.funnel import FunnelPlot
 from cscflow.analytics.survival import KaplanMeier, KaplanMeierGroups
 from cscflow.analytics.windows import observe, source_windows, window_of
 from cscflow.errors import AnalysisError
+from cscflow.model.codes import rec_routes
 
 DAY = np.timedelta64(1, "D")
 
-#: SSDA903 reason episode ceased (REC) -> route out of care (DfE 903 guidance codes: E45-E48 are
-#: special guardianship orders, E43/E44 the SGO codes before 2016; E5/E6 independent living,
-#: E17 staying put at 18, E7 adult social care; E15 (age assessment found 18+) and the rest "other").
-ROUTE_OF_REC = {
-    "E4A": "home", "E4B": "home", "E13": "home",
-    "E11": "adoption", "E12": "adoption",
-    "E41": "sgo/cao", "E43": "sgo/cao", "E44": "sgo/cao", "E45": "sgo/cao", "E46": "sgo/cao",
-    "E47": "sgo/cao", "E48": "sgo/cao",
-    "E17": "18+", "E5": "18+", "E6": "18+", "E7": "18+",
-}
+#: SSDA903 reason episode ceased (REC) -> route out of care, every code of every collection year, from
+#: the code list (:func:`cscflow.model.codes.rec_routes`: E45-E48 special guardianship orders, E43/E44
+#: their codes to the 2018 schema; E5/E6 independent living, E17 staying put at 18, E7 adult social care).
+ROUTE_OF_REC = rec_routes()
+#: a period whose REC is unknown takes the route of its outcome (an exit); anything else is "other"
 ROUTE_OF_OUTCOME = {"returned_home": "home", "left_care_18": "18+", "permanence": "sgo/cao"}
 ROUTES = ["home", "sgo/cao", "adoption", "18+", "other"]
 AGE_BANDS = [(0, 1, "under 1"), (1, 5, "1-4"), (5, 10, "5-9"), (10, 16, "10-15"), (16, 99, "16+")]

@@ -356,8 +356,9 @@ class _Accumulator:
         def ts(f, i):  # noqa: ANN001, ANN202
             return dl[f][i] if f in dl else None
 
-        from cscflow.sources.ssda903 import REC_OUTCOMES
+        from cscflow.model.codes import rec_outcomes
 
+        rec_outcome = rec_outcomes()
         for k, i in enumerate(good):
             base = {"source_child_id": idl[i], "team": val("team", i), "worker": val("worker", i),
                     "source_row": int(rl[i]), "need_key": None}
@@ -400,7 +401,7 @@ class _Accumulator:
                 for f in ("legal_status", "placement", "placement_provider", "rec", "category_of_need"):
                     a[f] = leading_code(cl[f][i]) if f in col else None
                 rec = a.get("rec")
-                outcome = None if end is None else REC_OUTCOMES.get(str(rec or ""), "closed")
+                outcome = None if end is None else rec_outcome.get(str(rec or ""), "closed")
                 self._add(base, "looked_after", start, end, outcome, a)
             elif n == 9:
                 for f in ("in_touch", "activity", "accommodation", "eligibility"):

@@ -23,18 +23,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cscflow.model.codes import closure_exits, sex_codes
 from cscflow.sources.base import CHILD_COLUMNS, EPISODE_COLUMNS, IDENTIFIER_COLUMNS, QUARANTINE_COLUMNS
 from cscflow.sources.cin_stream import parse_date
 
-SEX_CODES = {"1": "M", "2": "F", "0": "U", "9": "U", "M": "M", "F": "F", "U": "U"}
-#: ReasonForClosure -> exit of the episode of need (CIN census guide, closure reasons RC1-RC9).
-CLOSURE_EXITS = {
-    "RC1": "permanence",  # adopted
-    "RC3": "permanence",  # child arrangements order
-    "RC4": "permanence",  # special guardianship order
-    "RC8": "nfa",  # case closed after assessment, no further action
-    "RC9": "step_down_early_help",  # case closed after assessment, referred to early help
-}
+#: GenderCurrent / Sex -> M, F, U (the ``sex`` code list).
+SEX_CODES = sex_codes()
+#: ReasonForClosure -> exit of the episode of need (RC1-RC9, the ``reason_for_closure`` code list), for
+#: the reasons that say more than ``closed`` (the callers' default).
+CLOSURE_EXITS = closure_exits()
 TRUE_TEXTS = frozenset({"1", "true", "TRUE", "True", "Y", "y", "yes"})
 DATE_HINT = "write dates as YYYY-MM-DD (xs:date) and export the return again"
 EARLIEST = dt.date(1900, 1, 1)

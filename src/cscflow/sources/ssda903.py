@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from cscflow.errors import SourceError
+from cscflow.model.codes import rec_outcomes
 from cscflow.sources.base import (
     CHILD_COLUMNS,
     EPISODE_COLUMNS,
@@ -57,16 +58,9 @@ from cscflow.sources.values import (
 
 FORMAT = "903"
 
-#: REC (reason episode ceased, SSDA903 guide) -> outcome of the looked_after stay.
-REC_OUTCOMES: dict[str, str] = {
-    "X1": "looked_after",  # episode ends and a new one begins the same day
-    "E11": "permanence", "E12": "permanence",  # adopted
-    "E41": "permanence", "E43": "permanence", "E44": "permanence",  # child arrangements / residence order
-    "E45": "permanence", "E46": "permanence", "E47": "permanence", "E48": "permanence",  # SGO
-    "E13": "returned_home", "E4A": "returned_home", "E4B": "returned_home",
-    "E17": "left_care_18", "E5": "left_care_18", "E6": "left_care_18", "E7": "left_care_18",
-}  # fmt: skip
-#: other E codes (died, transferred, custody, moved abroad, age assessed, ceased otherwise) -> closed
+#: REC (reason episode ceased, SSDA903 guide) -> outcome of the looked_after stay: every code of every
+#: collection year, from the code list (:func:`cscflow.model.codes.rec_outcomes`); an unknown code -> closed
+REC_OUTCOMES: dict[str, str] = rec_outcomes()
 
 #: table -> (the column that identifies it, the columns it must have, file-name words)
 TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
