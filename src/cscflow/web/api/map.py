@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -11,7 +10,6 @@ from fastapi import APIRouter, Request
 from cscflow.web.api import FILTERS, cohort, jsonable, records, state
 
 router = APIRouter(prefix="/api", tags=["map"])
-STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
 def map_payload(pmap: Any) -> dict:
@@ -49,9 +47,7 @@ def get_map(request: Request) -> dict:
     st = state(request)
     payload = st.cached(("map",), lambda: map_payload(st.pmap))
     values = st.cached(("values",), lambda: filter_values(st.ws))
-    modules = [name for name in ("stats",) if (STATIC / "js" / f"{name}.js").exists()]
-    return {**payload, "filters": list(FILTERS), "la": st.ws.la, "modules": modules,
-            "values": values}
+    return {**payload, "filters": list(FILTERS), "la": st.ws.la, "values": values}
 
 
 def filter_values(ws: Any) -> dict[str, list]:

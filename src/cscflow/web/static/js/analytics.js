@@ -118,7 +118,6 @@ async function show(table) {
 
 export function init(context) {
   ctx = context;
-  const modules = context.modules || [];
   const tabs = $("flow-tabs");
   for (const [name, label] of TABLES) {
     const b = document.createElement("button");
@@ -139,8 +138,11 @@ export function init(context) {
       if (tab.dataset.view === "map-view") window.dispatchEvent(new Event("resize"));
     });
   });
-  // The statistics pages belong to the analytics module (stats.js), shown when it is installed.
-  if (modules.includes("stats")) import("./stats.js").then((m) => { statsModule = m; $("stats-tab").hidden = false; }).catch(() => {});
+  // The statistics pages (stats.js): their tab shows once the module has loaded; a failure is shown, not hidden.
+  import("./stats.js").then((m) => { statsModule = m; $("stats-tab").hidden = false; }).catch((err) => {
+    console.error("cscflow: the statistics pages could not be loaded", err);
+    $("status").textContent = `Error: the statistics pages could not be loaded (${err.message || err})`;
+  });
 }
 
 let statsModule = null;

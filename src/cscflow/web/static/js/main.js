@@ -411,7 +411,11 @@ async function main() {
   filterControls($("filters-b"), header, S.whereB, () => reload("b"));
   legend();
   requestAnimationFrame(loop);
-  import("./analytics.js").then((m) => m.init({ modules: mapData.modules || [], where: () => S.where, epoch: () => S, events: () => S.events })).catch(() => {});
+  import("./analytics.js").then((m) => m.init({ where: () => S.where, epoch: () => S, events: () => S.events })).catch((err) => {
+    console.error("cscflow: the analytics pages could not be loaded", err);
+    hook.error = String(err.message || err);
+    status(`Error: the analytics pages could not be loaded (${hook.error})`);
+  });
 }
 
 main().catch((err) => {
