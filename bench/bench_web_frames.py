@@ -89,7 +89,7 @@ def pct(values: list[float], q: float) -> float:
 def synthetic_blobs(n_children: int, stations: list[dict], seed: int = 1) -> tuple[bytes, bytes]:
     """Tracks and stays where every child is on the move between two stations all the time (6 legs each)."""
     from cscflow.journeys.tracks import Tracks
-    from cscflow.web.api.tracks import pack
+    from cscflow.journeys.tracks import pack_blob as pack
 
     rng = np.random.default_rng(seed)
     inner = [i for i, s in enumerate(stations) if s["zone"] != "exit"]

@@ -120,3 +120,58 @@ def test_a_child_cohort_shows_only_its_own_teams(write_episodes):
     assert everyone.attributes["team"][:-1] == ["East", "West", "Zeta"]
     assert girls.attributes["team"] == ["West", "Unknown"] and girls.codes["team"].tolist() == [0, 0]
     assert girls.to_bytes() == _legs(cohort_rows(ws, pmap, {"sex": "F"}), pmap, "travel").to_bytes()
+
+
+def _doc_example() -> bytes:
+    """The worked example of docs/contracts.md ("Binary blobs"), read from its hex dump."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "contracts.md").read_text(encoding="utf-8")
+    dump = text.split("is these 248 bytes", 1)[1].split("```", 2)[1]
+    return bytes(int(x, 16) for line in dump.strip().splitlines() for x in line.split()[1:])
+
+
+def _read_by_the_doc(blob: bytes) -> tuple[dict, dict[str, list]]:
+    """A reader written from docs/contracts.md alone: uint32 N, JSON header, zero padding to a multiple of 8,
+    arrays at their offsets (multiples of 8), each padded with zeros to the next multiple of 8."""
+    import json
+
+    n = int.from_bytes(blob[:4], "little")
+    header = json.loads(blob[4:4 + n].decode("utf-8"))
+    a = (4 + n + 7) // 8 * 8
+    assert set(blob[4 + n:a]) <= {0}
+    fmt = {"uint8": "B", "int8": "b", "uint16": "H", "int16": "h", "uint32": "I", "int32": "i", "float32": "f",
+           "float64": "d"}
+    arrays, at = {}, a
+    for spec in header["arrays"]:
+        assert spec["offset"] == at and at % 8 == 0
+        size = struct.calcsize(fmt[spec["dtype"]]) * spec["length"]
+        arrays[spec["name"]] = list(struct.unpack_from(f"<{spec['length']}{fmt[spec['dtype']]}", blob, at))
+        end = (at + size + 7) // 8 * 8
+        assert set(blob[at + size:end]) <= {0}
+        at = end
+    assert len(blob) == at
+    return header, arrays
+
+
+def test_the_packer_writes_the_documented_layout_byte_by_byte():
+    from cscflow.journeys.tracks import pack_blob, read_blob
+
+    arrays = {"child": np.array([0, 1], dtype="uint32"), "to": np.array([3, 65535], dtype="uint16"),
+              "depart": np.array([0.5], dtype="float32")}
+    blob = pack_blob({"version": 1, "kind": "example"}, arrays)
+    assert blob == _doc_example()
+    header, parsed = _read_by_the_doc(blob)
+    assert header["kind"] == "example" and parsed == {"child": [0, 1], "to": [3, 65535], "depart": [0.5]}
+    head, mine = read_blob(blob)
+    assert head == header and {k: v.tolist() for k, v in mine.items()} == parsed
+
+
+def test_a_tracks_blob_parses_by_the_documented_layout(write_episodes):
+    df = random_episodes(13, 12)
+    ws = write_episodes(df, _kids(df))
+    tr = tracks(ws, "england", "queue")
+    header, arrays = _read_by_the_doc(tr.to_bytes())
+    assert [s["name"] for s in header["arrays"]][:6] == ["child", "from", "to", "depart", "arrive", "repeat"]
+    assert arrays["from"] == tr.from_.tolist() and arrays["arrive"] == tr.arrive.tolist()
+    assert len(arrays["child_code_sex"]) == header["n_children"] == tr.n_children

@@ -12,11 +12,13 @@ A child enters the map from outside (``from`` = 65535) at its first stay and aft
 exit row, or after a last stay that ended, it leaves the map (``to`` = 65535) at that moment.
 Zero-length stays give legs with ``depart == arrive`` (they are kept, unlike the prototype).
 
-Binary layout of :meth:`Tracks.to_bytes` (little-endian): uint32 header length N, N bytes of UTF-8
-JSON header (version, epoch, end, n_legs, n_children, convention, stations, attributes, arrays with
-name/dtype/offset/length, offsets from the start of the blob and 8-byte aligned, length in elements),
-then the arrays: per leg child (uint32), from (uint16), to (uint16), depart (float32), arrive
-(float32), repeat (uint8); per child child_code_<attribute> (uint8). Times are days since ``epoch``.
+The binary form (:meth:`Tracks.to_bytes`, and the ``/api/stays`` blob of the web app) is written by
+:func:`pack_blob` alone and read back by :func:`read_blob`; its layout is given byte by byte in
+docs/contracts.md ("Binary blobs"): a little-endian uint32 header length N, N bytes of UTF-8 JSON
+header (with ``arrays``: name, dtype, offset, length), zero bytes up to the next multiple of 8, then the
+arrays, each starting at a multiple of 8. The tracks blob holds per leg child (uint32), from (uint16),
+to (uint16), depart (float32), arrive (float32), repeat (uint8); per child child_code_<attribute> (uint8).
+Times are days since ``epoch``.
 """
 
 from __future__ import annotations
@@ -78,47 +80,78 @@ class Tracks:
         return out
 
     def to_bytes(self) -> bytes:
-        """The compact binary form (see the module docstring)."""
-        arrays = self.arrays()
-        base = 0
-        while True:
-            specs, offset = [], base
-            for name, a in arrays:
-                specs.append({"name": name, "dtype": str(a.dtype), "offset": offset, "length": int(a.shape[0])})
-                offset = _align(offset + a.nbytes)
-            header = json.dumps(
-                {"version": 1, "epoch": self.epoch.isoformat(), "end": self.end.isoformat(),
-                 "n_legs": self.n_legs, "n_children": self.n_children, "convention": self.convention,
-                 "stations": self.stations, "attributes": self.attributes, "arrays": specs},
-                separators=(",", ":"),
-            ).encode()
-            start = _align(4 + len(header))
-            if start == base:
-                break
-            base = start
-        buf = bytearray(offset)
-        buf[0:4] = struct.pack("<I", len(header))
-        buf[4 : 4 + len(header)] = header
-        for spec, (_, a) in zip(specs, arrays, strict=True):
-            raw = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
-            buf[spec["offset"] : spec["offset"] + len(raw)] = raw
-        return bytes(buf)
+        """The compact binary form (:func:`pack_blob`; docs/contracts.md)."""
+        header = {"version": 1, "epoch": self.epoch.isoformat(), "end": self.end.isoformat(),
+                  "n_legs": self.n_legs, "n_children": self.n_children, "convention": self.convention,
+                  "stations": self.stations, "attributes": self.attributes}
+        return pack_blob(header, dict(self.arrays()))
 
     @staticmethod
     def read_header(blob: bytes) -> dict[str, Any]:
         """The JSON header of a blob."""
-        (n,) = struct.unpack_from("<I", blob, 0)
-        return json.loads(blob[4 : 4 + n].decode())
+        return read_blob(blob)[0]
 
     @staticmethod
     def read_arrays(blob: bytes) -> dict[str, np.ndarray]:
-        """Every array of a blob by name (a reader to check the layout)."""
-        head = Tracks.read_header(blob)
-        return {
-            s["name"]: np.frombuffer(blob, dtype=np.dtype(s["dtype"]).newbyteorder("<"), count=s["length"],
-                                     offset=s["offset"])
-            for s in head["arrays"]
-        }
+        """Every array of a blob by name."""
+        return read_blob(blob)[1]
+
+
+#: dtypes a blob may hold (the browser's typed arrays: blob.js).
+BLOB_DTYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64")
+
+
+def pack_blob(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
+    """The one packer of the binary blobs (docs/contracts.md, "Binary blobs").
+
+    ``header`` is any JSON-ready dict without ``arrays``; the arrays (1-D, dtypes of :data:`BLOB_DTYPES`) follow
+    in the given order, each listed in the header's ``arrays`` with its byte offset from the blob's start
+    (a multiple of 8) and its length in elements.
+
+    >>> blob = pack_blob({"version": 1}, {"a": np.arange(3, dtype="uint16")})
+    >>> n = struct.unpack("<I", blob[:4])[0]
+    >>> json.loads(blob[4:4 + n]), len(blob)
+    ({'version': 1, 'arrays': [{'name': 'a', 'dtype': 'uint16', 'offset': 88, 'length': 3}]}, 96)
+    >>> read_blob(blob)[1]["a"].tolist()
+    [0, 1, 2]
+    """
+    from cscflow.errors import AnalysisError
+
+    items = [(name, np.asarray(a)) for name, a in arrays.items()]
+    for name, a in items:
+        if a.ndim != 1 or a.dtype.name not in BLOB_DTYPES:
+            raise AnalysisError(f"blob array {name!r} is {a.ndim}-D {a.dtype.name}",
+                                hint=f"pass 1-D arrays of {', '.join(BLOB_DTYPES)}")
+    base = 0
+    while True:  # the header's length depends on the offsets it lists: iterate to the fixed point
+        specs, offset = [], base
+        for name, a in items:
+            specs.append({"name": name, "dtype": a.dtype.name, "offset": offset, "length": int(a.shape[0])})
+            offset = _align(offset + a.nbytes)
+        head = json.dumps({**header, "arrays": specs}, separators=(",", ":")).encode()
+        start = _align(4 + len(head))
+        if start == base:
+            break
+        base = start
+    buf = bytearray(max(offset, start))
+    buf[0:4] = struct.pack("<I", len(head))
+    buf[4 : 4 + len(head)] = head
+    for spec, (_, a) in zip(specs, items, strict=True):
+        raw = np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+        buf[spec["offset"] : spec["offset"] + len(raw)] = raw
+    return bytes(buf)
+
+
+def read_blob(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header and the arrays (by name, read in place) of a blob made by :func:`pack_blob`."""
+    (n,) = struct.unpack_from("<I", blob, 0)
+    head = json.loads(blob[4 : 4 + n].decode())
+    arrays = {
+        s["name"]: np.frombuffer(blob, dtype=np.dtype(s["dtype"]).newbyteorder("<"), count=s["length"],
+                                 offset=s["offset"])
+        for s in head["arrays"]
+    }
+    return head, arrays
 
 
 def _align(n: int) -> int:

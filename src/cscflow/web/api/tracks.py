@@ -1,19 +1,18 @@
 """Binary animation data: ``/api/tracks`` (the engine's legs), ``/api/stays`` (timeline stays for the
 station counts) and ``/api/counts`` (children at each station on a date, from the engine).
 
-Both blobs share the layout of contracts.md: a little-endian uint32 header length,
-a UTF-8 JSON header, then 8-byte aligned little-endian arrays listed in the header.
+Both blobs are made by the one packer, :func:`cscflow.journeys.tracks.pack_blob`, in the layout that
+docs/contracts.md gives byte by byte.
 """
 
 from __future__ import annotations
 
-import json
-import struct
 from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
+from cscflow.journeys.tracks import pack_blob
 from cscflow.web.api import bad, cohort, parse_date, records, state, where_key
 
 router = APIRouter(prefix="/api", tags=["tracks"])
@@ -36,42 +35,6 @@ def engine_tracks(st: Any, convention: str, where: dict | None) -> Any:
         return t, t.to_bytes()
 
     return st.cached(("tracks", convention, where_key(where)), compute)
-
-
-def pack(header: dict, arrays: dict[str, np.ndarray]) -> bytes:
-    """A blob in the contract's layout: uint32 header length, JSON header, 8-byte aligned arrays.
-
-    >>> blob = pack({"version": 1}, {"a": np.arange(3, dtype="<u2")})
-    >>> n = struct.unpack("<I", blob[:4])[0]
-    >>> json.loads(blob[4:4 + n])["arrays"][0]["length"]
-    3
-    """
-    specs = []
-    probe = dict(header, arrays=[{"name": k, "dtype": str(v.dtype.name), "offset": 0, "length": len(v)}
-                                 for k, v in arrays.items()])
-    # The header's length depends on the offsets; pad the offsets' digits generously and fix point.
-    for _ in range(3):
-        head = json.dumps(probe).encode()
-        offset = _align(4 + len(head) + 32)
-        specs = []
-        for name, arr in arrays.items():
-            specs.append({"name": name, "dtype": arr.dtype.name, "offset": offset, "length": int(arr.size)})
-            offset = _align(offset + arr.nbytes)
-        probe = dict(header, arrays=specs)
-    head = json.dumps(probe).encode()
-    start = specs[0]["offset"] if specs else _align(4 + len(head))
-    if 4 + len(head) > start:  # pragma: no cover - the fix point above leaves room
-        raise RuntimeError("header larger than reserved")
-    head = head + b" " * (start - 4 - len(head))
-    out = bytearray(struct.pack("<I", len(head)) + head)
-    for spec, arr in zip(specs, arrays.values(), strict=True):
-        out += b"\0" * (spec["offset"] - len(out))
-        out += np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
-    return bytes(out)
-
-
-def _align(n: int) -> int:
-    return (n + 7) // 8 * 8
 
 
 def stays_blob(st: Any, where: dict | None) -> bytes:
@@ -100,7 +63,7 @@ def stays_blob(st: Any, where: dict | None) -> bytes:
             "n_children": int(child.max() + 1) if child.size else 0,
             "stations": ids,
         }
-        return pack(header, {"child": child, "station": rows.st[on_map].astype("uint16"),
+        return pack_blob(header, {"child": child, "station": rows.st[on_map].astype("uint16"),
                              "start": rows.sday[on_map].astype("<i4"), "end": end.astype("<i4")})
 
     return st.cached(("stays", where_key(where)), compute)
