@@ -103,7 +103,7 @@ def variants(
     """
     pmap = _setup(ws, pmap)
     tl = timelines(ws, pmap, where)
-    if getattr(ws, "engine", "") == "duckdb":
+    if ws.engine == "duckdb":
         out = ws.execute(_hashed_variants_expr(tl, start, end))
     else:
         out = _fetched_variants(ws, tl, start, end)

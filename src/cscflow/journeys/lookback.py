@@ -75,7 +75,7 @@ def visible_from(ws: Any, stage: str = "referral", data_start: Any = None) -> pd
     """The data start of ``stage``: ``data_start`` when given, else the workspace setting
     ``data_start`` (a date, or a mapping stage -> date), else the earliest full-coverage start
     of the sources holding the stage."""
-    given = data_start if data_start is not None else (getattr(ws, "settings", None) or {}).get("data_start")
+    given = data_start if data_start is not None else ws.settings.get("data_start")
     if isinstance(given, dict):
         given = given.get(stage)
     if given is not None:

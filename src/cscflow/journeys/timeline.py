@@ -67,7 +67,7 @@ def episode_stats(ws: Any) -> dict[str, Any]:
     hit = getattr(ws, "_journeys_stats", None)
     if hit is not None and hit[0] is ws.con:
         return hit[1]
-    if getattr(ws, "engine", "") == "duckdb":  # raw SQL: compiling the expression costs more than the query
+    if ws.engine == "duckdb":  # raw SQL: compiling the expression costs more than the query
         got = ws.con.raw_sql('SELECT count(*), min("start"), max("start"), max("end"), sum(source_row), '
                              'max(child_id) FROM episodes').fetchone()
         row = dict(zip("nsefrc", got, strict=True))
@@ -76,7 +76,7 @@ def episode_stats(ws: Any) -> dict[str, Any]:
         ep = ws.table("episodes")
         row = ws.execute(ep.aggregate(n=ep.count(), s=ep.start.min(), e=ep.start.max(), f=ep.end.max(),
                                       r=ep.source_row.sum(), c=ep.child_id.max())).iloc[0].to_dict()
-    if getattr(ws, "read_only", False):
+    if ws.read_only:
         ws._journeys_stats = (ws.con, row)
     return row
 
@@ -224,7 +224,7 @@ def timelines(
     else:
         # The quick fingerprint (counts, spans, sums) and the workspace's write generation: an in-place change
         # through the library (Workspace.write, sources.load) is seen even when the fingerprint is not moved.
-        key = (id(ws.con), getattr(ws, "generation", 0), json.dumps(pmap.to_dict(), sort_keys=True), str(end),
+        key = (id(ws.con), ws.generation, json.dumps(pmap.to_dict(), sort_keys=True), str(end),
                _fingerprint(ws))
         hit = _MEMO.get(key)
         if hit is not None and hit[0]() is ws.con:
@@ -296,7 +296,7 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     name, ms_sql, final_sql = _SQL[key]
     if name:
         _store(ws, name, ms_sql)
-    persist = stored_name is not None and not getattr(ws, "read_only", False)
+    persist = stored_name is not None and not ws.read_only
     final_name = stored_name if persist else f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
     _store(ws, final_name, final_sql, temp=not persist)
     if persist:
@@ -307,14 +307,14 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
 
 def _tune(ws: Any) -> None:
     """DuckDB: no progress bar (it prints from the engine's threads on long queries)."""
-    if getattr(ws, "engine", "") == "duckdb":
+    if ws.engine == "duckdb":
         with contextlib.suppress(Exception):
             ws.con.raw_sql("SET enable_progress_bar = false")
 
 
 def _store(ws: Any, name: str, sql: str, temp: bool = True) -> None:
     """Run compiled ``sql`` once into (temporary) table ``name`` (raw SQL: re-parsing it costs more)."""
-    if getattr(ws, "engine", "duckdb") == "duckdb":
+    if ws.engine == "duckdb":
         # Row order in the stored table is never relied on (every reader orders by seq), so DuckDB may
         # write it from both threads without keeping the input's order; the setting is put back after.
         keep = ws.con.raw_sql("SELECT current_setting('preserve_insertion_order')").fetchone()[0]

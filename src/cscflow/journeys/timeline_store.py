@@ -36,7 +36,7 @@ KEEP_POINTS: contextvars.ContextVar[bool] = contextvars.ContextVar("cscflow_keep
 
 def enabled(ws: Any) -> bool:
     """Whether ``ws`` can hold stored timelines (a DuckDB workspace)."""
-    return getattr(ws, "engine", "") == "duckdb"
+    return ws.engine == "duckdb"
 
 
 def content_key(ws: Any) -> str:
@@ -85,7 +85,7 @@ def prepare(ws: Any) -> tuple[str, int] | None:
     from cscflow.journeys.maps import load_map
     from cscflow.journeys.timeline import timelines
 
-    if not enabled(ws) or getattr(ws, "read_only", False):
+    if not enabled(ws) or ws.read_only:
         return None
     stages = {r[0] for r in ws.con.raw_sql("SELECT DISTINCT stage FROM episodes").fetchall()}
     if not stages:

@@ -217,7 +217,7 @@ def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = N
     if path.stat().st_size == 0:
         raise SourceError(f"{path.name} is empty (0 bytes)", hint="export the event log again")
     today = today or dt.date.today()
-    in_ws = ws is not None and getattr(ws, "engine", "") == "duckdb"
+    in_ws = ws is not None and ws.engine == "duckdb"
     con = ws.con.con if in_ws else duckdb.connect()
     tag = next_tag() if in_ws else "_ev"
     if not in_ws:

@@ -191,14 +191,9 @@ def _calamine_sheets(path: Path) -> list[tuple[str, list[tuple]]]:
 
 
 def read_sheets(path: str | Path, engine: str = "auto") -> list[tuple[str, list[tuple]]]:
-    """Every sheet of a workbook: (name, rows). ``engine``: 'auto' (calamine if installed), 'lxml'."""
+    """Every sheet of a workbook: (name, rows). ``engine``: 'auto' (calamine, a dependency), 'lxml'."""
     if engine == "auto":
-        try:
-            import python_calamine  # noqa: F401
-        except ImportError:
-            engine = "lxml"
-        else:
-            return _calamine_sheets(Path(path))
+        return _calamine_sheets(Path(path))
     wb = Workbook(path)
     try:
         return [(name, list(wb.rows(member))) for name, member in wb.sheets]

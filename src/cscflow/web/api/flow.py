@@ -62,7 +62,7 @@ def disclosed(st: Any, table: str, frame: pd.DataFrame, start: Any, end: Any, wh
         span = (data_start(st.ws), data_end(st.ws))
     except Exception:  # an empty workspace: the table is empty too
         span = None
-    method, window = flow_method(table, getattr(st, "map_name", "england"), start, end, where, span)
+    method, window = flow_method(table, st.map_name, start, end, where, span)
     if table == "before_after":
         method += f" Event date {at or 'the latest event'}."
     return disclose(frame, table, suppress=suppress, method=method, window=window)
