@@ -35,13 +35,38 @@ def test_cli_leaving_care_csv_is_suppressed(ws_path, tmp_path):
     out = tmp_path / "lc.csv"
     r = CliRunner().invoke(cli, ["stats", str(ws_path), "leaving-care", "--as-of", "2022-01-01", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    t = pd.read_csv(out, dtype=str)
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("# cscflow leaving-care") and lines[1].startswith("# Method: Kaplan-Meier")
+    assert any(x.startswith("# Data: ") and "2022-01-01" in x for x in lines)
+    assert any(x.startswith("# Disclosure control: counts of 1 to 4 shown as <5") for x in lines)
+    t = pd.read_csv(out, dtype=str, comment="#")
     assert {"time", "survival", "lower", "upper", "at_risk"} <= set(t.columns)
-    assert "<5" in set(t["at_risk"])  # the tail of the curve has fewer than 5 at risk
+    # 12 children, 9 leave one by one: the curve steps only where 5 events have accrued (day 45, 5th leaver)
+    assert t["time"].astype(float).tolist() == [0.0, 45.0]
+    assert t["events"].astype(float).tolist() == [0.0, 5.0]
+    assert float(t["survival"].iloc[1]) == pytest.approx(7 / 12)  # the full data's KM at day 45
     raw = tmp_path / "raw.csv"
-    CliRunner().invoke(cli, ["stats", str(ws_path), "leaving-care", "--as-of", "2022-01-01", "--out", str(raw),
-                             "--no-suppress"])
-    assert "<5" not in set(pd.read_csv(raw, dtype=str)["at_risk"])
+    r = CliRunner().invoke(cli, ["stats", str(ws_path), "leaving-care", "--as-of", "2022-01-01", "--out", str(raw),
+                                 "--no-suppress"])
+    assert "NOT SUPPRESSED: internal use only" in r.output
+    text = raw.read_text()
+    assert "# NOT SUPPRESSED: internal use only" in text
+    full = pd.read_csv(raw, dtype=str, comment="#")
+    assert "<5" not in set(full["at_risk"]) and len(full) > len(t)
+
+
+def test_cli_figure_and_summary_carry_the_method(ws_path, tmp_path):
+    html = tmp_path / "lc.html"
+    r = CliRunner().invoke(cli, ["stats", str(ws_path), "leaving-care", "--as-of", "2022-01-01", "--out", str(html)])
+    assert r.exit_code == 0, r.output
+    page = html.read_text()
+    assert "Method: Kaplan-Meier" in page and "Disclosure control" in page
+    printed = CliRunner().invoke(cli, ["stats", str(ws_path), "leaving-care", "--as-of", "2022-01-01"]).output
+    assert printed.splitlines()[0].startswith("cscflow km-summary") and "Disclosure control" in printed
+    out = tmp_path / "lc.json"
+    CliRunner().invoke(cli, ["stats", str(ws_path), "leaving-care", "--as-of", "2022-01-01", "--out", str(out)])
+    body = json.loads(out.read_text())
+    assert body["header"][-1].startswith("Disclosure control") and body["summary"][0]["children"] == 12
 
 
 def test_cli_errors_are_one_line(ws_path, tmp_path):
@@ -66,10 +91,15 @@ def test_web_api_stats(ws_path):
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["figure"]["data"] and set(body["columns"]) >= {"time", "survival", "group"}
-        assert any(row["at_risk"] == "<5" for row in body["rows"])
-        assert all(isinstance(s["children"], int | str) for s in body["summary"])
+        assert all(row["at_risk"] == "<5" or row["at_risk"] >= 5 for row in body["rows"])
+        assert all(row["events"] == 0 or row["events"] >= 5 for row in body["rows"])  # coarsened steps
+        assert all(s["children"] in ("<5", "[c]") or s["children"] >= 5 for s in body["summary"])
+        assert body["suppressed"] and "Disclosure control" in body["caption"]
+        assert any("Method: Kaplan-Meier" in a["text"] for a in body["figure"]["layout"]["annotations"])
         csv = client.get("/api/stats/leaving-care", params={"format": "csv"})
-        assert csv.headers["content-type"].startswith("text/csv") and "<5" in csv.text
+        assert csv.headers["content-type"].startswith("text/csv") and csv.text.startswith("# cscflow leaving-care")
+        off = client.get("/api/stats/leaving-care", params={"suppress": "false"}).json()
+        assert not off["suppressed"] and "NOT SUPPRESSED" in off["figure"]["layout"]["title"]["text"]
         f = client.get("/api/stats/funnel", params={"measure": "cla_31march", "year": "2025"}).json()
         assert any(row["highlight"] for row in f["rows"])
         assert client.get("/api/stats/leaving-care", params={"by": "colour"}).status_code == 422
