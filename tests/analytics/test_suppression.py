@@ -6,8 +6,6 @@ what is shown, a naive Kaplan-Meier in the test, and hand-worked tables.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 import pytest
