@@ -74,3 +74,49 @@ def test_sniff_encoding(tmp_path, data, enc):
     p = tmp_path / "f.csv"
     p.write_bytes(data)
     assert v.sniff_encoding(p) == enc
+
+
+#: one spelling of 16 September 2020 per layout of DATE_FORMATS (and the number forms)
+SPELLINGS = ["16/09/2020", "2020-09-16", "16/09/2020 10:30:00", "16/09/2020 10:30", "2020-09-16 10:30:00",
+             "2020-09-16T10:30:00", "2020-09-16 10:30:00.250000", "2020-09-16T10:30:00.250000", "16/09/20",
+             "16-09-2020", "16.09.2020", "16 Sep 2020", "16 September 2020", "16-Sep-2020", "16-Sep-20",
+             "2020/09/16", "20200916", "44090"]
+
+
+def test_every_layout_has_a_spelling_read_to_its_date():
+    assert len(v.DATE_FORMATS) == 17
+    for fmt in v.DATE_FORMATS:  # every layout is exercised by one spelling, read by it alone
+        assert any(_reads(s, fmt) for s in SPELLINGS), fmt
+    got = v.parse_dates(SPELLINGS)  # Excel serial 44090: 107 days before 44197, which Excel shows as 1 Jan 2021
+    assert got.dt.normalize().eq(pd.Timestamp("2020-09-16")).all(), got[got.dt.normalize() != "2020-09-16"]
+
+
+def _reads(text: str, fmt: str) -> bool:
+    try:
+        dt.datetime.strptime(text, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def test_event_log_reads_every_layout_as_the_other_readers(tmp_path, workspace):
+    """The event-log reader parses dates in DuckDB SQL; its layouts come from the same list, so each
+    spelling loads (through ``cscflow.sources.load``) to the date ``parse_dates`` gives it."""
+    from cscflow.sources import load
+
+    rows = ["child_id,stage,start"] + [f"C{i},referral,{s}" for i, s in enumerate(SPELLINGS)]
+    (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
+    rep = load(workspace, [tmp_path / "log.csv"], format="events")
+    assert rep[0].rows_loaded == len(SPELLINGS)
+    ep = workspace.execute(workspace.table("episodes").select("start", "source_row")).sort_values("source_row")
+    want = v.parse_dates(SPELLINGS)
+    assert [pd.Timestamp(t) for t in ep["start"]] == list(want)
+
+
+def test_event_log_with_a_month_name_loads(tmp_path, workspace):
+    from cscflow.sources import load
+
+    (tmp_path / "log.csv").write_text("child_id,stage,start,end\nC1,referral,16-Sep-2020,18-Sep-2020\n")
+    load(workspace, [tmp_path / "log.csv"])
+    ep = workspace.execute(workspace.table("episodes"))
+    assert ep["start"].tolist() == [pd.Timestamp("2020-09-16")] and ep["end"].tolist() == [pd.Timestamp("2020-09-18")]

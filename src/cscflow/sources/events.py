@@ -53,7 +53,7 @@ from cscflow.errors import SourceError
 from cscflow.model.stages import STAGES
 from cscflow.sources.base import QUARANTINE_COLUMNS, ReadResult, source_name
 from cscflow.sources.events_stage import EngineStays, drop_temp, next_tag
-from cscflow.sources.values import match_headers, normalise_header, sniff_encoding
+from cscflow.sources.values import ISO_DATE, match_headers, normalise_header, sniff_encoding, sql_date_formats
 
 MAPPINGS_DIR = Path(__file__).with_name("mappings")
 FIELDS = ("child_id", "stage", "start", "end", "outcome", "team", "worker", "need_key")
@@ -83,8 +83,7 @@ STAGE_ALIASES: dict[str, str] = {
     "strategy": "strategy_discussion", "strategy_meeting": "strategy_discussion",
     "plo": "pre_proceedings", "care_proceedings": "proceedings", "leaving_care": "care_leaver",
 }
-_DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y",
-                 "%Y/%m/%d", "%d %b %Y", "%d %B %Y"]
+_DATE_FORMATS = sql_date_formats()  # the readers' one list (sources.values.DATE_FORMATS)
 
 
 @dataclass
@@ -165,8 +164,8 @@ def _date_sql(col: str, typ: str) -> str:
     fmts = "[" + ", ".join(_lit(f) for f in _DATE_FORMATS) + "]"
     serial = f"try_cast({s} AS DOUBLE)"
     return (
-        f"coalesce(try_cast({s} AS TIMESTAMP), try_cast(try_cast({s} AS TIMESTAMPTZ) AS TIMESTAMP), "
-        f"try_strptime({s}, {fmts}), "
+        f"coalesce(try_strptime({s}, {fmts}), CASE WHEN regexp_matches({s}, {_lit(ISO_DATE.pattern)}) THEN "
+        f"coalesce(try_cast({s} AS TIMESTAMP), try_cast(try_cast({s} AS TIMESTAMPTZ) AS TIMESTAMP)) END, "
         f"CASE WHEN regexp_full_match({s}, '[0-9]{{8}}') THEN try_strptime({s}, '%Y%m%d') "
         f"WHEN {serial} BETWEEN 2 AND 109574 THEN TIMESTAMP '1899-12-30' "
         f"+ to_seconds(CAST(round({serial} * 86400) AS BIGINT)) END)"

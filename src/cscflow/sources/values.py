@@ -32,7 +32,8 @@ from cscflow.errors import SourceError
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 #: Serial numbers accepted as Excel dates: 1 Jan 1900 .. 31 Dec 2199.
 EXCEL_MIN, EXCEL_MAX = 2, 109_574
-#: Text layouts tried in order (UK data: day first).
+#: Text layouts tried in order (UK data: day first): the one list of every reader, the pandas parser
+#: (:func:`parse_dates`) and the event-log reader's SQL (:func:`sql_date_formats`).
 DATE_FORMATS: tuple[str, ...] = (
     "%d/%m/%Y",
     "%Y-%m-%d",
@@ -52,6 +53,25 @@ DATE_FORMATS: tuple[str, ...] = (
     "%Y/%m/%d",
     "%Y%m%d",
 )
+#: digits only: read as a number (``yyyymmdd`` or an Excel serial, :func:`_from_number`), not a layout
+NUMERIC_FORMATS = ("%Y%m%d",)
+
+
+def sql_date_formats() -> list[str]:
+    """:data:`DATE_FORMATS` for DuckDB's ``try_strptime(text, [formats])``, which takes the first that
+    reads the text: two-digit years first (DuckDB's ``%Y`` also reads ``20`` as the year 20, Python's
+    needs four digits), the digits-only layouts left to the caller's number rule.
+
+    >>> sql_date_formats()[:3]
+    ['%d/%m/%y', '%d-%b-%y', '%d/%m/%Y']
+    """
+    text = [f for f in DATE_FORMATS if f not in NUMERIC_FORMATS]
+    return [f for f in text if "%y" in f] + [f for f in text if "%y" not in f]
+
+
+#: other ISO 8601 forms (with a zone, ...) are read only when they begin with a four-digit year
+#: (``pd.Timestamp`` and DuckDB's cast also read ``16/09/20`` as the year 16)
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _BLANKS = frozenset({"", "nan", "nat", "none", "null", "n/a", "#n/a", "na", "-", "--"})
 
@@ -98,7 +118,7 @@ def _parse_one(value: object) -> pd.Timestamp | None:
         ts = pd.Timestamp(text)
     except (ValueError, OverflowError):
         return None
-    if pd.isna(ts) or not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+    if pd.isna(ts) or not ISO_DATE.match(text):
         return None
     return ts.tz_convert(None) if ts.tzinfo else ts
 
