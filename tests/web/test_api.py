@@ -174,17 +174,27 @@ def test_no_identifier_leaves_the_api(client, engine):
 
 @pytest.mark.parametrize("table", ["conversion", "durations", "rereferrals"])
 def test_flow_json_equals_the_engine_table(client, engine, table):
+    from cscflow.disclosure import disclose
     from cscflow.journeys import flow
 
     ws, pmap = engine
-    body = client.get(f"/api/flow/{table}?start=2021-06-01&end=2023-06-30&sex=M").json()
+    url = f"/api/flow/{table}?start=2021-06-01&end=2023-06-30&sex=M"
     exp = getattr(flow, table)(ws, pmap, start=dt.date(2021, 6, 1), end=dt.date(2023, 6, 30), where={"sex": "M"})
-    assert body["columns"] == list(exp.columns)
+    body = client.get(url + "&suppress=false").json()  # internal use: the engine's table, marked so
+    assert body["columns"] == list(exp.columns) and not body["suppressed"]
+    assert "NOT SUPPRESSED: internal use only" in body["caption"]
     assert len(body["rows"]) == len(exp)
     got = pd.DataFrame(body["rows"], columns=body["columns"])
     for col in exp.columns:
         if pd.api.types.is_numeric_dtype(exp[col]) and not pd.api.types.is_bool_dtype(exp[col]):
             np.testing.assert_allclose(got[col].astype(float), exp[col].astype(float), equal_nan=True)
+    shown = client.get(url).json()  # what the page reads: the disclosed table, same shape
+    assert shown["suppressed"] and shown["columns"] == body["columns"] and len(shown["rows"]) == len(exp)
+    want = disclose(exp, table).table
+    got = pd.DataFrame(shown["rows"], columns=shown["columns"])
+    for col in ("n", "ended", "open", "referrals", "within_12", "within_36", "of"):
+        if col in want.columns:
+            assert got[col].astype(str).tolist() == want[col].astype(str).tolist(), col
 
 
 def test_csv_download_suppresses_small_numbers(client, engine):
@@ -192,7 +202,10 @@ def test_csv_download_suppresses_small_numbers(client, engine):
 
     ws, pmap = engine
     exp = flow.conversion(ws, pmap)
-    rows = list(csv.DictReader(io.StringIO(client.get("/api/flow/conversion?format=csv").text)))
+    text = client.get("/api/flow/conversion?format=csv").text
+    head = [x for x in text.splitlines() if x.startswith("# ")]
+    assert head[0].startswith("# cscflow conversion") and head[-1].startswith("# Disclosure control")
+    rows = list(csv.DictReader(io.StringIO("\n".join(x for x in text.splitlines() if not x.startswith("#")))))
     assert len(rows) == len(exp)
     small_seen = False
     for row, (_, ref) in zip(rows, exp.iterrows(), strict=True):
@@ -200,17 +213,19 @@ def test_csv_download_suppresses_small_numbers(client, engine):
             if 1 <= ref[col] <= 4:
                 small_seen = True
                 assert row[col] == "<5" and row["rate"] == ""
-            elif row[col] == "<5":       # secondary: hidden so that the column's total gives nothing away
+            elif row[col] == "[c]":  # secondary: withheld so that `of` minus the others gives nothing away
                 assert ref[col] >= 5 and row["rate"] == ""
             else:
                 assert row[col] == str(ref[col])
     assert small_seen  # the small county has small cells, so suppression was exercised
-    for col in ("n", "of"):  # never exactly one hidden cell in a column that has other non-zero cells
-        hidden = [r[col] == "<5" for r in rows]
-        shown = [r[col] not in ("<5", "0") for r in rows]
-        assert sum(hidden) != 1 or not any(shown), col
-    raw = list(csv.DictReader(io.StringIO(client.get("/api/flow/conversion?format=csv&suppress=false").text)))
-    assert [r["n"] for r in raw] == [str(v) for v in exp["n"]]
+    got = pd.DataFrame(rows)
+    for _, g in got.groupby("source"):  # never exactly one hidden n under a shown `of`
+        if g["of"].iloc[0] not in ("<5", "[c]"):
+            assert g["n"].isin(["<5", "[c]"]).sum() != 1
+    raw = client.get("/api/flow/conversion?format=csv&suppress=false").text
+    assert "# NOT SUPPRESSED: internal use only" in raw
+    raw_rows = list(csv.DictReader(io.StringIO("\n".join(x for x in raw.splitlines() if not x.startswith("#")))))
+    assert [r["n"] for r in raw_rows] == [str(v) for v in exp["n"]]
 
 
 def test_station_panel_numbers(client, engine):
