@@ -5,7 +5,7 @@ and ICPCs, children in need, child protection, children in care, care leavers, a
 headings are Annex A's, as kept in ``sfdl-liia-tools-pipeline/schema_yml/Annex_A_schema.yml`` (the
 column map per list); coded values carry Annex A's letter prefixes ("a) WBRI", "b) Female",
 "q) 6: Police", "C2: FCO", "e) E4A: ...") as in ``sfdl-liia-tools/schema_yml/annex_a_data-map.yml`` and
-the sample ``sfdl-liia-tools/samples/Annex_A.xlsx`` (see /work/shared/data/PROVENANCE.md).
+the sample ``sfdl-liia-tools/samples/Annex_A.xlsx`` (see ``../shared/data/PROVENANCE.md``).
 
 The window is the 12 months ending ``window_end`` (default: the County's last day). Lists 1, 3
 and 5 hold events that started in the window; Lists 2, 4, 6, 7 the episodes open at any time in

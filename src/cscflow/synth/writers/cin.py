@@ -7,7 +7,7 @@ their ICPCs and child protection plans that overlap the year. Dates after 31 Mar
 yet known at the census and are left out, as in a real return.
 
 Structure, element order and code lists are those of the DfE CIN census schemas as kept in
-``sfdl-liia-tools-pipeline/cin_xsd`` (CIN_schema_2017 ... 2026.xsd; see /work/shared/data/PROVENANCE.md):
+``sfdl-liia-tools-pipeline/cin_xsd`` (CIN_schema_2017 ... 2026.xsd; see ``../shared/data/PROVENANCE.md``):
 2017's schema serves census years up to 2017, 2020's serves 2018-2020, 2024's serves 2023; CINPlanDates
 exist from 2022; GenderCurrent (1/2/0/9) becomes Sex (M/F/U) in 2025; referral source 5D and closure
 reason RC9 exist from 2023; assessment factors 18B/18C/19B/19C from 2021 and 24A from 2022.

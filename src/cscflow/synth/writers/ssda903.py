@@ -7,7 +7,7 @@ spanning two years appears in both returns; a date after 31 March YYYY is not ye
 and REASON_PLACE_CHANGE are blank for an episode still open at the year end).
 
 Column names and code lists: ``sfdl-liia-tools/schema_yml/SSDA903_schema_2024.yml`` and the
-``d2i-csc-validator-be-903/fake_data/*.csv`` files (see /work/shared/data/PROVENANCE.md). Episodes,
+``d2i-csc-validator-be-903/fake_data/*.csv`` files (see ``../shared/data/PROVENANCE.md``). Episodes,
 Header and UASC come from the truth; the items the simulation does not model (postcodes, URNs,
 review participation codes, missing episodes, adopter details) are drawn once per episode or child
 from a generator seeded by the County's seed (see :func:`facts_for`), so every yearly return, the

@@ -6,7 +6,7 @@ reviews, missing episodes, adoption and care-leaver items), nested one ``CHILD``
 permanence (``PERMANENCE``) and placed-for-adoption (``AD_PLACED``) items, then the ``EPISODE``s.
 Element names, order and lengths follow ``CLA_SSDA903_2021.xsd`` as kept in
 ``sfdl-csc-data-synthesizer`` (with ``generated_903.xml`` beside it for the shape; see
-/work/shared/data/PROVENANCE.md). Children in OC3 only (care leavers no longer looked after) get a
+``../shared/data/PROVENANCE.md``). Children in OC3 only (care leavers no longer looked after) get a
 header without episodes, as in the return.
 
 >>> import datetime as dt, tempfile, numpy as np
