@@ -15,6 +15,7 @@ const TABLES = [
   ["s47_outcomes", "Section 47 outcomes"],
 ];
 const NOT_MEASURES = new Set(["repeat", "seq", "year", "month", "week", "rank", "order"]);
+const WITHHELD = new Set(["<5", "[c]"]);
 let ctx = null;
 let current = "conversion";
 let plotly = null;
@@ -46,7 +47,9 @@ export function chartSpec(table, data) {
   const rows = data.rows;
   const cols = data.columns;
   if (!rows.length) return { traces: [], layout: { title: "No rows for this cohort and period" } };
-  const numeric = cols.filter((c) => rows.every((r) => r[c] === null || typeof r[c] === "number") && !NOT_MEASURES.has(c));
+  // Counts withheld by disclosure control ("<5", "[c]") and blanked rates (null) are gaps, not labels.
+  const numeric = cols.filter((c) => rows.every((r) => r[c] === null || typeof r[c] === "number" || WITHHELD.has(r[c]))
+    && rows.some((r) => typeof r[c] === "number") && !NOT_MEASURES.has(c));
   // complete / complete_12 ...: false where a look-back reaches before the data start (greyed, not a label)
   const flags = cols.filter((c) => /^(lookback_)?complete(_\d+)?$/.test(c));
   const labels = cols.filter((c) => !numeric.includes(c) && !flags.includes(c));
@@ -67,7 +70,7 @@ export function chartSpec(table, data) {
   const rateLike = measures.filter((c) => /rate|share|prop|pct|percent/.test(c));
   if (rateLike.length && rateLike.length < measures.length && !dates) measures = rateLike;
   const traces = measures.slice(0, 6).map((c) => {
-    const t = { name: c.replaceAll("_", " "), x: xs, y: rows.map((r) => r[c]), type: dates ? "scatter" : "bar" };
+    const t = { name: c.replaceAll("_", " "), x: xs, y: rows.map((r) => (typeof r[c] === "number" ? r[c] : null)), type: dates ? "scatter" : "bar" };
     if (flags.length) t.marker = { opacity: rows.map((r) => (done(r, c) ? 1 : 0.3)) };
     if (dates) t.mode = "lines";
     if (quart && c === "median") {
@@ -76,7 +79,15 @@ export function chartSpec(table, data) {
     }
     return t;
   });
-  return { traces, layout: { margin: { l: 60, r: 20, t: 30, b: 120 }, barmode: "group", legend: { orientation: "h" } } };
+  const layout = { margin: { l: 60, r: 20, t: 30, b: 120 }, barmode: "group", legend: { orientation: "h" } };
+  if (data.caption) {
+    // the chart carries its method, data window and disclosure rule (so a downloaded image does too)
+    const lines = data.caption.split("<br>").length;
+    layout.margin.b = 150 + 14 * lines;
+    layout.annotations = [{ text: data.caption, xref: "paper", yref: "paper", x: 0, y: 0, yshift: -130, xanchor: "left",
+      yanchor: "top", align: "left", showarrow: false, font: { size: 10, color: "#444" } }];
+  }
+  return { traces, layout };
 }
 
 async function show(table) {
@@ -110,6 +121,7 @@ async function show(table) {
     const spec = chartSpec(table, data);
     chart.replaceChildren();
     await Plotly.newPlot(chart, spec.traces, spec.layout, { displaylogo: false, displayModeBar: false, responsive: true });
+    chart.title = (data.header || []).join("\n");
     window.cscflow.analytics.charted = true;
   } catch (err) {
     chart.textContent = String(err.message || err);
