@@ -48,6 +48,35 @@ def test_map_has_every_station_of_the_map_file(client, engine):
     assert "exit" in body["zones"] and "sex" in body["filters"]
 
 
+def test_every_move_in_the_tracks_has_a_drawn_route(client, engine):
+    """/api/map's routes: each (from, to) move of the tracks follows stations joined by a map line or an added
+    route; a move no line joins with at least route_share of its station's moves out is an added route
+    (counted here one leg at a time)."""
+    from cscflow.journeys.tracks import OUTSIDE
+
+    _, pmap = engine
+    body = client.get("/api/map").json()
+    header, arrays = decode(client.get("/api/tracks").content)
+    ids = [s["id"] for s in header["stations"]]
+    moves: dict[tuple[str, str], int] = {}
+    for a, b in zip(arrays["from"], arrays["to"], strict=True):
+        if a != OUTSIDE and b != OUTSIDE:
+            moves[(ids[a], ids[b])] = moves.get((ids[a], ids[b]), 0) + 1
+    paths = {(p["from"], p["to"]): p["via"] for p in body["routes"]["paths"]}
+    assert set(paths) == set(moves)
+    joined = {frozenset(pair) for line in pmap.lines for pair in zip(line["stations"], line["stations"][1:], strict=False)}
+    added = {frozenset((r["from"], r["to"])) for r in body["routes"]["added"]}
+    for (a, b), via in paths.items():
+        assert via[0] == a and via[-1] == b
+        assert all(frozenset(step) in joined | added for step in zip(via, via[1:], strict=False)), via
+    on_a_line = [set(line["stations"]) for line in pmap.lines]
+    for (a, b), n in moves.items():
+        share = n / sum(m for (x, y), m in moves.items() if x == a and y != x)
+        if a != b and share >= body["route_share"] and not any({a, b} <= s for s in on_a_line):
+            assert frozenset((a, b)) in added, (a, b, share)
+    assert body["routes"]["added"], "the small county has moves its map lacks"
+
+
 def test_events_come_from_the_workspace(client):
     assert client.get("/api/events").json() == [{"date": "2022-10-03", "label": "Ofsted inspection", "kind": "inspection"}]
 

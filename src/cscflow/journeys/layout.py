@@ -108,3 +108,106 @@ def auto_map(ws: Any) -> ProcessMap:
         outcome_map={e: e for e in exits},
         source="auto",
     )
+
+
+#: A move between two stations that no line of the map joins is drawn as a route of its own (a thin line)
+#: when it is at least this share of the moves out of its station.
+ROUTE_SHARE = 0.05
+
+
+def network_routes(
+    pmap: ProcessMap, moves: dict[tuple[str, str], int], min_share: float = ROUTE_SHARE
+) -> dict[str, list[dict[str, Any]]]:
+    """The drawn route of every move between two stations in the data, and the routes the map lacks.
+
+    ``moves`` counts the children's moves (from station, to station). A move two stations of one map line
+    make follows that line between them (the shortest such stretch); a move no line joins that is at least
+    ``min_share`` of its station's moves out becomes an *added* route (a straight thin line of its own); any
+    other move follows the shortest path over the lines and the added routes (by length on the map), or, when
+    there is none, gets an added route too (``rare``). So every moving dot is on a drawn line.
+
+    Returns ``{"added": [{"from", "to", "n", "share", "rare"}], "paths": [{"from", "to", "via"}]}``, ``via``
+    being the station ids the dot passes, ends included.
+
+    >>> from cscflow.journeys.maps import load_map
+    >>> r = network_routes(load_map("england"), {("contact", "assessment"): 9, ("assessment", "looked_after"): 3,
+    ...                                          ("referral", "s47"): 1, ("referral", "assessment"): 99})
+    >>> [p["via"] for p in r["paths"]]  # doctest: +NORMALIZE_WHITESPACE
+    [['contact', 'referral', 'assessment'], ['assessment', 'looked_after'],
+     ['referral', 'assessment', 'strategy_discussion', 's47'], ['referral', 'assessment']]
+    >>> [(a["from"], a["to"]) for a in r["added"]]
+    [('assessment', 'looked_after')]
+    """
+    import heapq
+    import math
+
+    xy = {s["id"]: (float(s["x"]), float(s["y"])) for s in pmap.stations}
+
+    def length(path: list[str]) -> float:
+        return sum(math.dist(xy[a], xy[b]) for a, b in zip(path, path[1:], strict=False))
+
+    def along_lines(a: str, b: str) -> list[str] | None:
+        best: list[str] | None = None
+        for line in pmap.lines:
+            ids = [str(s) for s in line.get("stations", [])]
+            if a in ids and b in ids:
+                i, j = ids.index(a), ids.index(b)
+                path = ids[i : j + 1] if i <= j else ids[j : i + 1][::-1]
+                if best is None or length(path) < length(best):
+                    best = path
+        return best
+
+    out_of: dict[str, int] = {}
+    for (a, b), n in moves.items():
+        if a != b:
+            out_of[a] = out_of.get(a, 0) + int(n)
+    added: list[dict[str, Any]] = []
+    joined: set[frozenset[str]] = set()
+    pairs = [(a, b) for a, b in moves if a in xy and b in xy]
+    for a, b in pairs:
+        n = int(moves[(a, b)])
+        share = n / out_of[a] if a != b and out_of.get(a) else 0.0
+        if a != b and share >= min_share and along_lines(a, b) is None and frozenset((a, b)) not in joined:
+            joined.add(frozenset((a, b)))
+            added.append({"from": a, "to": b, "n": n, "share": round(share, 4), "rare": False})
+    graph: dict[str, set[str]] = {s: set() for s in xy}
+    for line in pmap.lines:
+        ids = [str(s) for s in line.get("stations", []) if str(s) in xy]
+        for u, v in zip(ids, ids[1:], strict=False):
+            graph[u].add(v)
+            graph[v].add(u)
+    for r in added:
+        graph[r["from"]].add(r["to"])
+        graph[r["to"]].add(r["from"])
+
+    def shortest(a: str, b: str) -> list[str] | None:
+        dist, back, heap = {a: 0.0}, {}, [(0.0, a)]
+        while heap:
+            d, u = heapq.heappop(heap)
+            if u == b:
+                path = [b]
+                while path[-1] != a:
+                    path.append(back[path[-1]])
+                return path[::-1]
+            if d > dist[u]:
+                continue
+            for v in sorted(graph[u]):
+                nd = d + math.dist(xy[u], xy[v])
+                if nd < dist.get(v, math.inf):
+                    dist[v], back[v] = nd, u
+                    heapq.heappush(heap, (nd, v))
+        return None
+
+    paths = []
+    for a, b in pairs:
+        via = [a] if a == b else along_lines(a, b)
+        if via is None:
+            via = [a, b] if frozenset((a, b)) in joined else shortest(a, b)
+        if via is None:
+            joined.add(frozenset((a, b)))
+            added.append({"from": a, "to": b, "n": int(moves[(a, b)]), "share": 0.0, "rare": True})
+            graph[a].add(b)
+            graph[b].add(a)
+            via = [a, b]
+        paths.append({"from": a, "to": b, "via": via})
+    return {"added": added, "paths": paths}

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from fastapi import APIRouter, Request
 
+from cscflow.journeys.layout import ROUTE_SHARE
 from cscflow.web.api import FILTERS, cohort, jsonable, records, state
 
 router = APIRouter(prefix="/api", tags=["map"])
@@ -47,7 +48,26 @@ def get_map(request: Request) -> dict:
     st = state(request)
     payload = st.cached(("map",), lambda: map_payload(st.pmap))
     values = st.cached(("values",), lambda: filter_values(st.ws))
-    return {**payload, "filters": list(FILTERS), "la": st.ws.la, "values": values}
+    routes = st.cached(("routes",), lambda: data_routes(st))
+    return {**payload, "filters": list(FILTERS), "la": st.ws.la, "values": values, "routes": routes,
+            "route_share": ROUTE_SHARE}
+
+
+def data_routes(st: Any) -> dict[str, list[dict]]:
+    """The route every move of everyone's tracks follows on the map, and the routes the map lacks
+    (:func:`cscflow.journeys.layout.network_routes`)."""
+    import numpy as np
+
+    from cscflow.journeys.layout import network_routes
+    from cscflow.journeys.tracks import OUTSIDE
+    from cscflow.web.api.tracks import engine_tracks
+
+    t, _ = engine_tracks(st, "travel", None)
+    on = (t.from_ != OUTSIDE) & (t.to != OUTSIDE)
+    ids = st.pmap.station_ids
+    pairs, n = np.unique(t.from_[on].astype("int64") * 65536 + t.to[on], return_counts=True)
+    moves = {(ids[int(p) // 65536], ids[int(p) % 65536]): int(c) for p, c in zip(pairs, n, strict=True)}
+    return network_routes(st.pmap, moves)
 
 
 def filter_values(ws: Any) -> dict[str, list]:
