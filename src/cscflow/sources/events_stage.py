@@ -68,6 +68,7 @@ class StagedEngine:
     num_rows: int
     load_seq: int
     keyed: bool  # some stays carry the source's own need key
+    referrals: bool  # some stays are referrals (else, with no referral elsewhere, no stay has a need)
 
 
 def next_tag() -> str:
@@ -109,19 +110,21 @@ def stage(ws: Any, stays: EngineStays, pseudo: Any, load_seq: int,
         return None, None
     ids = pa.table({"sid": uniq, "child_id": pseudo.of_unique(uniq)})
     con.register(f"{tag}_ids", ids.append_column("code", pa.array(np.arange(len(uniq), dtype=np.int64))))
-    workers = _column(con.execute(f"SELECT DISTINCT worker FROM ({stays.sql}) WHERE worker IS NOT NULL").arrow())
+    n_keyed, n_workers, n_referrals = con.execute(
+        f"SELECT count(need_key), count(worker), count(*) FILTER (WHERE stage = 'referral') FROM ({stays.sql})"
+    ).fetchone()
     worker, join = "s.worker", ""
-    if len(workers):
+    if n_workers:
+        workers = _column(con.execute(f"SELECT DISTINCT worker FROM ({stays.sql}) WHERE worker IS NOT NULL").arrow())
         hashed = hash_workers(ws, workers)
         con.register(f"{tag}_workers", pa.table({"w": workers, "h": hashed}))
         worker, join = "w.h", f" LEFT JOIN {tag}_workers w ON w.w = s.worker"
-    keyed = bool(con.execute(f"SELECT count(need_key) > 0 FROM ({stays.sql})").fetchone()[0])
     sql = (f"SELECT i.child_id, s.stage, CAST(s.start AS TIMESTAMP) AS start, CAST(s.\"end\" AS TIMESTAMP) AS \"end\", "
            f"s.outcome, s.need_key, s.team, {worker} AS worker, s.attrs, s.source_row, "
            f"CAST({int(load_seq)} AS BIGINT) AS load_seq, s.pos, i.code AS _code "
            f"FROM ({stays.sql}) s JOIN {tag}_ids i ON i.sid = s.source_child_id{join}")
     # the reader quarantines rows without a child id, so every stay has one: the join keeps them all
-    return StagedEngine(sql, tag, stays.num_rows, int(load_seq), keyed), ids
+    return StagedEngine(sql, tag, stays.num_rows, int(load_seq), n_keyed > 0, n_referrals > 0), ids
 
 
 def need_inputs(ws: Any, staged: StagedEngine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -172,6 +172,9 @@ def _attach_days(ws: Workspace, stays: list[pa.Table | StagedEngine], ids: list[
     Referrals already in the workspace count too (only those of this load's children are read).
     Stays staged in the engine come back as SQL (the need days joined back by ``pos`` when there are any).
     """
+    if not n_old and not any(t.referrals for t in stays if isinstance(t, StagedEngine)) and not any(
+            pc.any(pc.equal(t.column("stage"), "referral")).as_py() for t in stays if isinstance(t, pa.Table)):
+        return _without_needs(ws, stays)  # no referral anywhere: no stay has an episode of need
     kids = pc.unique(pa.concat_arrays([i.column("child_id").combine_chunks() for i in ids]))
     codes, days, refs, valid, where = [], [], [], [], []
     for tab, i in zip(stays, ids, strict=True):
@@ -220,6 +223,19 @@ def _attach_days(ws: Workspace, stays: list[pa.Table | StagedEngine], ids: list[
             continue
         day32 = pa.array(d.astype(np.int32), pa.date32(), mask=~v)
         out.append(tab.drop_columns(["_code"]).append_column("day", day32).append_column("r_day", r_day))
+    return out
+
+
+def _without_needs(ws: Workspace, stays: list[pa.Table | StagedEngine]) -> list[pa.Table | str]:
+    """:func:`_attach_days` for a load without any referral (every ``r_day`` null)."""
+    out: list[pa.Table | str] = []
+    for tab in stays:
+        if isinstance(tab, StagedEngine):
+            out.append(with_days(ws, tab, None, None))
+            continue
+        d, v = _days(tab.column("start"))
+        out.append(tab.drop_columns(["_code"]).append_column("day", pa.array(d.astype(np.int32), pa.date32(), mask=~v))
+                   .append_column("r_day", pa.nulls(tab.num_rows, pa.date32())))
     return out
 
 
