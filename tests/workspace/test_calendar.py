@@ -79,3 +79,40 @@ def test_working_days_in_engine(workspace):
     out = workspace.execute(with_working_days(t, workspace.calendar(), "a", "b").order_by("a"))
     got = out["working_days"].tolist()  # ordered 2022-09-16, 2024-03-28 (open), 2024-12-23
     assert got[0] == 1 and pd.isna(got[1]) and got[2] == 2
+
+
+#: starts that are not working days: weekends, bank holidays, and Christmas to New Year
+ODD_STARTS = ["2024-02-03", "2024-02-04", "2024-12-25", "2024-12-26", "2024-12-28", "2025-04-18", "2025-04-21",
+              "2022-09-19", "2023-05-08", "2026-12-28", "2024-01-01"]
+
+
+def test_weekend_and_bank_holiday_starts_count_the_same_in_synth_and_analytics(workspace):
+    """The simulation's deadlines (n working days after a start, :func:`cscflow.synth.care.add_working_days`)
+    are n working days when the analyses count them, in numpy and in the engine's calendar table, and by
+    a day-by-day count (the start is day 0; each working day after it counts one)."""
+    from cscflow.synth.care import add_working_days as synth_add
+
+    starts = pd.to_datetime(ODD_STARTS)
+    assert not any(d.weekday() < 5 and d.date() not in set(bank_holidays()) for d in starts)
+    days = starts.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    for n in (1, 2, 5, 15, 45):
+        ends = synth_add(days, np.full(len(days), n))
+        assert ends.dtype == np.int64
+        end_dates = pd.to_datetime(ends.astype("datetime64[D]"))
+        assert working_days(starts, end_dates).tolist() == [n] * len(days)
+        assert [_naive(str(s.date()), str(e.date())) for s, e in zip(starts, end_dates, strict=True)] == [n] * len(days)
+        t = workspace.con.create_table(f"spans_{n}", pd.DataFrame({"a": starts, "b": end_dates}), overwrite=True)
+        out = workspace.execute(with_working_days(t, workspace.calendar(), "a", "b"))
+        assert out["working_days"].tolist() == [n] * len(days)
+    # Saturday 3 Feb 2024: the first working day on is Monday 5th, not Tuesday 6th
+    assert str(pd.Timestamp(synth_add(days[:1], np.array([1]))[0].astype("datetime64[D]")).date()) == "2024-02-05"
+
+
+def test_one_calendar():
+    """synth, workspace and model hold one bank-holiday list (the model's), not copies."""
+    from cscflow.model import calendar as model_cal
+    from cscflow.synth import sampling
+    from cscflow.workspace import calendar as ws_cal
+
+    assert sampling.bank_holidays is model_cal.bank_holidays is ws_cal.bank_holidays
+    assert ws_cal.working_days is model_cal.working_days and ws_cal.add_working_days is model_cal.add_working_days

@@ -11,21 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cscflow.model.calendar import add_working_days as _add_working_days
 from cscflow.synth.sampling import branch, events_factor, lognormal_days
 from cscflow.synth.stays import StayBuffer, attrs_json
 
-HOLIDAYS: np.ndarray | None = None
-
 
 def add_working_days(days: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``n`` England working days after each day (int days in and out)."""
-    global HOLIDAYS
-    if HOLIDAYS is None:
-        from cscflow.synth.sampling import bank_holidays
-
-        HOLIDAYS = np.array(bank_holidays(), dtype="datetime64[D]")
-    d = days.astype("datetime64[D]")
-    return np.busday_offset(d, n, roll="forward", holidays=HOLIDAYS).astype(np.int64)
+    """``n`` England working days after each day (int days in and out), by the one calendar
+    (:func:`cscflow.model.calendar.add_working_days`: a weekend or bank-holiday start is day 0, as
+    the analyses count)."""
+    return _add_working_days(np.asarray(days, dtype=np.int64), n)
 
 
 @dataclass

@@ -10,18 +10,11 @@ Dates inside the simulation are integer days since 1970-01-01 (numpy ``datetime6
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 import numpy as np
 from dateutil.easter import easter
 
-
-@lru_cache(maxsize=4)
-def bank_holidays(first_year: int = 1990, last_year: int = 2040) -> tuple[dt.date, ...]:
-    """England and Wales bank holidays (the ``holidays`` package; without importing the workspace)."""
-    import holidays
-
-    return tuple(sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))))
+from cscflow.model.calendar import bank_holidays
 
 
 def day(d: dt.date) -> int:
