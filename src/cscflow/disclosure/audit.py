@@ -113,20 +113,25 @@ def _one_equation(values: np.ndarray, bounds: dict, rel: Sequence[Term], comp: s
     hi = {v: np.inf if bounds[v][1] is None else bounds[v][1] for v in coef}
     low_part = {v: c * lo[v] if c > 0 else c * hi[v] for v, c in coef.items()}
     high_part = {v: c * hi[v] if c > 0 else c * lo[v] for v, c in coef.items()}
-    sum_low, sum_high = sum(low_part.values()), sum(high_part.values())
+    # sums without one term, in O(1) each: the finite parts summed, infinite parts counted
+    fin_low = sum(x for x in low_part.values() if np.isfinite(x))
+    fin_high = sum(x for x in high_part.values() if np.isfinite(x))
+    inf_low = sum(1 for x in low_part.values() if not np.isfinite(x))
+    inf_high = sum(1 for x in high_part.values() if not np.isfinite(x))
     out = {}
     for g in goals:
         c = coef.get(g, 0.0)
         if c == 0:
             out[g] = (float(lo[g]), float(hi[g]))
             continue
-        with np.errstate(invalid="ignore"):
-            rest_low = sum(x for v, x in low_part.items() if v != g)
-            rest_high = sum(x for v, x in high_part.items() if v != g)
+        own_low, own_high = low_part[g], high_part[g]
+        rest_low = (fin_low - (own_low if np.isfinite(own_low) else 0.0)
+                    if inf_low - (0 if np.isfinite(own_low) else 1) == 0 else -np.inf)
+        rest_high = (fin_high - (own_high if np.isfinite(own_high) else 0.0)
+                     if inf_high - (0 if np.isfinite(own_high) else 1) == 0 else np.inf)
         a, z = (b - rest_high) / c, (b - rest_low) / c
         a, z = min(a, z), max(a, z)
         out[g] = (float(max(lo[g], a)), float(min(hi[g], z)))
-    del sum_low, sum_high
     return out
 
 
