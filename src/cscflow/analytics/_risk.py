@@ -131,6 +131,7 @@ def describe_fit(estimator: str, label: str, t: np.ndarray, e: np.ndarray, en: n
 
 
 def _is_day_level(t: np.ndarray) -> bool:
+    span: float
     if t.dtype.kind in "iu":
         span = int(t.max()) if len(t) else 0
     else:

@@ -119,7 +119,7 @@ class CumulativeIncidence:
         return self
 
     @staticmethod
-    def _delta_se(n, d, d_k, s_prev, cif) -> np.ndarray:
+    def _delta_se(n: np.ndarray, d: np.ndarray, d_k: np.ndarray, s_prev: np.ndarray, cif: np.ndarray) -> np.ndarray:
         """Delta-method variance (Marubini and Valsecchi 1995, section 10.2), summed over event times u <= t:
         sum (F(t)-F(u))^2 d/(n(n-d)) + sum S(u-)^2 d_k (n-d_k)/n^3 - 2 sum (F(t)-F(u)) S(u-) d_k/n^2."""
         safe_n = np.where(n > 0, n, 1.0)

@@ -34,6 +34,7 @@ unadjusted ones. See docs/methods.md.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -102,7 +103,9 @@ def _continuous_limits(kind: str, target: float, denom: np.ndarray, level: float
         return lo * target, hi * target
 
 
-def _transform(kind: str, y: np.ndarray, denom: np.ndarray, target: float):
+def _transform(
+    kind: str, y: np.ndarray, denom: np.ndarray, target: float
+) -> tuple[np.ndarray, np.ndarray, float, Callable[[np.ndarray], np.ndarray]]:
     """(transformed value, its standard error, transformed target, back-transform)."""
     if kind == "proportion":
         return (
@@ -142,6 +145,9 @@ class FunnelPlot:
     >>> round(fp.target_, 4), fp.outliers_["label"].tolist(), round(fp.phi_, 2), fp.adjusted_
     (0.2429, [], 2.79, 'additive')
     """
+
+    #: The year ending 31 March of the counts, set by callers that fit one year (``analytics.ready``).
+    year_: int | None = None
 
     def __init__(
         self,
@@ -245,10 +251,12 @@ class FunnelPlot:
             t.attrs.update(phi=self.phi_, tau2=self.tau2_, adjusted=self.adjusted_, method=self.method_)
         return self
 
-    def _flags(self, num, den, ty, s, tt, table) -> tuple[dict, dict]:
+    def _flags(self, num: np.ndarray, den: np.ndarray, ty: np.ndarray, s: np.ndarray, tt: float,
+               table: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """High and low flags by level: beyond the unadjusted limits (for discrete limits, by the
         unit's tail probability) and, when adjusted, beyond the adjusted limits too."""
-        high, low = {}, {}
+        high: dict[str, np.ndarray] = {}
+        low: dict[str, np.ndarray] = {}
         if self.limits == "discrete":
             p_low, p_high = _tail_probabilities(self.kind, self._target, num, den)
         v = table["value"].to_numpy()
@@ -293,8 +301,10 @@ class FunnelPlot:
 
     def _adjusted_sd(self, s: np.ndarray) -> np.ndarray:
         if self.adjusted_ == "multiplicative":
-            return s * np.sqrt(self.phi_)
-        return np.sqrt(s**2 + self.tau2_)
+            sd: np.ndarray = s * np.sqrt(self.phi_)
+            return sd
+        sd = np.sqrt(s**2 + self.tau2_)
+        return sd
 
     # -- results --------------------------------------------------------------------------
     def limits_at(self, denominators: Any) -> pd.DataFrame:
@@ -302,11 +312,12 @@ class FunnelPlot:
         (on the plotted scale: proportion, rate per ``per``, or ratio). Discrete proportion
         limits are taken at the nearest whole denominator."""
         if not hasattr(self, "_target"):
-            if self.target is None and self.kind != "ratio":
+            if self.kind == "ratio":
+                self._target = 1.0
+            elif self.target is None:
                 raise AnalysisError("fit the funnel first (the target is pooled)", hint="call .fit(...)")
-            self._target = 1.0 if self.kind == "ratio" else float(self.target) / (
-                self.per if self.kind == "rate" else 1
-            )
+            else:
+                self._target = float(self.target) / (self.per if self.kind == "rate" else 1)
             self.phi_, self.tau2_, self.adjusted_ = 1.0, 0.0, "none"
         d = np.asarray(np.atleast_1d(denominators), dtype=float)
         out = {}

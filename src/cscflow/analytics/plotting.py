@@ -11,6 +11,7 @@ Figures are plain plotly ``go.Figure`` objects; the web page draws them from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _thin(x: np.ndarray, *ys: np.ndarray | None, limit: int = 4000) -> tuple:
+def _thin(x: np.ndarray, *ys: np.ndarray | None, limit: int = 4000) -> tuple[Any, ...]:
     """Keep at most ``limit`` step points (a curve over millions of times stays drawable)."""
     if len(x) <= limit:
         return (x, *ys)
@@ -33,7 +34,7 @@ def _thin(x: np.ndarray, *ys: np.ndarray | None, limit: int = 4000) -> tuple:
 
 
 def step_figure(
-    series: list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]],
+    series: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]],
     fig: Any = None,
     colors: list[str] | None = None,
     show_ci: bool = True,

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -316,7 +317,7 @@ def return_to_care(ws: Any, as_of: Any = None, routes: tuple[str, ...] = ("home"
     return km
 
 
-ANALYSES = {
+ANALYSES: dict[str, Callable[..., Any]] = {
     "leaving-care": leaving_care,
     "routes": routes_out_of_care,
     "rereferral": time_to_rereferral,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import Any, TypeAlias
 
 import ibis
 import pandas as pd
@@ -11,7 +11,7 @@ import pandas as pd
 from cscflow.errors import AnalysisError
 from cscflow.journeys.maps import ProcessMap, load_map
 
-DateLike = str | _dt.date | _dt.datetime | pd.Timestamp | None
+DateLike: TypeAlias = str | _dt.date | _dt.datetime | pd.Timestamp | None
 MS_PER_DAY = 86_400_000
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -165,7 +165,7 @@ class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, line: int, problem: str, hint: str) -> None:
+    def fail(self, line: int, problem: str, hint: str) -> NoReturn:
         raise MapError(f"{self.source}, line {line}: {problem}", hint=hint)
 
     def mapping(self, node: Any, what: str, line: int, keys: set[str]) -> _Node:

@@ -192,7 +192,7 @@ def _resolve(multi: ibis.Table) -> ibis.Table:
     ).drop("island")
 
 
-_MEMO: OrderedDict[tuple, tuple[Any, ibis.Table]] = OrderedDict()
+_MEMO: OrderedDict[tuple, tuple[Any, ibis.Table, str]] = OrderedDict()
 STORED_PREFIX = "_cscflow_tl_"  # timelines stored in the workspace (timeline_store): kept when evicted here
 _MEMO_SIZE = 6
 
@@ -270,7 +270,8 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     _tune(ws)
     map_json = json.dumps(pmap.to_dict(), sort_keys=True)
     shape = tp.shape(ws, pmap)
-    stored_name = content = None
+    stored_name: str | None = None
+    content = ""
     # Timelines with stays of some length are kept in the workspace when built by a writable one. An event
     # log's (every stay an instant) is one sort, about as quick to build as to write: it is stored only when
     # asked (timeline_store.prepare, at the end of `cscflow load`), for the processes that come after.
@@ -297,7 +298,7 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     if name:
         _store(ws, name, ms_sql)
     persist = stored_name is not None and not ws.read_only
-    final_name = stored_name if persist else f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
+    final_name = stored_name if stored_name is not None and persist else f"_cscflow_journeys_{os.getpid()}_{next(_COUNTER)}"
     _store(ws, final_name, final_sql, temp=not persist)
     if persist:
         store.keep(ws, final_name, tuple(shape), content)

@@ -252,7 +252,7 @@ def cohort_mask(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> tupl
 
 def cohort_rows(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> Rows:
     """The fetched rows of the cohort ``where`` (referral sources fetched only when it filters on them)."""
-    return fetch_rows(ws, pmap, sources=bool(where) and "referral_source" in where).subset(where)
+    return fetch_rows(ws, pmap, sources=where is not None and "referral_source" in where).subset(where)
 
 
 #: Filters on the child alone (all of a child's rows are kept or dropped).

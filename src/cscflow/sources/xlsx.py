@@ -25,6 +25,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -110,7 +111,8 @@ class Workbook:
 
     def rows(self, member: str) -> Iterator[tuple]:
         """The rows of one sheet (by its path in the zip) as tuples of values."""
-        strings, dates, epoch, cache = self.strings, self.date_styles, self.epoch, {}
+        strings, dates, epoch = self.strings, self.date_styles, self.epoch
+        cache: dict[str, int] = {}
         c_tag, v_tag, is_tag, t_tag = f"{_NS}c", f"{_NS}v", f"{_NS}is", f"{_NS}t"
         expect = 1
         with self.zf.open(member) as fh:
@@ -130,6 +132,7 @@ class Workbook:
                         if col > len(values):
                             values.extend([None] * (col - len(values)))
                     typ = c.get("t")
+                    val: Any
                     if typ == "inlineStr":
                         node = c.find(is_tag)
                         val = None if node is None else "".join(t.text or "" for t in node.iter(t_tag))

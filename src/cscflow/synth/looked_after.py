@@ -124,7 +124,7 @@ def episodes(rng: np.random.Generator, params: dict, per: dict, dob: np.ndarray,
     # breakpoints: (period, day, type) with type 1 = legal change, 2 = placement change
     bp_p, bp_d, bp_t, bp_ls = [], [], [], []
 
-    def legal(mask: np.ndarray, when: np.ndarray, status: np.ndarray) -> None:
+    def legal(mask: np.ndarray, when: np.ndarray, status: np.ndarray | str) -> None:
         ok = mask & (when > entry) & (when < exit_)
         bp_p.append(np.flatnonzero(ok))
         bp_d.append(when[ok])

@@ -75,7 +75,8 @@ def pseudonymise(key: bytes, child_ids: Iterable[object], la: str | Iterable[str
         h.update(u.encode())
         append(h.hexdigest()[:n])
     out.append(None)
-    return np.array(out, dtype=object)[codes]  # code -1 picks the trailing None
+    picked: np.ndarray = np.array(out, dtype=object)[codes]  # code -1 picks the trailing None
+    return picked
 
 
 def _missing(v: object) -> bool:

@@ -63,7 +63,7 @@ class Workspace:
         if read_only and not (self.path / DB_FILE).exists():
             raise WorkspaceError(f"no workspace at {self.path}", hint="create one with `cscflow load`")
         self.path.mkdir(parents=True, exist_ok=True)
-        self._settings_path = self.path / SETTINGS_FILE
+        self._settings_path: Path | None = self.path / SETTINGS_FILE  # None on Spark (no folder of its own)
         self.settings: dict[str, Any] = (
             json.loads(self._settings_path.read_text()) if self._settings_path.exists() else {}
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ from cscflow.synth.writers._common import (
 
 _ETH = ["WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN", "ABAN", "AOTH",
         "BCRB", "BAFR", "BOTH", "CHNE", "OOTH"]  # fmt: skip
-LABELS: dict[str, dict[str, str]] = {
+LABELS: dict[str, dict[Any, str]] = {  # "yesno" is keyed by bools
     "gender": {"M": "a) Male", "F": "b) Female", "U": "c) Not stated/recorded"},
     "ethnicity": {**{c: f"{chr(97 + i)}) {c}" for i, c in enumerate(_ETH)}, "REFU": "s) REFU", "NOBT": "s) NOBT"},
     "yesno": {True: "a) Yes", False: "b) No"},
