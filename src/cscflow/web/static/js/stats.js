@@ -79,7 +79,7 @@ export async function mount(root, ctx = {}) {
   const svg = el("button", { type: "button", id: "stats-svg", text: "Download SVG" });
   const csv = el("a", { id: "stats-csv", href: "#", download: "", text: "Download CSV" });
   tools.append(png, document.createTextNode(" "), svg, document.createTextNode(" "), csv,
-    el("span", { class: "muted", text: " (counts of 1–4 shown as <5)" }));
+    el("span", { class: "muted", text: " (counts of 1–4 shown as <5, counts that would give one back as [c]; method and data window under the chart)" }));
   const summary = el("div", { id: "stats-summary" });
   const table = el("div", { id: "stats-table" });
   root.append(nav, opts, status, chart, tools, el("h3", { text: "Summary" }), summary, el("h3", { text: "Table" }), table);
