@@ -91,10 +91,10 @@ class _Cells:
         if isinstance(rel, RowSum):
             for i in range(n):
                 tot = self.where.get((rel.total, i))
-                parts = [self.where.get((p, i)) for p in rel.parts]
-                if tot is None or any(p is None for p in parts):
+                found = [self.where.get((p, i)) for p in rel.parts]
+                if tot is None or any(p is None for p in found):
                     continue
-                self._equation(tot, [p for p in parts if p is not None])
+                self._equation(tot, [p for p in found if p is not None])
         elif isinstance(rel, Total):
             if rel.part not in self.t.columns or (rel.total and rel.total not in self.t.columns):
                 return
@@ -113,7 +113,7 @@ class _Cells:
                     rows = rows[~is_total]
                     if tot is None:
                         continue
-                parts = [self.where[(rel.part, i)] for i in rows if (rel.part, i) in self.where]
+                parts = [self.where[(rel.part, int(i))] for i in rows if (rel.part, int(i)) in self.where]
                 if not parts:
                     continue
                 if rel.total:

@@ -286,7 +286,7 @@ def before_after(
                  hit=(t.next_station == target).fill_null(False).cast("int64"))
     df = ws.execute(t.group_by("after").aggregate(stays=t.count(), converted=t.hit.sum(), first=t.start.min(),
                                                   last=t.start.max()))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for flag, name in ((False, "before"), (True, "after")):
         g = df[df["after"] == flag]
         n = int(g["stays"].sum()) if len(g) else 0

@@ -181,7 +181,8 @@ def network_routes(
         graph[r["to"]].add(r["from"])
 
     def shortest(a: str, b: str) -> list[str] | None:
-        dist, back, heap = {a: 0.0}, {}, [(0.0, a)]
+        dist, heap = {a: 0.0}, [(0.0, a)]
+        back: dict[str, str] = {}
         while heap:
             d, u = heapq.heappop(heap)
             if u == b:

@@ -124,7 +124,8 @@ def pack_blob(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
                                 hint=f"pass 1-D arrays of {', '.join(BLOB_DTYPES)}")
     base = 0
     while True:  # the header's length depends on the offsets it lists: iterate to the fixed point
-        specs, offset = [], base
+        specs: list[dict[str, Any]] = []
+        offset = base
         for name, a in items:
             specs.append({"name": name, "dtype": a.dtype.name, "offset": offset, "length": int(a.shape[0])})
             offset = _align(offset + a.nbytes)
@@ -254,7 +255,7 @@ def _legs(r: Rows, pmap: ProcessMap, convention: str) -> Tracks:
     at_leave = at_row[leave] + 1
     total = n + int(leave.sum())
 
-    def legs(a: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarray:
+    def legs(a: np.ndarray, b: np.ndarray | int, dtype: str) -> np.ndarray:
         out = np.empty(total, dtype=dtype)
         out[at_row] = a
         out[at_leave] = b

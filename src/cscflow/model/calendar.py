@@ -75,7 +75,7 @@ def working_days(start: object, end: object) -> np.ndarray:
     return np.busday_count(s + one, e + one, holidays=_holiday_days())
 
 
-def add_working_days(start: object, n: object) -> np.ndarray:
+def add_working_days(start: object, n: int | np.ndarray) -> np.ndarray:
     """The day ``n`` (>= 1) working days after ``start`` (e.g. a 15-working-day deadline), as
     ``datetime64[D]``; day numbers in give day numbers (int64) out.
 

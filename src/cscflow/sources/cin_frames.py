@@ -86,8 +86,8 @@ def _dates(raws, today: dt.date, future_ok: bool = False, cache: dict | None = N
     for u in uniques:
         hit = cache.get(u)
         if hit is None:
-            value, kind, text = classify_date(u, today)
-            hit = cache[u] = (value, kind, text, np.datetime64(value, "D") if value is not None else NAT_D)
+            value, check, stripped = classify_date(u, today)
+            hit = cache[u] = (value, check, stripped, np.datetime64(value, "D") if value is not None else NAT_D)
         parsed.append(hit)
     parsed.append((None, OK, "", NAT_D))
     objs = np.empty(len(parsed), dtype=object)

@@ -225,14 +225,14 @@ def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np
         stays(c["row"].to_numpy(), "cp_plan", c["start"].to_numpy(), ends, outcome, attrs, 5, c["k"].to_numpy())
     if checked.pre:
         pre = pd.DataFrame.from_records(checked.pre, columns=["row", "k", "start", "end", "raw"])
-        outcome = []
+        pre_outcome: list[str | None] = []
         for raw, end in zip(pre["raw"], pre["end"], strict=True):
             if raw:
-                outcome.append("proceedings" if ("proceed" in raw.lower() or raw.lower() in _TRUE) else "closed")
+                pre_outcome.append("proceedings" if ("proceed" in raw.lower() or raw.lower() in _TRUE) else "closed")
             else:
-                outcome.append("closed" if end is not None else None)
+                pre_outcome.append("closed" if end is not None else None)
         attrs = _objects(f'{{"plo_outcome": {_quote(r)}}}' if r else "{}" for r in pre["raw"])
-        stays(pre["row"].to_numpy(), "pre_proceedings", _ns(pre["start"]), _ns(pre["end"]), _objects(outcome),
+        stays(pre["row"].to_numpy(), "pre_proceedings", _ns(pre["start"]), _ns(pre["end"]), _objects(pre_outcome),
               attrs, 6, pre["k"].to_numpy())
 
     order = np.argsort(np.concatenate([c[0] for c in chunks]), kind="stable")

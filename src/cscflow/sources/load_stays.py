@@ -176,7 +176,8 @@ def _attach_days(ws: Workspace, stays: list[pa.Table | StagedEngine], ids: list[
             pc.any(pc.equal(t.column("stage"), "referral")).as_py() for t in stays if isinstance(t, pa.Table)):
         return _without_needs(ws, stays)  # no referral anywhere: no stay has an episode of need
     kids = pc.unique(pa.concat_arrays([i.column("child_id").combine_chunks() for i in ids]))
-    codes, days, refs, valid, where = [], [], [], [], []
+    codes, days, refs, valid = [], [], [], []
+    where: list[Any] = []  # per table: the staged engine's row positions, or None for an Arrow table
     for tab, i in zip(stays, ids, strict=True):
         local = np.asarray(pc.index_in(i.column("child_id"), value_set=kids)).astype(np.int64)
         if isinstance(tab, StagedEngine):

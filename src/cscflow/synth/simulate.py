@@ -315,7 +315,7 @@ def _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, 
                                                          & (proc["interim"] <= end_day), pd.NaT),
         "interim_order": proc["interim_order"].astype(object),
         "final_order_date": td(proc["final"]).where(~fin_open, pd.NaT),
-        "order": np.where(fin_open, None, proc["order"]).astype(object),
+        "order": pd.Series(proc["order"], dtype=object).where(~fin_open, None).to_numpy(),
         "never_looked_after": proc["never_la"].astype(bool),
     })
     proceedings = proceedings.sort_values(["application_date", "case_number", "child_id"], kind="stable")

@@ -300,8 +300,8 @@ def excel_rows(frame: pd.DataFrame, columns: list[str]) -> Iterable[list]:
         if pd.api.types.is_datetime64_any_dtype(s):
             arr = np.array([None if pd.isna(v) else v.date() for v in s], dtype=object)
         else:
-            arr = s.to_numpy(dtype=object)
-            arr = np.where(pd.isna(arr), None, arr)
+            arr = s.to_numpy(dtype=object, copy=True)
+            arr[pd.isna(arr)] = None
         cols.append(arr)
     return (list(row) for row in zip(*cols, strict=True)) if cols else iter(())
 

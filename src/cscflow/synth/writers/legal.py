@@ -140,7 +140,7 @@ def _imperfect(kind, surname, forenames, dob, surnames, rng):
         surname = typo(surname, rng)
     elif kind == "nickname":
         first, *rest = forenames.split()
-        forenames = " ".join([nickname(first), *rest])
+        forenames = " ".join([nickname(first) or first, *rest])
     elif kind == "initials":
         forenames = " ".join(f[0] for f in forenames.split() if f)
     elif kind == "swapped_dob":
