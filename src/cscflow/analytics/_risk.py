@@ -38,7 +38,8 @@ class RiskTable:
         gone = _count_before(self.sorted_exit, self.cum_exit_w, times)
         if self.sorted_entry is None:
             return self.total - gone
-        return _count_before(self.sorted_entry, self.cum_entry_w, times) - gone
+        at_risk: np.ndarray = _count_before(self.sorted_entry, self.cum_entry_w, times) - gone
+        return at_risk
 
 
 def _count_before(sorted_values: np.ndarray, cum_w: np.ndarray | None, times: np.ndarray) -> np.ndarray:

@@ -44,7 +44,7 @@ _EXIT_KEYS = {"id", "label", "x", "y", "outcomes", "description", "zone"}
 _LINE_KEYS = {"id", "label", "colour", "color", "stations"}
 
 
-class _Node(dict):
+class _Node(dict[Any, Any]):
     """A YAML mapping that remembers its line and the lines of its keys."""
 
     line: int = 0
@@ -109,7 +109,7 @@ class ProcessMap:
         return self.precedence.index(station)
 
     def label(self, station: str) -> str:
-        return next(s["label"] for s in self.stations if s["id"] == station)
+        return str(next(s["label"] for s in self.stations if s["id"] == station))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (what the web app serves)."""

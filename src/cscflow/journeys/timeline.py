@@ -66,7 +66,8 @@ def episode_stats(ws: Any) -> dict[str, Any]:
     """
     hit = getattr(ws, "_journeys_stats", None)
     if hit is not None and hit[0] is ws.con:
-        return hit[1]
+        stats: dict[str, Any] = hit[1]
+        return stats
     if ws.engine == "duckdb":  # raw SQL: compiling the expression costs more than the query
         got = ws.con.raw_sql('SELECT count(*), min("start"), max("start"), max("end"), sum(source_row), '
                              'max(child_id) FROM episodes').fetchone()
@@ -192,12 +193,12 @@ def _resolve(multi: ibis.Table) -> ibis.Table:
     ).drop("island")
 
 
-_MEMO: OrderedDict[tuple, tuple[Any, ibis.Table, str]] = OrderedDict()
+_MEMO: OrderedDict[tuple[Any, ...], tuple[Any, ibis.Table, str]] = OrderedDict()
 STORED_PREFIX = "_cscflow_tl_"  # timelines stored in the workspace (timeline_store): kept when evicted here
 _MEMO_SIZE = 6
 
 
-def _fingerprint(ws: Any) -> tuple:
+def _fingerprint(ws: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in episode_stats(ws).values())
 
 
@@ -251,7 +252,7 @@ _COUNTER = itertools.count()
 
 #: Compiled SQL per (engine, map, end): building and compiling the expression costs more than running
 #: it on a county, and does not depend on the data.
-_SQL: dict[tuple, tuple[str, str, str]] = {}
+_SQL: dict[tuple[Any, ...], tuple[str, str, str]] = {}
 
 
 def _build(ws: Any, pmap: ProcessMap, end: Any, cache: bool) -> ibis.Table:

@@ -36,7 +36,7 @@ KEEP_POINTS: contextvars.ContextVar[bool] = contextvars.ContextVar("cscflow_keep
 
 def enabled(ws: Any) -> bool:
     """Whether ``ws`` can hold stored timelines (a DuckDB workspace)."""
-    return ws.engine == "duckdb"
+    return bool(ws.engine == "duckdb")
 
 
 def content_key(ws: Any) -> str:
@@ -66,7 +66,7 @@ def exists(ws: Any, name: str) -> bool:
     return bool(row and row[0])
 
 
-def keep(ws: Any, name: str, shape: tuple, content: str) -> None:
+def keep(ws: Any, name: str, shape: tuple[Any, ...], content: str) -> None:
     """Record ``shape`` on stored timeline ``name`` and drop timelines of other episodes."""
     text = json.dumps(list(shape)).replace("'", "''")
     ws.con.raw_sql(f"COMMENT ON TABLE \"{name}\" IS '{text}'")

@@ -186,7 +186,7 @@ def tracks(
     return _legs(cohort_rows(ws, pmap, where), pmap, convention)
 
 
-_WHOLE: OrderedDict = OrderedDict()
+_WHOLE: OrderedDict[Any, Any] = OrderedDict()
 
 
 def _everyone(full: Rows, pmap: ProcessMap, convention: str) -> Tracks:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -34,7 +35,7 @@ class CodeList:
     column: str
     codes: dict[str, str]
     exit: dict[str, str | None] = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     route: dict[str, str | None] = field(default_factory=dict)
     years: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
 

@@ -92,7 +92,7 @@ def statistical_neighbours(la: str) -> list[str]:
     """The DfE 2025 model's ten statistical neighbours of ``la``, closest first."""
     code = la_code(la)
     t = _neighbours()
-    return t[t["la"] == code].sort_values("rank", key=lambda s: s.astype(int))["neighbour"].tolist()
+    return [str(n) for n in t[t["la"] == code].sort_values("rank", key=lambda s: s.astype(int))["neighbour"]]
 
 
 def series(

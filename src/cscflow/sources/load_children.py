@@ -109,7 +109,7 @@ def la_map(result: ReadResult) -> dict[str, str]:
     return {i: a for i, a in zip(ids, las, strict=True) if i and a}
 
 
-def _nullable(values: Any) -> list:
+def _nullable(values: Any) -> list[Any]:
     return [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v for v in values]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -76,7 +77,7 @@ class County:
     journeys: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(JOURNEY_COLUMNS)))
     proceedings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(PROCEEDINGS_COLUMNS)))
     events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(EVENT_COLUMNS)))
-    parameters: dict = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
 
     def census_years(self) -> list[int]:

@@ -25,7 +25,7 @@ class ParameterError(CscflowError):
     """A parameter file or preset is unusable."""
 
 
-def _merge(base: dict, extra: dict) -> dict:
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -43,10 +43,11 @@ def default_parameters() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def _default_parameters() -> dict[str, Any]:
     text = resources.files("cscflow.synth").joinpath("parameters.yaml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    params: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return params
 
 
-def load_parameters(preset_or_path: str | Path | dict = "county", **overrides: Any) -> dict[str, Any]:
+def load_parameters(preset_or_path: str | Path | dict[str, Any] = "county", **overrides: Any) -> dict[str, Any]:
     """Parameters for a preset name, a YAML file (merged over the defaults) or a dict.
 
     ``overrides`` are merged last (nested dicts merge key by key).

@@ -7,6 +7,8 @@ child with contacts only, an unaccompanied asylum-seeking child on arrival); at 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -26,13 +28,14 @@ def age_days(rng: np.random.Generator, n: int, weights_by_year: list[float]) -> 
 def upn_check_letter(body: np.ndarray) -> np.ndarray:
     """DfE UPN check letter for 12-digit bodies (rows of digits): weights 2..13, mod 23."""
     weights = np.arange(2, 14)
-    return UPN_LETTERS[(body * weights).sum(axis=1) % 23]
+    letters: np.ndarray = UPN_LETTERS[(body * weights).sum(axis=1) % 23]
+    return letters
 
 
 class ChildRegistry:
     """Growing arrays of child characteristics; indices are the simulation's child numbers."""
 
-    def __init__(self, params: dict, rng: np.random.Generator) -> None:
+    def __init__(self, params: dict[str, Any], rng: np.random.Generator) -> None:
         self.p = params
         self.rng = rng
         pop = params["population"]

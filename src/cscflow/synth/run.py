@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from cscflow.synth.simulate import simulate
 from cscflow.synth.writers import FORMATS, writer
 
 
-def synthesise(preset: str | Path | dict = "county", seed: int = 0, out_dir: str | Path = "synthetic",
+def synthesise(preset: str | Path | dict[str, Any] = "county", seed: int = 0, out_dir: str | Path = "synthetic",
                formats: Iterable[str] | None = None, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Simulate a county and write it in ``formats`` (default: all) plus ``truth/``; returns the paths.
 

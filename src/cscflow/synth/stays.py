@@ -83,4 +83,5 @@ def attrs_json(**columns: np.ndarray) -> np.ndarray:
     for combo in uniques:
         items = [f'"{k}": "{v}"' for k, v in zip(names, combo, strict=True) if v not in ("\x00", "")]
         texts.append("{" + ", ".join(items) + "}")
-    return np.asarray(texts, dtype=object)[codes]
+    out: np.ndarray = np.asarray(texts, dtype=object)[codes]
+    return out

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import threading
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -67,7 +69,7 @@ def _store_timeline(workspace_path: str | Path) -> None:
         pass
 
 
-def _warm(app, then=None) -> None:
+def _warm(app: Any, then: Callable[[], object] | None = None) -> None:
     """Build the default tracks and stays (what the first page asks for), then run ``then`` (open the browser)."""
     import time
 

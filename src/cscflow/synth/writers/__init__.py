@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from pathlib import Path
 
 from cscflow.errors import CscflowError
 
@@ -30,11 +31,12 @@ class FormatError(CscflowError):
     """A format name is unknown."""
 
 
-def writer(fmt: str) -> Callable:
+def writer(fmt: str) -> Callable[..., list[Path]]:
     """The ``write`` function of format ``fmt`` (a key of :data:`FORMATS`)."""
     if fmt not in FORMATS:
         raise FormatError(f"unknown format {fmt!r}", hint=f"use one or more of {', '.join(FORMATS)}")
-    return importlib.import_module(f"cscflow.synth.writers.{FORMATS[fmt]}").write
+    write: Callable[..., list[Path]] = importlib.import_module(f"cscflow.synth.writers.{FORMATS[fmt]}").write
+    return write
 
 
 def available() -> list[str]:

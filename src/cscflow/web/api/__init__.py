@@ -45,7 +45,7 @@ def bad(message: str) -> HTTPException:
     return HTTPException(status_code=422, detail=message)
 
 
-def cohort(request: Request, allowed: set[str] | frozenset[str] = frozenset(), prefix: str = "") -> dict | None:
+def cohort(request: Request, allowed: set[str] | frozenset[str] = frozenset(), prefix: str = "") -> dict[str, Any] | None:
     """The cohort filter in the query string (``?sex=F&team=North&team=South``), or None.
 
     Parameters named in ``allowed`` are the endpoint's own; any other unknown
@@ -83,7 +83,7 @@ def _read(name: str, kind: str, value: str) -> Any:
     return value
 
 
-def where_key(where: dict | None) -> tuple:
+def where_key(where: dict[str, Any] | None) -> tuple[Any, ...]:
     """A hashable form of a cohort filter (for caches)."""
     if not where:
         return ()
@@ -123,6 +123,6 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def records(frame: pd.DataFrame) -> list[dict]:
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of ``frame`` as JSON-safe dicts."""
     return [jsonable(row) for row in frame.to_dict(orient="records")]

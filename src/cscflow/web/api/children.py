@@ -32,7 +32,7 @@ def get_child(
     request: Request,
     index: int = Path(..., ge=0, le=2**32 - 1),
     convention: str = Query("travel", max_length=20),
-) -> dict:
+) -> dict[str, Any]:
     """The journey of the child at ``index`` in ``/api/tracks`` (same convention and filters)."""
     where = cohort(request, {"convention"})
     st = state(request)
@@ -42,7 +42,7 @@ def get_child(
         raise bad(f"index={index} is beyond the {len(ids)} children of these tracks")
     child = ids[index]
 
-    def compute() -> dict:
+    def compute() -> dict[str, Any]:
         from cscflow.journeys import timelines
 
         tl = timelines(st.ws, st.pmap, where=None)
@@ -55,4 +55,5 @@ def get_child(
         stays = records(frame[["repeat", "station", "label", "start", "end", "days"]])
         return {"index": index, "child_id": child, "stays": stays}
 
-    return st.cached(("child", child), compute)
+    journey: dict[str, Any] = st.cached(("child", child), compute)
+    return journey
