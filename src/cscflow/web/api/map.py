@@ -49,8 +49,28 @@ def get_map(request: Request) -> dict:
     payload = st.cached(("map",), lambda: map_payload(st.pmap))
     values = st.cached(("values",), lambda: filter_values(st.ws))
     routes = st.cached(("routes",), lambda: data_routes(st))
+    window = st.cached(("window",), lambda: observation_window(st))
     return {**payload, "filters": list(FILTERS), "la": st.ws.la, "values": values, "routes": routes,
-            "route_share": ROUTE_SHARE}
+            "route_share": ROUTE_SHARE, "window": window}
+
+
+def observation_window(st: Any) -> list[str] | None:
+    """[first, last] ISO dates of the data's observation window: from the earliest source start to the latest
+    end. A source starts, for SSDA903 returns, on the first day of their reporting years
+    (:func:`cscflow.analytics.windows.source_windows`) and, for any other source (an event log, Annex A, the
+    CIN census), in the month its flow of stays is established (:func:`cscflow.journeys.lookback.source_starts`).
+    The map opens where, from there on, its caseload is established (main.js). None without episodes."""
+    from cscflow.analytics.windows import source_windows
+    from cscflow.journeys.lookback import source_starts
+
+    windows = source_windows(st.ws)
+    if windows.empty:
+        return None
+    coverage = source_starts(st.ws)
+    established = dict(zip(coverage["source"], coverage["start"], strict=True))
+    starts = [start if fmt == "903" else established.get(src, start)
+              for src, fmt, start in windows[["source", "format", "start"]].itertuples(index=False)]
+    return [pd.Timestamp(min(starts)).date().isoformat(), pd.Timestamp(windows["end"].max()).date().isoformat()]
 
 
 def data_routes(st: Any) -> dict[str, list[dict]]:

@@ -1,5 +1,5 @@
 // Analytics pages: the engine's flow tables as plotly charts, a table view and CSV downloads.
-import { getJSON, query } from "./api.js";
+import { getJSON, loadPlotly, query } from "./api.js";
 import { tableOf } from "./panel.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,19 +18,6 @@ const NOT_MEASURES = new Set(["repeat", "seq", "year", "month", "week", "rank", 
 const WITHHELD = new Set(["<5", "[c]"]);
 let ctx = null;
 let current = "conversion";
-let plotly = null;
-
-function loadPlotly() {
-  if (plotly) return plotly;
-  plotly = new Promise((resolve, reject) => {
-    const s = document.createElement("script");
-    s.src = "/vendor/plotly.min.js";
-    s.onload = () => resolve(window.Plotly);
-    s.onerror = () => reject(new Error("plotly.js could not be loaded"));
-    document.head.appendChild(s);
-  });
-  return plotly;
-}
 
 function params() {
   const p = { ...ctx.where(), start: $("a-start").value, end: $("a-end").value };

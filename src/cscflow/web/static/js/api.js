@@ -30,3 +30,19 @@ export async function getBlob(path, params) {
   const res = await check(await fetch(path + query(params), { credentials: "same-origin" }));
   return parseBlob(await res.arrayBuffer());
 }
+
+// The one loader of plotly.js (served by the app from /vendor, never from a CDN), shared by every page that charts.
+let plotly = null;
+export function loadPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotly) {
+    plotly = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = "/vendor/plotly.min.js";
+      s.onload = () => resolve(window.Plotly);
+      s.onerror = () => { plotly = null; reject(new Error("plotly.js could not be loaded")); };
+      document.head.appendChild(s);
+    });
+  }
+  return plotly;
+}

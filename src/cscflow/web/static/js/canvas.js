@@ -1,6 +1,7 @@
-// Canvas 2D fallback: the same positions computed in JavaScript, one small square per dot, drawn over the painted
+// Canvas 2D fallback: the same positions computed in JavaScript, one round dot each, drawn over the painted
 // map in one opaque canvas (trails fade in an offscreen canvas of their own).
 import { positionOf } from "./data.js";
+import { DOT_PX } from "./splat.js";
 
 export class CanvasRenderer {
   static create(canvas) {
@@ -61,7 +62,7 @@ export class CanvasRenderer {
   draw(view, draws, opts = {}) {
     this.lastBg = opts.background;
     this.lastView = view;
-    this.lastSize = opts.size || 4;
+    this.lastSize = opts.size || DOT_PX;
     this.trailsOn = Boolean(opts.trails);
     let ctx = this.ctx;
     if (opts.trails) {
@@ -93,7 +94,7 @@ export class CanvasRenderer {
     }
   }
 
-  dots(ctx, layer, d, view, size) {
+  dots(ctx, layer, d, net, size) {
     const ratio = this.ratio || 1;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     const half = size / 2;
@@ -101,12 +102,13 @@ export class CanvasRenderer {
     const paths = new Map();
     for (const [lo, hi] of d.ranges) {
       for (let r = lo; r < hi; r++) {
-        const p = positionOf(layer.legs, r, d.t, view.toPx);
+        const p = positionOf(layer.legs, r, d.t, net);
         if (!p) continue;
         const k = d.fixed >= 0 ? d.fixed : layer.colours[r];
         let path = paths.get(k);
         if (!path) { path = new Path2D(); paths.set(k, path); }
-        path.rect(p[0] - half, p[1] - half, size, size);
+        path.moveTo(p[0] + half, p[1]);
+        path.arc(p[0], p[1], half, 0, 2 * Math.PI);
       }
     }
     for (const [k, path] of paths) {

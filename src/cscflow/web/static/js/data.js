@@ -1,8 +1,12 @@
 // Turning the API's blobs into what the renderers draw and what the station counts read.
-export const OUTSIDE = 65535;     // station index of "outside the map" in the tracks
+import { along, OUTSIDE, ROUTE_W } from "./network.js";
+
+export { OUTSIDE };
 export const FOREVER = 1.0e7;     // days: a dot that never leaves (open at the data's end)
 export const EXIT_LINGER = 14;    // days a dot stays visible at an exit station before leaving
-export const FLOATS = 10;         // per leg: from.xy, to.xy, depart, arrive, until, off, jitter.xy
+// Per leg: route, depart, arrive, until (days), traverse offset (px), ring angle, ring place (0-1), station waited at.
+export const FLOATS = 8;
+export const MAX_OFF = 2.5;       // px: the small traverse offset of slow legs (they keep to one side of the line)
 const SPANS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, FOREVER / 2];  // days visible: group upper bounds
 
 function hash(i) {                // a small deterministic integer hash in [0, 1)
@@ -14,19 +18,18 @@ function hash(i) {                // a small deterministic integer hash in [0, 1
 }
 
 // Legs in (child, depart) order, then made drawable: same-day steps spread over their day so they
-// can be seen, the time each dot stays visible ("until"), the perpendicular offset for legs that
-// took longer, a small scatter so waiting dots do not sit on one pixel; finally sorted by departure.
-export function buildLegs(tracks, opts = {}) {
+// can be seen, the time each dot stays visible ("until"), the route it follows on the network, the small
+// offset to one side of the line for legs that took longer, its place in the station's waiting ring; finally
+// sorted by departure. A dot moves along its route from depart to arrive and waits in the ring of the station
+// it reached until it leaves; entering, leaving and staying put have no route (the dot waits at once), and a
+// route the user hid (an added one) is not travelled (the dot waits at the next station at once).
+export function buildLegs(tracks, network, opts = {}) {
   const a = tracks.arrays;
   const h = tracks.header;
   const n = a.child.length;
   const stations = h.stations;
   const isExit = stations.map((s) => s.zone === "exit");
-  const xs = stations.map((s) => Number(s.x)), ys = stations.map((s) => Number(s.y));
-  const width = Math.max(1e-9, Math.max(...xs) - Math.min(...xs));
-  const enterDx = opts.enterDx ?? width * 0.04;
-  const maxOff = opts.maxOffPx ?? 14;
-  const scatter = opts.scatterPx ?? 9;
+  const maxOff = opts.maxOffPx ?? MAX_OFF;
 
   // (child, depart) order; the engine usually sends it already.
   let idx = new Uint32Array(n);
@@ -115,20 +118,15 @@ export function buildLegs(tracks, opts = {}) {
     if (r === groups[g].lo) running = -Infinity;
     const q = place[r], l = idx[q];
     const from = a.from[l], to = a.to[l], c = a.child[l];
-    let fx, fy, tx, ty;
-    if (to !== OUTSIDE) { tx = xs[to]; ty = ys[to]; }
-    if (from !== OUTSIDE) { fx = xs[from]; fy = ys[from]; }
-    if (from === OUTSIDE && to === OUTSIDE) { fx = tx = xs[0]; fy = ty = ys[0]; }
-    else if (from === OUTSIDE) { fx = tx - enterDx; fy = ty; }
-    else if (to === OUTSIDE) { tx = fx; ty = fy; }
+    const route = network.routeOf(from, to);
+    const still = network.routes[route].via.length < 2 || network.hidden(route);
     const took = a.arrive[l] - a.depart[l];
     const side = hash(c * 7 + 3) < 0.5 ? -1 : 1;
     const off = side * maxOff * Math.min(1, Math.log1p(Math.max(0, took) / 7) / Math.log1p(52));
-    const angle = 2 * Math.PI * hash(c), radius = scatter * Math.sqrt(hash(c + 0x5bd1e995));
     const o = r * FLOATS;
-    data[o] = fx; data[o + 1] = fy; data[o + 2] = tx; data[o + 3] = ty;
-    data[o + 4] = dep[q]; data[o + 5] = arr[q]; data[o + 6] = until[q];
-    data[o + 7] = off; data[o + 8] = radius * Math.cos(angle); data[o + 9] = radius * Math.sin(angle);
+    data[o] = route; data[o + 1] = dep[q]; data[o + 2] = still ? dep[q] : arr[q]; data[o + 3] = until[q];
+    data[o + 4] = off; data[o + 5] = 2 * Math.PI * hash(c); data[o + 6] = hash(c + 0x5bd1e995);
+    data[o + 7] = to === OUTSIDE ? (from === OUTSIDE ? 0 : from) : to;
     child[r] = c; repeat[r] = a.repeat[l]; depart[r] = dep[q];
     running = Math.max(running, until[q]); maxUntil[r] = running;
   }
@@ -149,25 +147,29 @@ export function drawRange(legs, t) {
   return out;
 }
 
-// Screen position (px) of leg r at time t, or null when not shown; toPx maps map units to px.
-export function positionOf(legs, r, t, toPx) {
+// Position (CSS px) of leg r at time t as [x, y, moving], or null when not shown. tex and nRoutes: the
+// network's routes and rings (network.js); the vertex shader in gl.js computes the same.
+const AT = new Float64Array(4);
+export function positionOf(legs, r, t, net) {
   const d = legs.data, o = r * FLOATS;
-  if (t < d[o + 4] || t >= d[o + 6]) return null;
-  const span = Math.max(d[o + 5] - d[o + 4], 1e-6);
-  const p = Math.min(1, Math.max(0, (t - d[o + 4]) / span));
-  const [ax, ay] = toPx(d[o], d[o + 1]);
-  const [bx, by] = toPx(d[o + 2], d[o + 3]);
-  const dx = bx - ax, dy = by - ay, len = Math.hypot(dx, dy);
-  const bend = d[o + 7] * Math.sin(Math.PI * p);
-  const nx = len > 1e-6 ? -dy / len : 0, ny = len > 1e-6 ? dx / len : 0;
-  return [ax + dx * p + nx * bend + d[o + 8], ay + dy * p + ny * bend + d[o + 9]];
+  if (t < d[o + 1] || t >= d[o + 3]) return null;
+  const tex = net.tex;
+  if (t >= d[o + 2]) {                                  // waiting: in the ring around the station
+    const s = (net.nRoutes + d[o + 7]) * ROUTE_W * 4, r0 = tex[s + 2], r1 = tex[s + 3];
+    const rad = Math.sqrt(r0 * r0 + d[o + 6] * (r1 * r1 - r0 * r0));
+    return [tex[s] + rad * Math.cos(d[o + 5]), tex[s + 1] + rad * Math.sin(d[o + 5]), false];
+  }
+  const p = (t - d[o + 1]) / Math.max(d[o + 2] - d[o + 1], 1e-6);
+  along(tex, d[o], p, AT);
+  const bend = d[o + 4] * Math.sin(Math.PI * p);
+  return [AT[0] - AT[3] * bend, AT[1] + AT[2] * bend, true];
 }
 
 // Count visible dots at t (one per child on screen).
 export function visibleCount(legs, t) {
   const d = legs.data;
   let count = 0;
-  for (const [lo, hi] of drawRange(legs, t)) for (let r = lo; r < hi; r++) if (t < d[r * FLOATS + 6]) count++;
+  for (const [lo, hi] of drawRange(legs, t)) for (let r = lo; r < hi; r++) if (t < d[r * FLOATS + 3]) count++;
   return count;
 }
 

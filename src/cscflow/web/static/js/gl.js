@@ -2,40 +2,68 @@
 // is opaque and holds the whole map: the painted tube map (a texture, re-uploaded only when it changes) is drawn
 // first, then the dots, so the compositor has one changing opaque layer to show and nothing to blend above it.
 import { FLOATS } from "./data.js";
-import { Splat } from "./splat.js";
+import { ROUTE_W } from "./network.js";
+import { DOT_PX, Splat } from "./splat.js";
 
 const VERTEX = `#version 300 es
-in vec4 a_ft;      // from.xy, to.xy (map units)
-in vec3 a_time;    // depart, arrive, until (days)
-in vec3 a_off;     // perpendicular offset (px), scatter.xy (px)
+precision highp float;
+precision highp int;
+in vec4 a_leg0;    // route, depart, arrive, until (days)
+in vec4 a_leg1;    // traverse offset (px), ring angle, ring place (0-1), station waited at
 in float a_col;
 uniform float u_t;
-uniform vec2 u_scale, u_shift, u_px;
+uniform vec2 u_px;        // CSS px -> clip space: (2 / width, -2 / height)
 uniform float u_size;
 uniform vec3 u_pal[16];
 uniform int u_fixed;      // >= 0: one colour for the whole layer
+uniform highp sampler2D u_routes;   // the network (network.js): routes' polylines, then the stations' rings
+uniform int u_nRoutes;
 out vec3 v_col;
 void main() {
-  if (u_t < a_time.x || u_t >= a_time.z) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; return; }
-  float p = clamp((u_t - a_time.x) / max(a_time.y - a_time.x, 1e-6), 0.0, 1.0);
-  vec2 a = a_ft.xy * u_scale + u_shift;
-  vec2 b = a_ft.zw * u_scale + u_shift;
-  vec2 d = (b - a) / u_px;                           // in px
-  float len = length(d);
-  vec2 n = len > 1e-6 ? vec2(-d.y, d.x) / len : vec2(0.0);
-  vec2 px = n * a_off.x * sin(3.14159265 * p) + a_off.yz;
-  gl_Position = vec4(mix(a, b, p) + px * u_px, 0.0, 1.0);
+  if (u_t < a_leg0.y || u_t >= a_leg0.w) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; return; }
+  vec2 pos;
+  if (u_t >= a_leg0.z) {           // waiting in the station's ring
+    vec4 s = texelFetch(u_routes, ivec2(0, u_nRoutes + int(a_leg1.w + 0.5)), 0);
+    float rad = sqrt(s.z * s.z + a_leg1.z * (s.w * s.w - s.z * s.z));
+    pos = s.xy + rad * vec2(cos(a_leg1.y), sin(a_leg1.y));
+  } else {                         // on the route, a little to one side when the leg is slow
+    float p = (u_t - a_leg0.y) / max(a_leg0.z - a_leg0.y, 1e-6);
+    int k = int(a_leg0.x + 0.5);
+    vec4 head = texelFetch(u_routes, ivec2(0, k), 0);
+    int n = int(head.x + 0.5);
+    float d = p * head.y;
+    vec4 a = texelFetch(u_routes, ivec2(1, k), 0);
+    vec4 b = a;
+    for (int i = 2; i < ${ROUTE_W}; i++) {
+      if (i > n) break;
+      b = texelFetch(u_routes, ivec2(i, k), 0);
+      if (b.z >= d || i == n) break;
+      a = b;
+    }
+    float f = clamp((d - a.z) / max(b.z - a.z, 1e-6), 0.0, 1.0);
+    vec2 dir = b.xy - a.xy;
+    float len = length(dir);
+    vec2 u = len > 1e-6 ? dir / len : vec2(0.0);
+    pos = mix(a.xy, b.xy, f) + vec2(-u.y, u.x) * a_leg1.x * sin(3.14159265 * p);
+  }
+  gl_Position = vec4(pos.x * u_px.x - 1.0, pos.y * u_px.y + 1.0, 0.0, 1.0);
   gl_PointSize = u_size;
   v_col = u_fixed >= 0 ? u_pal[u_fixed] : u_pal[int(a_col)];
 }`;
 
-// A flat square point: no discard and no per-fragment maths (software rasterisers pay per fragment).
+// A round dot with a soft one-pixel rim (blended over the map).
 const FRAGMENT = `#version 300 es
-precision lowp float;
+precision mediump float;
 in vec3 v_col;
 uniform float u_alpha;
+uniform highp float u_size;
 out vec4 colour;
-void main() { colour = vec4(v_col * u_alpha, u_alpha); }`;
+void main() {
+  float r = length(gl_PointCoord - 0.5) * u_size;
+  float a = u_alpha * clamp(u_size * 0.5 - r + 0.5, 0.0, 1.0);
+  if (a <= 0.0) discard;
+  colour = vec4(v_col * a, a);
+}`;
 
 const FADE_V = `#version 300 es
 in vec2 a_xy; out vec2 v_uv; void main() { v_uv = a_xy * 0.5 + 0.5; gl_Position = vec4(a_xy, 0.0, 1.0); }`;
@@ -54,7 +82,8 @@ out vec4 colour;
 void main() {
   ivec2 c = ivec2(gl_FragCoord.xy);
   uint k = texelFetch(u_idx, ivec2(c.x / u_texel, (u_h - 1 - c.y) / u_texel), 0).r;
-  colour = k == 0u ? texture(u_tex, v_uv) : vec4(u_pal[min(k - 1u, 15u)], 1.0);
+  vec4 map = texture(u_tex, v_uv);
+  colour = k == 0u ? map : vec4(mix(map.rgb, u_pal[k & 15u], float(k >> 4) / 3.0), 1.0);
 }`;
 
 // Textured boxes with their own texture coordinates (the station counts, from their atlas).
@@ -112,7 +141,11 @@ export class GLRenderer {
     this.uKeep = gl.getUniformLocation(this.fade, "u_keep");
     this.quadVao = gl.createVertexArray();
     this.u = {};
-    for (const name of ["u_t", "u_scale", "u_shift", "u_px", "u_size", "u_pal", "u_fixed", "u_alpha"]) {
+    this.routeTex = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, this.routeTex);
+    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+    this.netVersion = -1;
+    for (const name of ["u_t", "u_px", "u_size", "u_pal", "u_fixed", "u_alpha", "u_routes", "u_nRoutes"]) {
       this.u[name] = gl.getUniformLocation(this.prog, name);
     }
     this.layers = [];
@@ -181,9 +214,8 @@ export class GLRenderer {
       gl.enableVertexAttribArray(loc);
       gl.vertexAttribPointer(loc, size, gl.FLOAT, false, stride, offset);
     };
-    attr("a_ft", 4, 0);
-    attr("a_time", 3, 16);
-    attr("a_off", 3, 28);
+    attr("a_leg0", 4, 0);
+    attr("a_leg1", 4, 16);
     const colBuf = gl.createBuffer();
     gl.bindBuffer(gl.ARRAY_BUFFER, colBuf);
     gl.bufferData(gl.ARRAY_BUFFER, colours, gl.DYNAMIC_DRAW);
@@ -238,16 +270,29 @@ export class GLRenderer {
   // Wait for the GPU (software here) to finish: used only when measuring frame cost.
   finish() { this.gl.finish(); }
 
-  // view: {scale:[sx,sy], shift:[x,y], px:[px,py]} mapping map units to clip space; draws: per layer
-  // {t, range:[lo,hi], palette:Float32Array(48), fixed:-1|k}.
-  // opts.background: {image: a canvas with the painted map, version}.
-  draw(view, draws, opts = {}) {
+  // The network's routes and rings as a float texture (re-uploaded when they change).
+  uploadRoutes(net) {
+    const gl = this.gl;
+    gl.activeTexture(gl.TEXTURE2);
+    gl.bindTexture(gl.TEXTURE_2D, this.routeTex);
+    if (net.version !== this.netVersion || net !== this.net) {
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA32F, ROUTE_W, net.rows, 0, gl.RGBA, gl.FLOAT, net.tex);
+      this.netVersion = net.version;
+      this.net = net;
+    }
+    gl.activeTexture(gl.TEXTURE0);
+  }
+
+  // net: the network (network.js: routes and rings in CSS px); draws: per layer
+  // {t, ranges:[[lo,hi], ...], palette:Float32Array(48), fixed:-1|k}.
+  // opts.background: {image: a canvas with the painted map, version}; opts.size: a dot's diameter in CSS px.
+  draw(net, draws, opts = {}) {
     const gl = this.gl;
     this.lastBg = opts.background;
+    this.lastView = net;
+    this.lastSize = opts.size || DOT_PX;
     this.splatting = this.dots === "splat" && !opts.trails && Boolean(opts.background && opts.background.image);
     if (this.splatting) {
-      this.lastView = view;
-      this.lastSize = opts.size || 4;
       this.splat.clear();
       draws.forEach((d, i) => { if (this.layers[i] && d) this.stamp(this.layers[i], d); });
       this.composite(draws.find((d) => d)?.palette);
@@ -267,12 +312,8 @@ export class GLRenderer {
       this.drawBackground(opts.background);
     }
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
-    if (!opts.trails) gl.disable(gl.BLEND);   // opaque dots straight onto the map: no read-back per fragment
-    gl.useProgram(this.prog);
-    gl.uniform2fv(this.u.u_scale, view.scale);
-    gl.uniform2fv(this.u.u_shift, view.shift);
-    gl.uniform2fv(this.u.u_px, view.px);
-    gl.uniform1f(this.u.u_size, (opts.size || 4) * (this.ratio || 1));
+    this.usePoints(net);
+    gl.uniform1f(this.u.u_size, this.lastSize * (this.ratio || 1));
     gl.uniform1f(this.u.u_alpha, opts.trails ? opts.alpha ?? 0.9 : 1);
     draws.forEach((d, i) => {
       const layer = this.layers[i];
@@ -298,7 +339,7 @@ export class GLRenderer {
       return;
     }
     if (this.trail) gl.bindFramebuffer(gl.FRAMEBUFFER, this.trail.fb);
-    gl.useProgram(this.prog);
+    this.usePoints(this.lastView);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     gl.bindVertexArray(layer.vao);
     gl.uniform1f(this.u.u_t, d.t);
@@ -309,8 +350,18 @@ export class GLRenderer {
     this.drawLabels();
   }
 
+  // The point program with the network bound (texture unit 2) and the CSS px -> clip space scale.
+  usePoints(net) {
+    const gl = this.gl;
+    gl.useProgram(this.prog);
+    this.uploadRoutes(net);
+    gl.uniform1i(this.u.u_routes, 2);
+    gl.uniform1i(this.u.u_nRoutes, net.nRoutes);
+    gl.uniform2f(this.u.u_px, (2 * (this.ratio || 1)) / this.canvas.width, (-2 * (this.ratio || 1)) / this.canvas.height);
+  }
+
   stamp(layer, d) {
-    this.splat.add(layer.legs, d.ranges, d.t, layer.colours, d.fixed ?? -1, this.lastView.lin, this.lastSize);
+    this.splat.add(layer.legs, d.ranges, d.t, layer.colours, d.fixed ?? -1, this.lastView, this.lastSize);
   }
 
   // Splat mode: upload the index image, draw the map and the dots in one pass, then the labels.

@@ -1,33 +1,46 @@
-// The dynamic map: loads the map and the binary tracks, animates every child, keeps window.cscflow current.
+// The dynamic map: loads the map and the binary tracks, animates every child along the drawn lines. The page's
+// state (S) is private to this module; window.cscflow (hooks.js) reads it for scripts and tests.
 import { getBlob, getJSON } from "./api.js";
 import { dayOf, isoOf } from "./blob.js";
 import { CanvasRenderer } from "./canvas.js";
 import { buildLegs, colourCodes, drawRange, positionOf, stationCounts, visibleCount } from "./data.js";
 import { GLRenderer } from "./gl.js";
+import { expose } from "./hooks.js";
 import { TubeMap } from "./map.js";
+import { Network } from "./network.js";
 import { CATEGORIES, COHORT_A, COHORT_B, paletteArray, REPEAT, REPEAT_LABELS } from "./palette.js";
 import { showChild, showStation } from "./panel.js";
 
 const $ = (id) => document.getElementById(id);
-const hook = (window.cscflow = {
-  ready: false, date: null, renderer: null, dotsDrawn: 0, stationCounts: {}, error: null,
-  probe: false, drawMs: [],   // probe: record each frame's JS + draw + gl.finish() time (ms) in drawMs
-});
 const SLOW_MS = 250;          // while playing, the date, slider, counts and dotsDrawn update at most 4 times a second
 const S = {
   t: 0, playing: false, speed: 10, colourBy: "repeat", convention: "travel", trails: false,
   where: {}, whereB: {}, compare: "none", shift: 365, layers: [null, null], stays: null, lastDay: null,
   dirty: true, localEvents: JSON.parse(localStorage.getItem("cscflow.events") || "[]"), events: [],
+  ready: false, date: null, counts: {}, dotsDrawn: 0, frames: 0, history: false,
 };
+const LOCALE = navigator.language || "en-GB";
+const DATE_FORMAT = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+const SHORT_DATE = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+const fmtDate = (iso, short = false) => (short ? SHORT_DATE : DATE_FORMAT).format(new Date(`${iso}T00:00:00Z`));
+const fmtNumber = (n) => Number(n).toLocaleString(LOCALE);
 const params = new URLSearchParams(location.search);
 
 function status(text) { $("status").textContent = text; }
 
 async function loadLayer(i, where) {
   const tracks = await getBlob("/api/tracks", { convention: S.convention, ...where });
-  const legs = buildLegs(tracks);
-  S.layers[i] = { tracks, legs, where };
-  S.renderer.setLayer(i, legs, colourCodes(legs, tracks, S.colourBy));
+  S.layers[i] = { tracks, where };
+  buildLayer(i);
+}
+
+// A layer's legs on the network (again when the added routes are shown or hidden).
+function buildLayer(i) {
+  const layer = S.layers[i];
+  layer.legs = buildLegs(layer.tracks, S.net);
+  if (S.net.refresh()) S.map.draw();
+  S.renderer.setLayer(i, layer.legs, colourCodes(layer.legs, layer.tracks, S.colourBy));
+  S.dirty = true;
 }
 
 async function loadStays() {
@@ -37,7 +50,7 @@ async function loadStays() {
 
 async function reload(which = "all") {
   status("Loading…");
-  hook.ready = false;
+  S.ready = false;
   const jobs = [];
   if (which === "all" || which === "a") jobs.push(loadLayer(0, S.where), loadStays());
   if (S.compare === "cohort" && (which === "all" || which === "b")) jobs.push(loadLayer(1, S.whereB));
@@ -46,20 +59,44 @@ async function reload(which = "all") {
   setupTime();
   S.dirty = true;
   const n = S.layers[0].tracks.header.n_children;
-  status(`${n.toLocaleString("en-GB")} children · ${S.renderer.name}`);
+  status(`${fmtNumber(n)} children · ${S.renderer.name}`);
 }
 
+// The slider covers the data's observation window: from /api/map's `window` (the returns' reporting years, or
+// the month an event log's flow is established), or later, from the first day the map's caseload is
+// established (its dots reach 60% of their median over the days from there to the end); "earlier history"
+// extends it to the first record. The first frame is the window's first day (or ?date=).
 function setupTime() {
   const h = S.layers[0].tracks.header;
   S.epoch = dayOf(h.epoch);
   S.end = dayOf(h.end) - S.epoch;
-  $("time").max = String(S.end);
+  const win = S.mapData.window;
+  if (S.from === undefined) S.from = established(win ? Math.max(0, Math.min(S.end, dayOf(win[0]) - S.epoch)) : 0);
+  $("history").closest("label").hidden = S.from <= 0;
   if (S.first === undefined) {
     const wanted = params.get("date");
-    S.t = wanted ? dayOf(wanted) - S.epoch : Math.min(S.end, 365);
+    S.t = wanted ? dayOf(wanted) - S.epoch : S.from;
     S.first = true;
   }
   S.t = Math.max(0, Math.min(S.t, S.end));
+  if (S.t < S.from) S.history = $("history").checked = true;
+  setSlider();
+}
+
+// The first day from `start` (sampled weekly) on which the dots on the map reach 60% of their median from there on.
+function established(start) {
+  const legs = S.layers[0].legs, days = [], counts = [];
+  for (let d = start; d <= S.end; d += 7) { days.push(d); counts.push(visibleCount(legs, d + 0.5)); }
+  const median = [...counts].sort((a, b) => a - b)[Math.floor(counts.length / 2)] || 0;
+  const k = counts.findIndex((n) => n >= 0.6 * median);
+  return k > 0 ? days[k] : start;
+}
+
+function setSlider() {
+  const lo = S.history ? 0 : S.from;
+  $("time").min = String(lo);
+  $("time").max = String(S.end);
+  $("time").setAttribute("aria-valuetext", S.date ? fmtDate(S.date) : "");
   drawMarkers();
 }
 
@@ -124,7 +161,7 @@ function frame(now) {
     image: m.image, labels: m.labels, boxes: m.labelBoxes, size: [m.width, m.height], version: m.version,
     counts: { image: m.countsImage, boxes: m.countBoxes, version: m.countsVersion },
   };
-  S.renderer.draw(S.map.view, draws, { trails: S.trails, size: 4, background });
+  S.renderer.draw(S.net, draws, { trails: S.trails, background });
   if (S.compare === "period") drawPeriodB(palette, fixedB);
 }
 
@@ -132,7 +169,7 @@ function frame(now) {
 function slowUpdate(now) {
   if (!S.layers[0]) return;
   S.slowAt = now;
-  hook.dotsDrawn = visibleCount(S.layers[0].legs, S.t) +
+  S.dotsDrawn = visibleCount(S.layers[0].legs, S.t) +
     (S.compare === "cohort" && S.layers[1] ? visibleCount(S.layers[1].legs, S.t) : 0);
   const day = Math.floor(S.t);
   if (day !== S.lastDay) updateDay(day);
@@ -148,17 +185,44 @@ function drawPeriodB(palette, fixedB) {
 function updateDay(day) {
   S.lastDay = day;
   const iso = isoOf(S.epoch + day);
-  $("date").textContent = iso;
+  S.date = iso;
+  $("date").textContent = fmtDate(iso);
+  $("date").dataset.iso = iso;
   $("time").value = String(day);
+  $("time").setAttribute("aria-valuetext", fmtDate(iso));
   if (S.stays) {
     const { here, week } = stationCounts(S.stays, S.epoch + day);
     const ids = S.stays.header.stations;
     S.map.setCounts(ids, here, week);
-    const counts = {};
-    ids.forEach((id, k) => { if (here[k]) counts[id] = here[k]; });
-    hook.stationCounts = counts;
+    const counts = {}, ring = new Int32Array(S.mapData.stations.length);
+    ids.forEach((id, k) => {
+      if (here[k]) counts[id] = here[k];
+      const i = S.map.index.get(id);
+      if (i !== undefined) ring[i] = here[k];
+    });
+    S.counts = counts;
+    S.net.setCounts(ring);
+    countsTable(ids, here, week);
   }
-  hook.date = iso;
+}
+
+// The station counts on the date as a table (for screen readers and anyone who prefers numbers).
+function countsTable(ids, here, week) {
+  const body = $("counts-table").tBodies[0];
+  $("counts-caption").textContent = `Children at each station on ${fmtDate(S.date)}`;
+  const rows = ids.map((id, k) => {
+    const i = S.map.index.get(id);
+    return [i === undefined ? id : S.mapData.stations[i].label, here[k], week[k]];
+  });
+  if (body.rows.length !== rows.length) {
+    body.replaceChildren(...rows.map(() => {
+      const tr = document.createElement("tr");
+      tr.append(document.createElement("th"), document.createElement("td"), document.createElement("td"));
+      tr.firstChild.scope = "row";
+      return tr;
+    }));
+  }
+  rows.forEach((r, k) => r.forEach((v, c) => { body.rows[k].cells[c].textContent = c ? fmtNumber(v) : v; }));
 }
 
 function loop(now) {
@@ -178,10 +242,10 @@ function loop(now) {
       hook.drawMs.push(performance.now() - t0);
     }
     S.dirty = false;
-    hook.frames = (hook.frames || 0) + 1;
-    if (!hook.ready && S.layers[0]) {
-      hook.ready = true;
-      hook.firstFrameMs = performance.now();
+    S.frames++;
+    if (!S.ready && S.layers[0]) {
+      S.ready = true;
+      S.firstFrameMs ??= performance.now();
     }
   }
   requestAnimationFrame(loop);
@@ -196,6 +260,7 @@ function setPlaying(on) {
   if (!on) slowUpdate(performance.now());   // paused: the date, counts and dotsDrawn are current at once
   $("play").textContent = on ? "❚❚" : "▶";
   $("play").setAttribute("aria-label", on ? "pause" : "play");
+  $("play").setAttribute("aria-pressed", String(on));
 }
 
 function setSpeed(v) {
@@ -209,8 +274,33 @@ function showSpeed(daysPerSecond) {
 
 function setDay(day) {
   S.t = Math.max(0, Math.min(S.end, day));
+  if (S.t < S.from && !S.history) { S.history = $("history").checked = true; setSlider(); }
   S.lastDay = null;
   S.dirty = true;
+}
+
+// The same day a month (n months) away from day t, clamped to the month's length.
+function addMonths(t, n) {
+  const d = new Date((S.epoch + Math.floor(t)) * 86400000);
+  const y = d.getUTCFullYear(), m = d.getUTCMonth() + n;
+  const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  return Date.UTC(y, m, Math.min(d.getUTCDate(), last)) / 86400000 - S.epoch;
+}
+
+// Space plays and pauses; the arrow keys step a day (with Shift: a month), anywhere on the map page but in a
+// text box, a list or a button (which keep their own keys).
+function onKey(e) {
+  if ($("map-view").hidden || e.altKey || e.ctrlKey || e.metaKey) return;
+  const target = e.target;
+  if (target.closest && target.closest("input:not([type=range]), select, textarea, button, summary, a, [contenteditable]")) return;
+  if (e.key === " " || e.code === "Space") {
+    e.preventDefault();
+    setPlaying(!S.playing);
+  } else if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+    e.preventDefault();
+    const sign = e.key === "ArrowRight" ? 1 : -1;
+    setDay(e.shiftKey ? addMonths(S.t, sign) : Math.floor(S.t) + sign);
+  }
 }
 
 function filterControls(box, header, target, onChange) {
@@ -254,6 +344,10 @@ function legend() {
     item(CATEGORIES[COHORT_A], "shown date");
     item(CATEGORIES[COHORT_B], `${S.shift} days later`);
   } else if (S.colourBy === "repeat") {
+    const head = document.createElement("span");
+    head.className = "legend-head";
+    head.textContent = "Dot colour: the child's involvement with children's services";
+    box.appendChild(head);
     REPEAT.forEach((c, i) => item(c, REPEAT_LABELS[i]));
   } else {
     const labels = (S.layers[0].tracks.header.attributes || {})[S.colourBy] || [];
@@ -276,15 +370,17 @@ function drawMarkers() {
   const box = $("markers");
   box.replaceChildren();
   const all = [...S.events.map((e) => ({ ...e, local: false })), ...S.localEvents.map((e) => ({ ...e, local: true }))];
+  const lo = S.history ? 0 : S.from;
   for (const e of all) {
     const day = dayOf(e.date) - S.epoch;
-    if (day < 0 || day > S.end) continue;
+    if (day < lo || day > S.end) continue;
     const b = document.createElement("button");
     b.type = "button";
     b.className = e.local ? "local" : "";
-    b.title = `${e.date}: ${e.label}`;
+    b.title = `${fmtDate(e.date)}: ${e.label}`;
+    b.setAttribute("aria-label", `Go to ${fmtDate(e.date)}: ${e.label}`);
     b.dataset.date = e.date;
-    b.style.left = `${(100 * day) / Math.max(1, S.end)}%`;
+    b.style.left = `${(100 * (day - lo)) / Math.max(1, S.end - lo)}%`;
     b.addEventListener("click", () => setDay(day));
     box.appendChild(b);
   }
@@ -300,7 +396,7 @@ function nearestDot(x, y) {
     if (!layer) return;
     for (const [lo, hi] of drawRange(layer.legs, S.t)) {
       for (let r = lo; r < hi; r++) {
-        const p = positionOf(layer.legs, r, S.t, S.map.toPx);
+        const p = positionOf(layer.legs, r, S.t, S.net);
         if (!p) continue;
         const d = (p[0] - x) ** 2 + (p[1] - y) ** 2;
         if (d < bestD) { bestD = d; best = { layer: li, child: layer.legs.child[r] }; }
@@ -339,9 +435,9 @@ function wire() {
       return;
     }
     const tip = $("tooltip");
-    const n = hook.stationCounts[id] || 0;
+    const n = S.counts[id] || 0;
     const [x, y] = S.map.toPx(Number(S.mapData.stations[i].x), Number(S.mapData.stations[i].y));
-    tip.textContent = `${S.mapData.stations[i].label}: ${n} here on ${hook.date} (click for more)`;
+    tip.textContent = `${S.mapData.stations[i].label}: ${fmtNumber(n)} here on ${fmtDate(S.date)} (click for more)`;
     tip.style.left = `${x + 14}px`;
     tip.style.top = `${y + 14}px`;
     tip.hidden = false;
@@ -358,49 +454,75 @@ function wire() {
     }
   });
   window.addEventListener("resize", layout);
-  hook.setDate = (iso) => setDay(dayOf(iso) - S.epoch);
-  hook.play = () => setPlaying(true);
-  hook.pause = () => setPlaying(false);
-  hook.setSpeed = (daysPerSecond) => showSpeed(Number(daysPerSecond));
-  hook.dotPositions = (limit = 1000) => {   // page coordinates and colour index of visible dots, in drawing order
-    const legs = S.layers[0].legs, box = $("stage").getBoundingClientRect(), out = [];
-    const colours = colourCodes(legs, S.layers[0].tracks, S.colourBy);
-    for (const [lo, hi] of drawRange(legs, S.t)) {
-      for (let r = lo; r < hi && out.length < limit; r++) {
-        const p = positionOf(legs, r, S.t, S.map.toPx);
-        if (p) out.push({ x: box.left + p[0], y: box.top + p[1], colour: colours[r] });
-      }
+  document.addEventListener("keydown", onKey);
+  $("history").addEventListener("change", (e) => { S.history = e.target.checked; setSlider(); S.lastDay = null; S.dirty = true; });
+  $("added").addEventListener("change", (e) => {
+    S.net.showAdded = e.target.checked;
+    S.net.layout(S.map.toPx);
+    S.map.draw();
+    S.layers.forEach((layer, i) => layer && buildLayer(i));
+  });
+}
+
+// Visible dots of layer 0 at the current time, in page coordinates, in drawing order.
+function dotPositions(limit = 1000) {
+  const legs = S.layers[0].legs, box = $("stage").getBoundingClientRect(), out = [];
+  const colours = colourCodes(legs, S.layers[0].tracks, S.colourBy);
+  for (const [lo, hi] of drawRange(legs, S.t)) {
+    for (let r = lo; r < hi && out.length < limit; r++) {
+      const p = positionOf(legs, r, S.t, S.net);
+      if (p) out.push({ x: box.left + p[0], y: box.top + p[1], colour: colours[r], moving: p[2], child: legs.child[r] });
     }
-    return out;
-  };
-  hook.firstDot = () => {       // page coordinates of one visible dot (for scripts and tests)
-    const legs = S.layers[0].legs, box = $("stage").getBoundingClientRect();
-    for (const [lo, hi] of drawRange(legs, S.t)) {
-      for (let r = lo; r < hi; r++) {
-        const p = positionOf(legs, r, S.t, S.map.toPx);
-        if (!p || p[0] <= 0 || p[1] <= 0) continue;
-        const x = box.left + p[0], y = box.top + p[1], under = document.elementFromPoint(x, y);
-        if (under && under.closest(".station")) continue;        // a click there opens the station instead
-        return { x, y, child: legs.child[r] };
-      }
-    }
-    return null;
+  }
+  return out;
+}
+
+// One visible dot a click reaches (not over a station, whose click opens the station).
+function firstDot() {
+  for (const d of dotPositions(1e9)) {
+    const under = document.elementFromPoint(d.x, d.y);
+    if (d.x <= 0 || d.y <= 0 || !under || under.closest(".station")) continue;
+    return { x: d.x, y: d.y, child: d.child };
+  }
+  return null;
+}
+
+// What is drawn, in page coordinates: the lines (one polyline per segment), the stations and the label boxes.
+function geometry() {
+  const box = $("stage").getBoundingClientRect(), dx = box.left, dy = box.top;
+  return {
+    lines: S.net.drawnLines(dx, dy),
+    stations: S.mapData.stations.map((s, i) => ({ id: s.id, x: S.net.pos[i][0] + dx, y: S.net.pos[i][1] + dy, exit: s.zone === "exit" })),
+    labels: (S.map.placed || []).map((p) => ({ id: p.id, kind: p.kind, box: [p.box[0] + dx, p.box[1] + dy, p.box[2] + dx, p.box[3] + dy] })),
   };
 }
+
+const hook = expose({
+  ready: () => S.ready, date: () => S.date, playing: () => S.playing, dotsDrawn: () => S.dotsDrawn,
+  stationCounts: () => ({ ...S.counts }), frames: () => S.frames, firstFrameMs: () => S.firstFrameMs,
+  span: () => (S.end === undefined ? null : [isoOf(S.epoch), isoOf(S.epoch + S.end)]),
+  window: () => (S.end === undefined ? null : [isoOf(S.epoch + S.from), isoOf(S.epoch + S.end)]),
+  renderer: () => S.renderer && S.renderer.name, dots: () => S.renderer && (S.renderer.name === "canvas2d" ? "canvas" : S.renderer.dots),
+  device: () => S.renderer && S.renderer.device, stations: () => S.mapData && S.mapData.stations.length,
+}, {
+  setDate: (iso) => setDay(dayOf(iso) - S.epoch),
+  play: () => setPlaying(true),
+  pause: () => setPlaying(false),
+  setSpeed: (daysPerSecond) => showSpeed(Number(daysPerSecond)),
+  dotPositions, firstDot, geometry,
+});
 
 async function main() {
   const [mapData, events] = await Promise.all([getJSON("/api/map"), getJSON("/api/events")]);
   S.mapData = mapData;
   S.filters = mapData.filters;
   S.events = events;
-  S.map = new TubeMap($("map-under"), $("map-over"), mapData);
+  S.net = new Network(mapData);
+  S.map = new TubeMap($("map-under"), $("map-over"), mapData, S.net);
+  $("added").closest("label").hidden = !S.net.added.length;
   const canvas = $("dots");
   S.renderer = (params.get("renderer") !== "canvas" && GLRenderer.create(canvas, params.get("dots") || "auto")) ||
     CanvasRenderer.create(canvas);
-  hook.renderer = S.renderer.name;
-  hook.dots = S.renderer.dots || "canvas";
-  hook.device = S.renderer.device;
-  hook.stations = mapData.stations.length;
   wire();
   setSpeed($("speed").value);
   layout();
@@ -411,7 +533,10 @@ async function main() {
   filterControls($("filters-b"), header, S.whereB, () => reload("b"));
   legend();
   requestAnimationFrame(loop);
-  import("./analytics.js").then((m) => m.init({ where: () => S.where, epoch: () => S, events: () => S.events })).catch((err) => {
+  // Playing from the start unless a date was asked for or the user prefers reduced motion (then paused).
+  const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  if (!still && !params.get("date") && params.get("play") !== "0") setPlaying(true);
+  import("./analytics.js").then((m) => m.init({ where: () => ({ ...S.where }), events: () => S.events })).catch((err) => {
     console.error("cscflow: the analytics pages could not be loaded", err);
     hook.error = String(err.message || err);
     status(`Error: the analytics pages could not be loaded (${hook.error})`);

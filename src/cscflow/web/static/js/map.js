@@ -33,11 +33,18 @@ function wrap(text, width) {
   return lines;
 }
 
+const COUNT_BOX = [10, -27, 80, -6];   // CSS px from a station's centre: room kept for its counts
+const fmt = (n) => Number(n).toLocaleString("en-GB");
+
+// Do two boxes [x0, y0, x1, y1] overlap?
+export function overlaps(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
+
 export class TubeMap {
-  constructor(under, over, map) {
+  constructor(under, over, map, network) {
     this.under = under;    // zones, lines, stations (takes the pointer events)
     this.over = over;      // labels and counts, drawn above the dots
     this.map = map;
+    this.net = network;    // the drawn lines and routes (network.js)
     this.index = new Map(map.stations.map((s, i) => [s.id, i]));
     this.onStation = null;
     this.image = document.createElement("canvas");   // the painted map the renderers draw beneath the dots
@@ -63,13 +70,7 @@ export class TubeMap {
     const oy = pad.t + (height - pad.t - pad.b - (y1 - y0) * s) / 2 - y0 * s;
     this.width = width; this.height = height; this.s = s; this.ox = ox; this.oy = oy;
     this.toPx = (x, y) => [x * s + ox, y * s + oy];
-    this.view = {
-      scale: [(2 * s) / width, (-2 * s) / height],
-      shift: [(2 * ox) / width - 1, 1 - (2 * oy) / height],
-      px: [2 / width, -2 / height],
-      lin: [s, ox, oy],
-      toPx: this.toPx,
-    };
+    this.net.layout(this.toPx);
     this.draw();
   }
 
@@ -96,31 +97,13 @@ export class TubeMap {
         label: zone === "exit" ? "exits" : zone });
       el("text", { x: x + 8, y: y + 14, class: "zone-label" }, zones).textContent = zone === "exit" ? "exits" : zone;
     }
-    // Lines: parallel strokes where several lines share a segment.
+    // Lines (parallel strokes where several lines share a segment) and the routes added from the data, thin.
     const lines = el("g", { class: "lines" }, this.under);
-    const shared = new Map();
-    for (const line of this.map.lines) {
-      for (let i = 1; i < line.stations.length; i++) {
-        const key = [line.stations[i - 1], line.stations[i]].sort().join("|");
-        shared.set(key, (shared.get(key) || 0) + 1);
-      }
-    }
-    const used = new Map();
-    for (const line of this.map.lines) {
-      for (let i = 1; i < line.stations.length; i++) {
-        const a = this.index.get(line.stations[i - 1]), b = this.index.get(line.stations[i]);
-        if (a === undefined || b === undefined) continue;
-        const key = [line.stations[i - 1], line.stations[i]].sort().join("|");
-        const k = used.get(key) || 0;
-        used.set(key, k + 1);
-        const shift = (k - (shared.get(key) - 1) / 2) * 7;
-        const [ax, ay] = pos[a], [bx, by] = pos[b];
-        const len = Math.hypot(bx - ax, by - ay) || 1;
-        const nx = (-(by - ay) / len) * shift, ny = ((bx - ax) / len) * shift;
-        geo.lines.push({ x1: ax + nx, y1: ay + ny, x2: bx + nx, y2: by + ny, colour: line.colour });
-        el("line", { x1: ax + nx, y1: ay + ny, x2: bx + nx, y2: by + ny, stroke: line.colour, class: "line" }, lines)
-          .appendChild(el("title")).textContent = line.label || line.id || "";
-      }
+    for (const seg of this.net.segments) {
+      if (seg.added && !this.net.showAdded) continue;
+      geo.lines.push(seg);
+      el("line", { x1: seg.x1, y1: seg.y1, x2: seg.x2, y2: seg.y2, stroke: seg.colour,
+        class: seg.added ? "line added" : "line" }, lines).appendChild(el("title")).textContent = seg.label;
     }
     // Stations: interchange rings; exits as rounded squares.
     const stations = el("g", { class: "stations" }, this.under);
@@ -136,7 +119,7 @@ export class TubeMap {
       for (const type of ["click", "mouseenter", "focus"]) {
         g.addEventListener(type, () => this.onStation && this.onStation(s.id, type));
       }
-      geo.stations.push({ x, y, exit: s.zone === "exit", label: wrap(s.label, 13) });
+      geo.stations.push({ id: s.id, x, y, exit: s.zone === "exit", label: wrap(s.label, 13) });
       const label = el("text", { x, y: y + 24, class: "station-label", "text-anchor": "middle" }, labels);
       wrap(s.label, 13).forEach((part, k) => { el("tspan", { x, dy: k ? 13 : 0 }, label).textContent = part; });
       const count = el("text", { x: x + 13, y: y - 12, class: "count", "data-station": s.id }, labels);
@@ -173,23 +156,19 @@ export class TubeMap {
       ctx.strokeStyle = "rgba(255,255,255,0.12)";
       ctx.lineWidth = 1;
       ctx.stroke();
-      ctx.fillStyle = MUTED;
-      ctx.font = `11px ${FONT}`;
-      ctx.textAlign = "left";
-      ctx.letterSpacing = "1px";
-      ctx.fillText(z.label.toUpperCase(), z.x + 8, z.y + 14);
-      ctx.letterSpacing = "0px";
     }
     ctx.lineCap = "round";
-    ctx.lineWidth = 6;
     ctx.globalAlpha = 0.85;
     for (const l of geo.lines) {
       ctx.beginPath();
       ctx.moveTo(l.x1, l.y1);
       ctx.lineTo(l.x2, l.y2);
       ctx.strokeStyle = l.colour;
+      ctx.lineWidth = l.width;
+      ctx.setLineDash(l.added ? [6, 4] : []);
       ctx.stroke();
     }
+    ctx.setLineDash([]);
     ctx.globalAlpha = 1;
     ctx.lineWidth = 3;
     for (const s of geo.stations) {
@@ -204,22 +183,56 @@ export class TubeMap {
     this.version++;
   }
 
-  // Station labels on a transparent image, with the boxes they occupy (drawn above the dots).
+  // Zone titles and station labels on a transparent image (drawn above the dots), placed so that no two boxes
+  // overlap: a zone title above its box, inside the map; a station label below its station, else above, right
+  // or left, clear of every station's marker and of the room kept for its counts. this.labelBoxes: the ink's
+  // boxes (for the renderers); this.placed: {id, kind, box} (for window.cscflow.geometry).
   paintLabels(w, h, r) {
     const geo = this.geo, ctx = this.labels.getContext("2d");
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, w, h);
     ctx.setTransform(r, 0, 0, r, 0, 0);
     ctx.lineJoin = "round";
-    this.labelBoxes = [];
-    ctx.textAlign = "center";
-    ctx.font = `12px ${FONT}`;
     ctx.lineWidth = 4;
     ctx.strokeStyle = BG;
+    this.labelBoxes = [];
+    const placed = (this.placed = []);
+    const taken = [];
     for (const s of geo.stations) {
-      s.label.forEach((part, k) => outlined(ctx, part, s.x, s.y + 24 + 13 * k, "#e8edf2"));
-      const half = Math.max(...s.label.map((part) => ctx.measureText(part).width)) / 2 + 4;
-      this.labelBoxes.push([s.x - half, s.y + 10, s.x + half, s.y + 30 + 13 * (s.label.length - 1)]);
+      taken.push([s.x - 12, s.y - 12, s.x + 12, s.y + 12]);
+      placed.push({ id: s.id, kind: "count", box: [s.x + COUNT_BOX[0], s.y + COUNT_BOX[1], s.x + COUNT_BOX[2], s.y + COUNT_BOX[3]] });
+    }
+    const free = (box) => box[0] >= 2 && box[2] <= this.width - 2 && box[1] >= 2 && box[3] <= this.height - 2 &&
+      !taken.some((t) => overlaps(t, box)) && !placed.some((p) => overlaps(p.box, box));
+    ctx.font = `600 11px ${FONT}`;
+    ctx.letterSpacing = "1px";
+    ctx.textAlign = "left";
+    for (const z of geo.zones) {
+      const text = z.label.toUpperCase(), tw = ctx.measureText(text).width;
+      const x = Math.max(4, Math.min(z.x + 6, this.width - tw - 6));
+      let box = null;
+      for (const y of [z.y - 16, z.y + 4, z.y + z.h + 2, z.y + z.h - 18]) {
+        const b = [x - 2, y, x + tw + 2, y + 14];
+        if (free(b)) { box = b; break; }
+      }
+      if (!box) continue;          // no room: the zone's box still shows it
+      outlined(ctx, text, box[0] + 2, box[1] + 11, MUTED);
+      placed.push({ id: z.label, kind: "zone", box });
+      this.labelBoxes.push(box);
+    }
+    ctx.letterSpacing = "0px";
+    ctx.font = `12px ${FONT}`;
+    ctx.textAlign = "center";
+    for (const s of geo.stations) {
+      const half = Math.max(...s.label.map((part) => ctx.measureText(part).width)) / 2 + 3;
+      const tall = 13 * s.label.length + 3;
+      const spots = [[s.x, s.y + 14], [s.x, s.y - 14 - tall], [s.x + 16 + half, s.y - tall / 2],
+        [s.x - 16 - half, s.y - tall / 2], [s.x, s.y + 30], [s.x, s.y - 30 - tall]];
+      let at = spots.find(([cx, top]) => free([cx - half, top, cx + half, top + tall])) || spots[0];
+      const box = [at[0] - half, at[1], at[0] + half, at[1] + tall];
+      s.label.forEach((part, k) => outlined(ctx, part, at[0], at[1] + 12 + 13 * k, "#e8edf2"));
+      placed.push({ id: s.id, kind: "station", box });
+      this.labelBoxes.push(box);
     }
   }
 
@@ -270,8 +283,8 @@ export class TubeMap {
       const i = this.index.get(id);
       if (i === undefined || !this.countText) return;
       const [h, w] = this.countText[i];
-      h.textContent = here[k] ? String(here[k]) : "";
-      w.textContent = week[k] ? `+${week[k]}` : "";
+      h.textContent = here[k] ? fmt(here[k]) : "";
+      w.textContent = week[k] ? `+${fmt(week[k])}` : "";
       this.counts.set(i, [h.textContent, w.textContent]);
     });
     this.paintCounts();

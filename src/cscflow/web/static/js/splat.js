@@ -1,12 +1,37 @@
-// Dots for software WebGL: positions computed in JavaScript and stamped as small squares of palette indexes into
-// one byte-per-texel image, uploaded once per frame and drawn with the map in one full-screen pass.
+// Dots for software WebGL: positions computed in JavaScript and stamped as small anti-aliased discs into one
+// byte-per-pixel image, uploaded once per frame and drawn with the map in one full-screen pass.
 //
 // On a software rasteriser (SwiftShader, llvmpipe) every point primitive costs set-up time on the CPU, about
 // 0.4 us each on this project's 2-core machine, so 50,000 points miss 30 frames a second before any pixel is
-// written; stamping the same squares from JavaScript costs ~2 ms, and the upload of a 0.3 MB index image is
-// the same whatever the number of dots. On a real GPU the point path (positions interpolated in the vertex
-// shader) is used. The positions follow the vertex shader's formula (see gl.js and data.positionOf).
+// written; stamping the same discs from JavaScript costs a few ms, and the upload of the index image is the same
+// whatever the number of dots. On a real GPU the point path (positions in the vertex shader) is used. The
+// positions follow data.positionOf (and the vertex shader in gl.js).
+//
+// A byte holds (coverage level << 4) | palette index: level 0 = no dot, 1-3 = a third, two thirds, all of the
+// pixel covered (the disc's rim is blended with the map in the shader); index 0-15.
 import { FLOATS } from "./data.js";
+import { along, ROUTE_W } from "./network.js";
+
+export const DOT_PX = 5;      // a dot's diameter in CSS px (every renderer)
+
+// The stamp of a disc `diameter` texels wide centred on a texel: [dx, dy, level] with level 1-3.
+function disc(diameter) {
+  const r = diameter / 2, reach = Math.ceil(r), out = [];
+  for (let dy = -reach; dy <= reach; dy++) {
+    for (let dx = -reach; dx <= reach; dx++) {
+      let inside = 0;
+      for (let sy = 0; sy < 4; sy++) {
+        for (let sx = 0; sx < 4; sx++) {
+          const x = dx - 0.375 + sx * 0.25, y = dy - 0.375 + sy * 0.25;
+          if (x * x + y * y <= r * r) inside++;
+        }
+      }
+      const level = Math.round((3 * inside) / 16);
+      if (level) out.push(dx, dy, level);
+    }
+  }
+  return Int32Array.from(out);
+}
 
 export class Splat {
   constructor() {
@@ -16,41 +41,48 @@ export class Splat {
     this.pixels = new Uint8Array(0);
   }
 
-  // The index image for a canvas of width x height px (ratio canvas px per CSS px): one texel per 2x2 canvas px
-  // when the canvas is at least at CSS resolution.
+  // The index image for a canvas of width x height px (ratio canvas px per CSS px): one texel per canvas px, or
+  // per 2x2 canvas px on high-density screens (still one per CSS px there).
   resize(width, height, ratio) {
     this.ratio = ratio;
-    this.texel = ratio >= 1 ? 2 : 1;
+    this.texel = ratio >= 1.5 ? 2 : 1;
     this.w = Math.max(1, Math.ceil(width / this.texel));
     this.h = Math.max(1, Math.ceil(height / this.texel));
     if (this.pixels.length !== this.w * this.h) this.pixels = new Uint8Array(this.w * this.h);
+    this.stampFor = null;
   }
 
   clear() { this.pixels.fill(0); }
 
-  // Stamp the legs of `ranges` visible at time t: colour index k (0-15) is stored as k + 1 (0 = no dot).
-  // lin = [s, ox, oy] maps map units to CSS px (x * s + ox); size is the dot's side in CSS px.
-  add(legs, ranges, t, colours, fixed, lin, size) {
-    const d = legs.data, px = this.pixels, w = this.w, h = this.h;
+  // Stamp the legs of `ranges` visible at time t: net is the network (routes and rings, CSS px).
+  add(legs, ranges, t, colours, fixed, net, size = DOT_PX) {
+    const d = legs.data, px = this.pixels, w = this.w, h = this.h, tex = net.tex, nR = net.nRoutes;
     const k = this.ratio / this.texel;                      // texels per CSS px
-    const side = Math.max(1, Math.round(size * k)), half = side / 2;
-    const s = lin[0] * k, ox = lin[1] * k, oy = lin[2] * k;
-    const one = fixed >= 0 ? fixed + 1 : 0;
+    if (!this.stampFor || this.stampFor[0] !== size * k) this.stampFor = [size * k, disc(size * k)];
+    const stamp = this.stampFor[1], reach = Math.ceil((size * k) / 2);
+    const at = new Float64Array(4);
     for (const [lo, hi] of ranges) {
       for (let r = lo; r < hi; r++) {
         const o = r * FLOATS;
-        if (t < d[o + 4] || t >= d[o + 6]) continue;
-        const span = Math.max(d[o + 5] - d[o + 4], 1e-6);
-        let p = (t - d[o + 4]) / span;
-        if (p > 1) p = 1;
-        const ax = d[o] * s + ox, ay = d[o + 1] * s + oy, dx = d[o + 2] * s + ox - ax, dy = d[o + 3] * s + oy - ay;
-        const len = Math.sqrt(dx * dx + dy * dy);
-        const bend = len > 1e-6 ? (d[o + 7] * k * Math.sin(Math.PI * p)) / len : 0;
-        const x = Math.round(ax + dx * p - dy * bend + d[o + 8] * k - half);
-        const y = Math.round(ay + dy * p + dx * bend + d[o + 9] * k - half);
-        if (x < 0 || y < 0 || x + side > w || y + side > h) continue;
-        const c = one || (colours[r] | 0) + 1;
-        for (let row = 0, at = y * w + x; row < side; row++, at += w) for (let q = 0; q < side; q++) px[at + q] = c;
+        if (t < d[o + 1] || t >= d[o + 3]) continue;
+        let x, y;
+        if (t >= d[o + 2]) {
+          const s = (nR + d[o + 7]) * ROUTE_W * 4, r0 = tex[s + 2], r1 = tex[s + 3];
+          const rad = Math.sqrt(r0 * r0 + d[o + 6] * (r1 * r1 - r0 * r0));
+          x = tex[s] + rad * Math.cos(d[o + 5]); y = tex[s + 1] + rad * Math.sin(d[o + 5]);
+        } else {
+          const p = (t - d[o + 1]) / Math.max(d[o + 2] - d[o + 1], 1e-6);
+          along(tex, d[o], p, at);
+          const bend = d[o + 4] * Math.sin(Math.PI * p);
+          x = at[0] - at[3] * bend; y = at[1] + at[2] * bend;
+        }
+        const cx = Math.round(x * k - 0.5), cy = Math.round(y * k - 0.5);
+        if (cx < reach || cy < reach || cx + reach >= w || cy + reach >= h) continue;
+        const c = fixed >= 0 ? fixed : colours[r] | 0;
+        for (let i = 0; i < stamp.length; i += 3) {
+          const q = (cy + stamp[i + 1]) * w + cx + stamp[i], level = stamp[i + 2];
+          if (level >= px[q] >> 4) px[q] = (level << 4) | c;
+        }
       }
     }
   }

@@ -1,22 +1,7 @@
 // Statistics pages: one page per analysis (leaving-care curves, routes out of care, incidence,
 // funnels, benchmarking, Sankeys). Charts download as PNG or SVG; tables as CSV with small
 // numbers suppressed. Data from /api/stats (cscflow.web.api.stats).
-import { getJSON, query } from "./api.js";
-
-let plotlyPromise = null;
-function loadPlotly() {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!plotlyPromise) {
-    plotlyPromise = new Promise((resolve, reject) => {
-      const s = document.createElement("script");
-      s.src = "/vendor/plotly.min.js";
-      s.onload = () => resolve(window.Plotly);
-      s.onerror = () => reject(new Error("plotly.js could not be loaded"));
-      document.head.appendChild(s);
-    });
-  }
-  return plotlyPromise;
-}
+import { getJSON, loadPlotly, query } from "./api.js";
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
