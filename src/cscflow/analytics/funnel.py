@@ -148,6 +148,8 @@ class FunnelPlot:
 
     #: The year ending 31 March of the counts, set by callers that fit one year (``analytics.ready``).
     year_: int | None = None
+    #: The number of units in the fit (0 before one: :meth:`limits_at` works from a given target).
+    n_units_: int = 0
 
     def __init__(
         self,
@@ -372,7 +374,7 @@ class FunnelPlot:
                 "normal": "normal limits on the " + ("arcsine" if self.kind == "proportion" else "square-root")
                 + " scale"}[self.limits]
         scale_name = "arcsine" if self.kind == "proportion" else "square-root"
-        i = getattr(self, "n_units_", 0)
+        i = self.n_units_
         disp = f"overdispersion phi = {self.phi_:.2f}, tau^2 = {self.tau2_:.3g} on the {scale_name} scale"
         if self.adjusted_ == "additive":
             pv = "p < 0.001" if self.od_p_value_ < 0.001 else f"p = {self.od_p_value_:.2g}"

@@ -12,19 +12,16 @@ import ibis
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 
+from cscflow.journeys.tracks import Tracks
 from cscflow.web.api import bad, cohort, records, state
 from cscflow.web.api.tracks import engine_tracks
 
 router = APIRouter(prefix="/api", tags=["children"])
 
 
-def child_ids(tracks: Any) -> list[str]:
+def child_ids(tracks: Tracks) -> list[str]:
     """The pseudonymised ids of a Tracks object, in the order of its child index."""
-    for name in ("child_ids", "child_id", "children"):
-        value = getattr(tracks, name, None)
-        if value is not None:
-            return [str(v) for v in list(value)]
-    raise bad("the tracks of this workspace carry no child ids")
+    return [str(v) for v in tracks.child_ids]
 
 
 @router.get("/children/{index}")
