@@ -178,7 +178,8 @@ def test_every_output_carries_method_window_and_rule():
     assert text.splitlines()[3].startswith("# Disclosure control: counts of 1 to 4 shown as <5")
     raw = disclose(t, "stations", suppress=False)
     assert raw.header[-1].startswith("NOT SUPPRESSED: internal use only") and raw.table.equals(t)
-    assert scrub("KM: 12 rows, 3 events, 9 censored.") == "KM: [c] rows, [c] events, [c] censored."
+    assert scrub("KM: 12 rows, 3 events, 9 censored.") == "KM: about 10 rows, <5 events, about 10 censored."
+    assert scrub("KM: 1,234 rows, 2 events.") == "KM: about 1,230 rows, <5 events."
     assert scrub("KM: 12 rows, 7 events, 5 censored.") == "KM: 12 rows, 7 events, 5 censored."
 
 

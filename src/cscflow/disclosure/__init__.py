@@ -70,8 +70,9 @@ class Disclosed:
             return PUBLISHED
         done = ""
         if self.cells is not None:
-            done = (f" Here: {self.cells.primary} counts shown as {PRIMARY}, {self.cells.secondary} withheld as "
-                    f"{SECONDARY}, {self.cells.blanked} derived values blank.")
+            c = self.cells
+            done = (f" Here: {_n(c.primary, 'count')} shown as {PRIMARY}, {_n(c.secondary, 'count')} withheld as "
+                    f"{SECONDARY}, {_n(c.blanked, 'derived value')} left blank.")
         return RULE + done
 
     @property
@@ -116,18 +117,39 @@ class Disclosed:
         return fig
 
 
+def _n(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 _COUNT = re.compile(r"\b\d[\d,]*(?= (?:periods?|rows?|events?|censored|child(?:ren)?|leavers?|referrals?|stays?|"
-                    r"proceedings|paths?|units?|teams?|cases?|assessments?|episodes?|entered|left|were|was)\b)")
+                    r"proceedings|paths?|cases?|assessments?|episodes?|entered|left|were|was)\b)")
+
+
+def _about(n: int) -> str:
+    """``n`` rounded so that a hidden count of 1 to 4 cannot be had back from it by difference."""
+    step = 10 if n < 1000 else 10 ** (len(str(n)) - 3)
+    return f"about {max(step, round(n / step) * step):,}"
 
 
 def scrub(text: str, threshold: int = THRESHOLD) -> str:
-    """``text`` (a method sentence) with its counts withheld when any of them is 1 to threshold - 1.
+    """``text`` (a method sentence) with a count of 1 to threshold - 1 shown as "<5" and, when there is one,
+    the other counts of children rounded (a total known from another table could otherwise give it back).
+    Counts of teams or LAs are not counts of children and stay as they are.
 
-    >>> scrub("Kaplan-Meier of care: 12 rows, 3 events, 9 censored.")
-    'Kaplan-Meier of care: [c] rows, [c] events, [c] censored.'
+    >>> scrub("Kaplan-Meier of care: 12 rows, 3 events, 9 censored; 4 teams.")
+    'Kaplan-Meier of care: about 10 rows, <5 events, about 10 censored; 4 teams.'
+    >>> scrub("107,344 referrals, 55,889 events")
+    '107,344 referrals, 55,889 events'
     """
     nums = [int(m.group(0).replace(",", "")) for m in _COUNT.finditer(text)]
-    return _COUNT.sub(SECONDARY, text) if any(1 <= n < threshold for n in nums) else text
+    if not any(1 <= n < threshold for n in nums):
+        return text
+
+    def hide(m: re.Match) -> str:
+        n = int(m.group(0).replace(",", ""))
+        return m.group(0) if n == 0 else PRIMARY if n < threshold else _about(n)
+
+    return _COUNT.sub(hide, text)
 
 
 def disclose(table: pd.DataFrame, name: str, *, suppress: bool = True, method: str = "", window: str = "",
