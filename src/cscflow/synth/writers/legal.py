@@ -115,7 +115,7 @@ def _known_rows(procs: pd.DataFrame, kids: pd.DataFrame, rng: np.random.Generato
             surname, forenames, dob = _imperfect(kind, surname, forenames, dob, surnames, rng)
             imperfect.append(kind)
         rows.append({
-            "Court Case No.": p.case_number, "Court": getattr(p, "court", None), "Child Surname": surname,
+            "Court Case No.": p.case_number, "Court": p.court, "Child Surname": surname,
             "Child Forename(s)": forenames, "Child DOB": dob,
             "Date of Application": p.application_date, "Final Order Date": p.final_order_date,
             "Order Made": ORDERS.get(p.order) if isinstance(p.order, str) else None,

@@ -8,12 +8,13 @@ import pandas as pd
 from fastapi import APIRouter, Request
 
 from cscflow.journeys.layout import ROUTE_SHARE
+from cscflow.journeys.maps import ProcessMap
 from cscflow.web.api import FILTERS, cohort, jsonable, records, state
 
 router = APIRouter(prefix="/api", tags=["map"])
 
 
-def map_payload(pmap: Any) -> dict:
+def map_payload(pmap: ProcessMap) -> dict[str, Any]:
     """The map as JSON: stations (id, label, x, y, zone), lines and the zones in drawing order."""
     stations = [
         {k: jsonable(s.get(k)) for k in ("id", "label", "x", "y", "zone")} for s in pmap.stations
@@ -23,22 +24,12 @@ def map_payload(pmap: Any) -> dict:
         if s["zone"] not in zones:
             zones.append(s["zone"])
     return {
-        "name": jsonable(getattr(pmap, "name", None)),
+        "name": pmap.name,
         "stations": stations,
-        "lines": [_line(line) for line in (getattr(pmap, "lines", None) or [])],
+        "lines": [{"id": line["id"], "colour": line["colour"], "stations": [str(s) for s in line["stations"]]}
+                  for line in pmap.lines],  # journeys.maps gives every line these keys
         "zones": zones,
     }
-
-
-def _line(line: Any) -> dict:
-    if isinstance(line, dict):
-        stations = line.get("stations") or line.get("path") or []
-        return {
-            "id": jsonable(line.get("id") or line.get("name")),
-            "colour": jsonable(line.get("colour") or line.get("color") or "#888888"),
-            "stations": [str(s) for s in stations],
-        }
-    return {"id": None, "colour": "#888888", "stations": [str(s) for s in line]}
 
 
 @router.get("/map")
