@@ -143,7 +143,8 @@ class Rows:
             upper = {v.upper() for v in texts}
             hit = [lab in upper or ethnicity_group(lab) in texts for lab in self.ethnicity_labels]
             hit.append(ethnicity_group(None) in texts)  # missing: only its group can match
-            return np.asarray(hit, dtype=bool)[self.ethnicity]
+            picked: np.ndarray = np.asarray(hit, dtype=bool)[self.ethnicity]
+            return picked
         codes = self.disability if col == "disability" else self.uasc
         wanted = [1 if _truth(v, col) else 0 for v in vals]
         return np.isin(codes, wanted)
@@ -159,7 +160,8 @@ class Rows:
         hit = _SUBSETS.get(key)
         if hit is not None and hit[0] is self:
             _SUBSETS.move_to_end(key)
-            return hit[1]
+            rows: Rows = hit[1]
+            return rows
         out = self._subset(where)
         _SUBSETS[key] = (self, out)
         while len(_SUBSETS) > 4:
@@ -228,7 +230,8 @@ class Rows:
 def _in_labels(codes: np.ndarray, labels: list[str], vals: list[Any]) -> np.ndarray:
     wanted = {str(v) for v in vals}
     hit = np.asarray([lab in wanted for lab in labels] + [False], dtype=bool)  # last slot: none (-1)
-    return hit[codes]
+    out: np.ndarray = hit[codes]
+    return out
 
 
 def _age_codes(bmon: np.ndarray, mon: np.ndarray) -> np.ndarray:
@@ -257,8 +260,8 @@ def cohort_rows(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> Rows
 
 #: Filters on the child alone (all of a child's rows are kept or dropped).
 CHILD_FILTERS = frozenset({"sex", "ethnicity", "disability", "uasc", "la"})
-_FETCHED: OrderedDict = OrderedDict()
-_SUBSETS: OrderedDict = OrderedDict()
+_FETCHED: OrderedDict[Any, Any] = OrderedDict()
+_SUBSETS: OrderedDict[Any, Any] = OrderedDict()
 
 
 def fetch_rows(ws: Any, pmap: ProcessMap, *, sources: bool = False) -> Rows:

@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from lxml import etree
 
@@ -102,7 +102,7 @@ def sniff_root(path: Path) -> str:
         pos = end + 2
 
 
-def iter_records(source: str | Path | IO[bytes], tag: str, *, also: tuple[str, ...] = ()) -> Iterator:
+def iter_records(source: str | Path | IO[bytes], tag: str, *, also: tuple[str, ...] = ()) -> Iterator[Any]:
     """Yield each complete ``tag`` element (and each ``also`` element) of an XML stream.
 
     The element is cleared, with the siblings read before it, once the caller moves
@@ -126,7 +126,7 @@ def iter_records(source: str | Path | IO[bytes], tag: str, *, also: tuple[str, .
         remove_pis=True,
         remove_blank_text=True,  # indentation is not kept (a whitespace-only leaf still is)
     )
-    is_record: dict = {tag: True}  # element tag -> is it the record element (namespace dropped)
+    is_record: dict[str, bool] = {tag: True}  # element tag -> is it the record element (namespace dropped)
     try:
         for _event, elem in context:
             yield elem
@@ -146,7 +146,7 @@ def iter_records(source: str | Path | IO[bytes], tag: str, *, also: tuple[str, .
         raise XmlTruncated(line, str(err.msg or err).splitlines()[0]) from None
 
 
-def text_of(elem, name: str) -> str | None:
+def text_of(elem: Any, name: str) -> str | None:
     """Stripped text of the first direct child called ``name`` (any namespace), or None."""
     for child in elem.iterchildren(name, "{*}" + name):
         value = (child.text or "").strip()
@@ -154,7 +154,7 @@ def text_of(elem, name: str) -> str | None:
     return None
 
 
-def children_named(elem, name: str) -> list:
+def children_named(elem: Any, name: str) -> list[Any]:
     """Direct children of ``elem`` whose local name is ``name``."""
     return list(elem.iterchildren(name, "{*}" + name))
 

@@ -84,7 +84,7 @@ def read(paths: list[Path], **_: Any) -> list[ReadResult]:
     return [read_one(Path(p)) for p in paths]
 
 
-def _header(rows: list[tuple]) -> int | None:
+def _header(rows: list[tuple[Any, ...]]) -> int | None:
     for i, row in enumerate(rows[:15]):
         norm = [normalise_header(v) for v in row if not is_blank(v)]
         if sum(any(k in h for h in norm) for k in ("date", "name", "case", "order", "court", "birth")) >= 2:
@@ -118,7 +118,7 @@ def read_one(path: Path, today: dt.date | None = None) -> ReadResult:
         return res
     rows = pd.Series(range(1, len(frame) + 1), index=frame.index)
     col = {f: frame[f"c{i}"] for f, i in found.items()}
-    q: list[dict] = []
+    q: list[dict[str, Any]] = []
     ok = pd.Series(True, index=frame.index)
     dates = {}
     for f in ("application_date", "final_order_date", "birth_date"):
@@ -171,8 +171,8 @@ def read_one(path: Path, today: dt.date | None = None) -> ReadResult:
     return res
 
 
-def _names(col: dict, good: pd.Index) -> tuple[list, list]:
-    def txt(s: pd.Series) -> list:
+def _names(col: dict[str, Any], good: pd.Index) -> tuple[list[Any], list[Any]]:
+    def txt(s: pd.Series) -> list[Any]:
         return [None if is_blank(v) else str(v).strip() for v in s[good]]
 
     surname = txt(col["surname"]) if "surname" in col else [None] * len(good)
@@ -186,6 +186,6 @@ def _names(col: dict, good: pd.Index) -> tuple[list, list]:
     return surname, forenames
 
 
-def _q(row: int, column: str, value: object, problem: str, hint: str) -> dict:
+def _q(row: int, column: str, value: object, problem: str, hint: str) -> dict[str, Any]:
     return {"source_row": int(row), "column": column, "value": None if is_blank(value) else str(value)[:200],
             "problem": problem, "hint": hint}

@@ -45,17 +45,19 @@ row ids name the case each row exercises.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 #: Fields compared to call two rows exact duplicates (those present in the frame).
 EPISODE_FIELDS = ("decom", "dec", "rne", "ls", "cin", "place", "place_provider", "rec", "reason_place_change")
 
 
-def _fmt(ts) -> str:
+def _fmt(ts: Any) -> str:
     return "open" if pd.isna(ts) else pd.Timestamp(ts).strftime("%Y-%m-%d")
 
 
-def repair_episodes(eps: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple, str, str]]]:
+def repair_episodes(eps: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple[Any, ...], str, str]]]:
     """Apply the repair rules; return the kept episodes and ``(ref, rule, detail)`` per repair.
 
     ``eps`` needs columns child, la_key, year, decom, dec, rne, rec and ref (a hashable
@@ -71,7 +73,7 @@ def repair_episodes(eps: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple, 
     1 replaced_by_later_return | starts 2018-05-01, inside the episode 2018-04-01 to 2018-09-01 of the 2020 return (row 2)
     2 overlap_truncated | ended 2018-09-01 after the next episode began 2018-06-01; now ends then
     """
-    repairs: list[tuple[tuple, str, str]] = []
+    repairs: list[tuple[tuple[Any, ...], str, str]] = []
     if eps.empty:
         return eps.copy(), repairs
     df = eps.copy()
@@ -167,11 +169,11 @@ def repair_episodes(eps: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple, 
     return df.drop(columns=["_closed"]), repairs
 
 
-def _filled(value) -> bool:
+def _filled(value: object) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-def _where(ref) -> str:
+def _where(ref: Any) -> str:
     if isinstance(ref, tuple) and len(ref) == 3:
         return f"{ref[2]} row {ref[1]}"
     return f"row {ref[1]}" if isinstance(ref, tuple) else str(ref)

@@ -109,7 +109,7 @@ class Workbook:
                 if fid in _DATE_IDS or (fid in custom and _is_date_format(custom[fid])):
                     self.date_styles.add(i)
 
-    def rows(self, member: str) -> Iterator[tuple]:
+    def rows(self, member: str) -> Iterator[tuple[Any, ...]]:
         """The rows of one sheet (by its path in the zip) as tuples of values."""
         strings, dates, epoch = self.strings, self.date_styles, self.epoch
         cache: dict[str, int] = {}
@@ -124,7 +124,7 @@ class Workbook:
                     yield ()
                     expect += 1
                 expect = number + 1
-                values: list = []
+                values: list[Any] = []
                 for c in row.iter(c_tag):
                     ref = c.get("r")
                     if ref:
@@ -164,7 +164,7 @@ class Workbook:
         self.zf.close()
 
 
-def _tidy(row: list) -> tuple:
+def _tidy(row: list[Any]) -> tuple[Any, ...]:
     """calamine's values as openpyxl gives them: blank as None, whole numbers as int, dates as datetime."""
     out = []
     for v in row:
@@ -180,7 +180,7 @@ def _tidy(row: list) -> tuple:
     return tuple(out)
 
 
-def _calamine_sheets(path: Path) -> list[tuple[str, list[tuple]]]:
+def _calamine_sheets(path: Path) -> list[tuple[str, list[tuple[Any, ...]]]]:
     from python_calamine import CalamineWorkbook
 
     wb = CalamineWorkbook.from_path(str(path))
@@ -193,7 +193,7 @@ def _calamine_sheets(path: Path) -> list[tuple[str, list[tuple]]]:
             close()
 
 
-def read_sheets(path: str | Path, engine: str = "auto") -> list[tuple[str, list[tuple]]]:
+def read_sheets(path: str | Path, engine: str = "auto") -> list[tuple[str, list[tuple[Any, ...]]]]:
     """Every sheet of a workbook: (name, rows). ``engine``: 'auto' (calamine, a dependency), 'lxml'."""
     if engine == "auto":
         return _calamine_sheets(Path(path))

@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +25,11 @@ from fastapi.staticfiles import StaticFiles
 from cscflow.errors import CscflowError, WorkspaceError
 from cscflow.web.security import SecurityMiddleware
 
+if TYPE_CHECKING:
+    from cscflow.journeys.maps import ProcessMap
+
 STATIC = Path(__file__).parent / "static"
+T = TypeVar("T")
 
 
 class WebState:
@@ -46,28 +50,25 @@ class WebState:
         self.lock = threading.RLock()
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._cache_size = cache_size
-        self._pmap: Any = None
+        self._pmap: ProcessMap | None = None
 
     @property
-    def pmap(self) -> Any:
-        """The process map (loaded on first use)."""
+    def pmap(self) -> ProcessMap:
+        """The process map (loaded on first use; ``"auto"`` builds it from the workspace's data)."""
         if self._pmap is None:
             from cscflow.journeys import load_map
 
             with self.lock:
-                name = self.map_name
-                try:
-                    self._pmap = load_map(name, self.ws) if name == "auto" else load_map(name)
-                except TypeError:
-                    self._pmap = load_map(name)
+                self._pmap = load_map(self.map_name, self.ws)
         return self._pmap
 
-    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+    def cached(self, key: Any, compute: Callable[[], T]) -> T:
         """``compute()`` under the engine lock, remembered by ``key`` (least recently used dropped)."""
         with self.lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
-                return self._cache[key]
+                hit: T = self._cache[key]
+                return hit
             value = compute()
             self._cache[key] = value
             while len(self._cache) > self._cache_size:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from fastapi import HTTPException, Request
+
+if TYPE_CHECKING:
+    from cscflow.web.app import WebState
 
 #: Cohort filters the engine accepts (contracts.md), with how a value is read.
 FILTERS: dict[str, str] = {
@@ -35,9 +38,10 @@ _VALUE = re.compile(r"^[\w .,&()'/+-]{1,80}$")
 _TRUE, _FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n"}
 
 
-def state(request: Request) -> Any:
+def state(request: Request) -> WebState:
     """The app's :class:`cscflow.web.app.WebState`."""
-    return request.app.state.cscflow
+    st: WebState = request.app.state.cscflow
+    return st
 
 
 def bad(message: str) -> HTTPException:

@@ -33,7 +33,7 @@ def map_payload(pmap: ProcessMap) -> dict[str, Any]:
 
 
 @router.get("/map")
-def get_map(request: Request) -> dict:
+def get_map(request: Request) -> dict[str, Any]:
     """Stations, lines and zones of the process map, with the cohort filters the API accepts."""
     cohort(request)
     st = state(request)
@@ -64,7 +64,7 @@ def observation_window(st: Any) -> list[str] | None:
     return [pd.Timestamp(min(starts)).date().isoformat(), pd.Timestamp(windows["end"].max()).date().isoformat()]
 
 
-def data_routes(st: Any) -> dict[str, list[dict]]:
+def data_routes(st: Any) -> dict[str, list[dict[str, Any]]]:
     """The route every move of everyone's tracks follows on the map, and the routes the map lacks
     (:func:`cscflow.journeys.layout.network_routes`)."""
     import numpy as np
@@ -81,7 +81,7 @@ def data_routes(st: Any) -> dict[str, list[dict]]:
     return network_routes(st.pmap, moves)
 
 
-def filter_values(ws: Any) -> dict[str, list]:
+def filter_values(ws: Any) -> dict[str, list[Any]]:
     """Values offered for filters whose values are not in the tracks header (teams of every stay)."""
     ep = ws.table("episodes")
     teams = ws.execute(ep.filter(ep.team.notnull()).select("team").distinct())["team"]
@@ -92,12 +92,12 @@ def filter_values(ws: Any) -> dict[str, list]:
 
 
 @router.get("/events")
-def get_events(request: Request) -> list[dict]:
+def get_events(request: Request) -> list[dict[str, Any]]:
     """Dated markers from the workspace's ``events`` table (e.g. an Ofsted inspection)."""
     cohort(request)
     st = state(request)
 
-    def compute() -> list[dict]:
+    def compute() -> list[dict[str, Any]]:
         if "events" not in st.ws.tables():
             return []
         frame = st.ws.table("events").order_by("date").execute()

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api", tags=["stations"])
 STATION_COLUMNS = ("station", "from", "from_station", "source")
 
 
-def rows_of(frame: pd.DataFrame, station: str) -> list[dict]:
+def rows_of(frame: pd.DataFrame, station: str) -> list[dict[str, Any]]:
     """Rows of a flow table about ``station`` (first matching station column)."""
     for col in STATION_COLUMNS:
         if col in frame.columns:
@@ -38,7 +38,7 @@ def get_station(
     date: str | None = Query(None, max_length=10),
     start: str | None = Query(None, max_length=10),
     end: str | None = Query(None, max_length=10),
-) -> dict:
+) -> dict[str, Any]:
     """Counts, onward conversion and time spent for one station (on ``date``, for the cohort)."""
     where = cohort(request, {"date", "start", "end"})
     st = state(request)
@@ -61,8 +61,8 @@ def get_station(
     return out
 
 
-def _on_date(st: Any, station: str, day: dt.date, where: dict | None) -> dict:
-    def compute() -> dict:
+def _on_date(st: Any, station: str, day: dt.date, where: dict[str, Any] | None) -> dict[str, Any]:
+    def compute() -> dict[str, Any]:
         from cscflow.journeys import flow, timelines
 
         here = flow.stations_on(st.ws, st.pmap, day, where=where)
@@ -79,4 +79,5 @@ def _on_date(st: Any, station: str, day: dt.date, where: dict | None) -> dict:
             "arrived_week": int(st.ws.execute(arrived)),
         }
 
-    return st.cached(("station_on", station, day, where_key(where)), compute)
+    counts: dict[str, Any] = st.cached(("station_on", station, day, where_key(where)), compute)
+    return counts

@@ -23,7 +23,7 @@ OPEN_DAY = 2**31 - 1
 BINARY = "application/octet-stream"
 
 
-def engine_tracks(st: Any, convention: str, where: dict | None) -> Any:
+def engine_tracks(st: Any, convention: str, where: dict[str, Any] | None) -> Any:
     """The engine's :class:`Tracks` for a convention and cohort (cached)."""
     if convention not in CONVENTIONS:
         raise bad(f"convention={convention[:20]!r} is not one of {', '.join(CONVENTIONS)}")
@@ -37,7 +37,7 @@ def engine_tracks(st: Any, convention: str, where: dict | None) -> Any:
     return st.cached(("tracks", convention, where_key(where)), compute)
 
 
-def stays_blob(st: Any, where: dict | None) -> bytes:
+def stays_blob(st: Any, where: dict[str, Any] | None) -> bytes:
     """Every timeline stay as (child, station, start day, end day), days since 1970-01-01.
 
     Rows come in the timeline's order (child, then ``seq``), so same-day steps keep their order.
@@ -66,7 +66,8 @@ def stays_blob(st: Any, where: dict | None) -> bytes:
         return pack_blob(header, {"child": child, "station": rows.st[on_map].astype("uint16"),
                              "start": rows.sday[on_map].astype("<i4"), "end": end.astype("<i4")})
 
-    return st.cached(("stays", where_key(where)), compute)
+    blob: bytes = st.cached(("stays", where_key(where)), compute)
+    return blob
 
 
 @router.get("/tracks")
@@ -86,13 +87,13 @@ def get_stays(request: Request) -> Response:
 
 
 @router.get("/counts")
-def get_counts(request: Request, date: str = Query(..., max_length=10)) -> list[dict]:
+def get_counts(request: Request, date: str = Query(..., max_length=10)) -> list[dict[str, Any]]:
     """Children at each station on ``date`` (the engine's ``stations_on`` rule, on its cached timeline rows)."""
     where = cohort(request, {"date"})
     day = parse_date(date, "date")
     st = state(request)
 
-    def compute() -> list[dict]:
+    def compute() -> list[dict[str, Any]]:
         # The engine's stations_on rule, counted on the cached timeline rows (no query per filter change;
         # tests/journeys/test_track_rows.py checks it equals cscflow.journeys.flow.stations_on).
         from cscflow.journeys.track_rows import cohort_mask
