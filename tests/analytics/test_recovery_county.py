@@ -103,15 +103,27 @@ def truth_periods(county):
     return per
 
 
-def _naive_km(durations: np.ndarray, left: np.ndarray) -> pd.Series:
-    """Product-limit estimate at each distinct duration, written out longhand."""
+def _naive_km(durations: np.ndarray, left: np.ndarray, entry: np.ndarray | None = None) -> pd.Series:
+    """Product-limit estimate at each distinct duration, written out longhand (at risk at t:
+    entry < t <= duration; no entry: from day 0 inclusive)."""
+    entry = np.full(len(durations), -1.0) if entry is None else entry
     out, s = {}, 1.0
     for t in np.unique(durations):
-        at_risk = (durations >= t).sum()
-        d = (left & (durations == t)).sum()
-        s *= 1 - d / at_risk
+        at_risk = ((entry < t) & (durations >= t)).sum()
+        d = (left & (durations == t) & (entry < t)).sum()
+        if at_risk:
+            s *= 1 - d / at_risk
         out[t] = s
     return pd.Series(out)
+
+
+def _log_window(ws, window) -> pd.Timestamp:
+    """The event log's window start (the one data start, journeys.windows): the month of the
+    county's history cut, not the first date of the thin tail of periods that lasted from before."""
+    history, _ = window
+    first = pd.Timestamp(ready.source_windows(ws)["start"].iloc[0])
+    assert abs(first - history) <= pd.Timedelta(days=31), (first, history)
+    return first
 
 
 def _durations(per: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
@@ -123,10 +135,12 @@ def _durations(per: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.n
 # -- (1) time in care ------------------------------------------------------------------------
 
 def test_leaving_care_curve_equals_the_truth(ws, truth_periods, window):
+    """The default curve from the event log = a longhand product-limit on the truth's periods, those
+    begun before the log's window entering late at its start (left truncation)."""
     _, end = window
     km = ready.leaving_care(ws, as_of=end)
-    dur, left = _durations(truth_periods, end)
-    ref = _naive_km(dur, left)
+    _, dur, left, entry = _late_entry_truth(truth_periods, _log_window(ws, window), end)
+    ref = _naive_km(dur, left, entry)
     assert np.allclose(km.survival_at(ref.index.to_numpy()), ref.to_numpy(), rtol=0, atol=1e-12)
     median = float(ref.index[np.argmax(ref.to_numpy() <= 0.5)])
     assert km.median_ == median
@@ -249,7 +263,7 @@ def test_routes_out_of_care_equal_the_truth(ws, truth_periods, window):
     route read from the DfE REC code (SGO codes E41, E45-E48; 18+: E5-E7, E17; else the outcome)."""
     _, end = window
     ci = ready.routes_out_of_care(ws, as_of=end)
-    dur, left = _durations(truth_periods, end)
+    truth_periods, dur, left, entry = _late_entry_truth(truth_periods, _log_window(ws, window), end)
     code = {"E4A": "home", "E4B": "home", "E13": "home", "E11": "adoption", "E12": "adoption",
             "E41": "sgo/cao", "E45": "sgo/cao", "E46": "sgo/cao", "E47": "sgo/cao", "E48": "sgo/cao",
             "E5": "18+", "E6": "18+", "E7": "18+", "E17": "18+"}
@@ -258,8 +272,8 @@ def test_routes_out_of_care_equal_the_truth(ws, truth_periods, window):
                       zip(truth_periods["rec"], truth_periods["outcome"], strict=True)], dtype=object)
     s, cif = 1.0, dict.fromkeys(ci.causes_, 0.0)
     for t in np.unique(dur[left]):
-        n = (dur >= t).sum()
-        here = left & (dur == t)
+        n = ((entry < t) & (dur >= t)).sum()
+        here = left & (dur == t) & (entry < t)
         for r in ci.causes_:
             cif[r] += s * (here & (route == r)).sum() / n
         s *= 1 - here.sum() / n

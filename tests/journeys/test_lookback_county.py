@@ -113,3 +113,45 @@ def test_team_rereferral_counts_say_whether_their_look_back_is_complete(county_w
     # second or subsequent CP plans look back over the child's whole life: never complete here
     cp = team_counts(ws, "cp-repeat", year=2017)
     assert not cp.attrs["complete"] and "whole-life" in cp.attrs["method"]
+
+
+def test_one_rereferral_definition_answers_the_flow_table_and_the_statistic(county_ws):
+    """The flow table's re-referrals within 12 months and the teams' statistic count the same flags
+    (journeys.flow_csc.referral_flags): per year, the teams' numerators and denominators add up to
+    the table's row (every referral of the county names a team), and a longhand count in pandas from
+    the episodes agrees with both."""
+    from cscflow.analytics.ready import team_counts
+
+    ws, _county = county_ws
+    table = flow.rereferrals(ws).set_index("year")
+    ref = ws.execute(ws.table("episodes").filter(lambda t: t.stage == "referral")
+                     .select("child_id", "start", "team", "source_row"))
+    assert ref["team"].notna().all()
+    ref["day"] = pd.to_datetime(ref["start"]).dt.normalize()
+    ref = ref.sort_values(["child_id", "start", "source_row"])
+    prev = ref.groupby("child_id")["day"].shift()
+    ref["within"] = prev.notna() & (prev >= ref["day"] - pd.DateOffset(months=12))
+    ref["fy"] = ref["day"].dt.year - (ref["day"].dt.month < 4)
+    years = [y for y in table.index if y != "all"][-4:]
+    assert len(years) == 4
+    for label in years:
+        fy = int(label[:4])
+        teams = team_counts(ws, "rereferral", fy + 1)
+        hand = ref[ref["fy"] == fy]
+        assert int(teams["denominator"].sum()) == int(table.loc[label, "referrals"]) == len(hand), label
+        assert int(teams["numerator"].sum()) == int(table.loc[label, "within_12"]) == int(hand["within"].sum()), label
+        assert bool(teams.attrs["complete"]) == bool(table.loc[label, "complete_12"])
+
+
+def test_one_data_start_for_look_backs_and_survival(county_ws):
+    """The survival analyses' window and the look-backs' data start are one definition
+    (journeys.windows): on the county's event log both open where its history was cut (April 2011),
+    not at the first date of the thin tail before it (2002)."""
+    from cscflow.analytics.windows import source_windows
+
+    ws, county = county_ws
+    win = source_windows(ws)
+    assert win["start"].tolist() == source_starts(ws)["start"].tolist() == [visible_from(ws, "referral")]
+    first = pd.Timestamp(county.journeys["start"].min())
+    assert first.year <= 2003 and win["start"].iloc[0] > first + pd.DateOffset(years=5)
+    assert "full coverage" in win["basis"].iloc[0]

@@ -365,24 +365,21 @@ def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = No
             t = with_working_days(done, cal, "start", "end", name="wd")
             t = t.mutate(hit=ibis.ifelse(t.wd <= 45, 1, 0))
     else:
+        from cscflow.journeys.flow_csc import referral_flags, repeat_flags
         from cscflow.journeys.lookback import method_note, visible_from, year_complete
 
         since = visible_from(ws, stage)
-        w = ibis.window(group_by="child_id", order_by=["start"])
-        t = st.mutate(prev=st.start.lag().over(w), k=ibis.row_number().over(w))
-        t = t.filter((t.start >= lo) & (t.start < hi) & t.team.notnull())
+        period = (lo, hi - pd.Timedelta(days=1))
         if measure == "cp-repeat":  # second or subsequent ever: a look-back over the child's whole life
-            t = t.mutate(hit=ibis.ifelse(t.k > 0, 1, 0))
-            ch = ws.table("children").select(b_child="child_id", birth="birth_month")
-            t = t.left_join(ch, t.child_id == ch.b_child)
-            ok = (t.birth.notnull() & (t.birth >= ibis.literal(since.date()))).fill_null(False)
-            t = t.mutate(ok=ibis.ifelse(ok, 1, 0))
+            t = repeat_flags(ws, "cp_plan", *period, data_start=since)
+            t = t.filter(t.team.notnull())
+            t = t.mutate(hit=ibis.ifelse(t.repeat, 1, 0), ok=ibis.ifelse(t.complete, 1, 0))
             what = "second or subsequent CP plans (any time before, a whole-life look-back: complete only " \
                    "where every child was born on or after the data start)"
-        else:  # within 12 months: the previous referral on or after the same day a year before
-            back = t.start.cast("date") - ibis.interval(years=1)
-            t = t.mutate(hit=ibis.ifelse(t.prev.notnull() & (t.prev.cast("date") >= back), 1, 0),
-                         ok=1 if year_complete(year - 1, 12, since) else 0)
+        else:  # within 12 months: the flags of the flow table (journeys.flow_csc.referral_flags)
+            t = referral_flags(ws, *period, data_start=since)
+            t = t.filter(t.team.notnull())
+            t = t.mutate(hit=ibis.ifelse(t.within_12, 1, 0), ok=1 if year_complete(year - 1, 12, since) else 0)
             what = "re-referrals within 12 months"
         agg = t.group_by("team").aggregate(numerator=t.hit.sum(), denominator=t.count(),
                                            complete=t.ok.min()).order_by("team")

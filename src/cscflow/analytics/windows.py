@@ -1,15 +1,12 @@
-"""Each source's reporting window: the dates its data cover, for the survival analyses' late entry.
+"""Each source's reporting window, for the survival analyses' late entry.
 
 A period of care that began before a source's window is in the data only because it was still
 open when the window opened (length bias); :mod:`cscflow.analytics.ready` enters such periods
-late, at the window start. The window of a source, by its format (``_sources.format``):
-
-- SSDA903 (``903``): the collection years of the returns loaded, 1 April of the first to 31
-  March of the last (every 903 file of the workspace shares one window: the reader merges an
-  episode reported in two years into one row of either file);
-- Annex A (``annex-a``): from the earliest contact, referral or assessment it lists (Lists 1, 3
-  and 4 hold what began in the period the inspection asked for) to its latest date;
-- an event log and any other source: its own first to last date.
+late, at the window start. The window of a source (where its reliable data start and end) is
+:func:`cscflow.journeys.windows.source_windows`'s, the one the look-back measures' data start
+is read from too: SSDA903 returns from 1 April of the first collection year loaded, Annex A from
+its earliest contact, referral or assessment, an event log or any other source from its first
+month of full coverage.
 
 >>> import tempfile
 >>> from cscflow import Workspace
@@ -22,56 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import ibis
 import numpy as np
 import pandas as pd
 
+from cscflow.journeys import windows as _windows
+
 DAY = np.timedelta64(1, "D")
 COLUMNS = ["source", "format", "start", "end", "basis"]
-_BEGUN_IN_PERIOD = ("contact", "referral", "assessment")
-_NAMES = {"903": "SSDA903 returns", "annex-a": "Annex A", "events": "event log", "cin": "CIN census"}
 
 
 def source_windows(ws: Any) -> pd.DataFrame:
     """One row per source of ``episodes``: ``source``, ``format``, window ``start`` and ``end``
-    (Timestamps, inclusive) and ``basis`` (how the window was found, in words). One query."""
-    ep = ws.table("episodes")
-    q = ep.group_by("source").aggregate(
-        first=ep.start.min(), last_start=ep.start.max(), last_end=ep.end.max(),
-        begun=ep.start.min(where=ep.stage.isin(_BEGUN_IN_PERIOD)))
-    if "_sources" in ws.con.list_tables():
-        src = ws.table("_sources").select("source", "format")
-        q = q.left_join(src, "source").select(*q.columns, "format")
-        la = ep.filter((ep.stage == "looked_after") & ep.source.isin(src.filter(src.format == "903").source))
-        year = la.attrs.cast("json")["return_year"].unwrap_as("int64")
-        years = la.group_by("source").aggregate(year_lo=year.min(), year_hi=year.max())
-        q = q.left_join(years, "source").select(*q.columns, "year_lo", "year_hi")
-    else:
-        q = q.mutate(format=ibis.null("string"), year_lo=ibis.null("int64"), year_hi=ibis.null("int64"))
-    df = ws.execute(q)
-    if df.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    for c in ("first", "last_start", "last_end", "begun"):
-        df[c] = pd.to_datetime(df[c])
-    df["format"] = df["format"].fillna("events")
-    df["end"] = df[["last_start", "last_end"]].max(axis=1)
-    df["start"] = df["first"]
-    df["basis"] = "first to last date of the " + df["format"].map(_NAMES).fillna(df["format"])
-    annex = (df["format"] == "annex-a") & df["begun"].notna()
-    df.loc[annex, "start"] = df.loc[annex, "begun"]
-    df.loc[annex, "basis"] = "Annex A, from its earliest contact, referral or assessment"
-    r903 = df["format"] == "903"
-    if df.loc[r903, "year_lo"].notna().any():
-        lo, hi = int(df.loc[r903, "year_lo"].min()), int(df.loc[r903, "year_hi"].max())
-        years = {int(y) for y in pd.concat([df.loc[r903, "year_lo"], df.loc[r903, "year_hi"]]).dropna()}
-        span = f"{lo - 1}-{str(lo)[2:]}" if lo == hi else f"{lo - 1}-{str(lo)[2:]} to {hi - 1}-{str(hi)[2:]}"
-        df.loc[r903, "start"] = pd.Timestamp(lo - 1, 4, 1)
-        df.loc[r903, "end"] = pd.Timestamp(hi, 3, 31)
-        df.loc[r903, "basis"] = f"SSDA903 returns {span}"
-        missing = sorted(set(range(lo, hi + 1)) - set(years))
-        if missing:  # a year not loaded: stays begun and ended within it are not seen
-            df.loc[r903, "basis"] += " (" + ", ".join(f"{y - 1}-{str(y)[2:]}" for y in missing) + " not loaded)"
-    return df[COLUMNS].sort_values("source").reset_index(drop=True)
+    (Timestamps, inclusive) and ``basis`` (how the window was found, in words), from
+    :func:`cscflow.journeys.windows.source_windows`."""
+    return _windows.source_windows(ws)[COLUMNS]
 
 
 def describe(windows: pd.DataFrame) -> str:
@@ -80,7 +41,7 @@ def describe(windows: pd.DataFrame) -> str:
     if windows.empty:
         return "no source windows"
     seen = windows.drop_duplicates(["start", "basis"]).sort_values("start")
-    return "; ".join(f"{s:%Y-%m-%d} (start of the {b})" if not b.startswith("first") else
+    return "; ".join(f"{s:%Y-%m-%d} (start of the {b})" if not (b.startswith("first") or "full coverage" in b) else
                      f"{s:%Y-%m-%d} ({b})" for s, b in zip(seen["start"], seen["basis"], strict=True))
 
 

@@ -39,19 +39,23 @@ def referral_flags(
     data_start: DateLike = None,
 ) -> ibis.Table:
     """One row per referral starting in the period: child_id, need_id, start, previous (the child's
-    previous referral's start, any time before), within_12, within_36 (previous within 12 / 36 calendar
-    months, on or after the same day of the month that many months before), complete_12, complete_36
-    (that look-back lies inside the data: it begins on or after the referrals' data start,
+    previous referral's start, any time before; referrals the same day are ordered by source row),
+    within_12, within_36 (previous within 12 / 36 calendar months: its day on or after the same day
+    of the month that many months before the referral's day), complete_12, complete_36 (that
+    look-back lies inside the data: it begins on or after the referrals' data start,
     :func:`cscflow.journeys.lookback.visible_from`; where it does not, an earlier referral may be
-    unseen and the flag can only be too low), team."""
+    unseen and the flag can only be too low), team.
+
+    The one definition of a re-referral: the flow table (:func:`rereferrals`) and the teams' statistic
+    (:func:`cscflow.analytics.ready.team_counts`) both count these flags."""
     since = visible_from(ws, "referral", data_start)
     r = _stage_rows(ws, "referral")
     w = ibis.window(group_by=r.child_id, order_by=[r.start, *(r[c] for c in _ORDER)])
     r = r.mutate(previous=r.start.lag().over(w))
-    day = r.start.cast("date")
+    day, prev_day = r.start.cast("date"), r.previous.cast("date")
     r = r.mutate(
-        within_12=(r.previous.notnull() & (r.previous >= r.start - ibis.interval(months=12))).fill_null(False),
-        within_36=(r.previous.notnull() & (r.previous >= r.start - ibis.interval(months=36))).fill_null(False),
+        within_12=(r.previous.notnull() & (prev_day >= day - ibis.interval(months=12))).fill_null(False),
+        within_36=(r.previous.notnull() & (prev_day >= day - ibis.interval(months=36))).fill_null(False),
         complete_12=(day - ibis.interval(months=12)) >= lit(since).cast("date"),
         complete_36=(day - ibis.interval(months=36)) >= lit(since).cast("date"),
     )
@@ -59,6 +63,27 @@ def referral_flags(
     r = r.filter(in_period(r.start, start, end))
     return r.select("child_id", "need_id", "start", "previous", "within_12", "within_36", "complete_12",
                     "complete_36", "team")
+
+
+def repeat_flags(
+    ws: Any, stage: str = "cp_plan", start: DateLike = None, end: DateLike = None, data_start: DateLike = None,
+) -> ibis.Table:
+    """One row per ``stage`` stay (default CP plans) starting in the period: child_id, start, team,
+    ``repeat`` (the child's second or subsequent such stay: one began before it, any time before, as
+    DfE's "second or subsequent CP plan"), ``complete`` (that whole-life look-back lies inside the
+    data: the child was born on or after the stage's data start; else an earlier stay may be unseen
+    and the flag can only be too low). Stays the same day are ordered by source row."""
+    since = visible_from(ws, stage, data_start)
+    ep = ws.table("episodes")
+    t = ep.filter(ep.stage == stage)
+    w = ibis.window(group_by=t.child_id, order_by=[t.start, *(t[c] for c in _ORDER)])
+    t = t.mutate(k=ibis.row_number().over(w))
+    ch = ws.table("children").select(b_child="child_id", birth="birth_month")
+    t = t.left_join(ch, t.child_id == ch.b_child)
+    born = (t.birth.notnull() & (t.birth >= lit(since).cast("date"))).fill_null(False)
+    t = t.mutate(repeat=t.k > 0, complete=born)
+    t = t.filter(in_period(t.start, start, end))
+    return t.select("child_id", "start", "team", "repeat", "complete")
 
 
 def _pool(rows: pd.DataFrame) -> dict[str, Any]:

@@ -1,0 +1,130 @@
+"""Each source's data window: the one place that says where a source's reliable data start and end.
+
+Both the survival analyses (late entry at the window start, :mod:`cscflow.analytics.windows`) and
+the look-back measures (the data start, :mod:`cscflow.journeys.lookback`) read it. A source's
+window **starts** on the first day from which it holds every stay that began or was open (before
+it, a source holds only the stays that lasted: a thin, length-biased tail) and **ends** on its
+last date. By the source's format (``_sources.format``):
+
+- SSDA903 (``903``): 1 April of the first collection year loaded to 31 March of the last (a return
+  holds every episode open in its year; every 903 file shares one window, since the reader merges
+  an episode reported in two years into one row of either file);
+- Annex A (``annex-a``): from its earliest contact, referral or assessment (Lists 1, 3 and 4 hold
+  what began in the period the inspection asked for) to its latest date;
+- an event log, a CIN census or any other source: the first month that opens three months in a row
+  each holding at least :data:`LEVEL` of a typical month of the source's latest year (its stays of
+  every stage counted by month of start), to its latest date; a source with fewer than
+  :data:`MIN_TYPICAL` stays in a typical month is too thin to tell a tail from chance and starts on
+  the 1st of its first month.
+
+>>> import tempfile
+>>> from cscflow import Workspace
+>>> source_windows(Workspace(tempfile.mkdtemp(), la="886")).empty
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+#: a month opens a source's full coverage when it and the next two months each hold at least this
+#: share of a typical month of the source's latest year (a demand trend of 4% a year leaves a month
+#: seven years back at 0.76 of it)
+LEVEL = 0.6
+#: below this many stays in a typical month the first month is taken (a month of a Poisson count
+#: of 30 falls under 60% of it about once in a hundred)
+MIN_TYPICAL = 30
+COLUMNS = ["source", "format", "first", "start", "end", "last", "stays", "basis"]
+_BEGUN_IN_PERIOD = ("contact", "referral", "assessment")
+_NAMES = {"903": "SSDA903 returns", "annex-a": "Annex A", "events": "event log", "cin": "CIN census"}
+
+
+def coverage_start(months: pd.Series) -> pd.Timestamp:
+    """The first month (index: month starts, values: counts, gaps filled with 0) that opens three
+    months in a row each holding at least ``LEVEL`` of the median month of the last 12 (the
+    source's latest year, always held in full); the first month when the source is too thin to tell.
+
+    >>> m = pd.Series([1, 0, 2, 50, 55, 60] + [60] * 12, index=pd.date_range("2011-01-01", periods=18, freq="MS"))
+    >>> coverage_start(m).date()
+    datetime.date(2011, 4, 1)
+    """
+    typical = float(np.median(months.to_numpy()[-12:]))
+    if typical < MIN_TYPICAL:  # too few stays a month to tell a thin tail from chance: the first month
+        return pd.Timestamp(months.index[0])
+    ok = (months >= LEVEL * typical).astype(float)
+    run = ok[::-1].rolling(3, min_periods=1).min()[::-1]
+    return pd.Timestamp(months.index[int(np.argmax(run.to_numpy() > 0))])
+
+
+def _monthly(ws: Any) -> dict[Any, pd.Series]:
+    ep = ws.table("episodes")
+    df = ws.execute(ep.group_by([ep.source, ep.start.truncate("M").name("month")]).aggregate(n=ep.count()))
+    out = {}
+    for src, g in df.groupby("source", dropna=False):
+        counts = g.set_index(pd.to_datetime(g["month"]))["n"].sort_index()
+        out[src] = counts.reindex(pd.date_range(counts.index.min(), counts.index.max(), freq="MS"), fill_value=0)
+    return out
+
+
+def source_windows(ws: Any, stage: str | None = None) -> pd.DataFrame:
+    """One row per source of ``episodes`` (of the sources holding ``stage``, or all): ``source``,
+    ``format``, ``first`` (earliest start of any stay), window ``start`` and ``end`` (Timestamps,
+    inclusive; see the module's docstring), ``last`` (latest start), ``stays`` and ``basis`` (how the
+    window was found, in words). A source's window does not depend on the stage."""
+    ep = ws.table("episodes")
+    q = ep.group_by("source").aggregate(
+        first=ep.start.min(), last_start=ep.start.max(), last_end=ep.end.max(), stays=ep.count(),
+        begun=ep.start.min(where=ep.stage.isin(_BEGUN_IN_PERIOD)))
+    if "_sources" in ws.con.list_tables():
+        src = ws.table("_sources").select("source", "format")
+        q = q.left_join(src, "source").select(*q.columns, "format")
+        la = ep.filter((ep.stage == "looked_after") & ep.source.isin(src.filter(src.format == "903").source))
+        year = la.attrs.cast("json")["return_year"].unwrap_as("int64")
+        years = la.group_by("source").aggregate(year_lo=year.min(), year_hi=year.max())
+        q = q.left_join(years, "source").select(*q.columns, "year_lo", "year_hi")
+    else:
+        q = q.mutate(format=ibis.null("string"), year_lo=ibis.null("int64"), year_hi=ibis.null("int64"))
+    if stage is not None:
+        q = q.filter(q.source.isin(ep.filter(ep.stage == stage).select("source").distinct().source))
+    df = ws.execute(q)
+    if df.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    for c in ("first", "last_start", "last_end", "begun"):
+        df[c] = pd.to_datetime(df[c])
+    df["format"] = df["format"].fillna("events")
+    df["end"] = df[["last_start", "last_end"]].max(axis=1)
+    df["last"] = df["last_start"]
+    df["basis"] = "first month to last date of the " + df["format"].map(_NAMES).fillna(df["format"])
+    df["start"] = df["first"].dt.to_period("M").dt.to_timestamp()
+    by_count = ~df["format"].isin(["903", "annex-a"])
+    if by_count.any():
+        months = _monthly(ws)
+        for i in df.index[by_count]:
+            full = coverage_start(months[df.at[i, "source"]])
+            df.at[i, "start"] = full
+            if full > df.at[i, "first"].to_period("M").to_timestamp():
+                df.at[i, "basis"] = (f"{_NAMES.get(df.at[i, 'format'], df.at[i, 'format'])}, from its first month "
+                                     "of full coverage (earlier stays are the tail of those that lasted)")
+    annex = (df["format"] == "annex-a") & df["begun"].notna()
+    df.loc[annex, "start"] = df.loc[annex, "begun"]
+    df.loc[annex, "basis"] = "Annex A, from its earliest contact, referral or assessment"
+    r903 = df["format"] == "903"
+    if df.loc[r903, "year_lo"].notna().any():
+        lo, hi = int(df.loc[r903, "year_lo"].min()), int(df.loc[r903, "year_hi"].max())
+        years = {int(y) for y in pd.concat([df.loc[r903, "year_lo"], df.loc[r903, "year_hi"]]).dropna()}
+        span = f"{lo - 1}-{str(lo)[2:]}" if lo == hi else f"{lo - 1}-{str(lo)[2:]} to {hi - 1}-{str(hi)[2:]}"
+        df.loc[r903, "start"] = pd.Timestamp(lo - 1, 4, 1)
+        df.loc[r903, "end"] = pd.Timestamp(hi, 3, 31)
+        df.loc[r903, "basis"] = f"SSDA903 returns {span}"
+        missing = sorted(set(range(lo, hi + 1)) - set(years))
+        if missing:  # a year not loaded: stays begun and ended within it are not seen
+            df.loc[r903, "basis"] += " (" + ", ".join(f"{y - 1}-{str(y)[2:]}" for y in missing) + " not loaded)"
+    df["stays"] = df["stays"].astype("int64")
+    return df[COLUMNS].sort_values("source").reset_index(drop=True)
+
+
+__all__ = ["COLUMNS", "LEVEL", "MIN_TYPICAL", "coverage_start", "source_windows"]
