@@ -260,3 +260,21 @@ def test_cli_flow_tables(write_episodes, tmp_path):
     ):
         res = runner.invoke(cli, ["flow", path, "dfg", *args])
         assert res.exit_code == 1 and words in res.output and "Traceback" not in res.output, res.output
+
+
+def test_rereferral_is_counted_by_day_in_the_table_and_the_teams_statistic(write_episodes):
+    """A referral at 09:00 a year to the day after one at 08:00 is within 12 months (the look-back
+    counts days, not hours): the flow table and the teams' statistic, reading one set of flags,
+    both count it; a referral one day over the year is not a re-referral in either."""
+    from cscflow.analytics.ready import team_counts
+
+    rows = [("a", "referral", "2020-06-01 08:00", "2020-06-01 09:00", "nfa", "n1", "North"),
+            ("a", "referral", "2021-06-01 09:00", "2021-06-01 10:00", "nfa", "n2", "North"),
+            ("b", "referral", "2020-06-01 08:00", "2020-06-01 09:00", "nfa", "m1", "South"),
+            ("b", "referral", "2021-06-02 07:00", "2021-06-02 08:00", "nfa", "m2", "South")]
+    ws = write_episodes(rows)
+    table = flow.rereferrals(ws, data_start="2019-01-01").set_index("year")
+    assert table.loc["2021-22", "referrals"] == 2 and table.loc["2021-22", "within_12"] == 1
+    teams = team_counts(ws, "rereferral", 2022).set_index("team")
+    assert teams["numerator"].to_dict() == {"North": 1, "South": 0}
+    assert teams["denominator"].to_dict() == {"North": 1, "South": 1}
