@@ -10,7 +10,7 @@
 // A byte holds (coverage level << 4) | palette index: level 0 = no dot, 1-3 = a third, two thirds, all of the
 // pixel covered (the disc's rim is blended with the map in the shader); index 0-15.
 import { FLOATS } from "./data.js";
-import { along, ROUTE_W } from "./network.js";
+import { ROUTE_W } from "./network.js";
 
 export const DOT_PX = 5;      // a dot's diameter in CSS px (every renderer)
 
@@ -58,9 +58,12 @@ export class Splat {
   add(legs, ranges, t, colours, fixed, net, size = DOT_PX) {
     const d = legs.data, px = this.pixels, w = this.w, h = this.h, tex = net.tex, nR = net.nRoutes;
     const k = this.ratio / this.texel;                      // texels per CSS px
-    if (!this.stampFor || this.stampFor[0] !== size * k) this.stampFor = [size * k, disc(size * k)];
-    const stamp = this.stampFor[1], reach = Math.ceil((size * k) / 2);
-    const at = new Float64Array(4);
+    if (!this.stampFor || this.stampFor[0] !== size * k || this.stampFor[3] !== w) {
+      const st = disc(size * k), at = new Int32Array(st.length / 3), level = new Uint8Array(st.length / 3);
+      for (let i = 0; i < at.length; i++) { at[i] = st[3 * i + 1] * w + st[3 * i]; level[i] = st[3 * i + 2] << 4; }
+      this.stampFor = [size * k, at, level, w];
+    }
+    const spots = this.stampFor[1], levels = this.stampFor[2], m = spots.length, reach = Math.ceil((size * k) / 2);
     for (const [lo, hi] of ranges) {
       for (let r = lo; r < hi; r++) {
         const o = r * FLOATS;
@@ -70,18 +73,26 @@ export class Splat {
           const s = (nR + d[o + 7]) * ROUTE_W * 4, r0 = tex[s + 2], r1 = tex[s + 3];
           const rad = Math.sqrt(r0 * r0 + d[o + 6] * (r1 * r1 - r0 * r0));
           x = tex[s] + rad * Math.cos(d[o + 5]); y = tex[s + 1] + rad * Math.sin(d[o + 5]);
-        } else {
+        } else {                                    // along the route (network.along, inlined)
           const p = (t - d[o + 1]) / Math.max(d[o + 2] - d[o + 1], 1e-6);
-          along(tex, d[o], p, at);
-          const bend = d[o + 4] * Math.sin(Math.PI * p);
-          x = at[0] - at[3] * bend; y = at[1] + at[2] * bend;
+          const rt = d[o] * ROUTE_W * 4, n = tex[rt];
+          if (n < 2) { x = tex[rt + 4]; y = tex[rt + 5]; } else {
+            const dist = p * tex[rt + 1];
+            let i = 2;
+            while (i < n && tex[rt + i * 4 + 2] < dist) i++;
+            const a = rt + (i - 1) * 4, b = rt + i * 4;
+            const seg = tex[b + 2] - tex[a + 2], f = seg > 1e-6 ? Math.min(1, Math.max(0, (dist - tex[a + 2]) / seg)) : 0;
+            const dx = tex[b] - tex[a], dy = tex[b + 1] - tex[a + 1], len = Math.sqrt(dx * dx + dy * dy) || 1;
+            const bend = (d[o + 4] * Math.sin(Math.PI * p)) / len;
+            x = tex[a] + dx * f - dy * bend; y = tex[a + 1] + dy * f + dx * bend;
+          }
         }
         const cx = Math.round(x * k - 0.5), cy = Math.round(y * k - 0.5);
         if (cx < reach || cy < reach || cx + reach >= w || cy + reach >= h) continue;
-        const c = fixed >= 0 ? fixed : colours[r] | 0;
-        for (let i = 0; i < stamp.length; i += 3) {
-          const q = (cy + stamp[i + 1]) * w + cx + stamp[i], level = stamp[i + 2];
-          if (level >= px[q] >> 4) px[q] = (level << 4) | c;
+        const c = fixed >= 0 ? fixed : colours[r] | 0, centre = cy * w + cx;
+        for (let i = 0; i < m; i++) {
+          const q = centre + spots[i], v = levels[i] | c;
+          if (v >= px[q]) px[q] = v;
         }
       }
     }
