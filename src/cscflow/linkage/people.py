@@ -1,0 +1,66 @@
+"""A person list from the case-management system: the CSC side's names for linkage.
+
+The statutory returns (Annex A, CIN census, SSDA903) carry no names, so an LA links its legal
+department's sheet against the person list of its case-management system (Liquidlogic, Mosaic,
+Eclipse...): one row per child with the LA child id, surname, forename(s), date of birth and
+sex. :func:`load_people` puts it in the restricted ``identifiers`` table (the child id
+pseudonymised with the workspace key, so the rows join the children loaded from the returns)
+under the file's name; loading the same file again replaces it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cscflow.linkage.model import LinkageError
+from cscflow.sources.values import clean_id, match_headers, parse_dates
+from cscflow.workspace import Workspace
+
+FIELDS: dict[str, list[str]] = {
+    "child_id": ["child id", "la child id", "/^(la )?child (unique )?id/", "/(person|client) (id|number)/",
+                 "/^id$/"],
+    "surname": ["surname", "/(last|family) name/", "/surname/"],
+    "forenames": ["forenames", "forename", "/fore ?names?/", "/first names?/", "/given names?/"],
+    "birth_date": ["date of birth", "dob", "/date of birth/", "/\\bdob\\b/", "/birth/"],
+    "sex": ["sex", "gender", "/\\bsex\\b/", "/gender/"],
+}
+
+
+def read_people(path: Path) -> pd.DataFrame:
+    """The person list as child_id, surname, forenames, birth_date, sex (CSV or xlsx)."""
+    path = Path(path)
+    if not path.exists():
+        raise LinkageError(f"{path}: no such file", hint="give the case-management system's person list (CSV)")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        frame = pd.read_excel(path, dtype=str)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    found = match_headers(list(frame.columns), FIELDS, required=("child_id",), where=path.name)
+    out = pd.DataFrame({f: frame.iloc[:, i] for f, i in found.items()})
+    for f in FIELDS:
+        if f not in out:
+            out[f] = None
+    out["child_id"] = out["child_id"].map(clean_id)
+    out["birth_date"] = parse_dates(out["birth_date"]) if out["birth_date"].notna().any() else pd.NaT
+    return out[out["child_id"].notna()].reset_index(drop=True)
+
+
+def load_people(ws: Workspace, path: Path) -> int:
+    """Write the person list at ``path`` into ``identifiers``; returns the rows written."""
+    people = read_people(path)
+    source = f"people:{Path(path).name}"
+    if "identifiers" in ws.tables():
+        ws.delete("identifiers", {"source": source})
+    frame = pd.DataFrame({
+        "child_id": list(ws.pseudonymise(people["child_id"].tolist())),
+        "source": source,
+        "source_child_id": people["child_id"].astype(str),
+        "upn": None,
+        "surname": people["surname"],
+        "forenames": people["forenames"],
+        "birth_date": pd.to_datetime(people["birth_date"], errors="coerce").dt.date,
+    })
+    return ws.write("identifiers", frame)
+
