@@ -9,13 +9,15 @@ child of the family under 18 is referred on those dates.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from cscflow.synth.population import ChildRegistry, age_days
 from cscflow.synth.sampling import categorical, day_weights, snap_to_weekday
 
 
-def rereferral_gaps(rng: np.random.Generator, n: int, rr: dict) -> np.ndarray:
+def rereferral_gaps(rng: np.random.Generator, n: int, rr: dict[str, Any]) -> np.ndarray:
     """Days to the family's next referral, or -1 for none (vectorised)."""
     ever, w12, w36 = float(rr["ever"]), float(rr["family_within_12m"]), float(rr["family_within_36m"])
     lo = int(rr["min_gap_days"])
@@ -32,7 +34,7 @@ def rereferral_gaps(rng: np.random.Generator, n: int, rr: dict) -> np.ndarray:
     return gap
 
 
-def families(rng: np.random.Generator, params: dict, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+def families(rng: np.random.Generator, params: dict[str, Any], first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
     """First-referral days of new families and the family index for each (first..last inclusive)."""
     fd, pop = params["front_door"], params["population"]
     w = day_weights(first, last, fd)
@@ -46,7 +48,7 @@ def families(rng: np.random.Generator, params: dict, first: int, last: int) -> t
     return days, np.arange(len(days))
 
 
-def family_children(rng: np.random.Generator, params: dict, reg: ChildRegistry, fam_day: np.ndarray,
+def family_children(rng: np.random.Generator, params: dict[str, Any], reg: ChildRegistry, fam_day: np.ndarray,
                     fam_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Register each family's children (the referred child and siblings); returns (child, family) arrays."""
     pop = params["population"]
@@ -76,7 +78,7 @@ def family_children(rng: np.random.Generator, params: dict, reg: ChildRegistry, 
     return child, all_fam
 
 
-def referral_chains(rng: np.random.Generator, params: dict, fam_day: np.ndarray, last: int
+def referral_chains(rng: np.random.Generator, params: dict[str, Any], fam_day: np.ndarray, last: int
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All referral days of every family: (family index, referral number 0.., day), up to ``last``."""
     rr = params["front_door"]["rereferral"]
@@ -97,7 +99,8 @@ def referral_chains(rng: np.random.Generator, params: dict, fam_day: np.ndarray,
     return np.concatenate(fams), np.concatenate(gens), np.concatenate(days)
 
 
-def contact_sources(rng: np.random.Generator, n: int, fd: dict) -> np.ndarray:
+def contact_sources(rng: np.random.Generator, n: int, fd: dict[str, Any]) -> np.ndarray:
     """DfE referral source codes for ``n`` contacts."""
     codes = np.array(list(fd["contact_sources"]), dtype=object)
-    return codes[categorical(rng, n, fd["contact_sources"])]
+    picked: np.ndarray = codes[categorical(rng, n, fd["contact_sources"])]
+    return picked

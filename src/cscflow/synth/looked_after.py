@@ -8,6 +8,8 @@ episodes and a leaving-care REC at the end.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from cscflow.synth.sampling import birthday, branch, lognormal_days
@@ -20,12 +22,13 @@ EXIT_OF_KIND = {"returned_home": "returned_home", "adoption": "permanence", "sgo
                 "cao": "permanence", "left_care_18": "left_care_18", "other": "closed"}
 
 
-def _pick(rng: np.random.Generator, n: int, probs: dict) -> np.ndarray:
-    return np.array(list(probs), dtype=object)[branch(rng.random(n), probs)]
+def _pick(rng: np.random.Generator, n: int, probs: dict[str, Any]) -> np.ndarray:
+    picked: np.ndarray = np.array(list(probs), dtype=object)[branch(rng.random(n), probs)]
+    return picked
 
 
-def proceedings_records(rng: np.random.Generator, params: dict, child: np.ndarray, need: np.ndarray,
-                        fam_ref: np.ndarray, application: np.ndarray, never_la: np.ndarray) -> dict:
+def proceedings_records(rng: np.random.Generator, params: dict[str, Any], child: np.ndarray, need: np.ndarray,
+                        fam_ref: np.ndarray, application: np.ndarray, never_la: np.ndarray) -> dict[str, Any]:
     """Final orders and dates for proceedings (siblings in one family referral share a case)."""
     pr = params["proceedings"]
     n = len(child)
@@ -37,7 +40,7 @@ def proceedings_records(rng: np.random.Generator, params: dict, child: np.ndarra
             "order": order, "interim": interim, "never_la": never_la}
 
 
-def build_periods(rng: np.random.Generator, params: dict, entries: dict, dob: np.ndarray) -> dict:
+def build_periods(rng: np.random.Generator, params: dict[str, Any], entries: dict[str, Any], dob: np.ndarray) -> dict[str, Any]:
     """Exit day and kind, legal status changes of each period of care (arrays per period).
 
     ``entries`` has child, need, day, kind ('s20', 'court', 'uasc'), and for court periods the
@@ -115,8 +118,8 @@ def build_periods(rng: np.random.Generator, params: dict, entries: dict, dob: np
             "adoption_place": adoption_place, "eighteen": eighteen, "kind": kind}
 
 
-def episodes(rng: np.random.Generator, params: dict, per: dict, dob: np.ndarray, buf: StayBuffer,
-             workers) -> None:
+def episodes(rng: np.random.Generator, params: dict[str, Any], per: dict[str, Any], dob: np.ndarray, buf: StayBuffer,
+             workers: Any) -> None:
     """Split periods into SSDA903 episodes and add them (stage looked_after) to ``buf``."""
     la = params["looked_after"]
     n = len(per["child"])
@@ -227,8 +230,8 @@ def episodes(rng: np.random.Generator, params: dict, per: dict, dob: np.ndarray,
             outcome=outcome, team="Children in Care", attrs=attrs, worker=workers(per["child"][ep_p]))
 
 
-def care_leavers(rng: np.random.Generator, params: dict, per: dict, dob: np.ndarray, buf: StayBuffer,
-                 workers) -> None:
+def care_leavers(rng: np.random.Generator, params: dict[str, Any], per: dict[str, Any], dob: np.ndarray, buf: StayBuffer,
+                 workers: Any) -> None:
     """Care-leaver stays for children who left care at 18 (OC3 activity, accommodation, in touch)."""
     cl = params["care_leaver"]
     sel = per["exit_kind"] == "left_care_18"

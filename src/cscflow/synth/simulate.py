@@ -11,6 +11,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -28,7 +31,7 @@ STAGE_ORDER = {s: i for i, s in enumerate((
     "cp_plan", "pre_proceedings", "proceedings", "looked_after", "care_leaver"))}
 
 
-def _workers(params: dict, rng: np.random.Generator):
+def _workers(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Callable[..., np.ndarray]]:
     """Worker-id makers per team: each returns int worker numbers (global, per team block)."""
     sizes = params["population"]["workers_per_team"]
     base, out = 0, {}
@@ -37,16 +40,17 @@ def _workers(params: dict, rng: np.random.Generator):
         base += int(k)
     districts = list(params["population"]["districts"])
 
-    def team_fn(team):
+    def team_fn(team: str) -> Callable[[Any], np.ndarray]:
         b, k = out[team]
         return lambda u: b + np.minimum((np.asarray(u) * k).astype(np.int64), k - 1)
 
-    fns = {t: team_fn(t) for t in out}
+    fns: dict[str, Callable[..., np.ndarray]] = {t: team_fn(t) for t in out}
 
-    def district(idx, u):
+    def district(idx: np.ndarray, u: np.ndarray) -> np.ndarray:
         bases = np.array([out[d][0] for d in districts])
         ks = np.array([out[d][1] for d in districts])
-        return bases[idx] + np.minimum((u * ks[idx]).astype(np.int64), ks[idx] - 1)
+        ids: np.ndarray = bases[idx] + np.minimum((u * ks[idx]).astype(np.int64), ks[idx] - 1)
+        return ids
 
     fns["district"] = district
     cic_b, cic_k = out["Children in Care"]
@@ -56,7 +60,7 @@ def _workers(params: dict, rng: np.random.Generator):
     return fns
 
 
-def simulate(preset_or_params: str | dict = "county", seed: int = 0) -> County:
+def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -> County:
     """Simulate a county from a preset name ('tiny', 'county'), a YAML path or a parameter dict.
 
     The same parameters and seed give the same County.
@@ -250,7 +254,9 @@ def simulate(preset_or_params: str | dict = "county", seed: int = 0) -> County:
     return _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, cutoff, teams)
 
 
-def _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, cutoff, teams) -> County:
+def _assemble(params: dict[str, Any], seed: int, rng: np.random.Generator, reg: ChildRegistry, buf: StayBuffer,
+              proc: dict[str, np.ndarray], kept_need: np.ndarray, start_day: int, end_day: int, cutoff: int,
+              teams: np.ndarray) -> County:
     ok = kept_need[proc["need"]] & (proc["application"] <= end_day) & (proc["final"] >= cutoff)
     proc = {k: v[ok] for k, v in proc.items()}
     case_u, case_inv = np.unique(proc["case_key"], return_inverse=True)
@@ -305,7 +311,10 @@ def _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, 
     # proceedings frame
     ppos = np.searchsorted(kids, proc["child"])
     fin_open = proc["final"] > end_day
-    td = lambda x: pd.to_datetime(np.asarray(x).astype("datetime64[D]"))  # noqa: E731
+
+    def td(x: Any) -> Any:
+        return pd.to_datetime(np.asarray(x).astype("datetime64[D]"))
+
     proceedings = pd.DataFrame({
         "proceedings_id": [f"P{i:06d}" for i in range(len(ppos))],
         "child_id": ids[ppos] if len(ppos) else np.zeros(0, dtype=object),

@@ -16,6 +16,7 @@ import json
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,7 @@ def children_frame(county) -> pd.DataFrame:
     return kids
 
 
-def parse_attrs(values: Iterable, keys: Iterable[str]) -> dict[str, list]:
+def parse_attrs(values: Iterable, keys: Iterable[str]) -> dict[str, list[Any]]:
     """Parse JSON ``attrs`` texts (or dicts, or None) into one list per key (None when absent).
 
     Each distinct text is parsed once (attrs repeat a lot: they hold codes).
@@ -139,10 +140,10 @@ def stage_frame(county, stage: str, keys: Iterable[str] = (), *, start=None, end
     return frame
 
 
-_CACHE: dict = {}
+_CACHE: dict[Any, Any] = {}
 
 
-def _stage_cache(journeys: pd.DataFrame) -> dict:
+def _stage_cache(journeys: pd.DataFrame) -> dict[Any, Any]:
     """Per journeys frame (the last one seen): row positions by stage and whole-stage frames."""
     if _CACHE.get("journeys") is not journeys:
         check_columns(journeys, ("child_id", "need_id", "stage", "start", "end", "outcome"), "journeys")
@@ -291,7 +292,7 @@ def save_workbook(wb, path: Path, when: dt.date) -> Path:
     return path
 
 
-def excel_rows(frame: pd.DataFrame, columns: list[str]) -> Iterable[list]:
+def excel_rows(frame: pd.DataFrame, columns: list[str]) -> Iterable[list[Any]]:
     """Rows of ``frame[columns]`` as Python lists for openpyxl: NaT/NaN/None become empty cells,
     timestamps become ``datetime.date`` (Excel shows them as dates)."""
     cols = []

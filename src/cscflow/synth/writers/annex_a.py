@@ -382,7 +382,7 @@ class _Lists:
         out[TEAM], out[WORKER] = f["team"].to_numpy(), f["worker"].to_numpy()
         return out
 
-    def _epo_children(self) -> set:
+    def _epo_children(self) -> set[Any]:
         la = stage_frame(self.county, "looked_after", ["legal_status"],
                          start=self.end - pd.DateOffset(months=6), end=self.end)
         return set(la.loc[la["legal_status"].isin(["L1", "L2"]), "child_id"])

@@ -23,6 +23,7 @@ from collections import defaultdict
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,7 +101,7 @@ class _Facts:
                 k["child_id"], k["upn"], iso(k["birth_date"]), iso(k["expected_birth_date"]), k["sex"], k["uasc"],
                 k["ethnicity"], disability[wanted], strict=True)
         }
-        self.by_need: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        self.by_need: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
         for stage, keys in (("assessment", ["factors"]), ("s47", ["icpc_due"]), ("icpc", []), ("cin_plan", []),
                             ("cp_plan", ["initial_category", "category_of_abuse"])):
             frame = stage_frame(county, stage, keys)
@@ -194,7 +195,7 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") if text else text
 
 
-def _identifiers(buf: list[str], cid: str, kid: tuple, year: int, y1s: str) -> None:
+def _identifiers(buf: list[str], cid: str, kid: tuple[Any, ...], year: int, y1s: str) -> None:
     upn, birth, expected, sex, uasc, _, _ = kid
     born = bool(birth) and birth <= y1s
     buf.append(f"<ChildIdentifiers><LAchildID>{_esc(str(cid))}</LAchildID>")
@@ -215,7 +216,7 @@ def _identifiers(buf: list[str], cid: str, kid: tuple, year: int, y1s: str) -> N
     buf.append("</ChildIdentifiers>")
 
 
-def _in(rec: dict, y0s: str, y1s: str) -> bool:
+def _in(rec: dict[str, Any], y0s: str, y1s: str) -> bool:
     """A stay overlaps the census year (ISO texts compare as dates)."""
     return rec["s_iso"] <= y1s and (rec["e_iso"] == "" or rec["e_iso"] >= y0s)
 
@@ -225,7 +226,7 @@ def _known(date_iso: str, y1s: str) -> str | None:
     return date_iso if date_iso and date_iso <= y1s else None
 
 
-def _cin_details(buf: list[str], need: list, stays: dict, sy: int, y0s: str, y1s: str) -> None:
+def _cin_details(buf: list[str], need: list[Any], stays: dict[str, Any], sy: int, y0s: str, y1s: str) -> None:
     _, _, ref_iso, close_iso, source, primary, reason, outcome = need
     src = source if source in REFERRAL_SOURCES else "10"
     if src == "5D" and sy < 2024:

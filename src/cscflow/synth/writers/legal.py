@@ -24,10 +24,12 @@ Shares come from ``county.parameters["legal_sheet"]`` (``error_rate``, default 0
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cscflow.synth.county import County
 from cscflow.synth.writers._common import WriterError, check_columns, children_frame, write_xlsx
 
 HEADINGS = ["Court Case No.", "Court", "Child Surname", "Child Forename(s)", "Child DOB", "Date of Application",
@@ -58,7 +60,7 @@ def nickname(forename: str) -> str | None:
     return _NICKNAMES.get(forename)
 
 
-def write(county, out_dir: Path, rng: np.random.Generator, *, error_rate: float | None = None,
+def write(county: County, out_dir: Path, rng: np.random.Generator, *, error_rate: float | None = None,
           unknown_share: float | None = None) -> list[Path]:
     """Write ``legal_proceedings.xlsx`` and ``truth/proceedings_links.csv``; returns both paths."""
     conf = dict((county.parameters or {}).get("legal_sheet") or {})
@@ -93,7 +95,7 @@ def write(county, out_dir: Path, rng: np.random.Generator, *, error_rate: float 
     return [sheet, truth]
 
 
-def _known_rows(procs: pd.DataFrame, kids: pd.DataFrame, rng: np.random.Generator, error_rate: float) -> list[dict]:
+def _known_rows(procs: pd.DataFrame, kids: pd.DataFrame, rng: np.random.Generator, error_rate: float) -> list[dict[str, Any]]:
     procs = procs.sort_values(["application_date", "case_number", "proceedings_id", "child_id"], kind="mergesort")
     surnames = sorted(set(kids["surname"].dropna())) if "surname" in kids else ["Smith"]
     kinds = list(KIND_WEIGHTS)
@@ -125,17 +127,18 @@ def _known_rows(procs: pd.DataFrame, kids: pd.DataFrame, rng: np.random.Generato
     return rows
 
 
-def _applies(kind: str, forenames: str, dob) -> bool:
+def _applies(kind: str, forenames: str, dob: Any) -> bool:
     if kind == "nickname":
         return nickname(forenames.split()[0]) is not None
     if kind == "swapped_dob":
-        return pd.notna(dob) and dob.day <= 12 and dob.day != dob.month
+        return bool(pd.notna(dob) and dob.day <= 12 and dob.day != dob.month)
     if kind == "missing_dob":
-        return pd.notna(dob)
+        return bool(pd.notna(dob))
     return True
 
 
-def _imperfect(kind, surname, forenames, dob, surnames, rng):
+def _imperfect(kind: str, surname: str, forenames: str, dob: Any, surnames: list[str],
+               rng: np.random.Generator) -> tuple[str, str, Any]:
     if kind == "typo":
         surname = typo(surname, rng)
     elif kind == "nickname":
@@ -177,7 +180,7 @@ def typo(word: str, rng: np.random.Generator) -> str:
     return word + "e"
 
 
-def _unknown_rows(known: list[dict], kids: pd.DataFrame, rng: np.random.Generator, share: float) -> list[dict]:
+def _unknown_rows(known: list[dict[str, Any]], kids: pd.DataFrame, rng: np.random.Generator, share: float) -> list[dict[str, Any]]:
     """Children unknown to CSC: half-siblings joined to an existing case, or children of new cases."""
     if not known or share <= 0:
         return []

@@ -20,6 +20,7 @@ XML return and Annex A agree about them; ``rng`` is accepted for the common writ
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,7 @@ def facts_for(county) -> Facts:
     return facts
 
 
-_FACTS: dict[int, tuple] = {}
+_FACTS: dict[int, tuple[Any, ...]] = {}
 
 
 class Facts:
@@ -234,7 +235,7 @@ def _upn(upn, birth, y1, uasc) -> str:
     return "UN2" if uasc else "UN5"
 
 
-def _dated(frame: pd.DataFrame, col: str, y0, y1, dob: dict, columns: list[str], blank_after=()) -> pd.DataFrame:
+def _dated(frame: pd.DataFrame, col: str, y0, y1, dob: dict[str, Any], columns: list[str], blank_after=()) -> pd.DataFrame:
     """Rows of a dated per-child frame whose ``col`` falls in the year, formatted for the CSV."""
     sel = frame.loc[frame[col].between(y0, y1) & frame["CHILD"].isin(dob).to_numpy()].copy()
     sel["DOB"] = [dob[c] for c in sel["CHILD"]]

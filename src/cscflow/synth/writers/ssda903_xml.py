@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from lxml import etree
 
+from cscflow.synth.county import County
 from cscflow.synth.writers._common import SEX_NUMERIC, add_years
 from cscflow.synth.writers.ssda903 import Facts, _upn, facts_for
 
@@ -34,7 +36,7 @@ _EPISODE = [("DECOM", "DECOM"), ("RNE", "RNE"), ("LS", "LS"), ("CIN", "CIN"), ("
             ("REASON_PLACE_CHANGE", "REASON_PLACE_CHANGE")]  # fmt: skip
 
 
-def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] | None = None) -> list[Path]:
+def write(county: County, out_dir: Path, rng: np.random.Generator, *, years: list[int] | None = None) -> list[Path]:
     """Write ``ssda903_<YYYY>.xml`` for each collection year of ``county`` (or ``years``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -42,14 +44,14 @@ def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] |
     return [_write_year(facts, year, out_dir / f"ssda903_{year}.xml") for year in years or county.census_years()]
 
 
-def _by_child(frame, columns: list[str]) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = defaultdict(list)
+def _by_child(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rec in frame[["CHILD", *columns]].to_dict("records"):
         out[rec["CHILD"]].append(rec)
     return out
 
 
-def _text(parent, tag: str, value) -> None:
+def _text(parent: Any, tag: str, value: object) -> None:
     etree.SubElement(parent, tag).text = "" if value is None else str(value)
 
 
