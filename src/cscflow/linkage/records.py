@@ -155,7 +155,7 @@ def _forename_sex(ws: Workspace) -> dict[str, str]:
     return out
 
 
-def infer_sex(forename1: pd.Series, table: dict[str, str]) -> list:
+def infer_sex(forename1: pd.Series, table: dict[str, str]) -> list[str | None]:
     """Sex from the first forename where the children's own names make it near certain, else None.
 
     >>> infer_sex(pd.Series(["amy", "sam", None]), {"amy": "F"})
