@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "flow": ("cscflow.cli.flow:flow", "Flow tables: stations, conversion, durations, dfg, variants..."),
     "serve": ("cscflow.cli.serve:serve", "Start the local web app on a workspace."),
     "stats": ("cscflow.cli.stats:stats", "Statistics: leaving-care curves, incidence, funnel plots..."),
+    "link": ("cscflow.cli.link:link", "Link care-proceedings rows to children (Splink); review band, report."),
+    "link-files": ("cscflow.cli.link:link_files", "Link two lists of people: one best partner per record."),
 }
 
 

@@ -34,6 +34,8 @@ THRESHOLD = 0.95
 REVIEW_BAND = (0.5, 0.95)
 METHOD = "splink"
 STATUSES = ("linked", "review", "unlinked")
+#: A runner-up within this many bits of match weight makes a link ambiguous (sent to review).
+AMBIGUOUS_BITS = 1.0
 OUTPUT_COLUMNS = ["source", "source_row", "proceedings_id", "child_id", "match_probability", "status"]
 
 
@@ -79,18 +81,31 @@ class LinkResult:
         """The same scores with another threshold (for sensitivity analysis); nothing is retrained."""
         band = review_band or (min(self.review_band[0], threshold), threshold)
         rows = self.rows.copy()
-        rows["status"] = status(rows["match_probability"], threshold, band)
+        rows["status"] = status(rows["match_probability"], threshold, band, ambiguous(rows))
         rows["child_id"] = rows["candidate_child_id"].where(rows["status"] != "unlinked", None)
         return LinkResult(rows, self.proceedings, threshold, band, self.model, self.pairs)
 
 
-def status(p: pd.Series, threshold: float, band: tuple[float, float]) -> pd.Series:
-    """'linked' at or above ``threshold``, 'review' within ``band`` below it, else 'unlinked'."""
+def status(p: pd.Series, threshold: float, band: tuple[float, float], ambiguous: pd.Series | None = None) -> pd.Series:
+    """'linked' at or above ``threshold``, 'review' within ``band`` below it, else 'unlinked'.
+
+    A row whose runner-up child scores almost as well (``ambiguous``) goes to review instead of
+    being linked: the model cannot tell the two apart (twins, or two children of one name when
+    the date of birth is missing).
+    """
     lo, hi = band
     out = pd.Series("unlinked", index=p.index, dtype=object)
     out[(p >= lo) & (p < min(hi, threshold))] = "review"
     out[p >= threshold] = "linked"
+    if ambiguous is not None:
+        out[(out == "linked") & ambiguous.fillna(False).astype(bool)] = "review"
     return out
+
+
+def ambiguous(rows: pd.DataFrame) -> pd.Series:
+    """The runner-up is within :data:`AMBIGUOUS_BITS` of the best match weight (Bayes factor < 2)."""
+    gap = rows["match_weight"] - rows["second_weight"]
+    return (gap < AMBIGUOUS_BITS).fillna(False)
 
 
 def check_band(threshold: float, band: tuple[float, float]) -> None:
@@ -125,7 +140,7 @@ def link_proceedings(ws: Workspace, *, threshold: float = THRESHOLD, review_band
         spark = ws.con._session
     pairs, model = score_pairs(legal, kids, proceedings_spec(), engine=engine, spark=spark, seed=seed)
     rows = best_candidates(oriented(pairs), procs)
-    rows["status"] = status(rows["match_probability"], threshold, band)
+    rows["status"] = status(rows["match_probability"], threshold, band, ambiguous(rows))
     rows["child_id"] = rows["candidate_child_id"].where(rows["status"] != "unlinked", None)
     return LinkResult(rows, procs, threshold, band, model, pairs)
 
@@ -136,14 +151,15 @@ def best_candidates(pairs: pd.DataFrame, procs: pd.DataFrame) -> pd.DataFrame:
     ranked = pairs.sort_values(["left_id", "match_probability", "right_id"], ascending=[True, False, True])
     ranked["rank"] = ranked.groupby("left_id").cumcount()
     best = ranked[ranked["rank"] == 0].set_index("left_id")
-    second = ranked[ranked["rank"] == 1].set_index("left_id")["match_probability"]
+    second = ranked[ranked["rank"] == 1].set_index("left_id")
     n = ranked.groupby("left_id").size()
     out = procs[["source", "source_row", "proceedings_id"]].copy()
     pid = out["proceedings_id"]
     out["candidate_child_id"] = pid.map(best["right_id"])
     out["match_probability"] = pid.map(best["match_probability"]).fillna(0.0).astype(float)
     out["match_weight"] = pid.map(best["match_weight"])
-    out["second_probability"] = pid.map(second).fillna(0.0).astype(float)
+    out["second_probability"] = pid.map(second["match_probability"]).fillna(0.0).astype(float)
+    out["second_weight"] = pid.map(second["match_weight"])
     out["candidates"] = pid.map(n).fillna(0).astype(int)
     for c in evidence:
         out[c] = pid.map(best[c])
