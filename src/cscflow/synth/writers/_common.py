@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import zipfile
 from collections.abc import Iterable
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.errors import CscflowError
+from cscflow.synth.county import County
 
 #: 903 / CIN (before 2025) sex codes; the CIN census from 2025 uses the letters themselves.
 SEX_NUMERIC = {"M": "1", "F": "2"}
@@ -58,7 +60,7 @@ def check_columns(frame: pd.DataFrame, needed: Iterable[str], what: str) -> None
         )
 
 
-def children_frame(county) -> pd.DataFrame:
+def children_frame(county: County) -> pd.DataFrame:
     """The children table indexed by LA child id, with birth dates as datetime64."""
     check_columns(county.children, ("child_id", "sex", "ethnicity", "birth_date"), "children")
     kids = county.children.copy()
@@ -77,7 +79,7 @@ def children_frame(county) -> pd.DataFrame:
     return kids
 
 
-def parse_attrs(values: Iterable, keys: Iterable[str]) -> dict[str, list[Any]]:
+def parse_attrs(values: Iterable[Any], keys: Iterable[str]) -> dict[str, list[Any]]:
     """Parse JSON ``attrs`` texts (or dicts, or None) into one list per key (None when absent).
 
     Each distinct text is parsed once (attrs repeat a lot: they hold codes).
@@ -105,7 +107,8 @@ def parse_attrs(values: Iterable, keys: Iterable[str]) -> dict[str, list[Any]]:
     return out
 
 
-def stage_frame(county, stage: str, keys: Iterable[str] = (), *, start=None, end=None) -> pd.DataFrame:
+def stage_frame(county: County, stage: str, keys: Iterable[str] = (), *, start: Any = None,
+                end: Any = None) -> pd.DataFrame:
     """Stays of one stage (optionally only those overlapping [start, end]) with attrs keys as columns.
 
     Sorted by child, start and need so that every writer sees the same order.
@@ -153,10 +156,11 @@ def _stage_cache(journeys: pd.DataFrame) -> dict[Any, Any]:
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         _CACHE["frames"] = {"_rows": {u: order[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniques)}}
-    return _CACHE["frames"]
+    frames: dict[Any, Any] = _CACHE["frames"]
+    return frames
 
 
-def overlaps(frame: pd.DataFrame, start, end) -> np.ndarray:
+def overlaps(frame: pd.DataFrame, start: Any, end: Any) -> np.ndarray:
     """Rows whose [start, end] meets the window [start, end] (an open end never stops)."""
     s = frame["start"].dt.normalize()
     e = frame["end"].dt.normalize()
@@ -173,7 +177,7 @@ _SGO = {"E43", "E44", "E45", "E46", "E47", "E48"}
 _CAO = {"E41"}
 
 
-def need_closures(county) -> pd.DataFrame:
+def need_closures(county: County) -> pd.DataFrame:
     """Per need (index): ``closed`` (NaT while any stay is open), ``reason`` (CIN census RC code), and
     ``last_stage`` / ``last_outcome`` (the stay that closed it, or the latest one). Cached per County."""
     cache = _stage_cache(county.journeys)
@@ -182,7 +186,7 @@ def need_closures(county) -> pd.DataFrame:
     return cache["_closures"].copy()
 
 
-def _need_closures(county) -> pd.DataFrame:
+def _need_closures(county: County) -> pd.DataFrame:
     j = county.journeys
     j = j.loc[j["stage"].isin(NEED_STAGES) & j["need_id"].notna()]
     j = j.assign(end=pd.to_datetime(j["end"]), start=pd.to_datetime(j["start"]))
@@ -206,7 +210,7 @@ def _need_closures(county) -> pd.DataFrame:
     return out
 
 
-def _reason(stage: str, outcome, rec) -> str:
+def _reason(stage: str, outcome: object, rec: object) -> str:
     if rec in _ADOPTED:
         return "RC1"
     if rec in _SGO:
@@ -220,20 +224,22 @@ def _reason(stage: str, outcome, rec) -> str:
     return "RC7"
 
 
-def dmy(values) -> np.ndarray:
+def dmy(values: Any) -> np.ndarray:
     """Dates as 'dd/mm/yyyy' text, '' for missing (vectorised).
 
     >>> list(dmy(pd.Series(pd.to_datetime(["2017-03-05", None]))))
     ['05/03/2017', '']
     """
     s = pd.Series(pd.to_datetime(values))
-    return s.dt.strftime("%d/%m/%Y").fillna("").to_numpy(dtype=object)
+    text: np.ndarray = s.dt.strftime("%d/%m/%Y").fillna("").to_numpy(dtype=object)
+    return text
 
 
-def iso(values) -> np.ndarray:
+def iso(values: Any) -> np.ndarray:
     """Dates as 'yyyy-mm-dd' text, '' for missing (vectorised)."""
     s = pd.Series(pd.to_datetime(values))
-    return s.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+    text: np.ndarray = s.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+    return text
 
 
 def age_years(birth: pd.Series, on: pd.Timestamp | pd.Series) -> np.ndarray:
@@ -242,7 +248,8 @@ def age_years(birth: pd.Series, on: pd.Timestamp | pd.Series) -> np.ndarray:
     o = pd.to_datetime(on) if isinstance(on, pd.Series) else pd.Series(pd.Timestamp(on), index=b.index)
     years = o.dt.year - b.dt.year
     before = (o.dt.month < b.dt.month) | ((o.dt.month == b.dt.month) & (o.dt.day < b.dt.day))
-    return (years - before.astype(int)).to_numpy(dtype=float)
+    ages: np.ndarray = (years - before.astype(int)).to_numpy(dtype=float)
+    return ages
 
 
 def add_years(ts: pd.Timestamp, years: int) -> pd.Timestamp:
@@ -256,20 +263,22 @@ def add_years(ts: pd.Timestamp, years: int) -> pd.Timestamp:
 class _FixedTimeZip(zipfile.ZipFile):
     """A ZipFile whose entries all carry one fixed time, so xlsx files are byte-identical."""
 
-    def __init__(self, path, stamp: tuple[int, int, int, int, int, int], compresslevel: int = 6) -> None:
+    def __init__(self, path: str | Path, stamp: tuple[int, int, int, int, int, int], compresslevel: int = 6) -> None:
         super().__init__(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
         self._stamp = stamp
         self._level = compresslevel
 
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):  # noqa: D401
+    def writestr(self, zinfo_or_arcname: str | zipfile.ZipInfo, data: Any, compress_type: int | None = None,
+                 compresslevel: int | None = None) -> None:
         name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else zinfo_or_arcname
         info = zipfile.ZipInfo(name, date_time=self._stamp)
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o600 << 16
         super().writestr(info, data, compresslevel=self._level)
 
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        info = zipfile.ZipInfo(arcname or str(filename), date_time=self._stamp)
+    def write(self, filename: str | PathLike[str], arcname: str | PathLike[str] | None = None,
+              compress_type: int | None = None, compresslevel: int | None = None) -> None:
+        info = zipfile.ZipInfo(str(arcname or filename), date_time=self._stamp)
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o600 << 16
         with open(filename, "rb") as src, self.open(info, "w", force_zip64=True) as dst:
@@ -277,7 +286,7 @@ class _FixedTimeZip(zipfile.ZipFile):
                 dst.write(chunk)
 
 
-def save_workbook(wb, path: Path, when: dt.date) -> Path:
+def save_workbook(wb: Any, path: Path, when: dt.date) -> Path:
     """Save an openpyxl workbook with fixed created/modified times and zip entry times."""
     from openpyxl.writer.excel import ExcelWriter
 

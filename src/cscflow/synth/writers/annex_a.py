@@ -23,12 +23,14 @@ Dates after ``window_end`` are not yet known and are left blank. Ages are whole 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cscflow.synth.county import County
 from cscflow.synth.writers import ssda903
 from cscflow.synth.writers._common import (
     age_years,
@@ -193,12 +195,12 @@ _PERM_PLAN = {"E11": "b) Adoption", "E12": "b) Adoption", "E41": "c) SGO/CAO", "
               "E6": "d) Supported living in the community"}  # fmt: skip
 
 
-def annex_a_label(kind: str, code) -> str | None:
+def annex_a_label(kind: str, code: object) -> str | None:
     """Annex A's coded value for a DfE code (None when the code is unknown or missing)."""
     return LABELS[kind].get(code) if code is not None else None
 
 
-def write(county, out_dir: Path, rng: np.random.Generator, *, window_end: dt.date | None = None) -> list[Path]:
+def write(county: County, out_dir: Path, rng: np.random.Generator, *, window_end: dt.date | None = None) -> list[Path]:
     """Write ``annex_a.xlsx`` for the 12 months ending ``window_end`` (default ``county.end``)."""
     end = pd.Timestamp(window_end or county.end)
     start = end - pd.DateOffset(years=1) + pd.Timedelta(days=1)
@@ -210,7 +212,8 @@ def write(county, out_dir: Path, rng: np.random.Generator, *, window_end: dt.dat
 
 
 class _Lists:
-    def __init__(self, county, kids, start, end, rng):
+    def __init__(self, county: County, kids: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                 rng: np.random.Generator) -> None:
         self.county, self.kids, self.start, self.end, self.rng = county, kids, start, end, rng
 
     # --- helpers -------------------------------------------------------------------------------
@@ -229,17 +232,19 @@ class _Lists:
 
     def _known(self, s: pd.Series) -> np.ndarray:
         """Dates as known at the window's end (later ones blank)."""
-        return s.where(s <= self.end).to_numpy()
+        known: np.ndarray = s.where(s <= self.end).to_numpy()
+        return known
 
     def _days_before(self, when: pd.Series, lo: int, hi: int) -> np.ndarray:
         d = self.rng.integers(lo, hi + 1, size=len(when))
-        return (pd.to_datetime(when) - pd.to_timedelta(d, unit="D")).to_numpy()
+        days: np.ndarray = (pd.to_datetime(when) - pd.to_timedelta(d, unit="D")).to_numpy()
+        return days
 
-    def _started(self, stage: str, keys=()) -> pd.DataFrame:
+    def _started(self, stage: str, keys: Iterable[str] = ()) -> pd.DataFrame:
         f = stage_frame(self.county, stage, keys, start=self.start, end=self.end)
         return f.loc[(f["start"] >= self.start).to_numpy()].reset_index(drop=True)
 
-    def _open(self, stage: str, keys=()) -> pd.DataFrame:
+    def _open(self, stage: str, keys: Iterable[str] = ()) -> pd.DataFrame:
         return stage_frame(self.county, stage, keys, start=self.start, end=self.end)
 
     def _count_before(self, stage: str, frame: pd.DataFrame) -> np.ndarray:
@@ -512,4 +517,6 @@ def _run_start(allep: pd.DataFrame, latest: pd.DataFrame, col: str) -> np.ndarra
     run = key.ne(key.shift()).cumsum()
     run_start = allep.groupby(run)["start"].transform("min")
     lookup = dict(zip(zip(allep["child_id"], allep["start"], strict=True), run_start, strict=True))
-    return pd.to_datetime([lookup.get((c, s)) for c, s in zip(latest.index, latest["start"], strict=True)]).to_numpy()
+    starts: np.ndarray = pd.to_datetime([lookup.get((c, s)) for c, s in zip(latest.index, latest["start"],
+                                                                             strict=True)]).to_numpy()
+    return starts

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cscflow.synth.county import County
 from cscflow.synth.writers._common import (
     SEX_NUMERIC,
     children_frame,
@@ -59,7 +60,7 @@ def schema_year(census_year: int) -> int:
     return max(y for y in _SCHEMAS if y <= census_year)
 
 
-def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] | None = None) -> list[Path]:
+def write(county: County, out_dir: Path, rng: np.random.Generator, *, years: list[int] | None = None) -> list[Path]:
     """Write ``cin_census_<YYYY>.xml`` for each census year of ``county`` (or ``years``).
 
     >>> import datetime as dt, tempfile, numpy as np
@@ -77,7 +78,7 @@ def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] |
 class _Facts:
     """Everything the yearly files share, computed once from the truth (plain Python values, ISO dates)."""
 
-    def __init__(self, county, rng: np.random.Generator) -> None:
+    def __init__(self, county: County, rng: np.random.Generator) -> None:
         kids = children_frame(county)
         # One recorded disability per disabled child, drawn once so every year agrees.
         draws = rng.integers(0, len(DISABILITY_CODES), size=len(kids))
@@ -119,7 +120,7 @@ class _Facts:
                 self.by_need[rec["need_id"]][stage].append(rec)
 
 
-def _all_cpp_reviews(start: pd.Series, end: pd.Series, horizon) -> list[list[str]]:
+def _all_cpp_reviews(start: pd.Series, end: pd.Series, horizon: pd.Timestamp) -> list[list[str]]:
     """Review conference dates (ISO) of every CP plan: 3 months after the start, then every 6 months while
     the plan lasts (Working Together timescales), up to the end of the period."""
     stop = end.fillna(pd.Timestamp(horizon) + pd.Timedelta(days=1)).reset_index(drop=True)
@@ -159,7 +160,7 @@ _XML_HEADER = """<?xml version='1.0' encoding='UTF-8'?>
 """
 
 
-def _write_year(county, facts: _Facts, year: int, out_dir: Path) -> Path:
+def _write_year(county: County, facts: _Facts, year: int, out_dir: Path) -> Path:
     """One census file. Children are rendered as text (codes, ids and dates need no escaping beyond
     what :func:`_esc` does) and streamed to the file: lxml element building was the bottleneck."""
     y0, y1 = collection_window(year)
@@ -218,7 +219,7 @@ def _identifiers(buf: list[str], cid: str, kid: tuple[Any, ...], year: int, y1s:
 
 def _in(rec: dict[str, Any], y0s: str, y1s: str) -> bool:
     """A stay overlaps the census year (ISO texts compare as dates)."""
-    return rec["s_iso"] <= y1s and (rec["e_iso"] == "" or rec["e_iso"] >= y0s)
+    return bool(rec["s_iso"] <= y1s and (rec["e_iso"] == "" or rec["e_iso"] >= y0s))
 
 
 def _known(date_iso: str, y1s: str) -> str | None:
@@ -292,7 +293,7 @@ def _cin_details(buf: list[str], need: list[Any], stays: dict[str, Any], sy: int
     buf.append("</CINdetails>")
 
 
-def _factors(value, sy: int) -> list[str]:
+def _factors(value: Any, sy: int) -> list[str]:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
     items = value.split(",") if isinstance(value, str) else list(value)
@@ -307,7 +308,7 @@ def _factors(value, sy: int) -> list[str]:
     return out
 
 
-def cpp_reviews(start: pd.Timestamp, end, y0s: str, y1s: str) -> list[str]:
+def cpp_reviews(start: pd.Timestamp, end: Any, y0s: str, y1s: str) -> list[str]:
     """Review conference dates of a CP plan inside the census year: 3 months after the start, then
     every 6 months while the plan lasts (Working Together timescales).
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cscflow.synth.county import County
 from cscflow.synth.writers._common import (
     SEX_NUMERIC,
     add_years,
@@ -56,7 +57,7 @@ _POSTCODE_AREAS = ("ME", "CT", "TN", "DA", "BR", "RH")
 _LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
 
 
-def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] | None = None) -> list[Path]:
+def write(county: County, out_dir: Path, rng: np.random.Generator, *, years: list[int] | None = None) -> list[Path]:
     """Write the nine 903 CSV tables for each collection year of ``county`` (or ``years``).
 
     >>> import datetime as dt, tempfile, numpy as np
@@ -77,7 +78,7 @@ def write(county, out_dir: Path, rng: np.random.Generator, *, years: list[int] |
     return paths
 
 
-def facts_for(county) -> Facts:
+def facts_for(county: County) -> Facts:
     """The :class:`Facts` of a County, built once and shared by the CSV, XML and Annex A writers.
 
     Items the truth does not hold are drawn from a generator seeded by ``county.seed`` (not the
@@ -85,7 +86,8 @@ def facts_for(county) -> Facts:
     """
     cached = _FACTS.get(id(county))
     if cached is not None and cached[0] is county and cached[1] is county.journeys:
-        return cached[2]
+        hit: Facts = cached[2]
+        return hit
     facts = Facts(county, np.random.default_rng([int(county.seed), 903]))
     _FACTS.clear()
     _FACTS[id(county)] = (county, county.journeys, facts)
@@ -98,7 +100,7 @@ _FACTS: dict[int, tuple[Any, ...]] = {}
 class Facts:
     """The 903 view of a County: episodes with their periods of care and everything drawn from ``rng``."""
 
-    def __init__(self, county, rng: np.random.Generator) -> None:
+    def __init__(self, county: County, rng: np.random.Generator) -> None:
         self.la = str(county.la)
         kids = children_frame(county)
         ep = stage_frame(county, "looked_after", _EPISODE_KEYS).copy()
@@ -209,7 +211,7 @@ class Facts:
         return pd.DataFrame(rows, columns=TABLES["OC3"])
 
 
-def _accom(code) -> str:
+def _accom(code: object) -> str:
     """OC3 ACCOM: accommodation letter plus suitability (1 suitable, 2 not); a bare letter is taken as
     suitable; '0' when not known."""
     if not isinstance(code, str) or not code or code == "0":
@@ -224,10 +226,11 @@ def _postcodes(rng: np.random.Generator, n: int) -> np.ndarray:
     sector = rng.integers(1, 10, size=n).astype(str).astype(object)
     letters = _LETTERS.astype(object)
     a, b = letters[rng.integers(len(_LETTERS), size=n)], letters[rng.integers(len(_LETTERS), size=n)]
-    return area + district + " " + sector + a + b
+    codes: np.ndarray = area + district + " " + sector + a + b
+    return codes
 
 
-def _upn(upn, birth, y1, uasc) -> str:
+def _upn(upn: object, birth: Any, y1: pd.Timestamp, uasc: object) -> str:
     if isinstance(upn, str) and len(upn) == 13:
         return upn
     if pd.notna(birth) and (y1 - birth).days < 6 * 365.25:
@@ -235,7 +238,8 @@ def _upn(upn, birth, y1, uasc) -> str:
     return "UN2" if uasc else "UN5"
 
 
-def _dated(frame: pd.DataFrame, col: str, y0, y1, dob: dict[str, Any], columns: list[str], blank_after=()) -> pd.DataFrame:
+def _dated(frame: pd.DataFrame, col: str, y0: pd.Timestamp, y1: pd.Timestamp, dob: dict[str, Any], columns: list[str],
+           blank_after: tuple[str, ...] = ()) -> pd.DataFrame:
     """Rows of a dated per-child frame whose ``col`` falls in the year, formatted for the CSV."""
     sel = frame.loc[frame[col].between(y0, y1) & frame["CHILD"].isin(dob).to_numpy()].copy()
     sel["DOB"] = [dob[c] for c in sel["CHILD"]]
