@@ -120,3 +120,15 @@ def test_event_log_with_a_month_name_loads(tmp_path, workspace):
     load(workspace, [tmp_path / "log.csv"])
     ep = workspace.execute(workspace.table("episodes"))
     assert ep["start"].tolist() == [pd.Timestamp("2020-09-16")] and ep["end"].tolist() == [pd.Timestamp("2020-09-18")]
+
+
+def test_the_cin_reader_reads_every_layout_as_the_other_readers():
+    """The CIN census reader reads xs:date and dd/mm/yyyy directly (for speed) and every other layout
+    through the one list, to the day ``parse_dates`` gives."""
+    from cscflow.sources.cin_stream import parse_date
+
+    want = v.parse_dates(SPELLINGS).dt.date.tolist()
+    assert [parse_date(s) for s in SPELLINGS] == want
+    for bad in ("2021-02-30", "soon", "16/09"):
+        with pytest.raises(ValueError):
+            parse_date(bad)

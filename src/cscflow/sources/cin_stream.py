@@ -23,6 +23,7 @@ from typing import IO, Any
 from lxml import etree
 
 from cscflow.errors import SourceError
+from cscflow.sources.values import parse_date_text
 
 #: How much of the file may come before the root element (XML declaration, comments).
 _PROLOG_LIMIT = 1 << 20
@@ -163,12 +164,14 @@ _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 
 
 def parse_date(value: str | None) -> dt.date | None:
-    """A date written ``YYYY-MM-DD`` (xs:date, an optional time or zone is dropped) or ``dd/mm/yyyy``.
+    """A date written ``YYYY-MM-DD`` (xs:date, an optional time or zone is dropped), ``dd/mm/yyyy`` or
+    any other layout every reader accepts (:func:`cscflow.sources.values.parse_date_text`, the one
+    list of layouts); the first two are read directly, for speed.
 
     Returns None for an empty value; raises ValueError for anything else.
 
-    >>> parse_date("2022-03-31"), parse_date("31/03/2022"), parse_date(None)
-    (datetime.date(2022, 3, 31), datetime.date(2022, 3, 31), None)
+    >>> parse_date("2022-03-31"), parse_date("31/03/2022"), parse_date(None), parse_date("16-Sep-2020")
+    (datetime.date(2022, 3, 31), datetime.date(2022, 3, 31), None, datetime.date(2020, 9, 16))
     """
     if value is None:
         return None
@@ -181,4 +184,7 @@ def parse_date(value: str | None) -> dt.date | None:
     if match:
         day, month, year = (int(g) for g in match.groups())
         return dt.date(year, month, day)
-    raise ValueError(f"not a date: {value!r}")
+    ts = parse_date_text(text)
+    if ts is None:
+        raise ValueError(f"not a date: {value!r}")
+    return ts.date()

@@ -123,6 +123,16 @@ def _parse_one(value: object) -> pd.Timestamp | None:
     return ts.tz_convert(None) if ts.tzinfo else ts
 
 
+def parse_date_text(value: object) -> pd.Timestamp | None:
+    """One value read as :func:`parse_dates` reads a column (any of :data:`DATE_FORMATS`, ISO 8601,
+    ``yyyymmdd``, an Excel serial); None when blank or unreadable.
+
+    >>> parse_date_text("16-Sep-2020"), parse_date_text("soon")
+    (Timestamp('2020-09-16 00:00:00'), None)
+    """
+    return None if is_blank(value) else _parse_one(value)
+
+
 def _from_number(number: float, text: str | None = None) -> pd.Timestamp | None:
     if np.isnan(number):
         return None
