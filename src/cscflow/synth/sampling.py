@@ -108,7 +108,8 @@ def day_weights(first: int, last: int, fd: dict) -> np.ndarray:
 
 
 def snap_to_weekday(rng: np.random.Generator, days: np.ndarray, fd: dict) -> np.ndarray:
-    """Move most weekend/bank-holiday dates to the next working day (the out-of-hours share stays)."""
+    """Move most weekend dates to the Monday after (the out-of-hours share stays; bank holidays are
+    thinned by :func:`day_weights` instead)."""
     days = days.copy()
     weekday = (days + 3) % 7
     weekend = weekday >= 5
