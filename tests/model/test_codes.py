@@ -34,6 +34,7 @@ CIN_LISTS = [
     ("reason_for_closure", "reasonforclosuretype"),
     ("category_of_abuse", "categoryofabusetype"),
     ("disability", "disabilitytype"),
+    ("assessment_factors", "assessmentfactorstype"),
 ]
 
 
