@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,14 +15,14 @@ DEFAULT_DIR = Path("demo-county")
 PRESET = "county"
 
 
-def _stamp(preset: str, seed: int, formats: list[str], load: str) -> dict:
+def _stamp(preset: str, seed: int, formats: list[str], load: str) -> dict[str, Any]:
     from cscflow import __version__
 
     return {"preset": preset, "seed": seed, "formats": formats, "load": load, "cscflow": __version__}
 
 
 def build_demo(out: Path, seed: int = 0, *, formats: list[str] | None = None, load: str = "all",
-               preset: str = PRESET, echo=click.echo) -> Path:
+               preset: str = PRESET, echo: Callable[[str], Any] = click.echo) -> Path:
     """Generate (once) and load (once) the demo county under ``out``; returns the workspace folder.
 
     ``out/files`` holds the written files and ``out/workspace`` the loaded workspace. Both are
@@ -49,7 +51,7 @@ def build_demo(out: Path, seed: int = 0, *, formats: list[str] | None = None, lo
     return ws_dir
 
 
-def _load(files: Path, ws_dir: Path, which: str, echo) -> None:
+def _load(files: Path, ws_dir: Path, which: str, echo: Callable[[str], Any]) -> None:
     """Load the event log (``which='events'``) or every written file but events.csv (``'all'``)."""
     import pandas as pd
 

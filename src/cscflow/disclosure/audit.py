@@ -99,7 +99,7 @@ def feasible_ranges(
     return out
 
 
-def _one_equation(values: np.ndarray, bounds: dict, rel: Sequence[Term], comp: set[int],
+def _one_equation(values: np.ndarray, bounds: dict[int, tuple[float, float | None]], rel: Sequence[Term], comp: set[int],
                   goals: list[int]) -> dict[int, tuple[float, float]]:
     """Ranges from a single equation sum(c x) = b, in closed form (what the LP would give)."""
     coef: dict[int, float] = {}
@@ -110,7 +110,7 @@ def _one_equation(values: np.ndarray, bounds: dict, rel: Sequence[Term], comp: s
         else:
             b -= c * values[v]
     lo = {v: bounds[v][0] for v in coef}
-    hi = {v: np.inf if bounds[v][1] is None else bounds[v][1] for v in coef}
+    hi = {v: np.inf if (top := bounds[v][1]) is None else top for v in coef}
     low_part = {v: c * lo[v] if c > 0 else c * hi[v] for v, c in coef.items()}
     high_part = {v: c * hi[v] if c > 0 else c * lo[v] for v, c in coef.items()}
     # sums without one term, in O(1) each: the finite parts summed, infinite parts counted

@@ -19,6 +19,7 @@ known exactly, the smallest shown non-zero count of one of its equations is with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,7 @@ class _Cells:
         self.kind: list[str] = []  # cell | implicit (unpublished) | known (from elsewhere) | linked (<5 elsewhere)
         self.where: dict[tuple[str, int], int] = {}
         self.relations: list[list[tuple[int, float]]] = []
-        keyed: dict[tuple, int] = {}
+        keyed: dict[tuple[Any, ...], int] = {}
         for col in spec.counts:
             if col not in self.t.columns:
                 continue
@@ -144,7 +145,8 @@ class _Cells:
                     self._equation(b, [a])
 
 
-def _bounds(c: _Cells, hidden: np.ndarray, secondary: np.ndarray, threshold: int) -> dict:
+def _bounds(c: _Cells, hidden: np.ndarray, secondary: np.ndarray, threshold: int
+            ) -> dict[int, tuple[float, float | None]]:
     out: dict[int, tuple[float, float | None]] = {}
     for v, kind in enumerate(c.kind):
         if kind == "implicit":

@@ -76,7 +76,7 @@ def year_complete(fy_start: int, months: int | None, since: pd.Timestamp) -> boo
     ``months`` look-back (whole-life look-backs, ``None``, are never complete by year)."""
     if months is None:
         return False
-    return pd.Timestamp(fy_start, 4, 1) - pd.DateOffset(months=months) >= since
+    return bool(pd.Timestamp(fy_start, 4, 1) - pd.DateOffset(months=months) >= since)
 
 
 def method_note(stage: str, since: pd.Timestamp, what: str = "") -> str:

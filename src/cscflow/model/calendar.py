@@ -50,7 +50,8 @@ def _as_day(values: object) -> np.ndarray:
     arr = np.atleast_1d(np.asarray(values))
     if arr.dtype.kind in "iu":  # day numbers since 1970-01-01 (the simulation's dates)
         return arr.astype("datetime64[D]")
-    return pd.to_datetime(pd.Series(arr)).to_numpy(dtype="datetime64[D]")
+    days: np.ndarray = pd.to_datetime(pd.Series(arr)).to_numpy(dtype="datetime64[D]")
+    return days
 
 
 def is_working_day(days: object) -> np.ndarray:
