@@ -182,3 +182,20 @@ def test_counts_table_dates_and_legend_read_in_english(browser, server):
         assert "arrived in the 7 days" in key and "ring" in key and "added from the data" in key
     finally:
         context.close()
+
+
+def test_conversion_is_a_from_to_matrix_of_the_apis_rates(page, server):
+    """The Analytics page's first chart: a heatmap, one row per station left and one column per next station, each
+    cell the API's rate (in %), in place of a bar per pair."""
+    open_map(page, server, "?date=2022-06-01")
+    page.click('nav .tab[data-view="analytics-view"]')
+    wait_for(page, "cscflow.analytics && cscflow.analytics.charted", timeout=60)
+    trace = page.evaluate("(() => { const d = document.getElementById('chart').data[0]; "
+                          "return {type: d.type, x: d.x, y: d.y, z: d.z}; })()")
+    api = page.request.get(f"{server.url}/api/flow/conversion").json()["rows"]
+    assert trace["type"] == "heatmap"
+    assert set(trace["y"]) == {r["source"] for r in api} and set(trace["x"]) == {r["target"] for r in api}
+    for r in api:
+        cell = trace["z"][trace["y"].index(r["source"])][trace["x"].index(r["target"])]
+        assert cell == (None if r["rate"] is None else pytest.approx(100 * r["rate"])), r
+    screenshot(page, "analytics_matrix")

@@ -29,11 +29,46 @@ function isDateLike(values) {
   return values.length > 0 && values.every((v) => typeof v === "string" && /^\d{4}-\d{2}(-\d{2})?/.test(v));
 }
 
-// A chart for any flow table: the first text/date column along x, its numeric columns as traces.
+// Conversion (a row per from -> to pair with its rate) as a from -> to matrix: one row per station children
+// leave, one column per station they go to next, the cell's colour and text the share of those leaving (a
+// colour-blind safe scale, Viridis); a withheld or blank rate is an empty cell.
+export function matrixSpec(rows) {
+  const from = [...new Set(rows.map((r) => String(r.source)))];
+  const seen = new Set(rows.map((r) => String(r.target)));   // columns: stations in the rows' order, then the rest
+  const to = [...from.filter((f) => seen.has(f)), ...[...seen].filter((t) => !from.includes(t))];
+  const z = from.map(() => to.map(() => null)), text = from.map(() => to.map(() => ""));
+  for (const r of rows) {
+    const i = from.indexOf(String(r.source)), j = to.indexOf(String(r.target));
+    const rate = typeof r.rate === "number" ? r.rate : null;
+    z[i][j] = rate === null ? null : 100 * rate;
+    const n = typeof r.n === "number" ? r.n.toLocaleString("en-GB") : r.n ?? "";
+    text[i][j] = rate === null ? String(n) : `${(100 * rate).toFixed(0)}%<br>${n}`;
+  }
+  const trace = { type: "heatmap", x: to, y: from, z, text, texttemplate: "%{text}", hoverongaps: false, zsmooth: false, xgap: 1, ygap: 1,
+    colorscale: "Viridis", zmin: 0, zmax: 100, colorbar: { title: { text: "% of those<br>leaving" } },
+    hovertemplate: "%{y} → %{x}: %{text}<extra></extra>" };
+  return { traces: [trace], layout: { margin: { l: 160, r: 20, t: 30, b: 120 },
+    xaxis: { title: { text: "went next to" }, side: "bottom" }, yaxis: { title: { text: "from" }, autorange: "reversed" } } };
+}
+
+// The chart carries its method, data window and disclosure rule (so a downloaded image does too).
+function withCaption(spec, data) {
+  if (data.caption) {
+    const lines = data.caption.split("<br>").length;
+    spec.layout.margin.b = 150 + 14 * lines;
+    spec.layout.annotations = [{ text: data.caption, xref: "paper", yref: "paper", x: 0, y: 0, yshift: -130, xanchor: "left",
+      yanchor: "top", align: "left", showarrow: false, font: { size: 10, color: "#444" } }];
+  }
+  return spec;
+}
+
+// A chart for any flow table: a from -> to matrix for conversion; else the first text/date column along x,
+// its numeric columns as traces.
 export function chartSpec(table, data) {
   const rows = data.rows;
   const cols = data.columns;
   if (!rows.length) return { traces: [], layout: { title: "No rows for this cohort and period" } };
+  if (["source", "target", "rate"].every((c) => cols.includes(c))) return withCaption(matrixSpec(rows), data);
   // Counts withheld by disclosure control ("<5", "[c]") and blanked rates (null) are gaps, not labels.
   const numeric = cols.filter((c) => rows.every((r) => r[c] === null || typeof r[c] === "number" || WITHHELD.has(r[c]))
     && rows.some((r) => typeof r[c] === "number") && !NOT_MEASURES.has(c));
@@ -67,14 +102,7 @@ export function chartSpec(table, data) {
     return t;
   });
   const layout = { margin: { l: 60, r: 20, t: 30, b: 120 }, barmode: "group", legend: { orientation: "h" } };
-  if (data.caption) {
-    // the chart carries its method, data window and disclosure rule (so a downloaded image does too)
-    const lines = data.caption.split("<br>").length;
-    layout.margin.b = 150 + 14 * lines;
-    layout.annotations = [{ text: data.caption, xref: "paper", yref: "paper", x: 0, y: 0, yshift: -130, xanchor: "left",
-      yanchor: "top", align: "left", showarrow: false, font: { size: 10, color: "#444" } }];
-  }
-  return { traces, layout };
+  return withCaption({ traces, layout }, data);
 }
 
 async function show(table) {
