@@ -6,6 +6,7 @@ Only counts, pseudonymised ids and probabilities are printed or written: never n
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -54,13 +55,13 @@ def link(workspace: str, threshold: float, review_band: str | None, out: Path | 
             _print_report(ws, result)
 
 
-def _load_people(ws, path: Path) -> int:
+def _load_people(ws: Any, path: Path) -> int:
     from cscflow.linkage.people import load_people
 
     return load_people(ws, path)
 
 
-def _print_report(ws, result) -> None:
+def _print_report(ws: Any, result: Any) -> None:
     from cscflow.linkage.quality import report
 
     rep = report(ws, result)

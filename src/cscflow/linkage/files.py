@@ -154,8 +154,8 @@ def one_to_one(pairs: pd.DataFrame) -> pd.DataFrame:
     [['a', 'x', 0.9]]
     """
     order = pairs.sort_values(["match_probability", "left_id", "right_id"], ascending=[False, True, True])
-    used_l: set = set()
-    used_r: set = set()
+    used_l: set[Any] = set()
+    used_r: set[Any] = set()
     keep = []
     for i, lid, rid in zip(order.index, order["left_id"], order["right_id"], strict=True):
         if lid in used_l or rid in used_r:
