@@ -215,7 +215,7 @@ def test_comparing_two_periods_draws_both_colours(page, server, mode):
         c = tuple(int(hex_[i:i + 2], 16) for i in (1, 3, 5))
         return sum(max(abs(a - b) for a, b in zip(p, c, strict=True)) <= 10 for p in px)
 
-    a, b = near("#4fc3f7"), near("#ffb74d")   # CATEGORIES[COHORT_A], CATEGORIES[COHORT_B]
+    a, b = near("#56b4e9"), near("#e69f00")   # CATEGORIES[COHORT_A], CATEGORIES[COHORT_B] (palette.js)
     assert a >= 32 and b >= 32, (a, b)       # at least two 4x4 dots of each
     assert page.evaluate("cscflow.error") is None
     screenshot(page, f"compare_period_{mode}")

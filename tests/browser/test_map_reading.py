@@ -199,3 +199,16 @@ def test_conversion_is_a_from_to_matrix_of_the_apis_rates(page, server):
         cell = trace["z"][trace["y"].index(r["source"])][trace["x"].index(r["target"])]
         assert cell == (None if r["rate"] is None else pytest.approx(100 * r["rate"])), r
     screenshot(page, "analytics_matrix")
+
+
+def test_the_hooks_read_the_page_and_cannot_write_its_state(page, server):
+    """window.cscflow is kept apart from the page's state: its values are read-only views (writing one changes
+    neither the hook nor the page), actions go through the page's own functions."""
+    open_map(page, server, "?date=2022-06-01")
+    before = page.evaluate("[cscflow.date, cscflow.dotsDrawn, JSON.stringify(cscflow.stationCounts)]")
+    page.evaluate("try { cscflow.date = '1999-01-01'; cscflow.dotsDrawn = -1; cscflow.stationCounts.contact = -5; }"
+                  " catch (e) {}")
+    assert page.evaluate("[cscflow.date, cscflow.dotsDrawn, JSON.stringify(cscflow.stationCounts)]") == before
+    assert page.locator("#date").get_attribute("data-iso") == "2022-06-01"
+    go_to(page, "2022-07-01")
+    assert page.evaluate("cscflow.span")[0] <= "2022-07-01" and page.evaluate("cscflow.playing") is False

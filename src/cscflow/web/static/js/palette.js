@@ -1,12 +1,14 @@
-// Colours: repeat involvement from white (first time) to deep red (many times), categories, cohorts.
+// Colours: repeat involvement from white (first time) to deep red (many times: one hue, ordered by lightness, read
+// alike with any colour vision), categories and cohorts from colour-blind safe sets (Okabe & Ito 2008, then
+// Paul Tol's "muted" scheme), cohorts A and B sky blue and orange.
 function rgb(hex) {
   const v = parseInt(hex.slice(1), 16);
   return [((v >> 16) & 255) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
 }
 export const REPEAT = ["#ffffff", "#fcd5c5", "#f9a58a", "#f06a4f", "#cc2a26", "#8b0000"];
 export const REPEAT_LABELS = ["1st time", "2nd", "3rd", "4th", "5th", "6th or more"];
-export const CATEGORIES = ["#4fc3f7", "#ffb74d", "#aed581", "#f06292", "#ba68c8", "#fff176", "#4db6ac", "#e57373",
-  "#90a4ae", "#9575cd", "#81c784", "#ffd54f", "#64b5f6", "#a1887f", "#dce775", "#ff8a65"];
+export const CATEGORIES = ["#56b4e9", "#e69f00", "#009e73", "#f0e442", "#cc79a7", "#d55e00", "#0072b2", "#999999",
+  "#88ccee", "#ddcc77", "#117733", "#cc6677", "#44aa99", "#aa4499", "#882255", "#dddddd"];
 export const COHORT_A = 0, COHORT_B = 1;     // indices in CATEGORIES for compared cohorts
 
 export function paletteArray(hexes) {
