@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -50,7 +51,7 @@ def flow(workspace: str, table: str, map_name: str, start: str | None, end: str 
 
     if out and as_json:
         raise CscflowError("--out and --json cannot be used together", hint="choose one")
-    kwargs: dict = {"start": start, "end": end, "where": parse_where(list(where)) or None}
+    kwargs: dict[str, Any] = {"start": start, "end": end, "where": parse_where(list(where)) or None}
     if table == "before-after":
         if ":" not in step:
             raise AnalysisError(f"--step {step!r} is not SOURCE:TARGET", hint="write e.g. --step assessment:nfa")

@@ -48,7 +48,8 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
 
 def _reader(fmt: str) -> Callable[..., list[ReadResult]]:
     module = importlib.import_module(f"cscflow.sources.{READERS[fmt]}")
-    return module.read
+    read: Callable[..., list[ReadResult]] = module.read
+    return read
 
 
 def read_file(path: str | Path, format: str = "auto", **options: Any) -> ReadResult:

@@ -98,7 +98,7 @@ class Layout:
     open_stages: bool = False  # keep stage values outside the CSC vocabulary (any process log, --map auto)
 
 
-def load_mapping(mapping: str | Path | dict | None) -> list[Layout]:
+def load_mapping(mapping: str | Path | dict[str, Any] | None) -> list[Layout]:
     """Layouts from a mapping YAML file, a bundled mapping name (``"ssd"``) or a dict."""
     if mapping is None:
         return [Layout()]
@@ -187,7 +187,7 @@ def _utf8_copy(path: Path, encoding: str, tmpdir: str) -> Path:
     return out
 
 
-def read(paths: list[Path], mapping: str | Path | dict | None = None, today: dt.date | None = None,
+def read(paths: list[Path], mapping: str | Path | dict[str, Any] | None = None, today: dt.date | None = None,
          open_stages: bool = False, ws: Any = None, **_: Any) -> list[ReadResult]:
     """Read event logs: one :class:`ReadResult` per file.
 

@@ -15,6 +15,7 @@ sub-tables (missing, reviews ...) carry their HEADER's number. Streamed and safe
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -38,7 +39,7 @@ SUB_TABLES = {
 }
 
 
-def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], int, list[dict], list[str]]:
+def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], int, list[dict[str, Any]], list[str]]:
     """Tables of an EXPSSDA903 file: ``({table: frame with _row}, records read, quarantine, warnings)``.
 
     Frames hold text columns named as in the CSV return (``CHILD``, ``DECOM``, ``PLACE`` ...).
@@ -51,9 +52,9 @@ def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], int, list[dict], l
     if root != "EXPSSDA903":
         raise SourceError(f"{name}: the root element is <{root}>; an SSDA903 XML return has <EXPSSDA903>",
                           hint="check the file is a 903 XML export, or give the right --format")
-    rows: dict[str, list[dict]] = {"header": [], "episodes": [], **{t: [] for t in SUB_TABLES}}
+    rows: dict[str, list[dict[str, Any]]] = {"header": [], "episodes": [], **{t: [] for t in SUB_TABLES}}
     count = 0
-    quarantine: list[dict] = []
+    quarantine: list[dict[str, Any]] = []
     warnings: list[str] = []
     try:
         for child in iter_records(path, "CHILD"):
@@ -115,7 +116,7 @@ def read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], int, list[dict], l
 
 _HOLDERS = frozenset(holder for holder, _fields in SUB_TABLES.values() if holder)
 #: tag -> local name (bounded, so that made-up tags cannot grow it without limit)
-_LOCAL: dict = {}
+_LOCAL: dict[str, str] = {}
 
 
 def _local(tag: str) -> str:
@@ -127,11 +128,11 @@ def _local(tag: str) -> str:
     return name
 
 
-def _texts(elem, holders: frozenset = frozenset()) -> tuple[dict, dict]:
+def _texts(elem: Any, holders: frozenset[str] = frozenset()) -> tuple[dict[str, Any], dict[str, Any]]:
     """Raw text of each direct child by local name (the first of a repeated name counts, as with
     :func:`cin_stream.text_of`), and the children named in ``holders``, listed by name."""
-    fields: dict = {}
-    blocks: dict = {}
+    fields: dict[str, Any] = {}
+    blocks: dict[str, Any] = {}
     for part in elem:
         if not isinstance(part.tag, str):
             continue

@@ -10,6 +10,7 @@ Dates inside the simulation are integer days since 1970-01-01 (numpy ``datetime6
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 from dateutil.easter import easter
@@ -34,10 +35,12 @@ def birthday(dob: np.ndarray, years: int) -> np.ndarray:
     into = d - month.astype("datetime64[D]")                                   # days into the month
     target = month + np.timedelta64(12 * years, "M")
     length = (target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")
-    return (target.astype("datetime64[D]") + np.minimum(into, length - np.timedelta64(1, "D"))).astype(np.int64)
+    last = length - np.timedelta64(1, "D")
+    days: np.ndarray = (target.astype("datetime64[D]") + np.minimum(into, last)).astype(np.int64)
+    return days
 
 
-def lognormal_days(rng: np.random.Generator, n: int, spec: dict, z: np.ndarray | None = None) -> np.ndarray:
+def lognormal_days(rng: np.random.Generator, n: int, spec: dict[str, Any], z: np.ndarray | None = None) -> np.ndarray:
     """Durations in whole days (>= 0) from ``{median, sigma[, max]}``; ``z`` shares normal draws."""
     if z is None:
         z = rng.standard_normal(n)
@@ -47,13 +50,13 @@ def lognormal_days(rng: np.random.Generator, n: int, spec: dict, z: np.ndarray |
     return np.rint(out).astype(np.int64)
 
 
-def categorical(rng: np.random.Generator, n: int, probs: dict) -> np.ndarray:
+def categorical(rng: np.random.Generator, n: int, probs: dict[str, Any]) -> np.ndarray:
     """Indices into ``list(probs)`` drawn with the given (renormalised) probabilities."""
     p = np.asarray(list(probs.values()), dtype=float)
     return rng.choice(len(p), size=n, p=p / p.sum())
 
 
-def branch(u: np.ndarray, probs: dict, factors: np.ndarray | None = None) -> np.ndarray:
+def branch(u: np.ndarray, probs: dict[str, Any], factors: np.ndarray | None = None) -> np.ndarray:
     """Outcome index per row from uniforms ``u`` and branch ``probs`` (a dict outcome -> p).
 
     ``factors`` (rows x outcomes) multiplies each row's probabilities before renormalising, so a
@@ -66,7 +69,8 @@ def branch(u: np.ndarray, probs: dict, factors: np.ndarray | None = None) -> np.
     w = factors * p[None, :]
     cum = np.cumsum(w, axis=1)
     cum /= cum[:, -1:]
-    return np.minimum((cum <= u[:, None]).sum(axis=1), len(p) - 1)
+    picked: np.ndarray = np.minimum((cum <= u[:, None]).sum(axis=1), len(p) - 1)
+    return picked
 
 
 def school_holidays(years: range) -> np.ndarray:
@@ -92,7 +96,7 @@ def school_holidays(years: range) -> np.ndarray:
     return np.unique(np.concatenate(days))
 
 
-def day_weights(first: int, last: int, fd: dict) -> np.ndarray:
+def day_weights(first: int, last: int, fd: dict[str, Any]) -> np.ndarray:
     """Relative contact intensity for each day from ``first`` to ``last`` (weekday, holidays, term)."""
     days = np.arange(first, last + 1)
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday: Monday = 0
@@ -107,7 +111,7 @@ def day_weights(first: int, last: int, fd: dict) -> np.ndarray:
     return w
 
 
-def snap_to_weekday(rng: np.random.Generator, days: np.ndarray, fd: dict) -> np.ndarray:
+def snap_to_weekday(rng: np.random.Generator, days: np.ndarray, fd: dict[str, Any]) -> np.ndarray:
     """Move most weekend dates to the Monday after (the out-of-hours share stays; bank holidays are
     thinned by :func:`day_weights` instead)."""
     days = days.copy()
@@ -118,7 +122,7 @@ def snap_to_weekday(rng: np.random.Generator, days: np.ndarray, fd: dict) -> np.
     return days
 
 
-def events_factor(dates: np.ndarray, events: list[dict], branch_name: str, outcome: str) -> np.ndarray:
+def events_factor(dates: np.ndarray, events: list[dict[str, Any]], branch_name: str, outcome: str) -> np.ndarray:
     """Multiplier on one branch outcome at each date from the dated events (1 outside them)."""
     f = np.ones(len(dates))
     for ev in events:

@@ -31,7 +31,7 @@ TABLES = (
     "s47_outcomes",
     "before_after",
 )
-def flow_table(st: Any, table: str, start: Any = None, end: Any = None, where: dict | None = None,
+def flow_table(st: Any, table: str, start: Any = None, end: Any = None, where: dict[str, Any] | None = None,
                **extra: Any) -> pd.DataFrame:
     """The engine's flow table ``table`` (cached); extra keywords are passed when the table takes them."""
     if table not in TABLES:
@@ -52,7 +52,7 @@ def flow_table(st: Any, table: str, start: Any = None, end: Any = None, where: d
     return st.cached(key, compute)
 
 
-def disclosed(st: Any, table: str, frame: pd.DataFrame, start: Any, end: Any, where: dict | None,
+def disclosed(st: Any, table: str, frame: pd.DataFrame, start: Any, end: Any, where: dict[str, Any] | None,
               suppress: bool = True, at: Any = None) -> Any:
     """``frame`` (flow table ``table``) through disclosure control, with its method and data window."""
     from cscflow.disclosure import disclose, flow_method
