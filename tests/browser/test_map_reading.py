@@ -212,3 +212,19 @@ def test_the_hooks_read_the_page_and_cannot_write_its_state(page, server):
     assert page.locator("#date").get_attribute("data-iso") == "2022-06-01"
     go_to(page, "2022-07-01")
     assert page.evaluate("cscflow.span")[0] <= "2022-07-01" and page.evaluate("cscflow.playing") is False
+
+
+def test_the_caseload_strip_and_the_markers_take_you_to_their_day(page, server):
+    """Under the slider, the caseload over the window (a click there goes to that day); an event marker (the
+    workspace's Ofsted inspection) goes to its date."""
+    open_map(page, server, "?date=2022-06-01")
+    lo, hi = (int(page.get_attribute("#time", a)) for a in ("min", "max"))
+    box = page.locator("#strip").bounding_box()
+    assert box["height"] >= 20 and box["width"] > 200
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
+    first = dt.date.fromisoformat(page.evaluate("cscflow.span")[0])
+    wanted = first + dt.timedelta(days=round(lo + 0.25 * (hi - lo)))
+    wait_for(page, f"Math.abs(Date.parse(cscflow.date) - Date.parse('{wanted.isoformat()}')) <= 2 * 86400000")
+    assert "Children on the map" in page.locator("#strip-label").text_content()
+    page.click('#markers button[data-date="2022-10-03"]')
+    wait_for(page, "cscflow.date === '2022-10-03'")

@@ -85,11 +85,48 @@ function setupTime() {
 
 // The first day from `start` (sampled weekly) on which the dots on the map reach 60% of their median from there on.
 function established(start) {
-  const legs = S.layers[0].legs, days = [], counts = [];
-  for (let d = start; d <= S.end; d += 7) { days.push(d); counts.push(visibleCount(legs, d + 0.5)); }
-  const median = [...counts].sort((a, b) => a - b)[Math.floor(counts.length / 2)] || 0;
-  const k = counts.findIndex((n) => n >= 0.6 * median);
-  return k > 0 ? days[k] : start;
+  const { days, counts } = weekly();
+  const from = days.findIndex((d) => d >= start);
+  if (from < 0) return start;
+  const rest = counts.slice(from);
+  const median = [...rest].sort((a, b) => a - b)[Math.floor(rest.length / 2)] || 0;
+  const k = rest.findIndex((n) => n >= 0.6 * median);
+  return k > 0 ? days[from + k] : start;
+}
+
+// Dots on the map every 7 days over the whole span (the caseload strip and where it is established).
+function weekly() {
+  const legs = S.layers[0].legs;
+  if (S.weekly && S.weekly.legs === legs) return S.weekly;
+  const days = [], counts = [];
+  for (let d = 0; d <= S.end; d += 7) { days.push(d); counts.push(visibleCount(legs, d + 0.5)); }
+  S.weekly = { legs, days, counts };
+  return S.weekly;
+}
+
+// The caseload strip under the slider: dots on the map over the slider's range (a click goes to that day).
+function drawStrip() {
+  const c = $("strip"), box = c.getBoundingClientRect(), r = window.devicePixelRatio || 1;
+  if (!box.width) return;
+  c.width = Math.round(box.width * r);
+  c.height = Math.round(box.height * r);
+  const ctx = c.getContext("2d");
+  ctx.setTransform(r, 0, 0, r, 0, 0);
+  ctx.clearRect(0, 0, box.width, box.height);
+  const { days, counts } = weekly(), lo = S.history ? 0 : S.from, span = Math.max(1, S.end - lo);
+  const top = Math.max(1, ...counts.filter((_, i) => days[i] >= lo));
+  ctx.beginPath();
+  ctx.moveTo(0, box.height);
+  days.forEach((d, i) => { if (d >= lo) ctx.lineTo(((d - lo) / span) * box.width, box.height - (counts[i] / top) * (box.height - 2)); });
+  ctx.lineTo(box.width, box.height);
+  ctx.closePath();
+  ctx.fillStyle = "rgba(86, 180, 233, 0.35)";
+  ctx.fill();
+  ctx.strokeStyle = "#56b4e9";
+  ctx.lineWidth = 1;
+  ctx.stroke();
+  $("strip-label").textContent = `Children on the map, ${fmtDate(isoOf(S.epoch + lo), true)} to ` +
+    `${fmtDate(isoOf(S.epoch + S.end), true)} (most: ${fmtNumber(top)})`;
 }
 
 function setSlider() {
@@ -98,6 +135,7 @@ function setSlider() {
   $("time").max = String(S.end);
   $("time").setAttribute("aria-valuetext", S.date ? fmtDate(S.date) : "");
   drawMarkers();
+  drawStrip();
 }
 
 // ---- drawing ---------------------------------------------------------------------------------
@@ -453,8 +491,12 @@ function wire() {
       hook.child = await showChild($("panel"), hit.child, { convention: S.convention, ...where });
     }
   });
-  window.addEventListener("resize", layout);
+  window.addEventListener("resize", () => { layout(); if (S.layers[0]) drawStrip(); });
   document.addEventListener("keydown", onKey);
+  $("strip").addEventListener("click", (e) => {
+    const box = e.currentTarget.getBoundingClientRect(), lo = S.history ? 0 : S.from;
+    setDay(Math.round(lo + ((e.clientX - box.left) / box.width) * (S.end - lo)));
+  });
   $("history").addEventListener("change", (e) => { S.history = e.target.checked; setSlider(); S.lastDay = null; S.dirty = true; });
   $("added").addEventListener("change", (e) => {
     S.net.showAdded = e.target.checked;
