@@ -44,6 +44,11 @@ ANALYSES: dict[str, tuple[str, tuple[str, ...]]] = {
     "legal-orders": ("Final legal orders by year (shares)", ()),
     "sankey-legal": ("Legal status before proceedings -> interim order -> final order", ("min_flow",)),
     "sankey-front-door": ("Referral -> assessment outcome -> plan", ("min_flow",)),
+    # care proceedings after `cscflow link` (cscflow.linkage.analyses)
+    "proceedings-stage": ("CSC stage and legal status at application and at final order", ()),
+    "proceedings-never-looked-after": ("Proceedings whose child was never looked after, by year", ()),
+    "proceedings-duration": ("Proceedings against the 26-week limit, by year and court", ()),
+    "proceedings-return": ("Return to court after a final order, by order (Kaplan-Meier)", ()),
 }
 
 
@@ -198,6 +203,10 @@ def run(ws: Any, name: str, **options: Any) -> Result:
         return Result(name, t, lambda _t: benchmarking.trend_figure(t, what), t, None,
                       f"{what}: LA {la} against England, its region and statistical neighbours (DfE published "
                       "figures).", "DfE published LA-level statistics.", what)
+    if name.startswith("proceedings-"):
+        from cscflow.linkage.proceedings_results import result
+
+        return result(ws, name, title, window)
     if name == "legal-orders":
         import plotly.express as px
 

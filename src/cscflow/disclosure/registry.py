@@ -152,6 +152,20 @@ SPECS: dict[str, Spec] = {
     "legal-orders": Spec("final legal orders by year", counts=("proceedings",),
                          relations=(Total("proceedings", ("year",)),), derived={"share": ("proceedings",)}),
     "sankey-legal": _SANKEY, "sankey-front-door": _SANKEY,
+    # care proceedings after linkage (cscflow.linkage.analyses)
+    "proceedings-stage": Spec("CSC stage at application and final order", counts=("proceedings",),
+                              relations=(Total("proceedings", ("moment",)),), derived={"share": ("proceedings",)}),
+    "proceedings-never-looked-after": Spec(
+        "proceedings never looked after by year", counts=("proceedings", "never_looked_after"),
+        relations=(RowSum("proceedings", ("never_looked_after",), remainder=True),
+                   *(Total(c, total_row=("year", "all")) for c in ("proceedings", "never_looked_after"))),
+        derived={"share": ("never_looked_after", "proceedings")}),
+    "proceedings-duration": Spec(
+        "proceedings against the 26-week limit", counts=("concluded", "within_26_weeks"),
+        relations=(RowSum("concluded", ("within_26_weeks",), remainder=True),
+                   *(Total(c, ("year",), total_row=("court", "all")) for c in ("concluded", "within_26_weeks"))),
+        derived={"share_within": ("within_26_weeks", "concluded"), "median_weeks": ("concluded",)}),
+    "proceedings-return": _KM,
     # analyses: summaries
     "km-summary": _KM_SUMMARY,
     "routes-summary": Spec("routes out of care, leavers per route", counts=("leavers",),

@@ -156,7 +156,7 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame | None, spec: ModelSpec,
     elif engine in ("pyspark", "spark"):
         if spark is None:
             raise LinkageError("the Spark engine needs a Spark session", hint="pass spark=SparkSession")
-        db = splink.SparkAPI(spark_session=spark, register_udfs_automatically=False)
+        db = splink.SparkAPI(spark_session=spark, register_udfs_automatically=False, break_lineage_method="persist")
         frames = [db.register(_to_spark(spark, left), dataset_display_name="a_left")]
         if right is not None:
             frames.append(db.register(_to_spark(spark, right), dataset_display_name="b_right"))
