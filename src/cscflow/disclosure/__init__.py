@@ -90,7 +90,7 @@ class Disclosed:
     def csv(self) -> str:
         """The table as CSV, preceded by its header as ``# `` comment lines."""
         head = "".join(f"# {line}\n" for line in self.header)
-        return head + self.table.to_csv(index=False)
+        return head + str(self.table.to_csv(index=False))
 
     def write_csv(self, path: str | Path) -> None:
         Path(path).write_text(self.csv(), encoding="utf-8")
@@ -145,7 +145,7 @@ def scrub(text: str, threshold: int = THRESHOLD) -> str:
     if not any(1 <= n < threshold for n in nums):
         return text
 
-    def hide(m: re.Match) -> str:
+    def hide(m: re.Match[str]) -> str:
         n = int(m.group(0).replace(",", ""))
         return m.group(0) if n == 0 else PRIMARY if n < threshold else _about(n)
 
@@ -182,14 +182,17 @@ def numeric(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def flow_method(table: str, map_name: str = "england", start: Any = None, end: Any = None,
-                where: dict | None = None, data: tuple[Any, Any] | None = None) -> tuple[str, str]:
+                where: dict[str, Any] | None = None, data: tuple[Any, Any] | None = None) -> tuple[str, str]:
     """(method, data window) sentences of flow table ``table`` for its header."""
     from cscflow.disclosure.registry import FLOW_METHODS
 
     method = FLOW_METHODS.get(table.replace("-", "_"), spec(table).description) + f" Process map: {map_name}."
     first = start or (data[0] if data else None)
     last = end or (data[1] if data else None)
-    fmt = (lambda d: str(pd.Timestamp(d).date()) if d is not None else "the data's edge")  # noqa: E731
+
+    def fmt(d: Any) -> str:
+        return str(pd.Timestamp(d).date()) if d is not None else "the data's edge"
+
     window = f"period {fmt(first)} to {fmt(last)}"
     if data:
         window += f" (data from {fmt(data[0])} to {fmt(data[1])})"
@@ -205,7 +208,7 @@ def suppress(table: pd.DataFrame, counts: Iterable[str], *, row_total: str | Non
     a ``row_total`` column (the row's sum of ``counts``), whether column totals are known, and
     ``derived`` columns (column -> the count it comes from)."""
     counts = tuple(c for c in counts if c != row_total)
-    rel: list = [Total(c) for c in counts] if column_totals else []
+    rel: list[Any] = [Total(c) for c in counts] if column_totals else []
     if row_total:
         rel.append(RowSum(row_total, counts))
         if column_totals:

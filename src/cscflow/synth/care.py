@@ -8,6 +8,7 @@ Requests to enter care and care proceedings are returned for :mod:`cscflow.synth
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,11 +43,11 @@ class Needs:
 class CareRequests:
     """Entries to care and proceedings asked for by the pathway (filled by :func:`run_pathway`)."""
 
-    child: list
-    need: list
-    day: list
-    route: list            # 'assessment', 'cp_plan', 'cin_plan', 'proceedings'
-    source: list           # (stays part dict, row index array) whose outcome is 'looked_after'
+    child: list[Any]
+    need: list[Any]
+    day: list[Any]
+    route: list[Any]            # 'assessment', 'cp_plan', 'cin_plan', 'proceedings'
+    source: list[Any]           # (stays part dict, row index array) whose outcome is 'looked_after'
 
 
 class Draws:
@@ -56,13 +57,15 @@ class Draws:
         self.rng, self.n, self.idx = rng, n_fam_ref, fam_ref
 
     def u(self) -> np.ndarray:
-        return self.rng.random(self.n)[self.idx]
+        draws: np.ndarray = self.rng.random(self.n)[self.idx]
+        return draws
 
     def z(self) -> np.ndarray:
-        return self.rng.standard_normal(self.n)[self.idx]
+        draws: np.ndarray = self.rng.standard_normal(self.n)[self.idx]
+        return draws
 
 
-def _factors(params: dict, name: str, outcomes: list[str], ctx: dict, sel: np.ndarray,
+def _factors(params: dict[str, Any], name: str, outcomes: list[str], ctx: dict[str, Any], sel: np.ndarray,
              dates: np.ndarray) -> np.ndarray | None:
     rows = int(sel.sum()) if sel.dtype == bool else len(sel)
     f = None
@@ -79,8 +82,8 @@ def _factors(params: dict, name: str, outcomes: list[str], ctx: dict, sel: np.nd
     return f
 
 
-def run_pathway(rng: np.random.Generator, params: dict, needs: Needs, n_fam_ref: int, buf: StayBuffer,
-                teams: np.ndarray, workers: dict) -> tuple[CareRequests, dict]:
+def run_pathway(rng: np.random.Generator, params: dict[str, Any], needs: Needs, n_fam_ref: int, buf: StayBuffer,
+                teams: np.ndarray, workers: dict[str, Any]) -> tuple[CareRequests, dict[str, Any]]:
     """Simulate every referral's path to its exit or to care; stays go to ``buf``.
 
     Returns the requests to enter care and the PLO proceedings (dict of arrays).
@@ -100,7 +103,7 @@ def run_pathway(rng: np.random.Generator, params: dict, needs: Needs, n_fam_ref:
     req = CareRequests([], [], [], [], [])
     all_rows = np.arange(n)
 
-    def outcomes_of(name: str) -> tuple[list[str], dict]:
+    def outcomes_of(name: str) -> tuple[list[str], dict[str, Any]]:
         probs = params[name]["outcomes"]
         return list(probs), probs
 
@@ -109,13 +112,15 @@ def run_pathway(rng: np.random.Generator, params: dict, needs: Needs, n_fam_ref:
         mask = np.zeros(n, bool)
         mask[rows] = True
         f = _factors(params, name, names, ctx, rows, dates)
-        return np.array(names, dtype=object)[branch(u_all[name][rows], probs, f)]
+        picked: np.ndarray = np.array(names, dtype=object)[branch(u_all[name][rows], probs, f)]
+        return picked
 
     u_all = {k: dr.u() for k in ("referral", "assessment", "strategy_discussion", "s47", "icpc", "cp_plan",
                                   "cin_plan", "pre_proceedings", "plo", "plo_when", "delay")}
     z_all = {k: dr.z() for k in ("referral", "assessment", "s47", "cp_plan", "cin_plan", "pre_proceedings")}
 
-    def add(stage: str, rows, start, end, outcome, team_, attrs=None, worker=None) -> dict:
+    def add(stage: str, rows: np.ndarray, start: Any, end: Any, outcome: Any, team_: Any, attrs: Any = None,
+            worker: Any = None) -> dict[str, Any]:
         buf.add(stage, child=needs.child[rows], need=needs.need[rows], start=start, end=end, outcome=outcome,
                 team=team_, attrs=attrs, worker=worker)
         return buf.parts[-1] if len(rows) else {"outcome": np.zeros(0, dtype=object)}
@@ -224,7 +229,7 @@ def run_pathway(rng: np.random.Generator, params: dict, needs: Needs, n_fam_ref:
 
 
 def _request(req: CareRequests, needs: Needs, rows: np.ndarray, day: np.ndarray, route: str,
-             part: dict, index: np.ndarray) -> None:
+             part: dict[str, Any], index: np.ndarray) -> None:
     req.child.append(needs.child[rows])
     req.need.append(needs.need[rows])
     req.day.append(day)
