@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -50,7 +51,7 @@ FORMAT = "cin"
 __all__ = ["CLOSURE_EXITS", "FORMAT", "SEX_CODES", "read", "read_file"]
 
 
-def read(paths: list[Path], *, validate: bool = False, la: str | None = None, **options) -> list[ReadResult]:
+def read(paths: list[Path], *, validate: bool = False, la: str | None = None, **options: Any) -> list[ReadResult]:
     """Read CIN census XML files, one :class:`ReadResult` per file.
 
     ``validate=True`` also checks each file against the bundled CIN XSD of its
@@ -181,11 +182,11 @@ class _CinReader:
         self.children_seen = 0
         self.tables = CinTables()
         self.warnings: list[str] = []
-        self.broken: dict | None = None
+        self.broken: dict[str, Any] | None = None
         self.broken_line = 0
 
     # -- header -------------------------------------------------------------------------------
-    def header(self, elem) -> None:
+    def header(self, elem: Any) -> None:
         details = next(iter(children_named(elem, "CollectionDetails")), None)
         if details is not None:
             year = text_of(details, "Year")
@@ -201,7 +202,7 @@ class _CinReader:
             self.la = lea
 
     # -- one Child ----------------------------------------------------------------------------
-    def child(self, elem) -> None:
+    def child(self, elem: Any) -> None:
         self.children_seen += 1
         index = self.children_seen
         first_row = self.rows_read + 1
@@ -248,16 +249,16 @@ class _CinReader:
         )
 
     # -- one CINdetails -----------------------------------------------------------------------
-    def _need(self, row: int, child_index: int, cd) -> None:
+    def _need(self, row: int, child_index: int, cd: Any) -> None:
         t = self.tables
-        leaves: dict = {}
+        leaves: dict[str, Any] = {}
         n_assessments = n_plans = n_s47 = n_cpps = n_pre = 0
         for part in cd:
             tag = part.tag
             name = _LOCAL.get(tag) or _local(tag)
             if name in _CD_BLOCKS:
                 if name == "Assessments":
-                    fields: dict = {}
+                    fields: dict[str, Any] = {}
                     factors = []
                     for item in part:
                         item_name = _LOCAL.get(item.tag) or _local(item.tag)
@@ -305,9 +306,9 @@ class _CinReader:
                     n_pre += 1
         t.add_need(row, child_index, leaves)
 
-    def _pre_proceedings(self, row: int, k: int, block) -> None:
+    def _pre_proceedings(self, row: int, k: int, block: Any) -> None:
         """A 2026 pre-proceedings (PLO) block: any child of CINdetails named like PreProceedings/PLO."""
-        problems: list = []
+        problems: list[Any] = []
         block_name = local(block.tag)
         start = end = None
         outcome = None
@@ -327,7 +328,7 @@ class _CinReader:
         if start is not None:
             self.tables.pre.append((row, k, start, end, outcome))
 
-    def _date(self, raw: str | None, path: str, problems: list) -> dt.date | None:
+    def _date(self, raw: str | None, path: str, problems: list[Any]) -> dt.date | None:
         value, kind, text = classify_date(raw, self.today)
         if kind == OK:
             return value
@@ -373,7 +374,7 @@ class _CinReader:
 
 # -- element helpers ------------------------------------------------------------------------------
 #: tag -> local name; bounded so that a file of made-up tags cannot grow it without limit.
-_LOCAL: dict = {}
+_LOCAL: dict[str, str] = {}
 _LOCAL_MAX = 10_000
 _CD_BLOCKS = frozenset({"Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans"})
 _CD_LEAVES = frozenset({"CINreferralDate", "ReferralSource", "PrimaryNeedCode", "CINclosureDate",
@@ -381,16 +382,16 @@ _CD_LEAVES = frozenset({"CINreferralDate", "ReferralSource", "PrimaryNeedCode", 
                         "Section47", "ChildProtectionPlans"})
 
 
-def _local(tag) -> str:
+def _local(tag: str) -> str:
     name = local(tag)
     if len(_LOCAL) < _LOCAL_MAX:
         _LOCAL[tag] = name
     return name
 
 
-def _texts(elem) -> dict:
+def _texts(elem: Any) -> dict[str, Any]:
     """Raw text of each direct child of ``elem`` by local name (the first of a repeated name)."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     for part in elem:
         name = _LOCAL.get(part.tag) or _local(part.tag)
         if name not in out:

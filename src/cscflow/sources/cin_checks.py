@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ class Checked:
     plans: pd.DataFrame
     s47s: pd.DataFrame
     cpps: pd.DataFrame
-    pre: list
+    pre: list[Any]
 
 
 class _Problems:
@@ -70,15 +71,16 @@ class _Problems:
     def __init__(self) -> None:
         self.chunks: list[pd.DataFrame] = []
 
-    def add(self, rows, key, column, value, problem, hint, mask) -> None:
+    def add(self, rows: Any, key: Any, column: Any, value: Any, problem: Any, hint: Any, mask: Any) -> None:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
         n = int(mask.sum())
 
-        def pick(x):
+        def pick(x: Any) -> np.ndarray:
             if isinstance(x, np.ndarray | list | pd.Series):
-                return np.asarray(x, dtype=object if not isinstance(x, np.ndarray) else x.dtype)[mask]
+                picked: np.ndarray = np.asarray(x, dtype=object if not isinstance(x, np.ndarray) else x.dtype)[mask]
+                return picked
             return np.full(n, x, dtype=object)
 
         self.chunks.append(pd.DataFrame({
@@ -86,11 +88,11 @@ class _Problems:
             "value": pick(value), "problem": pick(problem), "hint": pick(hint),
         }))
 
-    def dates(self, rows, key, column, col: _DateColumn, future_ok: bool = False) -> None:
+    def dates(self, rows: Any, key: Any, column: Any, col: _DateColumn, future_ok: bool = False) -> None:
         bad = (col.kind != OK) & ~((col.kind == FUTURE) if future_ok else False)
         self.add(rows, key, column, col.text, _PROBLEM_TEXT[col.kind], _PROBLEM_HINT[col.kind], bad)
 
-    def order(self, rows, key, column, start: np.ndarray, end: np.ndarray) -> None:
+    def order(self, rows: Any, key: Any, column: Any, start: np.ndarray, end: np.ndarray) -> None:
         bad = ~np.isnat(start) & ~np.isnat(end) & (end < start)
         if bad.any():
             problem = np.full(len(bad), None, dtype=object)
@@ -103,7 +105,7 @@ class _Problems:
         return pd.concat(self.chunks, ignore_index=True)
 
 
-def _block_frame(rows: list, columns: list[str]) -> dict[str, np.ndarray]:
+def _block_frame(rows: list[Any], columns: list[str]) -> dict[str, np.ndarray]:
     """Columns (object arrays; ``row`` and ``k`` int64) of a list of block tuples of texts."""
     table = np.array(rows, dtype=object) if rows else np.empty((0, len(columns)), dtype=object)
     out = {c: table[:, j] for j, c in enumerate(columns)}
@@ -115,7 +117,7 @@ def _block_frame(rows: list, columns: list[str]) -> dict[str, np.ndarray]:
 def check_records(t: CinTables, today: dt.date) -> Checked:
     """Check every record of one file; see the module docstring."""
     n_children = len(t.c_index)
-    cache: dict = {}  # date text -> parsed, shared by every date column
+    cache: dict[str, Any] = {}  # date text -> parsed, shared by every date column
     # -- child-level facts, charged to every record of the child ---------------------------------
     birth = _dates(t.c_birth, today, cache=cache)
     expected = _dates(t.c_expected, today, future_ok=True, cache=cache)
@@ -293,7 +295,7 @@ def _expand_probe(t: CinTables, probe: pd.DataFrame) -> pd.DataFrame | None:
     return rep
 
 
-def _quarantine(chunks: list, row_child: np.ndarray, t: CinTables) -> pd.DataFrame | None:
+def _quarantine(chunks: list[Any], row_child: np.ndarray, t: CinTables) -> pd.DataFrame | None:
     chunks = [c for c in chunks if c is not None and len(c)]
     if not chunks:
         return None

@@ -22,6 +22,8 @@ within a week, else a CIN plan within four weeks, else no further action), ``cin
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -86,7 +88,7 @@ def _icpc_outcomes(icpc: pd.DataFrame, plans: pd.DataFrame, cpps: pd.DataFrame) 
     return np.where(to_cp, "cp_plan", np.where(to_cin, "cin_plan", "nfa")).astype(object)
 
 
-def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """The episodes frame of the loaded records and, per loaded need, whether a stay's attribute is the
     code 9A and whether an assessment found factor 9A (unaccompanied asylum-seeking child)."""
     needs = checked.needs.reset_index(drop=True)
@@ -98,10 +100,11 @@ def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np
     by_row = pd.Series(np.arange(len(needs)), index=needs["row"].to_numpy())
     chunks = []
 
-    def stays(rows, stage, start, end, outcome, attrs, sec, k, sub=0) -> None:
+    def stays(rows: Any, stage: Any, start: Any, end: Any, outcome: Any, attrs: Any, sec: int, k: Any,
+              sub: Any = 0) -> None:
         n = len(rows)
 
-        def col(x, dtype=object):
+        def col(x: Any, dtype: Any = object) -> np.ndarray:
             if isinstance(x, np.ndarray | list):
                 return np.asarray(x, dtype=dtype)
             return np.full(n, x, dtype=dtype)
@@ -265,7 +268,7 @@ def build_stays(checked, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np
 _TRUE = {"1", "true", "TRUE", "True", "Y", "y", "yes"}
 
 
-def _ns(values) -> np.ndarray:
+def _ns(values: Any) -> np.ndarray:
     return np.array([np.datetime64(v, "D") if v is not None else np.datetime64("NaT") for v in values],
                     dtype="datetime64[D]").astype("datetime64[ns]")
 
