@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,7 +80,7 @@ class _DateColumn:
     obj: np.ndarray  # dt.date or None (object)
 
 
-def _dates(raws, today: dt.date, future_ok: bool = False, cache: dict | None = None) -> _DateColumn:
+def _dates(raws: Any, today: dt.date, future_ok: bool = False, cache: dict[str, Any] | None = None) -> _DateColumn:
     """Parse a column of raw texts, each distinct text once (once per ``cache`` across columns)."""
     codes, uniques = pd.factorize(np.asarray(raws, dtype=object))
     cache = {} if cache is None else cache
@@ -103,13 +105,14 @@ def _dates(raws, today: dt.date, future_ok: bool = False, cache: dict | None = N
     return _DateColumn(ns[codes], kind[codes], text[codes], objs[codes])
 
 
-def _strip(raws) -> np.ndarray:
+def _strip(raws: Any) -> np.ndarray:
     """Element texts stripped, None when empty (object array)."""
     codes, uniques = pd.factorize(np.asarray(raws, dtype=object))
     table = np.empty(len(uniques) + 1, dtype=object)
     table[:-1] = [(u.strip() or None) if isinstance(u, str) else None for u in uniques]
     table[-1] = None
-    return table[np.where(codes < 0, len(uniques), codes)]
+    out: np.ndarray = table[np.where(codes < 0, len(uniques), codes)]
+    return out
 
 
 def _iso(ns: np.ndarray) -> np.ndarray:
@@ -117,7 +120,7 @@ def _iso(ns: np.ndarray) -> np.ndarray:
     ns = np.asarray(ns, dtype="datetime64[ns]")
     codes, uniques = pd.factorize(ns.view("int64"))
     table = np.datetime_as_string(uniques.view("datetime64[ns]"), unit="D").astype(object)
-    out = table[codes]
+    out: np.ndarray = table[codes]
     out[np.isnat(ns)] = None
     return out
 
@@ -131,13 +134,13 @@ def _frag(key: str, values: np.ndarray) -> np.ndarray:
     return table[np.where(codes < 0, len(uniques), codes)]
 
 
-def _objects(values) -> np.ndarray:
+def _objects(values: Any) -> np.ndarray:
     """A 1-d object array of any iterable (tuples stay whole)."""
     values = values if isinstance(values, list | tuple | np.ndarray) else list(values)
     return np.fromiter(values, dtype=object, count=len(values))
 
 
-def _join(*columns, braces: bool = True) -> np.ndarray:
+def _join(*columns: np.ndarray, braces: bool = True) -> np.ndarray:
     """Row-wise '{frag, frag}' JSON objects from fragment columns ("" fragments are left out).
 
     Each distinct combination of fragments is joined once.
@@ -173,33 +176,33 @@ class CinTables:
     """Element texts of one CIN file, one list per column, as the stream reader copies them."""
 
     # one row per <Child>
-    c_index: list = field(default_factory=list)
-    c_first_row: list = field(default_factory=list)
-    c_records: list = field(default_factory=list)
-    c_id: list = field(default_factory=list)
-    c_birth: list = field(default_factory=list)
-    c_expected: list = field(default_factory=list)
-    c_upn: list = field(default_factory=list)
-    c_upn_unknown: list = field(default_factory=list)
-    c_sex: list = field(default_factory=list)
-    c_ethnicity: list = field(default_factory=list)
-    c_disabilities: list = field(default_factory=list)
+    c_index: list[Any] = field(default_factory=list)
+    c_first_row: list[Any] = field(default_factory=list)
+    c_records: list[Any] = field(default_factory=list)
+    c_id: list[Any] = field(default_factory=list)
+    c_birth: list[Any] = field(default_factory=list)
+    c_expected: list[Any] = field(default_factory=list)
+    c_upn: list[Any] = field(default_factory=list)
+    c_upn_unknown: list[Any] = field(default_factory=list)
+    c_sex: list[Any] = field(default_factory=list)
+    c_ethnicity: list[Any] = field(default_factory=list)
+    c_disabilities: list[Any] = field(default_factory=list)
     # one row per <CINdetails> (the record)
-    n_row: list = field(default_factory=list)
-    n_child: list = field(default_factory=list)
-    n_fields: list = field(default_factory=list)
+    n_row: list[Any] = field(default_factory=list)
+    n_child: list[Any] = field(default_factory=list)
+    n_fields: list[Any] = field(default_factory=list)
     # one row per block: (record row, block number, texts...)
-    assessments: list = field(default_factory=list)
-    a_factors: list = field(default_factory=list)  # tuple per assessment
-    plans: list = field(default_factory=list)
-    s47s: list = field(default_factory=list)
-    cpps: list = field(default_factory=list)
+    assessments: list[Any] = field(default_factory=list)
+    a_factors: list[Any] = field(default_factory=list)  # tuple per assessment
+    plans: list[Any] = field(default_factory=list)
+    s47s: list[Any] = field(default_factory=list)
+    cpps: list[Any] = field(default_factory=list)
     #: pre-proceedings blocks, checked as they stream: (row, k, start, end, outcome) and their problems
-    pre: list = field(default_factory=list)
-    pre_problems: list = field(default_factory=list)
+    pre: list[Any] = field(default_factory=list)
+    pre_problems: list[Any] = field(default_factory=list)
 
-    def add_child(self, index, first_row, records, child_id, birth, expected, upn, upn_unknown, sex,
-                  ethnicity, disabilities) -> None:
+    def add_child(self, index: int, first_row: int, records: Any, child_id: Any, birth: Any, expected: Any,
+                  upn: Any, upn_unknown: Any, sex: Any, ethnicity: Any, disabilities: Any) -> None:
         """One <Child> (texts already stripped except the dates)."""
         self.c_index.append(index)
         self.c_first_row.append(first_row)
@@ -213,7 +216,7 @@ class CinTables:
         self.c_ethnicity.append(ethnicity)
         self.c_disabilities.append(disabilities)
 
-    def add_need(self, row: int, child_index: int, leaves: dict) -> None:
+    def add_need(self, row: int, child_index: int, leaves: dict[str, Any]) -> None:
         """One <CINdetails>: its leaf texts by element name."""
         self.n_row.append(row)
         self.n_child.append(child_index)
@@ -257,7 +260,7 @@ def build(t: CinTables, *, today: dt.date, year: int | None, la: str | None) -> 
     return CinFrames(children, identifiers, episodes, checked.quarantine, checked.rows_loaded)
 
 
-def _by_unique(values: np.ndarray, fn) -> np.ndarray:
+def _by_unique(values: np.ndarray, fn: Callable[[Any], Any]) -> np.ndarray:
     """``fn`` applied to each distinct value of an object array (None included), spread back."""
     codes, uniques = pd.factorize(values)
     table = np.empty(len(uniques) + 1, dtype=object)
@@ -266,11 +269,12 @@ def _by_unique(values: np.ndarray, fn) -> np.ndarray:
     return table[np.where(codes < 0, len(uniques), codes)]
 
 
-def _disability_frag(d) -> str:
+def _disability_frag(d: Any) -> str:
     return '"disabilities": [' + ", ".join(map(_quote, d)) + "]" if d else ""
 
 
-def _children(t: CinTables, checked, uasc_any, uasc_assessed, year, la) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _children(t: CinTables, checked: Any, uasc_any: np.ndarray, uasc_assessed: np.ndarray, year: int | None,
+              la: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per child (its first <Child> with a loaded record); factor 9A later sets uasc."""
     pos = np.flatnonzero(checked.child_loaded)
     if not len(pos):
