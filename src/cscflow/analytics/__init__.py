@@ -103,14 +103,19 @@ class Result:
 
 
 def _window(ws: Any, as_of: Any = None, window_start: Any = None) -> str:
-    """The data window of an analysis on ``ws``, in words."""
-    from cscflow.journeys import data_end, data_start
+    """The data window of an analysis on ``ws``, in words: each source's observation window
+    (:func:`cscflow.journeys.windows.source_windows`), not its earliest date (older stays are the tail of
+    those that lasted)."""
+    from cscflow.journeys.windows import source_windows
 
-    try:
-        first, last = data_start(ws), data_end(ws)
-        text = f"workspace episodes from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
-    except Exception:  # an empty workspace: the analysis itself says what is missing
-        text = "the workspace's episodes"
+    win = source_windows(ws)
+    if win.empty:
+        text = "the workspace's episodes (none loaded)"
+    else:
+        bases = list(dict.fromkeys(f"{b} from {s:%Y-%m-%d}" for b, s in zip(win["basis"], win["start"], strict=True)))
+        shown = "; ".join(bases[:4]) + (f"; and {len(bases) - 4} more sources" if len(bases) > 4 else "")
+        text = (f"observed from {win['start'].min():%Y-%m-%d} to {win['end'].max():%Y-%m-%d} ({shown}); "
+                f"stays begun earlier, back to {win['first'].min():%Y-%m-%d}, are history kept because they lasted")
     if as_of:
         text += f"; nothing after {pd.Timestamp(as_of):%Y-%m-%d} is seen (censored there)"
     if window_start:

@@ -47,6 +47,7 @@ def flow(workspace: str, table: str, map_name: str, start: str | None, end: str 
     from cscflow.journeys import flow as flows
     from cscflow.journeys.filters import parse_where
     from cscflow.journeys.maps import load_map
+    from cscflow.journeys.windows import source_windows
     from cscflow.workspace import Workspace
 
     if out and as_json:
@@ -64,9 +65,10 @@ def flow(workspace: str, table: str, map_name: str, start: str | None, end: str 
         df = flows.TABLES[table](ws, pmap, **kwargs)
         try:
             span = (data_start(ws), data_end(ws))
+            observed = source_windows(ws)["start"].min()
         except CscflowError:
-            span = None
-    method, window = flow_method(table, map_name, start, end, kwargs["where"], span)
+            span, observed = None, None
+    method, window = flow_method(table, map_name, start, end, kwargs["where"], span, observed)
     if table == "before-after":
         method += f" Conversion {kwargs['source']} -> {kwargs['target']}, event date {at or 'the latest event'}."
     d = disclose(df, table, suppress=not no_suppress, method=method, window=window)

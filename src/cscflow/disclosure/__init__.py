@@ -182,8 +182,10 @@ def numeric(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def flow_method(table: str, map_name: str = "england", start: Any = None, end: Any = None,
-                where: dict[str, Any] | None = None, data: tuple[Any, Any] | None = None) -> tuple[str, str]:
-    """(method, data window) sentences of flow table ``table`` for its header."""
+                where: dict[str, Any] | None = None, data: tuple[Any, Any] | None = None,
+                observed: Any = None) -> tuple[str, str]:
+    """(method, data window) sentences of flow table ``table`` for its header. ``observed`` is the day from
+    which the sources hold every stay (:func:`cscflow.journeys.windows.source_windows`)."""
     from cscflow.disclosure.registry import FLOW_METHODS
 
     method = FLOW_METHODS.get(table.replace("-", "_"), spec(table).description) + f" Process map: {map_name}."
@@ -196,6 +198,9 @@ def flow_method(table: str, map_name: str = "england", start: Any = None, end: A
     window = f"period {fmt(first)} to {fmt(last)}"
     if data:
         window += f" (data from {fmt(data[0])} to {fmt(data[1])})"
+    if observed is not None and (first is None or pd.Timestamp(first) < pd.Timestamp(observed)):
+        window += (f"; the sources hold every stay from {fmt(observed)}: stays begun earlier are the history of "
+                   "those that lasted, so counts before then are incomplete")
     if where:
         window += "; cohort " + ", ".join(f"{k}={v}" for k, v in sorted(where.items()))
     return method, window + "."

@@ -7,7 +7,7 @@ length-biased tail. So the *data start* of a stage is not its earliest date but 
 sources' windows (:mod:`cscflow.journeys.windows`, the one definition the survival analyses read
 too): an Annex A list from its earliest contact, referral or assessment, SSDA903 returns from 1
 April of their first year, an event log or CIN census from the first month from which its monthly
-count of stays reaches 60% of its level in the source's latest year, three months in a row (a
+count of stays reaches 60% of its level in the source's fullest year (the highest median month of any 12 running months), three months in a row (a
 source with fewer than 30 stays in a typical month starts at its first month); see
 :func:`source_starts`. The stage's data start is the earliest over its sources
 (:func:`visible_from`); an explicit ``data_start`` (argument, or the workspace setting

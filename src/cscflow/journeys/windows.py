@@ -11,8 +11,11 @@ last date. By the source's format (``_sources.format``):
   an episode reported in two years into one row of either file);
 - Annex A (``annex-a``): from its earliest contact, referral or assessment (Lists 1, 3 and 4 hold
   what began in the period the inspection asked for) to its latest date;
-- an event log, a CIN census or any other source: the first month that opens three months in a row
-  each holding at least :data:`LEVEL` of a typical month of the source's latest year (its stays of
+- a CIN census (``cin``): 1 April to 31 March of its collection year (the year ending 31 March that holds
+  its latest date; a census holds every child in need at any point of its year), so several censuses
+  give several windows, the earliest opening first;
+- an event log or any other source: the first month that opens three months in a row
+  each holding at least :data:`LEVEL` of a typical month of the source's fullest year (its stays of
   every stage counted by month of start), to its latest date; a source with fewer than
   :data:`MIN_TYPICAL` stays in a typical month is too thin to tell a tail from chance and starts on
   the 1st of its first month.
@@ -32,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 #: a month opens a source's full coverage when it and the next two months each hold at least this
-#: share of a typical month of the source's latest year (a demand trend of 4% a year leaves a month
+#: share of a typical month of the source's fullest year (a demand trend of 4% a year leaves a month
 #: seven years back at 0.76 of it)
 LEVEL = 0.6
 #: below this many stays in a typical month the first month is taken (a month of a Poisson count
@@ -45,14 +48,16 @@ _NAMES = {"903": "SSDA903 returns", "annex-a": "Annex A", "events": "event log",
 
 def coverage_start(months: pd.Series) -> pd.Timestamp:
     """The first month (index: month starts, values: counts, gaps filled with 0) that opens three
-    months in a row each holding at least ``LEVEL`` of the median month of the last 12 (the
-    source's latest year, always held in full); the first month when the source is too thin to tell.
+    months in a row each holding at least ``LEVEL`` of a typical month of the source's fullest year
+    (the highest median month over any 12 running months: not simply its latest year, which is thin
+    where a source loaded before it already holds its recent stays); the first month when the source
+    is too thin to tell.
 
     >>> m = pd.Series([1, 0, 2, 50, 55, 60] + [60] * 12, index=pd.date_range("2011-01-01", periods=18, freq="MS"))
     >>> coverage_start(m).date()
     datetime.date(2011, 4, 1)
     """
-    typical = float(np.median(months.to_numpy()[-12:]))
+    typical = float(months.rolling(12, min_periods=min(12, len(months))).median().max())
     if typical < MIN_TYPICAL:  # too few stays a month to tell a thin tail from chance: the first month
         return pd.Timestamp(months.index[0])
     ok = (months >= LEVEL * typical).astype(float)
@@ -100,7 +105,7 @@ def source_windows(ws: Any, stage: str | None = None) -> pd.DataFrame:
     df["last"] = df["last_start"]
     df["basis"] = "first month to last date of the " + df["format"].map(_NAMES).fillna(df["format"])
     df["start"] = df["first"].dt.to_period("M").dt.to_timestamp()
-    by_count = ~df["format"].isin(["903", "annex-a"])
+    by_count = ~df["format"].isin(["903", "annex-a", "cin"])
     if by_count.any():
         months = _monthly(ws)
         for i in df.index[by_count]:
@@ -112,6 +117,12 @@ def source_windows(ws: Any, stage: str | None = None) -> pd.DataFrame:
     annex = (df["format"] == "annex-a") & df["begun"].notna()
     df.loc[annex, "start"] = df.loc[annex, "begun"]
     df.loc[annex, "basis"] = "Annex A, from its earliest contact, referral or assessment"
+    cin = df["format"] == "cin"
+    if cin.any():
+        year = df.loc[cin, "end"].dt.year + (df.loc[cin, "end"].dt.month >= 4).astype(int)
+        df.loc[cin, "start"] = [pd.Timestamp(y - 1, 4, 1) for y in year]
+        df.loc[cin, "end"] = [max(e, pd.Timestamp(y, 3, 31)) for e, y in zip(df.loc[cin, "end"], year, strict=True)]
+        df.loc[cin, "basis"] = [f"CIN census {y - 1}-{str(y)[2:]}" for y in year]
     r903 = df["format"] == "903"
     if df.loc[r903, "year_lo"].notna().any():
         lo, hi = int(df.loc[r903, "year_lo"].min()), int(df.loc[r903, "year_hi"].max())

@@ -57,12 +57,14 @@ def disclosed(st: Any, table: str, frame: pd.DataFrame, start: Any, end: Any, wh
     """``frame`` (flow table ``table``) through disclosure control, with its method and data window."""
     from cscflow.disclosure import disclose, flow_method
     from cscflow.journeys import data_end, data_start
+    from cscflow.journeys.windows import source_windows
 
     try:
         span = (data_start(st.ws), data_end(st.ws))
+        observed = source_windows(st.ws)["start"].min()
     except Exception:  # an empty workspace: the table is empty too
-        span = None
-    method, window = flow_method(table, st.map_name, start, end, where, span)
+        span, observed = None, None
+    method, window = flow_method(table, st.map_name, start, end, where, span, observed)
     if table == "before_after":
         method += f" Event date {at or 'the latest event'}."
     return disclose(frame, table, suppress=suppress, method=method, window=window)
