@@ -83,3 +83,16 @@ def test_coverage_start_against_a_hand_count():
     ok = counts >= 60
     hand = next(k for k in range(len(ok)) if ok[k:k + 3].all())
     assert got == idx[hand] == pd.Timestamp("2015-08-01")
+
+
+def test_coverage_level_is_the_fullest_year_not_a_thin_latest_one():
+    """A log loaded after the returns keeps only the stays they lack: its latest year is thin. Its window must
+    still open where its full coverage begins (the demo county's event log opened 20 months early before)."""
+    import pandas as pd
+
+    from cscflow.journeys.windows import coverage_start
+
+    counts = [20, 25, 30, 40, 60, 90] * 4 + [7000] * 48 + [600] * 12  # tail, full coverage, thin latest year
+    months = pd.Series(counts, index=pd.date_range("2009-04-01", periods=len(counts), freq="MS"))
+    assert coverage_start(months) == pd.Timestamp("2011-04-01")
+    assert coverage_start(months.iloc[-12:]) == pd.Timestamp("2015-04-01")  # a steady year: its first month
