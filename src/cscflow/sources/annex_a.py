@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,7 @@ _KNOWN_WORDS = {"contact": 1, "early help": 2, "referral": 3, "assessment": 4, "
 @dataclass
 class _Sheet:
     name: str
-    rows: list[tuple]
+    rows: list[tuple[Any, ...]]
 
 
 def list_number(name: str, headers: list[object] | None = None) -> int | None:
@@ -193,7 +194,7 @@ def csv_error() -> type[Exception]:
     return csv.Error
 
 
-def _header_row(rows: list[tuple]) -> int | None:
+def _header_row(rows: list[tuple[Any, ...]]) -> int | None:
     """Index of the heading row: the first of the top 15 rows with a child-id-like heading."""
     pats = [re.compile(p.strip("/")) for p in _ID if p.startswith("/")] + [re.compile(r"adopter identifier")]
     for i, row in enumerate(rows[:15]):
@@ -246,9 +247,9 @@ class _Accumulator:
         self.source, self.today = source, today
         self.next_row = 1
         self.children: list[pd.DataFrame] = []
-        self.episodes: list[dict] = []
-        self.quarantine: list[dict] = []
-        self.repairs: list[dict] = []
+        self.episodes: list[dict[str, Any]] = []
+        self.quarantine: list[dict[str, Any]] = []
+        self.repairs: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.rows_read = 0
         self.loaded: set[int] = set()
@@ -258,7 +259,7 @@ class _Accumulator:
                                 "value": None if is_blank(value) else str(value)[:200], "problem": problem,
                                 "hint": f"{hint} (sheet {sheet!r}, row {excel_row})"})
 
-    def add_list(self, n: int, sheet: str, headers: list, data: list[tuple], excel_rows: list[int]) -> None:
+    def add_list(self, n: int, sheet: str, headers: list[Any], data: list[tuple[Any, ...]], excel_rows: list[int]) -> None:
         title, spec, required = LISTS[n]
         fields = {**({} if n == 11 else _COMMON), **spec}
         where = f"{self.source} sheet {sheet!r} (list {n}, {title})"
@@ -327,8 +328,8 @@ class _Accumulator:
         self._children(n, col, ids, birth, good, attrs)
         self._stays(n, col, ids, dates, birth, good, rows, attrs)
 
-    def _children(self, n, col, ids, birth, good, attrs) -> None:  # noqa: ANN001
-        def get(f, func):  # noqa: ANN001, ANN202
+    def _children(self, n: int, col: dict[str, Any], ids: Any, birth: Any, good: Any, attrs: Any) -> None:
+        def get(f: str, func: Callable[[Any], Any]) -> list[Any]:
             return map_values(col[f][good], func).tolist() if f in col else [None] * len(good)
 
         ch = pd.DataFrame({
@@ -344,16 +345,17 @@ class _Accumulator:
         })
         self.children.append(ch)
 
-    def _stays(self, n, col, ids, dates, birth, good, rows, attrs) -> None:  # noqa: ANN001, C901
+    def _stays(self, n: int, col: dict[str, Any], ids: Any, dates: dict[Any, Any], birth: Any, good: Any, rows: Any,
+               attrs: Any) -> None:
         # Plain lists: indexing a pandas Series row by row is slow.
         cl = {f: c.tolist() for f, c in col.items()}
         dl = {f: [None if pd.isna(v) else v for v in d.tolist()] for f, d in dates.items()}
         idl, bl, rl = ids.tolist(), birth.tolist(), rows.tolist()
 
-        def val(f, i):  # noqa: ANN001, ANN202
+        def val(f: str, i: int) -> Any:
             return None if f not in cl or is_blank(cl[f][i]) else strip_prefix(cl[f][i])
 
-        def ts(f, i):  # noqa: ANN001, ANN202
+        def ts(f: str, i: int) -> Any:
             return dl[f][i] if f in dl else None
 
         from cscflow.model.codes import rec_outcomes
@@ -414,7 +416,8 @@ class _Accumulator:
                     continue
                 self._add(base, "care_leaver", b + pd.DateOffset(years=18), None, None, a)
 
-    def _add(self, base: dict, stage: str, start, end, outcome, attrs: dict) -> None:  # noqa: ANN001
+    def _add(self, base: dict[str, Any], stage: str, start: Any, end: Any, outcome: Any,
+             attrs: dict[str, Any]) -> None:
         self.episodes.append(base | {"stage": stage, "start": start, "end": end, "outcome": outcome,
                                      "attrs": {k: v for k, v in attrs.items() if v is not None} or None})
 

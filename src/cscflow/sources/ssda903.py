@@ -28,8 +28,10 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -88,19 +90,19 @@ class _File:
     name: str
     rows_read: int = 0
     year: int | None = None
-    quarantine: list[dict] = field(default_factory=list)
-    repairs: list[dict] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    repairs: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    episodes: list[dict] = field(default_factory=list)
-    children: list[dict] = field(default_factory=list)
-    identifiers: list[dict] = field(default_factory=list)
+    episodes: list[dict[str, Any]] = field(default_factory=list)
+    children: list[dict[str, Any]] = field(default_factory=list)
+    identifiers: list[dict[str, Any]] = field(default_factory=list)
 
-    def bad(self, row: int, column: str, value, problem: str, hint: str) -> None:
+    def bad(self, row: int, column: str, value: object, problem: str, hint: str) -> None:
         self.quarantine.append({"source_row": int(row), "column": column, "value": "" if value is None else str(value),
                                 "problem": problem, "hint": hint})
 
 
-def read(paths: list[Path], *, la: str | None = None, **options) -> list[ReadResult]:
+def read(paths: list[Path], *, la: str | None = None, **options: Any) -> list[ReadResult]:
     """Read SSDA903 CSV tables and/or EXPSSDA903 XML files of one LA (any years), one result per file.
 
     ``la`` is the 3-digit LA code given to the children (903 files do not carry it).
@@ -201,7 +203,7 @@ def _detect(f: _File, columns: list[str]) -> str:
                       "expected CHILD with DECOM (Episodes) or SEX, DOB, ETHNIC (Header)", hint=hint)
 
 
-def _year_of(f: _File, tables: list) -> int | None:
+def _year_of(f: _File, tables: list[Any]) -> int | None:
     """The collection year (ending 31 March) of a file: from its name or folder, else from its dates."""
     for text in (f.path.name, f.path.parent.name):
         match = _YEAR_IN_NAME.search(text)
@@ -216,7 +218,7 @@ def _year_of(f: _File, tables: list) -> int | None:
                 latest = value if latest is None or value > latest else latest
     if latest is None:
         return None
-    return latest.year + (1 if latest.month >= 4 else 0)
+    return int(latest.year) + (1 if latest.month >= 4 else 0)
 
 
 # ------------------------------------------------------------------------------ assembling
@@ -225,16 +227,16 @@ def _year_of(f: _File, tables: list) -> int | None:
 class _Assembler:
     """Checks rows, merges the tables of every file and builds one ReadResult per file."""
 
-    def __init__(self, files: list[_File], tables: list, *, la: str | None) -> None:
+    def __init__(self, files: list[_File], tables: list[Any], *, la: str | None) -> None:
         self.files = files
         self.tables = tables
         self.la = la
-        self.child_attrs: dict[str, dict] = {}
+        self.child_attrs: dict[str, dict[str, Any]] = {}
         self.child_home: dict[str, int] = {}
         self.dob: dict[str, pd.Timestamp] = {}
 
     def run(self) -> list[ReadResult]:
-        by_table: dict[str, list] = {}
+        by_table: dict[str, list[Any]] = {}
         for f, name, frame in self.tables:
             frame = frame.copy()
             frame["_year"] = self._row_years(f, frame)
@@ -258,7 +260,7 @@ class _Assembler:
             return years.fillna(f.year if f.year else -1).astype(int)
         return pd.Series(f.year if f.year else -1, index=frame.index, dtype=int)
 
-    def _dates(self, f: _File, frame: pd.DataFrame, column: str, *, required: bool, what: str) -> tuple:
+    def _dates(self, f: _File, frame: pd.DataFrame, column: str, *, required: bool, what: str) -> tuple[Any, ...]:
         """Parsed dates and a mask of rows with a problem (quarantined here)."""
         values = frame[column] if column in frame.columns else pd.Series("", index=frame.index)
         parsed = parse_dates(values)
@@ -280,8 +282,8 @@ class _Assembler:
         return parsed, problem
 
     # -- header -------------------------------------------------------------------------------
-    def _headers(self, parts: list) -> dict[str, dict]:
-        best: dict[str, dict] = {}
+    def _headers(self, parts: list[Any]) -> dict[str, dict[str, Any]]:
+        best: dict[str, dict[str, Any]] = {}
         conflicts = 0
         for f, frame in parts:
             dob, problem = self._dates(f, frame, "DOB", required=False, what="date of birth (DOB)")
@@ -310,7 +312,7 @@ class _Assembler:
         return best
 
     # -- episodes -----------------------------------------------------------------------------
-    def _episodes(self, parts: list) -> pd.DataFrame:
+    def _episodes(self, parts: list[Any]) -> pd.DataFrame:
         pool = []
         for f, frame in parts:
             decom, bad_start = self._dates(f, frame, "DECOM", required=True, what="episode start (DECOM)")
@@ -352,7 +354,7 @@ class _Assembler:
         return kept
 
     # -- UASC, attribute tables, OC3 ----------------------------------------------------------
-    def _uasc(self, parts: list, headers: dict) -> None:
+    def _uasc(self, parts: list[Any], headers: dict[str, Any]) -> None:
         for f, frame in parts:
             for child in frame["CHILD"]:
                 self.child_attrs.setdefault(child, {})["uasc"] = True
@@ -361,7 +363,7 @@ class _Assembler:
                 for child, sex in zip(frame["CHILD"], map_values(frame["SEX"], sex_code), strict=True):
                     self.child_attrs[child].setdefault("_sex", sex)
 
-    def _attr_tables(self, by_table: dict) -> None:
+    def _attr_tables(self, by_table: dict[str, Any]) -> None:
         for table in ("reviews", "missing", "ad1", "placed_adoption", "prev_perm", "oc2", "sw_episodes", "dolo"):
             for f, frame in by_table.get(table, []):
                 for rec in _records(frame):
@@ -379,12 +381,12 @@ class _Assembler:
                         if pd.notna(parsed):
                             self.dob[rec["CHILD"]] = parsed
 
-    def _care_leavers(self, parts: list, episodes: pd.DataFrame) -> None:
+    def _care_leavers(self, parts: list[Any], episodes: pd.DataFrame) -> None:
         last_end = {}
         if not episodes.empty:
             closed = episodes.loc[episodes["dec"].notna()]
             last_end = closed.groupby("child")["dec"].max().to_dict()
-        best: dict[str, tuple] = {}
+        best: dict[str, tuple[Any, ...]] = {}
         for f, frame in parts:
             for rec in _records(frame):
                 child = rec["CHILD"]
@@ -416,7 +418,7 @@ class _Assembler:
             self.child_home.setdefault(child, f.index)
 
     # -- children -----------------------------------------------------------------------------
-    def _children(self, headers: dict) -> None:
+    def _children(self, headers: dict[str, Any]) -> None:
         for child in sorted(set(headers) | set(self.child_home)):
             head = headers.get(child)
             extra = self.child_attrs.get(child, {})
@@ -458,14 +460,15 @@ class _Assembler:
         return result
 
 
-def _stay(child, stage, start, end, outcome, attrs: dict, row) -> dict:
+def _stay(child: Any, stage: str, start: Any, end: Any, outcome: Any, attrs: dict[str, Any],
+          row: int) -> dict[str, Any]:
     return {"source_child_id": child, "stage": stage, "start": start, "end": end, "outcome": outcome,
             "need_key": None, "team": None, "worker": None,
             "attrs": json.dumps({k: v for k, v in attrs.items() if v not in (None, "")}, sort_keys=True),
             "source_row": int(row)}
 
 
-def _records(frame: pd.DataFrame):
+def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
     """Rows as dicts with Python values, as ``frame.to_dict("records")`` gives, without boxing each value
     through Python (a Series iterates its values as Python scalars and Timestamps already)."""
     columns = list(frame.columns)
