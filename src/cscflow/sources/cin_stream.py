@@ -187,5 +187,5 @@ def parse_date(value: str | None) -> dt.date | None:
     ts = parse_date_text(text)
     if ts is None:
         raise ValueError(f"not a date: {value!r}")
-    day: dt.date = ts.date()
-    return day
+    parsed: dt.date = ts.date()
+    return parsed
