@@ -30,10 +30,12 @@ def _band(value: str | None) -> tuple[float, float] | None:
               help="CSV of source, source_row, proceedings_id, child_id, match_probability, status.")
 @click.option("--people", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="The case-management system's person list (child id, surname, forenames, DOB, sex) to load first.")
+@click.option("--import-decisions", "import_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None, help="CSV of clerical decisions (proceedings_id, child_id, accept/reject) to store and apply.")
 @click.option("--report", is_flag=True, help="Print the linkage quality report (match rates, linked vs unlinked, "
               "sensitivity to the threshold).")
 def link(workspace: str, threshold: float, review_band: str | None, out: Path | None, people: Path | None,
-         report: bool) -> None:
+         import_file: Path | None, report: bool) -> None:
     """Link the care-proceedings rows of WORKSPACE to its children and write the `links` table."""
     from cscflow.linkage import link_proceedings, output_frame, write_links
     from cscflow.workspace import Workspace
@@ -42,6 +44,10 @@ def link(workspace: str, threshold: float, review_band: str | None, out: Path | 
         if people is not None:
             n = _load_people(ws, people)
             click.echo(f"loaded {n:,} people from {people.name} into the restricted identifiers table", err=True)
+        if import_file is not None:
+            from cscflow.linkage.decisions import import_decisions
+
+            click.echo(f"stored {import_decisions(ws, import_file):,} decisions from {import_file.name}", err=True)
         result = link_proceedings(ws, threshold=threshold, review_band=_band(review_band))
         written = write_links(ws, result)
         c = result.counts()

@@ -143,7 +143,7 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame | None, spec: ModelSpec,
 
     ``left``/``right`` have a ``unique_id`` column (``right`` None: deduplicate ``left``). Returns
     the pairs at or above ``min_probability`` (``unique_id_l``, ``unique_id_r``, ``match_probability``,
-    ``match_weight`` and the per-comparison ``gamma_*`` levels and ``bf_*`` Bayes factors; no field
+    ``match_weight`` and the per-comparison ``mw_*`` match weights; no field
     values) and the trained model as a dict (m and u per level, the prior).
     """
     splink, _, _ = _splink()
@@ -177,7 +177,7 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame | None, spec: ModelSpec,
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     pairs = linker.inference.predict(threshold_match_probability=min_probability).as_pandas_dataframe()
     keep = ["unique_id_l", "unique_id_r", "source_dataset_l", "source_dataset_r", "match_probability",
-            "match_weight", *[c for c in pairs.columns if c.startswith(("gamma_", "bf_"))]]
+            "match_weight", *[c for c in pairs.columns if c.startswith(("gamma_", "bf_", "mw_"))]]
     pairs = pairs[[c for c in keep if c in pairs.columns]]
     model = linker.misc.save_model_to_json()
     return pairs, model

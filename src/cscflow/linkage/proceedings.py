@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from cscflow.linkage import decisions
 from cscflow.linkage.model import (
     LinkageError,
     ModelSpec,
@@ -61,7 +62,7 @@ class LinkResult:
     """Each legal row's best candidate child, its probability and status (no identifiers).
 
     ``rows`` has :data:`OUTPUT_COLUMNS` plus ``second_probability`` (the runner-up child's),
-    ``candidates`` and the ``gamma_*``/``bf_*`` evidence of the best pair; ``proceedings`` the
+    ``candidates`` and the ``mw_*`` evidence (match weight per comparison) of the best pair; ``proceedings`` the
     proceedings rows (dates, order, court, attrs); ``model`` the trained Splink model.
     """
 
@@ -82,6 +83,8 @@ class LinkResult:
         band = review_band or (min(self.review_band[0], threshold), threshold)
         rows = self.rows.copy()
         rows["status"] = status(rows["match_probability"], threshold, band, ambiguous(rows))
+        if "method" in rows:  # clerical decisions stand whatever the threshold
+            rows.loc[rows["method"] == "clerical", "status"] = "linked"
         rows["child_id"] = rows["candidate_child_id"].where(rows["status"] != "unlinked", None)
         return LinkResult(rows, self.proceedings, threshold, band, self.model, self.pairs)
 
@@ -139,15 +142,16 @@ def link_proceedings(ws: Workspace, *, threshold: float = THRESHOLD, review_band
     if engine == "pyspark" and spark is None:
         spark = ws.con._session
     pairs, model = score_pairs(legal, kids, proceedings_spec(), engine=engine, spark=spark, seed=seed)
-    rows = best_candidates(oriented(pairs), procs)
+    pairs = oriented(pairs)
+    rows = best_candidates(pairs, procs)
     rows["status"] = status(rows["match_probability"], threshold, band, ambiguous(rows))
-    rows["child_id"] = rows["candidate_child_id"].where(rows["status"] != "unlinked", None)
+    rows = decisions.apply(rows, pairs, decisions.load(ws), threshold, band)
     return LinkResult(rows, procs, threshold, band, model, pairs)
 
 
 def best_candidates(pairs: pd.DataFrame, procs: pd.DataFrame) -> pd.DataFrame:
     """Per proceedings row: its best child, probability, the runner-up's probability and the evidence."""
-    evidence = [c for c in pairs.columns if c.startswith(("gamma_", "bf_"))]
+    evidence = [c for c in pairs.columns if c.startswith(("gamma_", "bf_", "mw_"))]
     ranked = pairs.sort_values(["left_id", "match_probability", "right_id"], ascending=[True, False, True])
     ranked["rank"] = ranked.groupby("left_id").cumcount()
     best = ranked[ranked["rank"] == 0].set_index("left_id")
@@ -166,16 +170,31 @@ def best_candidates(pairs: pd.DataFrame, procs: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def latest(ws: Workspace) -> LinkResult:
+    """The last run stored in the workspace (by :func:`write_links`), without retraining."""
+    if decisions.RESULTS not in ws.tables():
+        raise LinkageError("the workspace has not been linked yet", hint="run `cscflow link WORKSPACE`")
+    rows = ws.execute(ws.table(decisions.RESULTS))
+    rows["child_id"] = rows["candidate_child_id"].where(rows["status"] != "unlinked", None)
+    procs = ws.execute(ws.table("proceedings"))
+    pairs = ws.execute(ws.table(decisions.PAIRS)) if decisions.PAIRS in ws.tables() else None
+    t, lo, hi = (float(rows[c].iloc[0]) for c in ("threshold", "band_lo", "band_hi"))
+    return LinkResult(rows, procs, t, (lo, hi), {}, pairs)
+
+
 def output_frame(result: LinkResult) -> pd.DataFrame:
     """The CSV the CLI writes: :data:`OUTPUT_COLUMNS` (pseudonymised ids, no identifiers)."""
     return result.rows[OUTPUT_COLUMNS].sort_values(["source", "source_row"]).reset_index(drop=True)
 
 
 def write_links(ws: Workspace, result: LinkResult) -> int:
-    """Replace the ``links`` table with the linked rows; returns how many."""
+    """Replace the ``links`` table with the linked rows (and keep the run for the review page);
+    returns how many rows were linked."""
     linked = result.rows[result.rows["status"] == "linked"]
     frame = pd.DataFrame({"proceedings_id": linked["proceedings_id"].astype(str),
                           "child_id": linked["child_id"].astype(str),
                           "match_probability": linked["match_probability"].astype(float),
-                          "method": METHOD})
-    return ws.write("links", frame, mode="replace")
+                          "method": linked.get("method", METHOD)})
+    n = ws.write("links", frame, mode="replace")
+    decisions.save_run(ws, result.rows, result.pairs, result.threshold, result.review_band)
+    return n
