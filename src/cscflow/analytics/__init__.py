@@ -211,7 +211,8 @@ def run(ws: Any, name: str, **options: Any) -> Result:
     if name.startswith("proceedings-"):
         from cscflow.linkage.proceedings_results import result
 
-        return result(ws, name, title, window)
+        linked: Result = result(ws, name, title, window)
+        return linked
     if name == "legal-orders":
         import plotly.express as px
 
