@@ -92,3 +92,26 @@ def test_cscflow_load_and_python_api_give_identical_workspaces(tmp_path, text, o
     else:
         assert (rep.rows_read, rep.rows_loaded) == (5, 5)
         assert set(api["episodes"].stage) == {"A_SUBMITTED", "A_PARTLYSUBMITTED", "W_Afhandelen leads", "A_DECLINED"}
+
+
+def test_a_load_leaves_nothing_behind_in_the_engine(tmp_path, workspace):
+    """The reader's temporary tables live in the workspace's connection: gone after a load, after a file
+    that cannot be read (with a file read before it), and after a file without the needed columns."""
+    from cscflow.errors import SourceError
+
+    def temp() -> list[str]:
+        con = workspace.con.con
+        views = con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()
+        tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        return sorted(n for (n,) in views + tables if n.startswith("_cscflow_ev"))
+
+    good = tmp_path / "a.csv"
+    good.write_text(CSC_LOG)
+    assert load(workspace, [good], format="events")[0].rows_loaded == 8
+    assert temp() == []
+    bad = tmp_path / "b.csv"
+    bad.write_text("person,when\nC1,2020-01-01\n")
+    with pytest.raises(SourceError, match="missing required column"):
+        load(workspace, [good, bad], format="events")
+    assert temp() == []
+    assert workspace.count("episodes") == 8  # the earlier load stands

@@ -208,7 +208,16 @@ def read(paths: list[Path], mapping: str | Path | dict[str, Any] | None = None, 
             raise SourceError(f"{p.name}: no table of the mapping matches this file name",
                               hint="add a `files:` pattern for it to the mapping")
         chosen.append((p, matching[0]))
-    return [read_one(p, lay, today=today, ws=ws) for p, lay in chosen]
+    out: list[ReadResult] = []
+    try:
+        for p, lay in chosen:
+            out.append(read_one(p, lay, today=today, ws=ws))
+    except Exception:  # a file that cannot be read: what the files before it left in the engine goes too
+        for res in out:
+            if isinstance(res.episodes, EngineStays):
+                drop_temp(ws.con.con, res.episodes.tag)
+        raise
+    return out
 
 
 def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = None, ws: Any = None) -> ReadResult:
@@ -240,6 +249,9 @@ def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = N
             drop_temp(con, tag)
             raise SourceError(f"{path.name} cannot be read as an event log: {first}",
                               hint="check it is a CSV with a header row, or a Parquet file") from None
+        except Exception:
+            drop_temp(con, tag)
+            raise
         finally:
             con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
             if not in_ws:
