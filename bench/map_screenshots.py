@@ -1,4 +1,6 @@
-"""Screenshots of the synthetic county's map at three dates, with both renderers, for docs/img/ (small PNGs).
+"""Screenshots of the synthetic county's map at three dates, with both renderers, for docs/img/ (small PNGs):
+``map_{webgl,canvas}_{1-start,2-middle,3-end}.png``, the first day of the observation window, its middle and its
+last month.
 
 Run: ``.venv/bin/python -m bench.map_screenshots [WORKSPACE]`` (default: the demo county's workspace,
 ``demo-county/workspace``, built by ``cscflow demo --no-serve`` when missing). Headless Debian Chromium;
@@ -48,16 +50,16 @@ def main(workspace: str | None = None) -> None:
         wait_for(page, "window.cscflow && window.cscflow.ready", timeout=600)
         days = dates(page.evaluate("cscflow.span"), page.evaluate("cscflow.window"))
         for name, query in RENDERERS.items():
-            for day in days:
+            for label, day in zip(("1-start", "2-middle", "3-end"), days, strict=True):
                 page.goto(f"{server.url}/?date={day}{query}")
                 wait_for(page, f"window.cscflow && window.cscflow.ready && cscflow.date === '{day}'", timeout=600)
                 time.sleep(0.5)
                 box = page.eval_on_selector("#stage", "e => { const b = e.getBoundingClientRect(); "
                                                       "return {x: b.x, y: b.y, width: b.width, height: b.height}; }")
                 img = Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB")
-                path = OUT / f"map_{name}_{day}.png"
+                path = OUT / f"map_{name}_{label}.png"
                 img.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
-                print(f"  {path.relative_to(ROOT)}: {page.evaluate('cscflow.dotsDrawn'):,} dots, "
+                print(f"  {path.relative_to(ROOT)}: {day}, {page.evaluate('cscflow.dotsDrawn'):,} dots, "
                       f"{path.stat().st_size / 1024:.0f} kB", flush=True)
         context.close()
         browser.close()

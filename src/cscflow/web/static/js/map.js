@@ -216,7 +216,12 @@ export class TubeMap {
         if (free(b)) { box = b; break; }
       }
       if (!box) continue;          // no room: the zone's box still shows it
-      outlined(ctx, text, box[0] + 2, box[1] + 11, MUTED);
+      ctx.fillStyle = "rgba(15, 24, 34, 0.85)";   // a backdrop: the title reads clear of the dots beneath
+      ctx.beginPath();
+      ctx.roundRect(box[0], box[1], box[2] - box[0], box[3] - box[1], 3);
+      ctx.fill();
+      ctx.fillStyle = MUTED;
+      ctx.fillText(text, box[0] + 2, box[1] + 11);
       placed.push({ id: z.label, kind: "zone", box });
       this.labelBoxes.push(box);
     }
