@@ -383,3 +383,25 @@ def test_every_router_module_is_included(app):
     for name in modules:  # stats.py (the analytics helper's) included too when present
         router = getattr(importlib.import_module(f"cscflow.web.api.{name}"), "router", None)
         assert router is None or id(router) in included, name
+
+
+def test_the_observation_window_is_not_opened_by_a_small_early_source(tmp_path):
+    """/api/map's window opens with the sources that hold the stays, not with a handful of early records of
+    another source (here 3 stays in 2010 beside 400 from 2020), and closes on the data's last day."""
+    from types import SimpleNamespace
+
+    from cscflow import Workspace
+    from cscflow.web.api.map import observation_window
+
+    ws = Workspace(tmp_path / "ws", la="999")
+    days = pd.date_range("2020-01-06", periods=400, freq="D")
+    big = pd.DataFrame({"episode_id": [f"b{i}" for i in range(400)], "child_id": [f"c{i % 90}" for i in range(400)],
+                        "stage": "referral", "start": days, "end": days + pd.Timedelta(days=20), "outcome": "nfa",
+                        "need_id": [f"n{i}" for i in range(400)], "source": "big.csv", "source_row": range(400)})
+    small = pd.DataFrame({"episode_id": ["s1", "s2", "s3"], "child_id": ["d1", "d2", "d3"], "stage": "referral",
+                          "start": pd.to_datetime(["2010-03-01", "2010-05-01", "2010-07-01"]),
+                          "end": pd.to_datetime(["2010-04-01", "2010-06-01", "2010-08-01"]), "outcome": "nfa",
+                          "need_id": ["m1", "m2", "m3"], "source": "old.csv", "source_row": range(3)})
+    ws.write("episodes", pd.concat([big, small], ignore_index=True))
+    window = observation_window(SimpleNamespace(ws=ws))
+    assert window == ["2020-01-01", (days[-1] + pd.Timedelta(days=20)).date().isoformat()]
