@@ -4,6 +4,7 @@ decisions re-applied on the next run and imported from a file."""
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -28,13 +29,23 @@ def served(small_county, tmp_path_factory):
     return copy, truth, people
 
 
+@contextmanager
 def _client(path, host="127.0.0.1"):
-    return TestClient(create_app(path), base_url="http://127.0.0.1:8765", client=(host, 50000))
+    """A test client from ``host``; the app's read-only workspace is closed afterwards."""
+    app = create_app(path)
+    try:
+        yield TestClient(app, base_url="http://127.0.0.1:8765", client=(host, 50000))
+    finally:
+        app.state.cscflow.close()
 
 
 def test_summary_and_report_carry_no_identifiers(served):
     path, _, people = served
-    c = _client(path)
+    with _client(path) as c:
+        _summary_and_report(c, people)
+
+
+def _summary_and_report(c, people):
     s = c.get("/api/linkage/summary").json()
     assert sum(s["counts"].values()) > 200 and s["threshold"] == 0.95
     rep = c.get("/api/linkage/report")
@@ -49,12 +60,12 @@ def test_summary_and_report_carry_no_identifiers(served):
 
 def test_review_only_for_this_machine(served):
     path, _, _ = served
-    far = _client(path, host="192.168.1.20")
-    assert far.get("/api/linkage/review").status_code == 403
-    assert far.post("/api/linkage/decisions", json={"proceedings_id": "P", "child_id": "c",
-                                                    "decision": "accept"}).status_code == 403
-    near = _client(path)
-    rows = near.get("/api/linkage/review").json()["rows"]
+    with _client(path, host="192.168.1.20") as far:
+        assert far.get("/api/linkage/review").status_code == 403
+        assert far.post("/api/linkage/decisions", json={"proceedings_id": "P", "child_id": "c",
+                                                        "decision": "accept"}).status_code == 403
+    with _client(path) as near:
+        rows = near.get("/api/linkage/review").json()["rows"]
     assert rows, "the small county has an ambiguous row for review"
     r = rows[0]
     assert r["legal"]["surname"] and r["child"]["surname"] and any(k.startswith("mw_") for k in r["evidence"])
@@ -62,14 +73,13 @@ def test_review_only_for_this_machine(served):
 
 def test_decisions_reapplied_on_rerun(served, tmp_path):
     path, truth, _ = served
-    near = _client(path)
-    row = near.get("/api/linkage/review").json()["rows"][0]
-    true_child = truth.set_index("row").loc[row["source_row"], "true_child"]
-    decision = "accept" if row["child_id"] == true_child else "reject"
-    assert near.post("/api/linkage/decisions", json={"proceedings_id": row["proceedings_id"],
-                                                     "child_id": row["child_id"], "decision": decision}).json() == {
-        "stored": 1}
-    near.app.state.cscflow.close()
+    with _client(path) as near:
+        row = near.get("/api/linkage/review").json()["rows"][0]
+        true_child = truth.set_index("row").loc[row["source_row"], "true_child"]
+        decision = "accept" if row["child_id"] == true_child else "reject"
+        stored = near.post("/api/linkage/decisions", json={"proceedings_id": row["proceedings_id"],
+                                                           "child_id": row["child_id"], "decision": decision})
+        assert stored.json() == {"stored": 1}
     with Workspace(path) as ws:
         again = link_proceedings(ws).rows.set_index("proceedings_id").loc[row["proceedings_id"]]
     if decision == "accept":
