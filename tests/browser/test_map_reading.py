@@ -228,3 +228,30 @@ def test_the_caseload_strip_and_the_markers_take_you_to_their_day(page, server):
     assert "Children on the map" in page.locator("#strip-label").text_content()
     page.click('#markers button[data-date="2022-10-03"]')
     wait_for(page, "cscflow.date === '2022-10-03'")
+
+
+@pytest.fixture(scope="module")
+def auto_server(small_workspace):
+    """The same workspace on the 'auto' map (one station per stage, no lines of its own)."""
+    from conftest import Server
+    from cscflow.web import create_app
+
+    app = create_app(small_workspace, "auto")
+    with Server(app) as srv:
+        srv.app = app
+        yield srv
+    app.state.cscflow.close()
+
+
+def test_the_auto_map_draws_its_lines_from_the_data(page, auto_server):
+    """A map without lines: every line drawn is a route added from the data, and every moving dot is on one."""
+    open_map(page, auto_server, "?date=2022-01-01")
+    geometry = page.evaluate("cscflow.geometry()")
+    assert geometry["lines"] and all(line["added"] for line in geometry["lines"])
+    moving = 0
+    for day in dates_over_the_span(page, 5):
+        go_to(page, day)
+        dots = page.evaluate("cscflow.dotPositions(100000)")
+        moving += sum(d["moving"] for d in dots)
+        assert off_the_lines(dots, geometry) == [], day
+    assert moving >= 10, moving
