@@ -34,7 +34,7 @@ function wrap(text, width) {
 }
 
 const COUNT_BOX = [10, -27, 80, -6];   // CSS px from a station's centre: room kept for its counts
-const fmt = (n) => Number(n).toLocaleString("en-GB");
+const fmt = (n) => Number(n).toLocaleString(navigator.language || "en-GB");   // thousands separators
 
 // Do two boxes [x0, y0, x1, y1] overlap?
 export function overlaps(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
