@@ -166,6 +166,18 @@ SPECS: dict[str, Spec] = {
                    *(Total(c, ("year",), total_row=("court", "all")) for c in ("concluded", "within_26_weeks"))),
         derived={"share_within": ("within_26_weeks", "concluded"), "median_weeks": ("concluded",)}),
     "proceedings-return": _KM,
+    # key practices (cscflow.practices): clocks per child (pseudonymised ids, no counts), sums, SPC
+    "practices-clocks": Spec("clocks of the key practices, one row per child's clock (pseudonymised ids)"),
+    "practices-summary": Spec(
+        "key-practice clocks due, met and late by month or team", counts=("due", "met", "late", "overdue"),
+        relations=(RowSum("due", ("met", "late")), RowSum("late", ("overdue",), remainder=True),
+                   *(Total(c, ("rule",)) for c in ("due", "met", "late", "overdue"))),
+        derived={"breach_rate": ("late", "due")}),
+    "practices-spc": Spec(
+        "p-chart of a key practice's monthly breach rate", counts=("n", "late"),
+        relations=(RowSum("n", ("late",), remainder=True), Total("n"), Total("late")),
+        derived={"p": ("late", "n"), "lower": ("n",), "upper": ("n",), "signal": ("late", "n")}),
+    "practices-teams": _FUNNEL_TEAMS,
     # analyses: summaries
     "km-summary": _KM_SUMMARY,
     "routes-summary": Spec("routes out of care, leavers per route", counts=("leavers",),
