@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stats": ("cscflow.cli.stats:stats", "Statistics: leaving-care curves, incidence, funnel plots..."),
     "link": ("cscflow.cli.link:link", "Link care-proceedings rows to children (Splink); review band, report."),
     "link-files": ("cscflow.cli.link:link_files", "Link two lists of people: one best partner per record."),
+    "practices": ("cscflow.cli.practices:practices", "Key practices: statutory-timescale clocks met, breached, overdue."),
 }
 
 
