@@ -3,7 +3,9 @@
 Each field is compared by its *role* (surname, forenames, birth_date, sex, postcode, address,
 locality, or exact for anything else) with levels that recognise the usual disagreements of
 hand-typed lists: initials, nicknames, swapped forenames and surnames, one part of a
-double-barrelled surname, day and month of birth transposed, a one-character slip. Common
+double-barrelled surname, day and month of birth transposed (swapped names are recognised through
+``name_key``, the first forename and surname in alphabetical order, so that neither name comparison
+reads the other's columns and EM blocked on one name still trains the other), a one-character slip. Common
 surnames and forenames carry term-frequency adjustments. The u probabilities are estimated
 from random pairs, the m probabilities by expectation maximisation (EM) on blocked pairs, the
 prior from deterministic rules with an assumed recall (Splink's documented procedure); nothing
@@ -46,7 +48,7 @@ def surname_comparison() -> Any:
     return cl.CustomComparison(output_column_name="surname", comparison_levels=[
         cll.NullLevel("surname"),
         cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
-        cll.CustomLevel("(forename1_l = surname_r AND surname_l = forename1_r) OR surname1_l = surname1_r "
+        cll.CustomLevel("name_key_l = name_key_r OR surname1_l = surname1_r "
                         "OR surname2_l = surname2_r OR surname1_l = surname2_r OR surname2_l = surname1_r",
                         label_for_charts="names swapped, or one part of a double-barrelled surname"),
         cll.LevenshteinLevel("surname", 1),
@@ -63,7 +65,7 @@ def forenames_comparison() -> Any:
         cll.NullLevel("forename1"),
         cll.ExactMatchLevel("forenames"),
         cll.ExactMatchLevel("forename1", term_frequency_adjustments=True),
-        cll.CustomLevel("forename_std_l = forename_std_r OR (forename1_l = surname_r AND surname_l = forename1_r)",
+        cll.CustomLevel("forename_std_l = forename_std_r OR name_key_l = name_key_r",
                         label_for_charts="nickname of the same name, or names swapped"),
         cll.LevenshteinLevel("forename1", 1),
         cll.CustomLevel("substr(forename1_l, 1, 1) = substr(forename1_r, 1, 1) AND "
@@ -113,7 +115,8 @@ def postcode_comparison() -> Any:
 
 def court_dates_comparison(columns: Sequence[str], near: int = 14, within: int = 91) -> Any:
     """Application date against the child's interim-care and court-stage dates (day numbers):
-    within ``near`` days, within ``within`` days, else (including a child never in care)."""
+    within ``near`` days, within ``within`` days, else (a child never looked after under an interim
+    care order, Masson's fifth, falls here: EM learns how often that happens among true matches)."""
     _, cl, cll = _splink()
     terms = [f"abs(app_day_{a} - {c}_{b})" for c in columns for a, b in (("l", "r"), ("r", "l"))]
     gap = f"least({', '.join(terms)})"
@@ -134,6 +137,31 @@ class ModelSpec:
     deterministic_rules: list[Any]
     recall: float = 0.8
     retain: list[str] = field(default_factory=list)
+    #: Pseudo-count (pairs per level) added to the EM estimates of m: see :func:`smooth_m`.
+    pseudo_count: float = 1.0
+
+
+def smooth_m(model: dict[str, Any], matches: int, pseudo_count: float = 1.0) -> dict[str, Any]:
+    """The model with each comparison's m probabilities smoothed: ``(m * matches + a) / (matches + a * K)``
+    over its K non-null levels (additive, Laplace smoothing with ``a`` pseudo-pairs per level).
+
+    EM has fixed points at m = 0: a level that starts unlikely among matches (a transposed date of
+    birth, a child never in care) can be driven to zero and then forbids every true pair that shows
+    it. A pseudo-count of one pair per level, against ``matches`` expected true pairs, keeps such a
+    level rare but possible. Levels EM never saw keep Splink's placeholder.
+
+    >>> m = {"comparisons": [{"comparison_levels": [{"is_null_level": True}, {"m_probability": 1.0},
+    ...      {"m_probability": 0.0}]}]}
+    >>> [round(lv.get("m_probability", -1), 4) for lv in smooth_m(m, 98)["comparisons"][0]["comparison_levels"]]
+    [-1, 0.99, 0.01]
+    """
+    for comp in model.get("comparisons", []):
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")
+                  and isinstance(lv.get("m_probability"), (int, float))]
+        k = len(levels)
+        for lv in levels:
+            lv["m_probability"] = (lv["m_probability"] * matches + pseudo_count) / (matches + pseudo_count * k)
+    return model
 
 
 def score_pairs(left: pd.DataFrame, right: pd.DataFrame | None, spec: ModelSpec, *, engine: str = "duckdb",
@@ -175,6 +203,9 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame | None, spec: ModelSpec,
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
     for rule in spec.em_rules:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    n = min(len(left), len(right)) if right is not None else len(left)
+    trained = smooth_m(linker.misc.save_model_to_json(), n, spec.pseudo_count)
+    linker = splink.Linker(frames if len(frames) > 1 else frames[0], trained, log_level=None)
     pairs = linker.inference.predict(threshold_match_probability=min_probability).as_pandas_dataframe()
     keep = ["unique_id_l", "unique_id_r", "source_dataset_l", "source_dataset_r", "match_probability",
             "match_weight", *[c for c in pairs.columns if c.startswith(("gamma_", "bf_", "mw_"))]]

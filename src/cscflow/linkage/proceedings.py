@@ -51,6 +51,8 @@ def proceedings_spec() -> ModelSpec:
         blocking_rules=[splink.block_on("dob"), "l.dob_swapped = r.dob", "l.dob = r.dob_swapped",
                         splink.block_on("surname", "forename1"), splink.block_on("forename_std", "substr(dob, 1, 4)"),
                         splink.block_on("surname1", "substr(dob, 1, 4)")],
+        # EM blocked on the date of birth trains the names, sex and court dates; blocked on the names,
+        # the date of birth and the court dates (Splink averages a comparison's m over its sessions).
         em_rules=[splink.block_on("dob"), splink.block_on("surname", "forename1")],
         deterministic_rules=["l.dob = r.dob AND l.surname = r.surname AND l.forename1 = r.forename1"],
         recall=0.8,

@@ -25,7 +25,7 @@ COURT_DATES = 4
 INTERIM_CARE = ("C1",)
 #: CSC stages that are themselves court involvement (CIN census 2026, event logs).
 COURT_STAGES = ("pre_proceedings", "proceedings")
-COLUMNS = ["unique_id", "surname", "surname1", "surname2", "forenames", "forename1", "forename_std", "dob",
+COLUMNS = ["unique_id", "surname", "surname1", "surname2", "forenames", "forename1", "forename_std", "name_key", "dob",
            "dob_swapped", "sex", "app_day", *[f"court_day_{i + 1}" for i in range(COURT_DATES)]]
 
 
@@ -48,6 +48,8 @@ def standardise(frame: pd.DataFrame) -> pd.DataFrame:
     out["forenames"] = fore.to_numpy()
     out["forename1"] = fore.map(first_forename).to_numpy()
     out["forename_std"] = fore.map(standard_forename).to_numpy()
+    out["name_key"] = [" ".join(sorted((f, s))) if isinstance(f, str) and isinstance(s, str) else None
+                       for f, s in zip(out["forename1"], out["surname"], strict=True)]
     dob = pd.to_datetime(frame["birth_date"], errors="coerce")
     iso = dob.dt.strftime("%Y-%m-%d").where(dob.notna(), None)
     out["dob"] = iso.to_numpy()
