@@ -45,7 +45,8 @@ def as_of_default(ws: Any) -> dt.date:
     days = [pd.Timestamp(v) for v in row if v is not None and not pd.isna(v)]
     if not days:
         raise RulesError(f"workspace {ws.path} holds no stays", hint="load data with `cscflow load` first")
-    return max(days).date()
+    latest: dt.date = max(days).date()
+    return latest
 
 
 def _calendar(ws: Any) -> ibis.Table:

@@ -96,7 +96,8 @@ def window_text(clocks: pd.DataFrame) -> str:
 
 def as_date(value: Any) -> dt.date:
     """A date from text or a timestamp."""
-    return pd.Timestamp(value).date()
+    day: dt.date = pd.Timestamp(value).date()
+    return day
 
 
 __all__ = ["NO_TEAM", "SUMMARY_COLUMNS", "as_date", "by_period", "due_soon", "team_funnel", "window_text"]
