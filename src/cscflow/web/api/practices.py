@@ -1,0 +1,169 @@
+"""``/api/practices/...`` and the ``/timescales`` page: the key practices' clocks.
+
+GET /timescales                           the Timescales page
+GET /api/practices                        the rules, which the data can show (and why not), the as-of date
+GET /api/practices/{rule}?as_of=&suppress=
+                                          {"rule", "header", "counts", "spc": {figure, rows}, "funnel":
+                                           {figure, rows} or {"none": why}, "due_soon": {columns, rows}}
+GET /api/practices/{rule}/due-soon.csv    the due-soon list as CSV with its header
+
+The p-chart and the team funnel are drawn from their disclosed tables (counts of 1-4 as "<5",
+secondary suppression, rates and limits of a hidden count left blank and their points dropped). The
+due-soon list is child-level for the LA's own use: pseudonymised ids only, its header says so.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import FileResponse
+
+from cscflow.web.api import bad, jsonable, records, state
+
+router = APIRouter(tags=["practices"])
+PAGE = "timescales.html"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+@router.get("/timescales", include_in_schema=False)
+def page() -> FileResponse:
+    """The Timescales page."""
+    from cscflow.web.app import STATIC
+
+    return FileResponse(STATIC / PAGE, headers={"cache-control": "no-store"})
+
+
+def _clocks(request: Request, as_of: str | None) -> pd.DataFrame:
+    from cscflow.practices import evaluate
+
+    st = state(request)
+
+    def run() -> pd.DataFrame:
+        with st.lock:
+            return evaluate(st.ws, as_of=as_of)
+
+    result: pd.DataFrame = st.cached(("practices", as_of), run)
+    return result
+
+
+@router.get("/api/practices")
+def rules(request: Request) -> dict[str, Any]:
+    """Every rule with its limit and source, whether the loaded data can show it, and the as-of date."""
+    from cscflow.practices import coverage
+    from cscflow.practices.clocks import as_of_default
+
+    st = state(request)
+    with st.lock:
+        day = as_of_default(st.ws)
+    return {"as_of": day.isoformat(), "rules": records(coverage())}
+
+
+def _spc(rule_clocks: pd.DataFrame, suppress: bool, method: str, window: str) -> dict[str, Any]:
+    from cscflow import disclosure
+    from cscflow.practices.spc import PChart
+    from cscflow.practices.summary import by_period
+
+    m = by_period(rule_clocks, "month")
+    if m.empty:
+        return {"none": "no clocks of this rule are due yet"}
+    pc = PChart().fit(m["late"], m["due"], labels=m["month"].tolist())
+    t = pc.summary.rename(columns={"label": "month"})
+    shown = t[["month", "n", "late", "p", "centre", "lower", "upper", "signal", "variation"]].copy()
+    d = disclosure.disclose(shown, "practices-spc", suppress=suppress, method=pc.method_ + " " + method,
+                            window=window)
+    num = disclosure.numeric(d.table)
+    drawn = pc.table_.copy()
+    for col in ("p", "lower", "upper"):
+        drawn[col] = num[col].to_numpy(dtype=float)
+    drawn.loc[drawn["p"].isna(), "variation"] = "hidden"
+    pc.table_ = drawn
+    fig = d.annotate(pc.plot(title="Breach rate by month"))
+    return {"figure": json.loads(fig.to_json()), "columns": [str(c) for c in d.table.columns],
+            "rows": records(d.table), "header": d.header}
+
+
+def _funnel(rule_clocks: pd.DataFrame, rule: str, suppress: bool, window: str) -> dict[str, Any]:
+    from cscflow import disclosure
+    from cscflow.analytics import plotting
+    from cscflow.errors import AnalysisError
+    from cscflow.practices.summary import team_funnel
+
+    try:
+        fp = team_funnel(rule_clocks, rule)
+    except AnalysisError as err:
+        return {"none": err.message}
+    d = disclosure.disclose(fp.summary, "practices-teams", suppress=suppress, method=fp.method_, window=window)
+    t = disclosure.numeric(d.table)
+    hidden = set(t.loc[t["value"].isna(), "label"].astype(str))
+    fig = d.annotate(plotting.drop_points(fp.plot(title=f"{rule}: late of due, by team", value_title="late"),
+                                          hidden))
+    return {"figure": json.loads(fig.to_json()), "columns": [str(c) for c in d.table.columns],
+            "rows": records(d.table), "header": d.header}
+
+
+def _due_soon(request: Request, rule: str, as_of: str | None) -> tuple[pd.DataFrame, Any]:
+    from cscflow import disclosure
+    from cscflow.practices.summary import due_soon, window_text
+
+    clocks = _clocks(request, as_of)
+    day = clocks.attrs["as_of"]
+    ds = due_soon(clocks[clocks["rule"] == rule], day)
+    d = disclosure.disclose(ds, "practices-clocks", suppress=False,
+                            method=f"Clocks of {rule} overdue or due within 5 working days of {day}.",
+                            window=window_text(clocks))
+    d.notes.append("Child-level list for the LA's own use: pseudonymised ids only; do not publish.")
+    return clocks, d
+
+
+def _rule_or_422(rule: str) -> None:
+    from cscflow.practices import load_rules
+
+    rules = load_rules()
+    if rule not in rules:
+        raise bad(f"no rule {rule[:40]!r}; use one of {', '.join(rules)}")
+    if not rules[rule].evaluable:
+        raise bad(f"rule {rule!r} cannot be evaluated from the loaded returns: {rules[rule].why}")
+
+
+@router.get("/api/practices/{rule}")
+def one_rule(
+    request: Request,
+    rule: str = Path(..., max_length=40, pattern=r"^[\w-]+$"),
+    as_of: str | None = Query(None, pattern=_DATE),
+    suppress_small: bool = Query(True, alias="suppress"),
+) -> dict[str, Any]:
+    """One rule: its p-chart by month, its team funnel and its due-soon list."""
+    _rule_or_422(rule)
+    clocks, d = _due_soon(request, rule, as_of)
+    mine = clocks[clocks["rule"] == rule]
+    counts = {s: int(n) for s, n in mine["status"].value_counts().items()}
+    if suppress_small:
+        counts = {s: n if n == 0 or n >= 5 else "<5" for s, n in counts.items()}
+    window = d.window
+    method = "Breach = stopped late or still running past the due date; months by due date."
+    return {
+        "rule": rule, "as_of": str(clocks.attrs["as_of"]), "counts": jsonable(counts),
+        "spc": _spc(mine, suppress_small, method, window),
+        "funnel": _funnel(mine, rule, suppress_small, window),
+        "due_soon": {"columns": [str(c) for c in d.table.columns], "rows": records(d.table.head(2000)),
+                     "header": d.header, "truncated": len(d.table) > 2000},
+    }
+
+
+@router.get("/api/practices/{rule}/due-soon.csv")
+def due_soon_csv(
+    request: Request,
+    rule: str = Path(..., max_length=40, pattern=r"^[\w-]+$"),
+    as_of: str | None = Query(None, pattern=_DATE),
+) -> Response:
+    """The due-soon list of one rule as CSV, its header as ``# `` lines."""
+    _rule_or_422(rule)
+    _, d = _due_soon(request, rule, as_of)
+    return Response(d.csv(), media_type="text/csv",
+                    headers={"content-disposition": f'attachment; filename="cscflow_{rule}_due_soon.csv"'})
+
+
+__all__ = ["router"]
