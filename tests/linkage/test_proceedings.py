@@ -74,8 +74,12 @@ def test_cli_writes_links_and_csv_without_identifiers(small_county, tmp_path):
     ws, truth, _, people, out = small_county
     ws.close()
     csv = tmp_path / "links.csv"
+    from cscflow import Workspace
+
+    with Workspace(out / "ws", read_only=True) as before:
+        n_ids = before.count("identifiers")
     res = CliRunner().invoke(cli, ["link", str(out / "ws"), "--out", str(csv), "--review-band", "0.4,0.95",
-                                   "--report"])
+                                   "--report", "--people", str(people)])
     assert res.exit_code == 0, res.output
     frame = pd.read_csv(csv)
     assert list(frame.columns) == ["source", "source_row", "proceedings_id", "child_id", "match_probability", "status"]
@@ -88,10 +92,9 @@ def test_cli_writes_links_and_csv_without_identifiers(small_county, tmp_path):
     for col in ("Surname", "Forename(s)"):
         assert not any(f",{n}," in text or f" {n} " in text for n in names[col].dropna().unique() if len(n) > 3)
     assert "Linked vs not linked" in res.output
-    from cscflow import Workspace
-
     with Workspace(out / "ws", read_only=True) as again:
         assert again.count("links") == int((frame["status"] == "linked").sum())
+        assert again.count("identifiers") == n_ids  # the person list loaded again replaces itself
     small_county[0].__init__(out / "ws")  # reopen for the tests that follow
 
 
