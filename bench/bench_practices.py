@@ -43,10 +43,10 @@ def naive(ws, as_of) -> pd.DataFrame:
     for rule, stage, prior, n, outcomes in (("assessment-45wd", "assessment", "referral", 45, None),
                                             ("icpc-15wd", "s47", "strategy_discussion", 15, {"icpc"})):
         st = ep[ep["stage"] == stage]
-        pr = ep[ep["stage"] == prior]
+        pr = ep[ep["stage"] == prior].groupby("need_id")["day"].apply(list).to_dict()
         for r in st.itertuples():
-            cands = pr[(pr["need_id"] == r.need_id) & (pr["day"] <= r.day)]["day"]
-            start = cands.max() if len(cands) else r.day
+            cands = [d for d in pr.get(r.need_id, []) if d <= r.day]
+            start = max(cands) if cands else r.day
             if start > asof:
                 continue
             stop = r.end.normalize() if pd.notna(r.end) and r.end <= asof else pd.NaT

@@ -62,6 +62,7 @@ def test_rule_charts_and_due_soon(client):
     due = body["due_soon"]["rows"]
     assert [d["child_id"] for d in due] == ["soon1"] and due[0]["working_days_left"] == 4
     assert SURNAME not in r.text
+    assert body["reviews"]["rows"] and body["reviews"]["rows"][0]["reviewed"] == 0
     csv = client.get("/api/practices/icpc-15wd/due-soon.csv", params={"as_of": "2025-01-09"})
     assert csv.status_code == 200 and "soon1" in csv.text and "pseudonymised" in csv.text
     # small monthly counts never leave unsuppressed

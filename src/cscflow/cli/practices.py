@@ -31,8 +31,15 @@ from cscflow.errors import AnalysisError, WorkspaceError
 @click.option("--list", "list_rules", is_flag=True, help="List the rules and whether the data can show them.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write .csv or .json.")
 @click.option("--no-suppress", is_flag=True, help="--summary: show counts of 1-4 (internal use only).")
+@click.option("--review", metavar="RULE,CHILD_ID,START", help="Mark a breach reviewed (with --cause, --note, --action).")
+@click.option("--cause", help="--review: the cause category (capacity, scheduling, partner_agency, "
+              "family_engagement, recording, process, other).")
+@click.option("--note", default="", help="--review: what happened (kept in the workspace, never exported).")
+@click.option("--action", "action_text", default="", help="--review: the action agreed.")
+@click.option("--reviews", "show_reviews", is_flag=True, help="Breaches reviewed and their causes by month.")
 def practices(workspace: str, rule_ids: tuple[str, ...], rules_file: str | None, as_of: str | None, summary: bool,
-              by: str, due_soon: bool, list_rules: bool, out: str | None, no_suppress: bool) -> None:
+              by: str, due_soon: bool, list_rules: bool, out: str | None, no_suppress: bool, review: str | None,
+              cause: str | None, note: str, action_text: str, show_reviews: bool) -> None:
     """Key practices of WORKSPACE: every statutory-timescale clock (met, breached, open, overdue)."""
     from cscflow import disclosure
     from cscflow.practices import clocks as clocks_mod
@@ -46,13 +53,22 @@ def practices(workspace: str, rule_ids: tuple[str, ...], rules_file: str | None,
         return
     if not (Path(workspace) / "cscflow.duckdb").exists():
         raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
+    from cscflow.practices import reviews as rev
+
     with Workspace(workspace, read_only=True) as ws:
+        if review:
+            _review(ws, review, cause, note, action_text)
+            return
         table = clocks_mod.evaluate(ws, rules, as_of, rule_ids=list(rule_ids) or None)
+        stored = rev.load(ws)
     day = table.attrs["as_of"]
     method = ("Statutory-timescale clocks (rules: " + (Path(rules_file).name if rules_file else "bundled rules.yaml")
               + "); working days count England bank holidays, the start day being day 0.")
     window = summ.window_text(table)
-    if summary:
+    if show_reviews:
+        data = rev.causes_by_month(rev.with_reviews(table, stored))
+        d = disclosure.disclose(data, "practices-reviews", suppress=not no_suppress, method=method, window=window)
+    elif summary:
         name, data = "practices-summary", summ.by_period(table, by)
         d = disclosure.disclose(data, name, suppress=not no_suppress, method=method, window=window)
     else:
@@ -76,3 +92,22 @@ def practices(workspace: str, rule_ids: tuple[str, ...], rules_file: str | None,
     else:
         raise AnalysisError(f"cannot write {path.name}: unknown extension {ext or '(none)'}", hint="use .csv or .json")
     click.echo(f"Wrote {path} ({len(d.table):,} rows)")
+
+
+def _review(ws: object, review: str, cause: str | None, note: str, action: str) -> None:
+    from cscflow.practices import reviews as rev
+
+    parts = [p.strip() for p in review.split(",")]
+    if len(parts) != 3 or not all(parts):
+        raise AnalysisError(f"--review {review!r}", hint="give RULE,CHILD_ID,START (the clock's start date)")
+    if not cause:
+        raise AnalysisError("--review without --cause", hint=f"give --cause, one of {', '.join(rev.CAUSES)}")
+    from cscflow.practices import evaluate
+
+    c = evaluate(ws, [parts[0]])
+    hit = c[(c["child_id"] == parts[1]) & (c["start"] == parts[2]) & c["status"].isin(["breached", "overdue"])]
+    if hit.empty:
+        raise AnalysisError(f"no breached or overdue {parts[0]} clock of child {parts[1]} starting {parts[2]}",
+                            hint="copy rule, child_id and start from `cscflow practices WS --out clocks.csv`")
+    rev.record(ws, parts[0], parts[1], parts[2], cause, note, action)
+    click.echo(f"Reviewed {parts[0]} for {parts[1]} (clock started {parts[2]}): {cause}")

@@ -103,6 +103,8 @@ _FUNNEL_TEAMS = Spec(
              "lower998": ("denominator",), "upper998": ("denominator",)},
 )
 _SANKEY = Spec("Sankey links", counts=("children",), relations=(Balance("children"),))
+#: cause categories of reviewed breaches (cscflow.practices.reviews.CAUSES)
+_CAUSES = ("capacity", "scheduling", "partner_agency", "family_engagement", "recording", "process", "other")
 
 SPECS: dict[str, Spec] = {
     # flow tables (cscflow.journeys.flow)
@@ -178,6 +180,11 @@ SPECS: dict[str, Spec] = {
         relations=(RowSum("n", ("late",), remainder=True), Total("n"), Total("late")),
         derived={"p": ("late", "n"), "lower": ("n",), "upper": ("n",), "signal": ("late", "n")}),
     "practices-teams": _FUNNEL_TEAMS,
+    "practices-reviews": Spec(
+        "key-practice breaches reviewed, by cause and month",
+        counts=("late", "reviewed", *_CAUSES),
+        relations=(RowSum("reviewed", _CAUSES), RowSum("late", ("reviewed",), remainder=True),
+                   *(Total(c, ("rule",)) for c in ("late", "reviewed", *_CAUSES)))),
     # analyses: summaries
     "km-summary": _KM_SUMMARY,
     "routes-summary": Spec("routes out of care, leavers per route", counts=("leavers",),

@@ -7,6 +7,9 @@ GET /api/practices/{rule}?as_of=&suppress=
                                            {figure, rows} or {"none": why}, "due_soon": {columns, rows}}
 GET /api/practices/{rule}/due-soon.csv    the due-soon list as CSV with its header
 
+``reviews`` in the rule's answer: breaches reviewed and their causes by month (counts only, disclosed;
+the notes stay in the workspace). Breaches are marked reviewed with ``cscflow practices --review``.
+
 The p-chart and the team funnel are drawn from their disclosed tables (counts of 1-4 as "<5",
 secondary suppression, rates and limits of a hidden count left blank and their points dropped). The
 due-soon list is child-level for the LA's own use: pseudonymised ids only, its header says so.
@@ -144,12 +147,19 @@ def one_rule(
         counts = {s: n if n == 0 or n >= 5 else "<5" for s, n in counts.items()}
     window = d.window
     method = "Breach = stopped late or still running past the due date; months by due date."
+    from cscflow import disclosure
+    from cscflow.practices import reviews as rev
+
+    st = state(request)
+    causes = rev.causes_by_month(rev.with_reviews(mine, rev.load(st.ws)))
+    dr = disclosure.disclose(causes, "practices-reviews", suppress=suppress_small, method=method, window=window)
     return {
         "rule": rule, "as_of": str(clocks.attrs["as_of"]), "counts": jsonable(counts),
         "spc": _spc(mine, suppress_small, method, window),
         "funnel": _funnel(mine, rule, suppress_small, window),
         "due_soon": {"columns": [str(c) for c in d.table.columns], "rows": records(d.table.head(2000)),
                      "header": d.header, "truncated": len(d.table) > 2000},
+        "reviews": {"columns": [str(c) for c in dr.table.columns], "rows": records(dr.table), "header": dr.header},
     }
 
 

@@ -54,6 +54,7 @@ async function show() {
     await chart("spc", r.spc);
     await chart("funnel", r.funnel);
     $("due").replaceChildren(sortable(r.due_soon.columns, r.due_soon.rows));
+    $("reviews").replaceChildren(sortable(r.reviews.columns, r.reviews.rows));
     $("export").href = `/api/practices/${encodeURIComponent(rule)}/due-soon.csv` + query({ as_of: params.as_of });
     $("status").textContent = "";
   } catch (err) {
