@@ -40,6 +40,10 @@ def link(workspace: str, threshold: float, review_band: str | None, out: Path | 
     from cscflow.linkage import link_proceedings, output_frame, write_links
     from cscflow.workspace import Workspace
 
+    if not (Path(workspace) / "cscflow.duckdb").exists():
+        from cscflow.errors import WorkspaceError
+
+        raise WorkspaceError(f"no workspace at {workspace}", hint="load the LA's files first with `cscflow load`")
     with Workspace(workspace) as ws:
         if people is not None:
             n = _load_people(ws, people)
