@@ -142,9 +142,13 @@ def one_rule(
     _rule_or_422(rule)
     clocks, d = _due_soon(request, rule, as_of)
     mine = clocks[clocks["rule"] == rule]
-    counts = {s: int(n) for s, n in mine["status"].value_counts().items()}
-    if suppress_small:
-        counts = {s: n if n == 0 or n >= 5 else "<5" for s, n in counts.items()}
+    raw = mine["status"].value_counts().reindex(["met", "breached", "open", "overdue"], fill_value=0)
+    one = pd.DataFrame([{**{str(k): int(v) for k, v in raw.items()}, "clocks": int(raw.sum())}])
+    if suppress_small:  # the four statuses add up to the clocks: a hidden one is not given back
+        from cscflow.disclosure import suppress
+
+        one = suppress(one, ["met", "breached", "open", "overdue"], row_total="clocks", column_totals=False)
+    counts = one.iloc[0].to_dict()
     window = d.window
     method = "Breach = stopped late or still running past the due date; months by due date."
     from cscflow import disclosure
