@@ -2,7 +2,8 @@
 beside a naive pandas baseline (the episodes pulled into pandas, working days counted row by row)
 that must give the same statuses.
 
-Run: ``python -m bench practices`` (or ``python bench/bench_practices.py [--quick]``: the tiny preset).
+Run: ``python -m bench practices`` (or ``python bench/bench_practices.py [--quick] [--spark]``: the tiny
+preset; the same tables copied into a local[2] Spark session and evaluated there too).
 """
 
 from __future__ import annotations
@@ -69,7 +70,32 @@ def naive(ws, as_of) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rule", "child_id", "start", "status"])
 
 
-def main(quick: bool = False) -> None:
+def spark_time(ws, as_of) -> None:
+    """The same evaluation on a local[2] Spark session (the county's tables copied in)."""
+    import os
+
+    from pyspark.sql import SparkSession
+
+    from cscflow import Workspace
+    from cscflow.practices import evaluate
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    spark = (SparkSession.builder.master("local[2]").appName("bench-practices").config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "4").config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    with tempfile.TemporaryDirectory() as tmp:
+        sw = Workspace.from_spark(spark, database="bench_practices", key_file=Path(tmp) / "key")
+        for name in ("episodes", "children", "proceedings"):
+            sw.write(name, ws.table(name).to_pyarrow(), mode="replace")
+        sw.calendar()
+        t0 = time.perf_counter()
+        out = evaluate(sw, as_of=as_of)
+        print(f"Spark local[2]: {len(out):,} clocks in {time.perf_counter() - t0:.2f} s", flush=True)
+        spark.sql("DROP DATABASE IF EXISTS bench_practices CASCADE")
+    spark.stop()
+
+
+def main(quick: bool = False, spark: bool = False) -> None:
     from cscflow.practices import evaluate
     from cscflow.practices.clocks import as_of_default
 
@@ -91,8 +117,10 @@ def main(quick: bool = False) -> None:
         print(f"{len(ours):,} clocks of {ours.rule.nunique()} rules: cscflow {best:.2f} s (target < 5 s), "
               f"naive pandas {t_base:.2f} s, {t_base / best:.1f}x; statuses equal: {same}")
         print(a.to_string())
+        if spark:
+            spark_time(ws, as_of)
         ws.close()
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    main(quick="--quick" in sys.argv, spark="--spark" in sys.argv)
