@@ -41,7 +41,6 @@ def practices(workspace: str, rule_ids: tuple[str, ...], rules_file: str | None,
               by: str, due_soon: bool, list_rules: bool, out: str | None, no_suppress: bool, review: str | None,
               cause: str | None, note: str, action_text: str, show_reviews: bool) -> None:
     """Key practices of WORKSPACE: every statutory-timescale clock (met, breached, open, overdue)."""
-    from cscflow import disclosure
     from cscflow.practices import clocks as clocks_mod
     from cscflow.practices import summary as summ
     from cscflow.practices.rules import load_rules
@@ -67,13 +66,13 @@ def practices(workspace: str, rule_ids: tuple[str, ...], rules_file: str | None,
     window = summ.window_text(table)
     if show_reviews:
         data = rev.causes_by_month(rev.with_reviews(table, stored))
-        d = disclosure.disclose(data, "practices-reviews", suppress=not no_suppress, method=method, window=window)
+        d = summ.disclose(data, "practices-reviews", suppress=not no_suppress, method=method, window=window)
     elif summary:
         name, data = "practices-summary", summ.by_period(table, by)
-        d = disclosure.disclose(data, name, suppress=not no_suppress, method=method, window=window)
+        d = summ.disclose(data, name, suppress=not no_suppress, method=method, window=window)
     else:
         data = summ.due_soon(table, day) if due_soon else table
-        d = disclosure.disclose(data, "practices-clocks", suppress=False, method=method, window=window)
+        d = summ.disclose(data, "practices-clocks", suppress=False, method=method, window=window)
         d.notes.append("Child-level list for the LA's own use: pseudonymised ids only; do not publish.")
     for rid, why in table.attrs["unavailable"].items():
         if not rule_ids or rid in rule_ids:

@@ -135,9 +135,9 @@ class PChart:
         """One row per period with its limits and flags (:attr:`table_`)."""
         return self.table_
 
-    def plot(self, title: str | None = None) -> Any:
+    def plot(self, title: str | None = None, subtitle: bool = True) -> Any:
         """Plotly chart: the rates, centre line and limits; special-cause points coloured (concern orange,
-        improvement blue), the method as a subtitle."""
+        improvement blue), the method as a subtitle (``subtitle=False``: a caption carries it instead)."""
         import plotly.graph_objects as go
 
         t = self.table_
@@ -155,7 +155,8 @@ class PChart:
             if len(sub):
                 fig.add_trace(go.Scatter(x=sub["label"], y=sub["p"], mode="markers", name=var,
                                          marker={"color": colour, "size": 8}, text=sub["n"].map("{} due".format)))
-        fig.update_layout(title={"text": f"{title or 'Breach rate'}<br><sup>{self.method_}</sup>"},
+        head = title or "Breach rate"
+        fig.update_layout(title={"text": f"{head}<br><sup>{self.method_}</sup>" if subtitle else head},
                           yaxis={"title": "late / due", "tickformat": ".0%"}, template="simple_white")
         return fig
 

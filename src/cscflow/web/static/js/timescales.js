@@ -37,10 +37,14 @@ function sortable(columns, rows) {
 
 async function chart(id, part) {
   const box = $(id);
-  box.replaceChildren();
-  if (!part || part.none) { box.append(el("p", part ? part.none : "none", "muted")); return; }
   const Plotly = await loadPlotly();
-  Plotly.newPlot(box, part.figure.data, part.figure.layout, { responsive: true, displaylogo: false });
+  Plotly.purge(box);
+  box.replaceChildren();
+  box.style.height = "";
+  if (!part || part.none) { box.append(el("p", part ? part.none : "none", "muted")); return; }
+  const layout = { ...part.figure.layout, height: 640, autosize: true };  // room for the method under the plot
+  box.style.height = "640px";
+  Plotly.newPlot(box, part.figure.data, layout, { responsive: true, displaylogo: false });
 }
 
 async function show() {
@@ -74,6 +78,8 @@ async function start() {
       $("unavailable").append(el("li", `${r.rule}: ${r.why_not}`));
     }
   }
+  const wanted = new URLSearchParams(window.location.search).get("rule");  // a link to one rule
+  if (wanted && [...$("rule").options].some((o) => o.value === wanted)) $("rule").value = wanted;
   ["rule", "as-of", "suppress"].forEach((id) => $(id).addEventListener("change", show));
   await show();
 }
