@@ -70,6 +70,11 @@ def test_rule_charts_and_due_soon(client):
         assert not (isinstance(row["late"], int) and 1 <= row["late"] <= 4)
 
 
+def test_rule_without_clocks(client):
+    body = client.get("/api/practices/assessment-45wd").json()  # no assessments in this workspace
+    assert body["counts"]["clocks"] == 0 and "none" in body["spc"] and body["due_soon"]["rows"] == []
+
+
 def test_bad_requests(client):
     assert client.get("/api/practices/nope").status_code == 422
     assert client.get("/api/practices/cla-review-20wd").status_code == 422
