@@ -98,6 +98,7 @@ def ingest(ws: Workspace, result: ReadResult) -> SourceReport:
 
     Call :func:`finalise` after the last file of a batch (``cscflow.sources.load`` does).
 
+    >>> from cscflow import Workspace
     >>> import tempfile, pandas as pd
     >>> ws = Workspace(tempfile.mkdtemp(), la="886")
     >>> r = ReadResult(source="a.csv", format="events", rows_read=1, rows_loaded=1)
