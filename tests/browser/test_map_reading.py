@@ -84,15 +84,41 @@ def test_hiding_the_added_routes_keeps_dots_on_the_lines_left(page, server):
         assert off_the_lines(page.evaluate("cscflow.dotPositions(100000)"), geometry) == [], day
 
 
-def test_waiting_children_sit_in_a_ring_around_the_station_not_on_it(page, server):
-    """Waiting dots keep clear of the station's marker (radius 9 px) and their ring grows with the count."""
-    open_map(page, server, "?date=2022-09-01&play=0")
-    geometry = page.evaluate("cscflow.geometry()")
-    centres = {s["id"]: (s["x"], s["y"]) for s in geometry["stations"]}
-    waiting = [d for d in page.evaluate("cscflow.dotPositions(100000)") if not d["moving"]]
-    assert len(waiting) >= 10
-    nearest = [min(math.hypot(d["x"] - x, d["y"] - y) for x, y in centres.values()) for d in waiting]
-    assert min(nearest) >= 12, min(nearest)
+@pytest.mark.parametrize("query", RENDERERS)
+def test_waiting_children_are_a_few_dots_in_a_ring_or_a_shaded_ring(page, server, query):
+    """Waiting dots keep clear of the station's marker (radius 9 px) and sit in their station's ring, which holds
+    exactly the children the page says wait there; a station with more than `few` waiting (100; 6 here, the small
+    county having at most about 15 waiting at a station) draws no dot of them (its ring is shaded instead), no ring is wider than 26 px nor meets another station's ring at its widest, and none
+    grows with fewer children."""
+    open_map(page, server, f"?date=2022-09-01&play=0&few=6{query}")
+    shaded = most = 0
+    for convention, day in [("travel", "2022-09-01"), ("travel", dates_over_the_span(page, 3)[1]),
+                            ("queue", "2022-09-01"), ("queue", dates_over_the_span(page, 3)[2])]:
+        if page.evaluate("document.querySelector('#convention').value") != convention:
+            page.select_option("#convention", convention)
+            wait_for(page, "cscflow.ready")
+        go_to(page, day)
+        geometry = page.evaluate("cscflow.geometry()")
+        rings = geometry["rings"]
+        waiting = [d for d in page.evaluate("cscflow.dotPositions(1000000)") if not d["moving"]]
+        per: dict[str, int] = {}
+        for d in waiting:
+            dist, ring = min((math.hypot(d["x"] - g["x"], d["y"] - g["y"]), g["id"]) for g in rings)
+            g = next(g for g in rings if g["id"] == ring)
+            assert g["inner"] - 1 <= dist <= g["outer"] + 3 and dist >= 12, (day, d, g)
+            per[ring] = per.get(ring, 0) + 1
+        for g in rings:
+            assert g["outer"] <= g["cap"] <= 26, g
+            assert per.get(g["id"], 0) == (0 if g["dense"] else g["waiting"]), (day, g, per.get(g["id"]))
+            assert g["dense"] == (g["waiting"] > 6), g
+            shaded += g["dense"]
+            most = max(most, g["waiting"])
+        for i, a in enumerate(rings):
+            for b in rings[i + 1:]:
+                assert math.hypot(a["x"] - b["x"], a["y"] - b["y"]) >= a["cap"] + b["cap"], (a, b)
+        by_count = sorted((g["waiting"], g["outer"]) for g in rings if g["outer"] < g["cap"])
+        assert all(r0 <= r1 + 1e-9 for (_, r0), (_, r1) in zip(by_count, by_count[1:], strict=False)), by_count
+    assert shaded, f"some station of the small county has more than 100 waiting on one of the dates (most: {most})"
 
 
 def test_the_first_frame_is_full(page, server):
@@ -112,16 +138,20 @@ def test_the_first_frame_is_full(page, server):
     assert page.get_attribute("#time", "min") == "0" and page.is_checked("#history")
 
 
-def test_no_two_labels_overlap_and_all_are_on_the_page(page, server):
+def test_no_two_labels_overlap_nor_meet_a_ring_and_all_are_on_the_page(page, server):
     open_map(page, server, "?date=2022-06-01")
     labels = page.evaluate("cscflow.geometry().labels")
     stage = page.eval_on_selector("#stage", "e => { const b = e.getBoundingClientRect(); return [b.x, b.y, b.right, b.bottom]; }")
     kinds = {label["kind"] for label in labels}
     assert {"station", "zone", "count"} <= kinds
     assert sum(label["kind"] == "station" for label in labels) == len(server.app.state.cscflow.pmap.stations)
+    rings = page.evaluate("cscflow.geometry().rings")
     for i, a in enumerate(labels):
         x0, y0, x1, y1 = a["box"]
         assert stage[0] <= x0 and x1 <= stage[2] and stage[1] <= y0 and y1 <= stage[3], a
+        for g in rings:                  # no label, count or zone title over a waiting ring at its widest
+            near_x, near_y = max(x0, min(g["x"], x1)), max(y0, min(g["y"], y1))
+            assert math.hypot(g["x"] - near_x, g["y"] - near_y) >= g["cap"], (a, g)
         for b in labels[i + 1:]:
             u0, v0, u1, v1 = b["box"]
             assert not (x0 < u1 and u0 < x1 and y0 < v1 and v0 < y1), (a, b)

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import struct
 
 import numpy as np
@@ -69,12 +70,22 @@ def test_every_move_in_the_tracks_has_a_drawn_route(client, engine):
     for (a, b), via in paths.items():
         assert via[0] == a and via[-1] == b
         assert all(frozenset(step) in joined | added for step in zip(via, via[1:], strict=False)), via
+    # A move no line joins with at least route_share of its station's moves out and route_min moves: its way is at
+    # most route_detour times a straight route (along the lines where they do not go far round, else a new route).
     on_a_line = [set(line["stations"]) for line in pmap.lines]
+    xy = {st["id"]: (float(st["x"]), float(st["y"])) for st in pmap.stations}
+    heavy = 0
     for (a, b), n in moves.items():
         share = n / sum(m for (x, y), m in moves.items() if x == a and y != x)
-        if a != b and share >= body["route_share"] and not any({a, b} <= s for s in on_a_line):
-            assert frozenset((a, b)) in added, (a, b, share)
-    assert body["routes"]["added"], "the small county has moves its map lacks"
+        if a != b and share >= body["route_share"] and n >= body["route_min"] and not any({a, b} <= s for s in on_a_line):
+            heavy += 1
+            way = sum(math.dist(xy[u], xy[v]) for u, v in zip(paths[(a, b)], paths[(a, b)][1:], strict=False))
+            assert way <= body["route_detour"] * math.dist(xy[a], xy[b]) + 1e-9, (a, b, paths[(a, b)])
+    for r in body["routes"]["added"]:         # a route is added for a heavy move, or where the lines reach no way
+        a, b = r["move"]
+        share = moves[(a, b)] / sum(m for (x, y), m in moves.items() if x == a and y != x)
+        assert r["rare"] or (share >= body["route_share"] and moves[(a, b)] >= body["route_min"]), r
+    assert heavy and body["routes"]["added"], "the small county has moves its map lacks"
 
 
 def test_events_come_from_the_workspace(client):

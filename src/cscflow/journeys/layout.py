@@ -110,33 +110,46 @@ def auto_map(ws: Any) -> ProcessMap:
     )
 
 
-#: A move between two stations that no line of the map joins is drawn as a route of its own (a thin line)
-#: when it is at least this share of the moves out of its station.
-ROUTE_SHARE = 0.05
+#: A move between two stations that no line of the map joins earns a drawn route of its own (a thin dashed line,
+#: for the part of its way that no line covers) when it is at least this share of the moves out of its station ...
+ROUTE_SHARE = 0.10
+#: ... and at least this many moves.
+ROUTE_MIN = 20
+#: Such a move follows the lines (and the routes added before it) when that way is at most this many times as long
+#: as a straight route; otherwise it gets a straight route of its own.
+ROUTE_DETOUR = 1.3
 
 
 def network_routes(
-    pmap: ProcessMap, moves: dict[tuple[str, str], int], min_share: float = ROUTE_SHARE
+    pmap: ProcessMap,
+    moves: dict[tuple[str, str], int],
+    min_share: float = ROUTE_SHARE,
+    min_moves: int = ROUTE_MIN,
 ) -> dict[str, list[dict[str, Any]]]:
     """The drawn route of every move between two stations in the data, and the routes the map lacks.
 
-    ``moves`` counts the children's moves (from station, to station). A move two stations of one map line
-    make follows that line between them (the shortest such stretch); a move no line joins that is at least
-    ``min_share`` of its station's moves out becomes an *added* route (a straight thin line of its own); any
-    other move follows the shortest path over the lines and the added routes (by length on the map), or, when
-    there is none, gets an added route too (``rare``). So every moving dot is on a drawn line.
+    ``moves`` counts the children's moves (from station, to station). A move two stations of one map line make
+    follows that line between them (the shortest such stretch). A move no line joins that is at least
+    ``min_share`` of its station's moves out and at least ``min_moves`` moves (the heaviest first) follows the
+    shortest way over the lines and the routes added so far when it is at most :data:`ROUTE_DETOUR` times as long
+    as a straight route, else becomes an *added* route (a straight thin dashed line; never a part of the way, which
+    would draw the child through a station it did not visit). Every other move follows the shortest path over the lines and the added routes (by
+    length on the map), or, when there is none, gets an added route too (``rare``). So every moving dot is on a
+    drawn line.
 
-    Returns ``{"added": [{"from", "to", "n", "share", "rare"}], "paths": [{"from", "to", "via"}]}``, ``via``
-    being the station ids the dot passes, ends included.
+    Returns ``{"added": [{"from", "to", "n", "share", "rare", "move"}], "paths": [{"from", "to", "via"}]}``,
+    ``via`` being the station ids the dot passes, ends included; an added route's ``n`` is the moves it carries
+    (its own and those routed over it), ``move`` the (from, to) it was added for and ``share`` that move's share
+    of its station's moves out.
 
     >>> from cscflow.journeys.maps import load_map
-    >>> r = network_routes(load_map("england"), {("contact", "assessment"): 9, ("assessment", "looked_after"): 3,
+    >>> r = network_routes(load_map("england"), {("contact", "assessment"): 90, ("assessment", "looked_after"): 30,
     ...                                          ("referral", "s47"): 1, ("referral", "assessment"): 99})
     >>> [p["via"] for p in r["paths"]]  # doctest: +NORMALIZE_WHITESPACE
     [['contact', 'referral', 'assessment'], ['assessment', 'looked_after'],
      ['referral', 'assessment', 'strategy_discussion', 's47'], ['referral', 'assessment']]
-    >>> [(a["from"], a["to"]) for a in r["added"]]
-    [('assessment', 'looked_after')]
+    >>> [(a["from"], a["to"], a["n"]) for a in r["added"]]
+    [('assessment', 'looked_after', 30)]
     """
     import heapq
     import math
@@ -161,26 +174,16 @@ def network_routes(
     for (a, b), n in moves.items():
         if a != b:
             out_of[a] = out_of.get(a, 0) + int(n)
-    added: list[dict[str, Any]] = []
-    joined: set[frozenset[str]] = set()
-    pairs = [(a, b) for a, b in moves if a in xy and b in xy]
-    for a, b in pairs:
-        n = int(moves[(a, b)])
-        share = n / out_of[a] if a != b and out_of.get(a) else 0.0
-        if a != b and share >= min_share and along_lines(a, b) is None and frozenset((a, b)) not in joined:
-            joined.add(frozenset((a, b)))
-            added.append({"from": a, "to": b, "n": n, "share": round(share, 4), "rare": False})
     graph: dict[str, set[str]] = {s: set() for s in xy}
     for line in pmap.lines:
         ids = [str(s) for s in line.get("stations", []) if str(s) in xy]
         for u, v in zip(ids, ids[1:], strict=False):
             graph[u].add(v)
             graph[v].add(u)
-    for r in added:
-        graph[r["from"]].add(r["to"])
-        graph[r["to"]].add(r["from"])
+    added: dict[frozenset[str], dict[str, Any]] = {}
 
     def shortest(a: str, b: str) -> list[str] | None:
+        """Dijkstra over the drawn network (the lines and the routes added so far), by length on the map."""
         dist, heap = {a: 0.0}, [(0.0, a)]
         back: dict[str, str] = {}
         while heap:
@@ -199,16 +202,46 @@ def network_routes(
                     heapq.heappush(heap, (nd, v))
         return None
 
+    def add_steps(via: list[str], move: tuple[str, str], share: float, rare: bool) -> None:
+        """Add the steps of ``via`` that no line nor added route makes as added routes."""
+        for u, v in zip(via, via[1:], strict=False):
+            if v not in graph[u]:
+                graph[u].add(v)
+                graph[v].add(u)
+                added[frozenset((u, v))] = {"from": u, "to": v, "n": 0, "share": round(share, 4), "rare": rare,
+                                            "move": list(move)}
+
+    pairs = [(a, b) for a, b in moves if a in xy and b in xy]
+    via_of: dict[tuple[str, str], list[str]] = {}
+    for a, b in pairs:
+        if a == b:
+            via_of[(a, b)] = [a]
+        elif (line_way := along_lines(a, b)) is not None:
+            via_of[(a, b)] = line_way
+    # Heavy moves no line joins, heaviest first: the lines where they do not go far round, else new routes.
+    heavy = sorted((p for p in pairs if p not in via_of), key=lambda p: (-int(moves[p]), p))
+    for a, b in heavy:
+        n = int(moves[(a, b)])
+        share = n / out_of[a] if out_of.get(a) else 0.0
+        if share >= min_share and n >= min_moves:
+            via = shortest(a, b)
+            if via is None or length(via) > ROUTE_DETOUR * math.dist(xy[a], xy[b]):
+                via = [a, b]
+                add_steps(via, (a, b), share, False)
+            via_of[(a, b)] = via
+    for a, b in pairs:
+        if (a, b) in via_of:
+            continue
+        via = shortest(a, b)
+        if via is None:
+            via = [a, b]
+            add_steps(via, (a, b), 0.0, True)
+        via_of[(a, b)] = via
     paths = []
     for a, b in pairs:
-        via = [a] if a == b else along_lines(a, b)
-        if via is None:
-            via = [a, b] if frozenset((a, b)) in joined else shortest(a, b)
-        if via is None:
-            joined.add(frozenset((a, b)))
-            added.append({"from": a, "to": b, "n": int(moves[(a, b)]), "share": 0.0, "rare": True})
-            graph[a].add(b)
-            graph[b].add(a)
-            via = [a, b]
+        via = via_of[(a, b)]
+        for u, v in zip(via, via[1:], strict=False):
+            if frozenset((u, v)) in added:
+                added[frozenset((u, v))]["n"] += int(moves[(a, b)])
         paths.append({"from": a, "to": b, "via": via})
-    return {"added": added, "paths": paths}
+    return {"added": list(added.values()), "paths": paths}

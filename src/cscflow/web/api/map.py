@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from fastapi import APIRouter, Request
 
-from cscflow.journeys.layout import ROUTE_SHARE
+from cscflow.journeys.layout import ROUTE_DETOUR, ROUTE_MIN, ROUTE_SHARE
 from cscflow.journeys.maps import ProcessMap
 from cscflow.web.api import FILTERS, cohort, jsonable, records, state
 
@@ -42,7 +42,7 @@ def get_map(request: Request) -> dict[str, Any]:
     routes = st.cached(("routes",), lambda: data_routes(st))
     window = st.cached(("window",), lambda: observation_window(st))
     return {**payload, "filters": list(FILTERS), "la": st.ws.la, "values": values, "routes": routes,
-            "route_share": ROUTE_SHARE, "window": window}
+            "route_share": ROUTE_SHARE, "route_min": ROUTE_MIN, "route_detour": ROUTE_DETOUR, "window": window}
 
 
 #: Sources holding less than this share of the stays do not open the observation window (a census of a few

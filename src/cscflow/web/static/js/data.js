@@ -147,7 +147,8 @@ export function drawRange(legs, t) {
   return out;
 }
 
-// Position (CSS px) of leg r at time t as [x, y, moving], or null when not shown. tex and nRoutes: the
+// Position (CSS px) of leg r at time t as [x, y, moving], or null when not shown (gone, not yet there, or
+// waiting at a station whose ring is drawn as density). tex and nRoutes: the
 // network's routes and rings (network.js); the vertex shader in gl.js computes the same.
 const AT = new Float64Array(4);
 export function positionOf(legs, r, t, net) {
@@ -156,6 +157,7 @@ export function positionOf(legs, r, t, net) {
   const tex = net.tex;
   if (t >= d[o + 2]) {                                  // waiting: in the ring around the station
     const s = (net.nRoutes + d[o + 7]) * ROUTE_W * 4, r0 = tex[s + 2], r1 = tex[s + 3];
+    if (r1 < 0) return null;                            // a ring drawn as density: no dot of its own
     const rad = Math.sqrt(r0 * r0 + d[o + 6] * (r1 * r1 - r0 * r0));
     return [tex[s] + rad * Math.cos(d[o + 5]), tex[s + 1] + rad * Math.sin(d[o + 5]), false];
   }

@@ -3,7 +3,7 @@
 import { getBlob, getJSON } from "./api.js";
 import { dayOf, isoOf } from "./blob.js";
 import { CanvasRenderer } from "./canvas.js";
-import { buildLegs, colourCodes, drawRange, positionOf, stationCounts, visibleCount } from "./data.js";
+import { buildLegs, colourCodes, drawRange, FLOATS, positionOf, stationCounts, visibleCount } from "./data.js";
 import { GLRenderer } from "./gl.js";
 import { expose } from "./hooks.js";
 import { TubeMap } from "./map.js";
@@ -198,6 +198,7 @@ function frame(now) {
   const background = {
     image: m.image, labels: m.labels, boxes: m.labelBoxes, size: [m.width, m.height], version: m.version,
     counts: { image: m.countsImage, boxes: m.countBoxes, version: m.countsVersion },
+    rings: { image: m.ringsImage, version: m.ringsVersion },
   };
   S.renderer.draw(S.net, draws, { trails: S.trails, background });
   if (S.compare === "period") drawPeriodB(palette, fixedB);
@@ -232,16 +233,30 @@ function updateDay(day) {
     const { here, week } = stationCounts(S.stays, S.epoch + day);
     const ids = S.stays.header.stations;
     S.map.setCounts(ids, here, week);
-    const counts = {}, ring = new Int32Array(S.mapData.stations.length);
-    ids.forEach((id, k) => {
-      if (here[k]) counts[id] = here[k];
-      const i = S.map.index.get(id);
-      if (i !== undefined) ring[i] = here[k];
-    });
+    const counts = {};
+    ids.forEach((id, k) => { if (here[k]) counts[id] = here[k]; });
     S.counts = counts;
-    S.net.setCounts(ring);
     countsTable(ids, here, week);
   }
+  updateRings();
+}
+
+// The waiting rings: the dots waiting at each station now (layer 0, and the second cohort when compared) size
+// each station's ring and decide whether it is drawn as dots or as density (network.js, map.js paintRings).
+function updateRings() {
+  const waiting = new Int32Array(S.mapData.stations.length);
+  S.layers.forEach((layer, i) => {
+    if (!layer || (i === 1 && S.compare !== "cohort")) return;
+    const d = layer.legs.data, t = S.t;
+    for (const [lo, hi] of drawRange(layer.legs, t)) {
+      for (let r = lo; r < hi; r++) {
+        const o = r * FLOATS;
+        if (t >= d[o + 2] && t >= d[o + 1] && t < d[o + 3]) waiting[d[o + 7]]++;
+      }
+    }
+  });
+  S.net.setCounts(waiting);
+  S.map.paintRings(S.net.rings);
 }
 
 // The station counts on the date as a table (for screen readers and anyone who prefers numbers).
@@ -529,13 +544,16 @@ function firstDot() {
   return null;
 }
 
-// What is drawn, in page coordinates: the lines (one polyline per segment), the stations and the label boxes.
+// What is drawn, in page coordinates: the lines (one polyline per segment), the stations, the label boxes and the
+// waiting rings (radii now and at their widest, whether drawn as density, children waiting).
 function geometry() {
   const box = $("stage").getBoundingClientRect(), dx = box.left, dy = box.top;
   return {
     lines: S.net.drawnLines(dx, dy),
     stations: S.mapData.stations.map((s, i) => ({ id: s.id, x: S.net.pos[i][0] + dx, y: S.net.pos[i][1] + dy, exit: s.zone === "exit" })),
     labels: (S.map.placed || []).map((p) => ({ id: p.id, kind: p.kind, box: [p.box[0] + dx, p.box[1] + dy, p.box[2] + dx, p.box[3] + dy] })),
+    rings: (S.net.rings || []).map((g, i) => ({ id: S.mapData.stations[i].id, x: g.x + dx, y: g.y + dy, inner: g.inner,
+      outer: g.outer, cap: S.net.caps[i], dense: g.dense, waiting: g.n })),
   };
 }
 
@@ -559,7 +577,7 @@ async function main() {
   S.mapData = mapData;
   S.filters = mapData.filters;
   S.events = events;
-  S.net = new Network(mapData);
+  S.net = new Network(mapData, Number(params.get("few")) || undefined);   // ?few=N: dots up to N waiting
   S.map = new TubeMap($("map-under"), $("map-over"), mapData, S.net);
   $("added").closest("label").hidden = !S.net.added.length;
   const canvas = $("dots");

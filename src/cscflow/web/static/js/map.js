@@ -2,6 +2,8 @@
 // renderer draws beneath the dots in its one opaque canvas (so only one layer changes per frame); an SVG copy
 // under the canvas takes the pointer events (station hover/click), and the counts are also kept as SVG text
 // (not displayed) for scripts and tests.
+import { FEW_WAITING } from "./network.js";
+
 const NS = "http://www.w3.org/2000/svg";
 
 function el(name, attrs = {}, parent = null) {
@@ -33,11 +35,38 @@ function wrap(text, width) {
   return lines;
 }
 
-const COUNT_BOX = [10, -27, 80, -6];   // CSS px from a station's centre: room kept for its counts
+const COUNT_W = 80;                    // CSS px kept for a station's counts ("3,608 +195")
 const fmt = (n) => Number(n).toLocaleString(navigator.language || "en-GB");   // thousands separators
+// A station label's places (below, above, right, left, then the diagonals): what each costs beside the lines it
+// crosses (2 a line, 1 an added route), so a label keeps beside its station over a line rather than drift away.
+const SPOT_PENALTY = [0, 0.5, 1, 1, 3, 3, 3, 3];
+const RING_SCALE = 0.5;                // density rings' image: texels per CSS px (soft, so a coarse image will do)
+
+// A density ring's opacity for n waiting children: from 0.45 just above `few` to 0.9 at 40 times as many.
+export function ringShade(n, few = FEW_WAITING) {
+  return 0.45 + 0.45 * Math.min(1, Math.max(0, Math.log(n / few) / Math.log(40)));
+}
 
 // Do two boxes [x0, y0, x1, y1] overlap?
 export function overlaps(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
+
+// Does a box meet the disc (cx, cy, r)?
+function meetsDisc(box, cx, cy, r) {
+  const dx = cx - Math.max(box[0], Math.min(cx, box[2])), dy = cy - Math.max(box[1], Math.min(cy, box[3]));
+  return dx * dx + dy * dy < r * r;
+}
+
+// Does the segment (x1, y1)-(x2, y2) cross a box (Liang-Barsky clipping)?
+function crosses(box, { x1, y1, x2, y2 }) {
+  let t0 = 0, t1 = 1;
+  const dx = x2 - x1, dy = y2 - y1;
+  for (const [p, q] of [[-dx, x1 - box[0]], [dx, box[2] - x1], [-dy, y1 - box[1]], [dy, box[3] - y1]]) {
+    if (p === 0) { if (q < 0) return false; continue; }
+    const r = q / p;
+    if (p < 0) { if (r > t1) return false; if (r > t0) t0 = r; } else { if (r < t0) return false; if (r < t1) t1 = r; }
+  }
+  return true;
+}
 
 export class TubeMap {
   constructor(under, over, map, network) {
@@ -57,6 +86,9 @@ export class TubeMap {
     this.countBoxes = [];                              // {dst: [x0, y0, x1, y1] CSS px, src: [...] atlas px}
     this.countsVersion = 0;
     this.counts = new Map();                           // station index -> [here, week]
+    this.ringsImage = document.createElement("canvas"); // the density rings (paintRings), RING_SCALE texels per px
+    this.ringsVersion = 0;
+    this.ringsKey = null;
   }
 
   // Fit the map's bounding box into width x height px (with room for labels).
@@ -75,6 +107,7 @@ export class TubeMap {
   }
 
   draw() {
+    this.ringsKey = null;                              // the rings' image is repainted for the new layout
     for (const svg of [this.under, this.over]) {
       svg.replaceChildren();
       svg.setAttribute("width", this.width);
@@ -158,14 +191,14 @@ export class TubeMap {
       ctx.stroke();
     }
     ctx.lineCap = "round";
-    ctx.globalAlpha = 0.85;
-    for (const l of geo.lines) {
+    for (const l of [...geo.lines].sort((p, q) => Number(q.added) - Number(p.added))) {   // added ones beneath
       ctx.beginPath();
       ctx.moveTo(l.x1, l.y1);
       ctx.lineTo(l.x2, l.y2);
       ctx.strokeStyle = l.colour;
       ctx.lineWidth = l.width;
-      ctx.setLineDash(l.added ? [6, 4] : []);
+      ctx.globalAlpha = l.added ? 0.55 : 0.85;
+      ctx.setLineDash(l.added ? [3, 4] : []);
       ctx.stroke();
     }
     ctx.setLineDash([]);
@@ -183,12 +216,14 @@ export class TubeMap {
     this.version++;
   }
 
-  // Zone titles and station labels on a transparent image (drawn above the dots), placed so that no two boxes
-  // overlap: a zone title above its box, inside the map; a station label below its station, else above, right
-  // or left, clear of every station's marker and of the room kept for its counts. this.labelBoxes: the ink's
-  // boxes (for the renderers); this.placed: {id, kind, box} (for window.cscflow.geometry).
+  // Zone titles, station labels and the places of the counts on a transparent image (drawn above the dots), placed
+  // so that no two boxes overlap and none meets a station's ring (at its widest, net.caps): the counts beside the
+  // ring (upper right, else another corner), a zone title on its box's edge where it crosses fewest drawn lines
+  // (the dots run on them), a station label beside its ring where it crosses fewest lines (below, else above, right
+  // or left; the diagonals cost more: SPOT_PENALTY).
+  // this.labelBoxes: the ink's boxes (for the renderers); this.placed: {id, kind, box} (window.cscflow.geometry).
   paintLabels(w, h, r) {
-    const geo = this.geo, ctx = this.labels.getContext("2d");
+    const geo = this.geo, ctx = this.labels.getContext("2d"), caps = this.net.caps || [];
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, w, h);
     ctx.setTransform(r, 0, 0, r, 0, 0);
@@ -197,24 +232,90 @@ export class TubeMap {
     ctx.strokeStyle = BG;
     this.labelBoxes = [];
     const placed = (this.placed = []);
-    const taken = [];
-    for (const s of geo.stations) {
-      taken.push([s.x - 12, s.y - 12, s.x + 12, s.y + 12]);
-      placed.push({ id: s.id, kind: "count", box: [s.x + COUNT_BOX[0], s.y + COUNT_BOX[1], s.x + COUNT_BOX[2], s.y + COUNT_BOX[3]] });
-    }
+    const rings = geo.stations.map((s, i) => [s.x, s.y, (caps[i] || 14) + 1]);
     const free = (box) => box[0] >= 2 && box[2] <= this.width - 2 && box[1] >= 2 && box[3] <= this.height - 2 &&
-      !taken.some((t) => overlaps(t, box)) && !placed.some((p) => overlaps(p.box, box));
+      !rings.some(([x, y, rad]) => meetsDisc(box, x, y, rad)) && !placed.some((p) => overlaps(p.box, box));
+    const linesCrossed = (box) => geo.lines.reduce((n, l) => n + (crosses(box, l) ? (l.added ? 1 : 2) : 0), 0);
+    // The free box of `boxes` crossing fewest lines, plus its penalty (penalties[k], default 0), the first on a tie
+    // (null when none is free); with anyLines, the first free box.
+    const best = (boxes, anyLines = false, penalties = []) => {
+      let out = null, least = Infinity;
+      boxes.forEach((box, k) => {
+        if (least === 0 || !free(box)) return;
+        const n = (anyLines ? 0 : linesCrossed(box)) + (penalties[k] || 0);
+        if (n < least) { out = box; least = n; }
+      });
+      return out;
+    };
+    // The counts' first choice (upper right of the ring) is kept for them while the station labels are placed.
+    const upperRight = geo.stations.map((st, i) => {
+      const d = rings[i][2] / Math.SQRT2 + 1;
+      return [st.x + d, st.y - d - SLOT_H, st.x + d + COUNT_W, st.y - d];
+    });
+    placed.push(...upperRight.map((box) => ({ kind: "reserved", box })));
+    ctx.letterSpacing = "0px";
+    ctx.font = `12px ${FONT}`;
+    ctx.textAlign = "center";
+    geo.stations.forEach((s, i) => {
+      const half = Math.max(...s.label.map((part) => ctx.measureText(part).width)) / 2 + 3;
+      const tall = 13 * s.label.length + 3, R = rings[i][2] + 1;
+      let box = null;
+      for (const k of [0, 16, 32]) {      // nearest first: farther out only when no place beside the ring is free
+        const d = (R + k) / Math.SQRT2;
+        const spots = [[s.x, s.y + R + k], [s.x, s.y - R - k - tall], [s.x + R + k + half, s.y - tall / 2],
+          [s.x - R - k - half, s.y - tall / 2], [s.x + d + half, s.y + d], [s.x - d - half, s.y + d],
+          [s.x + d + half, s.y - d - tall], [s.x - d - half, s.y - d - tall]];
+        box = best(spots.map(([cx, top]) => [cx - half, top, cx + half, top + tall]), false, SPOT_PENALTY);
+        if (box) break;
+      }
+      if (!box && placed.some((p) => p.kind === "reserved")) {   // no room: without the counts' reservations
+        placed.splice(0, placed.length, ...placed.filter((p) => p.kind !== "reserved"));
+        for (const k of [0, 16, 32]) {
+          box = best([[s.x, s.y + R + k], [s.x, s.y - R - k - tall], [s.x + R + k + half, s.y - tall / 2],
+            [s.x - R - k - half, s.y - tall / 2]].map(([cx, top]) => [cx - half, top, cx + half, top + tall]));
+          if (box) break;
+        }
+      }
+      box ||= [s.x - half, s.y + R, s.x + half, s.y + R + tall];
+      const cx = (box[0] + box[2]) / 2;
+      s.label.forEach((part, k) => outlined(ctx, part, cx, box[1] + 12 + 13 * k, "#e8edf2"));
+      placed.push({ id: s.id, kind: "station", box });
+      this.labelBoxes.push(box);
+    });
+    placed.splice(0, placed.length, ...placed.filter((p) => p.kind !== "reserved"));
+    // Counts: beside the ring, on a diagonal (clear of the horizontal and vertical lines), the upper right unless
+    // it is taken (always in the same place, so the eye finds them; their backdrop keeps them legible over lines).
+    this.countAt = geo.stations.map((s, i) => {
+      const d = rings[i][2] / Math.SQRT2 + 1, R = rings[i][2] + 1;
+      const box = best([
+        [s.x + d, s.y - d - SLOT_H, s.x + d + COUNT_W, s.y - d],
+        [s.x - d - COUNT_W, s.y - d - SLOT_H, s.x - d, s.y - d],
+        [s.x + d, s.y + d, s.x + d + COUNT_W, s.y + d + SLOT_H],
+        [s.x - d - COUNT_W, s.y + d, s.x - d, s.y + d + SLOT_H],
+        [s.x + R, s.y - SLOT_H / 2, s.x + R + COUNT_W, s.y + SLOT_H / 2],
+        [s.x - R - COUNT_W, s.y - SLOT_H / 2, s.x - R, s.y + SLOT_H / 2],
+        [s.x - COUNT_W / 2, s.y - R - SLOT_H, s.x + COUNT_W / 2, s.y - R],
+        [s.x - COUNT_W / 2, s.y + R, s.x + COUNT_W / 2, s.y + R + SLOT_H],
+        [s.x - COUNT_W / 2, s.y - R - 2 * SLOT_H, s.x + COUNT_W / 2, s.y - R - SLOT_H],
+      ], true) || [s.x + d, s.y - d - SLOT_H, s.x + d + COUNT_W, s.y - d];
+      placed.push({ id: s.id, kind: "count", box });
+      return { box, right: box[2] <= s.x, centre: box[0] < s.x && s.x < box[2] };   // aligned towards the station
+    });
     ctx.font = `600 11px ${FONT}`;
     ctx.letterSpacing = "1px";
     ctx.textAlign = "left";
     for (const z of geo.zones) {
       const text = z.label.toUpperCase(), tw = ctx.measureText(text).width;
-      const x = Math.max(4, Math.min(z.x + 6, this.width - tw - 6));
-      let box = null;
-      for (const y of [z.y - 16, z.y + 4, z.y + z.h + 2, z.y + z.h - 18]) {
-        const b = [x - 2, y, x + tw + 2, y + 14];
-        if (free(b)) { box = b; break; }
+      const boxes = [];
+      const xs = [z.x + 6, z.x + z.w - tw - 8, z.x + (z.w - tw) / 2];
+      for (let x = z.x + 18; x < z.x + z.w - tw - 8; x += 12) xs.push(x);
+      for (const y of [z.y - 16, z.y + 4, z.y + z.h + 2, z.y + z.h - 18, z.y - 32, z.y + z.h + 18]) {
+        for (const x of xs) {
+          const x0 = Math.max(4, Math.min(x, this.width - tw - 6));
+          boxes.push([x0 - 2, y, x0 + tw + 2, y + 14]);
+        }
       }
+      const box = best(boxes);
       if (!box) continue;          // no room: the zone's box still shows it
       ctx.fillStyle = "rgba(15, 24, 34, 0.85)";   // a backdrop: the title reads clear of the dots beneath
       ctx.beginPath();
@@ -225,27 +326,13 @@ export class TubeMap {
       placed.push({ id: z.label, kind: "zone", box });
       this.labelBoxes.push(box);
     }
-    ctx.letterSpacing = "0px";
-    ctx.font = `12px ${FONT}`;
-    ctx.textAlign = "center";
-    for (const s of geo.stations) {
-      const half = Math.max(...s.label.map((part) => ctx.measureText(part).width)) / 2 + 3;
-      const tall = 13 * s.label.length + 3;
-      const spots = [[s.x, s.y + 14], [s.x, s.y - 14 - tall], [s.x + 16 + half, s.y - tall / 2],
-        [s.x - 16 - half, s.y - tall / 2], [s.x, s.y + 30], [s.x, s.y - 30 - tall]];
-      let at = spots.find(([cx, top]) => free([cx - half, top, cx + half, top + tall])) || spots[0];
-      const box = [at[0] - half, at[1], at[0] + half, at[1] + tall];
-      s.label.forEach((part, k) => outlined(ctx, part, at[0], at[1] + 12 + 13 * k, "#e8edf2"));
-      placed.push({ id: s.id, kind: "station", box });
-      this.labelBoxes.push(box);
-    }
   }
 
-  // The counts atlas: station i's "here +week" text in slot i (SLOT_W x SLOT_H CSS px), with where each slot is
-  // drawn on the map (its ink only) in this.countBoxes.
+  // The counts atlas: station i's "here +week" text in slot i (SLOT_W x SLOT_H CSS px) on a dark backdrop, with
+  // where each slot is drawn on the map (its ink only, in the box paintLabels kept for it) in this.countBoxes.
   paintCounts() {
     const geo = this.geo, r = this.ratio || 1, c = this.countsImage;
-    if (!geo) return;
+    if (!geo || !this.countAt) return;
     const cols = COUNT_COLS, rows = Math.max(1, Math.ceil(geo.stations.length / cols));
     const w = Math.round(cols * SLOT_W * r), h = Math.round(rows * SLOT_H * r);
     if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
@@ -254,7 +341,7 @@ export class TubeMap {
     ctx.clearRect(0, 0, w, h);
     ctx.setTransform(r, 0, 0, r, 0, 0);
     ctx.lineJoin = "round";
-    ctx.lineWidth = 4;
+    ctx.lineWidth = 3;
     ctx.strokeStyle = BG;
     ctx.textAlign = "left";
     this.countBoxes = [];
@@ -262,24 +349,63 @@ export class TubeMap {
       const [here, week] = this.counts.get(i) || ["", ""];
       if (!here && !week) return;
       const ox = (i % cols) * SLOT_W, oy = Math.floor(i / cols) * SLOT_H;
-      let x = ox + 3;                                   // the map's s.x + 13, with the slot at s.x + 10
+      ctx.font = `700 12px ${FONT}`;
+      const hw = here ? ctx.measureText(here).width : 0;
+      ctx.font = `11px ${FONT}`;
+      const ww = week ? ctx.measureText(week).width : 0;
+      const used = Math.min(SLOT_W, Math.ceil(6 + hw + (here && week ? 4 : 0) + ww));
+      ctx.fillStyle = "rgba(15, 24, 34, 0.8)";      // a backdrop: the numbers read over the dots beneath
+      ctx.beginPath();
+      ctx.roundRect(ox + 0.5, oy + 2.5, used - 1, SLOT_H - 5, 4);
+      ctx.fill();
+      let x = ox + 3;
       if (here) {
         ctx.font = `700 12px ${FONT}`;
         outlined(ctx, here, x, oy + 15, "#ffffff");
-        x += ctx.measureText(here).width + 4;
-      } else x += 4;
+        x += hw + 4;
+      }
       if (week) {
         ctx.font = `11px ${FONT}`;
         outlined(ctx, week, x, oy + 15, "#ffd54f");
-        x += ctx.measureText(week).width;
       }
-      const used = Math.min(SLOT_W, x + 3 - ox);
+      const { box, right, centre } = this.countAt[i];
+      const x0 = right ? box[2] - used : centre ? (box[0] + box[2] - used) / 2 : box[0];
       this.countBoxes.push({
-        dst: [s.x + 10, s.y - 27, s.x + 10 + used, s.y - 27 + SLOT_H],
+        dst: [x0, box[1], x0 + used, box[1] + SLOT_H],
         src: [ox * r, oy * r, (ox + used) * r, (oy + SLOT_H) * r],
       });
     });
     this.countsVersion++;
+  }
+
+  // The waiting rings drawn as density (network.js: more than FEW_WAITING children): a soft annulus per station,
+  // its width and shade read from the count, in a coarse image of its own the renderers draw between the map and
+  // the dots. Repainted only when a ring's look changes (radius to half a px, shade to a tenth).
+  paintRings(rings) {
+    const key = rings.map((g) => (g.dense ? `${Math.round(g.outer * 2)}:${Math.round(10 * ringShade(g.n, this.net.few))}` : "")).join(",");
+    const c = this.ringsImage, w = Math.max(1, Math.round(this.width * RING_SCALE)), h = Math.max(1, Math.round(this.height * RING_SCALE));
+    if (key === this.ringsKey && c.width === w && c.height === h) return;
+    this.ringsKey = key;
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    const ctx = c.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    ctx.setTransform(RING_SCALE, 0, 0, RING_SCALE, 0, 0);
+    for (const g of rings) {
+      if (!g.dense) continue;
+      const grad = ctx.createRadialGradient(g.x, g.y, g.inner, g.x, g.y, g.outer);
+      const a = ringShade(g.n, this.net.few);
+      grad.addColorStop(0, `rgba(252, 213, 197, ${a * 0.55})`);
+      grad.addColorStop(0.35, `rgba(252, 213, 197, ${a})`);
+      grad.addColorStop(0.8, `rgba(252, 213, 197, ${a})`);
+      grad.addColorStop(1, `rgba(252, 213, 197, ${a * 0.3})`);
+      ctx.fillStyle = grad;
+      ctx.beginPath();
+      ctx.arc(g.x, g.y, g.outer, 0, 2 * Math.PI);
+      ctx.arc(g.x, g.y, g.inner, 0, 2 * Math.PI, true);
+      ctx.fill();
+    }
+    this.ringsVersion++;
   }
 
   // here/week indexed like `order` (station ids of the counts' source).
@@ -288,7 +414,7 @@ export class TubeMap {
       const i = this.index.get(id);
       if (i === undefined || !this.countText) return;
       const [h, w] = this.countText[i];
-      h.textContent = here[k] ? fmt(here[k]) : "";
+      h.textContent = here[k] || week[k] ? fmt(here[k]) : "";   // 0 beside "+12": none stayed (e.g. an ICPC)
       w.textContent = week[k] ? `+${fmt(week[k])}` : "";
       this.counts.set(i, [h.textContent, w.textContent]);
     });

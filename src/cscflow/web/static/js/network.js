@@ -1,22 +1,40 @@
 // The drawn network, shared by the map painter and every dot renderer: the map's lines and the routes added from
 // the data (/api/map's `routes`, journeys.layout.network_routes) as segments in CSS px, the polyline each move
-// between two stations follows (a route), and where children wait at each station (a ring sized by the count).
+// between two stations follows (a route), and where children wait at each station: a thin ring (annulus) around
+// its marker, of bounded radius, whose outer radius grows with the number waiting. While few wait (up to
+// FEW_WAITING) each child is a dot in the ring; beyond, the ring is drawn as density (a soft annulus shaded by the
+// count, painted by map.js) and the waiting dots are not drawn one by one (no pile of overdrawn dots).
 //
 // Routes and stations are kept in one Float32Array laid out as an RGBA32F texture (the WebGL point path reads it
 // in the vertex shader; the splat and Canvas 2D paths read the same numbers in JavaScript):
 //   row k < nRoutes:   texel 0 = (n points, length px, 0, 0); texel i = 1..n = (x, y, distance along, 0) in CSS px
-//   row nRoutes + s:   texel 0 = (centre x, centre y, inner radius, outer radius) of station s's waiting ring
+//   row nRoutes + s:   texel 0 = (centre x, centre y, inner radius, outer radius) of station s's waiting ring; the
+//                      outer radius is negative when the ring is drawn as density (its waiting dots are not drawn)
 export const OUTSIDE = 65535;
 export const ROUTE_W = 32;            // texels per row: a header and up to 31 points
-export const LINE_PX = 6, ADDED_PX = 2.5, SHARED_PX = 7;   // stroke widths; spacing of lines sharing a segment
-export const RING_IN = 14;            // px: waiting children sit outside the station's marker
-const DOT_AREA = 26;                  // px² of ring per waiting child (a 5 px dot with a little room)
-const RING_MAX = 70;
-const ADDED_COLOUR = "#9fb3c8";
+export const LINE_PX = 6, ADDED_PX = 1.5, SHARED_PX = 7;   // stroke widths; spacing of lines sharing a segment
+export const RING_IN = 13;            // px: waiting children sit outside the station's marker (radius 9 + stroke)
+export const RING_MAX = 26;           // px: no ring is wider (labels and counts are placed outside this radius)
+export const FEW_WAITING = 100;       // up to this many waiting children are drawn as dots; beyond, as density
+const DOT_AREA = 8;                   // px² of ring per waiting dot (5 px dots overlap a little when many wait)
+const DENSITY_FULL = 40;              // the density ring reaches its widest at `few` x this many
+const ADDED_COLOUR = "#7d8fa3";
+
+// The outer radius (px) of a waiting ring for n children, at most cap, and whether it is drawn as density (more
+// than `few` waiting): the dots' annulus grows by DOT_AREA per child, then the density ring on a log scale.
+export function ringRadius(n, cap = RING_MAX, few = FEW_WAITING) {
+  const dots = (k) => Math.sqrt(RING_IN * RING_IN + (k * DOT_AREA) / Math.PI);
+  if (n <= few) return [Math.min(cap, Math.max(RING_IN + 3, dots(n))), false];
+  const f = Math.min(1, Math.log(n / few) / Math.log(DENSITY_FULL));
+  const start = Math.min(RING_MAX, Math.max(RING_IN + 3, dots(few)));
+  return [Math.min(cap, start + (RING_MAX - start) * f), true];
+}
 
 export class Network {
-  constructor(map) {
+  // few: waiting children drawn as dots up to this many per station (the page's address option `few`).
+  constructor(map, few = FEW_WAITING) {
     this.stations = map.stations;
+    this.few = few;
     this.index = new Map(map.stations.map((s, i) => [s.id, i]));
     this.lines = (map.lines || []).map((l) => ({ ...l, stations: l.stations.filter((s) => this.index.has(s)) }));
     const routes = map.routes || { added: [], paths: [] };
@@ -37,7 +55,7 @@ export class Network {
     this.routes = [];                 // {from, to, via: [station indexes], added: uses an added route}
     this.routeIds = new Map();
     this.showAdded = true;
-    this.counts = new Int32Array(map.stations.length);
+    this.counts = new Int32Array(map.stations.length);   // children waiting at each station (dots in its ring)
     this.version = 0;                 // bumped when the texture's numbers change
   }
 
@@ -83,6 +101,11 @@ export class Network {
     this.toPx = toPx;
     const pos = this.stations.map((s) => toPx(Number(s.x), Number(s.y)));
     this.pos = pos;
+    // Each ring's largest radius: RING_MAX, less where another station is near (rings never meet).
+    this.caps = pos.map((p, i) => {
+      const near = Math.min(...pos.map((q, j) => (j === i ? Infinity : Math.hypot(q[0] - p[0], q[1] - p[1]))));
+      return Math.max(RING_IN + 3, Math.min(RING_MAX, near / 2 - 3));
+    });
     const segs = [];
     const shared = new Map(), used = new Map();
     const keyOf = (a, b) => (a < b ? a * 65536 + b : b * 65536 + a);
@@ -109,8 +132,7 @@ export class Network {
     }
     for (const r of this.added) {
       push(r.a, r.b, 0, { line: `${r.from}>${r.to}`, colour: ADDED_COLOUR, width: ADDED_PX, added: true,
-        label: `Added from the data: ${this.stations[r.a].label} to ${this.stations[r.b].label}` +
-          (r.share ? ` (${Math.round(100 * r.share)}% of moves out)` : "") });
+        label: `Added from the data: ${this.stations[r.a].label} to ${this.stations[r.b].label}` + addedFor(r, this) });
     }
     this.segments = segs;
     this.bySeg = new Map();
@@ -163,15 +185,16 @@ export class Network {
 
   packRings() {
     const t = this.tex, nR = this.nRoutes;
-    this.stations.forEach((s, i) => {
+    this.rings = this.stations.map((s, i) => {
       const o = (nR + i) * ROUTE_W * 4, [x, y] = this.pos[i];
-      const outer = Math.min(RING_MAX, Math.sqrt(RING_IN * RING_IN + (this.counts[i] * DOT_AREA) / Math.PI));
-      t[o] = x; t[o + 1] = y; t[o + 2] = RING_IN; t[o + 3] = Math.max(outer, RING_IN + 3);
+      const [outer, dense] = ringRadius(this.counts[i], this.caps[i], this.few);
+      t[o] = x; t[o + 1] = y; t[o + 2] = RING_IN; t[o + 3] = dense ? -outer : outer;
+      return { x, y, inner: RING_IN, outer, dense, n: this.counts[i] };
     });
     this.version++;
   }
 
-  // Children at each station (indexed like the map's stations) size the waiting rings.
+  // Children waiting at each station (indexed like the map's stations: the dots in its ring) size the rings.
   setCounts(counts) {
     this.counts = counts;
     if (this.pos) this.packRings();
@@ -183,6 +206,15 @@ export class Network {
       id: s.line, colour: s.colour, added: s.added, points: [[s.x1 + dx, s.y1 + dy], [s.x2 + dx, s.y2 + dy]],
     }));
   }
+}
+
+// What an added route's title says it carries: the move it was added for, with that move's share of its
+// station's moves out (a part of a longer way when the move follows lines for the rest).
+function addedFor(r, net) {
+  const label = (id) => { const i = net.index.get(id); return i === undefined ? id : net.stations[i].label; };
+  const move = r.move && (r.move[0] !== r.from || r.move[1] !== r.to) ? ` on the way ${label(r.move[0])} to ${label(r.move[1])}` : "";
+  const share = r.share ? `, ${Math.round(100 * r.share)}% of ${label(r.move ? r.move[0] : r.from)}'s moves out` : "";
+  return move || share ? ` (${(move + share).replace(/^[ ,]+/, "")})` : "";
 }
 
 // Position (CSS px) on route k at fraction p of its length, and the unit direction there: out = [x, y, ux, uy].

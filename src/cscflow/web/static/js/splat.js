@@ -71,6 +71,7 @@ export class Splat {
         let x, y;
         if (t >= d[o + 2]) {
           const s = (nR + d[o + 7]) * ROUTE_W * 4, r0 = tex[s + 2], r1 = tex[s + 3];
+          if (r1 < 0) continue;                     // a ring drawn as density (map.js paints it)
           const rad = Math.sqrt(r0 * r0 + d[o + 6] * (r1 * r1 - r0 * r0));
           x = tex[s] + rad * Math.cos(d[o + 5]); y = tex[s + 1] + rad * Math.sin(d[o + 5]);
         } else {                                    // along the route (network.along, inlined)
