@@ -16,7 +16,6 @@ def rows(ws) -> pd.DataFrame:
 
 def fresh(path) -> Workspace:
     """A new read-only process on the workspace: nothing of this process's cache is reused."""
-    timeline._MEMO.clear()
     return Workspace(path, read_only=True)
 
 
@@ -29,7 +28,7 @@ def test_a_new_process_reads_the_stored_timeline(write_episodes):
     ws.close()
     with fresh(path) as ro:
         got = rows(ro)
-        assert [n for _r, _t, n in timeline._MEMO.values()] == [name]   # the stored table, no temporary one
+        assert timeline.cached_tables(ro) == [name]   # the stored table, no temporary one
         assert store.stored_names(ro) == [name]
     pd.testing.assert_frame_equal(got, built)
 
@@ -40,7 +39,7 @@ def test_changed_episodes_get_a_new_timeline_and_the_stale_one_goes(write_episod
     [old] = store.stored_names(ws)
     before = rows(ws)
     # A change the in-process fingerprint (counts, spans, sums) cannot see: one stay's stage.
-    ws.con.raw_sql("UPDATE episodes SET stage = 'cin_plan' WHERE rowid = (SELECT min(rowid) FROM episodes "
+    ws.sql("UPDATE episodes SET stage = 'cin_plan' WHERE rowid = (SELECT min(rowid) FROM episodes "
                    "WHERE stage = 'assessment')")
     path = ws.path
     ws.close()
@@ -48,7 +47,6 @@ def test_changed_episodes_get_a_new_timeline_and_the_stale_one_goes(write_episod
         changed = rows(ro)
         assert store.stored_names(ro) == [old]
         assert not changed.equals(before)
-    timeline._MEMO.clear()
     with Workspace(path) as rw:
         again = rows(rw)
         [new] = store.stored_names(rw)
@@ -83,13 +81,12 @@ def test_an_event_log_of_instants_is_stored_only_by_prepare(workspace):
 
     built = auto_rows(workspace)
     assert store.stored_names(workspace) == []
-    timeline._MEMO.clear()
     assert store.prepare(workspace) == ("auto", 3)
     [name] = store.stored_names(workspace)
     path = workspace.path
     workspace.close()
     with fresh(path) as ro:
         got = auto_rows(ro)
-        assert [n for _r, _t, n in timeline._MEMO.values()] == [name]   # the stored table, no temporary one
+        assert timeline.cached_tables(ro) == [name]   # the stored table, no temporary one
     pd.testing.assert_frame_equal(got, built)
     assert got.station.tolist() == ["submitted", "approved", "submitted"]

@@ -17,15 +17,14 @@ def test_serve_stores_a_missing_timeline_and_the_app_reads_it(tmp_path):
     ws_dir = small_county.build(tmp_path / "ws")
     with Workspace(ws_dir) as ws:
         for name in store.stored_names(ws):   # as loaded by a version that stored none
-            ws.con.drop_table(name)
+            ws.drop_table(name)
     _store_timeline(ws_dir)
     with Workspace(ws_dir, read_only=True) as ws:
         [name] = store.stored_names(ws)
-    timeline._MEMO.clear()
     app = create_app(ws_dir)
     try:
         assert TestClient(app, base_url="http://127.0.0.1").get("/api/tracks").status_code == 200
-        assert name in [n for _r, _t, n in timeline._MEMO.values()]   # read from the file, not rebuilt
+        assert name in timeline.cached_tables(app.state.cscflow.ws)   # read from the file, not rebuilt
     finally:
         app.state.cscflow.close()
 

@@ -360,7 +360,7 @@ def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = No
         else:
             from cscflow.workspace.calendar import calendar_frame, with_working_days
 
-            have = "calendar" in ws.con.list_tables()
+            have = ws.has_table("calendar")
             cal = ws.calendar() if have or not ws.read_only else ibis.memtable(calendar_frame())
             t = with_working_days(done, cal, "start", "end", name="wd")
             t = t.mutate(hit=ibis.ifelse(t.wd <= 45, 1, 0))

@@ -17,12 +17,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
 
 from cscflow.errors import AnalysisError
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 COHORT_COLUMNS = ("sex", "ethnicity", "age_band", "disability", "uasc", "team", "referral_source", "repeat", "la")
 
@@ -137,7 +140,7 @@ def check_where(where: dict[str, Any] | None) -> dict[str, Any]:
     return where
 
 
-def referral_sources(ws: Any) -> ibis.Table:
+def referral_sources(ws: WorkspaceLike) -> ibis.Table:
     """(rs_child, rs_need, referral_source) from the attrs of each need's referral stay."""
     ep = ws.table("episodes")
     r = ep.filter((ep.stage == "referral") & ep.need_id.notnull())
@@ -146,7 +149,7 @@ def referral_sources(ws: Any) -> ibis.Table:
     return r.group_by(["rs_child", "rs_need"]).aggregate(referral_source=r.referral_source.min())
 
 
-def apply_where(ws: Any, rows: ibis.Table, where: dict[str, Any] | None) -> ibis.Table:
+def apply_where(ws: WorkspaceLike, rows: ibis.Table, where: dict[str, Any] | None) -> ibis.Table:
     """Keep the timeline ``rows`` that match ``where`` (columns as in a timeline: child_id, need_id, ...)."""
     where = check_where(where)
     if not where:

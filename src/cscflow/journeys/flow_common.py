@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import ibis
 import pandas as pd
 
 from cscflow.errors import AnalysisError
 from cscflow.journeys.maps import ProcessMap, load_map
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 DateLike: TypeAlias = str | _dt.date | _dt.datetime | pd.Timestamp | None
 MS_PER_DAY = 86_400_000
@@ -58,5 +61,5 @@ def with_next(tl: ibis.Table) -> ibis.Table:
     return tl.mutate(next_station=tl.station.lead().over(w), next_start=tl.start.lead().over(w))
 
 
-def _setup(ws: Any, pmap: ProcessMap | str) -> ProcessMap:
+def _setup(ws: WorkspaceLike, pmap: ProcessMap | str) -> ProcessMap:
     return load_map(pmap, ws)

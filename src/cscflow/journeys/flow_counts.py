@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
@@ -12,11 +12,14 @@ from cscflow.journeys.flow_common import DateLike, _setup, in_period, lit, to_ti
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import data_end, data_start, timelines
 
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
+
 OPEN, NONE = "(open)", "(none)"
 
 
 # -- children at stations ---------------------------------------------------------------------------
-def stations_on(ws: Any, pmap: ProcessMap | str, date: DateLike, where: dict[str, Any] | None = None) -> pd.DataFrame:
+def stations_on(ws: WorkspaceLike, pmap: ProcessMap | str, date: DateLike, where: dict[str, Any] | None = None) -> pd.DataFrame:
     """Children at each station on ``date`` (day level): columns station, children (stations with none left out).
 
     A child is at S on day d when a stay at S has start date <= d and (end null or d < end date),
@@ -45,7 +48,7 @@ def _order(df: pd.DataFrame, pmap: ProcessMap, col: str = "station") -> pd.DataF
 
 
 def stations(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None, on: DateLike = None,
 ) -> pd.DataFrame:
     """Per station: entered (stays starting in the period), children_entered, left (stays ending in it)
@@ -73,7 +76,7 @@ def stations(
 
 
 def conversion(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Where stays at each station went next: columns source, target, n, of, rate.
@@ -96,7 +99,7 @@ def conversion(
 
 
 def caseload(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Children at each station on every day of the period (default: the data's span).

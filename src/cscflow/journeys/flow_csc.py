@@ -7,7 +7,7 @@ These read the canonical stages of ``episodes`` (docs/data-model.md), whatever t
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
@@ -19,11 +19,14 @@ from cscflow.journeys.lookback import method_note, visible_from, year_complete
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import timelines
 
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
+
 _ORDER = ("source", "source_row", "episode_id")
 OPEN = "(open)"
 
 
-def _stage_rows(ws: Any, stage: str) -> ibis.Table:
+def _stage_rows(ws: WorkspaceLike, stage: str) -> ibis.Table:
     """Stays of ``stage`` with the columns the cohort filters need (``repeat`` = need rank)."""
     from cscflow.journeys.timeline import _need_ranks
 
@@ -35,7 +38,7 @@ def _stage_rows(ws: Any, stage: str) -> ibis.Table:
 
 
 def referral_flags(
-    ws: Any, start: DateLike = None, end: DateLike = None, where: dict[str, Any] | None = None,
+    ws: WorkspaceLike, start: DateLike = None, end: DateLike = None, where: dict[str, Any] | None = None,
     data_start: DateLike = None,
 ) -> ibis.Table:
     """One row per referral starting in the period: child_id, need_id, start, previous (the child's
@@ -66,7 +69,7 @@ def referral_flags(
 
 
 def repeat_flags(
-    ws: Any, stage: str = "cp_plan", start: DateLike = None, end: DateLike = None, data_start: DateLike = None,
+    ws: WorkspaceLike, stage: str = "cp_plan", start: DateLike = None, end: DateLike = None, data_start: DateLike = None,
 ) -> ibis.Table:
     """One row per ``stage`` stay (default CP plans) starting in the period: child_id, start, team,
     ``repeat`` (the child's second or subsequent such stay: one began before it, any time before, as
@@ -100,7 +103,7 @@ def _pool(rows: pd.DataFrame) -> dict[str, Any]:
 
 
 def rereferrals(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None, data_start: DateLike = None,
 ) -> pd.DataFrame:
     """Re-referral rates by financial year of referral and overall.
@@ -147,7 +150,7 @@ def rereferrals(
 
 
 def nfa_by_prior(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None, cap: int = 5, lookback_months: int | None = None,
     data_start: DateLike = None,
 ) -> pd.DataFrame:
@@ -204,7 +207,7 @@ def nfa_by_prior(
 
 
 def s47_outcomes(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Strategy discussion -> S47 -> ICPC -> outcome, for strategy discussions starting in the period.
@@ -282,7 +285,7 @@ def two_proportions(k1: int, n1: int, k2: int, n2: int) -> dict[str, float]:
 
 
 def before_after(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None, at: DateLike = None, source: str = "assessment", target: str = "nfa",
 ) -> pd.DataFrame:
     """The share of stays at ``source`` followed directly by ``target``, before and after date ``at``.

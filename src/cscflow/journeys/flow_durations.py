@@ -8,7 +8,7 @@ low, the quantile is not reached (NaN). Lifelines' ``median_survival_time_`` giv
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import numpy as np
@@ -18,6 +18,9 @@ from cscflow.journeys.flow_common import DateLike, _setup, days_between, in_peri
 from cscflow.journeys.maps import EXIT_ZONE, ProcessMap
 from cscflow.journeys.timeline import data_end, timelines
 from cscflow.workspace.calendar import calendar_frame, with_working_days
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 QUANTILES = (0.25, 0.5, 0.75)
 
@@ -47,7 +50,7 @@ def km_quantiles(times: np.ndarray, events: np.ndarray, weights: np.ndarray | No
     return out
 
 
-def _calendar(ws: Any) -> ibis.Table:
+def _calendar(ws: WorkspaceLike) -> ibis.Table:
     try:
         return ws.calendar()
     except Exception:  # a read-only workspace cannot store the calendar: use it in memory
@@ -55,7 +58,7 @@ def _calendar(ws: Any) -> ibis.Table:
 
 
 def durations(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Time in each station and between directly-following stations.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
@@ -10,6 +10,9 @@ import pandas as pd
 from cscflow.journeys.flow_common import DateLike, _setup, days_between, in_period, with_next
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import timelines
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 
 # -- directly-follows graph and variants -------------------------------------------------------------
@@ -24,7 +27,7 @@ def dfg_expr(tl: ibis.Table, start: DateLike = None, end: DateLike = None) -> ib
 
 
 def dfg(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The directly-follows graph: columns source, target, transitions, cases, mean_days, median_days.
@@ -80,7 +83,7 @@ def _hashed_variants_expr(tl: ibis.Table, start: DateLike = None, end: DateLike 
     ).select("variant", "length", "cases")
 
 
-def _fetched_variants(ws: Any, tl: ibis.Table, start: DateLike = None, end: DateLike = None,
+def _fetched_variants(ws: WorkspaceLike, tl: ibis.Table, start: DateLike = None, end: DateLike = None,
                       sep: str = " > ") -> pd.DataFrame:
     """Variants on engines without ordered string aggregates (Spark): the groups in the engine, the paths of
     one child per group put together here (columns variant, length, cases)."""
@@ -93,7 +96,7 @@ def _fetched_variants(ws: Any, tl: ibis.Table, start: DateLike = None, end: Date
 
 
 def variants(
-    ws: Any, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
+    ws: WorkspaceLike, pmap: ProcessMap | str = "england", start: DateLike = None, end: DateLike = None,
     where: dict[str, Any] | None = None, top: int | None = None,
 ) -> pd.DataFrame:
     """Paths through the map and how many children took each: columns rank, variant, length, cases, share.
@@ -103,7 +106,7 @@ def variants(
     """
     pmap = _setup(ws, pmap)
     tl = timelines(ws, pmap, where)
-    if ws.engine == "duckdb":
+    if ws.dialect == "duckdb":  # an ordered string aggregate
         out = ws.execute(_hashed_variants_expr(tl, start, end))
     else:
         out = _fetched_variants(ws, tl, start, end)

@@ -23,15 +23,18 @@ A measure whose look-back window (``start - months``) reaches before the data st
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from cscflow.errors import AnalysisError
 from cscflow.journeys.windows import LEVEL, MIN_TYPICAL, source_windows
 
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
-def source_starts(ws: Any, stage: str | None = None) -> pd.DataFrame:
+
+def source_starts(ws: WorkspaceLike, stage: str | None = None) -> pd.DataFrame:
     """Per source (of the sources holding ``stage``, or all): source, first (earliest start of any
     stay), start (where its reliable data start: its window's start,
     :func:`cscflow.journeys.windows.source_windows`, a source's window does not depend on the
@@ -39,7 +42,7 @@ def source_starts(ws: Any, stage: str | None = None) -> pd.DataFrame:
     return source_windows(ws, stage)[["source", "first", "start", "last", "stays"]]
 
 
-def visible_from(ws: Any, stage: str = "referral", data_start: Any = None) -> pd.Timestamp:
+def visible_from(ws: WorkspaceLike, stage: str = "referral", data_start: Any = None) -> pd.Timestamp:
     """The data start of ``stage``: ``data_start`` when given, else the workspace setting
     ``data_start`` (a date, or a mapping stage -> date), else the earliest full-coverage start
     of the sources holding the stage."""

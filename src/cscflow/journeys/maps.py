@@ -27,11 +27,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
 from cscflow.errors import MapError
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 MAPS_DIR = Path(__file__).parent / "maps"
 BUILTIN = {"england": MAPS_DIR / "england.yaml", "front_door": MAPS_DIR / "front_door.yaml"}
@@ -124,7 +127,7 @@ class ProcessMap:
         }
 
 
-def load_map(name_or_path: str | Path | ProcessMap, ws: Any = None) -> ProcessMap:
+def load_map(name_or_path: str | Path | ProcessMap, ws: WorkspaceLike = None) -> ProcessMap:
     """Load a process map: ``"england"``, ``"front_door"``, a YAML path, or ``"auto"`` (needs ``ws``).
 
     >>> load_map("england").rank("looked_after") < load_map("england").rank("assessment")

@@ -34,21 +34,21 @@ Rules (docs/data-model.md says what a stay is):
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import itertools
 import json
 import os
-import weakref
-from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
 
 from cscflow.errors import AnalysisError
 from cscflow.journeys.maps import ProcessMap, load_map
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 #: Columns of a timeline (the contract; extra columns follow these).
 COLUMNS = ["child_id", "need_id", "repeat", "seq", "station", "start", "end"]
@@ -57,36 +57,41 @@ EXTRA = ["kind", "stage", "outcome", "team", "episode_id"]
 _ORDER = ("source", "source_row", "episode_id")
 
 
-def episode_stats(ws: Any) -> dict[str, Any]:
+def episode_stats(ws: WorkspaceLike) -> dict[str, Any]:
     """One aggregate over ``episodes``: rows, first and last start, last end, sum of source rows, last child.
 
     It tells the data's span and serves as the fingerprint of the episodes (a cached timeline is reused
     while it is unchanged). A read-only workspace cannot change under its connection, so there the
     answer is kept for the connection's life.
     """
-    hit = getattr(ws, "_journeys_stats", None)
-    if hit is not None and hit[0] is ws.con:
-        stats: dict[str, Any] = hit[1]
-        return stats
-    if ws.engine == "duckdb":  # raw SQL: compiling the expression costs more than the query
-        got = ws.con.raw_sql('SELECT count(*), min("start"), max("start"), max("end"), sum(source_row), '
-                             'max(child_id) FROM episodes').fetchone()
-        row = dict(zip("nsefrc", got, strict=True))
-        row = {k: (pd.Timestamp(v) if k in "sef" and v is not None else v) for k, v in row.items()}
-    else:
-        ep = ws.table("episodes")
-        row = ws.execute(ep.aggregate(n=ep.count(), s=ep.start.min(), e=ep.start.max(), f=ep.end.max(),
-                                      r=ep.source_row.sum(), c=ep.child_id.max())).iloc[0].to_dict()
     if ws.read_only:
-        ws._journeys_stats = (ws.con, row)
-    return row
+        stats: dict[str, Any] = ws.cached("episode_stats", None, lambda: _episode_stats(ws), size=1)
+        return stats
+    return _episode_stats(ws)
+
+
+#: The stats' SQL per dialect: compiling the expression costs more than running the query.
+_STATS_SQL: dict[str, str] = {}
+
+
+def _episode_stats(ws: WorkspaceLike) -> dict[str, Any]:
+    if ws.dialect not in _STATS_SQL:
+        from cscflow.model.tables import schema
+
+        ep = ibis.table(schema("episodes"), name="episodes")
+        _STATS_SQL[ws.dialect] = ibis.to_sql(
+            ep.aggregate(n=ep.count(), s=ep.start.min(), e=ep.start.max(), f=ep.end.max(), r=ep.source_row.sum(),
+                         c=ep.child_id.max()), dialect=ws.dialect)
+    got = ws.sql(_STATS_SQL[ws.dialect])[0]
+    row = dict(zip("nsefrc", got, strict=True))
+    return {k: (pd.Timestamp(v) if k in "sef" and v is not None else v) for k, v in row.items()}
 
 
 def _stamp(value: Any) -> pd.Timestamp | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
 
 
-def data_end(ws: Any) -> pd.Timestamp:
+def data_end(ws: WorkspaceLike) -> pd.Timestamp:
     """The data's end date: the latest start or end of any stay in ``episodes``."""
     row = episode_stats(ws)
     values = [v for v in (_stamp(row["e"]), _stamp(row["f"])) if v is not None]
@@ -95,7 +100,7 @@ def data_end(ws: Any) -> pd.Timestamp:
     return max(values)
 
 
-def data_start(ws: Any) -> pd.Timestamp:
+def data_start(ws: WorkspaceLike) -> pd.Timestamp:
     """The earliest start of any stay in ``episodes``."""
     v = _stamp(episode_stats(ws)["s"])
     if v is None:
@@ -107,7 +112,7 @@ def _ts(value: Any) -> ibis.Value:
     return ibis.literal(pd.Timestamp(value).to_pydatetime(), type="timestamp")
 
 
-def mapped_stays(ws: Any, pmap: ProcessMap, end: _dt.datetime | pd.Timestamp | None = None) -> ibis.Table:
+def mapped_stays(ws: WorkspaceLike, pmap: ProcessMap, end: _dt.datetime | pd.Timestamp | None = None) -> ibis.Table:
     """The episodes of the stages ``pmap`` draws, with ``station``, ``rank``, ``end_eff``, ``exit`` and ``k``.
 
     ``k`` numbers a child's stays by (start, end, source order); ``alone`` marks stays that overlap
@@ -193,17 +198,21 @@ def _resolve(multi: ibis.Table) -> ibis.Table:
     ).drop("island")
 
 
-_MEMO: OrderedDict[tuple[Any, ...], tuple[Any, ibis.Table, str]] = OrderedDict()
 STORED_PREFIX = "_cscflow_tl_"  # timelines stored in the workspace (timeline_store): kept when evicted here
 _MEMO_SIZE = 6
 
 
-def _fingerprint(ws: Any) -> tuple[str, ...]:
+def cached_tables(ws: WorkspaceLike) -> list[str]:
+    """Names of the tables behind the timelines cached on ``ws`` (least recently used first)."""
+    return [name for _tl, name in ws.cached_values("timelines")]
+
+
+def _fingerprint(ws: WorkspaceLike) -> tuple[str, ...]:
     return tuple(str(v) for v in episode_stats(ws).values())
 
 
 def timelines(
-    ws: Any,
+    ws: WorkspaceLike,
     pmap: ProcessMap | str = "england",
     where: dict[str, Any] | None = None,
     *,
@@ -225,21 +234,19 @@ def timelines(
     else:
         # The quick fingerprint (counts, spans, sums) and the workspace's write generation: an in-place change
         # through the library (Workspace.write, sources.load) is seen even when the fingerprint is not moved.
-        key = (id(ws.con), ws.generation, json.dumps(pmap.to_dict(), sort_keys=True), str(end),
-               _fingerprint(ws))
-        hit = _MEMO.get(key)
-        if hit is not None and hit[0]() is ws.con:
-            out = hit[1]
-        else:
-            out, name = _build_cached(ws, pmap, end)
-            _MEMO[key] = (weakref.ref(ws.con), out, name)
-            while len(_MEMO) > _MEMO_SIZE:
-                _, (ref, _old, old_name) = _MEMO.popitem(last=False)
-                con = ref()
-                if con is not None and hasattr(con, "drop_table") and not old_name.startswith(STORED_PREFIX):
-                    with contextlib.suppress(Exception):  # the connection may be closed already
-                        con.drop_table(old_name, force=True)
-        _MEMO.move_to_end(key)
+        key = (json.dumps(pmap.to_dict(), sort_keys=True), str(end), _fingerprint(ws))
+
+        def evict(built: tuple[ibis.Table, str]) -> None:
+            if not built[1].startswith(STORED_PREFIX):
+                ws.drop_table(built[1])
+
+        def usable(built: tuple[ibis.Table, str]) -> bool:  # prepare() wants the stored one, not a temporary
+            from cscflow.journeys import timeline_store as store
+
+            return not store.KEEP_POINTS.get() or built[1].startswith(STORED_PREFIX) or ws.read_only
+
+        out = ws.cached("timelines", key, lambda: _build_cached(ws, pmap, end), size=_MEMO_SIZE,
+                        on_evict=evict, valid=usable)[0]
     if where:
         from cscflow.journeys.filters import apply_where
 
@@ -255,20 +262,19 @@ _COUNTER = itertools.count()
 _SQL: dict[tuple[Any, ...], tuple[str, str, str]] = {}
 
 
-def _build(ws: Any, pmap: ProcessMap, end: Any, cache: bool) -> ibis.Table:
+def _build(ws: WorkspaceLike, pmap: ProcessMap, end: Any, cache: bool) -> ibis.Table:
     if not cache:
         return _assemble(ws, mapped_stays(ws, pmap, end))
     return _build_cached(ws, pmap, end)[0]
 
 
-def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]:
+def _build_cached(ws: WorkspaceLike, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]:
     """The timeline stored in the workspace (:mod:`.timeline_store`) or a temporary table: (the timeline over
     it, the table's name)."""
     from cscflow.journeys import timeline_points as tp
     from cscflow.journeys import timeline_store as store
 
-    dialect = ws.con.name
-    _tune(ws)
+    dialect = ws.dialect
     map_json = json.dumps(pmap.to_dict(), sort_keys=True)
     shape = tp.shape(ws, pmap)
     stored_name: str | None = None
@@ -280,7 +286,7 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
         content = store.content_key(ws)
         stored_name = store.name_for(content, map_json, end)
         if store.exists(ws, stored_name):
-            stored = ws.con.table(stored_name)
+            stored = ws.table(stored_name)
             return (tp.widen(stored, shape) if shape.points else stored), stored_name
         if shape.points and not store.KEEP_POINTS.get():
             stored_name = None
@@ -303,33 +309,16 @@ def _build_cached(ws: Any, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]
     _store(ws, final_name, final_sql, temp=not persist)
     if persist:
         store.keep(ws, final_name, tuple(shape), content)
-    stored = ws.con.table(final_name)
+    stored = ws.table(final_name)
     return (tp.widen(stored, shape) if shape.points else stored), final_name
 
 
-def _tune(ws: Any) -> None:
-    """DuckDB: no progress bar (it prints from the engine's threads on long queries)."""
-    if ws.engine == "duckdb":
-        with contextlib.suppress(Exception):
-            ws.con.raw_sql("SET enable_progress_bar = false")
-
-
-def _store(ws: Any, name: str, sql: str, temp: bool = True) -> None:
+def _store(ws: WorkspaceLike, name: str, sql: str, temp: bool = True) -> None:
     """Run compiled ``sql`` once into (temporary) table ``name`` (raw SQL: re-parsing it costs more)."""
-    if ws.engine == "duckdb":
-        # Row order in the stored table is never relied on (every reader orders by seq), so DuckDB may
-        # write it from both threads without keeping the input's order; the setting is put back after.
-        keep = ws.con.raw_sql("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-        ws.con.raw_sql("SET preserve_insertion_order = false")
-        try:
-            ws.con.raw_sql(f'CREATE OR REPLACE {"TEMP " if temp else ""}TABLE "{name}" AS {sql}')
-        finally:
-            ws.con.raw_sql(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
-    else:
-        ws.con._session.sql(sql).cache().createOrReplaceTempView(name)
+    ws.materialise_sql(name, sql, temp=temp)
 
 
-def _assemble(ws: Any, e: ibis.Table) -> ibis.Table:
+def _assemble(ws: WorkspaceLike, e: ibis.Table) -> ibis.Table:
     """The timeline rows (before their order) from mapped stays ``e``: overlaps resolved, exits added."""
     keep = ["child_id", "k", "need_id", "station", "rank", "start", "end_eff", "is_open", "exit",
             "stage", "outcome", "team", "episode_id", "is_point"]
@@ -370,7 +359,7 @@ def _assemble(ws: Any, e: ibis.Table) -> ibis.Table:
     return _order_rows(ws, stays.drop("multi").union(exits))
 
 
-def _order_rows(ws: Any, rows: ibis.Table) -> ibis.Table:
+def _order_rows(ws: WorkspaceLike, rows: ibis.Table) -> ibis.Table:
     """The timeline's order over resolved rows: seq, repeat and the next row, in one sort per child."""
     needs = _need_ranks(ws)
     rows = rows.left_join(needs, [rows.child_id == needs.n_child, rows.need_id == needs.n_need])
@@ -387,7 +376,7 @@ def _order_rows(ws: Any, rows: ibis.Table) -> ibis.Table:
     return rows.select(*COLUMNS, *EXTRA, "next_station", "next_start")
 
 
-def _need_ranks(ws: Any) -> ibis.Table:
+def _need_ranks(ws: WorkspaceLike) -> ibis.Table:
     ep = ws.table("episodes")
     needs = ep.filter(ep.need_id.notnull()).group_by(["child_id", "need_id"]).aggregate(first=ep.start.min())
     w = ibis.window(group_by=needs.child_id, order_by=[needs.first, needs.need_id])

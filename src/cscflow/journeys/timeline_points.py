@@ -24,12 +24,15 @@ columns as literals, so callers see the full timeline columns.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import ibis
 
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import _ORDER, COLUMNS, EXTRA, _need_ranks
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 #: Columns a drawn stay may leave null throughout (then not stored).
 NULLABLE = ("need_id", "outcome", "team", "episode_id")
@@ -50,7 +53,7 @@ class Shape(NamedTuple):
 FULL = Shape(False, True, True, False, False, ())
 
 
-def shape(ws: Any, pmap: ProcessMap) -> Shape:
+def shape(ws: WorkspaceLike, pmap: ProcessMap) -> Shape:
     """The :class:`Shape` of ``ws``'s episodes on ``pmap`` (one aggregate query, grouped by stage and outcome:
     few groups, so the map's lists are applied to the groups, not to every row)."""
     ep = ws.table("episodes")
@@ -77,7 +80,7 @@ def shape(ws: Any, pmap: ProcessMap) -> Shape:
                  nulls=tuple(c for c in NULLABLE if count[c] == 0), one_source=len(sources) <= 1)
 
 
-def points_timeline(ws: Any, pmap: ProcessMap, s: Shape = FULL) -> ibis.Table:
+def points_timeline(ws: WorkspaceLike, pmap: ProcessMap, s: Shape = FULL) -> ibis.Table:
     """The timeline rows of an all-zero-length log, with only the columns that vary under ``s``
     (see :func:`widen`). The same rows as the general engine (tests/journeys/test_timeline.py).
     """

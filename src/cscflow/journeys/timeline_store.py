@@ -26,17 +26,20 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cscflow.journeys.timeline import STORED_PREFIX as PREFIX
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 #: Whether a timeline of instants (an event log's) built now is stored too (set by :func:`prepare`).
 KEEP_POINTS: contextvars.ContextVar[bool] = contextvars.ContextVar("cscflow_keep_points", default=False)
 
 
-def enabled(ws: Any) -> bool:
-    """Whether ``ws`` can hold stored timelines (a DuckDB workspace)."""
-    return bool(ws.engine == "duckdb")
+def enabled(ws: WorkspaceLike) -> bool:
+    """Whether ``ws`` can hold stored timelines (an engine that keeps table comments: DuckDB)."""
+    return bool(ws.in_place)
 
 
 #: The columns of ``episodes`` a timeline is built from (not ``attrs`` or ``worker``: an event log's ``attrs``
@@ -45,10 +48,10 @@ TIMELINE_COLUMNS = ("child_id", "stage", "start", "end", "outcome", "need_id", "
                     "source_row")
 
 
-def content_key(ws: Any) -> str:
+def content_key(ws: WorkspaceLike) -> str:
     """A hash of every row of ``episodes`` in the columns a timeline reads (order-independent): 12 hex digits."""
     cols = ", ".join(f'"{c}"' for c in TIMELINE_COLUMNS)
-    n, h = ws.con.raw_sql(f"SELECT count(*), sum(hash({cols})) FROM episodes").fetchone()
+    n, h = ws.sql(f"SELECT count(*), sum(hash({cols})) FROM episodes")[0]
     return hashlib.sha1(f"{n}:{h}".encode()).hexdigest()[:12]  # noqa: S324 - a name, not a secret
 
 
@@ -57,32 +60,25 @@ def name_for(content: str, map_json: str, end: Any) -> str:
     return f"{PREFIX}{content}_{hashlib.sha1(f'{map_json}|{end}'.encode()).hexdigest()[:12]}"  # noqa: S324
 
 
-def stored_names(ws: Any) -> list[str]:
+def stored_names(ws: WorkspaceLike) -> list[str]:
     """Names of the timelines stored in ``ws``."""
-    rows = ws.con.raw_sql(
-        f"SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND starts_with(table_name, '{PREFIX}')"
-    ).fetchall()
-    return sorted(r[0] for r in rows)
+    return sorted(n for n in ws.tables() if n.startswith(PREFIX))  # never temporary (timeline names them so)
 
 
-def exists(ws: Any, name: str) -> bool:
+def exists(ws: WorkspaceLike, name: str) -> bool:
     """Whether stored timeline ``name`` is there and complete (its shape recorded by :func:`keep`)."""
-    row = ws.con.raw_sql(
-        f"SELECT comment FROM duckdb_tables() WHERE NOT temporary AND table_name = '{name}'"
-    ).fetchone()
-    return bool(row and row[0])
+    return ws.table_comment(name) is not None
 
 
-def keep(ws: Any, name: str, shape: tuple[Any, ...], content: str) -> None:
+def keep(ws: WorkspaceLike, name: str, shape: tuple[Any, ...], content: str) -> None:
     """Record ``shape`` on stored timeline ``name`` and drop timelines of other episodes."""
-    text = json.dumps(list(shape)).replace("'", "''")
-    ws.con.raw_sql(f"COMMENT ON TABLE \"{name}\" IS '{text}'")
+    ws.comment_table(name, json.dumps(list(shape)))
     for old in stored_names(ws):
         if not old.startswith(f"{PREFIX}{content}_"):
-            ws.con.raw_sql(f'DROP TABLE IF EXISTS "{old}"')
+            ws.drop_table(old)
 
 
-def prepare(ws: Any) -> tuple[str, int] | None:
+def prepare(ws: WorkspaceLike) -> tuple[str, int] | None:
     """Store the timeline a new workspace is most likely to be asked for: the England map's when the
     episodes hold children's social care stages, else the ``auto`` map's (any other process log).
 
@@ -94,7 +90,7 @@ def prepare(ws: Any) -> tuple[str, int] | None:
 
     if not enabled(ws) or ws.read_only:
         return None
-    stages = {r[0] for r in ws.con.raw_sql("SELECT DISTINCT stage FROM episodes").fetchall()}
+    stages = {r[0] for r in ws.sql("SELECT DISTINCT stage FROM episodes")}
     if not stages:
         return None
     england = load_map("england")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import numpy as np
@@ -45,6 +45,9 @@ from cscflow.journeys.filters import (
 )
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import data_end, data_start, timelines
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 OUTSIDE = 65535
 #: ``eday`` of a row still open at the data's end.
@@ -242,7 +245,7 @@ def _age_codes(bmon: np.ndarray, mon: np.ndarray) -> np.ndarray:
     return np.where(bmon < 0, AGE_BANDS.index("Unknown"), code).astype("int64")
 
 
-def cohort_mask(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> tuple[Rows, np.ndarray | None,
+def cohort_mask(ws: WorkspaceLike, pmap: ProcessMap, where: dict[str, Any] | None) -> tuple[Rows, np.ndarray | None,
                                                                                     np.ndarray | None]:
     """For filters on the child alone: (everyone's rows, the cohort's rows as a mask, each child's index in the
     cohort); otherwise (the cohort's rows, None, None). Masks save copying the rows on each filter change."""
@@ -253,18 +256,17 @@ def cohort_mask(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> tupl
     return cohort_rows(ws, pmap, where), None, None
 
 
-def cohort_rows(ws: Any, pmap: ProcessMap, where: dict[str, Any] | None) -> Rows:
+def cohort_rows(ws: WorkspaceLike, pmap: ProcessMap, where: dict[str, Any] | None) -> Rows:
     """The fetched rows of the cohort ``where`` (referral sources fetched only when it filters on them)."""
     return fetch_rows(ws, pmap, sources=where is not None and "referral_source" in where).subset(where)
 
 
 #: Filters on the child alone (all of a child's rows are kept or dropped).
 CHILD_FILTERS = frozenset({"sex", "ethnicity", "disability", "uasc", "la"})
-_FETCHED: OrderedDict[Any, Any] = OrderedDict()
 _SUBSETS: OrderedDict[Any, Any] = OrderedDict()
 
 
-def fetch_rows(ws: Any, pmap: ProcessMap, *, sources: bool = False) -> Rows:
+def fetch_rows(ws: WorkspaceLike, pmap: ProcessMap, *, sources: bool = False) -> Rows:
     """The :class:`Rows` of ``ws``'s whole timeline on ``pmap`` (fetched once per timeline, then cached).
 
     ``sources=True`` also fetches each row's referral source (a join on the referral stays' attributes,
@@ -273,14 +275,10 @@ def fetch_rows(ws: Any, pmap: ProcessMap, *, sources: bool = False) -> Rows:
     last = data_end(ws)
     epoch = data_start(ws).normalize()
     tl = timelines(ws, pmap)
-    key = (id(ws.con), tl.op(), json.dumps(pmap.station_ids), epoch, last)
-    hit = _FETCHED.get(key)
-    if hit is None or (sources and hit.rs is None):
-        hit = _FETCHED[key] = _fetch(ws, tl, pmap, epoch, last, sources)
-        while len(_FETCHED) > 2:
-            _FETCHED.popitem(last=False)
-    _FETCHED.move_to_end(key)
-    return hit
+    key = (tl.op(), json.dumps(pmap.station_ids), epoch, last)
+    rows: Rows = ws.cached("track_rows", key, lambda: _fetch(ws, tl, pmap, epoch, last, sources), size=2,
+                           valid=lambda hit: not sources or hit.rs is not None)
+    return rows
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
@@ -290,7 +288,7 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     return codes, [str(v) for v in enc.dictionary.to_pylist()]
 
 
-def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last: pd.Timestamp,
+def _fetch(ws: WorkspaceLike, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last: pd.Timestamp,
            sources: bool) -> Rows:
     from cscflow.journeys.flow_common import days_between
 
@@ -326,8 +324,8 @@ def _fetch(ws: Any, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last:
         dis=k.dis.substitute(yes_no, else_=2).fill_null(2),
         uasc=k.uasc.substitute(yes_no, else_=2).fill_null(2),
     ).order_by("child_id")
-    r = ws.con.to_pyarrow(rows)
-    kd = ws.con.to_pyarrow(kids)
+    r = ws.to_pyarrow(rows)
+    kd = ws.to_pyarrow(kids)
     team, teams = _codes(r.column("team"))
     rsc, labels = _codes(r.column("referral_source")) if sources else (None, None)
 

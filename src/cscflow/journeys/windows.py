@@ -28,11 +28,14 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 #: a month opens a source's full coverage when it and the next two months each hold at least this
 #: share of a typical month of the source's fullest year (a demand trend of 4% a year leaves a month
@@ -65,7 +68,7 @@ def coverage_start(months: pd.Series) -> pd.Timestamp:
     return pd.Timestamp(months.index[int(np.argmax(run.to_numpy() > 0))])
 
 
-def _monthly(ws: Any) -> dict[Any, pd.Series]:
+def _monthly(ws: WorkspaceLike) -> dict[Any, pd.Series]:
     ep = ws.table("episodes")
     df = ws.execute(ep.group_by([ep.source, ep.start.truncate("M").name("month")]).aggregate(n=ep.count()))
     out = {}
@@ -75,7 +78,7 @@ def _monthly(ws: Any) -> dict[Any, pd.Series]:
     return out
 
 
-def source_windows(ws: Any, stage: str | None = None) -> pd.DataFrame:
+def source_windows(ws: WorkspaceLike, stage: str | None = None) -> pd.DataFrame:
     """One row per source of ``episodes`` (of the sources holding ``stage``, or all): ``source``,
     ``format``, ``first`` (earliest start of any stay), window ``start`` and ``end`` (Timestamps,
     inclusive; see the module's docstring), ``last`` (latest start), ``stays`` and ``basis`` (how the
@@ -84,7 +87,7 @@ def source_windows(ws: Any, stage: str | None = None) -> pd.DataFrame:
     q = ep.group_by("source").aggregate(
         first=ep.start.min(), last_start=ep.start.max(), last_end=ep.end.max(), stays=ep.count(),
         begun=ep.start.min(where=ep.stage.isin(_BEGUN_IN_PERIOD)))
-    if "_sources" in ws.con.list_tables():
+    if ws.has_table("_sources"):
         src = ws.table("_sources").select("source", "format")
         q = q.left_join(src, "source").select(*q.columns, "format")
         la = ep.filter((ep.stage == "looked_after") & ep.source.isin(src.filter(src.format == "903").source))

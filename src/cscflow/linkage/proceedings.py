@@ -142,7 +142,7 @@ def link_proceedings(ws: Workspace, *, threshold: float = THRESHOLD, review_band
                            hint="load Annex A, CIN census or SSDA903 returns first")
     engine = ws.engine
     if engine == "pyspark" and spark is None:
-        spark = ws.con._session
+        spark = ws.engine_session()
     pairs, model = score_pairs(legal, kids, proceedings_spec(), engine=engine, spark=spark, seed=seed)
     pairs = oriented(pairs)
     rows = best_candidates(pairs, procs)

@@ -50,7 +50,7 @@ def as_of_default(ws: Any) -> dt.date:
 
 
 def _calendar(ws: Any) -> ibis.Table:
-    if "calendar" in ws.con.list_tables() or not getattr(ws, "read_only", False):
+    if ws.has_table("calendar") or not getattr(ws, "read_only", False):
         return ws.calendar()
     return ibis.memtable(calendar_frame())
 
@@ -96,7 +96,7 @@ def _episode_clocks(ws: Any, rule: Rule) -> ibis.Table:
 def _proceedings_clocks(ws: Any, rule: Rule) -> ibis.Table:
     p = ws.table("proceedings")
     c = rule.clock
-    if "links" in ws.con.list_tables():  # a child linked to the proceedings by cscflow link
+    if ws.has_table("links"):  # a child linked to the proceedings by cscflow link
         ln = ws.table("links")
         ln = ln.group_by(l_id=ln.proceedings_id).aggregate(l_child=ln.child_id.max())
         p = p.left_join(ln, p.proceedings_id == ln.l_id)
@@ -187,7 +187,7 @@ def evaluate(ws: Any, rules: dict[str, Rule] | list[str] | None = None, as_of: A
     day = pd.Timestamp(as_of).date() if as_of is not None else as_of_default(ws)
     cal = _calendar(ws)
     exprs, unavailable = [], {}
-    tables = set(ws.con.list_tables())
+    tables = set(ws.tables())
     for rule in chosen:
         if not rule.evaluable:
             unavailable[rule.id] = rule.why

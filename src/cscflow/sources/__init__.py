@@ -16,13 +16,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cscflow.errors import SourceError
 from cscflow.sources.base import ReadResult
 from cscflow.sources.detect import READERS, check_format, detect_format, normalise_format
-from cscflow.sources.events_stage import EngineStays, drop_temp
+from cscflow.sources.events_stage import EngineStays
 from cscflow.sources.loader import SourceReport, finalise, ingest_many
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 __all__ = ["ReadResult", "SourceReport", "detect_format", "load", "quality_report", "read_file"]
 
@@ -68,7 +71,7 @@ def read_file(path: str | Path, format: str = "auto", **options: Any) -> ReadRes
 
 
 def load(
-    ws: Any,
+    ws: WorkspaceLike,
     paths: Iterable[str | Path],
     format: str = "auto",
     mapping: str | Path | None = None,
@@ -106,7 +109,7 @@ def load(
             options["mapping"] = mapping
         if fmt == "events" and open_stages:
             options["open_stages"] = True
-        if fmt == "events" and ws.engine == "duckdb":
+        if fmt == "events" and ws.sql_connection() is not None:
             options["ws"] = ws  # read by the workspace's engine: the stays never leave it
         if progress:
             progress(f"reading {len(group)} {fmt} file(s)", done, total)
@@ -124,7 +127,7 @@ def load(
     finally:
         for res in results:
             if isinstance(res.episodes, EngineStays):
-                drop_temp(ws.con.con, res.episodes.tag)
+                ws.drop_temporary(res.episodes.tag)
     if progress:
         progress("linking children and episodes of need", done, total)
     finalise(ws)
@@ -134,7 +137,7 @@ def load(
     return reports
 
 
-def quality_report(ws: Any) -> dict[str, Any]:
+def quality_report(ws: WorkspaceLike) -> dict[str, Any]:
     """The data-quality report of a workspace (the JSON of ``cscflow quality --json``).
 
     ``sources``: one item per loaded file with file, format, rows_read, rows_loaded,

@@ -41,7 +41,7 @@ import fnmatch
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -54,6 +54,9 @@ from cscflow.model.stages import STAGES
 from cscflow.sources.base import QUARANTINE_COLUMNS, ReadResult, source_name
 from cscflow.sources.events_stage import EngineStays, drop_temp, next_tag
 from cscflow.sources.values import ISO_DATE, match_headers, normalise_header, sniff_encoding, sql_date_formats
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 MAPPINGS_DIR = Path(__file__).with_name("mappings")
 FIELDS = ("child_id", "stage", "start", "end", "outcome", "team", "worker", "need_key")
@@ -188,7 +191,7 @@ def _utf8_copy(path: Path, encoding: str, tmpdir: str) -> Path:
 
 
 def read(paths: list[Path], mapping: str | Path | dict[str, Any] | None = None, today: dt.date | None = None,
-         open_stages: bool = False, ws: Any = None, **_: Any) -> list[ReadResult]:
+         open_stages: bool = False, ws: WorkspaceLike = None, **_: Any) -> list[ReadResult]:
     """Read event logs: one :class:`ReadResult` per file.
 
     ``open_stages`` keeps stage values outside the CSC vocabulary as they are (trimmed), so
@@ -215,12 +218,12 @@ def read(paths: list[Path], mapping: str | Path | dict[str, Any] | None = None, 
     except Exception:  # a file that cannot be read: what the files before it left in the engine goes too
         for res in out:
             if isinstance(res.episodes, EngineStays):
-                drop_temp(ws.con.con, res.episodes.tag)
+                ws.drop_temporary(res.episodes.tag)
         raise
     return out
 
 
-def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = None, ws: Any = None) -> ReadResult:
+def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = None, ws: WorkspaceLike = None) -> ReadResult:
     """Read one event log file with one layout (in ``ws``'s engine when it is a DuckDB workspace)."""
     layout = layout or Layout()
     path = Path(path)
@@ -229,8 +232,10 @@ def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = N
     if path.stat().st_size == 0:
         raise SourceError(f"{path.name} is empty (0 bytes)", hint="export the event log again")
     today = today or dt.date.today()
-    in_ws = ws is not None and ws.engine == "duckdb"
-    con = ws.con.con if in_ws else duckdb.connect()
+    con = ws.sql_connection() if ws is not None else None
+    in_ws = con is not None
+    if con is None:
+        con = duckdb.connect()
     tag = next_tag() if in_ws else "_ev"
     if not in_ws:
         con.execute("SET TimeZone='UTC'")

@@ -20,9 +20,9 @@ function (:func:`cscflow.sources.load`) whether it comes from ``cscflow load`` o
 >>> _ = p.write_text("child_id,stage,start\\nC1,referral,2020-01-02\\nC1,assessment,2020-01-03\\n")
 >>> ws = Workspace(tempfile.mkdtemp(), la="886")
 >>> r = events.read([p], ws=ws)[0]
->>> r.episodes.num_rows, ws.con.con.execute(f"SELECT stage FROM ({r.episodes.sql}) ORDER BY pos").fetchall()
+>>> r.episodes.num_rows, ws.sql(f"SELECT stage FROM ({r.episodes.sql}) ORDER BY pos")
 (2, [('referral',), ('assessment',)])
->>> drop_temp(ws.con.con, r.episodes.tag)
+>>> ws.drop_temporary(r.episodes.tag)
 """
 
 from __future__ import annotations
@@ -30,10 +30,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+
+from cscflow.workspace.engine import drop_temp
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
+
+__all__ = ["STAGED", "EngineStays", "StagedEngine", "drop_temp", "need_inputs", "next_tag", "stage", "with_days"]
 
 _TAGS = itertools.count(1)
 #: Columns of a staged source, as :func:`cscflow.sources.load_stays.staged_stays` gives them in Arrow.
@@ -76,25 +83,12 @@ def next_tag() -> str:
     return f"_cscflow_ev{next(_TAGS)}"
 
 
-def drop_temp(con: Any, tag: str) -> None:
-    """Drop the temporary tables, views and registered Arrow tables whose names start with ``tag``."""
-    views = con.execute("SELECT view_name FROM duckdb_views() WHERE temporary AND starts_with(view_name, ?)",
-                        [tag]).fetchall()
-    for (name,) in views:
-        con.unregister(name)  # releases a registered Arrow table (a no-op for a view of our own SQL)
-        con.execute(f'DROP VIEW IF EXISTS "{name}"')
-    tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)",
-                         [tag]).fetchall()
-    for (name,) in tables:
-        con.execute(f'DROP TABLE IF EXISTS "{name}"')
-
-
 def _column(got: Any) -> pa.Array:
     table = got.read_all() if isinstance(got, pa.RecordBatchReader) else got
     return table.column(0).combine_chunks()
 
 
-def stage(ws: Any, stays: EngineStays, pseudo: Any, load_seq: int,
+def stage(ws: WorkspaceLike, stays: EngineStays, pseudo: Any, load_seq: int,
           hash_workers: Callable[[Any, pa.Array], pa.Array]) -> tuple[StagedEngine | None, pa.Table | None]:
     """(the source's stays pseudonymised in the engine, its id table with ``sid`` and ``child_id``).
 
@@ -103,7 +97,7 @@ def stage(ws: Any, stays: EngineStays, pseudo: Any, load_seq: int,
     """
     if not stays.num_rows:
         return None, None
-    con, tag = ws.con.con, stays.tag
+    con, tag = ws.sql_connection(), stays.tag
     uniq = _column(con.execute(f"SELECT DISTINCT source_child_id FROM ({stays.sql}) "
                                "WHERE source_child_id IS NOT NULL").arrow())
     if not len(uniq):
@@ -127,21 +121,21 @@ def stage(ws: Any, stays: EngineStays, pseudo: Any, load_seq: int,
     return StagedEngine(sql, tag, stays.num_rows, int(load_seq), n_keyed > 0, n_referrals > 0), ids
 
 
-def need_inputs(ws: Any, staged: StagedEngine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def need_inputs(ws: WorkspaceLike, staged: StagedEngine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(pos, id code, day number since 1970, valid day, is a referral) of every staged stay, in ``pos`` order."""
-    got = ws.con.con.execute(
+    got = ws.sql_connection().execute(
         f"SELECT pos, _code, coalesce(CAST(start AS DATE) - DATE '1970-01-01', 0) AS d, start IS NOT NULL AS ok, "
         f"coalesce(stage = 'referral', false) AS ref FROM ({staged.sql}) ORDER BY pos").fetchnumpy()
     return (np.asarray(got["pos"]), np.asarray(got["_code"]).astype(np.int64), np.asarray(got["d"]).astype(np.int64),
             np.asarray(got["ok"]).astype(bool), np.asarray(got["ref"]).astype(bool))
 
 
-def with_days(ws: Any, staged: StagedEngine, pos: np.ndarray | None, r_day: pa.Array | None) -> str:
+def with_days(ws: WorkspaceLike, staged: StagedEngine, pos: np.ndarray | None, r_day: pa.Array | None) -> str:
     """The staged stays' SQL with ``day`` and ``r_day`` (the latest referral's day per ``pos``; none: null),
     without ``_code``: the columns :func:`cscflow.sources.load_stays.write_stays` writes from."""
     cols = ", ".join(f's."{c}"' for c in STAGED)
     if r_day is None:
         return f"SELECT {cols}, CAST(s.start AS DATE) AS day, CAST(NULL AS DATE) AS r_day FROM ({staged.sql}) s"
-    ws.con.con.register(f"{staged.tag}_rday", pa.table({"pos": pos, "r_day": r_day}))
+    ws.register(f"{staged.tag}_rday", pa.table({"pos": pos, "r_day": r_day}))
     return (f"SELECT {cols}, CAST(s.start AS DATE) AS day, r.r_day FROM ({staged.sql}) s "
             f"LEFT JOIN {staged.tag}_rday r ON r.pos = s.pos")

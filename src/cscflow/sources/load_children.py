@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import numpy as np
@@ -28,7 +28,10 @@ import pyarrow.compute as pc
 from cscflow.sources.base import ReadResult
 from cscflow.sources.report import EXAMPLES, problem
 from cscflow.sources.values import clean_id, map_values, parse_dates, sex_code
-from cscflow.workspace import Workspace, identity
+from cscflow.workspace import identity
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 SOURCE_CHILDREN_ARROW = pa.schema([
     ("source", pa.string()), ("load_seq", pa.int64()), ("child_id", pa.string()), ("la", pa.string()),
@@ -67,7 +70,7 @@ class Pseudonyms:
     :mod:`cscflow.workspace.identity`.
     """
 
-    def __init__(self, ws: Workspace, la_of: dict[str, str], given: str | None = None, source: str = "") -> None:
+    def __init__(self, ws: WorkspaceLike, la_of: dict[str, str], given: str | None = None, source: str = "") -> None:
         self.ws, self.la_of, self.given, self.source = ws, la_of, given, source
         self.known: dict[str, str] = {}
 
@@ -114,7 +117,7 @@ def _nullable(values: Any) -> list[Any]:
 
 
 def source_children(
-    ws: Workspace, result: ReadResult, pseudo: Pseudonyms, load_seq: int, stay_ids: pa.Table | None
+    ws: WorkspaceLike, result: ReadResult, pseudo: Pseudonyms, load_seq: int, stay_ids: pa.Table | None
 ) -> tuple[pa.Table | None, pd.DataFrame]:
     """(rows for ``_source_children``, this source's children with source ids and birth dates).
 
@@ -242,7 +245,7 @@ def proceedings_frames(result: ReadResult, pseudo: Pseudonyms) -> tuple[pd.DataF
     return out, idf
 
 
-def conflicts(ws: Workspace, sources: list[str]) -> dict[str, list[dict[str, Any]]]:
+def conflicts(ws: WorkspaceLike, sources: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Per source: children whose sex or date of birth differs between sources (or within one).
 
     Examples name the pseudonymised child and the sources, never the dates of birth themselves.
@@ -283,31 +286,30 @@ def conflicts(ws: Workspace, sources: list[str]) -> dict[str, list[dict[str, Any
 DIRTY = "_dirty_children"
 
 
-def mark_dirty(ws: Workspace, child_ids: pa.Array | None = None, sources: list[str] | None = None) -> None:
+def mark_dirty(ws: WorkspaceLike, child_ids: pa.Array | None = None, sources: list[str] | None = None) -> None:
     """Remember children whose merged row must be rebuilt (DuckDB: a temp table of this connection)."""
-    if ws.engine != "duckdb":  # pragma: no cover - Spark rebuilds every child
+    if not ws.in_place:  # pragma: no cover - Spark rebuilds every child
         return
-    con = ws.con.con
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {DIRTY} (child_id VARCHAR)")
+    ws.sql(f"CREATE TEMP TABLE IF NOT EXISTS {DIRTY} (child_id VARCHAR)")
     if sources:
         marks = ", ".join("?" for _ in sources)
-        con.execute(f"INSERT INTO {DIRTY} SELECT DISTINCT child_id FROM _source_children WHERE source IN ({marks})",
-                    sources)
+        ws.sql(f"INSERT INTO {DIRTY} SELECT DISTINCT child_id FROM _source_children WHERE source IN ({marks})",
+               list(sources))
     if child_ids is not None and len(child_ids):
-        con.register("_dirty_new", pa.table({"child_id": pc.unique(child_ids)}))
-        con.execute(f"INSERT INTO {DIRTY} SELECT child_id FROM _dirty_new")
-        con.unregister("_dirty_new")
+        ws.register("_dirty_new", pa.table({"child_id": pc.unique(child_ids)}))
+        ws.sql(f"INSERT INTO {DIRTY} SELECT child_id FROM _dirty_new")
+        ws.unregister("_dirty_new")
 
 
-def rebuild_children(ws: Workspace) -> None:
+def rebuild_children(ws: WorkspaceLike) -> None:
     """One row per child: each field from the earliest-loaded source that has it.
 
     Only the children of the sources loaded or replaced since the last rebuild are rebuilt
     (``DELETE`` + ``INSERT``) when the workspace already has children; otherwise all of them.
     """
     dirty = None
-    if ws.engine == "duckdb" and DIRTY in ws.con.list_tables() and ws.count("children"):
-        dirty = ws.con.table(DIRTY)
+    if ws.in_place and ws.has_table(DIRTY) and ws.count("children"):
+        dirty = ws.table(DIRTY)
     sc = ws.table("_source_children")
     if dirty is not None:
         sc = sc.semi_join(dirty, sc.child_id == dirty.child_id)
@@ -332,7 +334,7 @@ def rebuild_children(ws: Workspace) -> None:
     if dirty is None:
         ws.write("children", agg, mode="replace")
     else:
-        ws.con.con.execute(f"DELETE FROM children WHERE child_id IN (SELECT child_id FROM {DIRTY})")
+        ws.sql(f"DELETE FROM children WHERE child_id IN (SELECT child_id FROM {DIRTY})")
         ws.write("children", agg)
-    if ws.engine == "duckdb":
-        ws.con.con.execute(f"DROP TABLE IF EXISTS {DIRTY}")
+    if ws.in_place:
+        ws.sql(f"DROP TABLE IF EXISTS {DIRTY}")

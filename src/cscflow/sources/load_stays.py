@@ -28,7 +28,7 @@ A whole load's stays (every file) go in with one ``INSERT ... SELECT``:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import numpy as np
@@ -42,7 +42,9 @@ from cscflow.sources.events_stage import stage as stage_engine
 from cscflow.sources.load_children import Pseudonyms, json_text, repeat, source_tag
 from cscflow.sources.report import EXAMPLES
 from cscflow.sources.values import clean_id, map_values, parse_dates
-from cscflow.workspace import Workspace
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 EPISODE_ARROW = pa.schema([
     ("source_child_id", pa.string()), ("stage", pa.string()), ("start", pa.timestamp("us")),
@@ -80,13 +82,13 @@ def episodes_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=EPISODE_ARROW)
 
 
-def hash_workers(ws: Workspace, values: pa.Array) -> pa.Array:
+def hash_workers(ws: WorkspaceLike, values: pa.Array) -> pa.Array:
     """Pseudonyms of distinct worker ids (nulls stay null), by the workspace's rule for workers."""
     return pa.array(list(ws.pseudonymise(values.to_pylist(), la=ws.la if ws.multi_la else None,
                                          namespace="worker:")), pa.string())
 
 
-def staged_stays(ws: Workspace, result: ReadResult, pseudo: Pseudonyms,
+def staged_stays(ws: WorkspaceLike, result: ReadResult, pseudo: Pseudonyms,
                  load_seq: int) -> tuple[pa.Table | StagedEngine | None, pa.Table | None]:
     """(the source's stays, typed and pseudonymised, with ``load_seq``, ``pos`` and ``_code``; its ids).
 
@@ -165,7 +167,7 @@ def _days(ts: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return np.floor_divide(vals, 86_400_000_000), valid
 
 
-def _attach_days(ws: Workspace, stays: list[pa.Table | StagedEngine], ids: list[pa.Table],
+def _attach_days(ws: WorkspaceLike, stays: list[pa.Table | StagedEngine], ids: list[pa.Table],
                  n_old: int) -> list[pa.Table | str]:
     """Add ``day`` and ``r_day`` (latest referral on or before, by the date rule) to each source's stays.
 
@@ -227,7 +229,7 @@ def _attach_days(ws: Workspace, stays: list[pa.Table | StagedEngine], ids: list[
     return out
 
 
-def _without_needs(ws: Workspace, stays: list[pa.Table | StagedEngine]) -> list[pa.Table | str]:
+def _without_needs(ws: WorkspaceLike, stays: list[pa.Table | StagedEngine]) -> list[pa.Table | str]:
     """:func:`_attach_days` for a load without any referral (every ``r_day`` null)."""
     out: list[pa.Table | str] = []
     for tab in stays:
@@ -240,36 +242,22 @@ def _without_needs(ws: Workspace, stays: list[pa.Table | StagedEngine]) -> list[
     return out
 
 
-def _stage_arrow(ws: Workspace, name: str, data: pa.Table) -> ibis.Table:
+def _stage_arrow(ws: WorkspaceLike, name: str, data: pa.Table) -> ibis.Table:
     """An Arrow table visible to the engine (DuckDB: registered without copying)."""
-    if ws.engine == "duckdb":
-        ws.con.con.register(name, data)
-        return ws.con.table(name)
-    # Spark: a temporary view of a DataFrame made from the Arrow table (Ibis's PySpark backend makes no
-    # temporary tables).
-    ws.con._session.createDataFrame(data).createOrReplaceTempView(name)
-    return ws.con.table(name)
+    return ws.register(name, data)
 
 
-def _temp_table(ws: Workspace, name: str, expr: ibis.Table) -> None:
-    """``expr`` computed now into temporary table ``name`` (Spark: a temporary view of the materialised
-    result, so that later writes to ``episodes`` do not change it)."""
-    if ws.engine == "duckdb":
-        ws.con.create_table(name, expr, temp=True, overwrite=True)
-        return
-    df = ws.con._session.sql(ws.con.compile(expr)).localCheckpoint(eager=True)
-    df.createOrReplaceTempView(name)
+def _temp_table(ws: WorkspaceLike, name: str, expr: ibis.Table) -> None:
+    """``expr`` computed now into temporary table ``name`` (later writes to ``episodes`` do not change it)."""
+    ws.materialise(name, expr)
 
 
-def _unstage(ws: Workspace, *names: str) -> None:
+def _unstage(ws: WorkspaceLike, *names: str) -> None:
     for name in names:
-        if ws.engine == "duckdb":
-            ws.con.con.unregister(name)
-        else:
-            ws.con._session.catalog.dropTempView(name)
+        ws.unregister(name)
 
 
-def write_stays(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], sources: list[str]) -> Stats:
+def write_stays(ws: WorkspaceLike, stays: list[pa.Table], ids: list[pa.Table], sources: list[str]) -> Stats:
     """Write staged stays of one load (from :func:`staged_stays`); returns per-source statistics.
 
     ``sources`` names the source of each staged table. Sources rank by ``load_seq`` after everything
@@ -290,24 +278,24 @@ def write_stays(ws: Workspace, stays: list[pa.Table], ids: list[pa.Table], sourc
     sqls = [t for t in ready if isinstance(t, str)]
     if sqls:  # stays left in the engine by the reader, with any others registered beside them
         if arrow:
-            ws.con.con.register("_inc_arrow", pa.concat_tables(arrow))
+            ws.register("_inc_arrow", pa.concat_tables(arrow))
             sqls.append("SELECT * FROM _inc_arrow")
-        ws.con.con.execute("CREATE OR REPLACE TEMP VIEW _inc_stays AS " + " UNION ALL BY NAME ".join(
+        ws.sql("CREATE OR REPLACE TEMP VIEW _inc_stays AS " + " UNION ALL BY NAME ".join(
             f"({q})" for q in sqls))
-        inc = ws.con.table("_inc_stays")
+        inc = ws.table("_inc_stays")
     else:
         inc = _stage_arrow(ws, "_inc_stays", pa.concat_tables(arrow))
     try:
         return _write(ws, inc, seqs, sizes, keyed, n_old)
     finally:
         if sqls:
-            ws.con.con.execute("DROP VIEW IF EXISTS _inc_stays")
+            ws.sql("DROP VIEW IF EXISTS _inc_stays")
             if arrow:
-                ws.con.con.unregister("_inc_arrow")
+                ws.unregister("_inc_arrow")
         else:
             _unstage(ws, "_inc_stays")
         for name in ("_dup_stays", "_new_referrals", "_need_fix"):
-            ws.con.drop_table(name, force=True)
+            ws.drop_table(name)
 
 
 def _by_seq(seq: ibis.Column, values: dict[int, str]) -> ibis.Column:
@@ -316,7 +304,7 @@ def _by_seq(seq: ibis.Column, values: dict[int, str]) -> ibis.Column:
     return ibis.cases(*[(seq == k, v) for k, v in values.items()])
 
 
-def _write(ws: Workspace, t: ibis.Table, seqs: dict[int, str], sizes: dict[str, int], keyed: bool,
+def _write(ws: WorkspaceLike, t: ibis.Table, seqs: dict[int, str], sizes: dict[str, int], keyed: bool,
            n_old: int) -> Stats:
     cols = list(ws.table("episodes").columns)
     tags = {k: source_tag(v) + "-" for k, v in seqs.items()}
@@ -338,15 +326,15 @@ def _write(ws: Workspace, t: ibis.Table, seqs: dict[int, str], sizes: dict[str, 
         gained = new.anti_join(old, [new.r_child == old.r_child, new.r_day == old.r_day]).select("r_child")
         _temp_table(ws, "_new_referrals", gained.distinct())
     u = keep.mutate(need_id=ibis.coalesce(_need(keep.child_id, keep.k_day), _need(keep.child_id, keep.r_day)))
-    ws.con.insert("episodes", u.select(cols))
+    ws.insert("episodes", u.select(cols))
     if keyed:
-        ws.con.insert("_need_keyed", keep.filter(keep.k_day.notnull()).select("source", "episode_id"))
+        ws.insert("_need_keyed", keep.filter(keep.k_day.notnull()).select("source", "episode_id"))
     if n_old:
         _reattach(ws, sorted(sizes))
     return _stats(sizes, dups)
 
 
-def _drop_duplicates(ws: Workspace, t: ibis.Table, n_old: int, multi: bool) -> tuple[ibis.Table, pd.DataFrame]:
+def _drop_duplicates(ws: WorkspaceLike, t: ibis.Table, n_old: int, multi: bool) -> tuple[ibis.Table, pd.DataFrame]:
     """(the stays to write, the duplicates dropped per source with up to EXAMPLES examples each)."""
     parts = []
     if n_old:  # the same stay already loaded from an earlier source
@@ -364,7 +352,7 @@ def _drop_duplicates(ws: Workspace, t: ibis.Table, n_old: int, multi: bool) -> t
     for p in parts[1:]:
         d = d.union(p.select("load_seq", "pos", "source", "source_row", "stage", "day"), distinct=True)
     _temp_table(ws, "_dup_stays", d)
-    dups = ws.con.table("_dup_stays")
+    dups = ws.table("_dup_stays")
     w = ibis.window(group_by=dups.source, order_by=[dups.source_row, dups.pos])
     shown = dups.mutate(n=dups.count().over(ibis.window(group_by=dups.source)), rn=ibis.row_number().over(w))
     found = shown.filter(shown.rn < EXAMPLES).execute()
@@ -389,12 +377,12 @@ def _stats(sizes: dict[str, int], dups: pd.DataFrame) -> Stats:
     return out
 
 
-def _reattach(ws: Workspace, batch: list[str]) -> None:
+def _reattach(ws: WorkspaceLike, batch: list[str]) -> None:
     """Re-attach earlier-loaded stays of children who gained a referral in this load (DuckDB: UPDATE)."""
-    newref = ws.con.table("_new_referrals")
+    newref = ws.table("_new_referrals")
     if not int(newref.count().execute()):
         return
-    if ws.engine != "duckdb":  # pragma: no cover - Spark: rebuild instead
+    if not ws.in_place:  # pragma: no cover - Spark: rebuild instead
         assign_needs(ws)
         return
     ep, keyed = ws.table("episodes"), ws.table("_need_keyed")
@@ -404,13 +392,13 @@ def _reattach(ws: Workspace, batch: list[str]) -> None:
     fx = e.filter(~e.source.isin(batch)).anti_join(keyed, e.episode_id == keyed.episode_id)
     fx = fx.select(f_id=fx.episode_id, f_need=_need(fx.child_id, fx.r_day))
     _temp_table(ws, "_need_fix", fx)
-    ws.con.con.execute(
+    ws.sql(
         'UPDATE episodes SET need_id = f.f_need FROM _need_fix f '
         'WHERE episodes.episode_id = f.f_id AND episodes.need_id IS DISTINCT FROM f.f_need'
     )
 
 
-def assign_needs(ws: Workspace) -> None:
+def assign_needs(ws: WorkspaceLike) -> None:
     """Recompute every unkeyed need_id by rebuilding ``episodes`` (engines without UPDATE).
 
     The need of a stay without a source key is the child's latest referral starting on or before it.
@@ -423,6 +411,6 @@ def assign_needs(ws: Workspace) -> None:
     e = ep.mutate(day=ep.start.date(), keyed=ep.episode_id.isin(keyed.episode_id))
     e = e.mutate(r_day=_latest_referral(e))
     new = e.mutate(need_id=ibis.ifelse(e.keyed, e.need_id, _need(e.child_id, e.r_day))).select(cols)
-    ws.con.create_table("_episodes_rebuilt", new, overwrite=True)
-    ws.con.create_table("episodes", ws.con.table("_episodes_rebuilt"), overwrite=True)
-    ws.con.drop_table("_episodes_rebuilt")
+    ws.create_table("_episodes_rebuilt", new, overwrite=True)
+    ws.create_table("episodes", ws.table("_episodes_rebuilt"), overwrite=True)
+    ws.drop_table("_episodes_rebuilt")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 import ibis
 import pandas as pd
@@ -52,7 +53,10 @@ from cscflow.sources.report import (
     repairs_frame,
     unaccounted_problem,
 )
-from cscflow.workspace import Workspace, identity
+from cscflow.workspace import identity
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 __all__ = ["EXAMPLES", "INTERNAL", "SourceReport", "assign_needs", "ensure_internal", "episodes_arrow",
            "finalise", "ingest", "ingest_many", "rebuild_children"]
@@ -76,30 +80,25 @@ INTERNAL = {
 _BY_SOURCE = ("episodes", "identifiers", "proceedings", "quarantine", *INTERNAL)
 
 
-def ensure_internal(ws: Workspace) -> None:
+def ensure_internal(ws: WorkspaceLike) -> None:
     """Create the loader's internal tables if missing."""
-    existing = set(ws.con.list_tables())
+    existing = set(ws.tables())
     for name, sch in INTERNAL.items():
         if name not in existing:
-            ws.con.create_table(name, schema=sch)
+            ws.create_table(name, schema=sch)
 
 
-def _delete_sources(ws: Workspace, table: str, sources: list[str]) -> None:
-    if ws.engine == "duckdb":
-        marks = ", ".join("?" for _ in sources)
-        ws.con.con.execute(f'DELETE FROM "{table}" WHERE source IN ({marks})', sources)
-    else:  # pragma: no cover - Spark path
-        for source in sources:
-            ws.delete(table, {"source": source})
+def _delete_sources(ws: WorkspaceLike, table: str, sources: list[str]) -> None:
+    ws.delete_in(table, "source", sources)
 
 
-def ingest(ws: Workspace, result: ReadResult) -> SourceReport:
+def ingest(ws: WorkspaceLike, result: ReadResult) -> SourceReport:
     """Write one reader result into the workspace, replacing earlier loads of the same file.
 
     Call :func:`finalise` after the last file of a batch (``cscflow.sources.load`` does).
 
-    >>> from cscflow import Workspace
     >>> import tempfile, pandas as pd
+    >>> from cscflow import Workspace
     >>> ws = Workspace(tempfile.mkdtemp(), la="886")
     >>> r = ReadResult(source="a.csv", format="events", rows_read=1, rows_loaded=1)
     >>> r.episodes = pd.DataFrame({"source_child_id": ["C1"], "stage": ["referral"],
@@ -110,7 +109,7 @@ def ingest(ws: Workspace, result: ReadResult) -> SourceReport:
     return ingest_many(ws, [result])[0]
 
 
-def _write_frames(ws: Workspace, name: str, frames: list[pd.DataFrame | pa.Table | None]) -> None:
+def _write_frames(ws: WorkspaceLike, name: str, frames: list[pd.DataFrame | pa.Table | None]) -> None:
     frames = [f for f in frames if f is not None and len(f)]
     if not frames:
         return
@@ -120,7 +119,7 @@ def _write_frames(ws: Workspace, name: str, frames: list[pd.DataFrame | pa.Table
         ws.write(name, pd.concat(frames, ignore_index=True))
 
 
-def ingest_many(ws: Workspace, results: list[ReadResult], la: str | None = None) -> list[SourceReport]:
+def ingest_many(ws: WorkspaceLike, results: list[ReadResult], la: str | None = None) -> list[SourceReport]:
     """Write several reader results at once (a handful of engine queries however many files).
 
     Sources are ranked in the order given (after anything loaded before): when two sources
@@ -201,7 +200,7 @@ def ingest_many(ws: Workspace, results: list[ReadResult], la: str | None = None)
     return reports
 
 
-def finalise(ws: Workspace) -> None:
+def finalise(ws: WorkspaceLike) -> None:
     """Rebuild ``children`` from every source's view (need_id is assigned while stays are written)."""
     ensure_internal(ws)
     rebuild_children(ws)

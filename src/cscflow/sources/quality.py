@@ -16,22 +16,25 @@ Examples name pseudonymised children and stay dates only, never dates of birth.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
 
 from cscflow.sources.loader import EXAMPLES, ensure_internal
 
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
+
 SOURCE_FIELDS = ("file", "format", "rows_read", "rows_loaded", "rows_quarantined", "rows_repaired", "problems")
 
 
-def report(ws: Any) -> dict[str, Any]:
+def report(ws: WorkspaceLike) -> dict[str, Any]:
     """The whole report as a JSON-ready dict (``sources``, ``sequences``, ``totals``)."""
     if not ws.read_only:
         ensure_internal(ws)
     sources: list[dict[str, Any]] = []
-    if "_sources" in ws.con.list_tables():
+    if ws.has_table("_sources"):
         rows = ws.table("_sources").order_by("load_seq").execute()
         for r in rows.itertuples():
             item = json.loads(r.report)
@@ -62,7 +65,7 @@ def _check(name: str, expr: ibis.Table, why: str, fix: str) -> dict[str, Any] | 
     return {"problem": name, "count": n, "examples": _examples(rows, why, fix)}
 
 
-def sequence_checks(ws: Any) -> list[dict[str, Any]]:
+def sequence_checks(ws: WorkspaceLike) -> list[dict[str, Any]]:
     """Children with impossible sequences (count of children, examples) over the canonical tables."""
     ep = ws.table("episodes")
     out: list[dict[str, Any] | None] = []

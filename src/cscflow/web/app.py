@@ -27,6 +27,7 @@ from cscflow.web.security import SecurityMiddleware
 
 if TYPE_CHECKING:
     from cscflow.journeys.maps import ProcessMap
+    from cscflow.workspace.protocol import WorkspaceLike
 
 STATIC = Path(__file__).parent / "static"
 T = TypeVar("T")
@@ -38,15 +39,21 @@ class WebState:
     DuckDB connections are not safe across threads, so every engine call holds ``lock``.
     """
 
-    def __init__(self, workspace_path: str | Path, map: str = "england", cache_size: int = 24) -> None:
-        from cscflow import Workspace
+    def __init__(self, workspace: WorkspaceLike | str | Path, map: str = "england", cache_size: int = 24) -> None:
+        if isinstance(workspace, str | Path):
+            from cscflow import Workspace
 
-        path = Path(workspace_path)
-        if not (path / "cscflow.duckdb").exists():
-            raise WorkspaceError(f"no workspace at {path}", hint="create one with `cscflow load` or `cscflow demo`")
-        self.workspace_path = path
+            path = Path(workspace)
+            if not (path / "cscflow.duckdb").exists():
+                raise WorkspaceError(f"no workspace at {path}",
+                                     hint="create one with `cscflow load` or `cscflow demo`")
+            workspace = Workspace(path, read_only=True)
+            self._owned = True
+        else:
+            self._owned = False  # the caller's workspace: the caller closes it
+        self.workspace_path = workspace.path
         self.map_name = map
-        self.ws = Workspace(path, read_only=True)
+        self.ws = workspace
         self.lock = threading.RLock()
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._cache_size = cache_size
@@ -76,23 +83,28 @@ class WebState:
             return value
 
     def close(self) -> None:
+        """Close the workspace when the app opened it (a folder was given)."""
         with self.lock:
-            self.ws.close()
+            if self._owned:
+                self.ws.close()
 
 
 def create_app(
-    workspace_path: str | Path,
+    workspace: WorkspaceLike | str | Path,
     map: str = "england",
     token: str | None = None,
     *,
     allowed_hosts: Iterable[str] | None = None,
 ) -> FastAPI:
-    """The web app over the workspace at ``workspace_path`` with process map ``map``.
+    """The web app over ``workspace`` (on any engine: DuckDB or Spark) with process map ``map``.
+
+    A folder path is opened read-only as a DuckDB workspace (what ``cscflow serve`` gives); a workspace
+    object is served as it is and stays the caller's to close.
 
     ``token``: when set every request must carry it (401 otherwise). ``allowed_hosts``:
     Host names accepted besides the loopback ones (``"*"`` with a token: any).
     """
-    state = WebState(workspace_path, map)
+    state = WebState(workspace, map)
     app = FastAPI(title="cscflow", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.cscflow = state
 

@@ -14,9 +14,9 @@ Ibis, so the same expressions run on DuckDB and PySpark.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ibis
 import pandas as pd
@@ -26,12 +26,15 @@ from cscflow.errors import WorkspaceError
 from cscflow.model.tables import RESTRICTED, SCHEMAS, schema
 from cscflow.workspace import calendar as _calendar
 from cscflow.workspace import identity
+from cscflow.workspace.cache import GenerationCaches
+from cscflow.workspace.engine import Engine, for_backend
 from cscflow.workspace.pseudonym import load_or_create_key, pseudonymise
 
 DB_FILE = "cscflow.duckdb"
 KEY_FILE = "key"
 SETTINGS_FILE = "workspace.json"
 CALENDAR_TABLE = "calendar"
+T = TypeVar("T")
 
 
 class Workspace:
@@ -93,9 +96,11 @@ class Workspace:
                 f"cannot open {self.path / DB_FILE}: {exc}".splitlines()[0],
                 hint="close other programs using this workspace, or open it read-only",
             ) from exc
-        self.engine = "duckdb"
+        self._engine: Engine = for_backend(self.con)
+        self.engine = self._engine.name
         self.read_only = read_only
         self.generation = 0  # bumped on every write (see touch)
+        self._caches = GenerationCaches()
         if not read_only:
             self._ensure_tables()
         if self.settings.get(identity.PSEUDONYM_LA) is None and not self.multi_la:
@@ -128,9 +133,11 @@ class Workspace:
         session.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
         session.catalog.setCurrentDatabase(database)
         self.con = ibis.pyspark.connect(session)
-        self.engine = "pyspark"
+        self._engine = for_backend(self.con)
+        self.engine = self._engine.name
         self.read_only = False
         self.generation = 0
+        self._caches = GenerationCaches()
         self._ensure_tables()
         return self
 
@@ -250,7 +257,105 @@ class Workspace:
 
     def execute(self, expr: ibis.Expr, **kwargs: Any) -> Any:
         """Run an expression on the workspace engine and return pandas."""
-        return self.con.execute(expr, **kwargs)
+        return self._engine.execute(expr, **kwargs)
+
+    # -- the engine (see cscflow.workspace.engine) ---------------------------------------------
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect of the engine (for :func:`ibis.to_sql`)."""
+        return self._engine.dialect
+
+    @property
+    def in_place(self) -> bool:
+        """Whether the engine deletes and updates rows in place and keeps table comments (DuckDB); otherwise
+        (Spark) changed tables are rebuilt and nothing is stored between processes but the tables."""
+        return self._engine.in_place
+
+    def has_table(self, name: str) -> bool:
+        """Whether the store (or this connection's temporary space) has a table or view ``name``."""
+        return name in self._engine.list_tables()
+
+    def create_table(self, name: str, data: Any = None, *, schema: Any = None, overwrite: bool = False) -> None:
+        """Create table ``name`` from ``data`` (an expression, Arrow or pandas) or empty with ``schema``, as it
+        is (no check against a canonical schema: see :meth:`write`)."""
+        self.touch()
+        self._engine.create_table(name, data, schema=schema, overwrite=overwrite)
+
+    def insert(self, name: str, data: Any) -> None:
+        """Append ``data`` to table ``name`` as it is (no check against a canonical schema: see :meth:`write`)."""
+        self.touch()
+        self._engine.insert(name, data)
+
+    def drop_table(self, name: str) -> None:
+        """Drop table ``name`` if it is there."""
+        self._engine.drop_table(name)
+
+    def delete_in(self, name: str, column: str, values: list[Any]) -> None:
+        """Delete the rows of ``name`` whose ``column`` is one of ``values`` (Spark: a rebuild per value)."""
+        if values:
+            self.touch()
+            self._engine.delete_in(name, column, list(values), self.delete)
+
+    def materialise(self, name: str, expr: ibis.Table) -> ibis.Table:
+        """``expr`` computed now into temporary table ``name`` (later writes do not change it); the table."""
+        return self._engine.materialise(name, expr)
+
+    def materialise_sql(self, name: str, sql: str, *, temp: bool = True) -> ibis.Table:
+        """Compiled ``sql`` (in :attr:`dialect`) run once into table ``name``, temporary unless ``temp`` is
+        false (Spark: always a cached temporary view); the table."""
+        return self._engine.materialise_sql(name, sql, temp=temp)
+
+    def sql(self, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run engine SQL where Ibis cannot (``?`` placeholders filled from ``params``); its rows as tuples."""
+        return self._engine.sql(query, params)
+
+    def register(self, name: str, data: pa.Table) -> ibis.Table:
+        """An Arrow table visible to the engine as ``name`` (DuckDB: without copying; Spark: a temporary
+        view); release it with :meth:`unregister`."""
+        return self._engine.register(name, data)
+
+    def unregister(self, name: str) -> None:
+        """Release an Arrow table given to :meth:`register`."""
+        self._engine.unregister(name)
+
+    def drop_temporary(self, prefix: str) -> None:
+        """Drop this connection's temporary tables, views and registered tables whose names start with
+        ``prefix``."""
+        self._engine.drop_temporary(prefix)
+
+    def to_pyarrow(self, expr: ibis.Expr) -> pa.Table:
+        """Run an expression on the workspace engine and return Arrow."""
+        return self._engine.to_pyarrow(expr)
+
+    def table_comment(self, name: str) -> str | None:
+        """The comment stored on table ``name`` (None: no comment, or an engine without them)."""
+        return self._engine.table_comment(name)
+
+    def comment_table(self, name: str, text: str) -> None:
+        """Store ``text`` as the comment on table ``name`` (engines without comments: nothing)."""
+        self._engine.comment_table(name, text)
+
+    def sql_connection(self) -> Any:
+        """The engine's in-process DB-API connection (DuckDB), for readers that scan files with SQL of their
+        own into the workspace's engine; None when the engine has none (Spark)."""
+        return self._engine.sql_connection()
+
+    def engine_session(self) -> Any:
+        """The engine's own session, for libraries that drive the engine themselves (Splink): Spark's
+        ``SparkSession``, DuckDB's connection."""
+        return self._engine.session_object()
+
+    def cached(self, namespace: str, key: Any, compute: Callable[[], T], *, size: int = 4,
+               on_evict: Callable[[T], object] | None = None, valid: Callable[[T], bool] | None = None) -> T:
+        """``compute()`` remembered on this workspace by ``namespace`` and ``key`` at the current
+        :attr:`generation` (a write makes it computed afresh); each namespace keeps its last ``size`` values
+        (see :mod:`cscflow.workspace.cache`)."""
+        return self._caches.get(namespace, self.generation, key, compute, size=size, on_evict=on_evict,
+                                valid=valid)
+
+    def cached_values(self, namespace: str) -> list[Any]:
+        """The values :meth:`cached` holds in ``namespace``, least recently used first (for inspection)."""
+        return self._caches.values(namespace)
 
     def calendar(self) -> ibis.Table:
         """The England working-day calendar table (created on first use)."""
@@ -293,8 +398,8 @@ class Workspace:
 
     def close(self) -> None:
         """Release the database (DuckDB allows one writer at a time)."""
-        if self.engine == "duckdb":
-            self.con.disconnect()
+        self._caches.clear()
+        self._engine.close()
 
     def __enter__(self) -> Workspace:
         return self
