@@ -96,7 +96,7 @@ def test_variants_with_a_period_or_cohort_equal_pandas(county_like, period, wher
 def test_variants_put_together_outside_the_engine_equal_the_sql(county_like):
     """The path text of engines without ordered string aggregates (Spark) is put together in pandas: the same
     table as DuckDB's own."""
-    from cscflow.journeys.flow_graph import _fetched_variants, _hashed_variants_expr
+    from cscflow.journeys.flow.graph import _fetched_variants, _hashed_variants_expr
 
     ws, _ = county_like
     tl = timelines(ws, "england")

@@ -13,7 +13,7 @@ from jdata import episodes_frame
 
 from cscflow.cli import cli
 from cscflow.journeys import flow
-from cscflow.journeys.flow_durations import km_quantiles
+from cscflow.journeys.flow.durations import km_quantiles
 
 
 def _kaplan_meier(durations, observed):

@@ -117,7 +117,7 @@ def test_team_rereferral_counts_say_whether_their_look_back_is_complete(county_w
 
 def test_one_rereferral_definition_answers_the_flow_table_and_the_statistic(county_ws):
     """The flow table's re-referrals within 12 months and the teams' statistic count the same flags
-    (journeys.flow_csc.referral_flags): per year, the teams' numerators and denominators add up to
+    (journeys.flow.csc.referral_flags): per year, the teams' numerators and denominators add up to
     the table's row (every referral of the county names a team), and a longhand count in pandas from
     the episodes agrees with both."""
     from cscflow.analytics.ready import team_counts

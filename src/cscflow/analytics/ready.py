@@ -365,7 +365,7 @@ def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = No
             t = with_working_days(done, cal, "start", "end", name="wd")
             t = t.mutate(hit=ibis.ifelse(t.wd <= 45, 1, 0))
     else:
-        from cscflow.journeys.flow_csc import referral_flags, repeat_flags
+        from cscflow.journeys.flow.csc import referral_flags, repeat_flags
         from cscflow.journeys.lookback import method_note, visible_from, year_complete
 
         since = visible_from(ws, stage)
@@ -376,7 +376,7 @@ def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = No
             t = t.mutate(hit=ibis.ifelse(t.repeat, 1, 0), ok=ibis.ifelse(t.complete, 1, 0))
             what = "second or subsequent CP plans (any time before, a whole-life look-back: complete only " \
                    "where every child was born on or after the data start)"
-        else:  # within 12 months: the flags of the flow table (journeys.flow_csc.referral_flags)
+        else:  # within 12 months: the flags of the flow table (journeys.flow.csc.referral_flags)
             t = referral_flags(ws, *period, data_start=since)
             t = t.filter(t.team.notnull())
             t = t.mutate(hit=ibis.ifelse(t.within_12, 1, 0), ok=1 if year_complete(year - 1, 12, since) else 0)

@@ -290,7 +290,7 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
 
 def _fetch(ws: WorkspaceLike, tl: ibis.Table, pmap: ProcessMap, epoch: pd.Timestamp, last: pd.Timestamp,
            sources: bool) -> Rows:
-    from cscflow.journeys.flow_common import days_between
+    from cscflow.journeys.flow.common import days_between
 
     e0 = ibis.literal(epoch.to_pydatetime(), type="timestamp")
     e1 = ibis.literal(pd.Timestamp(last).to_pydatetime(), type="timestamp")

@@ -25,11 +25,11 @@ Durations between rows are start-to-start ("time from entering A to entering B")
 
 from __future__ import annotations
 
-from cscflow.journeys.flow_common import DateLike, days_between, in_period, to_timestamp, with_next
-from cscflow.journeys.flow_counts import caseload, conversion, stations, stations_on
-from cscflow.journeys.flow_csc import before_after, nfa_by_prior, referral_flags, rereferrals, s47_outcomes
-from cscflow.journeys.flow_durations import durations, km_quantiles
-from cscflow.journeys.flow_graph import dfg, dfg_expr, variants, variants_expr
+from cscflow.journeys.flow.common import DateLike, days_between, in_period, to_timestamp, with_next
+from cscflow.journeys.flow.counts import caseload, conversion, stations, stations_on
+from cscflow.journeys.flow.csc import before_after, nfa_by_prior, referral_flags, rereferrals, s47_outcomes
+from cscflow.journeys.flow.durations import durations, km_quantiles
+from cscflow.journeys.flow.graph import dfg, dfg_expr, variants, variants_expr
 
 #: CLI table name -> function
 TABLES = {

@@ -14,7 +14,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from cscflow.journeys.flow_common import DateLike, _setup, days_between, in_period, lit, with_next
+from cscflow.journeys.flow.common import DateLike, _setup, days_between, in_period, lit, with_next
 from cscflow.journeys.maps import EXIT_ZONE, ProcessMap
 from cscflow.journeys.timeline import data_end, timelines
 from cscflow.workspace.calendar import calendar_frame, with_working_days

@@ -8,7 +8,7 @@ import ibis
 import pandas as pd
 
 from cscflow.errors import AnalysisError
-from cscflow.journeys.flow_common import DateLike, _setup, in_period, lit, to_timestamp, with_next
+from cscflow.journeys.flow.common import DateLike, _setup, in_period, lit, to_timestamp, with_next
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import data_end, data_start, timelines
 

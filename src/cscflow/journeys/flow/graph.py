@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pandas as pd
 
-from cscflow.journeys.flow_common import DateLike, _setup, days_between, in_period, with_next
+from cscflow.journeys.flow.common import DateLike, _setup, days_between, in_period, with_next
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import timelines
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from cscflow.errors import AnalysisError
 from cscflow.journeys.filters import apply_where
-from cscflow.journeys.flow_common import DateLike, _setup, in_period, lit, to_timestamp, with_next
+from cscflow.journeys.flow.common import DateLike, _setup, in_period, lit, to_timestamp, with_next
 from cscflow.journeys.lookback import method_note, visible_from, year_complete
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import timelines
