@@ -125,7 +125,7 @@ def test_event_log_with_a_month_name_loads(tmp_path, workspace):
 def test_the_cin_reader_reads_every_layout_as_the_other_readers():
     """The CIN census reader reads xs:date and dd/mm/yyyy directly (for speed) and every other layout
     through the one list, to the day ``parse_dates`` gives."""
-    from cscflow.sources.cin_stream import parse_date
+    from cscflow.sources.cin.stream import parse_date
 
     want = v.parse_dates(SPELLINGS).dt.date.tolist()
     assert [parse_date(s) for s in SPELLINGS] == want

@@ -6,7 +6,7 @@ its ``<EPISODE>`` elements (element names as in the Expanded SSDA903 Return sche
 ``CLA_SSDA903_2021.xsd``; ``PL`` is the CSV's ``PLACE``). The records of the file are
 the HEADER and EPISODE elements, numbered 1, 2, ... in document order; rows of the
 sub-tables (missing, reviews ...) carry their HEADER's number. Streamed and safe
-(see :mod:`cscflow.sources.cin_stream`).
+(see :mod:`cscflow.sources.cin.stream`).
 
 >>> sorted(SUB_TABLES)[:3]
 ['ad1', 'missing', 'oc2']
@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from cscflow.errors import SourceError
-from cscflow.sources.cin_stream import XmlTruncated, iter_records, local, sniff_root
+from cscflow.sources.cin.stream import XmlTruncated, iter_records, local, sniff_root
 
 HEADER_FIELDS = ("UPN", "SEX", "DOB", "ETHNIC", "UASC", "MOTHER", "MC_DOB")
 EPISODE_FIELDS = ("DECOM", "RNE", "LS", "CIN", "PL", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
@@ -130,7 +130,7 @@ def _local(tag: str) -> str:
 
 def _texts(elem: Any, holders: frozenset[str] = frozenset()) -> tuple[dict[str, Any], dict[str, Any]]:
     """Raw text of each direct child by local name (the first of a repeated name counts, as with
-    :func:`cin_stream.text_of`), and the children named in ``holders``, listed by name."""
+    :func:`cscflow.sources.cin.stream.text_of`), and the children named in ``holders``, listed by name."""
     fields: dict[str, Any] = {}
     blocks: dict[str, Any] = {}
     for part in elem:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-XSD_DIR = Path(__file__).with_name("xsd")
+XSD_DIR = Path(__file__).parents[1] / "xsd"  # sources/xsd: the schemas the readers share
 SCHEMA_YEARS = (2017, 2020, 2021, 2022, 2024, 2025, 2026)
 MAX_ERRORS = 200
 

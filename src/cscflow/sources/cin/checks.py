@@ -1,4 +1,4 @@
-"""Record checks of the CIN census reader, on whole columns (see :mod:`cscflow.sources.cin_frames`).
+"""Record checks of the CIN census reader, on whole columns (see :mod:`cscflow.sources.cin.frames`).
 
 A record (one ``<CINdetails>``, or a ``<Child>`` without any) is quarantined whole when a
 date is not a date, before 1900 or in the future, an end comes before its start, the
@@ -6,7 +6,7 @@ referral date or an assessment start is missing, the child has no LAchildID or a
 birth date, or it repeats an earlier episode of need (same child and referral date).
 Problems keep the order in which a reader going through the record would meet them.
 
->>> from cscflow.sources.cin_frames import CinTables
+>>> from cscflow.sources.cin.frames import CinTables
 >>> t = CinTables()
 >>> t.add_child(1, 1, 1, "C1", None, None, None, None, None, None, ())
 >>> t.add_need(1, 1, {"CINreferralDate": "2021-02-30"})
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.sources.base import QUARANTINE_COLUMNS
-from cscflow.sources.cin_frames import (
+from cscflow.sources.cin.frames import (
     _NEED_FIELDS,
     BAD,
     DATE_PROBLEMS,

@@ -6,10 +6,10 @@ either loaded or quarantined whole. It yields the stays of docs/data-model.md:
 ``referral``, ``assessment``, ``strategy_discussion`` (the discussion that opened
 an S47 enquiry, dated by ``S47ActualStartDate``), ``s47``, ``icpc``,
 ``cin_plan``, ``cp_plan`` and, from the 2026 layout, ``pre_proceedings``.
-The file is parsed as a stream (see :mod:`cscflow.sources.cin_stream`): each ``<Child>``
+The file is parsed as a stream (see :mod:`cscflow.sources.cin.stream`): each ``<Child>``
 is cleared once its element texts are copied into column lists, so the XML tree never
-holds more than one child; the record checks (:mod:`cscflow.sources.cin_checks`) and the
-stays (:mod:`cscflow.sources.cin_stays`) are then computed once per file on whole columns.
+holds more than one child; the record checks (:mod:`cscflow.sources.cin.checks`) and the
+stays (:mod:`cscflow.sources.cin.stays`) are then computed once per file on whole columns.
 
 >>> from pathlib import Path
 >>> import cscflow.sources.cin as cin
@@ -27,17 +27,17 @@ import pandas as pd
 
 from cscflow.errors import SourceError
 from cscflow.sources.base import QUARANTINE_COLUMNS, ReadResult, source_name
-from cscflow.sources.cin_frames import (
+from cscflow.sources.cin.build import build
+from cscflow.sources.cin.frames import (
     CLOSURE_EXITS,
     DATE_PROBLEMS,
     OK,
     ORDER_HINT,
     SEX_CODES,
     CinTables,
-    build,
     classify_date,
 )
-from cscflow.sources.cin_stream import (
+from cscflow.sources.cin.stream import (
     XmlTruncated,
     children_named,
     iter_records,
@@ -155,7 +155,7 @@ def _read(path: Path, *, validate: bool, la: str | None, today: dt.date | None) 
         reader.truncated(err)
     result = reader.result()
     if validate:
-        from cscflow.sources.cin_xsd import validate_cin
+        from cscflow.sources.cin.xsd import validate_cin
 
         result.warnings.extend(validate_cin(path, reader.year))
     result.check_accounted()
@@ -167,7 +167,7 @@ class _CinReader:
 
     Each <Child> is read by direct child iteration into plain dicts and lists (the first of a
     repeated element counts, as with the XSD's single occurrences); checks and stays are then
-    computed once per file on whole columns (:mod:`cscflow.sources.cin_frames`).
+    computed once per file on whole columns (:mod:`cscflow.sources.cin.frames`).
     """
 
     def __init__(self, name: str, *, la: str | None, today: dt.date) -> None:
@@ -400,7 +400,7 @@ def _texts(elem: Any) -> dict[str, Any]:
 
 
 def _text(raw: str | None) -> str | None:
-    """An element's text stripped, None when empty (as :func:`cin_stream.text_of`)."""
+    """An element's text stripped, None when empty (as :func:`cscflow.sources.cin.stream.text_of`)."""
     if raw:
         raw = raw.strip()
     return raw or None

@@ -9,8 +9,8 @@ within a week, else a CIN plan within four weeks, else no further action), ``cin
 ``cp_plan`` and the 2026 ``pre_proceedings``. Stays keep the order record by record.
 
 >>> import datetime as dt
->>> from cscflow.sources.cin_checks import check_records
->>> from cscflow.sources.cin_frames import CinTables
+>>> from cscflow.sources.cin.checks import check_records
+>>> from cscflow.sources.cin.frames import CinTables
 >>> t = CinTables()
 >>> t.add_child(1, 1, 1, "C1", None, None, None, None, None, None, ())
 >>> t.add_need(1, 1, {"CINreferralDate": "2021-04-10"})
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.sources.base import EPISODE_COLUMNS
-from cscflow.sources.cin_frames import (
+from cscflow.sources.cin.frames import (
     CLOSURE_EXITS,
     NAT,
     _by_unique,
