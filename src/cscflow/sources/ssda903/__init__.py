@@ -4,7 +4,7 @@ Give every file of every year at once: :func:`read` recognises each CSV table by
 its columns (Header, Episodes, UASC, OC3, Reviews, Missing, AD1, PlacedAdoption,
 PrevPerm, OC2, social-worker episodes, DoLo), reads the XML return into the same
 tables, then de-duplicates children and episodes across the yearly returns and
-applies the documented episode repairs of :mod:`cscflow.sources.ssda903_repairs`.
+applies the documented episode repairs of :mod:`cscflow.sources.ssda903.repairs`.
 
 - Header (and UASC) -> ``children`` and ``identifiers``; a child in several returns
   keeps the latest return's values (differences are counted in the warnings).
@@ -45,7 +45,7 @@ from cscflow.sources.base import (
     ReadResult,
     source_name,
 )
-from cscflow.sources.ssda903_repairs import repair_episodes
+from cscflow.sources.ssda903.repairs import repair_episodes
 from cscflow.sources.values import (
     bad_dates,
     clean_id,
@@ -117,7 +117,7 @@ def read(paths: list[Path], *, la: str | None = None, **options: Any) -> list[Re
         if not f.path.is_file():
             raise SourceError(f"{f.name}: file not found", hint="check the path")
         if _is_xml(f.path):
-            from cscflow.sources.ssda903_xml import read_tables
+            from cscflow.sources.ssda903.xml import read_tables
 
             frames, count, quarantine, warnings = read_tables(f.path)
             f.rows_read, f.quarantine, f.warnings = count, quarantine, warnings
