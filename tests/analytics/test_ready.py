@@ -110,7 +110,7 @@ def test_rereferral_referral_to_cp_and_return_to_care(ws):
 
 def _returns(workspace, rows):
     """Episodes as two SSDA903 returns (2019-20, 2020-21) and an event log, with the loader's ``_sources``."""
-    from cscflow.sources.loader import ensure_internal
+    from cscflow.sources.load import ensure_internal
 
     workspace.write("episodes", pd.DataFrame(rows))
     ensure_internal(workspace)

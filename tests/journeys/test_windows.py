@@ -22,7 +22,7 @@ def _ep(i, source, stage, start, end=None, **attrs):
 
 
 def _workspace(workspace):
-    from cscflow.sources.loader import ensure_internal
+    from cscflow.sources.load import ensure_internal
 
     rows, i = [], 0
     # an event log: 40 referrals a month from April 2018, and a thin tail of 1 a quarter from 2012

@@ -7,7 +7,7 @@ import pytest
 
 from cscflow.sources import load, quality_report
 from cscflow.sources.base import ReadResult
-from cscflow.sources.loader import finalise, ingest
+from cscflow.sources.load import finalise, ingest
 
 
 def _result(source, children, episodes, quarantine=None, rows_read=None):
@@ -268,7 +268,7 @@ def test_need_ids_and_duplicates_match_naive_reference(workspace, tmp_path):
 
 
 def test_reload_rebuilds_only_changed_children_same_as_full_rebuild(workspace):
-    from cscflow.sources.load_children import rebuild_children
+    from cscflow.sources.load.children import rebuild_children
 
     a = _result("a.csv", [_child("C1", "M"), _child("C4", "F")], [_ep("C1", "referral", "2020-01-01")])
     b = _result("b.csv", [_child("C1", "F"), _child("C2", "M", la="886")], [_ep("C2", "referral", "2020-02-01")])
@@ -294,7 +294,7 @@ def test_latest_referral_days_matches_naive():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from cscflow.sources.load_stays import latest_referral_days
+    from cscflow.sources.load.stays import latest_referral_days
 
     rows = st.lists(st.tuples(st.integers(0, 4), st.integers(-1, 30), st.booleans()), max_size=60)
 

@@ -1,7 +1,7 @@
 """What every reader returns, and the helpers readers share.
 
 A reader is a function ``read_<format>(path, **options) -> ReadResult``. It never
-touches a workspace: :mod:`cscflow.sources.loader` pseudonymises, de-duplicates
+touches a workspace: :mod:`cscflow.sources.load` pseudonymises, de-duplicates
 and writes the result. Rows that cannot be loaded go to ``quarantine`` with the
 column, the value, what is wrong and what to do; for every source
 ``rows_read == rows_loaded + rows_quarantined``.

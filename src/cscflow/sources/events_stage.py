@@ -2,9 +2,9 @@
 
 :func:`cscflow.sources.events.read` given a DuckDB workspace scans the file with the workspace's own
 connection: the stays stay there (:class:`EngineStays`, temporary tables named by a tag). The loader
-(:func:`cscflow.sources.load_stays.write_stays`) then writes them with one ``INSERT ... SELECT``:
+(:func:`cscflow.sources.load.stays.write_stays`) then writes them with one ``INSERT ... SELECT``:
 
-- LA child ids are pseudonymised once per distinct id (:class:`~cscflow.sources.load_children.Pseudonyms`,
+- LA child ids are pseudonymised once per distinct id (:class:`~cscflow.sources.load.pseudonymise.Pseudonyms`,
   the workspace's one rule); the small (id -> pseudonym) table is joined to the stays in the engine;
 - workers are hashed once per distinct worker, by the loader's rule for every source;
 - need days are worked out only when the load or the workspace holds referrals for these children
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["STAGED", "EngineStays", "StagedEngine", "drop_temp", "need_inputs", "next_tag", "stage", "with_days"]
 
 _TAGS = itertools.count(1)
-#: Columns of a staged source, as :func:`cscflow.sources.load_stays.staged_stays` gives them in Arrow.
+#: Columns of a staged source, as :func:`cscflow.sources.load.staging.staged_stays` gives them in Arrow.
 STAGED = ("child_id", "stage", "start", "end", "outcome", "need_key", "team", "worker", "attrs", "source_row",
           "load_seq", "pos")
 
@@ -132,7 +132,7 @@ def need_inputs(ws: WorkspaceLike, staged: StagedEngine) -> tuple[np.ndarray, np
 
 def with_days(ws: WorkspaceLike, staged: StagedEngine, pos: np.ndarray | None, r_day: pa.Array | None) -> str:
     """The staged stays' SQL with ``day`` and ``r_day`` (the latest referral's day per ``pos``; none: null),
-    without ``_code``: the columns :func:`cscflow.sources.load_stays.write_stays` writes from."""
+    without ``_code``: the columns :func:`cscflow.sources.load.stays.write_stays` writes from."""
     cols = ", ".join(f's."{c}"' for c in STAGED)
     if r_day is None:
         return f"SELECT {cols}, CAST(s.start AS DATE) AS day, CAST(NULL AS DATE) AS r_day FROM ({staged.sql}) s"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pandas as pd
 
-from cscflow.sources.loader import EXAMPLES, ensure_internal
+from cscflow.sources.load import EXAMPLES, ensure_internal
 
 if TYPE_CHECKING:
     from cscflow.workspace.protocol import WorkspaceLike

@@ -1,4 +1,5 @@
-"""What the loader reports per source file: the :class:`SourceReport` and its problems.
+"""Load stage 7, report: what the loader reports per source file, the :class:`SourceReport` and its problems,
+written with the quarantined rows and repairs (:func:`write_report`).
 
 A problem is ``{"problem", "count", "examples"}``; examples name the file, row, column, value,
 why and how to fix (pseudonymised children only, never dates of birth).
@@ -14,13 +15,19 @@ why and how to fix (pseudonymised children only, never dates of birth).
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from cscflow.sources.base import ReadResult
+from cscflow.sources.load.internal import SOURCES_SCHEMA, write_frames
 from cscflow.sources.values import is_blank
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
 
 #: How many examples each problem keeps in the report.
 EXAMPLES = 5
@@ -123,3 +130,39 @@ def unaccounted_problem(report: SourceReport) -> dict[str, Any] | None:
     return problem("rows not accounted for", abs(gap), [{
         "file": report.file, "why": f"read {report.rows_read}, loaded {report.rows_loaded}, "
         f"quarantined {report.rows_quarantined}", "how_to_fix": "report this as a cscflow bug"}])
+
+
+def write_report(ws: WorkspaceLike, results: list[ReadResult], seq0: int,
+                 stats: dict[str, tuple[int, int, list[dict[str, Any]]]],
+                 found: dict[str, list[dict[str, Any]]]) -> list[SourceReport]:
+    """Write the quarantined rows, the repairs and one ``_sources`` row per source; the reports, in order.
+
+    ``stats``: (stays written, duplicates dropped, examples) per source; ``found``: conflicts per source.
+    """
+    write_frames(ws, "quarantine", [quarantine_frame(r) for r in results])
+    write_frames(ws, "_repairs", [repairs_frame(r) for r in results])
+    reports, rows = [], []
+    for k, result in enumerate(results):
+        report = SourceReport(
+            file=result.source, format=result.format, rows_read=int(result.rows_read),
+            rows_loaded=int(result.rows_loaded), rows_quarantined=result.rows_quarantined,
+            rows_repaired=result.rows_repaired,
+        )
+        written, dups, examples = stats.get(result.source, (0, 0, []))
+        report.stays_written, report.duplicate_stays = written, dups
+        problems = quarantine_problems(result) + repair_problems(result)
+        if dups:
+            problems.append(problem("stay already loaded from another source", dups, examples))
+        problems += found.get(result.source, [])
+        problems += [problem(w, 1, []) for w in result.warnings]
+        gap = unaccounted_problem(report)
+        if gap:
+            problems.append(gap)
+        report.problems = problems
+        row = {k2: v for k2, v in report.to_dict().items() if k2 in SOURCES_SCHEMA.names}
+        row.update(source=result.source, load_seq=seq0 + k, loaded_at=dt.datetime.now().replace(microsecond=0),
+                   report=json.dumps(report.to_dict(), default=str))
+        rows.append({c: row[c] for c in SOURCES_SCHEMA.names})
+        reports.append(report)
+    ws.write("_sources", pd.DataFrame(rows))
+    return reports

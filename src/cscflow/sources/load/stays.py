@@ -1,4 +1,4 @@
-"""Write stays into ``episodes`` inside the engine: ids joined, duplicates dropped, needs attached.
+"""Load stage 5, write stays: into ``episodes`` inside the engine, ids joined, duplicates dropped, needs attached.
 
 A whole load's stays (every file) go in with one ``INSERT ... SELECT``:
 
@@ -14,7 +14,8 @@ A whole load's stays (every file) go in with one ``INSERT ... SELECT``:
 >>> import tempfile, pandas as pd
 >>> from cscflow.workspace import Workspace
 >>> from cscflow.sources.base import ReadResult
->>> from cscflow.sources.load_children import Pseudonyms
+>>> from cscflow.sources.load.pseudonymise import Pseudonyms
+>>> from cscflow.sources.load.staging import staged_stays
 >>> ws = Workspace(tempfile.mkdtemp(), la="886")
 >>> r = ReadResult(source="a.csv", format="events")
 >>> r.episodes = pd.DataFrame({"source_child_id": ["C1", "C1"], "stage": ["referral", "assessment"],
@@ -36,93 +37,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cscflow.sources.base import ReadResult
-from cscflow.sources.events_stage import EngineStays, StagedEngine, need_inputs, with_days
-from cscflow.sources.events_stage import stage as stage_engine
-from cscflow.sources.load_children import Pseudonyms, json_text, repeat, source_tag
-from cscflow.sources.report import EXAMPLES
-from cscflow.sources.values import clean_id, map_values, parse_dates
+from cscflow.sources.events_stage import StagedEngine, need_inputs, with_days
+from cscflow.sources.load.pseudonymise import source_tag
+from cscflow.sources.load.report import EXAMPLES
+from cscflow.sources.load.staging import Staged
 
 if TYPE_CHECKING:
     from cscflow.workspace.protocol import WorkspaceLike
 
-EPISODE_ARROW = pa.schema([
-    ("source_child_id", pa.string()), ("stage", pa.string()), ("start", pa.timestamp("us")),
-    ("end", pa.timestamp("us")), ("outcome", pa.string()), ("need_key", pa.string()), ("team", pa.string()),
-    ("worker", pa.string()), ("attrs", pa.string()), ("source_row", pa.int64()),
-])
 #: (stays written, duplicates dropped, examples) per source.
 Stats = dict[str, tuple[int, int, list[dict[str, Any]]]]
-
-
-def episodes_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
-    """A reader's episodes (pandas or Arrow) as an Arrow table of the episode columns, typed."""
-    if isinstance(frame, pa.Table):
-        cols = []
-        for f in EPISODE_ARROW:
-            if f.name in frame.column_names:
-                col = frame.column(f.name)
-                cols.append(col if col.type == f.type else pc.cast(col, f.type))
-            else:
-                cols.append(pa.nulls(frame.num_rows, f.type))
-        return pa.Table.from_arrays(cols, schema=EPISODE_ARROW)
-    n = len(frame)
-    arrays: list[pa.Array] = []
-    for f in EPISODE_ARROW:
-        if f.name not in frame.columns:
-            arrays.append(pa.nulls(n, f.type))
-        elif f.name in ("start", "end"):
-            arrays.append(pa.array(parse_dates(frame[f.name]).to_numpy(dtype="datetime64[us]"), f.type))
-        elif f.name == "source_row":
-            arrays.append(pa.array(pd.to_numeric(frame[f.name], errors="coerce").astype("Int64"), pa.int64()))
-        elif f.name == "attrs":
-            arrays.append(pa.array([json_text(v) for v in frame[f.name]], pa.string()))
-        else:
-            arrays.append(pa.array(map_values(frame[f.name], clean_id).tolist(), type=pa.string()))
-    return pa.Table.from_arrays(arrays, schema=EPISODE_ARROW)
-
-
-def hash_workers(ws: WorkspaceLike, values: pa.Array) -> pa.Array:
-    """Pseudonyms of distinct worker ids (nulls stay null), by the workspace's rule for workers."""
-    return pa.array(list(ws.pseudonymise(values.to_pylist(), la=ws.la if ws.multi_la else None,
-                                         namespace="worker:")), pa.string())
-
-
-def staged_stays(ws: WorkspaceLike, result: ReadResult, pseudo: Pseudonyms,
-                 load_seq: int) -> tuple[pa.Table | StagedEngine | None, pa.Table | None]:
-    """(the source's stays, typed and pseudonymised, with ``load_seq``, ``pos`` and ``_code``; its ids).
-
-    Each distinct LA child id is hashed once and the pseudonyms taken row by row in Arrow
-    (``_code`` is the row's index into the id table). The id table has ``sid`` (the LA child
-    id) and ``child_id``. Stays a reader left in the engine stay there (:mod:`cscflow.sources.events_stage`).
-    """
-    ep = result.episodes
-    if isinstance(ep, EngineStays):
-        return stage_engine(ws, ep, pseudo, load_seq, hash_workers)
-    if ep is None or (isinstance(ep, pa.Table) and ep.num_rows == 0) or (isinstance(ep, pd.DataFrame) and ep.empty):
-        return None, None
-    tab = episodes_arrow(ep)
-    if tab.column("source_child_id").null_count:
-        tab = tab.filter(pc.is_valid(tab.column("source_child_id")))
-    n = tab.num_rows
-    if not n:
-        return None, None
-    worker = tab.column("worker")
-    if worker.null_count < n:
-        worker = worker.combine_chunks()
-        wv = pc.unique(worker)
-        hashed = hash_workers(ws, wv)
-        tab = tab.set_column(tab.schema.get_field_index("worker"), "worker",
-                             pc.take(hashed, pc.index_in(worker, value_set=wv)))
-    enc = pc.dictionary_encode(tab.column("source_child_id").combine_chunks())  # one hash pass
-    uniq, code = enc.dictionary, enc.indices
-    ids = pa.table({"sid": uniq, "child_id": pseudo.of_unique(uniq)})
-    # child_id stays dictionary-encoded (codes into the pseudonyms): 10M rows never copy 10M strings here
-    tab = tab.set_column(0, "child_id", pa.DictionaryArray.from_arrays(code, ids.column("child_id").combine_chunks()))
-    tab = tab.append_column("load_seq", repeat(load_seq, n, pa.int64()))
-    tab = tab.append_column("pos", pa.array(np.arange(n, dtype=np.int64)))
-    tab = tab.append_column("_code", code)
-    return tab, ids
 
 
 def _need(child: ibis.Column, day: ibis.Column) -> ibis.Column:
@@ -255,6 +179,11 @@ def _temp_table(ws: WorkspaceLike, name: str, expr: ibis.Table) -> None:
 def _unstage(ws: WorkspaceLike, *names: str) -> None:
     for name in names:
         ws.unregister(name)
+
+
+def write(ws: WorkspaceLike, staged: Staged) -> Stats:
+    """Write the staged stays of one load (:func:`write_stays`); per-source statistics."""
+    return write_stays(ws, staged.stays, staged.ids, staged.sources)
 
 
 def write_stays(ws: WorkspaceLike, stays: list[pa.Table], ids: list[pa.Table], sources: list[str]) -> Stats:

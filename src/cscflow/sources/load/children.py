@@ -1,22 +1,24 @@
-"""Children, identifiers and proceedings of a source, pseudonymised; conflicts; the merged ``children``.
+"""Load stage 6, children: children, identifiers and proceedings of each source, pseudonymised; conflicts; the
+merged ``children``.
 
 Each source's view of a child goes to ``_source_children`` (one row per child per source);
 :func:`rebuild_children` merges them (each field from the earliest-loaded source that has it)
 and :func:`conflicts` reports children whose sex or date of birth differs between sources.
-LA child ids are pseudonymised once per distinct id (:class:`Pseudonyms`).
+LA child ids are pseudonymised once per distinct id (:class:`~cscflow.sources.load.pseudonymise.Pseudonyms`).
 
 >>> import tempfile
->>> from cscflow.workspace import Workspace, identity
+>>> from cscflow.workspace import Workspace
+>>> from cscflow.sources.load.pseudonymise import Pseudonyms
 >>> ws = Workspace(tempfile.mkdtemp(), la="886")
->>> p = Pseudonyms(ws, {})
->>> p.of_unique(pa.array(["C1", "C2"])).to_pylist() == list(ws.pseudonymise(["C1", "C2"]))
-True
+>>> r = ReadResult(source="a.csv", format="events")
+>>> r.children = pd.DataFrame({"source_child_id": ["C1"], "sex": ["F"]})
+>>> sc, _ = source_children(ws, r, Pseudonyms(ws, {}), 1, None)
+>>> sc.column("sex").to_pylist()
+['F']
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -26,9 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cscflow.sources.base import ReadResult
-from cscflow.sources.report import EXAMPLES, problem
+from cscflow.sources.load.identity import Plan
+from cscflow.sources.load.internal import write_frames
+from cscflow.sources.load.pseudonymise import Pseudonyms, json_text, repeat, source_tag
+from cscflow.sources.load.report import EXAMPLES, problem
+from cscflow.sources.load.staging import Staged
 from cscflow.sources.values import clean_id, map_values, parse_dates, sex_code
-from cscflow.workspace import identity
 
 if TYPE_CHECKING:
     from cscflow.workspace.protocol import WorkspaceLike
@@ -39,77 +44,6 @@ SOURCE_CHILDREN_ARROW = pa.schema([
     ("uasc", pa.bool_()), ("attrs", pa.string()),
 ])
 _FIX = "correct the record in the source system; the first source loaded is used"
-
-
-def source_tag(source: str) -> str:
-    """A short stable tag of a source name (prefix of its episode and proceedings ids)."""
-    return hashlib.sha1(source.encode()).hexdigest()[:8]
-
-
-def json_text(value: object) -> str | None:
-    """A dict (or JSON text) as JSON text; empty and missing as None."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, dict) and not value:
-        return None
-    return json.dumps(value, default=str, sort_keys=True)
-
-
-def repeat(value: Any, n: int, typ: pa.DataType = pa.string()) -> pa.Array:
-    """``value`` n times as an Arrow array (built in C, not as a Python list)."""
-    return pc.cast(pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], typ)), typ)
-
-
-class Pseudonyms:
-    """Pseudonymise LA child ids of one source (each distinct id hashed once, remembered).
-
-    A single-LA workspace hashes every id with its one pseudonym LA; a multi-LA workspace with the
-    LA the source states for the id (``la_of``), else ``given`` (``--la``): see
-    :mod:`cscflow.workspace.identity`.
-    """
-
-    def __init__(self, ws: WorkspaceLike, la_of: dict[str, str], given: str | None = None, source: str = "") -> None:
-        self.ws, self.la_of, self.given, self.source = ws, la_of, given, source
-        self.known: dict[str, str] = {}
-
-    def la(self, sid: str | None) -> str:
-        """The LA of child id ``sid`` as written in ``_source_children``."""
-        if not self.ws.multi_la:
-            return self.ws.la
-        return identity.la_for_rows(self.ws, [self.la_of.get(sid or "", "")], self.given, self.source)[0]
-
-    def of_unique(self, uniq: pa.Array) -> pa.Array:
-        """Pseudonyms of distinct ids, in the same order."""
-        values = uniq.to_pylist()
-        todo = [v for v in values if v not in self.known]
-        if todo:
-            if self.ws.multi_la:
-                las = identity.la_for_rows(self.ws, [self.la_of.get(v or "", "") for v in todo], self.given,
-                                           self.source)
-                hashed = self.ws.pseudonymise(todo, la=las)
-            else:
-                hashed = self.ws.pseudonymise(todo)
-            self.known.update(zip(todo, hashed, strict=True))
-        return pa.array([self.known[v] for v in values], pa.string())
-
-    def __call__(self, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
-        """Pseudonyms of any ids (repeats and nulls allowed), row for row."""
-        if isinstance(ids, pa.ChunkedArray):
-            ids = ids.combine_chunks()
-        uniq = pc.unique(ids)
-        return pc.take(self.of_unique(uniq), pc.index_in(ids, value_set=uniq))
-
-
-def la_map(result: ReadResult) -> dict[str, str]:
-    """LA code of each LA child id, where the source names one."""
-    ch = result.children
-    if ch is None or ch.empty or "la" not in ch.columns:
-        return {}
-    ids = map_values(ch["source_child_id"], clean_id)
-    las = ch["la"].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
-    return {i: a for i, a in zip(ids, las, strict=True) if i and a}
 
 
 def _nullable(values: Any) -> list[Any]:
@@ -338,3 +272,29 @@ def rebuild_children(ws: WorkspaceLike) -> None:
         ws.write("children", agg)
     if ws.in_place:
         ws.sql(f"DROP TABLE IF EXISTS {DIRTY}")
+
+
+def write_children(ws: WorkspaceLike, results: list[ReadResult], pseudos: list[Pseudonyms], staged: Staged,
+                   plan: Plan) -> dict[str, list[dict[str, Any]]]:
+    """Write each source's children, identifiers and proceedings; rebuild ``children`` for the children
+    concerned; the conflicts found per source (sex or date of birth differing between sources)."""
+    kids, idents, procs = [], [], []
+    for k, (result, pseudo) in enumerate(zip(results, pseudos, strict=True)):
+        sc, allc = source_children(ws, result, pseudo, plan.seq0 + k, staged.id_maps[k])
+        kids.append(sc)
+        idents.append(identifiers_frame(result, pseudo, allc))
+        p, pi = proceedings_frames(result, pseudo)
+        procs.append(p)
+        idents.append(pi)
+    if plan.dirty_sources:
+        mark_dirty(ws, sources=plan.dirty_sources)
+    for ids in plan.dirty:
+        mark_dirty(ws, ids)
+    new_kids = [k.column("child_id") for k in kids if k is not None and k.num_rows]
+    if new_kids:
+        mark_dirty(ws, pa.chunked_array(new_kids).combine_chunks())
+    for name, frames in (("_source_children", kids), ("identifiers", idents), ("proceedings", procs)):
+        write_frames(ws, name, frames)
+    found = conflicts(ws, [r.source for r in results])
+    rebuild_children(ws)
+    return found

@@ -1,0 +1,87 @@
+"""Load stage 1, read: the files found, their formats checked, each format's reader run once on its files.
+
+An event log read with a workspace whose engine can scan files itself (DuckDB) stays in that engine
+(:mod:`cscflow.sources.events_stage`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cscflow.errors import SourceError
+from cscflow.sources.base import ReadResult
+from cscflow.sources.detect import READERS, check_format, normalise_format
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
+
+#: progress(step, done, total): step is a short message such as "reading episodes.csv".
+Progress = Callable[[str, int, int], None]
+_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".xml", ".parquet", ".pq"}
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in _SUFFIXES
+                           and not f.name.startswith((".", "~$")) and "truth" not in f.relative_to(p).parts)
+            if not files:
+                raise SourceError(f"{p} holds no files cscflow can read", hint="give .xlsx, .csv, .xml or .parquet")
+            out.extend(files)
+        else:
+            out.append(p)
+    return out
+
+
+def _reader(fmt: str) -> Callable[..., list[ReadResult]]:
+    module = importlib.import_module(f"cscflow.sources.{READERS[fmt]}")
+    read: Callable[..., list[ReadResult]] = module.read
+    return read
+
+
+def reader(fmt: str) -> Callable[..., list[ReadResult]]:
+    """The ``read`` function of format ``fmt``'s reader module."""
+    module = importlib.import_module(f"cscflow.sources.{READERS[fmt]}")
+    read: Callable[..., list[ReadResult]] = module.read
+    return read
+
+
+def read_all(ws: WorkspaceLike, paths: Iterable[str | Path], format: str = "auto",
+             mapping: str | Path | None = None, progress: Progress | None = None,
+             open_stages: bool = False) -> tuple[list[ReadResult], int]:
+    """Every file of ``paths`` read (folders searched): (the reader results in order, the number of files)."""
+    files = expand(paths)
+    if not files:
+        raise SourceError("no files given", hint="give one or more files or folders to load")
+    fmt0 = normalise_format(format)
+    groups: dict[str, list[Path]] = {}
+    for f in files:
+        if progress:
+            progress(f"checking {f.name}", 0, len(files))
+        groups.setdefault(check_format(f, fmt0), []).append(f)
+    names = [f.name for f in files]
+    results: list[ReadResult] = []
+    done, total = 0, len(files)
+    for fmt, group in groups.items():
+        options: dict[str, Any] = {}
+        if fmt == "events" and mapping is not None:
+            options["mapping"] = mapping
+        if fmt == "events" and open_stages:
+            options["open_stages"] = True
+        if fmt == "events" and ws.sql_connection() is not None:
+            options["ws"] = ws  # read by the workspace's engine: the stays never leave it
+        if progress:
+            progress(f"reading {len(group)} {fmt} file(s)", done, total)
+        got = reader(fmt)(group, **options)
+        if len(got) == len(group):  # same file name in several folders (903 years): name them by folder
+            for res, path in zip(got, group, strict=True):
+                if res.source == path.name and names.count(path.name) > 1:
+                    res.source = f"{path.parent.name}/{path.name}"
+        results.extend(got)
+        done += len(group)
+    return results, total
