@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from cscflow.errors import AnalysisError, CscflowError
 
@@ -81,4 +84,68 @@ def flow(workspace: str, table: str, map_name: str, start: str | None, end: str 
         click.echo(json.dumps({"table": table, "header": d.header, "suppressed": d.suppressed,
                                "columns": [str(c) for c in d.table.columns], "rows": rows}, indent=1))
     else:
-        click.echo(d.text())
+        click.echo("\n".join([*d.header, table_text(d.table)]))
+
+
+def table_text(table: pd.DataFrame) -> str:
+    """``table.to_string(index=False)``, the same text, with each column's distinct values formatted once.
+
+    pandas formats a column from the set of its values (width, precision, a leading space when a float is
+    among them) and joins the columns with one space; formatting one row per distinct value of a column and
+    repeating the lines gives the same text (caseload's 116,500 rows: 2.7 s -> 0.2 s). Small tables, and
+    columns that are not one label each, are left to pandas."""
+    import numpy as np
+    import pandas as pd
+
+    if len(table) < 1000 or not table.columns.is_unique or isinstance(table.columns, pd.MultiIndex):
+        return table.to_string(index=False) if len(table) else "(no rows)"
+    cols: list[np.ndarray] = []
+    for j in range(table.shape[1]):
+        s = table.iloc[:, j]
+        vals = s.to_numpy()
+        plain = _plain_column(str(table.columns[j]), vals)
+        if plain is not None:
+            # checked against pandas on the widest row, the first and the last (the width is the widest's)
+            rows = sorted({0, len(vals) - 1, int(np.argmax([len(x) for x in plain[1:]]))})
+            if table.iloc[rows, [j]].to_string(index=False).split("\n") == [plain[0], *plain[1:][rows]]:
+                cols.append(plain)
+                continue
+        if vals.dtype.kind == "f":  # by bit pattern: -0.0 and 0.0 print apart
+            key: Any = vals.view(f"i{vals.dtype.itemsize}")
+        else:
+            key = s
+        codes, uniq = pd.factorize(key, use_na_sentinel=False)
+        if vals.dtype.kind == "O":  # 1, 1.0, True, None and NaN hash alike but print apart: split by type
+            kinds, types = pd.factorize(np.fromiter(map(type, vals), dtype=object, count=len(vals)))
+            for k, kind in enumerate(types):  # and -0.0 from 0.0
+                if issubclass(kind, float | np.floating):
+                    at = np.flatnonzero(kinds == k)
+                    f = vals[at].astype(float)
+                    kinds[at[(f == 0) & np.signbit(f)]] = len(types)
+            codes, uniq = pd.factorize(codes * (len(types) + 1) + kinds)
+        first = np.full(len(uniq), -1, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of each distinct value
+        lines = table.iloc[first, [j]].to_string(index=False).split("\n")
+        if len(lines) != len(first) + 1:
+            return table.to_string(index=False)
+        cols.append(np.array([lines[0], *lines[1:]], dtype=object)[np.concatenate([[0], codes + 1])])
+    return "\n".join(map(" ".join, zip(*cols, strict=True)))
+
+
+def _plain_column(label: str, vals: Any) -> Any:
+    """The printed lines (header first) of a column of whole numbers or of printable ASCII text, as pandas prints
+    them (each right-justified to the widest; a numeric column's label after a space), or None for any other."""
+    import numpy as np
+
+    if vals.dtype.kind in "iu":
+        text = vals.astype(str).astype(object)
+        label = " " + label  # pandas leaves room for a sign in a numeric column's label
+    elif vals.dtype.kind == "O" and all(type(v) is str for v in vals):
+        text = vals
+        joined = "".join(text)
+        if not (joined.isascii() and joined.isprintable()):
+            return None
+    else:
+        return None
+    width = max(len(label), max(map(len, text), default=0))
+    return np.array([label.rjust(width), *(v.rjust(width) for v in text)], dtype=object)
