@@ -22,6 +22,7 @@ within a week, else a CIN plan within four weeks, else no further action), ``cin
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -88,20 +89,15 @@ def _icpc_outcomes(icpc: pd.DataFrame, plans: pd.DataFrame, cpps: pd.DataFrame) 
     return np.where(to_cp, "cp_plan", np.where(to_cin, "cin_plan", "nfa")).astype(object)
 
 
-def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The episodes frame of the loaded records and, per loaded need, whether a stay's attribute is the
-    code 9A and whether an assessment found factor 9A (unaccompanied asylum-seeking child)."""
-    needs = checked.needs.reset_index(drop=True)
-    a, pl, s, c = checked.assessments, checked.plans, checked.s47s, checked.cpps
-    ref = needs["referral"].to_numpy()
-    closure = needs["closure"].to_numpy()
-    reason = needs["reason"].to_numpy(dtype=object)
-    has_closure = ~np.isnat(closure)
-    by_row = pd.Series(np.arange(len(needs)), index=needs["row"].to_numpy())
-    chunks = []
+class _Chunks:
+    """The stays of one file as column chunks, each with its sort key (record by record; within a record by
+    section, block and sub-step)."""
 
-    def stays(rows: Any, stage: Any, start: Any, end: Any, outcome: Any, attrs: Any, sec: int, k: Any,
-              sub: Any = 0) -> None:
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, rows: Any, stage: Any, start: Any, end: Any, outcome: Any, attrs: Any, sec: Any, k: Any,
+            sub: Any = 0) -> None:
         n = len(rows)
 
         def col(x: Any, dtype: Any = object) -> np.ndarray:
@@ -109,11 +105,54 @@ def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarra
                 return np.asarray(x, dtype=dtype)
             return np.full(n, x, dtype=dtype)
 
-        # order: record by record; within a record by section, block and sub-step
         order = (np.asarray(rows, dtype="int64") * 8 + sec) * 2**32 + col(k, "int64") * 4 + col(sub, "int64")
-        chunks.append((order, np.asarray(rows, dtype="int64"), col(stage), col(start, "datetime64[ns]"),
-                       col(end, "datetime64[ns]"), col(outcome), col(attrs)))
+        self.parts.append((order, np.asarray(rows, dtype="int64"), col(stage), col(start, "datetime64[ns]"),
+                           col(end, "datetime64[ns]"), col(outcome), col(attrs)))
 
+
+@dataclass
+class _File:
+    """The checked records of one file that the stays are built from."""
+
+    needs: pd.DataFrame
+    a: pd.DataFrame  # assessments
+    pl: pd.DataFrame  # CIN plans
+    s: pd.DataFrame  # section 47 enquiries
+    c: pd.DataFrame  # child protection plans
+    pre: list[Any]  # pre-proceedings (2026 layout)
+    ref: np.ndarray = field(init=False)
+    closure: np.ndarray = field(init=False)
+    reason: np.ndarray = field(init=False)
+    has_closure: np.ndarray = field(init=False)
+    by_row: pd.Series = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.needs = self.needs.reset_index(drop=True)
+        self.ref = self.needs["referral"].to_numpy()
+        self.closure = self.needs["closure"].to_numpy()
+        self.reason = self.needs["reason"].to_numpy(dtype=object)
+        self.has_closure = ~np.isnat(self.closure)
+        self.by_row = pd.Series(np.arange(len(self.needs)), index=self.needs["row"].to_numpy())
+
+
+def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The episodes frame of the loaded records and, per loaded need, whether a stay's attribute is the
+    code 9A and whether an assessment found factor 9A (unaccompanied asylum-seeking child)."""
+    f = _File(checked.needs, checked.assessments, checked.plans, checked.s47s, checked.cpps, checked.pre)
+    out = _Chunks()
+    _referral_stays(f, out, year)
+    _assessment_stays(f, out)
+    _s47_stays(f, out)
+    _plan_stays(f, out)
+    _pre_proceedings_stays(f, out)
+    coded, assessed = _uasc_codes(f)
+    return _frame(f, out), coded, assessed
+
+
+def _referral_stays(f: _File, out: _Chunks, year: int | None) -> None:
+    """One referral stay per need, ended by its first step (assessment, strategy discussion, plan) or closure."""
+    needs, a, pl, s, c = f.needs, f.a, f.pl, f.s, f.c
+    ref, closure, reason, has_closure = f.ref, f.closure, f.reason, f.has_closure
     # -- referral ------------------------------------------------------------------------------
     anchors = pd.DataFrame({"aid": np.arange(len(needs)), "row": needs["row"].to_numpy(), "date": ref})
     step = _first_step(anchors, [(a, "assessment"), (s, "strategy_discussion"), (pl, "cin_plan"), (c, "cp_plan")])
@@ -139,9 +178,13 @@ def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarra
         _frag("referral_source", needs["source"].to_numpy(dtype=object)), braces=False,
     )
     attrs = "{" + head + np.where(head != "", ", ", "").astype(object) + tail + "}"
-    stays(needs["row"].to_numpy(), "referral", ref, end, outcome, attrs, 0, 0)
+    out.add(needs["row"].to_numpy(), "referral", ref, end, outcome, attrs, 0, 0)
 
-    # -- assessments ---------------------------------------------------------------------------
+
+
+def _assessment_stays(f: _File, out: _Chunks) -> None:
+    """The assessments, ended when authorised; their outcome the next step or the need's closure."""
+    a, pl, s, c, by_row, reason, has_closure = f.a, f.pl, f.s, f.c, f.by_row, f.reason, f.has_closure
     if len(a):
         at = by_row.reindex(a["row"].to_numpy()).to_numpy()
         anchors = pd.DataFrame({"aid": np.arange(len(a)), "row": a["row"].to_numpy(), "date": a["start"].to_numpy()})
@@ -154,15 +197,20 @@ def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarra
         outcome = np.where(authorised, np.where(pd.isna(name), closing, name), None).astype(object)
         attrs = _by_unique(a["factors"].to_numpy(dtype=object),
                            lambda f: '{"factors": [' + ", ".join(map(_quote, f)) + "]}" if f else "{}")
-        stays(a["row"].to_numpy(), "assessment", a["start"].to_numpy(), a["end"].to_numpy(), outcome, attrs, 1,
+        out.add(a["row"].to_numpy(), "assessment", a["start"].to_numpy(), a["end"].to_numpy(), outcome, attrs, 1,
               a["k"].to_numpy())
 
-    # -- section 47: strategy discussion, s47, icpc ------------------------------------------------
+
+
+def _s47_stays(f: _File, out: _Chunks) -> None:
+    """Section 47: the strategy discussion, the enquiry and the initial child protection conferences (those of
+    an enquiry and the need's own, counted once)."""
+    needs, pl, s, c, by_row, closure, has_closure = f.needs, f.pl, f.s, f.c, f.by_row, f.closure, f.has_closure
     icpcs = []
     if len(s):
         rows, start, k = s["row"].to_numpy(), s["start"].to_numpy(), s["k"].to_numpy()
         st = by_row.reindex(rows).to_numpy()
-        stays(rows, "strategy_discussion", start, start, "s47", "{}", 2, k, 0)
+        out.add(rows, "strategy_discussion", start, start, "s47", "{}", 2, k, 0)
         icpc = s["icpc"].to_numpy()
         has_icpc = ~np.isnat(icpc)
         anchors = pd.DataFrame({"aid": np.arange(len(s)), "row": rows, "date": start})
@@ -183,7 +231,7 @@ def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarra
             _text_frag("icpc_due", due),
             np.where(not_required, '"icpc_not_required": true', '"icpc_not_required": false').astype(object),
         )
-        stays(rows, "s47", start, end, outcome, attrs, 2, k, 1)
+        out.add(rows, "s47", start, end, outcome, attrs, 2, k, 1)
         if has_icpc.any():
             icpcs.append(pd.DataFrame({"row": rows[has_icpc], "date": icpc[has_icpc], "sec": 2, "k": k[has_icpc],
                                        "sub": 2}))
@@ -200,17 +248,21 @@ def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarra
         icpc = pd.concat(icpcs, ignore_index=True)
         if len(icpc):
             date = icpc["date"].to_numpy()
-            stays(icpc["row"].to_numpy(), "icpc", date, date, _icpc_outcomes(icpc, pl, c), "{}",
+            out.add(icpc["row"].to_numpy(), "icpc", date, date, _icpc_outcomes(icpc, pl, c), "{}",
                   icpc["sec"].to_numpy(), icpc["k"].to_numpy(), icpc["sub"].to_numpy())
 
-    # -- plans ---------------------------------------------------------------------------------
+
+
+def _plan_stays(f: _File, out: _Chunks) -> None:
+    """CIN plans (outcome: moved to a CP plan within their span, else closed) and CP plans."""
+    pl, c = f.pl, f.c
     if len(pl):
         anchors = pd.DataFrame({"aid": np.arange(len(pl)), "row": pl["row"].to_numpy(), "date": pl["start"].to_numpy()})
         span = (pl["end"] - pl["start"]).to_numpy()
         moved = _any_within_span(anchors, c, span + _DAY)
         ended = ~np.isnat(pl["end"].to_numpy())
         outcome = np.where(ended, np.where(moved, "cp_plan", "closed"), None).astype(object)
-        stays(pl["row"].to_numpy(), "cin_plan", pl["start"].to_numpy(), pl["end"].to_numpy(), outcome, "{}", 4,
+        out.add(pl["row"].to_numpy(), "cin_plan", pl["start"].to_numpy(), pl["end"].to_numpy(), outcome, "{}", 4,
               pl["k"].to_numpy())
     if len(c):
         ends = c["end"].to_numpy()
@@ -225,9 +277,13 @@ def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarra
             _objects(f'"previous_cpp": {p}' if p is not None else "" for p in previous),
             _objects(f'"reviews": {r}' if r else "" for r in c["reviews"]),
         )
-        stays(c["row"].to_numpy(), "cp_plan", c["start"].to_numpy(), ends, outcome, attrs, 5, c["k"].to_numpy())
-    if checked.pre:
-        pre = pd.DataFrame.from_records(checked.pre, columns=["row", "k", "start", "end", "raw"])
+        out.add(c["row"].to_numpy(), "cp_plan", c["start"].to_numpy(), ends, outcome, attrs, 5, c["k"].to_numpy())
+
+
+def _pre_proceedings_stays(f: _File, out: _Chunks) -> None:
+    """Pre-proceedings (PLO) stays of the 2026 layout."""
+    if f.pre:
+        pre = pd.DataFrame.from_records(f.pre, columns=["row", "k", "start", "end", "raw"])
         pre_outcome: list[str | None] = []
         for raw, end in zip(pre["raw"], pre["end"], strict=True):
             if raw:
@@ -235,9 +291,15 @@ def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarra
             else:
                 pre_outcome.append("closed" if end is not None else None)
         attrs = _objects(f'{{"plo_outcome": {_quote(r)}}}' if r else "{}" for r in pre["raw"])
-        stays(pre["row"].to_numpy(), "pre_proceedings", _ns(pre["start"]), _ns(pre["end"]), _objects(pre_outcome),
+        out.add(pre["row"].to_numpy(), "pre_proceedings", _ns(pre["start"]), _ns(pre["end"]), _objects(pre_outcome),
               attrs, 6, pre["k"].to_numpy())
 
+
+
+def _frame(f: _File, out: _Chunks) -> pd.DataFrame:
+    """The stays in record order as an episodes frame (``need_key``: LA child id / referral date)."""
+    needs, by_row, ref = f.needs, f.by_row, f.ref
+    chunks = out.parts
     order = np.argsort(np.concatenate([c[0] for c in chunks]), kind="stable")
     rows, stage, start, end, outcome, attrs = (np.concatenate([c[i] for c in chunks])[order] for i in range(1, 7))
     at = by_row.reindex(rows).to_numpy()
@@ -249,6 +311,12 @@ def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarra
         "need_key": need_key[at], "team": np.full(n, None, dtype=object), "worker": np.full(n, None, dtype=object),
         "attrs": attrs, "source_row": rows,
     }, columns=EPISODE_COLUMNS)
+    return frame
+
+
+def _uasc_codes(f: _File) -> tuple[np.ndarray, np.ndarray]:
+    """Per need: whether a stay's attribute is the code 9A; whether an assessment found factor 9A."""
+    needs, a, c, by_row, reason = f.needs, f.a, f.c, f.by_row, f.reason
     # uasc: an attribute of the need's stays is the code 9A (factor 9A of an assessment for uasc_assessed)
     assessed = np.zeros(len(needs), dtype=bool)
     if len(a):
@@ -259,10 +327,10 @@ def build_stays(checked: Any, year: int | None) -> tuple[pd.DataFrame, np.ndarra
     if len(c):
         hit = np.isin(c["latest"].to_numpy(dtype=object), ["9A"]) | np.isin(c["initial"].to_numpy(dtype=object), ["9A"])
         coded[by_row.reindex(c["row"].to_numpy()[hit]).to_numpy()] = True
-    for row, _k, _start, _end, raw in checked.pre:
+    for row, _k, _start, _end, raw in f.pre:
         if raw == "9A":
             coded[by_row[row]] = True
-    return frame, coded, assessed
+    return coded, assessed
 
 
 _TRUE = {"1", "true", "TRUE", "True", "Y", "y", "yes"}
