@@ -127,7 +127,7 @@ class ProcessMap:
         }
 
 
-def load_map(name_or_path: str | Path | ProcessMap, ws: WorkspaceLike = None) -> ProcessMap:
+def load_map(name_or_path: str | Path | ProcessMap, ws: WorkspaceLike | None = None) -> ProcessMap:
     """Load a process map: ``"england"``, ``"front_door"``, a YAML path, or ``"auto"`` (needs ``ws``).
 
     >>> load_map("england").rank("looked_after") < load_map("england").rank("assessment")

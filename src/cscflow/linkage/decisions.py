@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from cscflow.linkage.model import LinkageError
-from cscflow.workspace import Workspace
+from cscflow.workspace import WorkspaceLike
 
 FILE = "link_decisions.csv"
 RESULTS = "_link_results"
@@ -28,7 +28,7 @@ PAIRS = "_link_pairs"
 DECISIONS = ("accept", "reject", "skip")
 
 
-def load(ws: Workspace) -> pd.DataFrame:
+def load(ws: WorkspaceLike) -> pd.DataFrame:
     """Stored decisions: proceedings_id, child_id, decision, decided_at (the latest per pair)."""
     path = Path(ws.path) / FILE
     if not path.exists():
@@ -37,7 +37,7 @@ def load(ws: Workspace) -> pd.DataFrame:
     return d.sort_values("decided_at").drop_duplicates(["proceedings_id", "child_id"], keep="last")
 
 
-def record(ws: Workspace, decisions: pd.DataFrame) -> int:
+def record(ws: WorkspaceLike, decisions: pd.DataFrame) -> int:
     """Store decisions (``skip`` rows are dropped); returns how many were stored."""
     d = decisions[["proceedings_id", "child_id", "decision"]].astype(str)
     bad = sorted(set(d["decision"]) - set(DECISIONS))
@@ -51,7 +51,7 @@ def record(ws: Workspace, decisions: pd.DataFrame) -> int:
     return len(d)
 
 
-def import_decisions(ws: Workspace, path: Path) -> int:
+def import_decisions(ws: WorkspaceLike, path: Path) -> int:
     """Store the decisions of a CSV (proceedings_id or source + source_row, child_id, decision)."""
     path = Path(path)
     if not path.exists():
@@ -106,7 +106,7 @@ def apply(rows: pd.DataFrame, pairs: pd.DataFrame | None, decisions: pd.DataFram
     return out
 
 
-def save_run(ws: Workspace, rows: pd.DataFrame, pairs: pd.DataFrame | None, threshold: float,
+def save_run(ws: WorkspaceLike, rows: pd.DataFrame, pairs: pd.DataFrame | None, threshold: float,
              band: tuple[float, float]) -> None:
     """Keep the latest run's rows and candidate pairs (pseudonymised ids, probabilities, evidence)."""
     keep = [c for c in rows.columns if c not in ("child_id",)]

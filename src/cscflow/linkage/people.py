@@ -16,7 +16,7 @@ import pandas as pd
 
 from cscflow.linkage.model import LinkageError
 from cscflow.sources.values import clean_id, match_headers, parse_dates
-from cscflow.workspace import Workspace
+from cscflow.workspace import WorkspaceLike
 
 FIELDS: dict[str, list[str]] = {
     "child_id": ["child id", "la child id", "/^(la )?child (unique )?id/", "/(person|client) (id|number)/",
@@ -47,7 +47,7 @@ def read_people(path: Path) -> pd.DataFrame:
     return out[out["child_id"].notna()].reset_index(drop=True)
 
 
-def load_people(ws: Workspace, path: Path) -> int:
+def load_people(ws: WorkspaceLike, path: Path) -> int:
     """Write the person list at ``path`` into ``identifiers``; returns the rows written."""
     people = read_people(path)
     source = f"people:{Path(path).name}"

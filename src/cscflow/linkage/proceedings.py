@@ -29,7 +29,7 @@ from cscflow.linkage.model import (
     surname_comparison,
 )
 from cscflow.linkage.records import COURT_DATES, child_records, legal_records
-from cscflow.workspace import Workspace
+from cscflow.workspace import WorkspaceLike
 
 THRESHOLD = 0.95
 REVIEW_BAND = (0.5, 0.95)
@@ -123,7 +123,7 @@ def check_band(threshold: float, band: tuple[float, float]) -> None:
                            hint="give LO,HI with 0 <= LO <= HI <= threshold, e.g. 0.5,0.95")
 
 
-def link_proceedings(ws: Workspace, *, threshold: float = THRESHOLD, review_band: tuple[float, float] | None = None,
+def link_proceedings(ws: WorkspaceLike, *, threshold: float = THRESHOLD, review_band: tuple[float, float] | None = None,
                      spark: Any = None, seed: int = 1) -> LinkResult:
     """Link every legal row of ``ws`` to its best candidate child (see the module docstring).
 
@@ -172,7 +172,7 @@ def best_candidates(pairs: pd.DataFrame, procs: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def latest(ws: Workspace) -> LinkResult:
+def latest(ws: WorkspaceLike) -> LinkResult:
     """The last run stored in the workspace (by :func:`write_links`), without retraining."""
     if decisions.RESULTS not in ws.tables():
         raise LinkageError("the workspace has not been linked yet", hint="run `cscflow link WORKSPACE`")
@@ -189,7 +189,7 @@ def output_frame(result: LinkResult) -> pd.DataFrame:
     return result.rows[OUTPUT_COLUMNS].sort_values(["source", "source_row"]).reset_index(drop=True)
 
 
-def write_links(ws: Workspace, result: LinkResult) -> int:
+def write_links(ws: WorkspaceLike, result: LinkResult) -> int:
     """Replace the ``links`` table with the linked rows (and keep the run for the review page);
     returns how many rows were linked."""
     linked = result.rows[result.rows["status"] == "linked"]

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from cscflow.linkage.proceedings import LinkResult
-from cscflow.workspace import Workspace
+from cscflow.workspace import WorkspaceLike
 
 
-def characteristics(result: LinkResult, ws: Workspace | None = None) -> pd.DataFrame:
+def characteristics(result: LinkResult, ws: WorkspaceLike | None = None) -> pd.DataFrame:
     """One row per legal row: its status and the sheet's characteristics (no identifiers)."""
     p = result.proceedings.set_index("proceedings_id")
     rows = result.rows.set_index("proceedings_id")
@@ -99,7 +99,7 @@ def _median(s: pd.Series) -> str:
     return f"median {s.median():.1f}" if len(s) else "-"
 
 
-def never_looked_after(ws: Workspace, linked: pd.DataFrame, proceedings: pd.DataFrame) -> float:
+def never_looked_after(ws: WorkspaceLike, linked: pd.DataFrame, proceedings: pd.DataFrame) -> float:
     """Share of linked rows whose child had no looked-after stay starting before the final order
     (or before the data's end when the proceedings are open)."""
     if linked.empty:
@@ -114,7 +114,7 @@ def never_looked_after(ws: Workspace, linked: pd.DataFrame, proceedings: pd.Data
     return float(1 - was.mean())
 
 
-def sensitivity(ws: Workspace, result: LinkResult, thresholds: list[float] | None = None) -> pd.DataFrame:
+def sensitivity(ws: WorkspaceLike, result: LinkResult, thresholds: list[float] | None = None) -> pd.DataFrame:
     """Headline figures at each threshold (default: a looser one, the one used, a stricter one)."""
     ts = thresholds or sorted({round(max(0.5, result.threshold - 0.25), 3), result.threshold,
                                round(1 - (1 - result.threshold) / 10, 4)})
@@ -132,7 +132,7 @@ def sensitivity(ws: Workspace, result: LinkResult, thresholds: list[float] | Non
     return pd.DataFrame(out)
 
 
-def report(ws: Workspace, result: LinkResult) -> dict[str, Any]:
+def report(ws: WorkspaceLike, result: LinkResult) -> dict[str, Any]:
     """The whole report as frames: ``rates`` (by year, court, order), ``compare``, ``sensitivity``."""
     chars = characteristics(result, ws)
     rates = pd.concat([match_rates(chars, by) for by in ("application_year", "court", "order")],

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cscflow.linkage.names import clean_name, first_forename, standard_forename, surname_parts, swapped_dob
-from cscflow.workspace import Workspace
+from cscflow.workspace import WorkspaceLike
 
 #: How many corroborating court dates a child's record carries (the earliest ones).
 COURT_DATES = 4
@@ -59,7 +59,7 @@ def standardise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def legal_records(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame]:
+def legal_records(ws: WorkspaceLike) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(comparison records of the legal rows, the proceedings rows without identifiers)."""
     pr = ws.table("proceedings")
     procs = ws.execute(pr.select("proceedings_id", "source", "source_row", "application_date",
@@ -78,7 +78,7 @@ def legal_records(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame]:
     return recs[COLUMNS], procs
 
 
-def child_records(ws: Workspace, exclude_sources: list[str]) -> pd.DataFrame:
+def child_records(ws: WorkspaceLike, exclude_sources: list[str]) -> pd.DataFrame:
     """Comparison records of the children known to CSC (one per child_id)."""
     idf = ws.table("identifiers")
     keep = idf.child_id.notnull()
@@ -99,7 +99,7 @@ def child_records(ws: Workspace, exclude_sources: list[str]) -> pd.DataFrame:
     return recs[COLUMNS].reset_index(drop=True)
 
 
-def court_dates(ws: Workspace) -> pd.DataFrame:
+def court_dates(ws: WorkspaceLike) -> pd.DataFrame:
     """Per child, the earliest :data:`COURT_DATES` day numbers of interim care and court stages."""
     ep = ws.table("episodes")
     rows = ws.execute(ep.filter(ep.stage.isin(["looked_after", *COURT_STAGES]))
@@ -132,7 +132,7 @@ def _modes(ids: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return out if out is not None else pd.DataFrame(columns=["child_id", *cols])
 
 
-def _forename_sex(ws: Workspace) -> dict[str, str]:
+def _forename_sex(ws: WorkspaceLike) -> dict[str, str]:
     """First forename -> 'M' or 'F' when at least 95% of the children of that name (5 or more) share it."""
     idf = ws.table("identifiers")
     ch = ws.table("children")

@@ -191,7 +191,7 @@ def _utf8_copy(path: Path, encoding: str, tmpdir: str) -> Path:
 
 
 def read(paths: list[Path], mapping: str | Path | dict[str, Any] | None = None, today: dt.date | None = None,
-         open_stages: bool = False, ws: WorkspaceLike = None, **_: Any) -> list[ReadResult]:
+         open_stages: bool = False, ws: WorkspaceLike | None = None, **_: Any) -> list[ReadResult]:
     """Read event logs: one :class:`ReadResult` per file.
 
     ``open_stages`` keeps stage values outside the CSC vocabulary as they are (trimmed), so
@@ -217,13 +217,14 @@ def read(paths: list[Path], mapping: str | Path | dict[str, Any] | None = None, 
             out.append(read_one(p, lay, today=today, ws=ws))
     except Exception:  # a file that cannot be read: what the files before it left in the engine goes too
         for res in out:
-            if isinstance(res.episodes, EngineStays):
+            if ws is not None and isinstance(res.episodes, EngineStays):
                 ws.drop_temporary(res.episodes.tag)
         raise
     return out
 
 
-def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = None, ws: WorkspaceLike = None) -> ReadResult:
+def read_one(path: Path, layout: Layout | None = None, today: dt.date | None = None,
+             ws: WorkspaceLike | None = None) -> ReadResult:
     """Read one event log file with one layout (in ``ws``'s engine when it is a DuckDB workspace)."""
     layout = layout or Layout()
     path = Path(path)
