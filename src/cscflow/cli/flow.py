@@ -127,7 +127,7 @@ def table_text(table: pd.DataFrame) -> str:
         first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of each distinct value
         lines = table.iloc[first, [j]].to_string(index=False).split("\n")
         if len(lines) != len(first) + 1:
-            return table.to_string(index=False)
+            return str(table.to_string(index=False))
         cols.append(np.array([lines[0], *lines[1:]], dtype=object)[np.concatenate([[0], codes + 1])])
     return "\n".join(map(" ".join, zip(*cols, strict=True)))
 
