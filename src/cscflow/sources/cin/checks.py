@@ -114,11 +114,69 @@ def _block_frame(rows: list[Any], columns: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
+@dataclass
+class _Parsed:
+    """One file's records with their dates parsed (each block: its frame, row numbers, problem keys, dates)."""
+
+    rows: np.ndarray
+    need_child: np.ndarray
+    fields: dict[str, np.ndarray]
+    referral: Any
+    closure: Any
+    top_icpc: Any
+    a: pd.DataFrame
+    a_start: Any
+    a_auth: Any
+    pl: pd.DataFrame
+    pl_start: Any
+    pl_end: Any
+    s: pd.DataFrame
+    s_start: Any
+    s_target: Any
+    s_icpc: Any
+    c: pd.DataFrame
+    c_start: Any
+    c_end: Any
+
+    @property
+    def a_rows(self) -> Any:
+        return self.a["row"]
+
+    @property
+    def a_key(self) -> Any:
+        return 1 * _SEC + self.a["k"] * 100
+
+
 def check_records(t: CinTables, today: dt.date) -> Checked:
     """Check every record of one file; see the module docstring."""
     n_children = len(t.c_index)
     cache: dict[str, Any] = {}  # date text -> parsed, shared by every date column
-    # -- child-level facts, charged to every record of the child ---------------------------------
+    birth, expected, probe_frame, probe_bad = _child_problems(t, today, cache)
+    x, need_problems = _record_problems(t, today, cache)
+    need_problems = _missing_assessment_starts(x, need_problems)
+    # records of a child with a bad LAchildID or birth date carry only those problems
+    row_child = _row_child(t)
+    if len(need_problems):
+        need_problems = need_problems.loc[~probe_bad[row_child[need_problems["row"].to_numpy(dtype="int64")]]]
+    probe_rows = _expand_probe(t, probe_frame)
+    clean = ~probe_bad[x.need_child] & ~np.isin(x.rows, need_problems["row"].to_numpy(dtype="int64"))
+    child_ids = _objects(t.c_id)[x.need_child] if len(x.need_child) else np.empty(0, dtype=object)
+    loaded_needs, dup_frame = _drop_duplicates(x, clean, child_ids)
+    need_child = x.need_child
+    # loaded records per child: its loaded CINdetails, or its one record when it has none
+    per_child = np.bincount(need_child[loaded_needs], minlength=n_children) if n_children else np.zeros(0, int)
+    no_details = np.asarray(t.c_records) > np.bincount(need_child, minlength=n_children) if n_children else per_child
+    per_child = per_child + (no_details & ~probe_bad)
+    quarantine = _quarantine([probe_rows, need_problems, dup_frame], row_child, t)
+    needs, assessments, plans, s47s, cpps, pre_loaded = _loaded(t, x, loaded_needs, child_ids)
+    return Checked(birth, expected, per_child > 0, loaded_needs, int(per_child.sum()), quarantine, needs,
+                   assessments, plans, s47s, cpps, pre_loaded)
+
+
+def _child_problems(t: CinTables, today: dt.date, cache: dict[str, Any]) -> tuple[Any, Any, pd.DataFrame, np.ndarray]:
+    """Child-level facts (birth, expected birth, LA child id), charged to every record of the child:
+    (birth dates, expected birth dates, their problems, whether each child has one)."""
+    n_children = len(t.c_index)
     birth = _dates(t.c_birth, today, cache=cache)
     expected = _dates(t.c_expected, today, future_ok=True, cache=cache)
     child_pos = np.arange(n_children)
@@ -132,8 +190,12 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
     probe_frame = probe.frame()
     probe_bad = np.zeros(n_children, dtype=bool)
     probe_bad[probe_frame["row"].to_numpy(dtype=int)] = True
+    return birth, expected, probe_frame, probe_bad
 
-    # -- one row per CINdetails ----------------------------------------------------------------
+
+def _record_problems(t: CinTables, today: dt.date, cache: dict[str, Any]) -> tuple[_Parsed, pd.DataFrame]:
+    """One row per CINdetails and per block (assessments, plans, section 47s, CP plans) with dates parsed;
+    the problems of their dates and date order."""
     rows = np.asarray(t.n_row, dtype="int64")
     need_child = np.asarray(t.n_child, dtype="int64") - 1  # position of the child
     table = np.array(t.n_fields, dtype=object) if t.n_fields else np.empty((0, len(_NEED_FIELDS)), dtype=object)
@@ -186,8 +248,13 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
         p.add(pre["row"].to_numpy(), 5 * _SEC + pre["k"].to_numpy() * 100 + pre["j"].to_numpy(), pre["column"],
               pre["value"], pre["problem"], pre["hint"], np.ones(len(pre), dtype=bool))
     need_problems = p.frame()
+    return _Parsed(rows, need_child, fields, referral, closure, top_icpc, a, a_start, a_auth, pl, pl_start, pl_end,
+                   s, s_start, s_target, s_icpc, c, c_start, c_end), need_problems
 
-    # an assessment without a start is a problem only when nothing before it in the record was
+
+def _missing_assessment_starts(x: _Parsed, need_problems: pd.DataFrame) -> pd.DataFrame:
+    """An assessment without a start is a problem only when nothing before it in the record was."""
+    a_start, a_rows, a_key = x.a_start, x.a_rows, x.a_key
     missing = np.isnat(a_start.ns) & (a_start.kind == OK)
     if missing.any():
         cand = pd.DataFrame({"row": a_rows[missing], "key": a_key[missing] + 3})
@@ -204,15 +271,13 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
             })
             need_problems = pd.concat([need_problems, extra], ignore_index=True)
 
-    # records of a child with a bad LAchildID or birth date carry only those problems
-    row_child = _row_child(t)
-    if len(need_problems):
-        need_problems = need_problems.loc[~probe_bad[row_child[need_problems["row"].to_numpy(dtype="int64")]]]
-    probe_rows = _expand_probe(t, probe_frame)
+    return need_problems
 
-    # duplicates among the clean records (same child and referral date as an earlier record)
-    clean = ~probe_bad[need_child] & ~np.isin(rows, need_problems["row"].to_numpy(dtype="int64"))
-    child_ids = _objects(t.c_id)[need_child] if len(need_child) else np.empty(0, dtype=object)
+
+def _drop_duplicates(x: _Parsed, clean: np.ndarray, child_ids: np.ndarray) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """Duplicates among the clean records (same child and referral date as an earlier record) dropped:
+    (the records loaded, the duplicates' problems or None)."""
+    rows, referral = x.rows, x.referral
     dup_frame = None
     if clean.any():
         id_codes = pd.factorize(child_ids[clean])[0].astype("int64")
@@ -230,14 +295,17 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
                 "hint": "remove the repeated <CINdetails> from the export",
             })
             clean[np.flatnonzero(clean)[dup]] = False
-    loaded_needs = clean
+    return clean, dup_frame
 
-    # loaded records per child: its loaded CINdetails, or its one record when it has none
-    per_child = np.bincount(need_child[loaded_needs], minlength=n_children) if n_children else np.zeros(0, int)
-    no_details = np.asarray(t.c_records) > np.bincount(need_child, minlength=n_children) if n_children else per_child
-    per_child = per_child + (no_details & ~probe_bad)
-    quarantine = _quarantine([probe_rows, need_problems, dup_frame], row_child, t)
 
+def _loaded(t: CinTables, x: _Parsed, loaded_needs: np.ndarray, child_ids: np.ndarray) -> tuple[Any, ...]:
+    """The loaded records' needs, assessments, plans, section 47s, CP plans and pre-proceedings."""
+    rows, need_child, fields = x.rows, x.need_child, x.fields
+    referral, closure, top_icpc = x.referral, x.closure, x.top_icpc
+    a, a_start, a_auth, a_rows = x.a, x.a_start, x.a_auth, x.a_rows
+    pl, pl_start, pl_end, pl_rows = x.pl, x.pl_start, x.pl_end, x.pl["row"]
+    s, s_start, s_target, s_icpc, s_rows = x.s, x.s_start, x.s_target, x.s_icpc, x.s["row"]
+    c, c_start, c_end, c_rows = x.c, x.c_start, x.c_end, x.c["row"]
     keep = np.isin
     loaded_rows = rows[loaded_needs]
     needs = pd.DataFrame({
@@ -270,8 +338,7 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
                          "reviews": c["reviews"][c_keep]})
     loaded_set = set(loaded_rows.tolist())
     pre_loaded = [x for x in t.pre if x[0] in loaded_set]
-    return Checked(birth, expected, per_child > 0, loaded_needs, int(per_child.sum()), quarantine, needs,
-                   assessments, plans, s47s, cpps, pre_loaded)
+    return needs, assessments, plans, s47s, cpps, pre_loaded
 
 
 def _row_child(t: CinTables) -> np.ndarray:
