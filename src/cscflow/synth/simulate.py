@@ -63,7 +63,7 @@ def _workers(params: dict[str, Any], rng: np.random.Generator) -> dict[str, Call
 def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -> County:
     """Simulate a county from a preset name ('tiny', 'county'), a YAML path or a parameter dict.
 
-    The same parameters and seed give the same County.
+    The same parameters and seed give the same County: the steps below draw from one generator, in order.
     """
     params = preset_or_params if isinstance(preset_or_params, dict) and "front_door" in preset_or_params \
         else load_parameters(preset_or_params)
@@ -71,13 +71,29 @@ def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -
     start_day, end_day = day(params["start"]), day(params["end"])
     sim0 = start_day - int(params["burn_in_years"] * 365.25)
     cutoff = start_day - int(params["history_years"] * 365.25)
-    fd = params["front_door"]
     reg = ChildRegistry(params, rng)
     buf = StayBuffer()
     workers = _workers(params, rng)
     teams = np.array(list(params["population"]["districts"]), dtype=object)
+    needs, n_fam_refs = _needs(rng, params, reg, sim0, end_day)
+    c_day = _referral_contacts(rng, params, needs, buf, workers)
+    req, plo = run_pathway(rng, params, needs, n_fam_refs, buf, teams, workers)
+    _other_contacts(rng, params, reg, needs, c_day, cutoff, end_day, buf, workers)
+    uasc = _uasc(rng, params, reg, sim0, end_day, len(needs.child), buf, workers, teams)
+    per, prec, never, cp_out, idx, src = _care_periods(rng, params, reg, req, plo, n_fam_refs, uasc)
+    per, kept_need = _one_period_at_a_time(per, src, cp_out, idx, len(needs.child) + len(uasc["child"]))
+    dob = reg.arrays()["dob"]
+    lac.episodes(rng, params, per, dob, buf, workers["cic_child"])
+    lac.care_leavers(rng, params, per, dob, buf, workers["cl_child"])
+    proc = _proceedings(per, prec, never, plo, n_fam_refs)
+    return _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, cutoff, teams)
 
-    # -- families, their children and referral dates ----------------------------------------
+
+def _needs(rng: np.random.Generator, params: dict[str, Any], reg: ChildRegistry, sim0: int,
+           end_day: int) -> tuple[Needs, int]:
+    """Families, their children and referral dates: (one episode of need per child of a referred family under
+    18, the number of family referral chains)."""
+    fd = params["front_door"]
     fam_day, fam_id = fdoor.families(rng, params, sim0, end_day)
     child, child_fam = fdoor.family_children(rng, params, reg, fam_day, fam_id)
     ch_f, ch_g, ch_d = fdoor.referral_chains(rng, params, fam_day, end_day)
@@ -100,7 +116,14 @@ def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -
                   male=a["male"][need_child].astype(bool), disability=a["disability"][need_child].astype(bool),
                   district=a["district"][need_child], source=fdoor.contact_sources(rng, n_need, fd))
 
-    # -- contacts leading to referral ------------------------------------------------------
+    return needs, len(ch_f)
+
+
+def _referral_contacts(rng: np.random.Generator, params: dict[str, Any], needs: Needs, buf: StayBuffer,
+                       workers: dict[str, Callable[..., np.ndarray]]) -> np.ndarray:
+    """The contact before each referral (same day or a few days before); their days."""
+    fd = params["front_door"]
+    need_child, need_day, n_need = needs.child, needs.day, len(needs.child)
     delay = np.where(rng.random(n_need) < fd["referral_delay_days"]["same_day"], 0,
                      rng.integers(1, int(fd["referral_delay_days"]["max"]) + 1, n_need))
     c_day = need_day - delay
@@ -108,9 +131,16 @@ def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -
             outcome=np.full(n_need, "referral", dtype=object), team="Front Door",
             attrs=attrs_json(source=needs.source),
             worker=workers["Front Door"](rng.random(n_need)))
-    req, plo = run_pathway(rng, params, needs, len(ch_f), buf, teams, workers)
+    return c_day
 
-    # -- contacts not leading to referral ---------------------------------------------------
+
+def _other_contacts(rng: np.random.Generator, params: dict[str, Any], reg: ChildRegistry, needs: Needs,
+                    c_day: np.ndarray, cutoff: int, end_day: int, buf: StayBuffer,
+                    workers: dict[str, Callable[..., np.ndarray]]) -> None:
+    """Contacts not leading to referral (to known and new children) and the early help some lead to."""
+    fd = params["front_door"]
+    need_child, need_day, n_need = needs.child, needs.day, len(needs.child)
+    a = reg.arrays()
     co = fd["contact_outcomes"]
     p_ref = co["referral"] / sum(co.values())
     n_ref_contacts = int(((c_day >= cutoff) & (c_day <= end_day)).sum())
@@ -151,7 +181,11 @@ def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -
             outcome=np.full(int(eh.sum()), "closed", dtype=object), team="Early Help",
             worker=workers["Early Help"](rng.random(int(eh.sum()))))
 
-    # -- unaccompanied asylum-seeking children ------------------------------------------------
+
+def _uasc(rng: np.random.Generator, params: dict[str, Any], reg: ChildRegistry, sim0: int, end_day: int,
+          n_need: int, buf: StayBuffer, workers: dict[str, Callable[..., np.ndarray]],
+          teams: np.ndarray) -> dict[str, Any]:
+    """Unaccompanied asylum-seeking children: arrival, referral, a short assessment ending in care."""
     uz = params["uasc"]
     udays = np.arange(sim0, end_day + 1)
     lam = uz["arrivals_per_10k_per_year"] * params["population"]["children_0_17"] / 10000 / 365.25 * events_factor(udays, params.get("events", []), "uasc", "arrivals")
@@ -179,7 +213,16 @@ def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -
             outcome=np.full(nu, "looked_after", dtype=object), team=teams[a["district"][u_child]],
             worker=workers["district"](a["district"][u_child], rng.random(nu)))
 
-    # -- looked after: non-court entries first (their drift to court counts for calibration) ---
+    return {"child": u_child, "need": u_need, "aend": u_aend}
+
+
+def _care_periods(rng: np.random.Generator, params: dict[str, Any], reg: ChildRegistry, req: Any, plo: dict[str, Any],
+                  n_fam_refs: int, uasc: dict[str, Any]) -> tuple[Any, ...]:
+    """Periods of care: non-court entries first (their drift to court counts for calibration), then the
+    proceedings' (PLO route); (periods, proceedings records, never looked after, CP plan outcomes and their
+    index, where each period's request came from)."""
+    a = reg.arrays()
+    u_child, u_need, u_aend, nu = uasc["child"], uasc["need"], uasc["aend"], len(uasc["child"])
     dob = a["dob"]
     e_child = np.concatenate(req.child + [u_child])
     e_need = np.concatenate(req.need + [u_need])
@@ -196,7 +239,7 @@ def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -
     q = min(1.0, target * (n_plo + n_drift) / n_plo) if n_plo else 0.0
     never = rng.random(n_plo) < q
     # siblings in one set of proceedings share the never-looked-after draw
-    fr_u = rng.random(len(ch_f))
+    fr_u = rng.random(n_fam_refs)
     never = fr_u[plo["fam_ref"]] < q
     prec = lac.proceedings_records(rng, params, plo["child"], plo["need"], plo["fam_ref"], plo["application"],
                                    never)
@@ -216,8 +259,15 @@ def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -
                                  [np.full(int(la_entry.sum()), -2)])
     src_row = np.concatenate([ix for _, ix in src_parts] + [np.flatnonzero(la_entry)])
 
-    # -- one period of care at a time per child (a later request is dropped), none from 18 --
-    kept_need = np.ones(n_need + nu, bool)
+    return per, prec, never, cp_out, idx, (src_parts, src_part_id, src_row)
+
+
+def _one_period_at_a_time(per: dict[str, np.ndarray], src: tuple[Any, Any, Any], cp_out: np.ndarray,
+                          idx: np.ndarray, n_needs: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One period of care at a time per child (a later request is dropped), none from 18: (the periods kept,
+    which needs are kept)."""
+    src_parts, src_part_id, src_row = src
+    kept_need = np.ones(n_needs, bool)
     pf = pd.DataFrame({"child": per["child"], "day": per["day"], "exit": per["exit"], "need": per["need"]})
     adult = per["day"] >= per["eighteen"]  # nobody enters care at 18 or over
     keep_p = kept_need[per["need"]] & ~adult
@@ -234,10 +284,12 @@ def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -
         elif pid == -2:
             cp_out[idx[src_row[i]]] = "closed"
     per = {k: v[keep_p] for k, v in per.items()}
-    lac.episodes(rng, params, per, dob, buf, workers["cic_child"])
-    lac.care_leavers(rng, params, per, dob, buf, workers["cl_child"])
+    return per, kept_need
 
-    # -- proceedings: PLO route and s20 drift --------------------------------------------------
+
+def _proceedings(per: dict[str, np.ndarray], prec: dict[str, np.ndarray], never: np.ndarray, plo: dict[str, Any],
+                 n_fam_refs: int) -> dict[str, np.ndarray]:
+    """Proceedings: the PLO route's and those of s20 periods drifting to court."""
     d = per["in_court"] & (per["kind"] != "court")
     proc = {
         "child": np.concatenate([prec["child"], per["child"][d]]),
@@ -248,10 +300,10 @@ def simulate(preset_or_params: str | dict[str, Any] = "county", seed: int = 0) -
                                                                     None), "ICO"), np.full(int(d.sum()), "ICO")]),
         "final": np.concatenate([prec["final"], per["final"][d]]),
         "order": np.concatenate([prec["order"], per["order"][d]]),
-        "case_key": np.concatenate([plo["fam_ref"], len(ch_f) + np.arange(int(d.sum()))]),
+        "case_key": np.concatenate([plo["fam_ref"], n_fam_refs + np.arange(int(d.sum()))]),
         "never_la": np.concatenate([never, np.zeros(int(d.sum()), bool)]),
     }
-    return _assemble(params, seed, rng, reg, buf, proc, kept_need, start_day, end_day, cutoff, teams)
+    return proc
 
 
 def _assemble(params: dict[str, Any], seed: int, rng: np.random.Generator, reg: ChildRegistry, buf: StayBuffer,
