@@ -50,7 +50,7 @@ def as_of_default(ws: Any) -> dt.date:
 
 
 def _calendar(ws: Any) -> ibis.Table:
-    if ws.has_table("calendar") or not getattr(ws, "read_only", False):
+    if ws.has_table("calendar") or not ws.read_only:
         return ws.calendar()
     return ibis.memtable(calendar_frame())
 
