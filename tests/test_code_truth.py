@@ -75,8 +75,9 @@ def test_front_end_never_swallows_an_error():
 
 
 def test_no_probe_for_cscflow_modules():
-    """Every module of cscflow ships with it: no ``find_spec`` or ImportError fallback for its own modules."""
-    probe = re.compile(r"find_spec\(|def _available\(")
+    """Every module of cscflow ships with it: no ``find_spec`` or ImportError fallback for its own modules,
+    and no ``getattr`` fallback for an attribute the workspace or the web state always has."""
+    probe = re.compile(r"find_spec\(|def _available\(|getattr\((?:ws|st|self\.ws|state), ")
     own_import = re.compile(r"^\s*(?:from|import) cscflow\b")
     hits = []
     for path in sorted(SRC.rglob("*.py")):
