@@ -58,12 +58,17 @@ class _Cells:
                 continue
             vals = pd.to_numeric(self.t[col], errors="coerce").to_numpy(dtype=float)
             keys = [k for k in spec.keys.get(col, ()) if k in self.t.columns]
-            for i, v in enumerate(vals):
-                if not np.isfinite(v):
-                    continue
-                k = (col, *[self.t.at[i, c] for c in keys]) if keys else (col, i)
+            rows = np.flatnonzero(np.isfinite(vals))
+            if not keys:  # one variable per shown cell, in row order (as the keyed loop below numbers them)
+                first = len(self.values)
+                self.values.extend(vals[rows].tolist())
+                self.kind.extend(["cell"] * len(rows))
+                self.where.update(zip([(col, int(i)) for i in rows], range(first, first + len(rows)), strict=True))
+                continue
+            for i in rows.tolist():
+                k = (col, *[self.t.at[i, c] for c in keys])
                 if k not in keyed:
-                    keyed[k] = self._new(v, "cell")
+                    keyed[k] = self._new(vals[i], "cell")
                 self.where[(col, i)] = keyed[k]
         for rel in spec.relations:
             self._add(rel)
@@ -230,8 +235,9 @@ def _render(c: _Cells, spec: Spec, hidden: np.ndarray, secondary: np.ndarray, un
     for col in spec.counts:
         if col not in out.columns:
             continue
-        mask = np.array([hidden[c.where[(col, i)]] if (col, i) in c.where else False for i in range(len(out))])
-        sec = np.array([secondary[c.where[(col, i)]] if (col, i) in c.where else False for i in range(len(out))])
+        ids = np.array([c.where.get((col, i), -1) for i in range(len(out))], dtype=np.int64)
+        mask = np.append(hidden, False)[ids]  # -1 (no variable) reads the appended False
+        sec = np.append(secondary, False)[ids]
         res.hidden[col] = mask
         row_hidden |= mask
         if mask.any():

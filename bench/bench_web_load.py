@@ -1,0 +1,209 @@
+"""The web app under a team's load: ``cscflow serve`` on the county as its own process, and this process (asyncio +
+httpx) playing ``CLIENTS`` users at once for ``SECONDS`` seconds, each sending its next request as soon as the
+last is answered.
+
+Each user draws its requests from the mix the pages send: the map (``/api/map``), counts at the stations on a
+date (``/api/counts``), one station's panel (``/api/stations/{id}?date=``), a flow table (``/api/flow/{table}``,
+half of them for a cohort), one child's journey (``/api/children/{i}``), an analysis (``/api/stats/{name}``)
+and, now and then, the tracks blob (``/api/tracks``). Dates are the first days of the months of the data's
+observation window; cohorts are sex, a team, repeat episodes; tables and analyses are those the pages offer.
+
+Reported: requests per second, p50 / p95 / p99 latency overall and per kind, errors (any status but 200, or no
+answer), and the machine's load average before, during and after. The first run after the server starts pays
+for building what the caches then hold; ``CSCFLOW_BENCH_WARMUP`` seconds of the same load (default 0) are run
+first and not counted.
+
+Run: ``.venv/bin/python -m bench web_load``. Environment: ``CSCFLOW_BENCH_WS`` (a workspace; default the demo
+county's, built with ``./run demo --no-serve``), ``CSCFLOW_BENCH_CLIENTS`` (50), ``CSCFLOW_BENCH_SECONDS`` (60),
+``CSCFLOW_BENCH_WARMUP`` (0), ``CSCFLOW_BENCH_URL`` (load a server already running instead of starting one),
+``CSCFLOW_BENCH_SEED`` (0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CSCFLOW = str(Path(sys.executable).parent / "cscflow")
+#: What each simulated user asks for, with how often (weights).
+MIX = {"map": 1, "counts": 4, "station": 3, "flow": 3, "child": 3, "stats": 1, "tracks": 0.2}
+FLOW_TABLES = ("stations", "conversion", "durations", "dfg", "rereferrals", "nfa_by_prior", "s47_outcomes")
+ANALYSES = ("rereferral", "referral-to-cp", "funnel", "leaving-care", "incidence")
+TARGET_P95 = 0.200
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pct(xs: list[float], p: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs)) - 1))]
+
+
+class Plan:
+    """The parameters requests are drawn from, read from the server's own ``/api/map`` and tracks."""
+
+    def __init__(self, info: dict[str, Any], n_children: int, seed: int) -> None:
+        import datetime as dt
+
+        self.rng = random.Random(seed)
+        self.stations = [s["id"] for s in info["stations"]]
+        first, last = (dt.date.fromisoformat(d) for d in (info.get("window") or ["2014-04-01", "2018-03-31"]))
+        self.dates, d = [], dt.date(first.year, first.month, 1)
+        while d <= last:
+            self.dates.append(d.isoformat())
+            d = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        teams = info.get("values", {}).get("team", [])[:4]
+        self.cohorts: list[dict[str, str]] = [{}, {"sex": "F"}, {"sex": "M"}, {"repeat": "2"},
+                                              *({"team": t} for t in teams)]
+        self.n_children = max(1, n_children)
+        self.kinds = list(MIX)
+        self.weights = [MIX[k] for k in self.kinds]
+
+    def next(self, rng: random.Random) -> tuple[str, str, dict[str, str]]:
+        kind = rng.choices(self.kinds, self.weights)[0]
+        if kind == "map":
+            return kind, "/api/map", {}
+        if kind == "counts":
+            return kind, "/api/counts", {"date": rng.choice(self.dates), **rng.choice(self.cohorts)}
+        if kind == "station":
+            return kind, f"/api/stations/{rng.choice(self.stations)}", {"date": rng.choice(self.dates)}
+        if kind == "flow":
+            who = rng.choice(self.cohorts) if rng.random() < 0.5 else {}
+            return kind, f"/api/flow/{rng.choice(FLOW_TABLES)}", who
+        if kind == "child":
+            return kind, f"/api/children/{rng.randrange(self.n_children)}", {}
+        if kind == "stats":
+            return kind, f"/api/stats/{rng.choice(ANALYSES)}", {}
+        return kind, "/api/tracks", {}
+
+
+async def _user(client: Any, plan: Plan, seed: int, until: float, out: list[tuple[str, float, int]]) -> None:
+    rng = random.Random(seed)
+    while time.perf_counter() < until:
+        kind, path, params = plan.next(rng)
+        t0 = time.perf_counter()
+        try:
+            r = await client.get(path, params=params)
+            await r.aread()
+            status = r.status_code
+        except Exception:  # noqa: BLE001 - a request with no answer is an error of the run
+            status = 0
+        out.append((kind, time.perf_counter() - t0, status))
+
+
+async def _load(url: str, clients: int, seconds: float, seed: int, plan: Plan) -> tuple[list[Any], float]:
+    import httpx
+
+    out: list[tuple[str, float, int]] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
+        t0 = time.perf_counter()
+        until = t0 + seconds
+        await asyncio.gather(*(_user(client, plan, seed * 1000 + i, until, out) for i in range(clients)))
+        took = time.perf_counter() - t0
+    return out, took
+
+
+def _plan(url: str, seed: int) -> Plan:
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=600.0) as c:
+        info = c.get("/api/map").raise_for_status().json()
+        blob = c.get("/api/tracks").raise_for_status().content
+    from cscflow.journeys.tracks import read_blob  # the contract's reader (docs/contracts.md)
+
+    header, _ = read_blob(blob)
+    n_children = int(header.get("n_children") or 1000)
+    return Plan(info, n_children, seed)
+
+
+def _start(ws: str) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    port = _free_port()
+    proc = subprocess.Popen([CSCFLOW, "serve", ws, "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"cscflow serve exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+        try:
+            if httpx.get(url + "/api/map", timeout=120).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("cscflow serve did not answer within 300 s")
+
+
+def report(rows: list[tuple[str, float, int]], took: float, clients: int) -> dict[str, Any]:
+    """Print and return the figures of one run."""
+    lat = [t for _, t, _ in rows]
+    errors = sum(1 for _, _, s in rows if s != 200)
+    p95 = _pct(lat, 95)
+    print(f"  {len(rows):,} requests in {took:.1f} s by {clients} clients: {len(rows) / took:.1f} requests/s; "
+          f"p50 {_pct(lat, 50) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, p99 {_pct(lat, 99) * 1000:.0f} ms, "
+          f"max {max(lat, default=0) * 1000:.0f} ms; errors {errors} "
+          f"(target p95 <= {TARGET_P95 * 1000:.0f} ms, 0 errors: {'met' if p95 <= TARGET_P95 and not errors else 'NOT met'})")
+    for kind in MIX:
+        ks = [t for k, t, _ in rows if k == kind]
+        if ks:
+            ke = sum(1 for k, _, s in rows if k == kind and s != 200)
+            print(f"    {kind:8s} {len(ks):6,} requests, p50 {_pct(ks, 50) * 1000:6.0f} ms, p95 "
+                  f"{_pct(ks, 95) * 1000:6.0f} ms, p99 {_pct(ks, 99) * 1000:6.0f} ms, errors {ke}")
+    return {"requests": len(rows), "rps": len(rows) / took, "p50": _pct(lat, 50), "p95": p95,
+            "p99": _pct(lat, 99), "errors": errors}
+
+
+def main() -> None:
+    ws = os.environ.get("CSCFLOW_BENCH_WS", str(ROOT / "demo-county" / "workspace"))
+    clients = int(os.environ.get("CSCFLOW_BENCH_CLIENTS", 50))
+    seconds = float(os.environ.get("CSCFLOW_BENCH_SECONDS", 60))
+    warmup = float(os.environ.get("CSCFLOW_BENCH_WARMUP", 0))
+    seed = int(os.environ.get("CSCFLOW_BENCH_SEED", 0))
+    url = os.environ.get("CSCFLOW_BENCH_URL")
+    proc = None
+    if not url:
+        if not (Path(ws) / "cscflow.duckdb").is_file():
+            print(f"no workspace at {ws} (build the demo county with ./run demo --no-serve); skipped")
+            return
+        t0 = time.perf_counter()
+        proc, url = _start(ws)
+        print(f"cscflow serve {ws} answered /api/map after {time.perf_counter() - t0:.1f} s")
+    try:
+        plan = _plan(url, seed)
+        print(f"{clients} clients, {seconds:.0f} s, mix {MIX}; {len(plan.dates)} dates, {len(plan.cohorts)} cohorts, "
+              f"{plan.n_children:,} children; load average {os.getloadavg()[0]:.1f} before")
+        if warmup:
+            rows, took = asyncio.run(_load(url, clients, warmup, seed + 1, plan))
+            print(f"  warm-up (not counted): {len(rows):,} requests in {took:.1f} s")
+        rows, took = asyncio.run(_load(url, clients, seconds, seed, plan))
+        report(rows, took, clients)
+        print(f"  load average after: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1 / 5 / 15 min; "
+              f"{os.cpu_count()} cores, load generator and server on the same machine)")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()
