@@ -34,12 +34,16 @@ T = TypeVar("T")
 
 
 class WebState:
-    """What the API serves from: one read-only workspace, one process map, a lock and a small cache.
+    """What the API serves from: one workspace, one process map, the engine's lock and a cache.
 
-    DuckDB connections are not safe across threads, so every engine call holds ``lock``.
+    DuckDB connections are not safe across threads, so every engine call holds ``lock``. Answers are
+    remembered by key and by the workspace's write generation (an app over a workspace the caller writes to
+    never serves a stale answer): a hit is read under a lock of its own and never waits for the engine, so
+    a team's requests for what is already computed are answered while another request computes.
     """
 
-    def __init__(self, workspace: WorkspaceLike | str | Path, map: str = "england", cache_size: int = 24) -> None:
+    def __init__(self, workspace: WorkspaceLike | str | Path, map: str = "england",
+                 cache_bytes: int = 512 * 2**20) -> None:
         if isinstance(workspace, str | Path):
             from cscflow import Workspace
 
@@ -55,8 +59,10 @@ class WebState:
         self.map_name = map
         self.ws = workspace
         self.lock = threading.RLock()
-        self._cache: OrderedDict[Any, Any] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+        self._cache: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._cache_bytes = cache_bytes
+        self._held = 0
         self._pmap: ProcessMap | None = None
 
     @property
@@ -66,27 +72,66 @@ class WebState:
             from cscflow.journeys import load_map
 
             with self.lock:
-                self._pmap = load_map(self.map_name, self.ws)
+                if self._pmap is None:
+                    self._pmap = load_map(self.map_name, self.ws)
         return self._pmap
 
+    def _get(self, key: Any) -> tuple[bool, Any]:
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is None:
+                return False, None
+            self._cache.move_to_end(key)
+            return True, hit[0]
+
     def cached(self, key: Any, compute: Callable[[], T]) -> T:
-        """``compute()`` under the engine lock, remembered by ``key`` (least recently used dropped)."""
+        """``compute()`` under the engine lock, remembered by ``key`` and the workspace's generation (least
+        recently used dropped beyond ``cache_bytes``). Requests for a key being computed wait for it (the
+        engine lock) and then read it: each answer is computed once."""
+        key = (getattr(self.ws, "generation", 0), key)
+        found, value = self._get(key)
+        if found:
+            hit: T = value
+            return hit
         with self.lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                hit: T = self._cache[key]
-                return hit
-            value = compute()
-            self._cache[key] = value
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-            return value
+            found, value = self._get(key)  # computed while this request waited for the engine
+            if found:
+                done: T = value
+                return done
+            fresh = compute()
+        size = _weight(fresh)
+        with self._cache_lock:
+            if key not in self._cache:
+                self._cache[key] = (fresh, size)
+                self._held += size
+            while self._held > self._cache_bytes and len(self._cache) > 1:
+                _, (_, old) = self._cache.popitem(last=False)
+                self._held -= old
+        return fresh
 
     def close(self) -> None:
         """Close the workspace when the app opened it (a folder was given)."""
         with self.lock:
             if self._owned:
                 self.ws.close()
+
+
+def _weight(value: Any, depth: int = 0) -> int:
+    """Rough bytes held by a cached value (blobs, frames and arrays by their size; anything else a few kB)."""
+    if isinstance(value, bytes | bytearray | str):
+        return len(value) + 64
+    if isinstance(value, tuple | list) and depth < 2:
+        return sum(_weight(v, depth + 1) for v in value[:64]) + 64 * max(0, len(value) - 64)
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int):
+        return nbytes
+    usage = getattr(value, "memory_usage", None)
+    if callable(usage):
+        try:
+            return int(usage(index=True).sum())
+        except Exception:  # noqa: BLE001 - not a frame after all
+            pass
+    return 4096
 
 
 def create_app(

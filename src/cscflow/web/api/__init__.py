@@ -11,13 +11,15 @@ date parsing and turning small DataFrames into JSON. Bad parameters raise
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
 
 if TYPE_CHECKING:
     from cscflow.web.app import WebState
@@ -130,3 +132,14 @@ def jsonable(value: Any) -> Any:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of ``frame`` as JSON-safe dicts."""
     return [jsonable(row) for row in frame.to_dict(orient="records")]
+
+
+def json_body(st: WebState, key: tuple[Any, ...], build: Callable[[], Any]) -> Response:
+    """The JSON answer ``build()`` gives, encoded once per ``key`` and remembered in the app's cache (the bytes
+    FastAPI would send for it: compact, UTF-8, no NaN), so a repeated request costs no work at all."""
+
+    def encode() -> bytes:
+        return json.dumps(jsonable(build()), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+    body: bytes = st.cached(("json", *key), encode)
+    return Response(body, media_type="application/json")

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from cscflow.web.api import bad, cohort, parse_date, records, state, where_key
+from cscflow.web.api import bad, cohort, json_body, parse_date, records, state, where_key
 
 router = APIRouter(prefix="/api", tags=["flow"])
 
@@ -93,5 +93,6 @@ def get_flow(
             media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="cscflow_{table}.csv"'},
         )
-    return {"table": table, "columns": [str(c) for c in d.table.columns], "rows": records(d.table),
-            "suppressed": d.suppressed, "header": d.header, "caption": d.caption()}
+    return json_body(st, key, lambda: {"table": table, "columns": [str(c) for c in d.table.columns],
+                                       "rows": records(d.table), "suppressed": d.suppressed, "header": d.header,
+                                       "caption": d.caption()})

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from cscflow.journeys.layout import ROUTE_DETOUR, ROUTE_MIN, ROUTE_SHARE
 from cscflow.journeys.maps import ProcessMap
-from cscflow.web.api import FILTERS, cohort, jsonable, records, state
+from cscflow.web.api import FILTERS, cohort, json_body, jsonable, records, state
 
 router = APIRouter(prefix="/api", tags=["map"])
 
@@ -33,16 +33,20 @@ def map_payload(pmap: ProcessMap) -> dict[str, Any]:
 
 
 @router.get("/map")
-def get_map(request: Request) -> dict[str, Any]:
+def get_map(request: Request) -> Response:
     """Stations, lines and zones of the process map, with the cohort filters the API accepts."""
     cohort(request)
     st = state(request)
-    payload = st.cached(("map",), lambda: map_payload(st.pmap))
-    values = st.cached(("values",), lambda: filter_values(st.ws))
-    routes = st.cached(("routes",), lambda: data_routes(st))
-    window = st.cached(("window",), lambda: observation_window(st))
-    return {**payload, "filters": list(FILTERS), "la": st.ws.la, "values": values, "routes": routes,
-            "route_share": ROUTE_SHARE, "route_min": ROUTE_MIN, "route_detour": ROUTE_DETOUR, "window": window}
+
+    def build() -> dict[str, Any]:
+        payload = st.cached(("map",), lambda: map_payload(st.pmap))
+        values = st.cached(("values",), lambda: filter_values(st.ws))
+        routes = st.cached(("routes",), lambda: data_routes(st))
+        window = st.cached(("window",), lambda: observation_window(st))
+        return {**payload, "filters": list(FILTERS), "la": st.ws.la, "values": values, "routes": routes,
+                "route_share": ROUTE_SHARE, "route_min": ROUTE_MIN, "route_detour": ROUTE_DETOUR, "window": window}
+
+    return json_body(st, ("map-body",), build)
 
 
 #: Sources holding less than this share of the stays do not open the observation window (a census of a few

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import ibis
+import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from cscflow.web.api import bad, cohort, parse_date, records, state, where_key
+from cscflow.web.api import bad, cohort, json_body, parse_date, records, state, where_key
 from cscflow.web.api.flow import flow_table
+from cscflow.web.api.tracks import counts_on
 
 router = APIRouter(prefix="/api", tags=["stations"])
 
@@ -38,7 +39,7 @@ def get_station(
     date: str | None = Query(None, max_length=10),
     start: str | None = Query(None, max_length=10),
     end: str | None = Query(None, max_length=10),
-) -> dict[str, Any]:
+) -> Response:
     """Counts, onward conversion and time spent for one station (on ``date``, for the cohort)."""
     where = cohort(request, {"date", "start", "end"})
     st = state(request)
@@ -53,31 +54,37 @@ def get_station(
         "zone": stations[station_id].get("zone"),
         "date": day.isoformat() if day else None,
     }
-    if day is not None:
-        out.update(_on_date(st, station_id, day, where))
-    out["totals"] = rows_of(flow_table(st, "stations", *period, where), station_id)
-    out["onward"] = rows_of(flow_table(st, "conversion", *period, where), station_id)
-    out["durations"] = rows_of(flow_table(st, "durations", *period, where), station_id)
-    return out
+
+    def build() -> dict[str, Any]:
+        if day is not None:
+            out.update(_on_date(st, station_id, day, where))
+        out["totals"] = rows_of(flow_table(st, "stations", *period, where), station_id)
+        out["onward"] = rows_of(flow_table(st, "conversion", *period, where), station_id)
+        out["durations"] = rows_of(flow_table(st, "durations", *period, where), station_id)
+        return out
+
+    return json_body(st, ("station", station_id, day, period, where_key(where)), build)
 
 
 def _on_date(st: Any, station: str, day: dt.date, where: dict[str, Any] | None) -> dict[str, Any]:
-    def compute() -> dict[str, Any]:
-        from cscflow.journeys import flow, timelines
+    """Children at ``station`` on ``day`` (the counts of ``/api/counts``: the engine's ``stations_on`` rule) and
+    the children with a timeline row there begun in the 7 days to ``day``, both counted on the cached timeline
+    rows (no query per station and date)."""
+    from cscflow.journeys.track_rows import cohort_mask
 
-        here = flow.stations_on(st.ws, st.pmap, day, where=where)
-        match = here.loc[here["station"] == station, "children"]
-        tl = timelines(st.ws, st.pmap, where=where)
-        week_start = day - dt.timedelta(days=6)
-        arrived = tl.filter(
-            (tl.station == station)
-            & (tl.start.cast("date") >= ibis.literal(week_start))
-            & (tl.start.cast("date") <= ibis.literal(day))
-        ).child_id.nunique()
-        return {
-            "here_now": int(match.iloc[0]) if len(match) else 0,
-            "arrived_week": int(st.ws.execute(arrived)),
-        }
+    here = {r["station"]: r["children"] for r in counts_on(st, day, where)}
 
-    counts: dict[str, Any] = st.cached(("station_on", station, day, where_key(where)), compute)
-    return counts
+    def compute() -> dict[str, int]:
+        rows, keep, _ = cohort_mask(st.ws, st.pmap, where)
+        d = (pd.Timestamp(day) - pd.Timestamp("1970-01-01")).days
+        m = (rows.sday >= d - 6) & (rows.sday <= d)
+        if keep is not None:
+            m &= keep
+        ids = st.pmap.station_ids
+        n_kids = max(int(rows.child_ids.shape[0]), 1)
+        pairs = np.unique(rows.st[m].astype("int64") * n_kids + rows.ci[m])
+        counts = np.bincount(pairs // n_kids, minlength=len(ids))[: len(ids)]
+        return {s: int(c) for s, c in zip(ids, counts, strict=True)}
+
+    arrived: dict[str, int] = st.cached(("arrived_week", day, where_key(where)), compute)
+    return {"here_now": int(here.get(station, 0)), "arrived_week": arrived.get(station, 0)}

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from cscflow.web.api import bad, jsonable, records, state
+from cscflow.web.api import bad, json_body, jsonable, records, state
 
 router = APIRouter(prefix="/api/stats", tags=["stats"])
 
@@ -87,10 +87,18 @@ def get_analysis(
     st = state(request)
     key = ("stats", name, tuple(sorted(opts.items())))
     result = st.cached(key, lambda: run(st.ws, name, **opts))
-    d = result.disclose(suppressed=suppress_small)
     if format == "csv":
+        d = result.disclose(suppressed=suppress_small)
         return Response(d.csv(), media_type="text/csv",
                         headers={"content-disposition": f'attachment; filename="cscflow_{name}.csv"'})
+    return json_body(st, (*key, suppress_small), lambda: _body(name, result, suppress_small))
+
+
+def _body(name: str, result: Any, suppress_small: bool) -> dict[str, Any]:
+    """The JSON answer of analysis ``name``: figure, disclosed table and summary, header and caption."""
+    from cscflow.analytics import ANALYSES
+
+    d = result.disclose(suppressed=suppress_small)
     summary = result.disclose_summary(suppressed=suppress_small).table
     table = d.table
     return {

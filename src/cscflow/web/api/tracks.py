@@ -13,7 +13,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
 from cscflow.journeys.tracks import pack_blob
-from cscflow.web.api import bad, cohort, parse_date, records, state, where_key
+from cscflow.web.api import bad, cohort, json_body, parse_date, records, state, where_key
 
 router = APIRouter(prefix="/api", tags=["tracks"])
 
@@ -86,19 +86,25 @@ def get_stays(request: Request) -> Response:
     return Response(stays_blob(state(request), where), media_type=BINARY, headers={"cache-control": "no-store"})
 
 
-@router.get("/counts")
-def get_counts(request: Request, date: str = Query(..., max_length=10)) -> list[dict[str, Any]]:
-    """Children at each station on ``date`` (the engine's ``stations_on`` rule, on its cached timeline rows)."""
-    where = cohort(request, {"date"})
-    day = parse_date(date, "date")
-    st = state(request)
+def counts_on(st: Any, day: Any, where: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Children at each station on ``day`` for the cohort (cached): the engine's ``stations_on`` rule, counted on
+    its cached timeline rows (no query per filter change; tests/journeys/test_track_rows.py checks it equals
+    :func:`cscflow.journeys.flow.stations_on`)."""
 
     def compute() -> list[dict[str, Any]]:
-        # The engine's stations_on rule, counted on the cached timeline rows (no query per filter change;
-        # tests/journeys/test_track_rows.py checks it equals cscflow.journeys.flow.stations_on).
         from cscflow.journeys.track_rows import cohort_mask
 
         rows, keep, _ = cohort_mask(st.ws, st.pmap, where)
         return records(rows.stations_on(day, st.pmap.station_ids, keep))
 
-    return st.cached(("counts", day, where_key(where)), compute)
+    counts: list[dict[str, Any]] = st.cached(("counts", day, where_key(where)), compute)
+    return counts
+
+
+@router.get("/counts")
+def get_counts(request: Request, date: str = Query(..., max_length=10)) -> Response:
+    """Children at each station on ``date`` (the engine's ``stations_on`` rule, on its cached timeline rows)."""
+    where = cohort(request, {"date"})
+    day = parse_date(date, "date")
+    st = state(request)
+    return json_body(st, ("counts", day, where_key(where)), lambda: counts_on(st, day, where))
