@@ -162,7 +162,7 @@ def bpic() -> None:
 def county() -> None:
     from cscflow import Workspace
     from cscflow.journeys import flow, tracks
-    from cscflow.journeys.timeline_store import prepare
+    from cscflow.journeys.timeline import prepare
     from cscflow.sources import load
     from cscflow.synth import synthesise
 
@@ -176,7 +176,7 @@ def county() -> None:
         path = ws.path
         for stored in (False, True):
             # cold: as a process that finds no stored timeline (it builds one); stored: as every process after
-            # `cscflow load`, which stores the England map's timeline (timeline_store.prepare, timed here).
+            # `cscflow load`, which stores the England map's timeline (timeline.prepare, timed here).
             if stored:
                 _forget(ws)
                 prep, _ = _timed(prepare, ws)

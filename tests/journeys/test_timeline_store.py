@@ -21,7 +21,7 @@ def fresh(path) -> Workspace:
 
 def test_a_new_process_reads_the_stored_timeline(write_episodes):
     ws = write_episodes(random_episodes(3, 30))
-    assert store.prepare(ws) == ("england", len(rows(ws)))
+    assert timeline.prepare(ws) == ("england", len(rows(ws)))
     built = rows(ws)
     [name] = store.stored_names(ws)
     path = ws.path
@@ -35,7 +35,7 @@ def test_a_new_process_reads_the_stored_timeline(write_episodes):
 
 def test_changed_episodes_get_a_new_timeline_and_the_stale_one_goes(write_episodes):
     ws = write_episodes(random_episodes(4, 30))
-    store.prepare(ws)
+    timeline.prepare(ws)
     [old] = store.stored_names(ws)
     before = rows(ws)
     # A change the in-process fingerprint (counts, spans, sums) cannot see: one stay's stage.
@@ -81,7 +81,7 @@ def test_an_event_log_of_instants_is_stored_only_by_prepare(workspace):
 
     built = auto_rows(workspace)
     assert store.stored_names(workspace) == []
-    assert store.prepare(workspace) == ("auto", 3)
+    assert timeline.prepare(workspace) == ("auto", 3)
     [name] = store.stored_names(workspace)
     path = workspace.path
     workspace.close()

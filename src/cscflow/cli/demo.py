@@ -56,7 +56,7 @@ def _load(files: Path, ws_dir: Path, which: str, echo: Callable[[str], Any]) -> 
     import pandas as pd
 
     from cscflow import Workspace
-    from cscflow.journeys.timeline_store import prepare
+    from cscflow.journeys.timeline import prepare
     from cscflow.sources import load
     from cscflow.synth.params import load_parameters
 

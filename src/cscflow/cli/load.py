@@ -32,7 +32,7 @@ def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, 
 
     Folders are searched for files. Loading a file again replaces what it loaded before.
     """
-    from cscflow.journeys.timeline_store import prepare
+    from cscflow.journeys.timeline import prepare
     from cscflow.sources import load as load_files
     from cscflow.workspace import Workspace
 

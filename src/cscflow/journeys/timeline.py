@@ -45,16 +45,16 @@ import ibis
 import pandas as pd
 
 from cscflow.errors import AnalysisError
+from cscflow.journeys import timeline_points as tp
+from cscflow.journeys import timeline_store as store
 from cscflow.journeys.maps import ProcessMap, load_map
+from cscflow.journeys.timeline_columns import _ORDER, COLUMNS, EXTRA
+from cscflow.journeys.timeline_columns import need_ranks as _need_ranks
+from cscflow.journeys.timeline_store import PREFIX as STORED_PREFIX
 
 if TYPE_CHECKING:
     from cscflow.workspace.protocol import WorkspaceLike
 
-#: Columns of a timeline (the contract; extra columns follow these).
-COLUMNS = ["child_id", "need_id", "repeat", "seq", "station", "start", "end"]
-EXTRA = ["kind", "stage", "outcome", "team", "episode_id"]
-
-_ORDER = ("source", "source_row", "episode_id")
 
 
 def episode_stats(ws: WorkspaceLike) -> dict[str, Any]:
@@ -198,7 +198,6 @@ def _resolve(multi: ibis.Table) -> ibis.Table:
     ).drop("island")
 
 
-STORED_PREFIX = "_cscflow_tl_"  # timelines stored in the workspace (timeline_store): kept when evicted here
 _MEMO_SIZE = 6
 
 
@@ -241,8 +240,6 @@ def timelines(
                 ws.drop_table(built[1])
 
         def usable(built: tuple[ibis.Table, str]) -> bool:  # prepare() wants the stored one, not a temporary
-            from cscflow.journeys import timeline_store as store
-
             return not store.KEEP_POINTS.get() or built[1].startswith(STORED_PREFIX) or ws.read_only
 
         out = ws.cached("timelines", key, lambda: _build_cached(ws, pmap, end), size=_MEMO_SIZE,
@@ -271,9 +268,6 @@ def _build(ws: WorkspaceLike, pmap: ProcessMap, end: Any, cache: bool) -> ibis.T
 def _build_cached(ws: WorkspaceLike, pmap: ProcessMap, end: Any) -> tuple[ibis.Table, str]:
     """The timeline stored in the workspace (:mod:`.timeline_store`) or a temporary table: (the timeline over
     it, the table's name)."""
-    from cscflow.journeys import timeline_points as tp
-    from cscflow.journeys import timeline_store as store
-
     dialect = ws.dialect
     map_json = json.dumps(pmap.to_dict(), sort_keys=True)
     shape = tp.shape(ws, pmap)
@@ -281,7 +275,7 @@ def _build_cached(ws: WorkspaceLike, pmap: ProcessMap, end: Any) -> tuple[ibis.T
     content = ""
     # Timelines with stays of some length are kept in the workspace when built by a writable one. An event
     # log's (every stay an instant) is one sort, about as quick to build as to write: it is stored only when
-    # asked (timeline_store.prepare, at the end of `cscflow load`), for the processes that come after.
+    # asked (timeline.prepare, at the end of `cscflow load`), for the processes that come after.
     if store.enabled(ws):
         content = store.content_key(ws)
         stored_name = store.name_for(content, map_json, end)
@@ -376,8 +370,25 @@ def _order_rows(ws: WorkspaceLike, rows: ibis.Table) -> ibis.Table:
     return rows.select(*COLUMNS, *EXTRA, "next_station", "next_start")
 
 
-def _need_ranks(ws: WorkspaceLike) -> ibis.Table:
-    ep = ws.table("episodes")
-    needs = ep.filter(ep.need_id.notnull()).group_by(["child_id", "need_id"]).aggregate(first=ep.start.min())
-    w = ibis.window(group_by=needs.child_id, order_by=[needs.first, needs.need_id])
-    return needs.select(n_child=needs.child_id, n_need=needs.need_id, need_rank=ibis.row_number().over(w) + 1)
+def prepare(ws: WorkspaceLike) -> tuple[str, int] | None:
+    """Store the timeline a new workspace is most likely to be asked for: the England map's when the
+    episodes hold children's social care stages, else the ``auto`` map's (any other process log).
+
+    Returns (map name, timeline rows), or None where no timeline is stored (not DuckDB, read-only or empty).
+    An event log's timeline (instants) is stored too: each later process reads it instead of sorting again.
+    """
+    if not store.enabled(ws) or ws.read_only:
+        return None
+    stages = {r[0] for r in ws.sql("SELECT DISTINCT stage FROM episodes")}
+    if not stages:
+        return None
+    england = load_map("england")
+    name = "england" if stages & set(england.stage_map) else "auto"
+    token = store.KEEP_POINTS.set(True)
+    try:
+        tl = timelines(ws, england if name == "england" else load_map("auto", ws))
+    finally:
+        store.KEEP_POINTS.reset(token)
+    if not store.stored_names(ws):
+        return None
+    return name, int(ws.execute(tl.count()))

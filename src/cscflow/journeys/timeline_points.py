@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import ibis
 
 from cscflow.journeys.maps import ProcessMap
-from cscflow.journeys.timeline import _ORDER, COLUMNS, EXTRA, _need_ranks
+from cscflow.journeys.timeline_columns import _ORDER, COLUMNS, EXTRA
+from cscflow.journeys.timeline_columns import need_ranks as _need_ranks
 
 if TYPE_CHECKING:
     from cscflow.workspace.protocol import WorkspaceLike

@@ -5,7 +5,7 @@ A stored timeline is a table named ``_cscflow_tl_<content>_<map>``: ``content`` 
 ``episodes`` in the columns a timeline reads (exact, unlike the quick fingerprint the in-process cache uses), ``map`` a hash of the process
 map and the end date. The table's comment holds the :class:`~cscflow.journeys.timeline_points.Shape` it was
 built with (for inspection). An event log's timeline (every stay an instant) is one sort, about as quick to
-build as to write: it is stored only by :func:`prepare` (``cscflow load``), for the ``cscflow flow`` processes
+build as to write: it is stored only by :func:`cscflow.journeys.timeline.prepare` (``cscflow load``), for the ``cscflow flow`` processes
 that follow (each would otherwise sort millions of events again). Timelines are stored only by a writable DuckDB
 workspace (``cscflow load`` stores the England map's); read-only ones use what is there and otherwise build
 a temporary table. When the episodes change, the next stored timeline replaces every stale one.
@@ -28,12 +28,12 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from cscflow.journeys.timeline import STORED_PREFIX as PREFIX
-
 if TYPE_CHECKING:
     from cscflow.workspace.protocol import WorkspaceLike
 
-#: Whether a timeline of instants (an event log's) built now is stored too (set by :func:`prepare`).
+#: The name prefix of a stored timeline (kept when the in-process cache lets it go).
+PREFIX = "_cscflow_tl_"
+#: Whether a timeline of instants (an event log's) built now is stored too (set by :func:`cscflow.journeys.timeline.prepare`).
 KEEP_POINTS: contextvars.ContextVar[bool] = contextvars.ContextVar("cscflow_keep_points", default=False)
 
 
@@ -76,30 +76,3 @@ def keep(ws: WorkspaceLike, name: str, shape: tuple[Any, ...], content: str) -> 
     for old in stored_names(ws):
         if not old.startswith(f"{PREFIX}{content}_"):
             ws.drop_table(old)
-
-
-def prepare(ws: WorkspaceLike) -> tuple[str, int] | None:
-    """Store the timeline a new workspace is most likely to be asked for: the England map's when the
-    episodes hold children's social care stages, else the ``auto`` map's (any other process log).
-
-    Returns (map name, timeline rows), or None where no timeline is stored (not DuckDB, read-only or empty).
-    An event log's timeline (instants) is stored too: each later process reads it instead of sorting again.
-    """
-    from cscflow.journeys.maps import load_map
-    from cscflow.journeys.timeline import timelines
-
-    if not enabled(ws) or ws.read_only:
-        return None
-    stages = {r[0] for r in ws.sql("SELECT DISTINCT stage FROM episodes")}
-    if not stages:
-        return None
-    england = load_map("england")
-    name = "england" if stages & set(england.stage_map) else "auto"
-    token = KEEP_POINTS.set(True)
-    try:
-        tl = timelines(ws, england if name == "england" else load_map("auto", ws))
-    finally:
-        KEEP_POINTS.reset(token)
-    if not stored_names(ws):
-        return None
-    return name, int(ws.execute(tl.count()))

@@ -56,7 +56,7 @@ def _store_timeline(workspace_path: str | Path) -> None:
     """Store the England map's timeline in the workspace when it is not there yet (a workspace loaded by an
     older cscflow), so that this and every later start reads it; skipped when the workspace cannot be opened
     for writing (another process has it open)."""
-    from cscflow.journeys.timeline_store import prepare
+    from cscflow.journeys.timeline import prepare
     from cscflow.workspace import Workspace
     from cscflow.workspace.workspace import DB_FILE
 
