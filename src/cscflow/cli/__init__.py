@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "link": ("cscflow.cli.link:link", "Link care-proceedings rows to children (Splink); review band, report."),
     "link-files": ("cscflow.cli.link:link_files", "Link two lists of people: one best partner per record."),
     "practices": ("cscflow.cli.practices:practices", "Key practices: statutory-timescale clocks met, breached, overdue."),
+    "report": ("cscflow.cli.report:report", "A self-contained HTML report for boards (disclosure-controlled)."),
+    "map": ("cscflow.cli.map:map_still", "A still of the map on a date as SVG or PNG (no browser needed)."),
 }
 
 

@@ -1,7 +1,7 @@
 """``cscflow stats WORKSPACE ANALYSIS [options] --out FILE``.
 
 The table goes to ``--out`` as CSV or JSON, or the figure as HTML, PNG or SVG by the file's
-extension (PNG/SVG need the kaleido package); without ``--out`` the summary is printed. Every
+extension (PNG/SVG drawn with matplotlib, no browser needed); without ``--out`` the summary is printed. Every
 output passes through :mod:`cscflow.disclosure` (counts of 1-4 as "<5", secondary suppression,
 curves coarsened, the figure drawn from the disclosed table) and carries its method, data window and
 disclosure rule; ``--no-suppress`` (internal use) marks it "NOT SUPPRESSED: internal use only".
@@ -37,8 +37,9 @@ from cscflow.errors import AnalysisError
 @click.option("--min-flow", "min_flow", type=int, help="sankey: smallest flow shown (default 5).")
 @click.option("--out", "out", type=click.Path(dir_okay=False),
               help="Write .csv or .json (table), .html, .png or .svg (figure).")
+@click.option("--size", default="1000x650", show_default=True, metavar="WxH", help=".png/.svg: size in pixels.")
 @click.option("--no-suppress", is_flag=True, help="Show counts of 1-4 (internal use only; the output says so).")
-def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, **options: object) -> None:
+def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, size: str, **options: object) -> None:
     """Run ANALYSIS on WORKSPACE: leaving-care, routes, rereferral, referral-to-cp, referral-to-care,
     return-to-care, incidence, funnel, teams, benchmark, legal-orders, sankey-legal, sankey-front-door."""
     from cscflow import disclosure
@@ -71,12 +72,11 @@ def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, **o
         path.write_text(json.dumps(body, indent=1), encoding="utf-8")
     elif ext == ".html":
         result.figure_for(suppressed).write_html(path, include_plotlyjs=True, full_html=True)
-    elif ext in (".png", ".svg"):
-        try:
-            result.figure_for(suppressed).write_image(path)
-        except Exception as exc:  # kaleido missing or failing
-            raise AnalysisError(f"cannot write {path.name}: {str(exc).splitlines()[0]}",
-                                hint="write .html or .csv, or pip install kaleido") from exc
+    elif ext in (".png", ".svg"):  # drawn with matplotlib: no browser (kaleido's Chrome) needed
+        from cscflow.cli.map import parse_size
+        from cscflow.report.pictures import save
+
+        save(result.figure_for(suppressed), path, parse_size(size))
     else:
         raise AnalysisError(f"cannot write {path.name}: unknown extension {ext or '(none)'}",
                             hint="use .csv, .json, .html, .png or .svg")

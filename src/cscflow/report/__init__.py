@@ -1,0 +1,42 @@
+"""Board-ready outputs: a self-contained HTML report, and pictures (PNG, SVG) of charts and of the map drawn
+without a browser.
+
+:func:`write_report` builds the report of a workspace (:mod:`cscflow.report.build` gathers the disclosed
+tables, figures and map stills; :mod:`cscflow.report.html` writes one page with everything inline);
+:mod:`cscflow.report.pictures` redraws a disclosed plotly figure with matplotlib and
+:mod:`cscflow.report.mapimage` draws the map on a date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cscflow.report.build import SECTIONS, Options, build
+
+
+def report_html(ws: Any, opts: Options | None = None, progress: Callable[[str], Any] = lambda _m: None) -> str:
+    """The report of workspace ``ws`` as one HTML string."""
+    import datetime as dt
+
+    from cscflow.report.html import render
+
+    opts = opts or Options()
+    sections = build(ws, opts, progress)
+    la = f"LA {ws.la}" if getattr(ws, "la", None) else "the workspace"
+    sub = (f"Children's social care in {la}: produced by cscflow on {dt.date.today():%d %B %Y}. "
+           "Every count has been through disclosure control (see 'How numbers were suppressed').")
+    return render(sections, "How children move through children's social care", sub)
+
+
+def write_report(ws: Any, path: str | Path, opts: Options | None = None,
+                 progress: Callable[[str], Any] = lambda _m: None) -> Path:
+    """Write the report of ``ws`` to ``path`` (UTF-8 HTML)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_html(ws, opts, progress), encoding="utf-8")
+    return path
+
+
+__all__ = ["SECTIONS", "Options", "build", "report_html", "write_report"]

@@ -1,0 +1,248 @@
+"""What goes into the board report: the map stills, flow tables, statistics, timescales and linkage quality,
+each already through :mod:`cscflow.disclosure` and carrying its method, data window and disclosure rule.
+
+:func:`build` returns :class:`Section` objects of :class:`Block` (a table, a plotly figure, an SVG or a note);
+:mod:`cscflow.report.html` writes them as one self-contained page. Nothing here returns an undisclosed count:
+tables are :class:`cscflow.disclosure.Disclosed`, figures are drawn from them (:meth:`Result.figure_for`), the map
+still labels stations with disclosed counts. A part the workspace has no data for becomes a note saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from cscflow.errors import CscflowError
+
+#: section name -> heading, in the report's order
+SECTIONS: dict[str, str] = {
+    "summary": "Summary",
+    "map": "The map",
+    "flow": "Flow through the service",
+    "stats": "Statistics",
+    "timescales": "Statutory timescales",
+    "linkage": "Care proceedings linkage quality",
+}
+#: flow tables in the report (name -> extra options); caseload (one row per station and day) is left out
+FLOW_TABLES: dict[str, dict[str, Any]] = {
+    "stations": {}, "conversion": {}, "durations": {}, "dfg": {}, "variants": {"top": 15}, "rereferrals": {},
+    "nfa-by-prior": {}, "s47-outcomes": {},
+}
+#: analyses of :func:`cscflow.analytics.run` in the report (run with their defaults)
+STATS = ("leaving-care", "routes", "return-to-care", "rereferral", "referral-to-cp", "referral-to-care",
+         "incidence", "sankey-front-door", "sankey-legal", "legal-orders", "teams")
+LINKED_STATS = ("proceedings-stage", "proceedings-never-looked-after", "proceedings-duration", "proceedings-return")
+
+
+@dataclass
+class Block:
+    """One item of the report: ``kind`` table (``disclosed``), figure (plotly ``figure``), svg or note."""
+
+    kind: str
+    title: str
+    header: list[str] = field(default_factory=list)
+    disclosed: Any = None
+    figure: Any = None
+    svg: str = ""
+    text: str = ""
+
+
+@dataclass
+class Section:
+    name: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Options:
+    """What the report covers: period, cohort filter, sections, map dates and process map."""
+
+    start: str | None = None
+    end: str | None = None
+    where: dict[str, Any] | None = None
+    sections: tuple[str, ...] = tuple(SECTIONS)
+    dates: tuple[str, ...] = ()
+    map_name: str = "england"
+
+
+def _note(title: str, err: Exception) -> Block:
+    msg = getattr(err, "message", None) or str(err).splitlines()[0]
+    hint = getattr(err, "hint", None)
+    return Block("note", title, text=f"Not shown: {msg}" + (f" ({hint})." if hint else "."))
+
+
+def guarded(title: str, make: Callable[[], list[Block]]) -> list[Block]:
+    """``make()``, or a note saying why the part is not shown when the workspace lacks its data."""
+    try:
+        return make()
+    except CscflowError as err:
+        return [_note(title, err)]
+
+
+def build(ws: Any, opts: Options, progress: Callable[[str], Any] = lambda _m: None) -> list[Section]:
+    """The report's sections for workspace ``ws``."""
+    from cscflow.journeys import data_end, data_start
+    from cscflow.journeys.maps import load_map
+
+    pmap = load_map(opts.map_name, ws)
+    span = (data_start(ws), data_end(ws))
+    out = []
+    for name in opts.sections:
+        progress(name)
+        sec = Section(name, SECTIONS[name])
+        if name == "summary":
+            sec.blocks = summary_blocks(ws, pmap, opts, span)
+        elif name == "map":
+            sec.blocks = map_blocks(ws, pmap, opts, span)
+        elif name == "flow":
+            sec.blocks = [b for t in FLOW_TABLES for b in guarded(t, lambda t=t: [flow_block(ws, pmap, t, opts, span)])]
+        elif name == "stats":
+            sec.blocks = stats_blocks(ws)
+        elif name == "timescales":
+            sec.blocks = guarded("Timescales", lambda: timescale_blocks(ws, opts))
+        elif name == "linkage":
+            sec.blocks = guarded("Linkage", lambda: linkage_blocks(ws))
+        out.append(sec)
+    return out
+
+
+def flow_table(ws: Any, pmap: Any, table: str, opts: Options, span: tuple[Any, Any]) -> Any:
+    """Flow table ``table`` for the report's period and cohort, disclosed, as ``cscflow flow`` gives it."""
+    from cscflow.disclosure import disclose, flow_method
+    from cscflow.journeys import flow as flows
+    from cscflow.journeys.windows import source_windows
+
+    kwargs: dict[str, Any] = {"start": opts.start, "end": opts.end, "where": opts.where or None,
+                              **FLOW_TABLES.get(table, {})}
+    df = flows.TABLES[table](ws, pmap, **kwargs)
+    try:
+        observed = source_windows(ws)["start"].min()
+    except CscflowError:
+        observed = None
+    method, window = flow_method(table, opts.map_name, opts.start, opts.end, opts.where or None, span, observed)
+    if "top" in kwargs:
+        method += f" The {kwargs['top']} most common journeys."
+    return disclose(df, table, method=method, window=window)
+
+
+def flow_block(ws: Any, pmap: Any, table: str, opts: Options, span: tuple[Any, Any]) -> Block:
+    d = flow_table(ws, pmap, table, opts, span)
+    return Block("table", f"{table}: {d.header[0].split(': ', 1)[-1].rstrip('.')}", d.header[1:], d)
+
+
+def map_dates(opts: Options, span: tuple[Any, Any]) -> list[pd.Timestamp]:
+    """The dates of the map stills: those asked for, else the period's end (or the data's last day)."""
+    if opts.dates:
+        return [pd.Timestamp(d) for d in opts.dates]
+    return [pd.Timestamp(opts.end) if opts.end else pd.Timestamp(span[1]).normalize()]
+
+
+def map_blocks(ws: Any, pmap: Any, opts: Options, span: tuple[Any, Any]) -> list[Block]:
+    from cscflow.report.mapimage import map_figure, station_counts, svg_text
+
+    blocks = []
+    for day in map_dates(opts, span):
+        d = station_counts(ws, pmap, day, opts.where)
+        fig = map_figure(pmap, d.table, day, size=(1100, 640))
+        blocks.append(Block("svg", f"Children at each station on {day:%d %B %Y}", d.header[1:], d, svg=svg_text(fig)))
+    return blocks
+
+
+def summary_blocks(ws: Any, pmap: Any, opts: Options, span: tuple[Any, Any]) -> list[Block]:
+    """Headline figures: per station, the stays begun in the period and the children there at its end."""
+    d = flow_table(ws, pmap, "stations", opts, span)
+    t = d.table
+    keep = [c for c in ("station", "entered", "children_entered", "open") if c in t.columns]
+    head = Block("table", "Headline figures: stays begun in the period and children at each station at its end",
+                 d.header[1:], _view(d, t[keep]))
+    period = (f"{pd.Timestamp(opts.start or span[0]):%d %B %Y} to {pd.Timestamp(opts.end or span[1]):%d %B %Y}")
+    text = (f"This report covers {period}" + (f", cohort {_where(opts.where)}" if opts.where else "") +
+            ". The flow tables and the map follow that period and cohort; the statistics (curves, funnels, Sankey "
+            "diagrams) use the whole workspace, their data window written under each.")
+    return [Block("note", "What this report covers", text=text), head]
+
+
+def _view(d: Any, table: pd.DataFrame) -> Any:
+    """``d`` (a Disclosed) showing only ``table``'s rows and columns (its header and rule kept)."""
+    from dataclasses import replace
+
+    return replace(d, table=table)
+
+
+def _where(where: dict[str, Any] | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted((where or {}).items()))
+
+
+def stats_blocks(ws: Any) -> list[Block]:
+    from cscflow.analytics import ANALYSES, run
+
+    names = list(STATS)
+    if "links" in ws.tables() and ws.execute(ws.table("links").count()):
+        names += LINKED_STATS
+
+    def one(name: str) -> list[Block]:
+        r = run(ws, name)
+        fig = r.figure_for(True)
+        d = r.disclose(True)
+        blocks = [Block("figure", ANALYSES[name][0], d.header[1:], d, figure=fig)]
+        s = r.disclose_summary(True)
+        if len(s.table) and len(s.table) <= 40 and name not in ("teams",):
+            blocks.append(Block("table", f"{ANALYSES[name][0]}: summary", s.header[1:], s))
+        return blocks
+
+    return [b for n in names for b in guarded(ANALYSES[n][0], lambda n=n: one(n))]
+
+
+def timescale_blocks(ws: Any, opts: Options) -> list[Block]:
+    """Clocks due, met and late per rule (clocks due in the period)."""
+    from cscflow.practices import clocks as clocks_mod
+    from cscflow.practices import summary as summ
+
+    table = clocks_mod.evaluate(ws)
+    if table.empty:
+        return [Block("note", "Statutory timescales", text="Not shown: no clock could be evaluated on this data.")]
+    due = pd.to_datetime(table["due"])
+    keep = pd.Series(True, index=table.index)
+    if opts.start:
+        keep &= due >= pd.Timestamp(opts.start)
+    if opts.end:
+        keep &= due <= pd.Timestamp(opts.end)
+    sub = table[keep]
+    sub.attrs = table.attrs
+    months = summ.by_period(sub, "month")
+    per_rule = months.groupby("rule", sort=True)[["due", "met", "late", "overdue"]].sum().reset_index()
+    per_rule["breach_rate"] = (per_rule["late"] / per_rule["due"]).round(4)
+    method = ("Statutory-timescale clocks (bundled rules.yaml): per rule, clocks due in the period, met, late (of "
+              "which still overdue) and the share late; working days count England bank holidays, the start day "
+              "being day 0.")
+    d = summ.disclose(per_rule, "practices-summary", method=method, window=summ.window_text(sub))
+    for rid, why in table.attrs.get("unavailable", {}).items():
+        d.notes.append(f"Not evaluated: {rid}: {why}.")
+    return [Block("table", "Clocks due, met and late by rule", d.header[1:], d)]
+
+
+def linkage_blocks(ws: Any) -> list[Block]:
+    """Match rate by year, court and order of the last linkage run (counts through disclosure control)."""
+    from cscflow.disclosure import RULE, Disclosed, suppress
+    from cscflow.linkage.proceedings import latest
+    from cscflow.linkage.quality import characteristics, match_rates
+
+    result = latest(ws)
+    chars = characteristics(result, ws)
+    blocks = []
+    for by in ("application_year", "court", "order"):
+        if by not in chars.columns:
+            continue
+        rates = match_rates(chars, by)
+        shown = suppress(rates, ["linked", "review", "unlinked"], row_total="rows", derived={"match_rate": "linked"})
+        method = (f"Care-proceedings rows linked to children (Splink, threshold {result.threshold:g}, review band "
+                  f"{result.review_band[0]:g}-{result.review_band[1]:g}): rows linked, for review and unlinked, and "
+                  f"the match rate (linked / rows), by {by.replace('_', ' ')}.")
+        d = Disclosed("linkage-rates", shown, True, method, "the last linkage run stored in the workspace.")
+        header = [f"Method: {method}", f"Data: {d.window}", RULE]
+        blocks.append(Block("table", f"Match rate by {by.replace('_', ' ')}", header, d))
+    return blocks
