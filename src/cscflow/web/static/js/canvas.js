@@ -33,8 +33,6 @@ export class CanvasRenderer {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     if (bg && bg.image && bg.image.width) ctx.drawImage(bg.image, 0, 0, this.canvas.width, this.canvas.height);
     else { ctx.fillStyle = "#0f1822"; ctx.fillRect(0, 0, this.canvas.width, this.canvas.height); }
-    const rings = bg && bg.rings && bg.rings.image;   // the density rings (map.js paintRings), beneath the dots
-    if (rings && rings.width) ctx.drawImage(rings, 0, 0, this.canvas.width, this.canvas.height);
   }
 
   trailContext() {

@@ -167,11 +167,19 @@ export function positionOf(legs, r, t, net) {
   return [AT[0] - AT[3] * bend, AT[1] + AT[2] * bend, true];
 }
 
-// Count visible dots at t (one per child on screen).
-export function visibleCount(legs, t) {
+// Count visible dots at t (one per child on screen); with `waiting` (an Int32Array per station), also add there
+// the dots waiting at each station (in the same pass: it runs a few times a second over every visible leg).
+export function visibleCount(legs, t, waiting = null) {
   const d = legs.data;
   let count = 0;
-  for (const [lo, hi] of drawRange(legs, t)) for (let r = lo; r < hi; r++) if (t < d[r * FLOATS + 3]) count++;
+  for (const [lo, hi] of drawRange(legs, t)) {
+    for (let r = lo; r < hi; r++) {
+      const o = r * FLOATS;
+      if (t >= d[o + 3]) continue;
+      count++;
+      if (waiting && t >= d[o + 2] && t >= d[o + 1]) waiting[d[o + 7]]++;
+    }
+  }
   return count;
 }
 

@@ -76,7 +76,6 @@ const SPLAT_F = `#version 300 es
 precision mediump float;
 in vec2 v_uv;
 uniform sampler2D u_tex;
-uniform sampler2D u_rings;
 uniform mediump usampler2D u_idx;
 uniform vec3 u_pal[16];
 uniform int u_texel, u_h;
@@ -84,12 +83,11 @@ out vec4 colour;
 void main() {
   ivec2 c = ivec2(gl_FragCoord.xy);
   uint k = texelFetch(u_idx, ivec2(c.x / u_texel, (u_h - 1 - c.y) / u_texel), 0).r;
-  vec4 ring = texture(u_rings, v_uv);
-  vec4 map = vec4(mix(texture(u_tex, v_uv).rgb, ring.rgb, ring.a), 1.0);
+  vec4 map = texture(u_tex, v_uv);
   colour = k == 0u ? map : vec4(mix(map.rgb, u_pal[k & 15u], float(k >> 4) / 3.0), 1.0);
 }`;
 
-// Textured boxes with their own texture coordinates (the station counts, from their atlas).
+// Textured boxes with their own texture coordinates (the station counts and the density rings, from their atlas).
 const TEX_V = `#version 300 es
 in vec2 a_xy; in vec2 a_uv; out vec2 v_uv; void main() { v_uv = a_uv; gl_Position = vec4(a_xy, 0.0, 1.0); }`;
 const FADE_F = `#version 300 es
@@ -134,7 +132,7 @@ export class GLRenderer {
     this.tex = program(gl, TEX_V, COPY_F);
     this.splatProg = program(gl, FADE_V, SPLAT_F);
     this.uSplat = {};
-    for (const name of ["u_tex", "u_idx", "u_pal", "u_texel", "u_h", "u_rings"]) {
+    for (const name of ["u_tex", "u_idx", "u_pal", "u_texel", "u_h"]) {
       this.uSplat[name] = gl.getUniformLocation(this.splatProg, name);
     }
     this.idxTex = gl.createTexture();
@@ -164,12 +162,6 @@ export class GLRenderer {
     gl.bindVertexArray(null);
     this.trail = null;   // {fb, tex, w, h} while trails are on
     this.bg = { tex: gl.createTexture(), lab: gl.createTexture(), version: -1, n: 0 };
-    // The density rings (map.js paintRings): a coarse image, linearly filtered, re-uploaded when it changes.
-    this.rings = { tex: gl.createTexture(), version: -1, image: null };
-    gl.bindTexture(gl.TEXTURE_2D, this.rings.tex);
-    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.LINEAR);
-    for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, 1, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
     for (const tex of [this.bg.tex, this.bg.lab]) {
       gl.bindTexture(gl.TEXTURE_2D, tex);
       for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
@@ -319,7 +311,6 @@ export class GLRenderer {
     } else {
       if (this.trail) this.dropTrail();
       this.drawBackground(opts.background);
-      this.drawRings(opts.background);
     }
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     this.usePoints(net);
@@ -394,10 +385,8 @@ export class GLRenderer {
     gl.bindTexture(gl.TEXTURE_2D, this.bg.tex);
     gl.disable(gl.BLEND);
     gl.useProgram(this.splatProg);
-    this.uploadRings(this.lastBg && this.lastBg.rings, 3);
     gl.uniform1i(this.uSplat.u_tex, 0);
     gl.uniform1i(this.uSplat.u_idx, 1);
-    gl.uniform1i(this.uSplat.u_rings, 3);
     if (palette) gl.uniform3fv(this.uSplat.u_pal, palette);
     gl.uniform1i(this.uSplat.u_texel, sp.texel);
     gl.uniform1i(this.uSplat.u_h, this.canvas.height);
@@ -408,36 +397,8 @@ export class GLRenderer {
     this.drawLabels();
   }
 
-  // The density rings' texture, bound on texture unit `unit` (re-uploaded when map.js repainted them).
-  uploadRings(rings, unit) {
-    const gl = this.gl;
-    gl.activeTexture(gl.TEXTURE0 + unit);
-    gl.bindTexture(gl.TEXTURE_2D, this.rings.tex);
-    if (rings && rings.image && rings.image.width && (rings.version !== this.rings.version || rings.image !== this.rings.image)) {
-      gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, true);
-      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, rings.image);
-      gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
-      this.rings.version = rings.version;
-      this.rings.image = rings.image;
-    }
-    gl.activeTexture(gl.TEXTURE0);
-  }
-
-  // The density rings blended over the map, beneath the dots (the point path; the splat pass mixes them itself).
-  drawRings(bg) {
-    if (!bg || !bg.rings || !bg.rings.image || !bg.rings.image.width) return;
-    const gl = this.gl;
-    this.uploadRings(bg.rings, 0);
-    gl.bindTexture(gl.TEXTURE_2D, this.rings.tex);
-    gl.enable(gl.BLEND);
-    gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
-    gl.useProgram(this.copy);
-    gl.bindVertexArray(this.quadVao);
-    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
-    gl.bindVertexArray(null);
-  }
-
-  // The painted map (a canvas; version changes when it is repainted) drawn over the whole default framebuffer.
+  // The painted map (a canvas; version changes when it is repainted, labelsVersion when its labels are) drawn over
+  // the whole default framebuffer.
   drawBackground(bg) {
     const gl = this.gl;
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
@@ -463,7 +424,8 @@ export class GLRenderer {
     if (bg.version !== this.bg.version || bg.image !== this.bg.image) {
       gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, true);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, bg.image);
-      if (bg.labels) {
+      if (bg.labels && (bg.labelsVersion === undefined || bg.labelsVersion !== this.bg.labelsVersion)) {
+        this.bg.labelsVersion = bg.labelsVersion;    // unchanged labels are not uploaded again
         gl.bindTexture(gl.TEXTURE_2D, this.bg.lab);
         gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, bg.labels);
         gl.bindTexture(gl.TEXTURE_2D, this.bg.tex);
@@ -534,7 +496,6 @@ export class GLRenderer {
   present() {
     const gl = this.gl;
     this.drawBackground(this.lastBg);
-    this.drawRings(this.lastBg);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     gl.useProgram(this.copy);
     gl.bindTexture(gl.TEXTURE_2D, this.trail.tex);

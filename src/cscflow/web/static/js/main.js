@@ -3,7 +3,7 @@
 import { getBlob, getJSON } from "./api.js";
 import { dayOf, isoOf } from "./blob.js";
 import { CanvasRenderer } from "./canvas.js";
-import { buildLegs, colourCodes, drawRange, FLOATS, positionOf, stationCounts, visibleCount } from "./data.js";
+import { buildLegs, colourCodes, drawRange, positionOf, stationCounts, visibleCount } from "./data.js";
 import { GLRenderer } from "./gl.js";
 import { expose } from "./hooks.js";
 import { TubeMap } from "./map.js";
@@ -197,8 +197,8 @@ function frame(now) {
   const m = S.map;
   const background = {
     image: m.image, labels: m.labels, boxes: m.labelBoxes, size: [m.width, m.height], version: m.version,
+    labelsVersion: m.labelsVersion,
     counts: { image: m.countsImage, boxes: m.countBoxes, version: m.countsVersion },
-    rings: { image: m.ringsImage, version: m.ringsVersion },
   };
   S.renderer.draw(S.net, draws, { trails: S.trails, background });
   if (S.compare === "period") drawPeriodB(palette, fixedB);
@@ -208,10 +208,17 @@ function frame(now) {
 function slowUpdate(now) {
   if (!S.layers[0]) return;
   S.slowAt = now;
-  S.dotsDrawn = visibleCount(S.layers[0].legs, S.t) +
-    (S.compare === "cohort" && S.layers[1] ? visibleCount(S.layers[1].legs, S.t) : 0);
+  const waiting = new Int32Array(S.mapData.stations.length);   // dots waiting at each station (the rings)
+  S.dotsDrawn = visibleCount(S.layers[0].legs, S.t, waiting) +
+    (S.compare === "cohort" && S.layers[1] ? visibleCount(S.layers[1].legs, S.t, waiting) : 0);
+  S.waiting = waiting;
   const day = Math.floor(S.t);
   if (day !== S.lastDay) updateDay(day);
+  else if (S.ringsStale) {                      // a change of the rings that waited (map.js setRings)
+    const rings = S.map.setRings(S.net.rings, S.playing);
+    S.ringsStale = rings === false;
+    if (rings === "changed") S.map.paintCounts();
+  }
 }
 
 // The second period reuses layer A's buffers at a shifted time.
@@ -229,6 +236,12 @@ function updateDay(day) {
   $("date").dataset.iso = iso;
   $("time").value = String(day);
   $("time").setAttribute("aria-valuetext", fmtDate(iso));
+  // The waiting rings: the dots waiting at each station now (slowUpdate: layer 0, and the second cohort when
+  // compared) size each station's ring and decide whether it is drawn as dots or as density (network.js); the
+  // density rings are painted with the counts (map.js setRings), while playing at most twice a second.
+  if (S.waiting) S.net.setCounts(S.waiting);
+  const rings = S.map.setRings(S.net.rings, S.playing);
+  S.ringsStale = rings === false;
   if (S.stays) {
     const { here, week } = stationCounts(S.stays, S.epoch + day);
     const ids = S.stays.header.stations;
@@ -237,26 +250,7 @@ function updateDay(day) {
     ids.forEach((id, k) => { if (here[k]) counts[id] = here[k]; });
     S.counts = counts;
     countsTable(ids, here, week);
-  }
-  updateRings();
-}
-
-// The waiting rings: the dots waiting at each station now (layer 0, and the second cohort when compared) size
-// each station's ring and decide whether it is drawn as dots or as density (network.js, map.js paintRings).
-function updateRings() {
-  const waiting = new Int32Array(S.mapData.stations.length);
-  S.layers.forEach((layer, i) => {
-    if (!layer || (i === 1 && S.compare !== "cohort")) return;
-    const d = layer.legs.data, t = S.t;
-    for (const [lo, hi] of drawRange(layer.legs, t)) {
-      for (let r = lo; r < hi; r++) {
-        const o = r * FLOATS;
-        if (t >= d[o + 2] && t >= d[o + 1] && t < d[o + 3]) waiting[d[o + 7]]++;
-      }
-    }
-  });
-  S.net.setCounts(waiting);
-  S.map.paintRings(S.net.rings);
+  } else if (rings === "changed") S.map.paintCounts();
 }
 
 // The station counts on the date as a table (for screen readers and anyone who prefers numbers).

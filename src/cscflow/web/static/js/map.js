@@ -2,7 +2,7 @@
 // renderer draws beneath the dots in its one opaque canvas (so only one layer changes per frame); an SVG copy
 // under the canvas takes the pointer events (station hover/click), and the counts are also kept as SVG text
 // (not displayed) for scripts and tests.
-import { FEW_WAITING } from "./network.js";
+import { RING_COLOUR, RING_MAX } from "./network.js";
 
 const NS = "http://www.w3.org/2000/svg";
 
@@ -40,11 +40,22 @@ const fmt = (n) => Number(n).toLocaleString(navigator.language || "en-GB");   //
 // A station label's places (below, above, right, left, then the diagonals): what each costs beside the lines it
 // crosses (2 a line, 1 an added route), so a label keeps beside its station over a line rather than drift away.
 const SPOT_PENALTY = [0, 0.5, 1, 1, 3, 3, 3, 3];
-const RING_SCALE = 0.5;                // density rings' image: texels per CSS px (soft, so a coarse image will do)
+const RINGS_MS = 500;                  // while playing, the density rings are repainted at most this often
+const RING_SLOT = 2 * RING_MAX + 4;    // CSS px: a density ring's square in the counts atlas
 
-// A density ring's opacity for n waiting children: from 0.45 just above `few` to 0.9 at 40 times as many.
-export function ringShade(n, few = FEW_WAITING) {
-  return 0.45 + 0.45 * Math.min(1, Math.max(0, Math.log(n / few) / Math.log(40)));
+// A waiting ring drawn as density ({x, y, inner, outer, alpha}, CSS px): a soft annulus, brightest in its middle.
+function paintRing(ctx, g) {
+  const rgb = RING_COLOUR.join(", "), a = g.alpha;
+  const grad = ctx.createRadialGradient(g.x, g.y, g.inner, g.x, g.y, g.outer);
+  grad.addColorStop(0, `rgba(${rgb}, ${a * 0.55})`);
+  grad.addColorStop(0.35, `rgba(${rgb}, ${a})`);
+  grad.addColorStop(0.8, `rgba(${rgb}, ${a})`);
+  grad.addColorStop(1, `rgba(${rgb}, ${a * 0.3})`);
+  ctx.fillStyle = grad;
+  ctx.beginPath();
+  ctx.arc(g.x, g.y, g.outer, 0, 2 * Math.PI);
+  ctx.arc(g.x, g.y, g.inner, 0, 2 * Math.PI, true);
+  ctx.fill();
 }
 
 // Do two boxes [x0, y0, x1, y1] overlap?
@@ -86,9 +97,9 @@ export class TubeMap {
     this.countBoxes = [];                              // {dst: [x0, y0, x1, y1] CSS px, src: [...] atlas px}
     this.countsVersion = 0;
     this.counts = new Map();                           // station index -> [here, week]
-    this.ringsImage = document.createElement("canvas"); // the density rings (paintRings), RING_SCALE texels per px
-    this.ringsVersion = 0;
+    this.labelsVersion = 0;                            // bumped when the labels are repainted (not the rings)
     this.ringsKey = null;
+    this.ringsList = [];                               // the density rings as painted (radius and shade as keyed)
   }
 
   // Fit the map's bounding box into width x height px (with room for labels).
@@ -107,7 +118,8 @@ export class TubeMap {
   }
 
   draw() {
-    this.ringsKey = null;                              // the rings' image is repainted for the new layout
+    this.ringsKey = null;                              // the rings are repainted for the new layout
+    this.ringsList = [];
     for (const svg of [this.under, this.over]) {
       svg.replaceChildren();
       svg.setAttribute("width", this.width);
@@ -172,10 +184,20 @@ export class TubeMap {
 
   // Paint the map and the current counts into this.image (the layout's size times the pixel ratio).
   paint() {
-    const c = this.image, r = this.ratio || 1, geo = this.geo;
+    const r = this.ratio || 1, geo = this.geo;
     if (!geo) return;
     const w = Math.max(1, Math.round(this.width * r)), h = Math.max(1, Math.round(this.height * r));
-    for (const cv of [c, this.labels]) if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
+    for (const cv of [this.image, this.labels]) if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
+    this.paintMap();
+    this.paintLabels(w, h, r);
+    this.paintCounts();
+    this.labelsVersion++;
+  }
+
+  // The map's image: zones, lines, stations.
+  paintMap() {
+    const c = this.image, r = this.ratio || 1, geo = this.geo;
+    if (!geo || !c.width) return;
     const ctx = c.getContext("2d", { alpha: false });
     ctx.setTransform(r, 0, 0, r, 0, 0);
     ctx.fillStyle = BG;
@@ -211,8 +233,6 @@ export class TubeMap {
       ctx.fill();
       ctx.stroke();
     }
-    this.paintLabels(w, h, r);
-    this.paintCounts();
     this.version++;
   }
 
@@ -328,23 +348,34 @@ export class TubeMap {
     }
   }
 
-  // The counts atlas: station i's "here +week" text in slot i (SLOT_W x SLOT_H CSS px) on a dark backdrop, with
-  // where each slot is drawn on the map (its ink only, in the box paintLabels kept for it) in this.countBoxes.
+  // The counts atlas: station i's "here +week" text in slot i (SLOT_W x SLOT_H CSS px) on a dark backdrop, and
+  // below them the density rings (setRings), with where each slot is drawn on the map (its ink only, in the box
+  // paintLabels kept for it; the rings first) in this.countBoxes.
   paintCounts() {
     const geo = this.geo, r = this.ratio || 1, c = this.countsImage;
     if (!geo || !this.countAt) return;
     const cols = COUNT_COLS, rows = Math.max(1, Math.ceil(geo.stations.length / cols));
-    const w = Math.round(cols * SLOT_W * r), h = Math.round(rows * SLOT_H * r);
+    const ringCols = Math.floor((cols * SLOT_W) / RING_SLOT), ringRows = Math.ceil(geo.stations.length / ringCols);
+    const w = Math.round(cols * SLOT_W * r), h = Math.round((rows * SLOT_H + ringRows * RING_SLOT) * r);
     if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
     const ctx = c.getContext("2d");
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, w, h);
+    this.countBoxes = [];
+    // The density rings first (the counts are drawn over them), each in a slot below the counts' rows.
+    this.ringsList.forEach((g, k) => {
+      const ox = (k % ringCols) * RING_SLOT, oy = rows * SLOT_H + Math.floor(k / ringCols) * RING_SLOT;
+      ctx.setTransform(r, 0, 0, r, (ox + RING_SLOT / 2 - g.x) * r, (oy + RING_SLOT / 2 - g.y) * r);
+      paintRing(ctx, g);
+      const half = RING_SLOT / 2;
+      this.countBoxes.push({ dst: [g.x - half, g.y - half, g.x + half, g.y + half],
+        src: [ox * r, oy * r, (ox + RING_SLOT) * r, (oy + RING_SLOT) * r] });
+    });
     ctx.setTransform(r, 0, 0, r, 0, 0);
     ctx.lineJoin = "round";
     ctx.lineWidth = 3;
     ctx.strokeStyle = BG;
     ctx.textAlign = "left";
-    this.countBoxes = [];
     geo.stations.forEach((s, i) => {
       const [here, week] = this.counts.get(i) || ["", ""];
       if (!here && !week) return;
@@ -378,34 +409,25 @@ export class TubeMap {
     this.countsVersion++;
   }
 
-  // The waiting rings drawn as density (network.js: more than FEW_WAITING children): a soft annulus per station,
-  // its width and shade read from the count, in a coarse image of its own the renderers draw between the map and
-  // the dots. Repainted only when a ring's look changes (radius to half a px, shade to a tenth).
-  paintRings(rings) {
-    const key = rings.map((g) => (g.dense ? `${Math.round(g.outer * 2)}:${Math.round(10 * ringShade(g.n, this.net.few))}` : "")).join(",");
-    const c = this.ringsImage, w = Math.max(1, Math.round(this.width * RING_SCALE)), h = Math.max(1, Math.round(this.height * RING_SCALE));
-    if (key === this.ringsKey && c.width === w && c.height === h) return;
+  // The waiting rings drawn as density (network.js: more than `few` children): a soft annulus per station, its
+  // width and shade read from the count, painted into the counts atlas (a small texture: every renderer draws it
+  // with the counts, over the dots, in the same pass, so a ring costs nothing per frame and its update uploads a
+  // few kilobytes, not the whole map; no waiting dot is drawn under it). Repainted only when a ring's look changes
+  // (radius to a px, shade to a tenth), and while playing at most every RINGS_MS.
+  //
+  // soon: at most once every RINGS_MS (while playing); false: at once (paused). Returns "changed" when the rings
+  // to paint changed (paintCounts then paints them), true when they are the ones shown, false when their change
+  // waits (ask again later).
+  setRings(rings, soon = false) {
+    const key = rings.map((g) => (g.dense ? `${Math.round(g.outer)}:${Math.round(10 * g.alpha)}` : "")).join(",");
+    if (key === this.ringsKey) return true;
+    const now = performance.now();
+    if (soon && now - (this.ringsAt ?? -Infinity) < RINGS_MS) return false;
     this.ringsKey = key;
-    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
-    const ctx = c.getContext("2d");
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    ctx.setTransform(RING_SCALE, 0, 0, RING_SCALE, 0, 0);
-    for (const g of rings) {
-      if (!g.dense) continue;
-      const grad = ctx.createRadialGradient(g.x, g.y, g.inner, g.x, g.y, g.outer);
-      const a = ringShade(g.n, this.net.few);
-      grad.addColorStop(0, `rgba(252, 213, 197, ${a * 0.55})`);
-      grad.addColorStop(0.35, `rgba(252, 213, 197, ${a})`);
-      grad.addColorStop(0.8, `rgba(252, 213, 197, ${a})`);
-      grad.addColorStop(1, `rgba(252, 213, 197, ${a * 0.3})`);
-      ctx.fillStyle = grad;
-      ctx.beginPath();
-      ctx.arc(g.x, g.y, g.outer, 0, 2 * Math.PI);
-      ctx.arc(g.x, g.y, g.inner, 0, 2 * Math.PI, true);
-      ctx.fill();
-    }
-    this.ringsVersion++;
+    this.ringsAt = now;
+    this.ringsList = rings.filter((g) => g.dense)
+      .map((g) => ({ ...g, outer: Math.round(g.outer), alpha: Math.round(10 * g.alpha) / 10 }));
+    return "changed";
   }
 
   // here/week indexed like `order` (station ids of the counts' source).

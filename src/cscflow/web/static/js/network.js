@@ -30,6 +30,13 @@ export function ringRadius(n, cap = RING_MAX, few = FEW_WAITING) {
   return [Math.min(cap, start + (RING_MAX - start) * f), true];
 }
 
+// A density ring's opacity for n waiting children: from 0.35 just above `few` to 0.75 at DENSITY_FULL times as many
+// (drawn over the lines and the moving dots, which show through).
+export function ringShade(n, few = FEW_WAITING) {
+  return 0.35 + 0.4 * Math.min(1, Math.max(0, Math.log(n / few) / Math.log(DENSITY_FULL)));
+}
+export const RING_COLOUR = [252, 213, 197];   // the density rings' colour (the first-time dots' pale pink)
+
 export class Network {
   // few: waiting children drawn as dots up to this many per station (the page's address option `few`).
   constructor(map, few = FEW_WAITING) {
@@ -189,7 +196,7 @@ export class Network {
       const o = (nR + i) * ROUTE_W * 4, [x, y] = this.pos[i];
       const [outer, dense] = ringRadius(this.counts[i], this.caps[i], this.few);
       t[o] = x; t[o + 1] = y; t[o + 2] = RING_IN; t[o + 3] = dense ? -outer : outer;
-      return { x, y, inner: RING_IN, outer, dense, n: this.counts[i] };
+      return { x, y, inner: RING_IN, outer, dense, n: this.counts[i], alpha: dense ? ringShade(this.counts[i], this.few) : 0 };
     });
     this.version++;
   }
