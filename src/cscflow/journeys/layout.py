@@ -150,6 +150,18 @@ def network_routes(
      ['referral', 'assessment', 'strategy_discussion', 's47'], ['referral', 'assessment']]
     >>> [(a["from"], a["to"], a["n"]) for a in r["added"]]
     [('assessment', 'looked_after', 30)]
+
+    Contact to NFA, half of Contact's moves, runs along the front door's line (barely longer than straight); S47 to
+    NFA, 80% of its moves, would go far round (through the strategy discussion) and gets a route; a light move
+    follows the lines however long:
+
+    >>> r = network_routes(load_map("england"), {("contact", "nfa"): 50, ("contact", "referral"): 50,
+    ...                                          ("s47", "nfa"): 40, ("s47", "icpc"): 10, ("s47", "closed"): 3})
+    >>> [p["via"] for p in r["paths"]]  # doctest: +NORMALIZE_WHITESPACE
+    [['contact', 'referral', 'assessment', 'nfa'], ['contact', 'referral'], ['s47', 'nfa'], ['s47', 'icpc'],
+     ['s47', 'strategy_discussion', 'assessment', 'cin_plan', 'closed']]
+    >>> [(a["from"], a["to"], a["n"], a["rare"]) for a in r["added"]]
+    [('s47', 'nfa', 40, False)]
     """
     import heapq
     import math
