@@ -59,11 +59,13 @@ def disclosed(st: Any, table: str, frame: pd.DataFrame, start: Any, end: Any, wh
     from cscflow.journeys import data_end, data_start
     from cscflow.journeys.windows import source_windows
 
-    try:
-        span = (data_start(st.ws), data_end(st.ws))
-        observed = source_windows(st.ws)["start"].min()
-    except Exception:  # an empty workspace: the table is empty too
-        span, observed = None, None
+    def window_of_data() -> tuple[Any, Any]:
+        try:
+            return (data_start(st.ws), data_end(st.ws)), source_windows(st.ws)["start"].min()
+        except Exception:  # an empty workspace: the table is empty too
+            return None, None
+
+    span, observed = st.cached(("data-window",), window_of_data)  # the same for every table and cohort
     method, window = flow_method(table, st.map_name, start, end, where, span, observed)
     if table == "before_after":
         method += f" Event date {at or 'the latest event'}."
