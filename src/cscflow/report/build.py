@@ -174,7 +174,8 @@ def _view(d: Any, table: pd.DataFrame) -> Any:
 
 
 def _where(where: dict[str, Any] | None) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted((where or {}).items()))
+    return ", ".join(f"{k}={'|'.join(map(str, v)) if isinstance(v, list | tuple) else v}"
+                     for k, v in sorted((where or {}).items()))
 
 
 def stats_blocks(ws: Any) -> list[Block]:

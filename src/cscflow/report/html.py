@@ -102,6 +102,8 @@ def block_html(b: Block, n: int) -> str:
         parts.append(f'<p class="note">{html.escape(b.text)}</p>')
     elif b.kind == "svg":
         parts.append(f'<div class="mapsvg">{b.svg}</div>')
+        if b.disclosed is not None:  # the same counts as a table (read aloud, copied, printed)
+            parts.append(table_html(b.disclosed))
     elif b.kind == "figure":
         spec = b.figure.to_plotly_json()
         anns = spec.get("layout", {}).get("annotations") or []

@@ -32,8 +32,9 @@ def station_counts(ws: Any, pmap: Any, date: Any, where: dict[str, Any] | None =
     raw = stations_on(ws, pmap, day, where=where)
     method = (f"Children at each station of the process map on {day:%d %B %Y} (a child is at a station from the "
               "day a stay there starts until the day before it ends); circles' areas grow with the count.")
-    window = f"the workspace's stays on {day:%Y-%m-%d}" + (
-        "; cohort " + ", ".join(f"{k}={v}" for k, v in sorted(where.items())) if where else "") + "."
+    from cscflow.report.build import _where
+
+    window = f"the workspace's stays on {day:%Y-%m-%d}" + (f"; cohort {_where(where)}" if where else "") + "."
     return disclose(raw[["station", "children"]], "caseload", method=method, window=window)
 
 
