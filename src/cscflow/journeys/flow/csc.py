@@ -18,6 +18,7 @@ from cscflow.journeys.flow.common import DateLike, _setup, in_period, lit, to_ti
 from cscflow.journeys.lookback import method_note, visible_from, year_complete
 from cscflow.journeys.maps import ProcessMap
 from cscflow.journeys.timeline import timelines
+from cscflow.journeys.timeline_columns import need_ranks
 
 if TYPE_CHECKING:
     from cscflow.workspace.protocol import WorkspaceLike
@@ -28,11 +29,9 @@ OPEN = "(open)"
 
 def _stage_rows(ws: WorkspaceLike, stage: str) -> ibis.Table:
     """Stays of ``stage`` with the columns the cohort filters need (``repeat`` = need rank)."""
-    from cscflow.journeys.timeline import _need_ranks
-
     ep = ws.table("episodes")
     t = ep.filter(ep.stage == stage)
-    needs = _need_ranks(ws)
+    needs = need_ranks(ws)
     t = t.left_join(needs, [t.child_id == needs.n_child, t.need_id == needs.n_need])
     return t.mutate(repeat=t.need_rank.fill_null(1)).drop("n_child", "n_need", "need_rank")
 
