@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -66,7 +67,7 @@ class Options:
     where: dict[str, Any] | None = None
     sections: tuple[str, ...] = tuple(SECTIONS)
     dates: tuple[str, ...] = ()
-    map_name: str = "england"
+    map_name: Any = "england"  # a map name, a YAML path or a ProcessMap
 
 
 def _note(title: str, err: Exception) -> Block:
@@ -99,7 +100,7 @@ def build(ws: Any, opts: Options, progress: Callable[[str], Any] = lambda _m: No
         elif name == "map":
             sec.blocks = map_blocks(ws, pmap, opts, span)
         elif name == "flow":
-            sec.blocks = [b for t in FLOW_TABLES for b in guarded(t, lambda t=t: [flow_block(ws, pmap, t, opts, span)])]
+            sec.blocks = [b for t in FLOW_TABLES for b in guarded(t, partial(_flow_blocks, ws, pmap, t, opts, span))]
         elif name == "stats":
             sec.blocks = stats_blocks(ws)
         elif name == "timescales":
@@ -123,10 +124,14 @@ def flow_table(ws: Any, pmap: Any, table: str, opts: Options, span: tuple[Any, A
         observed = source_windows(ws)["start"].min()
     except CscflowError:
         observed = None
-    method, window = flow_method(table, opts.map_name, opts.start, opts.end, opts.where or None, span, observed)
+    method, window = flow_method(table, str(getattr(pmap, "name", opts.map_name)), opts.start, opts.end, opts.where or None, span, observed)
     if "top" in kwargs:
         method += f" The {kwargs['top']} most common journeys."
     return disclose(df, table, method=method, window=window)
+
+
+def _flow_blocks(ws: Any, pmap: Any, table: str, opts: Options, span: tuple[Any, Any]) -> list[Block]:
+    return [flow_block(ws, pmap, table, opts, span)]
 
 
 def flow_block(ws: Any, pmap: Any, table: str, opts: Options, span: tuple[Any, Any]) -> Block:
@@ -156,7 +161,8 @@ def summary_blocks(ws: Any, pmap: Any, opts: Options, span: tuple[Any, Any]) -> 
     """Headline figures: per station, the stays begun in the period and the children there at its end."""
     d = flow_table(ws, pmap, "stations", opts, span)
     t = d.table
-    keep = [c for c in ("station", "entered", "children_entered", "open") if c in t.columns]
+    keep = [c for c in ("label" if "label" in t.columns else "station", "entered", "children_entered", "open")
+            if c in t.columns]
     head = Block("table", "Headline figures: stays begun in the period and children at each station at its end",
                  d.header[1:], _view(d, t[keep]))
     period = (f"{pd.Timestamp(opts.start or span[0]):%d %B %Y} to {pd.Timestamp(opts.end or span[1]):%d %B %Y}")
@@ -195,7 +201,7 @@ def stats_blocks(ws: Any) -> list[Block]:
             blocks.append(Block("table", f"{ANALYSES[name][0]}: summary", s.header[1:], s))
         return blocks
 
-    return [b for n in names for b in guarded(ANALYSES[n][0], lambda n=n: one(n))]
+    return [b for n in names for b in guarded(ANALYSES[n][0], partial(one, n))]
 
 
 def timescale_blocks(ws: Any, opts: Options) -> list[Block]:

@@ -135,13 +135,13 @@ def _xy(ax: Any, traces: list[dict[str, Any]], layout: dict[str, Any]) -> None:
         if "lines" in mode and width:
             colour = colour or PALETTE[colour_i % len(PALETTE)]
             colour_i += 1
-            ls = {"dash": "--", "dot": ":", "dashdot": "-."}.get(line.get("dash"), "-")
+            ls = {"dash": "--", "dot": ":", "dashdot": "-."}.get(str(line.get("dash")), "-")
             ax.plot(x, y, drawstyle=draw, color=_mpl_colour(colour), lw=width, ls=ls,
                     label=name if legend else None, marker="o" if "markers" in mode else None, ms=4)
         elif "markers" in mode:
             c = colour or PALETTE[colour_i % len(PALETTE)]
             colour_i += 1
-            sym = {"diamond": "D", "star": "*", "square": "s"}.get(marker.get("symbol"), "o")
+            sym = {"diamond": "D", "star": "*", "square": "s"}.get(str(marker.get("symbol")), "o")
             size = marker.get("size", 7)
             ax.scatter(x, y, color=_mpl_colour(c), marker=sym, s=(size if isinstance(size, int | float) else 7) ** 2,
                        label=name if legend else None, zorder=3)

@@ -187,9 +187,9 @@ def create_app(
 
 def _routers() -> list[Any]:
     """The ``router`` of every module in :mod:`cscflow.web.api` (a test checks that none is left out)."""
-    from cscflow.web.api import children, flow, linkage, map, practices, stations, stats, tracks
+    from cscflow.web.api import children, flow, linkage, map, practices, report, stations, stats, tracks
 
-    return [m.router for m in (children, flow, map, stations, stats, tracks, linkage, practices)]
+    return [m.router for m in (children, flow, map, stations, stats, tracks, linkage, practices, report)]
 
 
 def _plotly_js() -> Path:
