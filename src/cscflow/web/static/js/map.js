@@ -119,7 +119,7 @@ export class TubeMap {
 
   draw() {
     this.ringsKey = null;                              // the rings are repainted for the new layout
-    this.ringsList = [];
+    this.setRings(this.net.rings || []);
     for (const svg of [this.under, this.over]) {
       svg.replaceChildren();
       svg.setAttribute("width", this.width);
