@@ -25,7 +25,7 @@ def _cin_text() -> str:
 
 
 def _episodes_csv() -> str:
-    from conftest import require_shared_data
+    from fixture_data import require_shared_data
 
     path = require_shared_data() / "sfdl-liia-tools" / "samples" / "SSDA903_episodes_for_testing_fixes_INPUT.csv"
     return path.read_text()
@@ -112,7 +112,7 @@ def test_903_corrupt_cells_rows_and_headers(tmp_path, cells, drop, dup, header):
 @FUZZ
 @given(edits=byte_edits, cut=st.one_of(st.none(), st.integers(1, 20000)))
 def test_903_xml_corrupt_bytes(tmp_path, edits, cut):
-    from conftest import require_shared_data
+    from fixture_data import require_shared_data
 
     data = (require_shared_data() / "sfdl-csc-data-synthesizer" / "generated_903.xml").read_bytes()[:30000]
     data = data[: data.rindex(b"</CHILD>") + 8] + b"</EXPSSDA903>"
