@@ -329,6 +329,7 @@ export class TubeMap {
       const boxes = [];
       const xs = [z.x + 6, z.x + z.w - tw - 8, z.x + (z.w - tw) / 2];
       for (let x = z.x + 18; x < z.x + z.w - tw - 8; x += 12) xs.push(x);
+      if (tw > z.w - 12) xs.push(z.x + z.w - tw + 24, z.x - 24);   // wider than its box: off its middle too
       for (const y of [z.y - 16, z.y + 4, z.y + z.h + 2, z.y + z.h - 18, z.y - 32, z.y + z.h + 18]) {
         for (const x of xs) {
           const x0 = Math.max(4, Math.min(x, this.width - tw - 6));
