@@ -88,7 +88,7 @@ class WebState:
         """``compute()`` under the engine lock, remembered by ``key`` and the workspace's generation (least
         recently used dropped beyond ``cache_bytes``). Requests for a key being computed wait for it (the
         engine lock) and then read it: each answer is computed once."""
-        key = (getattr(self.ws, "generation", 0), key)
+        key = (self.ws.generation, key)
         found, value = self._get(key)
         if found:
             hit: T = value
