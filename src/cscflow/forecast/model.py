@@ -1,0 +1,195 @@
+"""A semi-Markov model of the journeys on a workspace's map, fitted with a bootstrap over children.
+
+>>> from cscflow.forecast.model import ForecastModel
+>>> ForecastModel(n_boot=5).n_boot
+5
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from cscflow.errors import AnalysisError
+from cscflow.forecast import estimate as est
+from cscflow.forecast.stays import AGE_BANDS, load_stays, observation_start
+
+if TYPE_CHECKING:
+    from cscflow.workspace.protocol import WorkspaceLike
+
+#: fewer stays than this at a station in an age band: the station's durations of all ages are used
+MIN_KM = 30
+
+
+def month_end_floor(when: Any) -> pd.Timestamp:
+    """The last month end on or before ``when`` (a forecast origin is a month end)."""
+    t = pd.Timestamp(when).normalize() + pd.Timedelta(days=1)
+    return t.to_period("M").start_time - pd.Timedelta(days=1)
+
+
+class ForecastModel:
+    """Arrivals by month (trend, season), next-station shares (by age band and repeat) and
+    Kaplan-Meier durations per station, with ``n_boot`` bootstrap replicates over children
+    (replicate 0 is the fit on the data as they are). ``fit()`` returns self; results end in ``_``."""
+
+    method_ = "semi-Markov model: IPCW transition shares, Kaplan-Meier durations, Poisson arrivals; child bootstrap"
+
+    def __init__(self, pmap: str = "england", origin: Any = None, n_boot: int = 20, seed: int = 0,
+                 arrival_years: float = 4.0) -> None:
+        self.pmap, self.origin, self.n_boot, self.seed = pmap, origin, int(n_boot), int(seed)
+        self.arrival_years = float(arrival_years)
+
+    # -- fitting ---------------------------------------------------------------------------------------------
+    def fit(self, ws: WorkspaceLike) -> ForecastModel:
+        """Fit on the stays of ``ws`` begun between the observation start and the origin."""
+        from cscflow.journeys import data_end
+
+        origin = month_end_floor(data_end(ws) if self.origin is None else self.origin)
+        stays, stations, exits = load_stays(ws, self.pmap, origin)
+        return self.fit_stays(stays, stations, exits, observation_start(ws))
+
+    def fit_stays(self, stays: pd.DataFrame, stations: list[str], exits: list[str],
+                  obs_start: pd.Timestamp) -> ForecastModel:
+        """Fit on prepared stays (:func:`cscflow.forecast.stays.cut`)."""
+        origin = pd.Timestamp(stays.attrs.get("origin", stays["start"].max()))
+        self.origin_, self.obs_start_ = origin, pd.Timestamp(obs_start)
+        if self.obs_start_ >= origin - pd.DateOffset(months=12):
+            raise AnalysisError(f"only {(origin - self.obs_start_).days} days observed before the origin "
+                                f"{origin.date()} (from {self.obs_start_.date()})",
+                                hint="fit on at least a year of complete data: choose a later origin")
+        self.stations_, self.exits_ = list(stations), list(exits)
+        self.targets_ = self.stations_ + self.exits_ + ["other"]
+        tix = {t: i for i, t in enumerate(self.targets_)}
+        sid = stays["station"].map(tix).to_numpy()
+        in_win = (stays["start"] >= self.obs_start_).to_numpy()
+        self.open_ = self._open_table(stays, sid, origin)
+        s = stays[in_win]
+        st = sid[in_win].astype(int)
+        end = s["end"].fillna(origin)
+        dur = ((end - s["start"]) / pd.Timedelta(days=1)).to_numpy()
+        follow = ((origin - s["start"]) / pd.Timedelta(days=1)).to_numpy()
+        nxt = s["next"].map(tix)
+        target = np.where(nxt.isna(), -1, nxt.fillna(-1)).astype(int)
+        closed = target >= 0
+        cell = (s["age"].to_numpy().astype(int) * 2 + s["repeat"].to_numpy().astype(int))
+        codes, uniq = pd.factorize(s["child_id"])
+        # arrivals
+        entries = s["entry"].to_numpy() & (st < len(self.stations_))
+        month = (s["start"].dt.year * 12 + s["start"].dt.month - 1).to_numpy()
+        first_m = max(self.obs_start_.to_period("M"), (origin - pd.DateOffset(years=self.arrival_years)).to_period("M"))
+        months = pd.period_range(first_m, origin.to_period("M"), freq="M")
+        self.arrival_months_ = months
+        m_idx = month - (months[0].year * 12 + months[0].month - 1)
+        ok = entries & (m_idx >= 0) & (m_idx < len(months))
+        t_years = (np.arange(len(months)) - (len(months) - 1)) / 12.0
+        x = est.design(t_years, np.asarray(months.month) - 1, season=len(months) >= 24)
+        self.season_ = len(months) >= 24
+        n_s, n_c, n_t = len(self.stations_), len(AGE_BANDS) * 2, len(self.targets_)
+        rng = np.random.default_rng(self.seed)
+        B = max(self.n_boot, 1)
+        self.trans_ = np.zeros((B, n_s, n_c, n_t))
+        n_a = len(AGE_BANDS)
+        self.dur_q_ = np.zeros((B, n_s * n_a, est.NQ))  # by station * n_age + age band
+        age = s["age"].to_numpy().astype(int)
+        self.arrival_beta_ = np.zeros((B, x.shape[1]))
+        self.entry_share_ = np.zeros((B, n_s * n_c))
+        self.arrival_counts_ = np.zeros(len(months))
+        for b in range(B):
+            if b == 0:
+                wc = np.ones(len(uniq))
+            else:
+                wc = np.bincount(rng.integers(0, len(uniq), len(uniq)), minlength=len(uniq)).astype(float)
+            w = wc[codes] if len(codes) else np.zeros(0)
+            self.trans_[b] = est.transitions(st, cell, target, dur, follow, w, n_s, n_c, n_t)
+            for k in range(n_s):
+                m = st == k
+                pooled = est.km_quantiles(dur[m], closed[m].astype(float), w[m])
+                for a in range(n_a):
+                    ma = m & (age == a)
+                    self.dur_q_[b, k * n_a + a] = (est.km_quantiles(dur[ma], closed[ma].astype(float), w[ma])
+                                                   if ma.sum() >= MIN_KM else pooled)
+            y = np.bincount(m_idx[ok], weights=w[ok], minlength=len(months))[: len(months)]
+            if b == 0:
+                self.arrival_counts_ = y
+            self.arrival_beta_[b] = est.poisson_glm(y, x)
+            recent = ok & (m_idx >= len(months) - 24)
+            sh = np.bincount(st[recent] * n_c + cell[recent], weights=w[recent], minlength=n_s * n_c)
+            self.entry_share_[b] = sh / max(sh.sum(), 1e-9)
+        for k in range(n_s):  # consecutive stays at one station are merged: no self-loops
+            self.trans_[:, k, :, k] = 0.0
+        self.trans_ /= self.trans_.sum(-1, keepdims=True)
+        self.n_stays_ = int(len(s))
+        self.n_children_ = int(len(uniq))
+        return self
+
+    def _open_table(self, stays: pd.DataFrame, sid: np.ndarray, origin: pd.Timestamp) -> pd.DataFrame:
+        open_ = stays["end"].isna().to_numpy() & (sid < len(self.stations_))
+        o = stays[open_]
+        return pd.DataFrame({"station": sid[open_].astype(int),
+                             "cell": (o["age"].to_numpy().astype(int) * 2 + o["repeat"].to_numpy().astype(int)),
+                             "elapsed": ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy(),
+                             # days from the origin to the child's 18th birthday (NaN: unknown)
+                             "to_18": (18.0 - o["age_years"].to_numpy()) * 365.25
+                             - ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy()})
+
+    # -- reading the fit -------------------------------------------------------------------------------------
+    def arrivals_expected(self, months: pd.PeriodIndex, b: int | slice = slice(None)) -> np.ndarray:
+        """Expected entries a month in ``months`` under replicate(s) ``b`` (replicates x months)."""
+        t_years = np.array([(m - self.arrival_months_[-1]).n for m in months], dtype=float) / 12.0
+        x = est.design(t_years, np.asarray(months.month) - 1, season=self.season_)
+        return np.exp(np.atleast_2d(self.arrival_beta_[b]) @ x.T)
+
+    def shares(self, station: str) -> pd.DataFrame:
+        """The pooled next-station shares of ``station`` (all age bands and repeats, weighted by entries
+        is not needed here: the cell of the median child), with the bootstrap's 2.5% and 97.5% points."""
+        k = self.stations_.index(station)
+        p = self.trans_[:, k].mean(1)  # (B, targets)
+        lo, hi = np.percentile(p, [2.5, 97.5], axis=0) if len(p) > 1 else (p[0], p[0])
+        df = pd.DataFrame({"target": self.targets_, "share": p[0], "lower95": lo, "upper95": hi})
+        return df[df["share"] > 0.0005].sort_values("share", ascending=False).reset_index(drop=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fit as plain data in the synth parameters' spirit (medians in days, shares)."""
+        def r(x: float) -> float:
+            return round(float(x), 4)
+
+        out: dict[str, Any] = {"method": self.method_, "origin": str(self.origin_.date()),
+                               "observation_start": str(self.obs_start_.date()), "bootstrap_replicates": self.n_boot,
+                               "children": self.n_children_, "stays": self.n_stays_}
+        lam = self.arrivals_expected(pd.period_range(self.origin_.to_period("M") + 1, periods=12, freq="M"))
+        yearly = lam.sum(1)
+        out["arrivals"] = {"per_year_next_12_months": r(yearly[0]),
+                           "interval95": [r(np.percentile(yearly, 2.5)), r(np.percentile(yearly, 97.5))],
+                           "trend_per_year": r(np.expm1(self.arrival_beta_[0, 1])),
+                           "observed_by_month": {str(m): int(c) for m, c in zip(self.arrival_months_,
+                                                                                  self.arrival_counts_, strict=True)}}
+        stations: dict[str, Any] = {}
+        for k, s in enumerate(self.stations_):
+            sh = self.shares(s)
+            q = self.dur_q_[0, k * len(AGE_BANDS) + 1]
+            stations[s] = {
+                "days_age_5_to_10": {"median": r(q[est.NQ // 2]), "q25": r(q[est.NQ // 4]), "q75": r(q[3 * est.NQ // 4])},
+                "outcomes": {t: {"share": r(a), "interval95": [r(lo), r(hi)]}
+                             for t, a, lo, hi in sh.itertuples(index=False)},
+            }
+        out["stations"] = stations
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as YAML."""
+        path = Path(path)
+        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
+        return path
+
+    @property
+    def summary(self) -> str:
+        """A few lines on the fit."""
+        d = self.to_dict()
+        return (f"{self.method_}\norigin {d['origin']}, observed from {d['observation_start']}, "
+                f"{self.n_children_:,} children, {self.n_stays_:,} stays, {self.n_boot} bootstrap replicates\n"
+                f"entries expected in the next 12 months: {d['arrivals']['per_year_next_12_months']:,.0f} "
+                f"(95% {d['arrivals']['interval95'][0]:,.0f}-{d['arrivals']['interval95'][1]:,.0f})")

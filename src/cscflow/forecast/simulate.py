@@ -1,0 +1,155 @@
+"""Simulate a fitted model forward from the children open at its origin, all simulations at once.
+
+Every simulation draws one bootstrap replicate of the parameters (parameter uncertainty) and
+then its own arrivals (Poisson by month), next stations and durations (process uncertainty).
+Stays are moved on in rounds: each round every stay that ends before the horizon draws its next
+station and, if it is a station, its duration; a round is one numpy pass over all simulations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from cscflow.forecast.estimate import NQ, PROBS
+
+if TYPE_CHECKING:
+    from cscflow.forecast.model import ForecastModel
+
+#: the rounds of moves after which a simulation stops (journeys are far shorter)
+MAX_ROUNDS = 200
+
+
+@dataclass
+class WhatIf:
+    """Changes to the fitted model: ``share`` scales the share of SOURCE->TARGET (the rest of SOURCE's
+    shares rescaled to sum to one), ``arrivals`` scales the arrivals, ``duration`` scales a station's days."""
+
+    share: dict[tuple[str, str], float] = field(default_factory=dict)
+    arrivals: float = 1.0
+    duration: dict[str, float] = field(default_factory=dict)
+
+
+def _draw_days(q: np.ndarray, b: np.ndarray, s: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draws from the quantile tables ``q[b, s]`` at probabilities ``u``."""
+    pos = u * (NQ - 1)
+    i = np.minimum(pos.astype(np.int64), NQ - 2)
+    f = pos - i
+    return q[b, s, i] * (1 - f) + q[b, s, i + 1] * f
+
+
+def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: int = 200, seed: int = 0,
+             what_if: WhatIf | None = None) -> dict[str, np.ndarray]:
+    """Monthly counts for each of ``stations``: ``starts`` (new stays a month) and ``open`` (open at month
+    end), each an array (n_sims, horizon)."""
+    rng = np.random.default_rng(seed)
+    wi = what_if or WhatIf()
+    B = model.trans_.shape[0]
+    trans, q = _apply(model, wi)
+    n_s = len(model.stations_)
+    cum = np.cumsum(trans, axis=-1)
+    cum[..., -1] = 1.0
+    months = pd.period_range(model.origin_.to_period("M") + 1, periods=horizon, freq="M")
+    edges = np.array([(m.end_time.normalize() + pd.Timedelta(days=1) - model.origin_).days - 1 for m in months],
+                     dtype=float)  # day of each month end after the origin (origin = day 0)
+    starts_edges = np.r_[0.0, edges]
+    h_end = edges[-1] + 1.0
+    rep = rng.integers(1, B, n_sims) if B > 1 else np.zeros(n_sims, dtype=np.int64)
+    # open stays at the origin, copied into every simulation; their remaining days conditional on elapsed days
+    o = model.open_
+    n_o = len(o)
+    sim = np.repeat(np.arange(n_sims), n_o)
+    b = rep[sim]
+    st = np.tile(o["station"].to_numpy(), n_sims)
+    cell = np.tile(o["cell"].to_numpy(), n_sims)
+    el = np.tile(o["elapsed"].to_numpy(), n_sims)
+    n_a = model.trans_.shape[2] // 2
+    o_st = o["station"].to_numpy() * n_a + o["cell"].to_numpy() // 2
+    o_el = o["elapsed"].to_numpy()
+    p0_table = np.empty((B, n_o))  # the share of each open stay's station's stays over by its elapsed days
+    for bb in range(B):
+        for ss in np.unique(o_st):
+            m = o_st == ss
+            p0_table[bb, m] = np.interp(o_el[m], q[bb, ss], PROBS)
+    p0 = p0_table[b, np.tile(np.arange(n_o), n_sims)]
+    u = p0 + (1 - p0) * rng.random(len(st))
+    start = -el
+    end = np.maximum(_draw_days(q, b, st * n_a + cell // 2, np.minimum(u, 1 - 1e-9)), el) - el
+    # a child leaves children's services at 18 (care leavers at 21): the stay ends there, out of the model
+    limit = np.tile(o["to_18"].to_numpy(), n_sims) + np.where(st == _index(model, "care_leaver"), 3 * 365.25, 0.0)
+    capped = np.isfinite(limit) & (end > np.maximum(limit, 0.0))
+    end = np.where(capped, np.maximum(limit, 0.0), end)
+    # arrivals: Poisson by month, each at a uniform day of its month
+    lam = model.arrivals_expected(months, rep) * wi.arrivals  # (n_sims, horizon)
+    n_arr = rng.poisson(lam)
+    a_sim = np.repeat(np.repeat(np.arange(n_sims), horizon), n_arr.ravel())
+    a_mon = np.repeat(np.tile(np.arange(horizon), n_sims), n_arr.ravel())
+    a_b = rep[a_sim]
+    shc = np.cumsum(model.entry_share_, axis=1)
+    shc[:, -1] = 1.0
+    k = (rng.random(len(a_sim))[:, None] > shc[a_b]).sum(1)
+    n_c = model.trans_.shape[2]
+    a_st, a_cell = k // n_c, k % n_c
+    a_start = starts_edges[a_mon] + rng.random(len(a_sim)) * (starts_edges[a_mon + 1] - starts_edges[a_mon])
+    a_end = a_start + _draw_days(q, a_b, a_st * n_a + a_cell // 2, rng.random(len(a_sim)))
+    sim, b = np.r_[sim, a_sim], np.r_[b, a_b]
+    st, cell = np.r_[st, a_st], np.r_[cell, a_cell]
+    start, end = np.r_[start, a_start], np.r_[end, a_end]
+    capped = np.r_[capped, np.zeros(len(a_sim), dtype=bool)]
+    want = [model.stations_.index(s) for s in stations]
+    rec: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {w: [] for w in want}
+    for _ in range(MAX_ROUNDS):
+        for w in want:
+            m = st == w
+            rec[w].append((sim[m], start[m], end[m]))
+        go = (end < h_end) & ~capped
+        sim, b, st, cell, start, end = sim[go], b[go], st[go], cell[go], start[go], end[go]
+        if len(sim) == 0:
+            break
+        nxt = (rng.random(len(sim))[:, None] > cum[b, st, cell]).sum(1)
+        stay = nxt < n_s
+        sim, b, cell, st = sim[stay], b[stay], cell[stay], nxt[stay]
+        start = end[stay]
+        end = start + _draw_days(q, b, st * n_a + cell // 2, rng.random(len(sim)))
+        capped = np.zeros(len(sim), dtype=bool)
+    out: dict[str, np.ndarray] = {}
+    for name, w in zip(stations, want, strict=True):
+        s_sim = np.concatenate([r[0] for r in rec[w]]) if rec[w] else np.zeros(0, int)
+        s_start = np.concatenate([r[1] for r in rec[w]]) if rec[w] else np.zeros(0)
+        s_end = np.concatenate([r[2] for r in rec[w]]) if rec[w] else np.zeros(0)
+        new = s_start > 0
+        mi = np.searchsorted(edges, s_start[new], side="left")  # month whose end is on/after the start
+        okm = mi < horizon
+        starts = np.zeros((n_sims, horizon))
+        np.add.at(starts, (s_sim[new][okm], mi[okm]), 1)
+        opened = np.zeros((n_sims, horizon))
+        for j, e in enumerate(edges):
+            m = (s_start <= e) & (s_end > e)
+            opened[:, j] = np.bincount(s_sim[m], minlength=n_sims)
+        out[f"{name}:starts"], out[f"{name}:open"] = starts, opened
+    return out
+
+
+def _index(model: ForecastModel, station: str) -> int:
+    return model.stations_.index(station) if station in model.stations_ else -1
+
+
+def _apply(model: ForecastModel, wi: WhatIf) -> tuple[np.ndarray, np.ndarray]:
+    """The transition shares and duration quantiles with ``wi``'s changes."""
+    trans, q = model.trans_.copy(), model.dur_q_.copy()
+    for (src, tgt), f in wi.share.items():
+        i, j = model.stations_.index(src), model.targets_.index(tgt)
+        old = trans[:, i, :, j].copy()
+        new = np.clip(old * f, 0.0, 1.0)
+        rest = 1.0 - old
+        scale = np.where(rest > 0, (1.0 - new) / np.where(rest > 0, rest, 1.0), 1.0)
+        trans[:, i] *= scale[..., None]
+        trans[:, i, :, j] = new
+    n_a = model.trans_.shape[2] // 2
+    for s, f in wi.duration.items():
+        k = model.stations_.index(s)
+        q[:, k * n_a:(k + 1) * n_a] *= f
+    return trans, q

@@ -1,0 +1,102 @@
+"""The stays a forecast model is fitted on: each child's timeline on a map, cut at the forecast origin.
+
+A child's consecutive rows at one station (for example the 903 episodes of one period of care) are
+one stay. Each stay carries its station, start, end (``NaT`` while open at the origin), what came
+next (a station, an exit, or ``None`` while open), the child's age band at its start, whether it is
+a repeat (second or later episode of need) and whether it is an **entry**: the child's first row,
+or the first row after an exit (a re-entry). Only stays begun on or after the observation start
+(the latest of the sources' window starts, :func:`cscflow.journeys.windows.source_windows`) are
+used for arrivals, transitions and durations: earlier stays are the length-biased tail of those
+that lasted. Stays open at the origin are kept whatever their start: they are the caseload the
+forecast starts from.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from cscflow.errors import AnalysisError
+from cscflow.journeys import load_map, timelines
+
+if TYPE_CHECKING:
+    from cscflow.journeys import ProcessMap
+    from cscflow.workspace.protocol import WorkspaceLike
+
+#: age bands at a stay's start (years): upper bounds, exclusive
+AGE_BANDS = ("under_5", "5_to_10", "11_to_15", "16_plus")
+_AGE_EDGES = np.array([5.0, 11.0, 16.0])
+COLUMNS = ["child_id", "station", "start", "end", "next", "age", "age_years", "repeat", "entry"]
+
+
+def age_band(age_years: np.ndarray) -> np.ndarray:
+    """Index into :data:`AGE_BANDS` of each age in years (unknown ages go to the commonest band, 1)."""
+    a = np.asarray(age_years, dtype=float)
+    out = np.searchsorted(_AGE_EDGES, a, side="right")
+    return np.where(np.isnan(a), 1, out).astype(np.int8)
+
+
+def observation_start(ws: WorkspaceLike) -> pd.Timestamp:
+    """The latest window start of the workspace's sources: from it on every stay that began is held."""
+    from cscflow.journeys.windows import source_windows
+
+    win = source_windows(ws)
+    if win.empty:
+        raise AnalysisError("the workspace holds no stays", hint="load LA files first: cscflow load WORKSPACE FILES")
+    # Every source must be in full coverage for arrivals to be complete; a census-only year is partial
+    # for the front door, so the window that opens last among the sources holding front-door stays wins.
+    return pd.Timestamp(win["start"].max())
+
+
+def load_stays(ws: WorkspaceLike, pmap: ProcessMap | str = "england",
+               origin: pd.Timestamp | None = None) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The stays of ``ws`` on ``pmap`` cut at ``origin`` (default: the data's end), with the map's
+    station ids and exit ids. Columns: :data:`COLUMNS` (``next`` null while open)."""
+    pmap = load_map(pmap, ws)
+    tl = ws.execute(timelines(ws, pmap))
+    kids = ws.execute(ws.table("children").select("child_id", "birth_month"))
+    stations = [s["id"] for s in pmap.stations if s.get("zone") != "exit"]
+    exits = [s["id"] for s in pmap.stations if s.get("zone") == "exit"]
+    return cut(tl, kids, origin), stations, exits
+
+
+def cut(tl: pd.DataFrame, kids: pd.DataFrame, origin: pd.Timestamp | None) -> pd.DataFrame:
+    """Merge consecutive same-station rows, mark entries and cut at ``origin`` (see the module doc)."""
+    tl = tl.sort_values(["child_id", "seq"]).reset_index(drop=True)
+    start = pd.to_datetime(tl["start"]).astype("datetime64[ns]")
+    end = pd.to_datetime(tl["end"]).astype("datetime64[ns]")
+    if origin is None:
+        origin = max(start.max(), end.max())
+    origin = pd.Timestamp(origin)
+    keep = start <= origin
+    tl, start, end = tl[keep].reset_index(drop=True), start[keep].reset_index(drop=True), end[keep].reset_index(drop=True)
+    child = tl["child_id"].to_numpy()
+    station = tl["station"].to_numpy(dtype=object)
+    is_exit = (tl["kind"] == "exit").to_numpy()
+    new_child = np.r_[True, child[1:] != child[:-1]]
+    prev_exit = np.r_[False, is_exit[:-1]] & ~new_child
+    same_as_prev = ~new_child & np.r_[False, station[1:] == station[:-1]] & ~is_exit & ~np.r_[False, is_exit[:-1]]
+    first = np.flatnonzero(~same_as_prev)
+    last = np.r_[first[1:] - 1, len(tl) - 1]
+    agg = pd.DataFrame({"child_id": child[first], "station": station[first],
+                        "start": start.to_numpy()[first], "end": end.to_numpy()[last], "is_exit": is_exit[first],
+                        "entry": (new_child | prev_exit)[first], "repeat": tl["repeat"].to_numpy()[first]})
+    # next: the following group's station when it is the same child
+    nxt = agg["station"].shift(-1)
+    same = agg["child_id"].shift(-1) == agg["child_id"]
+    agg["next"] = nxt.where(same, None)
+    open_ = agg["end"].isna() | (agg["end"] > origin)
+    agg.loc[open_, "end"] = pd.NaT
+    agg.loc[open_, "next"] = None
+    # a closed stay with nothing after it (no outcome on the map) leaves to the "other" exit
+    agg.loc[~open_ & agg["next"].isna(), "next"] = "other"
+    agg = agg[~agg["is_exit"]].drop(columns="is_exit")
+    birth = kids.drop_duplicates("child_id").set_index("child_id")["birth_month"]
+    b = pd.to_datetime(agg["child_id"].map(birth)).astype("datetime64[ns]")
+    agg["age_years"] = ((agg["start"] - b).dt.days / 365.25).to_numpy()
+    agg["age"] = age_band(agg["age_years"].to_numpy())
+    agg["repeat"] = (agg["repeat"].fillna(1).to_numpy() > 1).astype(np.int8)
+    agg.attrs["origin"] = origin
+    return agg[COLUMNS].reset_index(drop=True)
