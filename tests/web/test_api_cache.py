@@ -92,3 +92,19 @@ def test_the_cache_forgets_beyond_its_budget(web_workspace):
         assert calls == [1]  # 9 was kept, 0 was computed again
     finally:
         st.close()
+
+
+def test_a_repeated_request_is_answered_from_memory_with_the_security_headers(client, app):
+    st = app.state.cscflow
+    url = "/api/flow/conversion?sex=F&start=2021-01-01"
+    first = client.get(url)
+    assert first.status_code == 200
+    found, (status, headers, body) = st.peek(("answer", "/api/flow/conversion", b"sex=F&start=2021-01-01"))
+    assert found and status == 200 and body == first.content
+    st.put(("answer", "/api/flow/conversion", b"sex=F&start=2021-01-01"), (200, headers, b'{"sent":"again"}'))
+    again = client.get(url)  # what is held is what is sent: no routing, no recomputation
+    assert again.content == b'{"sent":"again"}'
+    assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
+    st.put(("answer", "/api/flow/conversion", b"sex=F&start=2021-01-01"), (status, headers, body))
+    assert client.get("/api/flow/conversion?sex=%3Cx%3E").status_code == 422
+    assert not st.peek(("answer", "/api/flow/conversion", b"sex=%3Cx%3E"))[0]  # only 200s are held

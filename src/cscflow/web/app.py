@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cscflow.errors import CscflowError, WorkspaceError
+from cscflow.web.answers import AnswerCache
 from cscflow.web.security import SecurityMiddleware
 
 if TYPE_CHECKING:
@@ -84,6 +85,14 @@ class WebState:
             self._cache.move_to_end(key)
             return True, hit[0]
 
+    def peek(self, key: Any) -> tuple[bool, Any]:
+        """(True, the value) when ``key`` is held for the workspace's current generation, else (False, None)."""
+        return self._get((self.ws.generation, key))
+
+    def put(self, key: Any, value: Any) -> None:
+        """Hold ``value`` for ``key`` and the workspace's current generation."""
+        self._keep((self.ws.generation, key), value)
+
     def cached(self, key: Any, compute: Callable[[], T]) -> T:
         """``compute()`` under the engine lock, remembered by ``key`` and the workspace's generation (least
         recently used dropped beyond ``cache_bytes``). Requests for a key being computed wait for it (the
@@ -99,15 +108,19 @@ class WebState:
                 done: T = value
                 return done
             fresh = compute()
-        size = _weight(fresh)
+        self._keep(key, fresh)
+        return fresh
+
+    def _keep(self, key: Any, value: Any) -> None:
+        size = _weight(value)
         with self._cache_lock:
-            if key not in self._cache:
-                self._cache[key] = (fresh, size)
-                self._held += size
+            if key in self._cache:
+                self._held -= self._cache[key][1]
+            self._cache[key] = (value, size)
+            self._held += size
             while self._held > self._cache_bytes and len(self._cache) > 1:
                 _, (_, old) = self._cache.popitem(last=False)
                 self._held -= old
-        return fresh
 
     def close(self) -> None:
         """Close the workspace when the app opened it (a folder was given)."""
@@ -181,6 +194,7 @@ def create_app(
         return Response(status_code=204)
 
     app.mount("/static", StaticFiles(directory=STATIC, follow_symlink=False), name="static")
+    app.add_middleware(AnswerCache, state=state)  # inside the security checks: they run on every request
     app.add_middleware(SecurityMiddleware, token=token, allowed_hosts=allowed_hosts)
     return app
 
