@@ -41,3 +41,9 @@ def county_and_ws(tmp_path_factory):
     params = county_params()
     county = simulate(params, seed=11)
     return params, county, write_county(tmp_path_factory.mktemp("forecast"), county)
+
+
+@pytest.fixture(scope="session")
+def county_writer():
+    """:func:`write_county` itself, for tests that need a workspace of their own."""
+    return write_county

@@ -66,5 +66,4 @@ def forecast_table(model: ForecastModel, name: str, horizon: int = 12, n_sims: i
     pct = np.percentile(sims, [50, 10, 90, 2.5, 97.5], axis=0)
     out = pd.DataFrame({"month": months.astype(str), "forecast": pct[0], "lower80": pct[1], "upper80": pct[2],
                         "lower95": pct[3], "upper95": pct[4]})
-    out.attrs["simulations"] = sims
     return out

@@ -1,0 +1,110 @@
+"""The forecast model on a synthetic county of 30,000 children: recovery, actuals, backtest, what-if, CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import cscflow.forecast as fc
+from cscflow.forecast.backtest import backtest, summarise
+from cscflow.forecast.measures import actuals
+from cscflow.forecast.simulate import WhatIf
+from cscflow.forecast.stays import load_stays
+
+
+@pytest.fixture(scope="module")
+def fitted(county_and_ws):
+    return fc.fit(county_and_ws[2], n_boot=12, seed=1)
+
+
+def test_recovers_referral_shares(county_and_ws, fitted):
+    params = county_and_ws[0]
+    sh = fitted.shares("referral").set_index("target")
+    for target in ("assessment", "strategy_discussion"):
+        truth = params["referral"]["outcomes"][target] / sum(params["referral"]["outcomes"].values())
+        assert sh.loc[target, "lower95"] - 0.01 <= truth <= sh.loc[target, "upper95"] + 0.01, (target, sh)
+
+
+def test_recovers_cp_plan_to_care_share(county_and_ws, fitted):
+    out = county_and_ws[0]["cp_plan"]["outcomes"]
+    truth = out["looked_after"] / sum(out.values())
+    sh = fitted.shares("cp_plan").set_index("target")
+    assert sh.loc["looked_after", "lower95"] - 0.01 <= truth <= sh.loc["looked_after", "upper95"] + 0.01, sh
+
+
+def test_recovers_assessment_median_days(county_and_ws, fitted):
+    truth = county_and_ws[0]["assessment"]["days"]["median"]
+    k = fitted.stations_.index("assessment")
+    medians = fitted.dur_q_[:, k * 4:(k + 1) * 4, 100]  # every replicate and age band
+    # stays are whole days: the interval is widened by one day
+    assert medians.min() - 1 <= truth <= medians.max() + 1, medians
+
+
+def test_arrivals_match_the_observed_level(fitted):
+    months = pd.period_range(fitted.origin_.to_period("M") - 11, periods=12, freq="M")
+    expected = fitted.arrivals_expected(months)  # in-sample: the last observed year
+    observed = fitted.arrival_counts_[-12:].sum()
+    lo, hi = np.percentile(expected.sum(1), [2.5, 97.5])
+    assert lo * 0.97 <= observed <= hi * 1.03, (lo, observed, hi)
+
+
+def test_actuals_equal_an_independent_count(county_and_ws):
+    _, county, ws = county_and_ws
+    stays, _, _ = load_stays(ws)
+    months = pd.period_range("2015-04", periods=36, freq="M")
+    got = actuals(stays, "looked_after", months).to_numpy()
+    j = county.journeys[county.journeys["stage"] == "looked_after"]
+    ends = [m.end_time.normalize() for m in months]
+    want = [int(((j["start"] <= e) & (j["end"].isna() | (j["end"] > e))).sum()) for e in ends]
+    assert got.tolist() == want
+
+
+def test_forecast_table_and_intervals(fitted):
+    f = fc.forecast(fitted, "looked_after", horizon=6, n_sims=60, seed=2)
+    assert list(f.columns) == fc.FORECAST_COLUMNS
+    assert f["month"].tolist()[0] == "2018-04" and len(f) == 6
+    v = f[["lower95", "lower80", "forecast", "upper80", "upper95"]].to_numpy()
+    assert (np.diff(v, axis=1) >= 0).all()
+    assert (f["upper95"] - f["lower95"]).iloc[-1] > (f["upper95"] - f["lower95"]).iloc[0]
+
+
+def test_what_if_halving_cp_plan_to_care_lowers_looked_after(fitted):
+    base = fc.forecast(fitted, "looked_after", horizon=12, n_sims=80, seed=3)
+    half = fc.forecast(fitted, "looked_after", horizon=12, n_sims=80, seed=3,
+                       what_if=WhatIf(share={("cp_plan", "looked_after"): 0.5}))
+    more = fc.forecast(fitted, "referrals", horizon=6, n_sims=80, seed=3, what_if=WhatIf(arrivals=1.2))
+    less = fc.forecast(fitted, "referrals", horizon=6, n_sims=80, seed=3, what_if=WhatIf(arrivals=0.8))
+    assert half["forecast"].iloc[-1] < base["forecast"].iloc[-1]
+    assert (more["forecast"] > less["forecast"]).all()
+
+
+def test_backtest_looked_after_beats_naive(county_and_ws):
+    bt = backtest(county_and_ws[2], "looked_after", horizon=12, n_boot=6, n_sims=100, seed=0)
+    s = summarise(bt).set_index("method")
+    assert set(s.index) == {"cscflow", "naive", "seasonal_naive", "ets"}
+    assert s.loc["cscflow", "mae"] <= s.loc["naive", "mae"], s
+    assert s.loc["cscflow", "mae"] <= s.loc["seasonal_naive", "mae"], s
+    assert 0.65 <= s.loc["cscflow", "coverage80"] <= 0.95, s
+
+
+def test_cli_fit_only_and_forecast(county_and_ws, county_writer, tmp_path):
+    from click.testing import CliRunner
+
+    from cscflow.cli import cli
+
+    ws = county_writer(tmp_path / "ws", county_and_ws[1])  # its own workspace, closed: the CLI opens it read-only
+    root = str(ws.path)
+    ws.close()
+    r = CliRunner().invoke(cli, ["forecast", root, "--fit-only", "--bootstrap", "3", "--out", str(tmp_path / "m.yaml")])
+    assert r.exit_code == 0, r.output
+    fit = yaml.safe_load((tmp_path / "m.yaml").read_text())
+    assert fit["origin"] == "2018-03-31" and "assessment" in fit["stations"]["referral"]["outcomes"]
+    r = CliRunner().invoke(cli, ["forecast", root, "--measure", "referrals", "--horizon", "3", "--simulations", "30",
+                                 "--bootstrap", "3", "--what-if", "arrivals=+10%", "--out", str(tmp_path / "f.csv")])
+    assert r.exit_code == 0, r.output
+    f = pd.read_csv(tmp_path / "f.csv")
+    assert len(f) == 6 and set(f["scenario"]) == {"baseline", "what-if: arrivals=+10%"}
+    r = CliRunner().invoke(cli, ["forecast", root, "--what-if", "nonsense"])
+    assert r.exit_code == 1 and "what-if" in r.output
