@@ -103,3 +103,40 @@ def test_stats_curve_png_and_bad_extension(tiny_ws, tmp_path):
     assert r.exit_code == 1 and "use .svg or .png" in r.output
     r = run(cli, ["map", str(tiny_ws), "--size", "big", "--out", str(tmp_path / "m.png")])
     assert r.exit_code == 1 and "WIDTHxHEIGHT" in r.output
+
+
+def test_curve_picture_draws_the_disclosed_curve(tiny_ws):
+    """The matplotlib step line of leaving-care is the disclosed (coarsened) curve, point for point."""
+    import numpy as np
+
+    from cscflow.analytics import run as run_analysis
+    from cscflow.disclosure import numeric
+    from cscflow.report.pictures import figure
+
+    with Workspace(tiny_ws, read_only=True) as ws:
+        r = run_analysis(ws, "leaving-care")
+    want = numeric(r.export())
+    raw = r.table
+    assert len(raw) > len(want)  # coarsening dropped steps: the picture must not show them
+    fig = figure(r.figure)
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "all"]
+    assert len(lines) == 1
+    x, y = (np.asarray(v, float) for v in lines[0].get_data())
+    np.testing.assert_allclose(x, want["time"].to_numpy(float))
+    np.testing.assert_allclose(y, want["survival"].to_numpy(float))
+    assert lines[0].get_drawstyle() == "steps-post"
+
+
+def test_stacked_bars_keep_the_values():
+    """Bars of a plotly "relative" bar chart are stacked per category with the figure's values."""
+    import plotly.express as px
+
+    from cscflow.report.pictures import figure
+
+    t = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "order": ["care", "sgo", "care", "sgo"],
+                      "share": [0.6, 0.4, 0.75, 0.25]})
+    fig = figure(px.bar(t, x="year", y="share", color="order"), size=(600, 400))
+    rects = [(p.get_x() + p.get_width() / 2, p.get_y(), p.get_height()) for p in fig.axes[0].patches]
+    assert sorted((round(b, 3), round(h, 3)) for _, b, h in rects) == [(0.0, 0.6), (0.0, 0.75), (0.6, 0.4),
+                                                                      (0.75, 0.25)]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2020", "2021"]
