@@ -195,13 +195,28 @@ def stats_blocks(ws: Any) -> list[Block]:
         r = run(ws, name)
         fig = r.figure_for(True)
         d = r.disclose(True)
-        blocks = [Block("figure", ANALYSES[name][0], d.header[1:], d, figure=fig)]
+        if has_data(fig):
+            blocks = [Block("figure", ANALYSES[name][0], d.header[1:], d, figure=fig)]
+        else:  # every count hidden: an empty chart would look like a fault
+            blocks = [Block("note", ANALYSES[name][0], d.header[1:], d, text="Nothing to draw: every count in this "
+                            "chart is below 5 or withheld by disclosure control.")]
         s = r.disclose_summary(True)
         if len(s.table) and len(s.table) <= 40 and name not in ("teams",):
             blocks.append(Block("table", f"{ANALYSES[name][0]}: summary", s.header[1:], s))
         return blocks
 
     return [b for n in names for b in guarded(ANALYSES[n][0], partial(one, n))]
+
+
+def has_data(fig: Any) -> bool:
+    """Whether a plotly figure draws anything (a point, a bar or a Sankey link)."""
+    for t in fig.data:
+        if t.type == "sankey":
+            if t.link is not None and t.link.value is not None and len(t.link.value):
+                return True
+        elif t.y is not None and len(t.y) and pd.notna(pd.to_numeric(pd.Series(list(t.y)), errors="coerce")).any():
+            return True
+    return False
 
 
 def timescale_blocks(ws: Any, opts: Options) -> list[Block]:
