@@ -16,7 +16,7 @@ first and not counted.
 Run: ``.venv/bin/python -m bench web_load``. Environment: ``CSCFLOW_BENCH_WS`` (a workspace; default the demo
 county's, built with ``./run demo --no-serve``), ``CSCFLOW_BENCH_CLIENTS`` (50), ``CSCFLOW_BENCH_SECONDS`` (60),
 ``CSCFLOW_BENCH_WARMUP`` (0), ``CSCFLOW_BENCH_URL`` (load a server already running instead of starting one),
-``CSCFLOW_BENCH_SEED`` (0).
+``CSCFLOW_BENCH_SEED`` (0), ``CSCFLOW_BENCH_MIX`` (weights to change, e.g. ``tracks=0,child=5``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ MIX = {"map": 1, "counts": 4, "station": 3, "flow": 3, "child": 3, "stats": 1, "
 FLOW_TABLES = ("stations", "conversion", "durations", "dfg", "rereferrals", "nfa_by_prior", "s47_outcomes")
 ANALYSES = ("rereferral", "referral-to-cp", "funnel", "leaving-care", "incidence")
 TARGET_P95 = 0.200
+#: What went wrong, and how often (printed after the run).
+ERRORS: dict[str, int] = {}
 
 
 def _free_port() -> int:
@@ -100,8 +102,11 @@ async def _user(client: Any, plan: Plan, seed: int, until: float, out: list[tupl
             r = await client.get(path, params=params)
             await r.aread()
             status = r.status_code
-        except Exception:  # noqa: BLE001 - a request with no answer is an error of the run
+        except Exception as exc:  # noqa: BLE001 - a request with no answer is an error of the run
             status = 0
+            ERRORS[f"{kind}: {type(exc).__name__} {str(exc)[:80]}"] = ERRORS.get(f"{kind}: {type(exc).__name__} {str(exc)[:80]}", 0) + 1
+        if status not in (0, 200):
+            ERRORS[f"{kind}: HTTP {status} {path}"] = ERRORS.get(f"{kind}: HTTP {status} {path}", 0) + 1
         out.append((kind, time.perf_counter() - t0, status))
 
 
@@ -109,7 +114,8 @@ async def _load(url: str, clients: int, seconds: float, seed: int, plan: Plan) -
     import httpx
 
     out: list[tuple[str, float, int]] = []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # idle connections dropped before uvicorn closes them (its keep-alive is 5 s), as a browser does
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=4.0)
     async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as client:
         t0 = time.perf_counter()
         until = t0 + seconds
@@ -151,6 +157,24 @@ def _start(ws: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("cscflow serve did not answer within 300 s")
 
 
+def _own_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _server_cpu(proc: subprocess.Popen[bytes] | None) -> float:
+    """CPU seconds (user + system) of the server process so far (Linux /proc), 0 when unknown."""
+    if proc is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def report(rows: list[tuple[str, float, int]], took: float, clients: int) -> dict[str, Any]:
     """Print and return the figures of one run."""
     lat = [t for _, t, _ in rows]
@@ -166,6 +190,8 @@ def report(rows: list[tuple[str, float, int]], took: float, clients: int) -> dic
             ke = sum(1 for k, _, s in rows if k == kind and s != 200)
             print(f"    {kind:8s} {len(ks):6,} requests, p50 {_pct(ks, 50) * 1000:6.0f} ms, p95 "
                   f"{_pct(ks, 95) * 1000:6.0f} ms, p99 {_pct(ks, 99) * 1000:6.0f} ms, errors {ke}")
+    for what, n in sorted(ERRORS.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"    error x{n}: {what}")
     return {"requests": len(rows), "rps": len(rows) / took, "p50": _pct(lat, 50), "p95": p95,
             "p99": _pct(lat, 99), "errors": errors}
 
@@ -177,6 +203,11 @@ def main() -> None:
     warmup = float(os.environ.get("CSCFLOW_BENCH_WARMUP", 0))
     seed = int(os.environ.get("CSCFLOW_BENCH_SEED", 0))
     url = os.environ.get("CSCFLOW_BENCH_URL")
+    for item in filter(None, os.environ.get("CSCFLOW_BENCH_MIX", "").split(",")):  # e.g. tracks=0,child=5
+        kind, _, weight = item.partition("=")
+        if kind not in MIX:
+            raise SystemExit(f"CSCFLOW_BENCH_MIX: {kind!r} is not one of {', '.join(MIX)}")
+        MIX[kind] = float(weight)
     proc = None
     if not url:
         if not (Path(ws) / "cscflow.duckdb").is_file():
@@ -192,8 +223,13 @@ def main() -> None:
         if warmup:
             rows, took = asyncio.run(_load(url, clients, warmup, seed + 1, plan))
             print(f"  warm-up (not counted): {len(rows):,} requests in {took:.1f} s")
+        cpu0, srv0 = _own_cpu(), _server_cpu(proc)
         rows, took = asyncio.run(_load(url, clients, seconds, seed, plan))
         report(rows, took, clients)
+        cpu, srv = _own_cpu() - cpu0, _server_cpu(proc) - srv0
+        print(f"  CPU in the run: load generator {cpu:.1f} s ({cpu / took:.0%} of a core), server "
+              + (f"{srv:.1f} s ({srv / took:.0%} of a core, {srv / max(len(rows), 1) * 1000:.1f} ms a request)"
+                 if proc is not None else "not measured (CSCFLOW_BENCH_URL)"))
         print(f"  load average after: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1 / 5 / 15 min; "
               f"{os.cpu_count()} cores, load generator and server on the same machine)")
     finally:
