@@ -80,6 +80,8 @@ def test_report_sections_and_errors(tiny_ws, tmp_path):
     assert ">The map</h2>" not in text and "cohort sex=F" in text and "period 2016-04-01 to 2017-03-31" in text
     r = CliRunner().invoke(cli, ["report", str(tiny_ws), "--sections", "summary,nope", "--out", str(out)])
     assert r.exit_code == 1 and "no report section 'nope'" in r.output
+    r = CliRunner().invoke(cli, ["report", str(tiny_ws), "--at", "2017-13-01", "--out", str(out)])
+    assert r.exit_code == 1 and "--at '2017-13-01' is not a date" in r.output and "YYYY-MM-DD" in r.output
 
 
 @pytest.mark.browser

@@ -34,10 +34,20 @@ def map_still(workspace: str, at: str | None, where: tuple[str, ...], map_name: 
         raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
     with Workspace(workspace, read_only=True) as ws:
         pmap = load_map(map_name, ws)
-        day = pd.Timestamp(at) if at else data_end(ws).normalize()
+        day = pd.Timestamp(parse_day(at, "--at")) if at else data_end(ws).normalize()
         d = station_counts(ws, pmap, day, parse_where(list(where)) or None)
     fig = map_figure(pmap, d.table, day, size=dims, caption=" ".join(d.header[1:]))
     click.echo(f"Wrote {save(fig, out)}")
+
+
+def parse_day(value: str, option: str) -> str:
+    """``value`` checked as a YYYY-MM-DD date (an AnalysisError naming ``option`` when it is not one)."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise AnalysisError(f"{option} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
 
 
 def parse_size(size: str) -> tuple[int, int]:

@@ -44,6 +44,10 @@ def report(workspace: str, start: str | None, end: str | None, where: tuple[str,
         raise CscflowError(f"cannot write {Path(out).name}: the report is an .html file", hint="use --out report.html")
     if not (Path(workspace) / "cscflow.duckdb").exists():
         raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
+    from cscflow.cli.map import parse_day
+
+    start, end = (parse_day(v, o) if v else None for v, o in ((start, "--from"), (end, "--to")))
+    dates = tuple(parse_day(d, "--at") for d in dates)
     opts = Options(start, end, parse_where(list(where)) or None, chosen, dates, map_name)
     with Workspace(workspace, read_only=True) as ws:
         path = write_report(ws, out, opts, progress=lambda m: click.echo(f"  {m} ...", err=True))
