@@ -191,10 +191,13 @@ function frame(now) {
   } else if (S.compare === "period") {
     draws.push(null);
   }
-  // Text and counts (repainting the map image, re-uploaded as a texture): a few times a second while playing, at
-  // once otherwise.
-  if (!S.playing || S.lastDay === null || now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now);
+  // Text and counts (the counts atlas repainted, re-uploaded as a small texture): a few times a second while
+  // playing, at once otherwise. While playing, a new day's counts are painted in the frame after the one that
+  // counted them (each frame does one of the two).
   const m = S.map;
+  if (S.playing && m.countsDirty) m.paintCounts();
+  else if (!S.playing || S.lastDay === null || now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now);
+  if (!S.playing && m.countsDirty) m.paintCounts();
   const background = {
     image: m.image, labels: m.labels, boxes: m.labelBoxes, size: [m.width, m.height], version: m.version,
     labelsVersion: m.labelsVersion,
@@ -214,11 +217,7 @@ function slowUpdate(now) {
   S.waiting = waiting;
   const day = Math.floor(S.t);
   if (day !== S.lastDay) updateDay(day);
-  else if (S.ringsStale) {                      // a change of the rings that waited (map.js setRings)
-    const rings = S.map.setRings(S.net.rings, S.playing);
-    S.ringsStale = rings === false;
-    if (rings === "changed") S.map.paintCounts();
-  }
+
 }
 
 // The second period reuses layer A's buffers at a shifted time.
@@ -238,19 +237,18 @@ function updateDay(day) {
   $("time").setAttribute("aria-valuetext", fmtDate(iso));
   // The waiting rings: the dots waiting at each station now (slowUpdate: layer 0, and the second cohort when
   // compared) size each station's ring and decide whether it is drawn as dots or as density (network.js); the
-  // density rings are painted with the counts (map.js setRings), while playing at most twice a second.
+  // density rings are painted with the counts, in the same repaint and upload (map.js setRings).
   if (S.waiting) S.net.setCounts(S.waiting);
-  const rings = S.map.setRings(S.net.rings, S.playing);
-  S.ringsStale = rings === false;
+  const rings = S.map.setRings(S.net.rings);
   if (S.stays) {
     const { here, week } = stationCounts(S.stays, S.epoch + day);
     const ids = S.stays.header.stations;
-    S.map.setCounts(ids, here, week);
+    S.map.setCounts(ids, here, week, S.playing);   // playing: painted at the next frame
     const counts = {};
     ids.forEach((id, k) => { if (here[k]) counts[id] = here[k]; });
     S.counts = counts;
     countsTable(ids, here, week);
-  } else if (rings === "changed") S.map.paintCounts();
+  } else if (rings === "changed") S.map.countsDirty = true;
 }
 
 // The station counts on the date as a table (for screen readers and anyone who prefers numbers).

@@ -40,7 +40,6 @@ const fmt = (n) => Number(n).toLocaleString(navigator.language || "en-GB");   //
 // A station label's places (below, above, right, left, then the diagonals): what each costs beside the lines it
 // crosses (2 a line, 1 an added route), so a label keeps beside its station over a line rather than drift away.
 const SPOT_PENALTY = [0, 0.5, 1, 1, 3, 3, 3, 3];
-const RINGS_MS = 500;                  // while playing, the density rings are repainted at most this often
 const RING_SLOT = 2 * RING_MAX + 4;    // CSS px: a density ring's square in the counts atlas
 
 // A waiting ring drawn as density ({x, y, inner, outer, alpha}, CSS px): a soft annulus, brightest in its middle.
@@ -354,12 +353,13 @@ export class TubeMap {
   // paintLabels kept for it; the rings first) in this.countBoxes.
   paintCounts() {
     const geo = this.geo, r = this.ratio || 1, c = this.countsImage;
+    this.countsDirty = false;
     if (!geo || !this.countAt) return;
     const cols = COUNT_COLS, rows = Math.max(1, Math.ceil(geo.stations.length / cols));
-    const ringCols = Math.floor((cols * SLOT_W) / RING_SLOT), ringRows = Math.ceil(geo.stations.length / ringCols);
+    const ringCols = Math.floor((cols * SLOT_W) / RING_SLOT), ringRows = Math.ceil(this.ringsList.length / ringCols);
     const w = Math.round(cols * SLOT_W * r), h = Math.round((rows * SLOT_H + ringRows * RING_SLOT) * r);
     if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
-    const ctx = c.getContext("2d");
+    const ctx = c.getContext("2d", { willReadFrequently: true });   // drawn on the CPU: no GPU-process raster per update
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, w, h);
     this.countBoxes = [];
@@ -413,26 +413,23 @@ export class TubeMap {
   // The waiting rings drawn as density (network.js: more than `few` children): a soft annulus per station, its
   // width and shade read from the count, painted into the counts atlas (a small texture: every renderer draws it
   // with the counts, over the dots, in the same pass, so a ring costs nothing per frame and its update uploads a
-  // few kilobytes, not the whole map; no waiting dot is drawn under it). Repainted only when a ring's look changes
-  // (radius to a px, shade to a tenth), and while playing at most every RINGS_MS.
-  //
-  // soon: at most once every RINGS_MS (while playing); false: at once (paused). Returns "changed" when the rings
-  // to paint changed (paintCounts then paints them), true when they are the ones shown, false when their change
-  // waits (ask again later).
-  setRings(rings, soon = false) {
+  // few kilobytes, not the whole map; no waiting dot is drawn under it). Painted with the counts (main.js sets the
+  // rings before the counts of a new day: one repaint and one upload), the look kept to a px of radius and a
+  // tenth of shade.
+  // Returns "changed" when the rings to paint changed (paintCounts then paints them), else true.
+  setRings(rings) {
     const key = rings.map((g) => (g.dense ? `${Math.round(g.outer)}:${Math.round(10 * g.alpha)}` : "")).join(",");
     if (key === this.ringsKey) return true;
-    const now = performance.now();
-    if (soon && now - (this.ringsAt ?? -Infinity) < RINGS_MS) return false;
     this.ringsKey = key;
-    this.ringsAt = now;
     this.ringsList = rings.filter((g) => g.dense)
       .map((g) => ({ ...g, outer: Math.round(g.outer), alpha: Math.round(10 * g.alpha) / 10 }));
     return "changed";
   }
 
   // here/week indexed like `order` (station ids of the counts' source).
-  setCounts(order, here, week) {
+  // later: paint the counts atlas at the next frame (this.countsDirty; main.js frame) rather than now, so that a
+  // new day's counting and its painting and upload fall in two frames while playing.
+  setCounts(order, here, week, later = false) {
     order.forEach((id, k) => {
       const i = this.index.get(id);
       if (i === undefined || !this.countText) return;
@@ -441,6 +438,7 @@ export class TubeMap {
       w.textContent = week[k] ? `+${fmt(week[k])}` : "";
       this.counts.set(i, [h.textContent, w.textContent]);
     });
-    this.paintCounts();
+    if (later) this.countsDirty = true;
+    else this.paintCounts();
   }
 }
