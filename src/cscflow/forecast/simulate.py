@@ -41,6 +41,15 @@ def _draw_days(q: np.ndarray, b: np.ndarray, s: np.ndarray, u: np.ndarray) -> np
     return q[b, s, i] * (1 - f) + q[b, s, i + 1] * f
 
 
+def _pick(cum: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Category drawn at probabilities ``u`` from row ``g`` of the cumulative shares ``cum`` (rows x K):
+    one binary search over the rows laid end to end (row g shifted by g), not a rows x K comparison."""
+    k = cum.shape[1]
+    flat = (cum + np.arange(len(cum))[:, None]).ravel()
+    pos = np.searchsorted(flat, u + g, side="right")
+    return np.minimum(pos - g * k, k - 1)
+
+
 def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: int = 200, seed: int = 0,
              what_if: WhatIf | None = None) -> dict[str, np.ndarray]:
     """Monthly counts for each of ``stations``: ``starts`` (new stays a month) and ``open`` (open at month
@@ -52,6 +61,8 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
     n_s = len(model.stations_)
     cum = np.cumsum(trans, axis=-1)
     cum[..., -1] = 1.0
+    n_cell = cum.shape[2]
+    cum_rows = cum.reshape(-1, cum.shape[-1])  # row (b * n_stations + station) * n_cells + cell
     months = pd.period_range(model.origin_.to_period("M") + 1, periods=horizon, freq="M")
     edges = np.array([(m.end_time.normalize() + pd.Timedelta(days=1) - model.origin_).days - 1 for m in months],
                      dtype=float)  # day of each month end after the origin (origin = day 0)
@@ -90,7 +101,7 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
     a_b = rep[a_sim]
     shc = np.cumsum(model.entry_share_, axis=1)
     shc[:, -1] = 1.0
-    k = (rng.random(len(a_sim))[:, None] > shc[a_b]).sum(1)
+    k = _pick(shc, a_b, rng.random(len(a_sim)))
     n_c = model.trans_.shape[2]
     a_st, a_cell = k // n_c, k % n_c
     a_start = starts_edges[a_mon] + rng.random(len(a_sim)) * (starts_edges[a_mon + 1] - starts_edges[a_mon])
@@ -109,7 +120,7 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
         sim, b, st, cell, start, end = sim[go], b[go], st[go], cell[go], start[go], end[go]
         if len(sim) == 0:
             break
-        nxt = (rng.random(len(sim))[:, None] > cum[b, st, cell]).sum(1)
+        nxt = _pick(cum_rows, (b * n_s + st) * n_cell + cell, rng.random(len(sim)))
         stay = nxt < n_s
         sim, b, cell, st = sim[stay], b[stay], cell[stay], nxt[stay]
         start = end[stay]
