@@ -217,7 +217,6 @@ function slowUpdate(now) {
   S.waiting = waiting;
   const day = Math.floor(S.t);
   if (day !== S.lastDay) updateDay(day);
-
 }
 
 // The second period reuses layer A's buffers at a shifted time.
