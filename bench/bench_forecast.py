@@ -42,7 +42,7 @@ def _workspace(root: Path, quick: bool):
 
 def main(quick: bool = False) -> None:
     import cscflow.forecast as fc
-    from cscflow.forecast.backtest import _ets
+    from cscflow.forecast.backtesting import _ets
     from cscflow.forecast.measures import actuals
     from cscflow.forecast.stays import load_stays, observation_start
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import cscflow.forecast as fc
-from cscflow.forecast.backtest import backtest, summarise
+from cscflow.forecast.backtesting import backtest, summarise
 from cscflow.forecast.measures import actuals
 from cscflow.forecast.simulate import WhatIf
 from cscflow.forecast.stays import load_stays
@@ -108,3 +108,21 @@ def test_cli_fit_only_and_forecast(county_and_ws, county_writer, tmp_path):
     assert len(f) == 6 and set(f["scenario"]) == {"baseline", "what-if: arrivals=+10%"}
     r = CliRunner().invoke(cli, ["forecast", root, "--what-if", "nonsense"])
     assert r.exit_code == 1 and "what-if" in r.output
+
+
+def test_cli_backtest_suppresses_small_actuals(county_and_ws, county_writer, tmp_path):
+    from click.testing import CliRunner
+
+    from cscflow.cli import cli
+
+    ws = county_writer(tmp_path / "ws", county_and_ws[1])
+    root = str(ws.path)
+    ws.close()
+    out = tmp_path / "bt.csv"
+    r = CliRunner().invoke(cli, ["forecast", root, "--measure", "care_leaver", "--horizon", "3", "--backtest",
+                                 "--simulations", "30", "--bootstrap", "3", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    bt = pd.read_csv(out, dtype={"actual": str})
+    assert set(bt["method"]) == {"cscflow", "naive", "seasonal_naive", "ets"}
+    shown = pd.to_numeric(bt["actual"], errors="coerce")
+    assert not shown.between(1, 4).any()

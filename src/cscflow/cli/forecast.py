@@ -5,8 +5,9 @@ forward. ``--fit-only`` writes the fitted model as YAML (``--out``) or prints it
 columns are ``month, forecast, lower80, upper80, lower95, upper95``; with ``--what-if`` the table holds
 the forecast without and with the changes (``scenario`` column). ``--backtest`` writes ``origin, month,
 actual, forecast, lower80, upper80, method`` for cscflow and the baselines and prints the mean absolute
-error and 80% coverage by method. Modelled figures are not counts of children; the backtest's actuals
-are, and are rounded to tens below 10 unless ``--no-suppress``.
+error and 80% coverage by method. Both go through disclosure control (registry ``forecast``: modelled
+figures, not counts of children; ``forecast-backtest``: the actuals are counts, 1-4 suppressed unless
+``--no-suppress``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
     import pandas as pd
 
     import cscflow.forecast as fc
+    from cscflow.disclosure import disclose
     from cscflow.forecast.measures import measure as check_measure
     from cscflow.workspace import Workspace
 
@@ -73,14 +75,12 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
         raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
     with Workspace(workspace, read_only=True) as ws:
         if do_backtest:
-            from cscflow.forecast.backtest import summarise
+            from cscflow.forecast.backtesting import summarise
 
             table = fc.backtest(ws, measure, horizon=horizon, n_sims=simulations, n_boot=min(bootstrap, 10),
                                 pmap=map_name, seed=seed)
             click.echo(summarise(table).to_string(index=False), err=out is None)
-            if not no_suppress:
-                small = table["actual"].between(1, 9)
-                table.loc[small, "actual"] = 10  # disclosure: counts of 1-9 shown as 10 (rounded up)
+            table = disclose(table, "forecast-backtest", suppress=not no_suppress).table
         else:
             model = fc.fit(ws, pmap=map_name, origin=origin, n_boot=bootstrap, seed=seed)
             if fit_only:
@@ -95,6 +95,7 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
                 alt = fc.forecast(model, measure, horizon, simulations, seed, what_if=wi)
                 table = pd.concat([table.assign(scenario="baseline"),
                                    alt.assign(scenario="what-if: " + "; ".join(what_if))], ignore_index=True)
+            table = disclose(table, "forecast").table
     _write(table, out)
 
 

@@ -190,6 +190,10 @@ SPECS: dict[str, Spec] = {
     "routes-summary": Spec("routes out of care, leavers per route", counts=("leavers",),
                            relations=(Total("leavers"),),
                            derived={"cumulative_incidence": ("leavers",), "standard_error": ("leavers",)}),
+    # forecasts (cscflow.forecast): modelled figures are not counts of children; a backtest's actuals are
+    "forecast": Spec("forecast of a measure: median and intervals of simulations of the fitted model"),
+    "forecast-backtest": Spec("backtest: actual monthly counts beside each method's forecast", counts=("actual",),
+                              keys={"actual": ("origin", "month")}),
 }
 
 

@@ -34,7 +34,7 @@ def forecast(model: ForecastModel, measure: str, horizon: int = 12, n_sims: int 
 
 
 def backtest(ws: WorkspaceLike, measure: str, **kwargs: Any) -> pd.DataFrame:
-    """See :func:`cscflow.forecast.backtest.backtest`."""
-    from cscflow.forecast.backtest import backtest as _bt
+    """See :func:`cscflow.forecast.backtesting.backtest`."""
+    from cscflow.forecast.backtesting import backtest as _bt
 
     return _bt(ws, measure, **kwargs)
