@@ -98,21 +98,26 @@ class ForecastModel:
         self.arrival_beta_ = np.zeros((B, x.shape[1]))
         self.entry_share_ = np.zeros((B, n_s * n_c))
         self.arrival_counts_ = np.zeros(len(months))
+        # index sets built once: each station's stays sorted by duration (Kaplan-Meier) and by follow-up (IPCW)
+        by_station = [np.flatnonzero(st == k) for k in range(n_s)]
+        by_station = [ix[np.argsort(dur[ix], kind="stable")] for ix in by_station]
+        by_age = [[ix[age[ix] == a] for a in range(n_a)] for ix in by_station]
         for b in range(B):
             if b == 0:
                 wc = np.ones(len(uniq))
             else:
                 wc = np.bincount(rng.integers(0, len(uniq), len(uniq)), minlength=len(uniq)).astype(float)
             w = wc[codes] if len(codes) else np.zeros(0)
-            self.trans_[b] = est.transitions(st, cell, target, dur, follow, w, n_s, n_c, n_t)
+            self.trans_[b] = est.transitions(st, cell, target, dur, follow, w, n_s, n_c, n_t, groups=by_station)
             for k in range(n_s):
-                m = st == k
-                pooled = est.km_quantiles(dur[m], closed[m].astype(float), w[m])
+                ix = by_station[k]
+                pooled = est.km_quantiles(dur[ix], closed[ix].astype(float), w[ix], presorted=True)
                 for a in range(n_a):
-                    ma = m & (age == a)
-                    self.dur_q_[b, k * n_a + a] = (est.km_quantiles(dur[ma], closed[ma].astype(float), w[ma])
-                                                   if ma.sum() >= MIN_KM else pooled)
-            y = np.bincount(m_idx[ok], weights=w[ok], minlength=len(months))[: len(months)]
+                    ia = by_age[k][a]
+                    self.dur_q_[b, k * n_a + a] = (est.km_quantiles(dur[ia], closed[ia].astype(float), w[ia],
+                                                                    presorted=True)
+                                                   if len(ia) >= MIN_KM else pooled)
+            y: np.ndarray = np.bincount(m_idx[ok], weights=w[ok], minlength=len(months))[: len(months)]
             if b == 0:
                 self.arrival_counts_ = y
             self.arrival_beta_[b] = est.poisson_glm(y, x)
@@ -137,11 +142,12 @@ class ForecastModel:
                              - ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy()})
 
     # -- reading the fit -------------------------------------------------------------------------------------
-    def arrivals_expected(self, months: pd.PeriodIndex, b: int | slice = slice(None)) -> np.ndarray:
+    def arrivals_expected(self, months: pd.PeriodIndex, b: int | slice | np.ndarray = slice(None)) -> np.ndarray:
         """Expected entries a month in ``months`` under replicate(s) ``b`` (replicates x months)."""
         t_years = np.array([(m - self.arrival_months_[-1]).n for m in months], dtype=float) / 12.0
         x = est.design(t_years, np.asarray(months.month) - 1, season=self.season_)
-        return np.exp(np.atleast_2d(self.arrival_beta_[b]) @ x.T)
+        expected: np.ndarray = np.exp(np.atleast_2d(self.arrival_beta_[b]) @ x.T)
+        return expected
 
     def shares(self, station: str) -> pd.DataFrame:
         """The pooled next-station shares of ``station`` (all age bands and repeats, weighted by entries

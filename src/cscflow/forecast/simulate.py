@@ -38,7 +38,8 @@ def _draw_days(q: np.ndarray, b: np.ndarray, s: np.ndarray, u: np.ndarray) -> np
     pos = u * (NQ - 1)
     i = np.minimum(pos.astype(np.int64), NQ - 2)
     f = pos - i
-    return q[b, s, i] * (1 - f) + q[b, s, i + 1] * f
+    days: np.ndarray = q[b, s, i] * (1 - f) + q[b, s, i + 1] * f
+    return days
 
 
 def _pick(cum: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -47,7 +48,8 @@ def _pick(cum: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
     k = cum.shape[1]
     flat = (cum + np.arange(len(cum))[:, None]).ravel()
     pos = np.searchsorted(flat, u + g, side="right")
-    return np.minimum(pos - g * k, k - 1)
+    picked: np.ndarray = np.minimum(pos - g * k, k - 1)
+    return picked
 
 
 def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: int = 200, seed: int = 0,
