@@ -23,18 +23,26 @@ PROBS = np.linspace(0.0, 1.0, NQ)
 
 
 def transitions(station: np.ndarray, cell: np.ndarray, target: np.ndarray, dur: np.ndarray,
-                follow: np.ndarray, w: np.ndarray, n_station: int, n_cell: int, n_target: int) -> np.ndarray:
-    """Shares (n_station, n_cell, n_target); ``target`` is -1 for stays still open."""
+                follow: np.ndarray, w: np.ndarray, n_station: int, n_cell: int, n_target: int,
+                groups: list[np.ndarray] | None = None) -> np.ndarray:
+    """Shares (n_station, n_cell, n_target); ``target`` is -1 for stays still open; ``groups``: each
+    station's row indices (computed when not given)."""
     out = np.zeros((n_station, n_cell, n_target))
     for s in range(n_station):
-        m = station == s
-        if not m.any():
+        ix = groups[s] if groups is not None else np.flatnonzero(station == s)
+        if len(ix) == 0:
             out[s, :, -1] = 1.0  # a station never seen: leave to "other"
             continue
-        f = np.sort(np.repeat(follow[m], w[m].astype(int)))
-        done = m & (target >= 0)
-        d = dur[done]
-        g = 1.0 - np.searchsorted(f, d, side="left") / max(len(f), 1)
+        # G(d): the weighted share of the station's stays followed up at least d days
+        order = np.argsort(follow[ix], kind="stable")
+        f, fw = follow[ix][order], np.cumsum(w[ix][order])
+        total = fw[-1] if len(fw) else 0.0
+        done = ix[target[ix] >= 0]
+        if total <= 0 or len(done) == 0:
+            out[s, :, -1] = 1.0
+            continue
+        below = np.searchsorted(f, dur[done], side="left")
+        g = 1.0 - np.where(below > 0, fw[np.maximum(below - 1, 0)], 0.0) / total
         ipw = w[done] / np.clip(g, 0.05, 1.0)
         counts = np.zeros((n_cell, n_target))
         np.add.at(counts, (cell[done], target[done]), ipw)
@@ -47,12 +55,15 @@ def transitions(station: np.ndarray, cell: np.ndarray, target: np.ndarray, dur: 
     return out
 
 
-def km_quantiles(dur: np.ndarray, closed: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The :data:`NQ` quantiles (days) of the weighted Kaplan-Meier curve of ``dur``."""
+def km_quantiles(dur: np.ndarray, closed: np.ndarray, w: np.ndarray, presorted: bool = False) -> np.ndarray:
+    """The :data:`NQ` quantiles (days) of the weighted Kaplan-Meier curve of ``dur`` (``presorted``: by ``dur``)."""
     if len(dur) == 0 or w.sum() == 0:
         return np.full(NQ, 30.0)
-    order = np.argsort(dur, kind="stable")
-    d, c, ww = dur[order], closed[order], w[order]
+    if presorted:
+        d, c, ww = dur, closed, w
+    else:
+        order = np.argsort(dur, kind="stable")
+        d, c, ww = dur[order], closed[order], w[order]
     times, idx = np.unique(d, return_index=True)
     ev = np.add.reduceat(ww * c, idx)
     tot = np.add.reduceat(ww, idx)

@@ -98,20 +98,25 @@ class ForecastModel:
         self.arrival_beta_ = np.zeros((B, x.shape[1]))
         self.entry_share_ = np.zeros((B, n_s * n_c))
         self.arrival_counts_ = np.zeros(len(months))
+        # index sets built once: each station's stays sorted by duration (Kaplan-Meier) and by follow-up (IPCW)
+        by_station = [np.flatnonzero(st == k) for k in range(n_s)]
+        by_station = [ix[np.argsort(dur[ix], kind="stable")] for ix in by_station]
+        by_age = [[ix[age[ix] == a] for a in range(n_a)] for ix in by_station]
         for b in range(B):
             if b == 0:
                 wc = np.ones(len(uniq))
             else:
                 wc = np.bincount(rng.integers(0, len(uniq), len(uniq)), minlength=len(uniq)).astype(float)
             w = wc[codes] if len(codes) else np.zeros(0)
-            self.trans_[b] = est.transitions(st, cell, target, dur, follow, w, n_s, n_c, n_t)
+            self.trans_[b] = est.transitions(st, cell, target, dur, follow, w, n_s, n_c, n_t, groups=by_station)
             for k in range(n_s):
-                m = st == k
-                pooled = est.km_quantiles(dur[m], closed[m].astype(float), w[m])
+                ix = by_station[k]
+                pooled = est.km_quantiles(dur[ix], closed[ix].astype(float), w[ix], presorted=True)
                 for a in range(n_a):
-                    ma = m & (age == a)
-                    self.dur_q_[b, k * n_a + a] = (est.km_quantiles(dur[ma], closed[ma].astype(float), w[ma])
-                                                   if ma.sum() >= MIN_KM else pooled)
+                    ia = by_age[k][a]
+                    self.dur_q_[b, k * n_a + a] = (est.km_quantiles(dur[ia], closed[ia].astype(float), w[ia],
+                                                                    presorted=True)
+                                                   if len(ia) >= MIN_KM else pooled)
             y: np.ndarray = np.bincount(m_idx[ok], weights=w[ok], minlength=len(months))[: len(months)]
             if b == 0:
                 self.arrival_counts_ = y

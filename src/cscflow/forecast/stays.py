@@ -55,7 +55,7 @@ def load_stays(ws: WorkspaceLike, pmap: ProcessMap | str = "england",
     """The stays of ``ws`` on ``pmap`` cut at ``origin`` (default: the data's end), with the map's
     station ids and exit ids. Columns: :data:`COLUMNS` (``next`` null while open)."""
     pmap = load_map(pmap, ws)
-    tl = ws.execute(timelines(ws, pmap))
+    tl = ws.execute(timelines(ws, pmap).select("child_id", "seq", "station", "start", "end", "kind", "repeat"))
     kids = ws.execute(ws.table("children").select("child_id", "birth_month"))
     stations = [s["id"] for s in pmap.stations if s.get("zone") != "exit"]
     exits = [s["id"] for s in pmap.stations if s.get("zone") == "exit"]
