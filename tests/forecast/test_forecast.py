@@ -106,6 +106,8 @@ def test_cli_fit_only_and_forecast(county_and_ws, county_writer, tmp_path):
     assert r.exit_code == 0, r.output
     f = pd.read_csv(tmp_path / "f.csv")
     assert len(f) == 6 and set(f["scenario"]) == {"baseline", "what-if: arrivals=+10%"}
+    values = pd.to_numeric(f[["forecast", "lower80", "upper80", "lower95", "upper95"]].stack(), errors="coerce")
+    assert not values.between(0.5, 4.5).any()  # small modelled values are hidden like counts
     r = CliRunner().invoke(cli, ["forecast", root, "--what-if", "nonsense"])
     assert r.exit_code == 1 and "what-if" in r.output
 

@@ -191,7 +191,9 @@ SPECS: dict[str, Spec] = {
                            relations=(Total("leavers"),),
                            derived={"cumulative_incidence": ("leavers",), "standard_error": ("leavers",)}),
     # forecasts (cscflow.forecast): modelled figures are not counts of children; a backtest's actuals are
-    "forecast": Spec("forecast of a measure: median and intervals of simulations of the fitted model"),
+    # (a short-horizon forecast of a caseload is close to the count open at the origin: small values hidden)
+    "forecast": Spec("forecast of a measure: median and intervals of simulations of the fitted model",
+                     counts=("forecast", "lower80", "upper80", "lower95", "upper95")),
     "forecast-backtest": Spec("backtest: actual monthly counts beside each method's forecast", counts=("actual",),
                               keys={"actual": ("origin", "month")}),
 }
