@@ -53,9 +53,10 @@ def _pick(cum: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: int = 200, seed: int = 0,
-             what_if: WhatIf | None = None) -> dict[str, np.ndarray]:
+             what_if: WhatIf | None = None, moves: list[np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Monthly counts for each of ``stations``: ``starts`` (new stays a month) and ``open`` (open at month
-    end), each an array (n_sims, horizon)."""
+    end), each an array (n_sims, horizon). ``moves``, when given a list, receives arrays of (station, next,
+    days) of the simulated stays begun after the origin and ended within the horizon."""
     rng = np.random.default_rng(seed)
     wi = what_if or WhatIf()
     B = model.trans_.shape[0]
@@ -123,6 +124,9 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
         if len(sim) == 0:
             break
         nxt = _pick(cum_rows, (b * n_s + st) * n_cell + cell, rng.random(len(sim)))
+        if moves is not None:  # stays begun after the origin and ended within the horizon: station, next, days
+            new = start > 0
+            moves.append(np.column_stack([st[new], nxt[new], end[new] - start[new]]))
         stay = nxt < n_s
         sim, b, cell, st = sim[stay], b[stay], cell[stay], nxt[stay]
         start = end[stay]
