@@ -73,3 +73,4 @@ def spark_workspace(spark, tmp_path, request):
     ws = Workspace.from_spark(spark, database=db, key_file=tmp_path / "key")
     yield ws
     spark.sql(f"DROP DATABASE IF EXISTS `{db}` CASCADE")
+    spark.catalog.setCurrentDatabase("default")  # the session must not stay in the dropped database

@@ -51,3 +51,4 @@ def test_spark_load_equals_duckdb_load(spark, files, tmp_path):
     finally:
         duck.close()
         spark.sql(f"DROP DATABASE IF EXISTS `{db}` CASCADE")
+        spark.catalog.setCurrentDatabase("default")
