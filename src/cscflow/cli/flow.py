@@ -17,9 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from cscflow.errors import AnalysisError, CscflowError
-
-TABLE_NAMES = ("stations", "conversion", "durations", "dfg", "variants", "caseload", "rereferrals",
-               "nfa-by-prior", "s47-outcomes", "before-after")
+from cscflow.model.flow_tables import NAMES as TABLE_NAMES
 
 
 @click.command()

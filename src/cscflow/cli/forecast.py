@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cscflow.errors import AnalysisError, WorkspaceError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cscflow.forecast.simulate import WhatIf
+
 _PCT = r"([+-]?\d+(?:\.\d+)?)%"
 
 
-def parse_what_if(rules: tuple[str, ...]):  # noqa: ANN201 - WhatIf is imported lazily
+def parse_what_if(rules: tuple[str, ...]) -> WhatIf:
     """``SOURCE->TARGET=-10%``, ``arrivals=+5%``, ``DURATION:STATION=-20%`` (several at once) as a WhatIf."""
     from cscflow.forecast.simulate import WhatIf
 
@@ -99,7 +105,7 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
     _write(table, out)
 
 
-def _write(table, out: str | None) -> None:  # noqa: ANN001
+def _write(table: pd.DataFrame, out: str | None) -> None:
     if not out:
         click.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
     elif out.endswith(".json"):

@@ -30,13 +30,10 @@ from cscflow.journeys.flow.counts import caseload, conversion, stations, station
 from cscflow.journeys.flow.csc import before_after, nfa_by_prior, referral_flags, rereferrals, s47_outcomes
 from cscflow.journeys.flow.durations import durations, km_quantiles
 from cscflow.journeys.flow.graph import dfg, dfg_expr, variants, variants_expr
+from cscflow.model.flow_tables import NAMES, api_name
 
-#: CLI table name -> function
-TABLES = {
-    "stations": stations, "conversion": conversion, "durations": durations, "dfg": dfg, "variants": variants,
-    "caseload": caseload, "rereferrals": rereferrals, "nfa-by-prior": nfa_by_prior,
-    "s47-outcomes": s47_outcomes, "before-after": before_after,
-}
+#: command-line table name -> function, for every table of :data:`cscflow.model.flow_tables.FLOW_TABLES`
+TABLES = {name: globals()[api_name(name)] for name in NAMES}
 
 __all__ = [
     "TABLES", "DateLike", "before_after", "caseload", "conversion", "days_between", "dfg", "dfg_expr", "durations",

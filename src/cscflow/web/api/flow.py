@@ -15,22 +15,12 @@ from typing import Any
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from cscflow.model.flow_tables import API_NAMES, FLOW_TABLES, api_name
 from cscflow.web.api import bad, cohort, json_body, parse_date, records, state, where_key
 
 router = APIRouter(prefix="/api", tags=["flow"])
 
-TABLES = (
-    "stations",
-    "conversion",
-    "durations",
-    "dfg",
-    "variants",
-    "caseload",
-    "rereferrals",
-    "nfa_by_prior",
-    "s47_outcomes",
-    "before_after",
-)
+TABLES = API_NAMES  # the one list (cscflow.model.flow_tables)
 def flow_table(st: Any, table: str, start: Any = None, end: Any = None, where: dict[str, Any] | None = None,
                **extra: Any) -> pd.DataFrame:
     """The engine's flow table ``table`` (cached); extra keywords are passed when the table takes them."""
@@ -70,6 +60,13 @@ def disclosed(st: Any, table: str, frame: pd.DataFrame, start: Any, end: Any, wh
     if table == "before_after":
         method += f" Event date {at or 'the latest event'}."
     return disclose(frame, table, suppress=suppress, method=method, window=window)
+
+
+@router.get("/flow")
+def list_flow(request: Request) -> list[dict[str, str]]:
+    """The flow tables the engine offers, in order, with a label for each (cscflow.model.flow_tables)."""
+    cohort(request)
+    return [{"table": api_name(name), "label": label} for name, label in FLOW_TABLES]
 
 
 @router.get("/flow/{table}")

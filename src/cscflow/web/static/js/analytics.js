@@ -3,17 +3,6 @@ import { getJSON, loadPlotly, query } from "./api.js";
 import { tableOf } from "./panel.js";
 
 const $ = (id) => document.getElementById(id);
-const TABLES = [
-  ["conversion", "Conversion"],
-  ["durations", "Time spent"],
-  ["rereferrals", "Re-referrals"],
-  ["caseload", "Caseload over time"],
-  ["before_after", "Before / after an event"],
-  ["stations", "Stations"],
-  ["variants", "Journeys"],
-  ["nfa_by_prior", "NFA by prior referrals"],
-  ["s47_outcomes", "Section 47 outcomes"],
-];
 const NOT_MEASURES = new Set(["repeat", "seq", "year", "month", "week", "rank", "order"]);
 const WITHHELD = new Set(["<5", "[c]"]);
 let ctx = null;
@@ -146,14 +135,20 @@ async function show(table) {
 export function init(context) {
   ctx = context;
   const tabs = $("flow-tabs");
-  for (const [name, label] of TABLES) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.textContent = label;
-    b.dataset.table = name;
-    b.addEventListener("click", () => show(name));
-    tabs.appendChild(b);
-  }
+  // The tables and their labels come from the one list the engine, the CLI and the API read.
+  getJSON("/api/flow").then((tables) => {
+    for (const { table: name, label } of tables) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.dataset.table = name;
+      b.addEventListener("click", () => show(name));
+      tabs.appendChild(b);
+    }
+  }).catch((err) => {
+    console.error("cscflow: the list of flow tables could not be loaded", err);
+    $("status").textContent = `Error: the list of flow tables could not be loaded (${err.message || err})`;
+  });
   for (const id of ["a-start", "a-end", "a-date"]) $(id).addEventListener("change", () => show(current));
   $("toggle-table").addEventListener("click", () => { $("flow-table").hidden = !$("flow-table").hidden; });
   document.querySelectorAll("nav .tab").forEach((tab) => {
