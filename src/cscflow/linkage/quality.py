@@ -132,11 +132,24 @@ def sensitivity(ws: WorkspaceLike, result: LinkResult, thresholds: list[float] |
     return pd.DataFrame(out)
 
 
-def report(ws: WorkspaceLike, result: LinkResult) -> dict[str, Any]:
-    """The whole report as frames: ``rates`` (by year, court, order), ``compare``, ``sensitivity``."""
+def disclosed_rates(rates: pd.DataFrame) -> pd.DataFrame:
+    """Match rates through disclosure control, one ``by`` at a time (each is a table with a row total):
+    rows linked, for review and unlinked of 1-4 as "<5", secondary suppression, rates of hidden cells blank."""
+    from cscflow.disclosure import suppress
+
+    parts = [suppress(g.reset_index(drop=True), ["linked", "review", "unlinked"], row_total="rows",
+                      derived={"match_rate": "linked"}) for _, g in rates.groupby("by", sort=False)]
+    return pd.concat(parts, ignore_index=True) if parts else rates
+
+
+def report(ws: WorkspaceLike, result: LinkResult, *, suppressed: bool = True) -> dict[str, Any]:
+    """The whole report as frames: ``rates`` (by year, court, order; through disclosure control unless
+    ``suppressed=False``), ``compare``, ``sensitivity``."""
     chars = characteristics(result, ws)
     rates = pd.concat([match_rates(chars, by) for by in ("application_year", "court", "order")],
                       ignore_index=True)
+    if suppressed:
+        rates = disclosed_rates(rates)
     return {"counts": result.counts(), "threshold": result.threshold, "review_band": list(result.review_band),
             "rates": rates, "compare": compare(chars), "sensitivity": sensitivity(ws, result)}
 
