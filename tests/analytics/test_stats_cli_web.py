@@ -106,3 +106,14 @@ def test_web_api_stats(ws_path):
         assert client.get("/api/stats/funnel", params={"bogus": "1"}).status_code == 422
         assert client.get("/api/stats/nothing").status_code == 422
         assert client.get("/static/js/stats.js").status_code in (200, 404)
+
+
+def test_cli_stats_list_names_every_analysis(tmp_path):
+    """`cscflow stats WS list` is read from the one registry of analyses (cscflow.analytics.ANALYSES)."""
+    from click.testing import CliRunner
+
+    from cscflow.analytics import ANALYSES
+    from cscflow.cli import cli
+
+    out = CliRunner().invoke(cli, ["stats", str(tmp_path), "list"]).output
+    assert [line.split()[0] for line in out.splitlines()] == list(ANALYSES)

@@ -40,12 +40,18 @@ from cscflow.errors import AnalysisError
 @click.option("--size", default="1000x650", show_default=True, metavar="WxH", help=".png/.svg: size in pixels.")
 @click.option("--no-suppress", is_flag=True, help="Show counts of 1-4 (internal use only; the output says so).")
 def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, size: str, **options: object) -> None:
-    """Run ANALYSIS on WORKSPACE: leaving-care, routes, rereferral, referral-to-cp, referral-to-care,
-    return-to-care, incidence, funnel, teams, benchmark, legal-orders, sankey-legal, sankey-front-door."""
+    """Run ANALYSIS on WORKSPACE (`cscflow stats WORKSPACE list` names every analysis and what it does).
+
+    Example: cscflow stats ws leaving-care --out leaving-care.csv"""
     from cscflow import disclosure
     from cscflow.analytics import ANALYSES, run
     from cscflow.workspace import Workspace
 
+    if analysis == "list":
+        for name, (what, opts) in ANALYSES.items():
+            flags = ', '.join('--' + o.replace('_', '-') for o in opts)
+            click.echo(f"{name:<30} {what}" + (f" (options: {flags})" if opts else ""))
+        return
     if analysis not in ANALYSES:
         raise AnalysisError(f"no analysis {analysis!r}", hint=f"use one of {', '.join(ANALYSES)}")
     if not (Path(workspace) / "cscflow.duckdb").exists():
