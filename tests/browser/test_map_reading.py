@@ -263,7 +263,8 @@ def test_the_caseload_strip_and_the_markers_take_you_to_their_day(page, server):
 @pytest.fixture(scope="module")
 def auto_server(small_workspace):
     """The same workspace on the 'auto' map (one station per stage, no lines of its own)."""
-    from conftest import Server
+    from browser_kit import Server
+
     from cscflow.web import create_app
 
     app = create_app(small_workspace, "auto")

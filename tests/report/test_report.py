@@ -99,24 +99,33 @@ def test_report_draws_offline_in_chromium(report_file):
             blocked.append(r.request.url)
             r.abort()
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        page.route("**/*", route)
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url)
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=30000)
-        wanted = page.eval_on_selector_all("script.figure-data", "s => s.length")
-        drawn = page.eval_on_selector_all(".chart.js-plotly-plot", "d => d.filter(x => x.querySelector('.main-svg')).length")
-        sankeys = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(
-            d => d.data.filter(t => t.type === 'sankey').flatMap(t => Array.from(t.link.value)))""")
-        shown = page.evaluate("""() => [...document.querySelectorAll('table[data-counts]')].flatMap(t => {
-            const counts = JSON.parse(t.dataset.counts);
-            return [...t.querySelectorAll('td')].filter(td => counts.includes(td.dataset.col)).map(td => td.innerText.trim());
-        })""")
-        body = page.inner_text("body")
-        browser.close()
+    def drive() -> tuple:
+        # Its own thread: the browser tests' session-wide Playwright runs an event loop in the main thread,
+        # and a second sync Playwright cannot start inside it.
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.route("**/*", route)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=30000)
+            wanted = page.eval_on_selector_all("script.figure-data", "s => s.length")
+            drawn = page.eval_on_selector_all(".chart.js-plotly-plot", "d => d.filter(x => x.querySelector('.main-svg')).length")
+            sankeys = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(
+                d => d.data.filter(t => t.type === 'sankey').flatMap(t => Array.from(t.link.value)))""")
+            shown = page.evaluate("""() => [...document.querySelectorAll('table[data-counts]')].flatMap(t => {
+                const counts = JSON.parse(t.dataset.counts);
+                return [...t.querySelectorAll('td')].filter(td => counts.includes(td.dataset.col)).map(td => td.innerText.trim());
+            })""")
+            body = page.inner_text("body")
+            browser.close()
+            return errors, blocked, wanted, drawn, sankeys, shown, body
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        errors, blocked, wanted, drawn, sankeys, shown, body = pool.submit(drive).result()
     assert not errors, errors
     assert not blocked, blocked[:3]
     assert wanted >= 10 and drawn == wanted
