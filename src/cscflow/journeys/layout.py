@@ -1,4 +1,5 @@
-"""Layered layout for maps without positions, and the ``auto`` map built from a workspace's stages.
+"""Layered layout for maps without positions, the stage order the ``auto`` map is laid out in
+(:func:`cscflow.journeys.maps.auto_map` builds it), and the routes dots take over a map's lines.
 
 The layout is the classic layered (Sugiyama-style) placement reduced to what a tube map needs:
 nodes in a given order, edges pointing backwards in that order ignored (cycle breaking),
@@ -76,38 +77,6 @@ def stage_order(ws: Any) -> tuple[list[str], list[tuple[str, str, float]], list[
     stages += [str(s) for s in rest["stage"]]  # stages the sample missed go last
     exits = sorted(set(map(str, by["outcome"].dropna())) - set(stages))
     return stages, edges, exits
-
-
-def auto_map(ws: Any) -> ProcessMap:
-    """One station per stage value in the workspace's episodes (id = the value), laid out in layers.
-
-    Outcome values that are not stages become exits. Works for any event log loaded as episodes.
-    """
-    from cscflow.errors import MapError
-    from cscflow.journeys.maps import EXIT_ZONE, ProcessMap
-
-    stages, edges, exits = stage_order(ws)
-    if not stages:
-        raise MapError("the workspace has no episodes to build an 'auto' map from", hint="load data first")
-    # Keep the heavier edges for layering so that rare back-and-forth steps do not stretch the map.
-    total = sum(w for _, _, w in edges) or 1.0
-    pos = layered_layout(stages, edges, min_weight=0.01 * total / max(len(stages), 1))
-    width = max((x for x, _ in pos.values()), default=0.0)
-    stations = [{"id": s, "label": s, "x": pos[s][0], "y": pos[s][1], "zone": ""} for s in stages]
-    stations += [
-        {"id": e, "label": e, "x": width + 1.0, "y": float(i), "zone": EXIT_ZONE}
-        for i, e in enumerate(exits)
-    ]
-    return ProcessMap(
-        name="auto",
-        title="Automatic map (one station per stage)",
-        stations=stations,
-        lines=[],
-        precedence=list(stages),
-        stage_map={s: s for s in stages},
-        outcome_map={e: e for e in exits},
-        source="auto",
-    )
 
 
 #: A move between two stations that no line of the map joins earns a drawn route of its own (a thin dashed line,

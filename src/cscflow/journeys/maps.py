@@ -139,8 +139,6 @@ def load_map(name_or_path: str | Path | ProcessMap, ws: WorkspaceLike | None = N
     if key == "auto":
         if ws is None:
             raise MapError("the 'auto' map is built from a workspace's data", hint="pass the workspace too")
-        from cscflow.journeys.layout import auto_map
-
         return auto_map(ws)
     path = BUILTIN.get(key, Path(key))
     if not path.is_file():
@@ -307,3 +305,34 @@ def _line_edges(lines: list[dict[str, Any]], stations: list[dict[str, Any]]) -> 
         ids = [s["id"] for s in stations if s["zone"] != EXIT_ZONE]
         edges = [(a, b, 1.0) for a, b in zip(ids, ids[1:], strict=False)]
     return edges
+
+
+def auto_map(ws: Any) -> ProcessMap:
+    """One station per stage value in the workspace's episodes (id = the value), laid out in layers.
+
+    Outcome values that are not stages become exits. Works for any event log loaded as episodes.
+    """
+    from cscflow.journeys.layout import layered_layout, stage_order
+
+    stages, edges, exits = stage_order(ws)
+    if not stages:
+        raise MapError("the workspace has no episodes to build an 'auto' map from", hint="load data first")
+    # Keep the heavier edges for layering so that rare back-and-forth steps do not stretch the map.
+    total = sum(w for _, _, w in edges) or 1.0
+    pos = layered_layout(stages, edges, min_weight=0.01 * total / max(len(stages), 1))
+    width = max((x for x, _ in pos.values()), default=0.0)
+    stations = [{"id": s, "label": s, "x": pos[s][0], "y": pos[s][1], "zone": ""} for s in stages]
+    stations += [
+        {"id": e, "label": e, "x": width + 1.0, "y": float(i), "zone": EXIT_ZONE}
+        for i, e in enumerate(exits)
+    ]
+    return ProcessMap(
+        name="auto",
+        title="Automatic map (one station per stage)",
+        stations=stations,
+        lines=[],
+        precedence=list(stages),
+        stage_map={s: s for s in stages},
+        outcome_map={e: e for e in exits},
+        source="auto",
+    )
