@@ -1,14 +1,6 @@
 // The Linkage page: summary, clerical review (local only) and the quality report.
 import { getJSON } from "./api.js";
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, text, cls) {
-  const e = document.createElement(tag);
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  if (cls) e.className = cls;
-  return e;
-}
+import { $, el } from "./dom.js";
 
 function fmt(v) {
   if (typeof v === "number") return Number.isInteger(v) ? v.toLocaleString() : v.toPrecision(3);

@@ -1,14 +1,6 @@
 // The Timescales page: per rule, the p-chart by month, the team funnel and the due-soon list.
 import { getJSON, loadPlotly, query } from "./api.js";
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, text, cls) {
-  const e = document.createElement(tag);
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  if (cls) e.className = cls;
-  return e;
-}
+import { $, el } from "./dom.js";
 
 function sortable(columns, rows) {
   const t = el("table");
