@@ -19,6 +19,7 @@ LA child ids are pseudonymised once per distinct id (:class:`~cscflow.sources.lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -187,34 +188,39 @@ def conflicts(ws: WorkspaceLike, sources: list[str]) -> dict[str, list[dict[str,
     out: dict[str, list[dict[str, Any]]] = {}
     sc = ws.table("_source_children")
     known = sc.filter(sc.sex.isin(["M", "F"]))
-    bad = known.group_by("child_id").aggregate(n=known.sex.nunique())
-    bad = bad.filter(bad.n > 1)
-    rows = known.semi_join(bad, "child_id").select("child_id", "source", "sex").distinct().execute()
-    if not rows.empty:
-        for src in sources:
-            kids = sorted(set(rows.child_id[rows.source == src]))
-            if kids:
-                ex = [{"child_id": c, "why": "sex differs: " + ", ".join(
-                    f"{x.sex} in {x.source}" for x in rows[rows.child_id == c].itertuples()), "how_to_fix": _FIX}
-                      for c in kids[:EXAMPLES]]
-                out.setdefault(src, []).append(problem("conflicting sex", len(kids), ex))
+    sexes = _differing(known, "sex")
+
+    def sex_differs(c: str) -> str:
+        return "sex differs: " + ", ".join(f"{x.sex} in {x.source}" for x in sexes[sexes.child_id == c].itertuples())
+
+    _report_per_source(out, sexes, sources, "conflicting sex", sex_differs)
     idf = ws.table("identifiers")
-    idf = idf.filter(idf.birth_date.notnull() & idf.child_id.notnull())
-    bad = idf.group_by("child_id").aggregate(n=idf.birth_date.nunique())
-    bad = bad.filter(bad.n > 1)
-    rows = idf.semi_join(bad, "child_id").select("child_id", "source", "birth_date").distinct().execute()
-    if not rows.empty:
-        for src in sources:
-            kids = sorted(set(rows.child_id[rows.source == src]))
-            if kids:
-                ex = []
-                for c in kids[:EXAMPLES]:
-                    g = rows[rows.child_id == c]
-                    days = (pd.to_datetime(g.birth_date).max() - pd.to_datetime(g.birth_date).min()).days
-                    ex.append({"child_id": c, "why": f"date of birth differs by up to {days} days between "
-                               f"{', '.join(sorted(set(g.source)))}", "how_to_fix": _FIX})
-                out.setdefault(src, []).append(problem("conflicting date of birth", len(kids), ex))
+    births = _differing(idf.filter(idf.birth_date.notnull() & idf.child_id.notnull()), "birth_date")
+
+    def birth_differs(c: str) -> str:
+        g = births[births.child_id == c]
+        days = (pd.to_datetime(g.birth_date).max() - pd.to_datetime(g.birth_date).min()).days
+        return f"date of birth differs by up to {days} days between {', '.join(sorted(set(g.source)))}"
+
+    _report_per_source(out, births, sources, "conflicting date of birth", birth_differs)
     return out
+
+
+def _differing(t: Any, column: str) -> pd.DataFrame:
+    """(child_id, source, ``column``) of the children with more than one value of ``column``."""
+    bad = t.group_by("child_id").aggregate(n=t[column].nunique())
+    bad = bad.filter(bad.n > 1)
+    return t.semi_join(bad, "child_id").select("child_id", "source", column).distinct().execute()
+
+
+def _report_per_source(out: dict[str, list[dict[str, Any]]], rows: pd.DataFrame, sources: list[str], name: str,
+                       why: Callable[[str], str]) -> None:
+    """Add problem ``name`` to each source with children in ``rows``; ``why(child_id)`` explains an example."""
+    for src in sources:
+        kids = sorted(set(rows.child_id[rows.source == src]))
+        if kids:
+            ex = [{"child_id": c, "why": why(c), "how_to_fix": _FIX} for c in kids[:EXAMPLES]]
+            out.setdefault(src, []).append(problem(name, len(kids), ex))
 
 
 DIRTY = "_dirty_children"
