@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cscflow.errors import SourceError
@@ -91,6 +91,7 @@ cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12
 @given(cells=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 20), cell), max_size=8),
        drop=st.lists(st.integers(0, 30), max_size=3), dup=st.lists(st.integers(0, 30), max_size=3),
        header=st.one_of(st.none(), st.tuples(st.integers(0, 14), cell)))
+@example(cells=[(0, 14, "INF")], drop=[], dup=[], header=None)  # a YEAR of 'INF' crashed the reader
 def test_903_corrupt_cells_rows_and_headers(tmp_path, cells, drop, dup, header):
     lines = _episodes_csv().splitlines()
     rows = [line.split(",") for line in lines]

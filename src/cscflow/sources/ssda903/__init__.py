@@ -257,6 +257,7 @@ class _Assembler:
     def _row_years(f: _File, frame: pd.DataFrame) -> pd.Series:
         if "YEAR" in frame.columns:
             years = pd.to_numeric(frame["YEAR"], errors="coerce")
+            years = years.where(years.abs() < 10_000)  # 'INF' or a stray number is no collection year
             return years.fillna(f.year if f.year else -1).astype(int)
         return pd.Series(f.year if f.year else -1, index=frame.index, dtype=int)
 
