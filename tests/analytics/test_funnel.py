@@ -271,7 +271,7 @@ def test_method_sentence_table_attrs_and_plot_subtitle():
     assert f"tau^2 = {fp.tau2_:.3g}" in m and "additive random effects" in m and "150 LAs" in m
     assert fp.summary.attrs["phi"] == fp.phi_ and fp.summary.attrs["tau2"] == fp.tau2_
     assert fp.summary.attrs["adjusted"] == "additive" and fp.summary.attrs["method"] == m
-    assert "additive" in fp.plot(title="t").layout.title.text
+    assert "additive" in fp.plot(title="t").layout.title.subtitle.text
     off = FunnelPlot("proportion", target=0.2, overdispersion="none").fit(num, den).method_
     assert "turned off" in off and "additive" not in off
     with pytest.raises(AnalysisError, match="unknown overdispersion"):

@@ -432,7 +432,7 @@ class FunnelPlot:
                     hovertemplate="%{text}: %{y:.3g} (denominator %{x:,})<extra></extra>"))
         method = "<br>".join(textwrap.wrap(self.method_, 120))
         fig.update_layout(
-            title={"text": f"{title or 'Funnel plot'}<br><sup>{method}</sup>"}, template="plotly_white",
+            title={"text": title or "Funnel plot", "subtitle": {"text": method}}, template="plotly_white",
             margin={"t": 130},
             xaxis_title="expected count" if self.kind == "ratio" else "denominator",
             yaxis_title=value_title or {"proportion": "proportion", "rate": f"rate per {self.per:,.0f}",

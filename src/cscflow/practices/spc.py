@@ -156,7 +156,7 @@ class PChart:
                 fig.add_trace(go.Scatter(x=sub["label"], y=sub["p"], mode="markers", name=var,
                                          marker={"color": colour, "size": 8}, text=sub["n"].map("{} due".format)))
         head = title or "Breach rate"
-        fig.update_layout(title={"text": f"{head}<br><sup>{self.method_}</sup>" if subtitle else head},
+        fig.update_layout(title={"text": head, "subtitle": {"text": self.method_ if subtitle else ""}},
                           yaxis={"title": "late / due", "tickformat": ".0%"}, template="simple_white")
         return fig
 

@@ -28,7 +28,7 @@ _DTYPES = {"f8": "<f8", "f4": "<f4", "i4": "<i4", "i2": "<i2", "i1": "i1", "u1":
 
 
 def plain(text: Any) -> str:
-    """Plotly's HTML-ish text (``<br>``, ``<sup>``) as plain lines."""
+    """Plotly's HTML-ish text (``<br>``, tags) as plain lines."""
     if not text:
         return ""
     return _TAG.sub("", str(text).replace("<br>", "\n")).strip()
@@ -70,7 +70,8 @@ def figure(fig: Any, size: tuple[int, int] = SIZE) -> Any:
     out = Figure(figsize=(w / DPI, h / DPI), dpi=DPI)
     n_cap = caption.count("\n") + 1 if caption else 0
     bottom = min(0.5, 0.1 + n_cap * 11 / h)
-    title = plain((layout.get("title") or {}).get("text"))
+    heading = layout.get("title") or {}
+    title = "\n".join(t for t in (plain(heading.get("text")), plain((heading.get("subtitle") or {}).get("text"))) if t)
     n_title = title.count("\n") + 1 if title else 0
     top = max(bottom + 0.25, 0.93 - 0.035 * max(0, n_title - 1))
     ax = out.add_axes((0.08, bottom, 0.9, top - bottom))

@@ -52,9 +52,18 @@ def page() -> FileResponse:
 
 @router.get("/api/linkage/summary")
 def summary(request: Request) -> dict[str, Any]:
-    """Rows per status, the threshold and review band of the last run."""
+    """Rows per status, the threshold and review band of the last run; ``linked: false`` (and what to
+    run) when the workspace has not been linked yet, which is a state of the page, not an error."""
+    from cscflow.linkage import decisions
+
+    st = state(request)
+    with st.lock:
+        done = st.ws.has_table(decisions.RESULTS)
+    if not done:
+        return {"linked": False, "message": "The workspace has not been linked yet: run "
+                                           "`cscflow link WORKSPACE` (with the legal department's file loaded)."}
     r = _latest(request)
-    return {"counts": r.counts(), "threshold": r.threshold, "review_band": list(r.review_band)}
+    return {"linked": True, "counts": r.counts(), "threshold": r.threshold, "review_band": list(r.review_band)}
 
 
 @router.get("/api/linkage/report")

@@ -65,6 +65,11 @@ function reviewRow(row) {
 async function main() {
   try {
     const s = await getJSON("/api/linkage/summary");
+    if (!s.linked) {
+      $("summary").textContent = s.message;
+      $("status").textContent = "Not linked yet";
+      return;
+    }
     const c = s.counts;
     $("summary").textContent = `${c.linked} linked, ${c.review} for review, ${c.unlinked} unlinked ` +
       `(threshold ${s.threshold}, review band ${s.review_band.join("–")}).`;

@@ -36,7 +36,7 @@ async function chart(id, part) {
   if (!part || part.none) { box.append(el("p", part ? part.none : "none", "muted")); return; }
   const layout = { ...part.figure.layout, height: 640, autosize: true };  // room for the method under the plot
   box.style.height = "640px";
-  Plotly.newPlot(box, part.figure.data, layout, { responsive: true, displaylogo: false });
+  Plotly.newPlot(box, part.figure.data, layout, { responsive: true, displaylogo: false, displayModeBar: false });
 }
 
 async function show() {
