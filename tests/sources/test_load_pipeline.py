@@ -9,7 +9,7 @@ from pathlib import Path
 from cscflow.sources import load
 from cscflow.workspace import Workspace
 
-STAGES = ["read", "identity", "pseudonymise", "staging", "stays", "children", "report"]
+STAGES = ["read", "identity", "pseudonymise", "staging", "stays", "children", "dated", "report"]
 #: The package (``cscflow.sources.load`` the attribute is the function users call; the package is the module).
 pipeline = importlib.import_module("cscflow.sources.load")
 PACKAGE = Path(pipeline.__file__).parent

@@ -66,6 +66,32 @@ SCHEMAS: dict[str, Schema] = {
             "source_row": _I,
         }
     ),
+    "reviews": ibis.schema(
+        {
+            "review_id": _S,
+            "child_id": _S,
+            "stage": _S,  # the stage whose plan was reviewed: cp_plan (CIN census), looked_after (SSDA903)
+            "date": _D,
+            "code": _S,  # SSDA903 REVIEW_CODE (participation); null for CP review conferences
+            "attrs": _S,
+            "source": _S,
+            "source_row": _I,
+        }
+    ),
+    "missing": ibis.schema(
+        {
+            "missing_id": _S,
+            "child_id": _S,
+            "kind": _S,  # 'missing' or 'away' (absent without authorisation; SSDA903 MISSING M / A)
+            "start": _TS,
+            "end": _TS,  # null while the child is still missing (or not known)
+            "interview_offered": _B,  # return-home interview offered (null: the return does not say)
+            "interview_accepted": _B,
+            "attrs": _S,
+            "source": _S,
+            "source_row": _I,
+        }
+    ),
     "links": ibis.schema(
         {"proceedings_id": _S, "child_id": _S, "match_probability": _F, "method": _S}
     ),

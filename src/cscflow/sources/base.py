@@ -26,6 +26,10 @@ PROCEEDINGS_COLUMNS = [
     "source_row", "surname", "forenames", "birth_date",
 ]
 QUARANTINE_COLUMNS = ["source_row", "column", "value", "problem", "hint"]
+#: Reviews of a child's plan (``stage``: cp_plan or looked_after) and missing episodes, as each return dates them.
+REVIEW_COLUMNS = ["source_child_id", "stage", "date", "code", "attrs", "source_row"]
+MISSING_COLUMNS = ["source_child_id", "kind", "start", "end", "interview_offered", "interview_accepted", "attrs",
+                   "source_row"]
 
 
 def _frame(columns: list[str]) -> pd.DataFrame:
@@ -40,6 +44,8 @@ class ReadResult:
     the CIN census referral); the loader turns it into ``need_id``.
     ``rows_read`` counts the data rows (or XML records) of the file; each is either
     loaded (``rows_loaded``) or quarantined (its row numbers in ``quarantine``).
+    ``reviews`` and ``missing`` are dated rows of a child that are not stays (plan reviews, missing
+    episodes); a row of them is a data row of the file like any other (loaded or quarantined).
     ``repairs`` lists documented fixes (e.g. an open 903 episode closed by the next).
     ``episodes`` may also be a ``pyarrow.Table`` with the same columns (the event-log reader
     returns one so that millions of rows never pass through pandas); the loader takes either.
@@ -54,6 +60,8 @@ class ReadResult:
     episodes: pd.DataFrame | pa.Table = field(default_factory=lambda: _frame(EPISODE_COLUMNS))
     proceedings: pd.DataFrame = field(default_factory=lambda: _frame(PROCEEDINGS_COLUMNS))
     quarantine: pd.DataFrame = field(default_factory=lambda: _frame(QUARANTINE_COLUMNS))
+    reviews: pd.DataFrame = field(default_factory=lambda: _frame(REVIEW_COLUMNS))
+    missing: pd.DataFrame = field(default_factory=lambda: _frame(MISSING_COLUMNS))
     repairs: pd.DataFrame = field(
         default_factory=lambda: _frame(["source_row", "repair", "detail"])
     )

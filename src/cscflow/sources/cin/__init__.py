@@ -5,7 +5,9 @@ referral date, stable across census years) and one *record* of the file: it is
 either loaded or quarantined whole. It yields the stays of docs/data-model.md:
 ``referral``, ``assessment``, ``strategy_discussion`` (the discussion that opened
 an S47 enquiry, dated by ``S47ActualStartDate``), ``s47``, ``icpc``,
-``cin_plan``, ``cp_plan`` and, from the 2026 layout, ``pre_proceedings``.
+``cin_plan``, ``cp_plan`` and, from the 2026 layout, ``pre_proceedings``; each CP plan's review
+conference dates (``<Reviews><CPPreviewDate>``) become ``reviews`` rows (stage ``cp_plan``; a date that
+is not one quarantines its record, as any other date of the record).
 The file is parsed as a stream (see :mod:`cscflow.sources.cin.stream`): each ``<Child>``
 is cleared once its element texts are copied into column lists, so the XML tree never
 holds more than one child; the record checks (:mod:`cscflow.sources.cin.checks`) and the
@@ -291,6 +293,7 @@ class _CinReader:
                         if item_name == "Reviews":
                             for r in item:
                                 if (_LOCAL.get(r.tag) or _local(r.tag)) == "CPPreviewDate":
+                                    t.cp_reviews.append((row, n_cpps, reviews, r.text))
                                     reviews += 1
                         if item_name not in fields:
                             fields[item_name] = item.text
@@ -359,6 +362,8 @@ class _CinReader:
             result.identifiers = frames.identifiers
         if frames.episodes is not None and len(frames.episodes):
             result.episodes = frames.episodes
+        if frames.reviews is not None and len(frames.reviews):
+            result.reviews = frames.reviews
         quarantine = frames.quarantine
         if self.broken is not None:
             broken = pd.DataFrame([self.broken], columns=QUARANTINE_COLUMNS)

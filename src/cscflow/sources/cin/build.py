@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cscflow.sources.base import CHILD_COLUMNS, IDENTIFIER_COLUMNS
+from cscflow.sources.base import CHILD_COLUMNS, IDENTIFIER_COLUMNS, REVIEW_COLUMNS
 from cscflow.sources.cin.checks import check_records
-from cscflow.sources.cin.frames import SEX_CODES, CinTables, _by_unique, _frag, _join, _objects, _quote
+from cscflow.sources.cin.frames import SEX_CODES, CinTables, _by_unique, _frag, _iso, _join, _objects, _quote
 from cscflow.sources.cin.stays import build_stays
 
 
@@ -34,6 +34,7 @@ class CinFrames:
     episodes: pd.DataFrame | None
     quarantine: pd.DataFrame | None
     rows_loaded: int
+    reviews: pd.DataFrame | None = None
 
 
 def build(t: CinTables, *, today: dt.date, year: int | None, la: str | None) -> CinFrames:
@@ -49,7 +50,22 @@ def build(t: CinTables, *, today: dt.date, year: int | None, la: str | None) -> 
         uasc_any[child_pos[need_any]] = True
         uasc_assessed[child_pos[need_assessed]] = True
     children, identifiers = _children(t, checked, uasc_any, uasc_assessed, year, la)
-    return CinFrames(children, identifiers, episodes, checked.quarantine, checked.rows_loaded)
+    return CinFrames(children, identifiers, episodes, checked.quarantine, checked.rows_loaded,
+                     _reviews(checked))
+
+
+def _reviews(checked: Any) -> pd.DataFrame | None:
+    """The CP plan review conferences of the loaded records (``reviews`` rows, stage ``cp_plan``)."""
+    r = checked.reviews
+    if r is None or r.empty:
+        return None
+    plans = checked.cpps[["row", "k", "start"]]
+    r = r.merge(plans, on=["row", "k"], how="left").merge(checked.needs[["row", "child_id"]], on="row", how="left")
+    return pd.DataFrame({
+        "source_child_id": r["child_id"].to_numpy(), "stage": "cp_plan", "date": r["date"].to_numpy(), "code": None,
+        "attrs": [f'{{"plan_start": "{s}"}}' for s in _iso(r["start"].to_numpy())],
+        "source_row": r["row"].to_numpy(dtype="int64"),
+    }, columns=REVIEW_COLUMNS)
 
 
 def _disability_frag(d: Any) -> str:

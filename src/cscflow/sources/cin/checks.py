@@ -18,7 +18,7 @@ Problems keep the order in which a reader going through the record would meet th
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,7 @@ class Checked:
     s47s: pd.DataFrame
     cpps: pd.DataFrame
     pre: list[Any]
+    reviews: pd.DataFrame = field(default_factory=pd.DataFrame)  # loaded CP plans' reviews: row, k, date
 
 
 class _Problems:
@@ -137,6 +138,8 @@ class _Parsed:
     c: pd.DataFrame
     c_start: Any
     c_end: Any
+    r: dict[str, np.ndarray]
+    r_date: Any
 
     @property
     def a_rows(self) -> Any:
@@ -168,9 +171,9 @@ def check_records(t: CinTables, today: dt.date) -> Checked:
     no_details = np.asarray(t.c_records) > np.bincount(need_child, minlength=n_children) if n_children else per_child
     per_child = per_child + (no_details & ~probe_bad)
     quarantine = _quarantine([probe_rows, need_problems, dup_frame], row_child, t)
-    needs, assessments, plans, s47s, cpps, pre_loaded = _loaded(t, x, loaded_needs, child_ids)
+    needs, assessments, plans, s47s, cpps, pre_loaded, reviews = _loaded(t, x, loaded_needs, child_ids)
     return Checked(birth, expected, per_child > 0, loaded_needs, int(per_child.sum()), quarantine, needs,
-                   assessments, plans, s47s, cpps, pre_loaded)
+                   assessments, plans, s47s, cpps, pre_loaded, reviews)
 
 
 def _child_problems(t: CinTables, today: dt.date, cache: dict[str, Any]) -> tuple[Any, Any, pd.DataFrame, np.ndarray]:
@@ -243,13 +246,17 @@ def _record_problems(t: CinTables, today: dt.date, cache: dict[str, Any]) -> tup
     p.dates(c_rows, c_key, "ChildProtectionPlans/CPPstartDate", c_start)
     p.dates(c_rows, c_key + 1, "ChildProtectionPlans/CPPendDate", c_end)
     p.order(c_rows, c_key + 2, "ChildProtectionPlans/CPPendDate", c_start.ns, c_end.ns)
+    r = _block_frame(t.cp_reviews, ["row", "k", "j", "date"])
+    r_date = _dates(r["date"], today, cache=cache)
+    r_key = 4 * _SEC + r["k"] * 100 + 3 + np.minimum(r["j"].astype("int64"), 96)
+    p.dates(r["row"], r_key, "ChildProtectionPlans/Reviews/CPPreviewDate", r_date)
     if t.pre_problems:
         pre = pd.DataFrame.from_records(t.pre_problems, columns=["row", "k", "j", "column", "value", "problem", "hint"])
         p.add(pre["row"].to_numpy(), 5 * _SEC + pre["k"].to_numpy() * 100 + pre["j"].to_numpy(), pre["column"],
               pre["value"], pre["problem"], pre["hint"], np.ones(len(pre), dtype=bool))
     need_problems = p.frame()
     return _Parsed(rows, need_child, fields, referral, closure, top_icpc, a, a_start, a_auth, pl, pl_start, pl_end,
-                   s, s_start, s_target, s_icpc, c, c_start, c_end), need_problems
+                   s, s_start, s_target, s_icpc, c, c_start, c_end, r, r_date), need_problems
 
 
 def _missing_assessment_starts(x: _Parsed, need_problems: pd.DataFrame) -> pd.DataFrame:
@@ -336,9 +343,12 @@ def _loaded(t: CinTables, x: _Parsed, loaded_needs: np.ndarray, child_ids: np.nd
                          "initial": _strip(c["initial"])[c_keep],
                          "previous": _strip(c["previous"])[c_keep],
                          "reviews": c["reviews"][c_keep]})
+    r_keep = keep(x.r["row"], loaded_rows) & ~np.isnat(x.r_date.ns)
+    reviews = pd.DataFrame({"row": x.r["row"][r_keep], "k": x.r["k"][r_keep], "date": x.r_date.ns[r_keep]})
+    reviews = reviews.merge(cpps[["row", "k"]], on=["row", "k"])  # of the plans kept (those with a start)
     loaded_set = set(loaded_rows.tolist())
     pre_loaded = [x for x in t.pre if x[0] in loaded_set]
-    return needs, assessments, plans, s47s, cpps, pre_loaded
+    return needs, assessments, plans, s47s, cpps, pre_loaded, reviews
 
 
 def _row_child(t: CinTables) -> np.ndarray:

@@ -192,6 +192,8 @@ class CinTables:
     plans: list[Any] = field(default_factory=list)
     s47s: list[Any] = field(default_factory=list)
     cpps: list[Any] = field(default_factory=list)
+    #: CP plan review conference dates: (record row, plan number, review number, date text)
+    cp_reviews: list[Any] = field(default_factory=list)
     #: pre-proceedings blocks, checked as they stream: (row, k, start, end, outcome) and their problems
     pre: list[Any] = field(default_factory=list)
     pre_problems: list[Any] = field(default_factory=list)

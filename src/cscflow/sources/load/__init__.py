@@ -13,6 +13,7 @@
 6. **children** (:mod:`.children`): each source's view of a child kept in ``_source_children`` (conflicting
    sex or date of birth across sources reported, never silently overwritten), ``identifiers`` and
    ``proceedings`` written, ``children`` rebuilt (first non-missing value per field, in load order);
+   then (:mod:`.dated`) the plan reviews (``reviews``) and missing episodes (``missing``), pseudonymised alike;
 7. **report** (:mod:`.report`): ``quarantine``, ``_repairs`` and one ``_sources`` row per file.
 
 :func:`ingest_many` is stages 2-7 on results already read. Internal tables (underscore names, never served)
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from cscflow.sources import events_stage
 from cscflow.sources.base import ReadResult
-from cscflow.sources.load import children, identity, pseudonymise, read, report, staging, stays
+from cscflow.sources.load import children, dated, identity, pseudonymise, read, report, staging, stays
 from cscflow.sources.load.children import rebuild_children
 from cscflow.sources.load.internal import INTERNAL, ensure_internal
 from cscflow.sources.load.read import Progress
@@ -107,6 +108,7 @@ def ingest_many(ws: WorkspaceLike, results: list[ReadResult], la: str | None = N
     if progress:
         progress("linking children and episodes of need", total, total)
     found = children.write_children(ws, results, pseudos, staged, plan)
+    dated.write_dated(ws, results, pseudos)
     return report.write_report(ws, results, plan.seq0, stats, found)
 
 

@@ -29,7 +29,7 @@ INTERNAL = {
     "_need_keyed": _NEED_KEYED_SCHEMA,
 }
 #: The tables whose rows carry their ``source`` (what a file loaded again replaces).
-BY_SOURCE = ("episodes", "identifiers", "proceedings", "quarantine", *INTERNAL)
+BY_SOURCE = ("episodes", "identifiers", "proceedings", "quarantine", "reviews", "missing", *INTERNAL)
 
 
 def ensure_internal(ws: WorkspaceLike) -> None:

@@ -14,8 +14,11 @@ applies the documented episode repairs of :mod:`cscflow.sources.ssda903.repairs`
 - OC3 -> one ``care_leaver`` stay per child from the day they left care (the end
   of their last episode, else their 18th birthday); attrs ``in_touch``,
   ``activity``, ``accommodation``.
+- Reviews -> ``reviews`` (stage ``looked_after``, date REVIEW, code REVIEW_CODE); Missing -> ``missing``
+  (kind ``missing`` for M, ``away`` for A; start MIS_START, end MIS_END). A row with a date that is not
+  one (or an end before its start) is quarantined.
 - Reviews, Missing, AD1, PlacedAdoption, PrevPerm, OC2, SW episodes and DoLo rows
-  become child attributes (counts and codes).
+  also become child attributes (counts and codes).
 
 Every data row (CSV) or HEADER/EPISODE element (XML) is loaded or quarantined.
 
@@ -45,6 +48,7 @@ from cscflow.sources.base import (
     ReadResult,
     source_name,
 )
+from cscflow.sources.ssda903.dated import dated_rows
 from cscflow.sources.ssda903.repairs import repair_episodes
 from cscflow.sources.values import (
     bad_dates,
@@ -96,6 +100,8 @@ class _File:
     episodes: list[dict[str, Any]] = field(default_factory=list)
     children: list[dict[str, Any]] = field(default_factory=list)
     identifiers: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[pd.DataFrame] = field(default_factory=list)
+    missing: list[pd.DataFrame] = field(default_factory=list)
 
     def bad(self, row: int, column: str, value: object, problem: str, hint: str) -> None:
         self.quarantine.append({"source_row": int(row), "column": column, "value": "" if value is None else str(value),
@@ -367,6 +373,8 @@ class _Assembler:
     def _attr_tables(self, by_table: dict[str, Any]) -> None:
         for table in ("reviews", "missing", "ad1", "placed_adoption", "prev_perm", "oc2", "sw_episodes", "dolo"):
             for f, frame in by_table.get(table, []):
+                if table in ("reviews", "missing"):
+                    frame = dated_rows(f, table, frame, self._dates)
                 for rec in _records(frame):
                     attrs = self.child_attrs.setdefault(rec["CHILD"], {})
                     if table == "missing":
@@ -454,6 +462,10 @@ class _Assembler:
             frame["end"] = pd.to_datetime(frame["end"])
             frame["source_row"] = frame["source_row"].astype("int64")
             result.episodes = frame
+        if f.reviews:
+            result.reviews = pd.concat(f.reviews, ignore_index=True)
+        if f.missing:
+            result.missing = pd.concat(f.missing, ignore_index=True)
         if f.rows_read == 0:
             f.warnings.append(f"{f.name}: the table has a header but no data rows")
         result.warnings = f.warnings
