@@ -8,6 +8,12 @@ actual, forecast, lower80, upper80, method`` for cscflow and the baselines and p
 error and 80% coverage by method. Both go through disclosure control (registry ``forecast``: modelled
 figures, not counts of children; ``forecast-backtest``: the actuals are counts, 1-4 suppressed unless
 ``--no-suppress``).
+
+``--costs FILE`` turns the forecast (and each what-if) into spend: every item of the costs file (days in care by
+placement type, assessments, section 47 enquiries, CP plan months, proceedings) per month and over the
+horizon, its median and intervals taken over the simulations' spend (registry ``forecast-spend``). ``--costs
+example`` uses the bundled example, whose figures are placeholders: its output is labelled "example costs, not
+published figures" on every row.
 """
 
 from __future__ import annotations
@@ -64,9 +70,12 @@ def parse_what_if(rules: tuple[str, ...]) -> WhatIf:
 @click.option("--what-if", "what_if", multiple=True, metavar="RULE", help='e.g. "cp_plan->looked_after=-10%".')
 @click.option("--out", type=click.Path(dir_okay=False), help="Write .csv, .json or (--fit-only) .yaml.")
 @click.option("--no-suppress", is_flag=True, help="--backtest: show actual counts of 1-9 (internal use only).")
+@click.option("--costs", "costs_file", metavar="FILE",
+              help="Unit costs (YAML): write the forecast's spend with intervals instead of MEASURE. 'example': "
+                   "the bundled example (placeholder figures, labelled as such).")
 def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map_name: str, simulations: int,
              bootstrap: int, seed: int, fit_only: bool, do_backtest: bool, what_if: tuple[str, ...], out: str | None,
-             no_suppress: bool) -> None:
+             no_suppress: bool, costs_file: str | None) -> None:
     """Forecast MEASURE for WORKSPACE from a model fitted to its journeys, with 80% and 95% intervals."""
     import pandas as pd
 
@@ -77,6 +86,13 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
 
     check_measure(measure)
     wi = parse_what_if(what_if) if what_if else None
+    costs = None
+    if costs_file:
+        if do_backtest or fit_only:
+            raise AnalysisError("--costs costs a forecast", hint="leave out --backtest and --fit-only")
+        from cscflow.forecast.costs import load_costs
+
+        costs = load_costs(costs_file)
     if not (Path(workspace) / "cscflow.duckdb").exists():
         raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
     with Workspace(workspace, read_only=True) as ws:
@@ -95,6 +111,11 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
                     click.echo(f"wrote {out}", err=True)
                 else:
                     click.echo(model.summary)
+                return
+            if costs is not None:
+                from cscflow.cli.forecast_costs import costed
+
+                costed(ws, model, costs, horizon, simulations, seed, wi, what_if, out)
                 return
             table = fc.forecast(model, measure, horizon, simulations, seed)
             if wi is not None:

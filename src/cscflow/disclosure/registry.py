@@ -196,6 +196,12 @@ SPECS: dict[str, Spec] = {
                      counts=("forecast", "lower80", "upper80", "lower95", "upper95")),
     "forecast-backtest": Spec("backtest: actual monthly counts beside each method's forecast", counts=("actual",),
                               keys={"actual": ("origin", "month")}),
+    # spend: modelled activity (days, plan months, starts) times unit costs; an item's spend is hidden with its
+    # activity (a spend divided by its unit cost gives the activity back)
+    "forecast-spend": Spec("spend of a forecast: median and intervals of each simulation's activity times unit costs",
+                           counts=("activity",),
+                           derived={c: ("activity",) for c in ("forecast", "lower80", "upper80", "lower95",
+                                                               "upper95")}),
 }
 
 

@@ -53,10 +53,14 @@ def _pick(cum: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: int = 200, seed: int = 0,
-             what_if: WhatIf | None = None, moves: list[np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """Monthly counts for each of ``stations``: ``starts`` (new stays a month) and ``open`` (open at month
-    end), each an array (n_sims, horizon). ``moves``, when given a list, receives arrays of (station, next,
-    days) of the simulated stays begun after the origin and ended within the horizon."""
+             what_if: WhatIf | None = None, moves: list[np.ndarray] | None = None,
+             paths: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None) -> dict[str, np.ndarray]:
+    """Monthly counts for each of ``stations``: ``starts`` (new stays a month), ``open`` (open at month
+    end) and ``days`` (days spent at the station within the month, summed over stays), each an array
+    (n_sims, horizon). ``moves``, when given a list, receives arrays of (station, next, days) of the
+    simulated stays begun after the origin and ended within the horizon. ``paths``, when given a dict,
+    receives for each of ``stations`` the (simulation, start, end) of every simulated stay there, in days
+    after the origin (for checks that recount the simulated paths independently)."""
     rng = np.random.default_rng(seed)
     wi = what_if or WhatIf()
     B = model.trans_.shape[0]
@@ -137,6 +141,8 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
         s_sim = np.concatenate([r[0] for r in rec[w]]) if rec[w] else np.zeros(0, int)
         s_start = np.concatenate([r[1] for r in rec[w]]) if rec[w] else np.zeros(0)
         s_end = np.concatenate([r[2] for r in rec[w]]) if rec[w] else np.zeros(0)
+        if paths is not None:
+            paths[name] = (s_sim, s_start, s_end)
         new = s_start > 0
         mi = np.searchsorted(edges, s_start[new], side="left")  # month whose end is on/after the start
         okm = mi < horizon
@@ -146,7 +152,12 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
         for j, e in enumerate(edges):
             m = (s_start <= e) & (s_end > e)
             opened[:, j] = np.bincount(s_sim[m], minlength=n_sims)
-        out[f"{name}:starts"], out[f"{name}:open"] = starts, opened
+        days = np.zeros((n_sims, horizon))
+        for j in range(horizon):  # month j is the days (starts_edges[j], starts_edges[j + 1]]
+            lo, hi = starts_edges[j], starts_edges[j + 1]
+            overlap = np.clip(np.minimum(s_end, hi) - np.maximum(s_start, lo), 0.0, None)
+            days[:, j] = np.bincount(s_sim, weights=overlap, minlength=n_sims)
+        out[f"{name}:starts"], out[f"{name}:open"], out[f"{name}:days"] = starts, opened, days
     return out
 
 
