@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "practices": ("cscflow.cli.practices:practices", "Key practices: statutory-timescale clocks met, breached, overdue."),
     "report": ("cscflow.cli.report:report", "A self-contained HTML report for boards (disclosure-controlled)."),
     "map": ("cscflow.cli.map:map_still", "A still of the map on a date as SVG or PNG (no browser needed)."),
+    "video": ("cscflow.cli.video:video", "The map's animation as an MP4 video (H.264) for slides and browsers."),
     "forecast": ("cscflow.cli.forecast:forecast", "Fit a model of the journeys; forecast demand with intervals."),
 }
 

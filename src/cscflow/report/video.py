@@ -1,0 +1,209 @@
+"""The map's animation as an MP4 video (H.264, yuv420p: plays in PowerPoint, Keynote and every browser), frame by
+frame, without a browser.
+
+Each frame is the web map at one moment: the geometry the web app draws (:mod:`cscflow.journeys.geometry`, the
+routes ``/api/map`` sends), every child's dot where the browser puts it (:mod:`cscflow.journeys.dots`), painted
+by :class:`cscflow.report.frames.Painter`, with the date, the legend and the children at each station burnt in.
+Those counts go through :mod:`cscflow.disclosure` (the ``caseload`` rule, as the report's map stills: 1-4 shown
+as "<5"); the dots are positions, drawn as on the web map. Encoded by PyAV (FFmpeg's libx264, bundled in its
+wheels for Windows, macOS and Linux: nothing to compile).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cscflow.errors import AnalysisError, CscflowError
+
+#: limits of a video (a 4K or hour-long render is a job for a batch, not this command)
+MAX_SIZE = (3840, 2160)
+MAX_FRAMES = 108_000
+CRF = 20          # libx264 quality (lower is better; 18-23 is visually clean for flat graphics)
+PRESET = "veryfast"
+
+
+@dataclass
+class VideoOptions:
+    """What a video shows: period, speed, picture, cohort, map and track convention."""
+
+    start: str | None = None
+    end: str | None = None
+    fps: int = 30
+    days_per_second: float = 30.0
+    size: tuple[int, int] = (1280, 720)
+    where: dict[str, Any] | None = None
+    map_name: Any = "england"
+    convention: str = "travel"
+
+
+@dataclass
+class VideoInfo:
+    """What was written: the file, its frames, rate and size, and the period it shows."""
+
+    path: Path
+    frames: int
+    fps: int
+    size: tuple[int, int]
+    start: dt.date
+    end: dt.date
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.fps
+
+
+def check(opts: VideoOptions) -> None:
+    """Refuse options no video can have, with what to write instead."""
+    w, h = opts.size
+    if w % 2 or h % 2 or w < 320 or h < 240 or w > MAX_SIZE[0] or h > MAX_SIZE[1]:
+        raise AnalysisError(f"a video of {w}x{h} pixels cannot be made",
+                            hint="give even numbers from 320x240 to 3840x2160, e.g. --size 1280x720")
+    if not 1 <= opts.fps <= 120:
+        raise AnalysisError(f"--fps {opts.fps} is out of range", hint="use 1 to 120 frames a second, e.g. 30")
+    if not (opts.days_per_second > 0 and math.isfinite(opts.days_per_second)):
+        raise AnalysisError(f"--days-per-second {opts.days_per_second} is not a speed", hint="use e.g. 30")
+
+
+def encoder() -> Any:
+    """PyAV, checked to have an H.264 encoder (a clear error when it is missing)."""
+    try:
+        import av
+    except ImportError:
+        raise CscflowError("the video needs PyAV, which is not installed",
+                           hint="pip install av (it is a dependency of cscflow: reinstall cscflow)") from None
+    try:
+        av.codec.Codec("libx264", "w")
+    except Exception:
+        raise CscflowError("this PyAV has no H.264 encoder (libx264)",
+                           hint="install PyAV from its wheels on PyPI (pip install --force-reinstall av)") from None
+    return av
+
+
+def write_video(ws: Any, out: str | Path, opts: VideoOptions | None = None,
+                progress: Callable[[int, int], Any] = lambda _done, _total: None) -> VideoInfo:
+    """Render the map of ``ws`` from ``opts.start`` to ``opts.end`` into the MP4 file ``out``.
+
+    Frame ``k`` shows the moment ``start + k * days_per_second / fps`` (days); there are
+    ``round(days * fps / days_per_second)`` frames (at least one). ``progress(done, total)`` is called after each
+    frame.
+    """
+    opts = opts or VideoOptions()
+    check(opts)
+    out = Path(out)
+    if out.suffix.lower() != ".mp4":
+        raise AnalysisError(f"cannot write {out.name}: the video is an .mp4 file", hint="use --out map.mp4")
+    av = encoder()
+    scene = Scene(ws, opts)
+    times = scene.times()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    w, h = opts.size
+    container = av.open(str(out), mode="w", options={"movflags": "+faststart"})
+    try:
+        stream = container.add_stream("libx264", rate=opts.fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"crf": str(CRF), "preset": PRESET}
+        cc = stream.codec_context
+        cc.color_primaries = cc.color_trc = cc.colorspace = 1    # BT.709, as the frames are converted
+        cc.color_range = 1                                        # limited ("TV") range, what players expect
+        for k, t in enumerate(times):
+            frame = av.VideoFrame.from_ndarray(scene.frame(t), format="rgb24")
+            frame = frame.reformat(format="yuv420p", dst_colorspace=1, dst_color_range=1)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+            progress(k + 1, len(times))
+        for packet in stream.encode():
+            container.mux(packet)
+    finally:
+        container.close()
+    return VideoInfo(out, len(times), opts.fps, opts.size, scene.start.date(), scene.end.date())
+
+
+class Scene:
+    """Everything a frame needs, gathered once: geometry, drawable legs, disclosed counts by day, the painter."""
+
+    def __init__(self, ws: Any, opts: VideoOptions) -> None:
+        from cscflow.journeys import data_end, data_start, tracks
+        from cscflow.journeys.dots import drawable
+        from cscflow.journeys.geometry import MapGeometry, map_routes
+        from cscflow.journeys.maps import load_map
+        from cscflow.report.frames import BAND, REPEAT, REPEAT_LABELS, Painter
+
+        self.opts = opts
+        pmap = load_map(opts.map_name, ws)
+        first, last = data_start(ws).normalize(), data_end(ws).normalize()
+        self.end = pd.Timestamp(opts.end) if opts.end else last
+        self.start = pd.Timestamp(opts.start) if opts.start else max(first, self.end - pd.Timedelta(days=365))
+        if self.end <= self.start:
+            raise AnalysisError(f"the video's period {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d} is empty",
+                                hint="give --to after --from")
+        everyone = tracks(ws, pmap, "travel", None)
+        cohort = tracks(ws, pmap, opts.convention, opts.where) if opts.where or opts.convention != "travel" \
+            else everyone
+        self.epoch = pd.Timestamp(cohort.epoch)
+        w, h = opts.size
+        stations = [dict(s) for s in pmap.stations]
+        lines = [{"id": ln["id"], "colour": ln["colour"], "stations": [str(s) for s in ln["stations"]],
+                  "label": ln.get("label")} for ln in pmap.lines]
+        self.geometry = MapGeometry(stations, lines, map_routes(pmap, everyone), w, h - BAND)
+        self.dots = drawable(cohort, self.geometry)
+        self.station_ids = pmap.station_ids
+        self.counts = self._counts(ws, pmap)
+        cohort_text = _where(opts.where)
+        foot = (f"{cohort_text + ' · ' if cohort_text else ''}Numbers: children at each station on the day; "
+                "counts of 1 to 4 shown as <5 (disclosure control). Each dot is a child; made by cscflow.")
+        self.painter = Painter(self.geometry, (w, h), REPEAT, list(zip(REPEAT, REPEAT_LABELS, strict=True)),
+                               "Dot colour: involvement with children's services", foot)
+
+    def times(self) -> np.ndarray:
+        """The moment of each frame, in days since the tracks' epoch."""
+        days = (self.end - self.start).days
+        n = max(1, round(days * self.opts.fps / self.opts.days_per_second))
+        if n > MAX_FRAMES:
+            raise AnalysisError(f"the video would have {n:,} frames (more than {MAX_FRAMES:,})",
+                                hint="shorten the period or raise --days-per-second")
+        t0 = int((self.start - self.epoch).days)
+        out: np.ndarray = t0 + np.arange(n) * (self.opts.days_per_second / self.opts.fps)
+        return out
+
+    def _counts(self, ws: Any, pmap: Any) -> dict[int, list[str]]:
+        """Children at each station on each day the video shows, disclosed (the ``caseload`` rule), as the
+        text burnt in beside each station ("" for none)."""
+        from cscflow.disclosure import disclose
+        from cscflow.journeys.track_rows import cohort_mask
+
+        rows, keep, _ = cohort_mask(ws, pmap, self.opts.where)
+        days = sorted({int(math.floor(t)) for t in self.times()})
+        frames = []
+        for d in days:
+            c = rows.stations_on(self.epoch + pd.Timedelta(days=d), self.station_ids, keep)
+            frames.append(c.assign(day=d))
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["station", "children", "day"])
+        shown = disclose(table[["day", "station", "children"]], "caseload",
+                         method="Children at each station of the process map on each day of the video.").table
+        index = {s: i for i, s in enumerate(self.station_ids)}
+        out = {d: [""] * len(self.station_ids) for d in days}
+        for d, s, n in shown.itertuples(index=False):
+            out[int(d)][index[str(s)]] = n if isinstance(n, str) else (f"{int(n):,}" if n else "")
+        return out
+
+    def frame(self, t: float) -> np.ndarray:
+        """The picture at moment ``t`` (days since the epoch), H x W x 3 uint8."""
+        day = int(math.floor(t))
+        date = self.epoch + pd.Timedelta(days=day)
+        counts = self.counts.get(day) or [""] * len(self.station_ids)
+        return self.painter.frame(self.dots.at(t), counts, f"{date.day} {date:%B %Y}")
+
+
+def _where(where: dict[str, Any] | None) -> str:
+    if not where:
+        return ""
+    return "Cohort: " + ", ".join(f"{k}={'|'.join(map(str, v)) if isinstance(v, list | tuple) else v}"
+                                  for k, v in sorted(where.items()))
