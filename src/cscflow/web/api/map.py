@@ -78,19 +78,12 @@ def observation_window(st: Any) -> list[str] | None:
 
 def data_routes(st: Any) -> dict[str, list[dict[str, Any]]]:
     """The route every move of everyone's tracks follows on the map, and the routes the map lacks
-    (:func:`cscflow.journeys.layout.network_routes`)."""
-    import numpy as np
-
-    from cscflow.journeys.layout import network_routes
-    from cscflow.journeys.tracks import OUTSIDE
+    (:func:`cscflow.journeys.geometry.map_routes`; the video draws with the same)."""
+    from cscflow.journeys.geometry import map_routes
     from cscflow.web.api.tracks import engine_tracks
 
     t, _ = engine_tracks(st, "travel", None)
-    on = (t.from_ != OUTSIDE) & (t.to != OUTSIDE)
-    ids = st.pmap.station_ids
-    pairs, n = np.unique(t.from_[on].astype("int64") * 65536 + t.to[on], return_counts=True)
-    moves = {(ids[int(p) // 65536], ids[int(p) % 65536]): int(c) for p, c in zip(pairs, n, strict=True)}
-    return network_routes(st.pmap, moves)
+    return map_routes(st.pmap, t)
 
 
 def filter_values(ws: Any) -> dict[str, list[Any]]:

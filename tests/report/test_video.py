@@ -1,0 +1,99 @@
+"""``cscflow video``: an MP4 that decodes (H.264, yuv420p) with the frames and size asked for, its dots where the
+Python geometry puts them (which tests/browser/test_video_geometry.py holds to the web map's), station counts
+through disclosure control, and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cscflow.cli import cli
+
+ARGS = ["--from", "2017-01-01", "--to", "2017-03-02", "--fps", "15", "--days-per-second", "30", "--size", "640x360"]
+
+
+@pytest.fixture(scope="module")
+def video(tiny_ws, tmp_path_factory):
+    out = tmp_path_factory.mktemp("video") / "map.mp4"
+    r = CliRunner().invoke(cli, ["video", str(tiny_ws), *ARGS, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "30 frames" in r.output
+    return out
+
+
+def decode(path):
+    import av
+
+    with av.open(str(path)) as f:
+        s = f.streams.video[0]
+        info = (s.codec_context.name, s.codec_context.pix_fmt, s.width, s.height, float(s.average_rate))
+        frames = [fr.to_ndarray(format="rgb24") for fr in f.decode(video=0)]
+    return info, frames
+
+
+def test_mp4_decodes_with_the_frames_and_size_asked_for(video):
+    info, frames = decode(video)
+    assert info == ("h264", "yuv420p", 640, 360, 15.0)
+    assert len(frames) == 30                          # 60 days at 30 days a second, 15 frames a second
+    assert frames[0].shape == (360, 640, 3)
+    assert not np.array_equal(frames[0], frames[-1])  # the dots moved
+
+
+def test_dots_are_where_the_geometry_says(video, tiny_ws):
+    """Frame 20 (day 40 of the period): around each dot alone in its neighbourhood (nothing else drawn within 8 px)
+    the picture differs from the bare map; far from every dot it is the bare map (within the codec's error)."""
+    from cscflow.report.video import Scene, VideoOptions
+    from cscflow.workspace import Workspace
+
+    _, frames = decode(video)
+    with Workspace(tiny_ws, read_only=True) as ws:
+        scene = Scene(ws, VideoOptions("2017-01-01", "2017-03-02", 15, 30.0, (640, 360)))
+    t = scene.times()[20]
+    f = scene.dots.at(float(t))
+    picture = frames[20].astype(int)
+    bare = scene.painter.frame(scene.dots.at(-1e9), [""] * len(scene.station_ids), "").astype(int)
+    drawn = scene.frame(float(t)).astype(int)
+    xy = np.column_stack([f.x, f.y])
+    lone = [i for i in range(len(xy)) if np.sort(np.hypot(*(xy - xy[i]).T))[1:2].min(initial=99) > 8
+            and 4 < xy[i, 0] < 636 and 4 < xy[i, 1] < 316]
+    checked = 0
+    for i in lone:
+        x, y = int(xy[i, 0]), int(xy[i, 1])
+        if np.abs(drawn[y - 1 : y + 2, x - 1 : x + 2] - bare[y - 1 : y + 2, x - 1 : x + 2]).mean() < 20:
+            continue                                   # a pale dot on a pale line: nothing to see
+        checked += 1
+        assert np.abs(picture[y - 1 : y + 2, x - 1 : x + 2] - drawn[y - 1 : y + 2, x - 1 : x + 2]).mean() < 25
+        assert np.abs(picture[y - 1 : y + 2, x - 1 : x + 2] - bare[y - 1 : y + 2, x - 1 : x + 2]).mean() > 20
+    assert checked >= 5, (len(f.x), len(lone))
+    empty = np.ones(picture.shape[:2], bool)          # far from every dot, station and text: the bare map
+    for x, y in xy.astype(int):
+        empty[max(y - 8, 0) : y + 9, max(x - 8, 0) : x + 9] = False
+    empty &= np.abs(drawn - bare).max(axis=2) == 0
+    assert np.abs(picture - bare)[empty].mean() < 3
+
+
+def test_station_counts_are_disclosed(tiny_ws):
+    from cscflow.report.video import Scene, VideoOptions
+    from cscflow.workspace import Workspace
+
+    with Workspace(tiny_ws, read_only=True) as ws:
+        scene = Scene(ws, VideoOptions("2017-01-01", "2017-03-02"))
+    shown = {v for day in scene.counts.values() for v in day}
+    assert "<5" in shown or all(v == "" or int(v.replace(",", "")) >= 5 for v in shown)
+    assert not shown & {"1", "2", "3", "4"}
+    assert any(v not in ("", "<5") for v in shown)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--size", "641x360"], "641x360 pixels cannot be made"),
+    (["--fps", "0"], "--fps 0 is out of range"),
+    (["--from", "2017-02-30"], "is not a date"),
+    (["--from", "2017-03-01", "--to", "2017-01-01"], "is empty"),
+    (["--where", "shoe=7"], "cannot filter on 'shoe'"),
+])
+def test_clear_errors(tiny_ws, tmp_path, args, message):
+    r = CliRunner().invoke(cli, ["video", str(tiny_ws), *args, "--out", str(tmp_path / "v.mp4")])
+    assert r.exit_code == 1 and message in r.output and "Traceback" not in r.output, r.output
+    r = CliRunner().invoke(cli, ["video", str(tiny_ws), "--out", str(tmp_path / "v.gif")])
+    assert r.exit_code == 1 and "use --out map.mp4" in r.output
