@@ -214,7 +214,8 @@ def test_unavailable_rules_say_why(hand_ws):
     hand_ws.write("episodes", pd.DataFrame(_s47("A", "2024-12-20", "2025-01-15")))
     c = evaluate(hand_ws)
     why = c.attrs["unavailable"]
-    assert "cla-review-20wd" in why and "count" in why["cla-review-20wd"]
+    assert "cla-review-20wd" in why and "SSDA903 Reviews" in why["cla-review-20wd"]  # no reviews loaded
+    assert "interview" in why["return-home-interview-72h"]
     assert set(c["rule"]) <= {r.id for r in load_rules().values() if r.evaluable}
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.model.calendar import calendar_frame
+from cscflow.practices.review_clocks import needs_reviews, no_review_table, review_clocks, unavailable_why
 from cscflow.practices.rules import Rule, RulesError, select
 
 COLUMNS = ["rule", "child_id", "start", "due", "stop", "working_days", "status", "team"]
@@ -106,18 +107,32 @@ def _proceedings_clocks(ws: Any, rule: Rule) -> ibis.Table:
 
 
 def clock_table(ws: Any, rule: Rule, as_of: dt.date, calendar: ibis.Table | None = None) -> ibis.Table:
-    """The clocks of one clock ``rule`` at ``as_of`` as an engine expression (columns :data:`COLUMNS`)."""
+    """The clocks of one clock ``rule`` at ``as_of`` as an engine expression (columns :data:`COLUMNS`).
+
+    A clock of a review rule (:mod:`cscflow.practices.review_clocks`) whose stay ended (``c_cut``)
+    before it stopped is dropped when the stay ended on or before the due date (no review was needed)
+    and ``breached`` when it ended later (working days counted to the stay's end).
+    """
     if rule.kind != "clock" or not rule.evaluable or rule.limit is None:
         raise RulesError(f"rule {rule.id!r} is not an evaluable clock", hint="pick a clock rule the data can show")
-    t = _proceedings_clocks(ws, rule) if rule.table == "proceedings" else _episode_clocks(ws, rule)
+    if needs_reviews(rule):
+        t = review_clocks(ws, rule, as_of)
+    elif rule.table == "proceedings":
+        t = _proceedings_clocks(ws, rule)
+    else:
+        t = _episode_clocks(ws, rule)
+    if "c_cut" not in t.columns:
+        t = t.mutate(c_cut=ibis.null().cast("date"))
     asof = ibis.literal(as_of, type="date")
     t = t.filter(t.c_start.notnull() & (t.c_start <= asof))
-    t = t.mutate(c_stop=ibis.ifelse(t.c_stop > asof, ibis.null().cast("date"), t.c_stop))
+    t = t.mutate(c_stop=ibis.ifelse(t.c_stop > asof, ibis.null().cast("date"), t.c_stop),
+                 c_cut=ibis.ifelse(t.c_cut > asof, ibis.null().cast("date"), t.c_cut))
+    t = t.mutate(c_end=ibis.coalesce(t.c_stop, t.c_cut))
     cal = calendar if calendar is not None else _calendar(ws)
     a = cal.select(_a_date=cal.date.cast("date"), _a=cal.wd_index)
     b = cal.select(_b_date=cal.date.cast("date"), _b=cal.wd_index)
     t = t.left_join(a, t.c_start == a._a_date).drop("_a_date")
-    t = t.left_join(b, t.c_stop == b._b_date).drop("_b_date")
+    t = t.left_join(b, t.c_end == b._b_date).drop("_b_date")
     asof_idx = _wd_index(as_of)
     t = t.mutate(working_days=(ibis.coalesce(t._b, ibis.literal(asof_idx)) - t._a).cast("int64"))
     n, unit = rule.limit.amount, rule.limit.unit
@@ -128,7 +143,9 @@ def clock_table(ws: Any, rule: Rule, as_of: dt.date, calendar: ibis.Table | None
         t = t.left_join(d, t._due_idx == d._d).drop("_d", "_due_idx")
         t = t.rename(due="_d_date")
         late = t.working_days > n
-        status = ibis.cases((stopped & ~late, "met"), (stopped, "breached"), (~late, "open"), else_="overdue")
+        cut = t.c_cut.notnull() & ~stopped
+        t = t.filter(~(cut & ~late))  # the stay ended in time: no review was needed
+        status = ibis.cases((stopped & ~late, "met"), (stopped | cut, "breached"), (~late, "open"), else_="overdue")
     else:
         if unit == "months":
             due = t.c_start + ibis.interval(months=n)
@@ -136,22 +153,33 @@ def clock_table(ws: Any, rule: Rule, as_of: dt.date, calendar: ibis.Table | None
             days = {"days": n, "weeks": 7 * n, "hours": int(np.ceil(n / 24))}[unit]
             due = t.c_start + ibis.interval(days=days)
         t = t.mutate(due=due.cast("date"))
-        status = ibis.cases((stopped & (t.c_stop <= t.due), "met"), (stopped, "breached"),
+        cut = t.c_cut.notnull() & ~stopped
+        t = t.filter(~(cut & (t.c_cut <= t.due)))  # the stay ended in time: no review was needed
+        status = ibis.cases((stopped & (t.c_stop <= t.due), "met"), (stopped | cut, "breached"),
                             (asof <= t.due, "open"), else_="overdue")
     t = t.mutate(status=status)
     return t.select(rule=ibis.literal(rule.id), child_id=t.child_id, start=t.c_start, due=t.due, stop=t.c_stop,
                     working_days=t.working_days, status=t.status, team=t.team)
 
 
+def attrs_filter(st: ibis.Table, attrs: dict[str, Any]) -> ibis.Table:
+    """The stays whose ``attrs`` hold one of the values given per code (e.g. ``{placement: [H5, P2]}``)."""
+    for code, values in attrs.items():
+        alts = "|".join(str(v) for v in (values if isinstance(values, list) else [values]))
+        st = st.filter(st.attrs.re_search(f'"{code}": "({alts})"'))
+    return st
+
+
 def never_table(ws: Any, rule: Rule, as_of: dt.date) -> ibis.Table:
-    """The rows breaking a never ``rule`` up to ``as_of`` (each dated at its stay's start)."""
+    """The rows breaking a never ``rule`` up to ``as_of`` (each dated at its stay's start); a rule with
+    ``no_review_within``: :func:`cscflow.practices.review_clocks.no_review_table`."""
     chk = rule.check
+    if chk.get("no_review_within"):
+        return no_review_table(ws, rule, as_of)
     st = _stays(ws, chk["stage"])
     asof = ibis.literal(as_of, type="date")
     st = st.filter(st.day <= asof)
-    for code, values in (chk.get("attrs") or {}).items():
-        alts = "|".join(str(v) for v in (values if isinstance(values, list) else [values]))
-        st = st.filter(st.attrs.re_search(f'"{code}": "({alts})"'))
+    st = attrs_filter(st, chk.get("attrs") or {})
     if chk.get("from"):
         frm = ibis.literal(chk["from"], type="date")
         st = st.filter(st.end.isnull() | (st.end.cast("date") >= frm))
@@ -195,6 +223,10 @@ def evaluate(ws: Any, rules: dict[str, Rule] | list[str] | None = None, as_of: A
         if rule.table not in tables:
             unavailable[rule.id] = f"the workspace has no {rule.table} table"
             continue
+        why = unavailable_why(ws, rule, day) if needs_reviews(rule) else None
+        if why:
+            unavailable[rule.id] = why
+            continue
         exprs.append(clock_table(ws, rule, day, cal) if rule.kind == "clock" else never_table(ws, rule, day))
     if exprs:
         expr = exprs[0] if len(exprs) == 1 else ibis.union(*exprs)
@@ -209,11 +241,19 @@ def evaluate(ws: Any, rules: dict[str, Rule] | list[str] | None = None, as_of: A
     return out
 
 
-def coverage(rules: dict[str, Rule] | None = None) -> pd.DataFrame:
-    """Per rule: id, kind, limit, evaluable, why not, source (what the loaded returns can show)."""
-    rows = [{"rule": r.id, "kind": r.kind, "limit": str(r.limit) if r.limit else "", "evaluable": r.evaluable,
-             "why_not": r.why, "source": r.source} for r in select(rules)]
+def coverage(rules: dict[str, Rule] | None = None, ws: Any = None, as_of: Any = None) -> pd.DataFrame:
+    """Per rule: id, kind, limit, evaluable, why not, source (what the loaded returns can show; with a
+    workspace ``ws``, also what its tables hold at ``as_of``, e.g. no reviews loaded)."""
+    day = None if ws is None else (pd.Timestamp(as_of).date() if as_of is not None else as_of_default(ws))
+    rows = []
+    for r in select(rules):
+        why = r.why if not r.evaluable else ""
+        if not why and ws is not None and day is not None and needs_reviews(r):
+            why = unavailable_why(ws, r, day) or ""
+        rows.append({"rule": r.id, "kind": r.kind, "limit": str(r.limit) if r.limit else "",
+                     "evaluable": not why, "why_not": why, "source": r.source})
     return pd.DataFrame(rows)
 
 
-__all__ = ["COLUMNS", "STATUSES", "as_of_default", "clock_table", "coverage", "evaluate", "never_table"]
+__all__ = ["COLUMNS", "STATUSES", "as_of_default", "attrs_filter", "clock_table", "coverage", "evaluate",
+           "never_table"]

@@ -8,8 +8,8 @@ copy and refuses, with the rule and the field named, anything the evaluator coul
 >>> rules = load_rules()
 >>> rules["icpc-15wd"].limit
 Limit(amount=15, unit='working_days')
->>> [r.id for r in rules.values() if r.evaluable][:2]
-['assessment-45wd', 'icpc-15wd']
+>>> [r.id for r in rules.values() if r.evaluable][:4]
+['assessment-45wd', 'icpc-15wd', 'cp-review-3m', 'cp-review-6m']
 """
 
 from __future__ import annotations
@@ -127,6 +127,13 @@ def _check_evaluable(rid: str, kind: str, clock: dict[str, Any], check: dict[str
     if kind == "never":
         _need(check.get("table", "episodes") == "episodes" and bool(check.get("stage")), rid,
               "checks something other than stays of a stage", hint)
+        _need(check.get("per") in (None, "period_of_care"), rid, f"has per {check.get('per')!r}",
+              "use per: period_of_care or leave it out")
+        lim = check.get("no_review_within")
+        if lim is not None:
+            _need(isinstance(lim, dict) and lim.get("unit") in ("days", "weeks", "months")
+                  and isinstance(lim.get("amount"), int) and lim["amount"] > 0, rid,
+                  f"has no_review_within {lim!r}", "write no_review_within: {amount: 6, unit: months}")
         return
     table = clock.get("table", "episodes")
     if table == "proceedings":
@@ -136,8 +143,27 @@ def _check_evaluable(rid: str, kind: str, clock: dict[str, Any], check: dict[str
         return
     _need(table == "episodes" and bool(clock.get("stage")), rid, f"reads table {table!r} without a stage", hint)
     start, stop = clock["start"], clock["stop"]
+    _need(clock.get("per") in (None, "period_of_care"), rid, f"has per {clock.get('per')!r}",
+          "use per: period_of_care or leave it out")
+    if "review" in start or "review" in stop:
+        _check_review_clock(rid, start, stop)
+        return
     _need(start.get("at") in STAY_ENDS or bool(start.get("stage")), rid, f"starts at {start}", hint)
     _need(stop.get("at") in STAY_ENDS, rid, f"stops at {stop}", hint)
+
+
+def _check_review_clock(rid: str, start: dict[str, Any], stop: dict[str, Any]) -> None:
+    """The review clocks :mod:`cscflow.practices.review_clocks` runs (see ``rules.yaml``)."""
+    hint = "use start {at: start} with stop {review: 1}, or start {review: N} / {review: each, from: N} " \
+           "with stop {review: next}"
+    if start.get("at") == "start":
+        _need(stop.get("review") == 1, rid, f"starts at the stay's start and stops at {stop}", hint)
+        return
+    rev = start.get("review")
+    ok = (rev == "each" and isinstance(start.get("from", 1), int) and start.get("from", 1) >= 1) or (
+        isinstance(rev, int) and not isinstance(rev, bool) and rev >= 1)
+    _need(ok, rid, f"starts at {start}", hint)
+    _need(stop.get("review") == "next", rid, f"starts at a review and stops at {stop}", hint)
 
 
 def rules_path() -> Path:

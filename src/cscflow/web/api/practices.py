@@ -67,7 +67,8 @@ def rules(request: Request) -> dict[str, Any]:
     st = state(request)
     with st.lock:
         day = as_of_default(st.ws)
-    return {"as_of": day.isoformat(), "rules": records(coverage())}
+        cover = coverage(ws=st.ws, as_of=day)
+    return {"as_of": day.isoformat(), "rules": records(cover)}
 
 
 def _spc(rule_clocks: pd.DataFrame, suppress: bool, method: str, window: str) -> dict[str, Any]:
@@ -126,7 +127,7 @@ def _due_soon(request: Request, rule: str, as_of: str | None) -> tuple[pd.DataFr
     return clocks, d
 
 
-def _rule_or_422(rule: str) -> None:
+def _rule_or_422(request: Request, rule: str, as_of: str | None = None) -> None:
     from cscflow.practices import load_rules
 
     rules = load_rules()
@@ -134,6 +135,9 @@ def _rule_or_422(rule: str) -> None:
         raise bad(f"no rule {rule[:40]!r}; use one of {', '.join(rules)}")
     if not rules[rule].evaluable:
         raise bad(f"rule {rule!r} cannot be evaluated from the loaded returns: {rules[rule].why}")
+    why = _clocks(request, as_of).attrs["unavailable"].get(rule)
+    if why:
+        raise bad(f"rule {rule!r} cannot be evaluated from the loaded returns: {why}")
 
 
 @router.get("/api/practices/{rule}")
@@ -144,7 +148,7 @@ def one_rule(
     suppress_small: bool = Query(True, alias="suppress"),
 ) -> dict[str, Any]:
     """One rule: its p-chart by month, its team funnel and its due-soon list."""
-    _rule_or_422(rule)
+    _rule_or_422(request, rule, as_of)
     clocks, d = _due_soon(request, rule, as_of)
     mine = clocks[clocks["rule"] == rule]
     raw = mine["status"].value_counts().reindex(["met", "breached", "open", "overdue"], fill_value=0)
@@ -178,7 +182,7 @@ def due_soon_csv(
     as_of: str | None = Query(None, pattern=_DATE),
 ) -> Response:
     """The due-soon list of one rule as CSV, its header as ``# `` lines."""
-    _rule_or_422(rule)
+    _rule_or_422(request, rule, as_of)
     _, d = _due_soon(request, rule, as_of)
     return Response(d.csv(), media_type="text/csv",
                     headers={"content-disposition": f'attachment; filename="cscflow_{rule}_due_soon.csv"'})
