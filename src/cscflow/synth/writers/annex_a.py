@@ -361,7 +361,7 @@ class _Lists:
         return pd.DataFrame({"status": status, "team": top["team"].to_numpy(), "worker": top["worker"].to_numpy()})
 
     def list7(self) -> pd.DataFrame:
-        from cscflow.synth.writers.cin import cpp_reviews
+        from cscflow.synth.reviews import cp_reviews
 
         f = self._open("cp_plan", ["initial_category", "category_of_abuse"])
         allcp = stage_frame(self.county, "cp_plan")
@@ -375,8 +375,9 @@ class _Lists:
         until = f["end"].where(f["end"] <= self.end, self.end)
         out["Date of the Last Statutory Visit"] = np.maximum(self._days_before(until, 0, 10), f["start"].to_numpy())
         out["Was the Child Seen Alone?"] = np.where(self.rng.random(len(f)) < 0.8, "a) Yes", "b) No")
-        e1 = self.end.strftime("%Y-%m-%d")
-        reviews = [cpp_reviews(s, e, "1900-01-01", e1) for s, e in zip(f["start"], f["end"], strict=True)]
+        held = cp_reviews(self.county)
+        reviews = [[d for d in held.get((c, pd.Timestamp(s)), []) if d <= self.end]
+                   for c, s in zip(f["child_id"], f["start"], strict=True)]
         out["Date of latest review conference"] = pd.to_datetime([r[-1] if r else None for r in reviews]).to_numpy()
         out["Child Protection Plan End Date"] = self._known(f["end"])
         epo = self._epo_children()

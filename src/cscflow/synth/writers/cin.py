@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.synth.county import County
+from cscflow.synth.reviews import cp_reviews
 from cscflow.synth.writers._common import (
     SEX_NUMERIC,
     children_frame,
@@ -65,6 +66,7 @@ def write(county: County, out_dir: Path, rng: np.random.Generator, *, years: lis
 
     >>> import datetime as dt, tempfile, numpy as np
     >>> from cscflow.synth.county import County
+from cscflow.synth.reviews import cp_reviews
     >>> c = County(la="886", start=dt.date(2017, 4, 1), end=dt.date(2018, 3, 31))
     >>> [p.name for p in write(c, Path(tempfile.mkdtemp()), np.random.default_rng(0))]
     ['cin_census_2018.xml']
@@ -113,30 +115,13 @@ class _Facts:
                 cols[key] = frame[key].to_numpy()
             if stage == "cp_plan":
                 cols["previous"] = frame.groupby("child_id").cumcount().to_numpy()
-                cols["reviews"] = _all_cpp_reviews(frame["start"], frame["end"], county.end)
+                dates = cp_reviews(county)
+                cols["reviews"] = [[d.strftime("%Y-%m-%d") for d in dates.get((c, pd.Timestamp(st)), [])]
+                                   for c, st in zip(frame["child_id"], frame["start"], strict=True)]
             names = list(cols)
             for values in zip(*cols.values(), strict=True):
                 rec = dict(zip(names, values, strict=True))
                 self.by_need[rec["need_id"]][stage].append(rec)
-
-
-def _all_cpp_reviews(start: pd.Series, end: pd.Series, horizon: pd.Timestamp) -> list[list[str]]:
-    """Review conference dates (ISO) of every CP plan: 3 months after the start, then every 6 months while
-    the plan lasts (Working Together timescales), up to the end of the period."""
-    stop = end.fillna(pd.Timestamp(horizon) + pd.Timedelta(days=1)).reset_index(drop=True)
-    start = start.reset_index(drop=True)
-    out: list[list[str]] = [[] for _ in range(len(start))]
-    months = 3
-    while True:
-        when = start + pd.DateOffset(months=months)
-        keep = np.flatnonzero((when < stop).to_numpy())
-        if not len(keep):
-            break
-        texts = iso(when.iloc[keep])
-        for i, t in zip(keep, texts, strict=True):
-            out[i].append(t)
-        months += 6
-    return out
 
 
 _XML_HEADER = """<?xml version='1.0' encoding='UTF-8'?>
@@ -305,24 +290,4 @@ def _factors(value: Any, sy: int) -> list[str]:
             f = _FACTOR_FALLBACK[f]
         if f not in out:
             out.append(f)
-    return out
-
-
-def cpp_reviews(start: pd.Timestamp, end: Any, y0s: str, y1s: str) -> list[str]:
-    """Review conference dates of a CP plan inside the census year: 3 months after the start, then
-    every 6 months while the plan lasts (Working Together timescales).
-
-    >>> cpp_reviews(pd.Timestamp("2017-01-10"), pd.NaT, "2017-04-01", "2018-03-31")
-    ['2017-04-10', '2017-10-10']
-    """
-    out = []
-    when = start + pd.DateOffset(months=3)
-    stop = end if pd.notna(end) else pd.Timestamp(y1s) + pd.Timedelta(days=1)
-    while when < stop:
-        text = when.strftime("%Y-%m-%d")
-        if text > y1s:
-            break
-        if text >= y0s:
-            out.append(text)
-        when = when + pd.DateOffset(months=6)
     return out

@@ -10,6 +10,7 @@ Column names and code lists: ``sfdl-liia-tools/schema_yml/SSDA903_schema_2024.ym
 ``d2i-csc-validator-be-903/fake_data/*.csv`` files (see ``../shared/data/PROVENANCE.md``). Episodes,
 Header and UASC come from the truth; the items the simulation does not model (postcodes, URNs,
 review participation codes, missing episodes, adopter details) are drawn once per episode or child
+(review dates: :mod:`cscflow.synth.reviews`)
 from a generator seeded by the County's seed (see :func:`facts_for`), so every yearly return, the
 XML return and Annex A agree about them; ``rng`` is accepted for the common writer signature.
 
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.synth.county import County
+from cscflow.synth.reviews import cla_reviews
 from cscflow.synth.writers._common import (
     SEX_NUMERIC,
     add_years,
@@ -129,7 +131,7 @@ class Facts:
         mothers = rng.random(len(girls)) < 0.02
         self.mother = dict(zip(girls, np.where(mothers, "1", "0"), strict=True))
         horizon = pd.Timestamp(county.end) + pd.Timedelta(days=1)
-        self.reviews = _reviews(ep, rng, horizon)
+        self.reviews = _reviews(county, ep, rng)
         self.missing = _missing(ep, kids, rng, horizon)
         self.adoption = _adoption(ep, rng)
         self.care_leavers = stage_frame(county, "care_leaver", ["in_touch", "activity", "accommodation"])
@@ -250,27 +252,17 @@ def _dated(frame: pd.DataFrame, col: str, y0: pd.Timestamp, y1: pd.Timestamp, do
     return sel[columns].reset_index(drop=True)
 
 
-def _reviews(ep: pd.DataFrame, rng: np.random.Generator, horizon: pd.Timestamp) -> pd.DataFrame:
-    """Statutory reviews of each period of care: 20 working days (28 days) after it starts, three
-    months later, then every six months while the child is looked after (Care Planning Regulations)."""
+def _reviews(county: County, ep: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Statutory reviews of each period of care (:func:`cscflow.synth.reviews.cla_reviews`: 20 working days
+    (28 days) after it starts, three months later, then every six months while the child is looked after,
+    some held late); REVIEW_CODE (participation) drawn from ``rng``."""
     periods = ep.groupby("period", sort=True).agg(child=("child_id", "first"), start=("start", "min"),
-                                                  end=("end", "last"))
-    stop = periods["end"].fillna(horizon)
-    first = periods["start"] + pd.Timedelta(days=28)
-    parts = []
-    months = 0
-    when = first
-    while len(when):
-        keep = (when < stop).to_numpy()
-        if not keep.any():
-            break
-        parts.append(pd.DataFrame({"CHILD": periods["child"].to_numpy()[keep], "REVIEW": when.to_numpy()[keep],
-                                   "period": periods.index.to_numpy()[keep], "k": months}))
-        months = 3 if months == 0 else months + 6
-        when = first + pd.DateOffset(months=months)
-    frame = (pd.concat(parts) if parts else pd.DataFrame(columns=["CHILD", "REVIEW", "period", "k"]))
-    frame = frame.sort_values(["period", "k"], kind="mergesort")[["CHILD", "REVIEW"]].reset_index(drop=True)
-    frame["REVIEW"] = pd.to_datetime(frame["REVIEW"])
+                                                  end=("end", "max"), open=("end", lambda e: e.isna().any()))
+    periods["end"] = periods["end"].where(~periods["open"].astype(bool))  # an open episode: the period is open
+    dates = cla_reviews(county, periods)
+    counts = np.array([len(d) for d in dates], dtype="int64")
+    frame = pd.DataFrame({"CHILD": np.repeat(periods["child"].to_numpy(), counts),
+                          "REVIEW": pd.to_datetime([d for per in dates for d in per]).astype("datetime64[ns]")})
     codes = np.array(["PN0", "PN1", "PN2", "PN3", "PN4", "PN5", "PN6", "PN7"])
     frame["REVIEW_CODE"] = codes[rng.choice(8, size=len(frame), p=[.02, .55, .12, .1, .08, .05, .05, .03])]
     return frame
