@@ -184,3 +184,27 @@ def test_mostly_unknown_stages_suggest_open_stages(tmp_path, workspace):
     r = _read(csc)
     assert r.rows_quarantined == 1 and not r.warnings
     assert "--open-stages" not in r.quarantine.hint.iloc[0]
+
+
+@pytest.mark.parametrize("fixture", ["workspace", "spark_workspace"])
+def test_case_attributes_kept_once_per_child(tmp_path, fixture, request):
+    """``case:...`` columns (XES/pm4py case attributes) describe the child: kept once in children.attrs, taken
+    from the child's first loaded row with a value; the other extra columns stay on each stay."""
+    p = tmp_path / "log.csv"
+    p.write_text(
+        "case:concept:name,concept:name,time:timestamp,org:resource,case:AMOUNT_REQ,case:REG_DATE\n"
+        "A1,A_SUBMITTED,2012-01-02 10:00:00,112,,2012-01-02\n"    # blank case value: the next row's is taken
+        "A1,A_DECLINED,2012-01-03 10:00:00,10862,5000,2012-01-02\n"
+        "A2,A_SUBMITTED,2012-01-04 10:00:00,112,7000,2012-01-04\n"
+        "A2,bad,not a date,112,9999,2012-01-04\n"                  # quarantined: not the child's value
+    )
+    ws = request.getfixturevalue(fixture)
+    load(ws, [p], format="events", open_stages=True)
+    ep = ws.execute(ws.table("episodes")).sort_values("source_row")
+    assert [json.loads(a) for a in ep["attrs"]] == [{"org:resource": "112"}, {"org:resource": "10862"},
+                                                    {"org:resource": "112"}]
+    ch = ws.execute(ws.table("children"))
+    got = {c: json.loads(a) for c, a in zip(ch["child_id"], ch["attrs"], strict=True)}
+    a1, a2 = ws.pseudonymise(["A1", "A2"])
+    assert got == {a1: {"case:AMOUNT_REQ": "5000", "case:REG_DATE": "2012-01-02"},
+                   a2: {"case:AMOUNT_REQ": "7000", "case:REG_DATE": "2012-01-04"}}

@@ -3,7 +3,10 @@
 Without a mapping the reader expects the columns ``child_id``, ``stage`` and ``start`` and,
 optionally, ``end``, ``outcome``, ``team``, ``worker`` and ``need_key`` (what ``cscflow synth``
 writes). ``start``/``end`` may be timestamps, dates, ISO text, ``dd/mm/yyyy`` text or Excel
-serial numbers. Every other column becomes a key of the stay's ``attrs`` JSON. A log with no
+serial numbers. Every other column becomes a key of the stay's ``attrs`` JSON, except the case attributes:
+columns named ``case:...`` (the XES and pm4py convention, e.g. ``case:AMOUNT_REQ``) describe the child (the
+case), not the event, so they are kept once per child in ``children.attrs`` (the value on the child's first
+loaded row that has one), not repeated on every stay. A log with no
 ``end`` column records instants (each event a zero-length stay); a blank ``end`` cell means the
 stay is still open. ``open_stages=True`` (``cscflow load --open-stages``) keeps stage values
 outside the CSC vocabulary, for any process log drawn with ``--map auto``.
@@ -51,7 +54,7 @@ import yaml
 
 from cscflow.errors import SourceError
 from cscflow.model.stages import STAGES
-from cscflow.sources.base import QUARANTINE_COLUMNS, ReadResult, source_name
+from cscflow.sources.base import CHILD_COLUMNS, QUARANTINE_COLUMNS, ReadResult, source_name
 from cscflow.sources.events_stage import EngineStays, drop_temp, next_tag
 from cscflow.sources.values import ISO_DATE, match_headers, normalise_header, sniff_encoding, sql_date_formats
 
@@ -308,7 +311,9 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
 
     # A column already holding a JSON object (attrs / attributes) is merged with the other columns.
     packed = [c for c in other if normalise_header(c) in ("attrs", "attributes")][:1]
-    other = [c for c in other if c not in packed]
+    case = [c for c in other if c.strip().lower().startswith("case:") and c not in packed]
+    other = [c for c in other if c not in packed and c not in case]
+    case_cols = "".join(f", raw.{_q(c)} AS __case{i}" for i, c in enumerate(case))
     attrs = ("to_json(struct_pack(" + ", ".join(f"{_q(c)} := raw.{_q(c)}" for c in other) + "))"
              if other else None)
     if packed:
@@ -328,7 +333,8 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
         outcome = f"nullif(trim(coalesce(CASE {_norm_sql(outcome_raw)} {whens} END, {outcome_raw})), '')"
     checks = _checks(pd.Timestamp(today) + pd.Timedelta(days=1))
     by_row = " OR ".join(f"coalesce({cond}, false)" for c, *_, cond in checks if cond != "stage IS NULL")
-    same = "source_child_id, stage_raw, start_raw, end_raw, outcome, team, worker, need_key, attrs"
+    same = "source_child_id, stage_raw, start_raw, end_raw, outcome, team, worker, need_key, attrs" + "".join(
+        f", __case{i}" for i in range(len(case)))
     # One scan of the file into the engine, with no join (a join would not keep the file's order): with
     # insertion order kept, a CSV row's rowid is its place among the rows the reader accepted. The scan
     # also checks each row (all but its stage) and hashes it whole (to find exact duplicates).
@@ -341,7 +347,7 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
             {stage_raw} AS stage_raw, {start_sql} AS start, {start_raw} AS start_raw,
             {end_sql}{end_raw} AS end_raw,
             {outcome} AS outcome, {opt('team')} AS team, {opt('worker')} AS worker,
-            {opt('need_key')} AS need_key, {attrs} AS attrs
+            {opt('need_key')} AS need_key, {attrs} AS attrs{case_cols}
         FROM {src} AS raw)""")
     rejects = pd.DataFrame(columns=["line", "error_type", "csv_line"])
     if not is_parquet:
@@ -414,6 +420,8 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
     else:
         stays = EngineStays(f"SELECT {cols}, __pos AS pos FROM {ev}", tag, n_good)
     res = ReadResult(source=source_name(path), format="events")
+    if case:
+        res.children = _case_attributes(con, ev, case, n_cand > 0, tag)
     # DuckDB may report one line under several errors (e.g. bad encoding and too many columns)
     res.rows_read = int(n_good + (rejects["line"].nunique() if not rejects.empty else 0))
     res.rows_loaded = int(stays.num_rows)
@@ -421,6 +429,16 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, today: dt.
     res.quarantine = quarantine.reset_index(drop=True)
     _hint_open_stages(con, ev, res, layout)
     return res
+
+
+def _case_attributes(con: duckdb.DuckDBPyConnection, ev: str, case: list[str], dups: bool, tag: str) -> pd.DataFrame:
+    """One row per child of the loaded rows: the ``case:...`` columns as its ``attrs`` JSON (each the value on
+    the child's first loaded row that has one)."""
+    firsts = ", ".join(f"{_q(c)} := arg_min(__case{i}, __pos)" for i, c in enumerate(case))
+    drop = f" AND source_row NOT IN (SELECT source_row FROM {tag}_dups)" if dups else ""
+    got = con.execute(f"SELECT source_child_id, nullif(CAST(to_json(struct_pack({firsts})) AS VARCHAR), '{{}}') "
+                      f"AS attrs FROM {ev} WHERE NOT __bad{drop} GROUP BY source_child_id").df()
+    return got.reindex(columns=CHILD_COLUMNS)
 
 
 def _hint_open_stages(con: duckdb.DuckDBPyConnection, ev: str, res: ReadResult, layout: Layout) -> None:

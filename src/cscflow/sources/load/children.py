@@ -51,6 +51,17 @@ def _nullable(values: Any) -> list[Any]:
     return [None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v for v in values]
 
 
+def _case_attrs(ch: pd.DataFrame, stay_ids: pa.Table) -> pa.Array:
+    """An event log's case attributes (``source_child_id``, ``attrs``: one row per child, the ids exactly as
+    in its stays) in the order of ``stay_ids``; null where a child has none."""
+    if ch.empty or "attrs" not in ch:
+        return pa.nulls(stay_ids.num_rows, pa.string())
+    case = pa.table({"sid": pa.array(ch["source_child_id"].astype(object), pa.string()),
+                     "attrs": pa.array(ch["attrs"].astype(object), pa.string())})
+    at = pc.index_in(stay_ids.column("sid"), value_set=case.column("sid"))
+    return pc.take(case.column("attrs"), at)
+
+
 def source_children(
     ws: WorkspaceLike, result: ReadResult, pseudo: Pseudonyms, load_seq: int, stay_ids: pa.Table | None
 ) -> tuple[pa.Table | None, pd.DataFrame]:
@@ -61,12 +72,12 @@ def source_children(
     """
     ch = result.children if result.children is not None else pd.DataFrame()
     empty = pd.DataFrame(columns=["source_child_id", "child_id", "birth_date"])
-    if ch.empty:  # an event log: children are the stays' ids, built in Arrow
+    if ch.empty or result.format == "events":  # an event log: children are the stays' ids, built in Arrow
         if stay_ids is None or not stay_ids.num_rows:
             return None, empty
         n = stay_ids.num_rows
         cols = {"source": repeat(result.source, n), "load_seq": repeat(load_seq, n, pa.int64()),
-                "child_id": stay_ids.column("child_id"), "sex": repeat("U", n),
+                "child_id": stay_ids.column("child_id"), "sex": repeat("U", n), "attrs": _case_attrs(ch, stay_ids),
                 "la": pa.array([pseudo.la(s) for s in stay_ids.column("sid").to_pylist()], pa.string())
                 if ws.multi_la else pa.nulls(n, pa.string()) if not ws.la else repeat(ws.la, n)}
         return pa.table({f.name: cols.get(f.name, pa.nulls(n, f.type)) for f in SOURCE_CHILDREN_ARROW},
