@@ -198,6 +198,8 @@ SPECS: dict[str, Spec] = {
                               keys={"actual": ("origin", "month")}),
     # spend: modelled activity (days, plan months, starts) times unit costs; an item's spend is hidden with its
     # activity (a spend divided by its unit cost gives the activity back)
+    "forecast-history": Spec("observed monthly counts of a forecast measure before the forecast origin",
+                             counts=("actual",)),
     "forecast-spend": Spec("spend of a forecast: median and intervals of each simulation's activity times unit costs",
                            counts=("activity",),
                            derived={c: ("activity",) for c in ("forecast", "lower80", "upper80", "lower95",

@@ -63,7 +63,12 @@ def forecast_table(model: ForecastModel, name: str, horizon: int = 12, n_sims: i
                             hint="use a map that draws it (the england map does)")
     sims = simulate(model, [station], horizon, n_sims=n_sims, seed=seed, what_if=what_if)[f"{station}:{count}"]
     months = pd.period_range(model.origin_.to_period("M") + 1, periods=horizon, freq="M")
+    return quantile_table(sims, months)
+
+
+def quantile_table(sims: np.ndarray, months: pd.PeriodIndex) -> pd.DataFrame:
+    """:data:`FORECAST_COLUMNS` of simulated monthly values ``sims`` (simulations x months): the median and
+    the 80% and 95% intervals over the simulations."""
     pct = np.percentile(sims, [50, 10, 90, 2.5, 97.5], axis=0)
-    out = pd.DataFrame({"month": months.astype(str), "forecast": pct[0], "lower80": pct[1], "upper80": pct[2],
-                        "lower95": pct[3], "upper95": pct[4]})
-    return out
+    return pd.DataFrame({"month": months.astype(str), "forecast": pct[0], "lower80": pct[1], "upper80": pct[2],
+                         "lower95": pct[3], "upper95": pct[4]})
