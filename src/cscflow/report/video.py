@@ -60,6 +60,15 @@ class VideoInfo:
         return self.frames / self.fps
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` as (1280, 720) (an AnalysisError when it is not WIDTHxHEIGHT)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise AnalysisError(f"size {text!r} is not WIDTHxHEIGHT", hint="write e.g. 1280x720") from None
+    return w, h
+
+
 def check(opts: VideoOptions) -> None:
     """Refuse options no video can have, with what to write instead."""
     w, h = opts.size
@@ -100,8 +109,15 @@ def write_video(ws: Any, out: str | Path, opts: VideoOptions | None = None,
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise AnalysisError(f"cannot write {out.name}: the video is an .mp4 file", hint="use --out map.mp4")
+    encoder()
+    return encode(Scene(ws, opts), out, progress)
+
+
+def encode(scene: Scene, out: str | Path, progress: Callable[[int, int], Any] = lambda _d, _t: None) -> VideoInfo:
+    """Encode the frames of ``scene`` (gathered from the workspace beforehand) into the MP4 file ``out``."""
     av = encoder()
-    scene = Scene(ws, opts)
+    opts = scene.opts
+    out = Path(out)
     times = scene.times()
     out.parent.mkdir(parents=True, exist_ok=True)
     w, h = opts.size

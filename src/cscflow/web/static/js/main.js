@@ -4,6 +4,7 @@ import { getBlob, getJSON } from "./api.js";
 import { dayOf, isoOf } from "./blob.js";
 import { CanvasRenderer } from "./canvas.js";
 import { buildLegs, colourCodes, drawRange, positionOf, stationCounts, visibleCount } from "./data.js";
+import { viewLinks } from "./exports.js";
 import { GLRenderer } from "./gl.js";
 import { expose } from "./hooks.js";
 import { TubeMap } from "./map.js";
@@ -232,6 +233,7 @@ function updateDay(day) {
   S.date = iso;
   $("date").textContent = fmtDate(iso);
   $("date").dataset.iso = iso;
+  links();
   $("time").value = String(day);
   $("time").setAttribute("aria-valuetext", fmtDate(iso));
   // The waiting rings: the dots waiting at each station now (slowUpdate: layer 0, and the second cohort when
@@ -248,6 +250,13 @@ function updateDay(day) {
     S.counts = counts;
     countsTable(ids, here, week);
   } else if (rings === "changed") S.map.countsDirty = true;
+}
+
+// The downloads follow the view: period, date, speed, convention and cohort (exports.js).
+function links() {
+  if (S.epoch === undefined || S.lastDay === null || S.lastDay === undefined) return;
+  viewLinks({ epoch: S.epoch, day: S.lastDay, from: S.history ? 0 : S.from, end: S.end, where: S.where,
+    speed: S.speed, convention: S.convention });
 }
 
 // The station counts on the date as a table (for screen readers and anyone who prefers numbers).
@@ -314,6 +323,7 @@ function setSpeed(v) {
 function showSpeed(daysPerSecond) {
   S.speed = daysPerSecond;
   $("speed-label").textContent = S.speed < 10 ? `${S.speed.toFixed(1)} days/s` : `${Math.round(S.speed)} days/s`;
+  links();
 }
 
 function setDay(day) {
