@@ -49,6 +49,14 @@ def test_sample_stays_match_the_sheets(shared_data):
     icpc = [row for row in sheets["List 5"][1:] if row[8] is not None]
     assert (ep.stage == "icpc").sum() == len(icpc)
     assert (ep.stage == "s47").sum() == (ep.stage == "strategy_discussion").sum() == len(sheets["List 5"]) - 1
+    # an enquiry whose conference was deemed unnecessary ends the day it starts (as the CIN census reader
+    # has it), end unknown: never open for ever; one with a conference ends at it
+    s47 = ep[ep.stage == "s47"].sort_values("start")
+    no_icpc = sorted(pd.Timestamp(row[6]) for row in sheets["List 5"][1:] if row[8] is None and row[7] == "Yes")
+    closed_at_start = s47[(s47.end == s47.start) & (s47.outcome == "nfa")]
+    assert sorted(closed_at_start.start) == no_icpc and len(no_icpc) == 2
+    assert all(a.get("end_unknown") for a in closed_at_start["attrs"])
+    assert s47.end.notna().all()
     # prefixes stripped, codes kept
     assert set(r.children.ethnicity.dropna()) <= {"WBRI", "APKN", "NOBT", "MOTH", "OOTH", "ABAN", "WIRI", "MWBA",
                                                   "BAFR", "BCRB", "AIND", "WOTH", "CHNE", "MWBC"}

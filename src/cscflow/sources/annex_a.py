@@ -385,7 +385,12 @@ class _Accumulator:
                 icpc = ts("icpc_date", i)
                 unnecessary = yes_no(cl["icpc_unnecessary"][i]) if "icpc_unnecessary" in col else None
                 self._add(base, "strategy_discussion", start, start, "s47", {})
-                self._add(base, "s47", start, icpc, "icpc" if icpc else ("nfa" if unnecessary else None), a)
+                # As the CIN census reader does: an enquiry that needed no conference, with no ICPC, ends the
+                # day it starts (its true end is not recorded: end_unknown), never open for ever.
+                if icpc is None and unnecessary:
+                    a["end_unknown"] = True
+                self._add(base, "s47", start, icpc if icpc else (start if unnecessary else None),
+                          "icpc" if icpc else ("nfa" if unnecessary else None), a)
                 if icpc is not None:
                     plan = yes_no(cl["icpc_cp_plan"][i]) if "icpc_cp_plan" in col else None
                     self._add(base, "icpc", icpc, icpc, "cp_plan" if plan else ("nfa" if plan is False else None), {})
