@@ -295,7 +295,7 @@ def _proceedings(per: dict[str, np.ndarray], prec: dict[str, np.ndarray], never:
         "child": np.concatenate([prec["child"], per["child"][d]]),
         "need": np.concatenate([prec["need"], per["need"][d]]),
         "application": np.concatenate([prec["application"], per["application"][d]]),
-        "interim": np.concatenate([np.where(never, prec["interim"], prec["interim"]), per["interim"][d]]),
+        "interim": np.concatenate([prec["interim"], per["interim"][d]]),
         "interim_order": np.concatenate([np.where(never, np.where(prec["order"] == "supervision_order", "ISO",
                                                                     None), "ICO"), np.full(int(d.sum()), "ICO")]),
         "final": np.concatenate([prec["final"], per["final"][d]]),
