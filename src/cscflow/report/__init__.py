@@ -25,7 +25,10 @@ def report_html(ws: Any, opts: Options | None = None, progress: Callable[[str], 
     opts = opts or Options()
     sections = build(ws, opts, progress)
     la = f"LA {ws.la}" if ws.la else "the workspace"
-    sub = (f"Children's social care in {la}: produced by cscflow on {dt.date.today():%d %B %Y}. "
+    from cscflow.report.build import _where
+
+    cohort = f" Cohort: {_where(opts.where)} (every section)." if opts.where else ""
+    sub = (f"Children's social care in {la}: produced by cscflow on {dt.date.today():%d %B %Y}.{cohort} "
            "Every count has been through disclosure control (see 'How numbers were suppressed').")
     return render(sections, "How children move through children's social care", sub)
 

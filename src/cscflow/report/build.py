@@ -85,30 +85,64 @@ def guarded(title: str, make: Callable[[], list[Block]]) -> list[Block]:
 
 
 def build(ws: Any, opts: Options, progress: Callable[[str], Any] = lambda _m: None) -> list[Section]:
-    """The report's sections for workspace ``ws``."""
+    """The report's sections for workspace ``ws``, every one for the cohort ``opts.where`` when given (the
+    statistics and timescales on a workspace of the cohort's children: :mod:`cscflow.report.cohort`)."""
+    from contextlib import ExitStack
+
     from cscflow.journeys import data_end, data_start
     from cscflow.journeys.maps import load_map
 
     pmap = load_map(opts.map_name, ws)
     span = (data_start(ws), data_end(ws))
     out = []
-    for name in opts.sections:
-        progress(name)
-        sec = Section(name, SECTIONS[name])
-        if name == "summary":
-            sec.blocks = summary_blocks(ws, pmap, opts, span)
-        elif name == "map":
-            sec.blocks = map_blocks(ws, pmap, opts, span)
-        elif name == "flow":
-            sec.blocks = [b for t in FLOW_TABLES for b in guarded(t, partial(_flow_blocks, ws, pmap, t, opts, span))]
-        elif name == "stats":
-            sec.blocks = stats_blocks(ws)
-        elif name == "timescales":
-            sec.blocks = guarded("Timescales", lambda: timescale_blocks(ws, opts))
-        elif name == "linkage":
-            sec.blocks = guarded("Linkage", lambda: linkage_blocks(ws))
-        out.append(sec)
+    with ExitStack() as stack:
+        cohort: list[Any] = []
+
+        def of_cohort() -> Any:
+            """The workspace the statistics read: the cohort's (made once, on first use) or the whole."""
+            if not opts.where:
+                return ws
+            if not cohort:
+                from cscflow.report.cohort import cohort_workspace
+
+                cohort.append(stack.enter_context(cohort_workspace(ws, pmap, opts.where)))
+            return cohort[0]
+
+        for name in opts.sections:
+            progress(name)
+            sec = Section(name, SECTIONS[name])
+            if name == "summary":
+                sec.blocks = summary_blocks(ws, pmap, opts, span)
+            elif name == "map":
+                sec.blocks = map_blocks(ws, pmap, opts, span)
+            elif name == "flow":
+                sec.blocks = [b for t in FLOW_TABLES for b in guarded(t, partial(_flow_blocks, ws, pmap, t, opts, span))]
+            elif name == "stats":
+                sec.blocks = stats_blocks(of_cohort())
+            elif name == "timescales":
+                sec.blocks = guarded("Timescales", lambda: timescale_blocks(of_cohort(), opts))
+            elif name == "linkage":
+                sec.blocks = guarded("Linkage", lambda: linkage_blocks(ws))
+            if opts.where:
+                sec.blocks.insert(0, cohort_note(name, opts.where))
+            out.append(sec)
     return out
+
+
+def cohort_note(section: str, where: dict[str, Any]) -> Block:
+    """What the cohort filter means in ``section`` (each section says it)."""
+    from cscflow.report.cohort import RULE
+
+    what = {
+        "summary": "the headline figures count the cohort's stays",
+        "map": "the map counts the cohort's children at each station",
+        "flow": "the flow tables count the cohort's stays (as `cscflow flow --where`)",
+        "stats": f"the statistics are computed on {RULE}",
+        "timescales": f"the clocks are those of {RULE}",
+        "linkage": ("not applied: the linkage quality covers every care-proceedings row, since a row not linked to "
+                    "a child has no child to filter on"),
+    }[section]
+    return Block("note", "Cohort", text=f"Cohort {_where(where)}: {what}.")
 
 
 def flow_table(ws: Any, pmap: Any, table: str, opts: Options, span: tuple[Any, Any]) -> Any:
@@ -166,9 +200,17 @@ def summary_blocks(ws: Any, pmap: Any, opts: Options, span: tuple[Any, Any]) -> 
     head = Block("table", "Headline figures: stays begun in the period and children at each station at its end",
                  d.header[1:], _view(d, t[keep]))
     period = (f"{pd.Timestamp(opts.start or span[0]):%d %B %Y} to {pd.Timestamp(opts.end or span[1]):%d %B %Y}")
-    text = (f"This report covers {period}" + (f", cohort {_where(opts.where)}" if opts.where else "") +
-            ". The flow tables and the map follow that period and cohort; the statistics (curves, funnels, Sankey "
-            "diagrams) use the whole workspace, their data window written under each.")
+    if opts.where:
+        from cscflow.report.cohort import RULE
+
+        scope = (f". Every section follows the cohort: the flow tables and the map count its stays; the statistics "
+                 f"(curves, funnels, Sankey diagrams) and the timescales are computed on {RULE}; the linkage quality "
+                 "alone covers every care-proceedings row. The statistics use the whole span of the data, their "
+                 "data window written under each.")
+    else:
+        scope = (". The flow tables and the map follow that period; the statistics (curves, funnels, Sankey "
+                 "diagrams) use the whole span of the data, their data window written under each.")
+    text = f"This report covers {period}" + (f", cohort {_where(opts.where)}" if opts.where else "") + scope
     return [Block("note", "What this report covers", text=text), head]
 
 
