@@ -58,3 +58,26 @@ def test_missing_file(tmp_path):
     with pytest.raises(SourceError, match="no such file"):
         detect_format(tmp_path / "nope.csv")
     shutil.rmtree(tmp_path)
+
+
+def test_auto_detects_a_gzipped_event_log_and_refuses_other_gzips(tmp_path):
+    import gzip
+
+    log = tmp_path / "log.csv.gz"
+    with gzip.open(log, "wt", encoding="utf-8") as fh:
+        fh.write("child_id,stage,start\nC1,referral,2020-01-02\n")
+    assert detect_format(log) == "events"
+    pm4py = tmp_path / "process.csv.gz"
+    with gzip.open(pm4py, "wt", encoding="utf-8") as fh:
+        fh.write("case:concept:name,concept:name,time:timestamp\nA1,A_SUBMITTED,2012-01-02 10:00:00\n")
+    assert detect_format(pm4py) == "events"
+    episodes = tmp_path / "episodes.csv.gz"
+    with gzip.open(episodes, "wt", encoding="utf-8") as fh:
+        fh.write("CHILD,SEX,DOB,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,REC,REASON_PLACE_CHANGE,DEC\n")
+    with pytest.raises(SourceError, match="compressed 903 file") as err:
+        detect_format(episodes)
+    assert "unzip it first" in err.value.hint
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(b"not gzip at all")
+    with pytest.raises(SourceError, match="not a readable gzip file"):
+        detect_format(broken)

@@ -105,6 +105,22 @@ def csv_header(path: Path) -> list[str]:
     return next(csv.reader(io.StringIO(first), delimiter=delim), [])
 
 
+def _gzip_header(path: Path) -> list[str]:
+    """The first row of a gzip-compressed CSV (UTF-8, as the event-log reader takes it)."""
+    import gzip
+
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            first = fh.readline()
+    except (OSError, EOFError) as exc:
+        raise SourceError(f"{path.name} is not a readable gzip file ({exc})", hint="compress it again, or unzip it") from None
+    try:
+        delim = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delim = ","
+    return next(csv.reader(io.StringIO(first), delimiter=delim), [])
+
+
 def _format_of_headers(headers: list[str]) -> tuple[str | None, str]:
     raw = {str(h).strip().upper().lstrip("\ufeff") for h in headers}
     for cols in _903_TABLE_COLUMNS:
@@ -113,6 +129,8 @@ def _format_of_headers(headers: list[str]) -> tuple[str | None, str]:
     norm = {normalise_header(h) for h in headers}
     if {"child id", "stage", "start"} <= norm or {"childid", "stage", "start"} <= norm:
         return "events", "it has the columns child_id, stage, start"
+    if {"case:concept:name", "concept:name", "time:timestamp"} <= {str(h).strip().lower() for h in headers}:
+        return "events", "it has the XES / pm4py columns case:concept:name, concept:name, time:timestamp"
     if any(any(h.startswith(a) or a in h for a in _ANNEX_HINTS) for h in norm):
         return "annex-a", "it has Annex A headings"
     if sum(any(k in h for h in norm) for k in _LEGAL_HINTS) >= 2:
@@ -173,6 +191,13 @@ def detect_format(path: str | Path) -> str:
             return fmt
         raise SourceError(f"{path.name}: cannot tell the format (sheets: {', '.join(names[:8])})",
                           hint="give --format annex-a, legal or events")
+    if ext == ".gz" and Path(path.stem).suffix.lower() in (".csv", ".txt", ".tsv"):
+        fmt, why = _format_of_headers(_gzip_header(path))
+        if fmt == "events":  # the event-log reader reads gzip-compressed CSV itself
+            return fmt
+        raise SourceError(f"{path.name}: a compressed CSV that is not an event log ({why})" if fmt is None else
+                          f"{path.name}: a compressed {fmt} file", hint="unzip it first (only event logs are read "
+                          "compressed), or give --format events if it is an event log")
     if ext == ".xls":
         raise SourceError(f"{path.name} is an old Excel .xls file", hint="open it in Excel and save it as .xlsx")
     if ext in (".csv", ".txt", ".tsv", ""):
