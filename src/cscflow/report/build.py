@@ -121,6 +121,10 @@ def build(ws: Any, opts: Options, progress: Callable[[str], Any] = lambda _m: No
                 sec.blocks = stats_blocks(of_cohort())
             elif name == "timescales":
                 sec.blocks = guarded("Timescales", lambda: timescale_blocks(of_cohort(), opts))
+            if name in ("stats", "timescales") and cohort:   # a note names the workspace, not the cohort's copy
+                for b in sec.blocks:
+                    b.text = b.text.replace(f"workspace {cohort[0].path}", f"cohort {_where(opts.where)} of "
+                                            f"workspace {ws.path}")
             elif name == "linkage":
                 sec.blocks = guarded("Linkage", lambda: linkage_blocks(ws))
             if opts.where:

@@ -5,8 +5,8 @@ statutory-timescale clocks (:mod:`cscflow.practices`) read whole tables. :func:`
 workspace of the cohort's children: the children with at least one stay on the map matching the filter
 (:func:`cscflow.journeys.track_rows.cohort_rows`, the rule of the map and the flow tables), each with their whole
 record (every stay, their linked care proceedings), so a curve follows a child of the cohort from start to end.
-Care proceedings not linked to a child have no child to filter on and are left out; the restricted
-``identifiers`` table is never copied. The copy lives in a temporary folder removed afterwards.
+Care proceedings not linked to a child (by ``cscflow link``) have no child to filter on and are left out; the
+restricted ``identifiers`` table is never copied. The copy lives in a temporary folder removed afterwards.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+from cscflow.practices.reviews import FILE as REVIEWS
 
 #: tables copied whole (sources' metadata and event markers, not about a child)
 WHOLE = ("_sources", "events")
@@ -25,7 +28,7 @@ WHOLE = ("_sources", "events")
 BY_CHILD = ("children", "episodes", "proceedings", "links")
 
 RULE = ("the children with at least one stay on the map matching the filter, each with their whole record "
-        "(every stay and their linked care proceedings)")
+        "(every stay, and their care proceedings once linked by `cscflow link`)")
 
 
 @contextmanager
@@ -50,10 +53,16 @@ def cohort_workspace(ws: Any, pmap: Any, where: dict[str, Any]) -> Iterator[Any]
             for name in BY_CHILD:
                 if name in present:
                     t = ws.table(name)
-                    sub.write(name, ws.to_pyarrow(t.semi_join(kept, t.child_id == kept.cohort_child_id)),
-                              mode="replace")
+                    mine = t.child_id.isin(kept.cohort_child_id)
+                    if name == "proceedings" and "links" in present:   # linked by `cscflow link`
+                        lk = ws.table("links")
+                        mine |= t.proceedings_id.isin(lk.filter(lk.child_id.isin(kept.cohort_child_id)).proceedings_id)
+                    sub.write(name, ws.to_pyarrow(t.filter(mine)), mode="replace")
         finally:
             ws.unregister("_cscflow_report_cohort")
+        reviews = Path(ws.path) / REVIEWS
+        if reviews.exists():                                # clock reviews recorded by the LA (practices)
+            shutil.copy(reviews, Path(folder) / REVIEWS)
         yield sub
     finally:
         if sub is not None:
