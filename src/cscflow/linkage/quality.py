@@ -67,9 +67,27 @@ def match_rates(chars: pd.DataFrame, by: str) -> pd.DataFrame:
         ["by", "value", "rows", "linked", "review", "unlinked", "match_rate"]]
 
 
-def compare(chars: pd.DataFrame) -> pd.DataFrame:
-    """Linked against not linked (review + unlinked) on each characteristic, with a test of difference."""
+def compare(chars: pd.DataFrame, *, suppressed: bool = True) -> pd.DataFrame:
+    """Linked against not linked (review + unlinked) on each characteristic, with a test of difference.
+
+    Through disclosure control unless ``suppressed=False``: a median of a group of 1-4 rows, or a share
+    whose count (rows of that value in that group), its complement or its group is 1-4, would give back a
+    child's value or a small count (the group sizes are in the summary), so it is withheld (``[c]``), and so
+    is the p-value of a test involving it.
+
+    >>> chars = pd.DataFrame({"status": ["linked"] * 20 + ["unlinked"] * 3, "weeks": range(23),
+    ...                       "court": ["A"] * 18 + ["B"] * 2 + ["B"] * 3})
+    >>> compare(chars)[["linked", "not_linked", "p_value"]].values.tolist()
+    [['median 9.5', '[c]', '[c]'], ['[c]', '[c]', '[c]']]
+    >>> compare(chars, suppressed=False)["not_linked"].tolist()
+    ['median 21.0', 'A: 0.0%']
+    """
     from scipy import stats
+
+    from cscflow.disclosure import SECONDARY, THRESHOLD
+
+    def small(k: float) -> bool:
+        return suppressed and 0 < k < THRESHOLD
 
     linked = chars["status"] == "linked"
     out = []
@@ -80,18 +98,26 @@ def compare(chars: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(x):
             a, b = x[linked].dropna(), x[~linked].dropna()
             p = float(stats.mannwhitneyu(a, b).pvalue) if len(a) and len(b) else float("nan")
-            out.append({"characteristic": col, "test": "Mann-Whitney U", "linked": _median(a),
-                        "not_linked": _median(b), "p_value": p})
+            hide = [small(len(a)), small(len(b))]
+            out.append({"characteristic": col, "test": "Mann-Whitney U",
+                        "linked": SECONDARY if hide[0] else _median(a),
+                        "not_linked": SECONDARY if hide[1] else _median(b),
+                        "p_value": SECONDARY if any(hide) else p})
         else:
             tab = pd.crosstab(x, linked)
             p = float(stats.chi2_contingency(tab).pvalue) if tab.shape[0] > 1 and tab.shape[1] > 1 else float("nan")
             share = pd.crosstab(x, linked, normalize="columns")
             top = share.get(False, pd.Series(dtype=float)).sub(share.get(True, 0), fill_value=0).abs()
             val = top.idxmax() if len(top) else None
+            k = {side: (int(tab[side].get(val, 0)) if side in tab else 0) for side in (True, False)}
+            n = {True: int(linked.sum()), False: int((~linked).sum())}
+            hide = [small(k[side]) or small(n[side] - k[side]) or small(n[side]) for side in (True, False)]
+            shown = {side: f"{val}: {share.get(side, pd.Series(dtype=float)).get(val, 0):.1%}"
+                     for side in (True, False)}
             out.append({"characteristic": col, "test": "chi-squared",
-                        "linked": f"{val}: {share.get(True, pd.Series(dtype=float)).get(val, 0):.1%}",
-                        "not_linked": f"{val}: {share.get(False, pd.Series(dtype=float)).get(val, 0):.1%}",
-                        "p_value": p})
+                        "linked": SECONDARY if hide[0] else shown[True],
+                        "not_linked": SECONDARY if hide[1] else shown[False],
+                        "p_value": SECONDARY if any(hide) else p})
     return pd.DataFrame(out)
 
 
@@ -151,7 +177,7 @@ def report(ws: WorkspaceLike, result: LinkResult, *, suppressed: bool = True) ->
     if suppressed:
         rates = disclosed_rates(rates)
     return {"counts": result.counts(), "threshold": result.threshold, "review_band": list(result.review_band),
-            "rates": rates, "compare": compare(chars), "sensitivity": sensitivity(ws, result)}
+            "rates": rates, "compare": compare(chars, suppressed=suppressed), "sensitivity": sensitivity(ws, result)}
 
 
 def as_json(rep: dict[str, Any]) -> dict[str, Any]:
