@@ -359,8 +359,15 @@ def test_team_funnel_equals_a_naive_count(ws, county):
     year = 2017
     lo, hi = pd.Timestamp(year - 1, 4, 1), pd.Timestamp(year, 4, 1)
     a = j[(j["stage"] == "assessment") & j["end"].notna() & (j["end"] >= lo) & (j["end"] < hi)]
+    # assessment-45wd is the practices rule: from the latest referral of the same episode of need on or
+    # before the assessment (the assessment's own start when there is none) to its authorisation
+    ref = j.loc[j["stage"] == "referral", ["need_id", "start"]].rename(columns={"start": "ref"})
+    ref["ref"] = ref["ref"].dt.normalize()
+    pairs = a.reset_index()[["index", "need_id", "start"]].merge(ref, on="need_id", how="left")
+    pairs = pairs[pairs["ref"] <= pairs["start"].dt.normalize()]
+    referral = pairs.groupby("index")["ref"].max().reindex(a.index).fillna(a["start"].dt.normalize())
     hol = np.array(bank_holidays(), dtype="datetime64[D]")
-    wd = np.busday_count(a["start"].to_numpy("datetime64[D]") + 1, a["end"].to_numpy("datetime64[D]") + 1,
+    wd = np.busday_count(referral.to_numpy("datetime64[D]") + 1, a["end"].to_numpy("datetime64[D]") + 1,
                          holidays=hol)
     want = {"assessment-45wd": (wd <= 45), "assessment-nfa": (a["outcome"] == "nfa").to_numpy()}
     for measure, hit in want.items():

@@ -195,7 +195,8 @@ def run(ws: Any, name: str, **options: Any) -> Result:
             hidden = set(t.loc[t["value"].isna(), "label"].astype(str)) if "value" in t else set()
             return plotting.drop_points(fp.plot(title=what, value_title="share"), hidden)
 
-        return Result(name, fp.summary, draw_teams, fp.summary, None, fp.method_, window, what)
+        method = " ".join(m for m in (getattr(fp, "measure_method_", None), fp.method_) if m)
+        return Result(name, fp.summary, draw_teams, fp.summary, None, method, window, what)
     if name == "benchmark":
         measure = opts.get("measure", "cla_31march")
         la = opts.get("la") or ws.la

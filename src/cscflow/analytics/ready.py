@@ -329,7 +329,7 @@ ANALYSES: dict[str, Callable[..., Any]] = {
 
 #: team funnel measure -> (description, stage the team is read from)
 TEAM_MEASURES = {
-    "assessment-45wd": ("Assessments completed within 45 working days", "assessment"),
+    "assessment-45wd": ("Assessments authorised within 45 working days of the referral", "assessment"),
     "assessment-nfa": ("Assessments ending in no further action", "assessment"),
     "cp-repeat": ("CP plans that were the child's second or later", "cp_plan"),
     "rereferral": ("Referrals within 12 months of the child's previous referral", "referral"),
@@ -343,7 +343,11 @@ def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = No
 
     The look-back measures (``rereferral``, ``cp-repeat``) add ``complete``: False where the team's
     look-back reaches before the data start (:mod:`cscflow.journeys.lookback`), so the share can only
-    be too low; ``.attrs["complete"]`` (all teams) and ``.attrs["method"]`` say so."""
+    be too low; ``.attrs["complete"]`` (all teams) and ``.attrs["method"]`` say so.
+
+    ``assessment-45wd`` is the key practice of the same name (:mod:`cscflow.practices`, ``rules.yaml``):
+    its clocks, from the referral to the assessment's authorisation, that stopped in the year, met or
+    breached: the same count as ``cscflow practices --rule assessment-45wd``."""
     if measure not in TEAM_MEASURES:
         raise AnalysisError(f"unknown team measure {measure!r}", hint=f"use one of {', '.join(TEAM_MEASURES)}")
     stage = TEAM_MEASURES[measure][1]
@@ -353,17 +357,11 @@ def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = No
     lo, hi = pd.Timestamp(year - 1, 4, 1), pd.Timestamp(year, 4, 1)
     ep = ws.table("episodes")
     st = ep.filter(ep.stage == stage)
-    if measure.startswith("assessment"):
+    if measure == "assessment-45wd":
+        t = _practice_clocks(ws, measure, lo, hi)
+    elif measure == "assessment-nfa":
         done = st.filter(st.end.notnull() & (st.end >= lo) & (st.end < hi) & st.team.notnull())
-        if measure == "assessment-nfa":
-            t = done.mutate(hit=ibis.ifelse(done.outcome == "nfa", 1, 0))
-        else:
-            from cscflow.workspace.calendar import calendar_frame, with_working_days
-
-            have = ws.has_table("calendar")
-            cal = ws.calendar() if have or not ws.read_only else ibis.memtable(calendar_frame())
-            t = with_working_days(done, cal, "start", "end", name="wd")
-            t = t.mutate(hit=ibis.ifelse(t.wd <= 45, 1, 0))
+        t = done.mutate(hit=ibis.ifelse(done.outcome == "nfa", 1, 0))
     else:
         from cscflow.journeys.flow.csc import referral_flags, repeat_flags
         from cscflow.journeys.lookback import method_note, visible_from, year_complete
@@ -393,7 +391,24 @@ def team_counts(ws: Any, measure: str = "assessment-45wd", year: int | None = No
     df["numerator"] = df["numerator"].astype("int64")
     df["denominator"] = df["denominator"].astype("int64")
     df.attrs["year"] = year
+    if measure == "assessment-45wd":
+        df.attrs["method"] = (
+            "Assessments authorised in the year within 45 working days of the referral (the key practice "
+            "assessment-45wd of cscflow.practices, the same clocks as `cscflow practices`: from the referral "
+            "of the assessment's episode of need, England bank holidays skipped, the referral day being "
+            "day 0), by the assessment's team.")
     return df
+
+
+def _practice_clocks(ws: Any, rule_id: str, lo: pd.Timestamp, hi: pd.Timestamp) -> Any:
+    """The clocks of practice ``rule_id`` that stopped in [lo, hi) with a team, ``hit`` = met."""
+    from cscflow.practices.clocks import clock_table
+    from cscflow.practices.rules import load_rules
+
+    clocks = clock_table(ws, load_rules()[rule_id], (hi - pd.Timedelta(days=1)).date())
+    done = clocks.filter(clocks.stop.notnull() & (clocks.stop >= ibis.literal(lo.date(), type="date"))
+                         & (clocks.stop < ibis.literal(hi.date(), type="date")) & clocks.team.notnull())
+    return done.mutate(hit=ibis.ifelse(done.status == "met", 1, 0))
 
 
 def team_funnel(ws: Any, measure: str = "assessment-45wd", year: int | None = None,
@@ -417,4 +432,5 @@ def team_funnel(ws: Any, measure: str = "assessment-45wd", year: int | None = No
     fp = FunnelPlot("proportion", overdispersion=overdispersion, target_name="teams' pooled", unit_name="teams")
     fp.fit(counts["numerator"], counts["denominator"], labels=counts["team"].tolist())
     fp.year_ = counts.attrs.get("year")
+    setattr(fp, "measure_method_", counts.attrs.get("method"))  # noqa: B010 - read by analytics.run (teams)
     return fp

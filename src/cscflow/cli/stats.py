@@ -28,7 +28,8 @@ from cscflow.errors import AnalysisError
               help="incidence: a CSV of cohort denominators: la, birth_year, births (live births) or la, year, "
               "age, population (mid-year, single year of age); without it 1/18 of ONS 0-17 (an approximation).")
 @click.option("--measure", help="funnel/benchmark: a DfE measure such as cla_31march, rereferrals; teams: "
-              "assessment-45wd, assessment-nfa, cp-repeat or rereferral.")
+              "assessment-45wd (the key practice's clocks, from the referral, as `cscflow practices`), "
+              "assessment-nfa, cp-repeat or rereferral.")
 @click.option("--year", type=int, help="funnel/teams: the collection year (ending 31 March).")
 @click.option("--la", help="funnel/benchmark: the LA to highlight (default: the workspace's LA).")
 @click.option("--overdispersion", type=click.Choice(["auto", "none", "additive", "multiplicative"]),
