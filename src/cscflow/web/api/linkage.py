@@ -62,8 +62,11 @@ def summary(request: Request) -> dict[str, Any]:
     if not done:
         return {"linked": False, "message": "The workspace has not been linked yet: run "
                                            "`cscflow link WORKSPACE` (with the legal department's file loaded)."}
+    from cscflow.disclosure import suppress_value
+
     r = _latest(request)
-    return {"linked": True, "counts": r.counts(), "threshold": r.threshold, "review_band": list(r.review_band)}
+    counts = {k: suppress_value(v) for k, v in r.counts().items()}  # 1-4 as "<5", as every output
+    return {"linked": True, "counts": counts, "threshold": r.threshold, "review_band": list(r.review_band)}
 
 
 @router.get("/api/linkage/report")
