@@ -77,3 +77,31 @@ def test_d2i_fake_reviews_and_missing(shared_data, tmp_path):
     with Workspace(tmp_path / "ws", la="886") as ws:
         load(ws, files)
         assert ws.count("reviews") == len(r.reviews) and ws.count("missing") == 43
+
+
+def test_annex_a_list_8_missing_and_return_interviews(tmp_path):
+    from test_annex_a import _write_xlsx
+
+    from cscflow.sources import annex_a
+
+    head = ["Child Unique ID", "Date Started to be Looked After", "Child's Legal Status",
+            "Number of Episodes the Child has been 'Missing' from their Placement in the last 12 months",
+            "Number of Episodes the Child has been 'Absent' from their Placement in the last 12 months",
+            "Was the child offered a Return Interview after their last missing episode (Y/N)?",
+            "Did the child accept a Return Interview after their last missing episode (Y/N)?"]
+    rows = [["A1", dt.datetime(2020, 1, 6), "C2: FCO", 3, 1, "a) Yes", "b) No"],
+            ["A2", dt.datetime(2020, 2, 3), "C2: FCO", 1, 0, "b) No", None],
+            ["A3", dt.datetime(2020, 3, 2), "V2: S20", 0, 2, None, None]]  # absent only: no row
+    path = tmp_path / "annex.xlsx"
+    _write_xlsx(path, {"List 8": [head, *rows]})
+    r = annex_a.read_one(path)
+    assert (r.rows_read, r.rows_loaded) == (3, 3) and len(r.episodes) == 3
+    m = r.missing.set_index("source_child_id")
+    assert m[["interview_offered", "interview_accepted"]].to_dict("index") == {
+        "A1": {"interview_offered": True, "interview_accepted": False},
+        "A2": {"interview_offered": False, "interview_accepted": None}}
+    assert m.loc["A1", "attrs"]["missing_12m"] == 3 and m["start"].isna().all()
+    with Workspace(tmp_path / "ws", la="886") as ws:
+        load(ws, [path])
+        got = ws.execute(ws.table("missing")).sort_values("interview_offered")
+        assert got["interview_offered"].tolist() == [False, True] and got["start"].isna().all()

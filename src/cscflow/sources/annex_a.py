@@ -10,7 +10,10 @@ cached values (openpyxl ``data_only``); columns we do not use are kept in ``attr
 Stays per list (see docs/data-model.md): 1 contact; 2 early_help; 3 referral; 4 assessment;
 5 strategy_discussion + s47 (+ icpc when a conference date is given); 6 child data only (its dates
 are the episode of need's, referral to closure, not a CIN plan's); 7 cp_plan;
-8 looked_after; 9 care_leaver (from the 18th birthday); 10 adoption dates go to the child's attrs;
+8 looked_after, and a child who went missing in the 12 months (or whose return interview is
+recorded) one undated ``missing`` row: the counts of missing and absent episodes in attrs, whether a
+return interview was offered and accepted after the last one; 9 care_leaver (from the 18th birthday);
+10 adoption dates go to the child's attrs;
 11 (adopters, not children) is counted and quarantined with a note.
 
 Source rows are numbered through the workbook (sheet after sheet); quarantine hints give the
@@ -29,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from cscflow.errors import SourceError
-from cscflow.sources.base import ReadResult, source_name
+from cscflow.sources.base import MISSING_COLUMNS, ReadResult, source_name
 from cscflow.sources.detect import LIST_NAME
 from cscflow.sources.values import (
     bad_dates,
@@ -99,7 +102,10 @@ LISTS: dict[int, tuple[str, dict[str, list[str]], tuple[str, ...]]] = {
                              "rec": ["reason ceased to be looked after", "/reason ceased/"],
                              "legal_status": ["child s legal status", "childs legal status", "/legal status$/"],
                              "placement": ["placement type"], "placement_provider": ["placement provider"],
-                             "category_of_need": ["/category of need/"]},
+                             "category_of_need": ["/category of need/"],
+                             "missing_12m": ["/episodes.*missing/"], "away_12m": ["/episodes.*absent/"],
+                             "rhi_offered": ["/offered a return interview/"],
+                             "rhi_accepted": ["/accept a return interview/"]},
         ("child_id", "start")),
     9: ("Care leavers", {"in_touch": ["la in touch", "/in touch/"], "activity": ["activity status", "/activity/"],
                          "accommodation": ["type of accommodation", "/type of accommodation/"],
@@ -248,6 +254,7 @@ class _Accumulator:
         self.next_row = 1
         self.children: list[pd.DataFrame] = []
         self.episodes: list[dict[str, Any]] = []
+        self.missing: list[dict[str, Any]] = []
         self.quarantine: list[dict[str, Any]] = []
         self.repairs: list[dict[str, Any]] = []
         self.warnings: list[str] = []
@@ -410,6 +417,8 @@ class _Accumulator:
                 rec = a.get("rec")
                 outcome = None if end is None else rec_outcome.get(str(rec or ""), "closed")
                 self._add(base, "looked_after", start, end, outcome, a)
+                self._missing(base, val("missing_12m", i), val("away_12m", i), val("rhi_offered", i),
+                              val("rhi_accepted", i))
             elif n == 9:
                 for f in ("in_touch", "activity", "accommodation", "eligibility"):
                     a[f] = leading_code(cl[f][i]) if f in col else None
@@ -420,6 +429,19 @@ class _Accumulator:
                                          "detail": "no 18th birthday to start the stay: kept as child data only"})
                     continue
                 self._add(base, "care_leaver", b + pd.DateOffset(years=18), None, None, a)
+
+    def _missing(self, base: dict[str, Any], missing: Any, away: Any, offered: Any, accepted: Any) -> None:
+        """List 8's missing episodes of one child: an undated ``missing`` row when the child went missing
+        (or the return interview is recorded): Annex A gives counts and the last episode's interview only."""
+        counts = {"missing_12m": _count(missing), "away_12m": _count(away)}
+        offer, accept = yes_no(offered), yes_no(accepted)
+        if not counts["missing_12m"] and offer is None and accept is None:
+            return
+        self.missing.append({"source_child_id": base["source_child_id"], "kind": "missing", "start": None,
+                             "end": None, "interview_offered": offer, "interview_accepted": accept,
+                             "attrs": {**{k: v for k, v in counts.items() if v is not None},
+                                       "annex_a": "list 8: the last missing episode of the 12 months"},
+                             "source_row": base["source_row"]})
 
     def _add(self, base: dict[str, Any], stage: str, start: Any, end: Any, outcome: Any,
              attrs: dict[str, Any]) -> None:
@@ -434,6 +456,8 @@ class _Accumulator:
             res.children = ch.loc[ch.drop(columns=["attrs"]).astype(str).drop_duplicates().index]
         if self.episodes:
             res.episodes = pd.DataFrame(self.episodes)
+        if self.missing:
+            res.missing = pd.DataFrame(self.missing, columns=MISSING_COLUMNS)
         if self.quarantine:
             res.quarantine = pd.DataFrame(self.quarantine)
         if self.repairs:
@@ -442,6 +466,15 @@ class _Accumulator:
         quarantined = set(res.quarantine["source_row"]) if not res.quarantine.empty else set()
         res.rows_loaded = len(self.loaded - quarantined)
         return res
+
+
+def _count(value: object) -> int | None:
+    """A count cell as a whole number (None when blank or not a number)."""
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number == number and number >= 0 and number == int(number) else None
 
 
 def _attr(value: object) -> object:
