@@ -9,8 +9,9 @@ import { GLRenderer } from "./gl.js";
 import { expose } from "./hooks.js";
 import { TubeMap } from "./map.js";
 import { Network } from "./network.js";
-import { CATEGORIES, COHORT_A, COHORT_B, paletteArray, REPEAT, REPEAT_LABELS } from "./palette.js";
+import { CATEGORIES, COHORT_A, COHORT_B, paletteArray, REPEAT } from "./palette.js";
 import { showChild, showStation } from "./panel.js";
+import { addMonths, countsTable, filterControls, fmtDate, fmtNumber, legend as drawLegend, markers } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 const SLOW_MS = 250;          // while playing, the date, slider, counts and dotsDrawn update at most 4 times a second
@@ -20,11 +21,6 @@ const S = {
   dirty: true, localEvents: JSON.parse(localStorage.getItem("cscflow.events") || "[]"), events: [],
   ready: false, date: null, counts: {}, dotsDrawn: 0, frames: 0, history: false,
 };
-const LOCALE = navigator.language || "en-GB";
-const DATE_FORMAT = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
-const SHORT_DATE = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-const fmtDate = (iso, short = false) => (short ? SHORT_DATE : DATE_FORMAT).format(new Date(`${iso}T00:00:00Z`));
-const fmtNumber = (n) => Number(n).toLocaleString(LOCALE);
 const params = new URLSearchParams(location.search);
 
 function status(text) { $("status").textContent = text; }
@@ -248,7 +244,10 @@ function updateDay(day) {
     const counts = {};
     ids.forEach((id, k) => { if (here[k]) counts[id] = here[k]; });
     S.counts = counts;
-    countsTable(ids, here, week);
+    countsTable($("counts-table"), `Children at each station on ${fmtDate(S.date)}`, ids.map((id, k) => {
+      const i = S.map.index.get(id);
+      return [i === undefined ? id : S.mapData.stations[i].label, here[k], week[k]];
+    }));
   } else if (rings === "changed") S.map.countsDirty = true;
 }
 
@@ -257,25 +256,6 @@ function links() {
   if (S.epoch === undefined || S.lastDay === null || S.lastDay === undefined) return;
   viewLinks({ epoch: S.epoch, day: S.lastDay, from: S.history ? 0 : S.from, end: S.end, where: S.where,
     speed: S.speed, convention: S.convention });
-}
-
-// The station counts on the date as a table (for screen readers and anyone who prefers numbers).
-function countsTable(ids, here, week) {
-  const body = $("counts-table").tBodies[0];
-  $("counts-caption").textContent = `Children at each station on ${fmtDate(S.date)}`;
-  const rows = ids.map((id, k) => {
-    const i = S.map.index.get(id);
-    return [i === undefined ? id : S.mapData.stations[i].label, here[k], week[k]];
-  });
-  if (body.rows.length !== rows.length) {
-    body.replaceChildren(...rows.map(() => {
-      const tr = document.createElement("tr");
-      tr.append(document.createElement("th"), document.createElement("td"), document.createElement("td"));
-      tr.firstChild.scope = "row";
-      return tr;
-    }));
-  }
-  rows.forEach((r, k) => r.forEach((v, c) => { body.rows[k].cells[c].textContent = c ? fmtNumber(v) : v; }));
 }
 
 function loop(now) {
@@ -333,14 +313,6 @@ function setDay(day) {
   S.dirty = true;
 }
 
-// The same day a month (n months) away from day t, clamped to the month's length.
-function addMonths(t, n) {
-  const d = new Date((S.epoch + Math.floor(t)) * 86400000);
-  const y = d.getUTCFullYear(), m = d.getUTCMonth() + n;
-  const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  return Date.UTC(y, m, Math.min(d.getUTCDate(), last)) / 86400000 - S.epoch;
-}
-
 // Space plays and pauses; the arrow keys step a day (with Shift: a month), anywhere on the map page but in a
 // text box, a list or a button (which keep their own keys).
 function onKey(e) {
@@ -353,65 +325,13 @@ function onKey(e) {
   } else if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
     e.preventDefault();
     const sign = e.key === "ArrowRight" ? 1 : -1;
-    setDay(e.shiftKey ? addMonths(S.t, sign) : Math.floor(S.t) + sign);
-  }
-}
-
-function filterControls(box, header, target, onChange) {
-  box.replaceChildren();
-  const attrs = header.attributes || {};
-  for (const name of S.filters) {
-    let values = (S.mapData.values || {})[name] || attrs[name];
-    if (name === "repeat") values = ["1", "2", "3+"];
-    if (!values) continue;
-    const label = document.createElement("label");
-    label.textContent = name === "la" ? "LA" : name.replace("_", " ");
-    const select = document.createElement("select");
-    select.name = name;
-    select.dataset.filter = name;
-    select.append(new Option("all", ""));
-    values.forEach((v) => select.append(new Option(String(v), String(v))));
-    select.value = target[name] || "";
-    select.addEventListener("change", () => {
-      if (select.value) target[name] = select.value; else delete target[name];
-      onChange();
-    });
-    label.appendChild(select);
-    box.appendChild(label);
+    setDay(e.shiftKey ? addMonths(S.epoch, S.t, sign) : Math.floor(S.t) + sign);
   }
 }
 
 function legend() {
-  const box = $("legend");
-  box.replaceChildren();
-  const item = (colour, text) => {
-    const span = document.createElement("span");
-    const dot = document.createElement("i");
-    dot.style.background = colour;
-    span.append(dot, document.createTextNode(text));
-    box.appendChild(span);
-  };
-  if (S.compare === "cohort") {
-    item(CATEGORIES[COHORT_A], `A: ${describe(S.where)}`);
-    item(CATEGORIES[COHORT_B], `B: ${describe(S.whereB)}`);
-  } else if (S.compare === "period") {
-    item(CATEGORIES[COHORT_A], "shown date");
-    item(CATEGORIES[COHORT_B], `${S.shift} days later`);
-  } else if (S.colourBy === "repeat") {
-    const head = document.createElement("span");
-    head.className = "legend-head";
-    head.textContent = "Dot colour: the child's involvement with children's services";
-    box.appendChild(head);
-    REPEAT.forEach((c, i) => item(c, REPEAT_LABELS[i]));
-  } else {
-    const labels = (S.layers[0].tracks.header.attributes || {})[S.colourBy] || [];
-    labels.slice(0, 16).forEach((l, i) => item(CATEGORIES[i], String(l)));
-  }
-}
-
-function describe(where) {
-  const parts = Object.entries(where).map(([k, v]) => `${k} ${v}`);
-  return parts.length ? parts.join(", ") : "everyone";
+  drawLegend($("legend"), { compare: S.compare, where: S.where, whereB: S.whereB, shift: S.shift, colourBy: S.colourBy,
+    attributes: S.layers[0] ? S.layers[0].tracks.header.attributes : {} });
 }
 
 function recolour() {
@@ -421,23 +341,8 @@ function recolour() {
 }
 
 function drawMarkers() {
-  const box = $("markers");
-  box.replaceChildren();
   const all = [...S.events.map((e) => ({ ...e, local: false })), ...S.localEvents.map((e) => ({ ...e, local: true }))];
-  const lo = S.history ? 0 : S.from;
-  for (const e of all) {
-    const day = dayOf(e.date) - S.epoch;
-    if (day < lo || day > S.end) continue;
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = e.local ? "local" : "";
-    b.title = `${fmtDate(e.date)}: ${e.label}`;
-    b.setAttribute("aria-label", `Go to ${fmtDate(e.date)}: ${e.label}`);
-    b.dataset.date = e.date;
-    b.style.left = `${(100 * (day - lo)) / Math.max(1, S.end - lo)}%`;
-    b.addEventListener("click", () => setDay(day));
-    box.appendChild(b);
-  }
+  markers($("markers"), all, { epoch: S.epoch, lo: S.history ? 0 : S.from, end: S.end }, setDay);
 }
 
 function panelParams() {
@@ -590,8 +495,9 @@ async function main() {
   await reload();
   const header = S.layers[0].tracks.header;
   for (const name of Object.keys(header.attributes || {})) $("colour-by").append(new Option(name.replace("_", " "), name));
-  filterControls($("filters"), header, S.where, () => reload());
-  filterControls($("filters-b"), header, S.whereB, () => reload("b"));
+  const values = { ...(header.attributes || {}), ...(S.mapData.values || {}) };
+  filterControls($("filters"), S.filters, values, S.where, () => reload());
+  filterControls($("filters-b"), S.filters, values, S.whereB, () => reload("b"));
   legend();
   requestAnimationFrame(loop);
   // Playing from the start unless a date was asked for or the user prefers reduced motion (then paused).
