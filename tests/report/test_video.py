@@ -97,3 +97,28 @@ def test_clear_errors(tiny_ws, tmp_path, args, message):
     assert r.exit_code == 1 and message in r.output and "Traceback" not in r.output, r.output
     r = CliRunner().invoke(cli, ["video", str(tiny_ws), "--out", str(tmp_path / "v.gif")])
     assert r.exit_code == 1 and "use --out map.mp4" in r.output
+
+
+@pytest.mark.parametrize("where", [None, {"sex": ["F"]}, {"repeat": ["2"]}])
+def test_station_days_counts_as_stations_on(tiny_ws, where):
+    """Every day's counts at once (a difference array over merged stays) equal the engine's rule day by day."""
+    import pandas as pd
+
+    from cscflow.journeys.maps import load_map
+    from cscflow.journeys.track_rows import cohort_mask
+    from cscflow.report.video import station_days
+    from cscflow.workspace import Workspace
+
+    with Workspace(tiny_ws, read_only=True) as ws:
+        pmap = load_map("england", ws)
+        rows, keep, _ = cohort_mask(ws, pmap, where)
+    ids = pmap.station_ids
+    zero = pd.Timestamp("1970-01-01")
+    first = (pd.Timestamp("2016-01-01") - zero).days
+    grid = station_days(rows, keep, len(ids), first, first + 800)
+    assert grid.shape == (801, len(ids)) and grid.sum() > 0
+    for k in range(0, 801, 13):
+        c = rows.stations_on(zero + pd.Timedelta(days=first + k), ids, keep)
+        ref = np.zeros(len(ids), dtype="int64")
+        ref[[ids.index(s) for s in c["station"]]] = c["children"]
+        assert np.array_equal(grid[k], ref), k

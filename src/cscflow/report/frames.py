@@ -88,7 +88,7 @@ class Painter:
                                 dtype="float32")[:16]
         self.background = self._paint_map(legend, legend_head, footnote)
         self.labels = self._paint_labels()
-        ky, kx = np.mgrid[-3:4, -3:4]
+        ky, kx = np.mgrid[-3:4, -3:4].astype("int32")
         self.kx, self.ky = kx.ravel(), ky.ravel()
         reach = int(math.ceil(float(self.g.caps.max()))) + 2
         yy, xx = np.mgrid[0 : 2 * reach + 1, 0 : 2 * reach + 1]
@@ -221,24 +221,35 @@ class Painter:
         if not f.x.size:
             return
         h, w = out.shape[:2]
-        fx, fy = np.floor(f.x).astype("int32"), np.floor(f.y).astype("int32")
+        x, y = f.x.astype("float32"), f.y.astype("float32")
+        fx, fy = np.floor(x).astype("int32"), np.floor(y).astype("int32")
         px = fx[:, None] + self.kx[None, :]
         py = fy[:, None] + self.ky[None, :]
-        dist = np.hypot(px + 0.5 - f.x[:, None], py + 0.5 - f.y[:, None])
-        cov = np.clip(DOT_PX / 2 + 0.5 - dist, 0, 1).astype("float32")
+        dx, dy = px + np.float32(0.5) - x[:, None], py + np.float32(0.5) - y[:, None]
+        cov = np.clip(np.float32(DOT_PX / 2 + 0.5) - np.sqrt(dx * dx + dy * dy), 0, 1)
         ok = (cov > 0) & (px >= 0) & (px < w) & (py >= 0) & (py < h)
         pix = (py * w + px)[ok]
         c = cov[ok]
         colours = self.palette[np.broadcast_to(np.clip(f.colour, 0, 15)[:, None], ok.shape)[ok]]
-        n = h * w
-        total = np.bincount(pix, weights=c, minlength=n)
-        hit = np.flatnonzero(total)
-        sums = [np.bincount(pix, weights=c * colours[:, k], minlength=n)[hit] for k in range(3)]
-        t = total[hit]
-        alpha = (DOT_ALPHA * np.minimum(t, 1.0))[:, None]
-        mean = np.column_stack(sums) / t[:, None]
+        # the pixels touched, numbered 0..k-1 without a sort: a full-frame scratch of slots (written before read)
+        slot = self._slots(h * w)
+        m = np.arange(pix.size, dtype="int32")
+        slot[pix] = m
+        first = np.flatnonzero(slot[pix] == m)            # one entry per touched pixel
+        hit = pix[first]
+        slot[hit] = np.arange(hit.size, dtype="int32")
+        inv = slot[pix]
+        total = np.bincount(inv, weights=c, minlength=hit.size)
+        sums = np.column_stack([np.bincount(inv, weights=c * colours[:, k], minlength=hit.size) for k in range(3)])
+        alpha = (DOT_ALPHA * np.minimum(total, 1.0))[:, None]
         flat = out.reshape(-1, 3)
-        flat[hit] = (flat[hit] * (1 - alpha) + mean * alpha).astype("uint8")
+        flat[hit] = (flat[hit] * (1 - alpha) + sums / total[:, None] * alpha).astype("uint8")
+
+    def _slots(self, n: int) -> np.ndarray:
+        scratch: np.ndarray | None = getattr(self, "_scratch", None)
+        if scratch is None or scratch.size != n:
+            scratch = self._scratch = np.zeros(n, dtype="int32")
+        return scratch
 
     def _rings(self, out: np.ndarray, f: Frame) -> None:
         """The density rings (more waiting than are drawn as dots): a soft annulus, brightest in its middle."""

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.errors import AnalysisError, CscflowError
+from cscflow.journeys.track_rows import OUTSIDE as OUTSIDE_ROW
 
 #: limits of a video (a 4K or hour-long render is a job for a batch, not this command)
 MAX_SIZE = (3840, 2160)
@@ -196,16 +197,17 @@ class Scene:
         from cscflow.journeys.track_rows import cohort_mask
 
         rows, keep, _ = cohort_mask(ws, pmap, self.opts.where)
-        days = sorted({int(math.floor(t)) for t in self.times()})
-        frames = []
-        for d in days:
-            c = rows.stations_on(self.epoch + pd.Timedelta(days=d), self.station_ids, keep)
-            frames.append(c.assign(day=d))
-        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["station", "children", "day"])
-        shown = disclose(table[["day", "station", "children"]], "caseload",
+        days = np.array(sorted({int(math.floor(t)) for t in self.times()}))
+        zero = int((self.epoch - pd.Timestamp("1970-01-01")).days)
+        n_st = len(self.station_ids)
+        grid = station_days(rows, keep, n_st, zero + int(days[0]), zero + int(days[-1]))[days - days[0]]
+        d_idx, s_idx = np.nonzero(grid)
+        table = pd.DataFrame({"day": days[d_idx], "station": [self.station_ids[i] for i in s_idx],
+                              "children": grid[d_idx, s_idx].astype("int64")})
+        shown = disclose(table, "caseload",
                          method="Children at each station of the process map on each day of the video.").table
         index = {s: i for i, s in enumerate(self.station_ids)}
-        out = {d: [""] * len(self.station_ids) for d in days}
+        out = {int(d): [""] * n_st for d in days}
         for d, s, n in shown.itertuples(index=False):
             out[int(d)][index[str(s)]] = n if isinstance(n, str) else (f"{int(n):,}" if n else "")
         return out
@@ -216,6 +218,41 @@ class Scene:
         date = self.epoch + pd.Timedelta(days=day)
         counts = self.counts.get(day) or [""] * len(self.station_ids)
         return self.painter.frame(self.dots.at(t), counts, f"{date.day} {date:%B %Y}")
+
+
+def station_days(rows: Any, keep: np.ndarray | None, n_stations: int, first: int, last: int) -> np.ndarray:
+    """Children at each station on each day ``first``..``last`` (days since 1970-01-01) of the timeline ``rows``
+    (those of ``keep``): the rule of :meth:`Rows.stations_on` (at a station from the day a stay starts until the
+    day before it ends, or on the day of a same-day stay; a child counted once a station and day) for every day at
+    once. Returns days x stations.
+
+    A child's stays at one station are merged where they overlap, then each merged stay adds one from its first
+    day to its last (a difference array).
+    """
+    on = rows.st != OUTSIDE_ROW
+    if keep is not None:
+        on &= keep
+    st = rows.st[on].astype("int64")
+    child = rows.ci[on].astype("int64")
+    s = np.maximum(rows.sday[on].astype("int64"), first)
+    e = np.minimum(np.maximum(rows.eday[on].astype("int64"), rows.sday[on].astype("int64") + 1), last + 1)
+    live = e > s
+    st, child, s, e = st[live], child[live], s[live], e[live]
+    span = last + 2 - first
+    key = child * n_stations + st
+    order = np.lexsort((s, key))
+    key, st, s, e = key[order], st[order], s[order] - first, e[order] - first
+    flat_s, flat_e = key * span + s, key * span + e         # one line of days per (child, station): no overlap
+    reach = np.maximum.accumulate(flat_e) if flat_e.size else flat_e
+    starts = np.ones(flat_s.size, dtype=bool)
+    starts[1:] = flat_s[1:] >= reach[:-1]                    # begins after everything before it has ended
+    begin = np.flatnonzero(starts)
+    ends = np.maximum.reduceat(flat_e, begin) - key[begin] * span if begin.size else begin
+    size = (span + 1) * n_stations
+    diff = (np.bincount(s[begin] * n_stations + st[begin], minlength=size)
+            - np.bincount(ends * n_stations + st[begin], minlength=size))
+    out: np.ndarray = np.cumsum(diff.reshape(span + 1, n_stations), axis=0)[: last + 1 - first]
+    return out
 
 
 def _where(where: dict[str, Any] | None) -> str:
