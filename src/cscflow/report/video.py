@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +125,25 @@ def encode(scene: Scene, out: str | Path, progress: Callable[[int, int], Any] = 
     out.parent.mkdir(parents=True, exist_ok=True)
     w, h = opts.size
     container = av.open(str(out), mode="w", options={"movflags": "+faststart"})
+    # Frames are drawn here (numpy) while a second thread converts and encodes the previous ones (PyAV and
+    # FFmpeg release the GIL): the two cores both work.
+    todo: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=4)
+    failed: list[BaseException] = []
+
+    def encode_all(stream: Any) -> None:
+        try:
+            while (picture := todo.get()) is not None:
+                frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+                frame = frame.reformat(format="yuv420p", dst_colorspace=1, dst_color_range=1)
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        except BaseException as err:  # handed to the drawing thread, which raises it
+            failed.append(err)
+            while todo.get() is not None:   # let the drawing thread finish putting
+                pass
+
     try:
         stream = container.add_stream("libx264", rate=opts.fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
@@ -130,14 +151,19 @@ def encode(scene: Scene, out: str | Path, progress: Callable[[int, int], Any] = 
         cc = stream.codec_context
         cc.color_primaries = cc.color_trc = cc.colorspace = 1    # BT.709, as the frames are converted
         cc.color_range = 1                                        # limited ("TV") range, what players expect
-        for k, t in enumerate(times):
-            frame = av.VideoFrame.from_ndarray(scene.frame(t), format="rgb24")
-            frame = frame.reformat(format="yuv420p", dst_colorspace=1, dst_color_range=1)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-            progress(k + 1, len(times))
-        for packet in stream.encode():
-            container.mux(packet)
+        worker = threading.Thread(target=encode_all, args=(stream,), daemon=True)
+        worker.start()
+        try:
+            for k, t in enumerate(times):
+                if failed:
+                    break
+                todo.put(scene.frame(t))
+                progress(k + 1, len(times))
+        finally:
+            todo.put(None)
+            worker.join()
+        if failed:
+            raise failed[0]
     finally:
         container.close()
     return VideoInfo(out, len(times), opts.fps, opts.size, scene.start.date(), scene.end.date())
