@@ -198,6 +198,16 @@ SPECS: dict[str, Spec] = {
                               keys={"actual": ("origin", "month")}),
     # spend: modelled activity (days, plan months, starts) times unit costs; an item's spend is hidden with its
     # activity (a spend divided by its unit cost gives the activity back)
+    # fitted synthetic data (cscflow.synth.from_workspace): the original's counts beside the synthetic's
+    "synth-fidelity": Spec("fidelity of fitted synthetic data: the original and the synthetic side by side",
+                           counts=("original_n", "synthetic_n"),
+                           relations=(Total("original_n", ("check", "station")),
+                                      Total("synthetic_n", ("check", "station"))),
+                           derived={"original": ("original_n",), "synthetic": ("synthetic_n",),
+                                    "difference": ("original_n", "synthetic_n")}),
+    "synth-privacy": Spec("privacy of fitted synthetic data: copies of real children and distance to the "
+                          "closest record", counts=("children", "matches"),
+                          derived={"share": ("matches", "children")}),
     "forecast-history": Spec("observed monthly counts of a forecast measure before the forecast origin",
                              counts=("actual",)),
     "forecast-spend": Spec("spend of a forecast: median and intervals of each simulation's activity times unit costs",
