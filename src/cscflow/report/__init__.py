@@ -1,10 +1,11 @@
-"""Board-ready outputs: a self-contained HTML report, and pictures (PNG, SVG) of charts and of the map drawn
-without a browser.
+"""Board-ready outputs: a self-contained HTML report, pictures (PNG, SVG) of charts and of the map, and the map's
+animation as an MP4 video, all drawn without a browser.
 
 :func:`write_report` builds the report of a workspace (:mod:`cscflow.report.build` gathers the disclosed
 tables, figures and map stills; :mod:`cscflow.report.html` writes one page with everything inline);
 :mod:`cscflow.report.pictures` redraws a disclosed plotly figure with matplotlib and
-:mod:`cscflow.report.mapimage` draws the map on a date.
+:mod:`cscflow.report.mapimage` draws the map on a date; :func:`write_video` (:mod:`cscflow.report.video`) renders
+the map's animation frame by frame.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cscflow.report.build import SECTIONS, Options, build
+from cscflow.report.video import VideoInfo, VideoOptions, write_video
 
 
 def report_html(ws: Any, opts: Options | None = None, progress: Callable[[str], Any] = lambda _m: None) -> str:
@@ -42,4 +44,4 @@ def write_report(ws: Any, path: str | Path, opts: Options | None = None,
     return path
 
 
-__all__ = ["SECTIONS", "Options", "build", "report_html", "write_report"]
+__all__ = ["SECTIONS", "Options", "VideoInfo", "VideoOptions", "build", "report_html", "write_report", "write_video"]

@@ -60,6 +60,7 @@ class VideoInfo:
 
     @property
     def seconds(self) -> float:
+        """The video's length in seconds."""
         return self.frames / self.fps
 
 
