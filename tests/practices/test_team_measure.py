@@ -30,3 +30,17 @@ def test_team_measure_is_the_practice(workspace):
     assert "key practice assessment-45wd" in counts.attrs["method"]
     result = run(workspace, "teams", measure="assessment-45wd", year=2025)
     assert "key practice assessment-45wd" in result.method and "of the referral" in result.title
+
+
+def test_cli_list_says_what_the_workspace_lacks(tmp_path):
+    from click.testing import CliRunner
+
+    from cscflow import Workspace
+    from cscflow.cli import cli
+
+    with Workspace(tmp_path / "ws", la="886") as ws:
+        ws.write("episodes", pd.DataFrame([_stay("A", "looked_after", "2024-01-05", None)]))
+    r = CliRunner().invoke(cli, ["practices", str(tmp_path / "ws"), "--list"])
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if line.strip().startswith("cla-review-20wd"))
+    assert "False" in row and "no reviews of looked_after" in row

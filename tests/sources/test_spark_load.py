@@ -10,6 +10,9 @@ pytestmark = pytest.mark.spark
 
 STAY_COLUMNS = ["child_id", "stage", "start", "end", "outcome", "need_id", "team", "source", "source_row"]
 CHILD_COLUMNS = ["child_id", "la", "sex", "ethnicity", "birth_month", "disability", "uasc"]
+REVIEW_COLUMNS = ["review_id", "child_id", "stage", "date", "code", "source", "source_row"]
+MISSING_COLUMNS = ["missing_id", "child_id", "kind", "start", "end", "interview_offered", "interview_accepted",
+                   "source", "source_row"]
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +51,9 @@ def test_spark_load_equals_duckdb_load(spark, files, tmp_path):
                                       check_dtype=False)
         pd.testing.assert_frame_equal(frame(sw, "children", CHILD_COLUMNS), frame(duck, "children", CHILD_COLUMNS),
                                       check_dtype=False)
+        for table, columns in (("reviews", REVIEW_COLUMNS), ("missing", MISSING_COLUMNS)):
+            assert duck.count(table) > 0, table
+            pd.testing.assert_frame_equal(frame(sw, table, columns), frame(duck, table, columns), check_dtype=False)
     finally:
         duck.close()
         spark.sql(f"DROP DATABASE IF EXISTS `{db}` CASCADE")

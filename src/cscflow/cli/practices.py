@@ -47,10 +47,16 @@ def practices(workspace: str, rule_ids: tuple[str, ...], rules_file: str | None,
     from cscflow.workspace import Workspace
 
     rules = load_rules(rules_file)
-    if list_rules:
-        click.echo(clocks_mod.coverage(rules).to_string(index=False))
+    have = (Path(workspace) / "cscflow.duckdb").exists()
+    if list_rules:  # with a workspace: also what its tables hold (e.g. no reviews loaded)
+        if have:
+            with Workspace(workspace, read_only=True) as ws:
+                table = clocks_mod.coverage(rules, ws=ws, as_of=as_of)
+        else:
+            table = clocks_mod.coverage(rules)
+        click.echo(table.to_string(index=False))
         return
-    if not (Path(workspace) / "cscflow.duckdb").exists():
+    if not have:
         raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
     from cscflow.practices import reviews as rev
 
