@@ -17,8 +17,11 @@ PRESET = "county"
 
 def _stamp(preset: str, seed: int, formats: list[str], load: str) -> dict[str, Any]:
     from cscflow import __version__
+    from cscflow.model.tables import TABLES
 
-    return {"preset": preset, "seed": seed, "formats": formats, "load": load, "cscflow": __version__}
+    # the canonical tables too: a demo loaded before a table was added (e.g. reviews) is built again
+    return {"preset": preset, "seed": seed, "formats": formats, "load": load, "cscflow": __version__,
+            "tables": list(TABLES)}
 
 
 def build_demo(out: Path, seed: int = 0, *, formats: list[str] | None = None, load: str = "all",
