@@ -237,8 +237,19 @@ def evaluate(ws: Any, rules: dict[str, Rule] | list[str] | None = None, as_of: A
         out[col] = pd.to_datetime(out[col])
     out["working_days"] = out["working_days"].astype("Int64")
     out = out[COLUMNS].reset_index(drop=True)
-    out.attrs.update(as_of=day, unavailable=unavailable)
+    out.attrs.update(as_of=day, unavailable=unavailable, window_start=window_start(ws))
     return out
+
+
+def window_start(ws: Any) -> pd.Timestamp | None:
+    """The first day of the data's observation window (the earliest source's window,
+    :func:`cscflow.journeys.windows.source_windows`): clocks starting before it are the tail of stays that
+    lasted (a census or a return holds an earlier referral only while its need was still open), so the
+    rates leave them out (:func:`cscflow.practices.summary.by_period`)."""
+    from cscflow.journeys.windows import source_windows
+
+    w = source_windows(ws)
+    return None if w.empty else pd.Timestamp(w["start"].min())
 
 
 def coverage(rules: dict[str, Rule] | None = None, ws: Any = None, as_of: Any = None) -> pd.DataFrame:

@@ -31,7 +31,13 @@ SUMMARY_COLUMNS = ["due", "met", "late", "overdue", "breach_rate"]
 
 
 def _decided(clocks: pd.DataFrame) -> pd.DataFrame:
-    c = clocks[clocks["status"].isin(["met", "breached", "overdue"])].copy()
+    """The clocks due by the as-of date, of those started in the data's window (``attrs["window_start"]``,
+    set by :func:`~cscflow.practices.clocks.evaluate`: earlier ones are the tail of stays that lasted)."""
+    c = clocks[clocks["status"].isin(["met", "breached", "overdue"])]
+    since = clocks.attrs.get("window_start")
+    if since is not None and len(c):
+        c = c[pd.to_datetime(c["start"]) >= pd.Timestamp(since)]
+    c = c.copy()
     c["late"] = c["status"].isin(["breached", "overdue"]).astype("int64")
     c["is_met"] = (c["status"] == "met").astype("int64")
     c["is_overdue"] = (c["status"] == "overdue").astype("int64")
@@ -90,8 +96,15 @@ def window_text(clocks: pd.DataFrame) -> str:
     as_of = clocks.attrs.get("as_of")
     if clocks.empty:
         return f"as of {as_of}; no clocks."
-    first, last = pd.to_datetime(clocks["start"]).min(), pd.to_datetime(clocks["start"]).max()
-    return f"clocks started {first.date()} to {last.date()}, evaluated as of {as_of}."
+    starts = pd.to_datetime(clocks["start"])
+    first, last = starts.min(), starts.max()
+    text = f"clocks started {first.date()} to {last.date()}, evaluated as of {as_of}"
+    since = clocks.attrs.get("window_start")
+    early = int((starts < pd.Timestamp(since)).sum()) if since is not None else 0
+    if early:
+        text += (f"; rates count clocks started from {pd.Timestamp(since).date()} (the data's window: earlier clocks "
+                 "are held only because their stays lasted, so they are left out of the rates)")
+    return text + "."
 
 
 def disclose(table: pd.DataFrame, name: str, *, suppress: bool = True, method: str = "", window: str = "") -> Any:
