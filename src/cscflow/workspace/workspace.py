@@ -385,7 +385,8 @@ class Workspace:
     # -- reporting -----------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """Row counts per table and the span of the episodes (no identifiers)."""
-        counts = {name: self.count(name) for name in SCHEMAS if name not in RESTRICTED}
+        present = set(self.tables())  # a workspace opened read-only may predate a table (e.g. reviews)
+        counts = {name: self.count(name) if name in present else 0 for name in SCHEMAS if name not in RESTRICTED}
         out: dict[str, Any] = {"workspace": str(self.path), "engine": self.engine, "la": self.la, "rows": counts}
         if counts.get("episodes"):
             ep = self.table("episodes")
