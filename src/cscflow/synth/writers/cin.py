@@ -66,7 +66,6 @@ def write(county: County, out_dir: Path, rng: np.random.Generator, *, years: lis
 
     >>> import datetime as dt, tempfile, numpy as np
     >>> from cscflow.synth.county import County
-from cscflow.synth.reviews import cp_reviews
     >>> c = County(la="886", start=dt.date(2017, 4, 1), end=dt.date(2018, 3, 31))
     >>> [p.name for p in write(c, Path(tempfile.mkdtemp()), np.random.default_rng(0))]
     ['cin_census_2018.xml']
