@@ -13,6 +13,11 @@ answer), and the machine's load average before, during and after. The first run 
 for building what the caches then hold; ``CSCFLOW_BENCH_WARMUP`` seconds of the same load (default 0) are run
 first and not counted.
 
+The load generator: ``wrk`` (a C load generator, Debian's ``apt-get install -y wrk``; two threads, a Lua script
+drawing each request from the same mix, pre-drawn by :class:`Plan`) when it is on the PATH, else this process
+(asyncio + httpx, which costs ~2 ms of CPU a request and saturates a core before the server does: its latencies
+then measure the generator). ``CSCFLOW_BENCH_GENERATOR=python`` forces the Python one (per-kind figures).
+
 Run: ``.venv/bin/python -m bench web_load``. Environment: ``CSCFLOW_BENCH_WS`` (a workspace; default the demo
 county's, built with ``./run demo --no-serve``), ``CSCFLOW_BENCH_CLIENTS`` (50), ``CSCFLOW_BENCH_SECONDS`` (60),
 ``CSCFLOW_BENCH_WARMUP`` (0), ``CSCFLOW_BENCH_URL`` (load a server already running instead of starting one),
@@ -22,11 +27,14 @@ county's, built with ``./run demo --no-serve``), ``CSCFLOW_BENCH_CLIENTS`` (50),
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -122,6 +130,60 @@ async def _load(url: str, clients: int, seconds: float, seed: int, plan: Plan) -
         await asyncio.gather(*(_user(client, plan, seed * 1000 + i, until, out) for i in range(clients)))
         took = time.perf_counter() - t0
     return out, took
+
+
+WRK_SCRIPT = r"""
+-- the paths pre-drawn from the mix, one per line; each thread starts at its own place and cycles
+local paths = {}
+for line in io.lines(os.getenv("CSCFLOW_WRK_PATHS")) do paths[#paths + 1] = line end
+local threads = {}
+local i = 0
+function setup(thread) thread:set("id", #threads); threads[#threads + 1] = thread end
+function init(args) i = (id * 7919) % #paths end
+function request() i = i % #paths + 1; return wrk.format("GET", paths[i]) end
+local bad = 0
+function response(status, headers, body) if status ~= 200 then bad = bad + 1 end end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('CSCFLOW {"requests": %d, "seconds": %f, "p50": %f, "p95": %f, "p99": %f, "max": %f, '
+    .. '"socket_errors": %d, "non_2xx": %d}\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e6, latency:percentile(95) / 1e6, latency:percentile(99) / 1e6, latency.max / 1e6,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def _paths(plan: Plan, seed: int, n: int = 50_000) -> list[str]:
+    """``n`` request paths (with their query strings) drawn from the mix, as the Python users draw them."""
+    from urllib.parse import urlencode
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        _kind, path, params = plan.next(rng)
+        out.append(path + ("?" + urlencode(params) if params else ""))
+    return out
+
+
+def _wrk(url: str, clients: int, seconds: float, seed: int, plan: Plan) -> dict[str, Any]:
+    """One run of wrk (2 threads, ``clients`` connections): requests, seconds, p50/p95/p99/max (s), errors."""
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "paths.txt").write_text("\n".join(_paths(plan, seed)) + "\n")
+        (Path(d) / "mix.lua").write_text(WRK_SCRIPT)
+        out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--timeout", "60s",
+                              "-s", str(Path(d) / "mix.lua"), url], capture_output=True, text=True,
+                             env={**os.environ, "CSCFLOW_WRK_PATHS": str(Path(d) / "paths.txt")}, check=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("CSCFLOW "))
+    return dict(json.loads(line.split(" ", 1)[1]))
+
+
+def _report_wrk(r: dict[str, Any], clients: int) -> None:
+    errors = int(r["socket_errors"] + r["non_2xx"])
+    ok = r["p95"] <= TARGET_P95 and not errors
+    print(f"  wrk: {r['requests']:,} requests in {r['seconds']:.1f} s by {clients} connections: "
+          f"{r['requests'] / r['seconds']:.1f} requests/s; p50 {r['p50'] * 1000:.0f} ms, p95 {r['p95'] * 1000:.0f} ms, "
+          f"p99 {r['p99'] * 1000:.0f} ms, max {r['max'] * 1000:.0f} ms; errors {errors} (socket {r['socket_errors']}, "
+          f"not 200: {r['non_2xx']}) (target p95 <= {TARGET_P95 * 1000:.0f} ms, 0 errors: {'met' if ok else 'NOT met'})")
 
 
 def _plan(url: str, seed: int) -> Plan:
@@ -220,15 +282,33 @@ def main() -> None:
         plan = _plan(url, seed)
         print(f"{clients} clients, {seconds:.0f} s, mix {MIX}; {len(plan.dates)} dates, {len(plan.cohorts)} cohorts, "
               f"{plan.n_children:,} children; load average {os.getloadavg()[0]:.1f} before")
+        use_wrk = os.environ.get("CSCFLOW_BENCH_GENERATOR", "wrk" if shutil.which("wrk") else "python") == "wrk"
+        print(f"  load generator: {'wrk (C, 2 threads)' if use_wrk else 'this process (asyncio + httpx)'}")
         if warmup:
-            rows, took = asyncio.run(_load(url, clients, warmup, seed + 1, plan))
-            print(f"  warm-up (not counted): {len(rows):,} requests in {took:.1f} s")
+            if use_wrk:
+                w = _wrk(url, clients, warmup, seed + 1, plan)
+                print(f"  warm-up (not counted): {w['requests']:,} requests in {w['seconds']:.1f} s")
+            else:
+                rows, took = asyncio.run(_load(url, clients, warmup, seed + 1, plan))
+                print(f"  warm-up (not counted): {len(rows):,} requests in {took:.1f} s")
         cpu0, srv0 = _own_cpu(), _server_cpu(proc)
-        rows, took = asyncio.run(_load(url, clients, seconds, seed, plan))
-        report(rows, took, clients)
-        cpu, srv = _own_cpu() - cpu0, _server_cpu(proc) - srv0
+        if use_wrk:
+            import resource
+
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            w = _wrk(url, clients, seconds, seed, plan)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            _report_wrk(w, clients)
+            took, n = w["seconds"], w["requests"]
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        else:
+            rows, took = asyncio.run(_load(url, clients, seconds, seed, plan))
+            report(rows, took, clients)
+            n = len(rows)
+            cpu = _own_cpu() - cpu0
+        srv = _server_cpu(proc) - srv0
         print(f"  CPU in the run: load generator {cpu:.1f} s ({cpu / took:.0%} of a core), server "
-              + (f"{srv:.1f} s ({srv / took:.0%} of a core, {srv / max(len(rows), 1) * 1000:.1f} ms a request)"
+              + (f"{srv:.1f} s ({srv / took:.0%} of a core, {srv / max(n, 1) * 1000:.1f} ms a request)"
                  if proc is not None else "not measured (CSCFLOW_BENCH_URL)"))
         print(f"  load average after: {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1 / 5 / 15 min; "
               f"{os.cpu_count()} cores, load generator and server on the same machine)")
