@@ -55,6 +55,10 @@ class Original:
     exit_outcomes: frozenset[str] = frozenset()  # outcomes the map reads as exits (not written for a next stay)
     returning: np.ndarray | None = None  # (stations, cells): share of entries by a child seen before
     gaps: np.ndarray | None = None  # days from a child's last stay's end to its next entry
+    #: [entry not reaching a referral, reaching one]: share of such returning entries whose child was referred before
+    referred_before: tuple[float, float] = (0.0, 0.0)
+    #: the same two kinds of returning entry: days since the child's previous stay ended
+    deep_gaps: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def fit_original(ws: WorkspaceLike, pmap: str = "england", holdout: float = 0.2,
@@ -88,7 +92,28 @@ def fit_original(ws: WorkspaceLike, pmap: str = "england", holdout: float = 0.2,
     la = str(kids["la"].dropna().iloc[0]) if kids["la"].notna().any() else "000"
     returning, gaps = _returns(stays[train], stations, obs)
     return model, Original(stays, kids, stations, exits, pd.Timestamp(obs), origin, la, held,
-                           frozenset(pm.outcome_map), returning, gaps)
+                           frozenset(pm.outcome_map), returning, gaps, *_referred_before(stays[train], obs))
+
+
+def _referred_before(stays: pd.DataFrame, obs: pd.Timestamp) -> tuple[tuple[float, float],
+                                                                      tuple[np.ndarray, np.ndarray]]:
+    """Among a returning child's entries begun from ``obs`` (each a journey up to the next exit), by whether the
+    journey reaches a referral: the share whose child had reached a referral before, and the days since the
+    child's previous stay ended."""
+    s = stays.sort_values(["child_id", "start"], kind="stable")
+    prev_end = s.groupby("child_id")["end"].shift()
+    journey = s.groupby("child_id")["entry"].cumsum()
+    deep = (s["station"] == "referral").groupby([s["child_id"], journey]).transform("max").astype(bool)
+    first = s["entry"].to_numpy()
+    j = pd.DataFrame({"child": s["child_id"].to_numpy()[first], "deep": deep.to_numpy()[first],
+                      "start": s["start"].to_numpy()[first], "prev_end": prev_end.to_numpy()[first]})
+    j["before"] = j.groupby("child")["deep"].transform(lambda x: x.shift(fill_value=False).cummax()).astype(bool)
+    j["back"] = j.groupby("child").cumcount() > 0
+    r = j[j["back"] & (j["start"] >= obs)]
+    out = [float(r.loc[r["deep"] == d, "before"].mean()) if (r["deep"] == d).any() else 0.0 for d in (False, True)]
+    gap = ((r["start"] - r["prev_end"]) / pd.Timedelta(days=1)).clip(lower=0)
+    gaps = [gap[(r["deep"] == d) & gap.notna()].to_numpy(dtype=float) for d in (False, True)]
+    return (out[0], out[1]), (gaps[0], gaps[1])
 
 
 def _returns(stays: pd.DataFrame, stations: list[str], obs: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +159,8 @@ def _journeys(model: ForecastModel, start: pd.Timestamp, end_day: float,
     n_a = n_c // 2
     st, cell = k // n_c, k % n_c
     seg = np.arange(len(mon))
-    segments = pd.DataFrame({"segment": seg, "start": day, "station": st, "cell": cell, "last": np.inf})
+    segments = pd.DataFrame({"segment": seg, "start": day, "station": st, "cell": cell, "last": np.inf,
+                             "deep": False})
     cum = np.cumsum(model.trans_[0], axis=-1)
     cum[..., -1] = 1.0
     rows = cum.reshape(-1, cum.shape[-1])
@@ -156,6 +182,9 @@ def _journeys(model: ForecastModel, start: pd.Timestamp, end_day: float,
         seg, st, cell, day = seg[go], nxt[go], cell[go], end[go]
     stays = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["segment", "station", "start", "end",
                                                                                 "next"])
+    if out:
+        ref = model.stations_.index("referral") if "referral" in model.stations_ else -1
+        segments["deep"] = segments["segment"].isin(stays.loc[stays["station"] == ref, "segment"].unique())
     return stays, segments
 
 
@@ -169,17 +198,24 @@ def _ages(original: Original) -> list[np.ndarray]:
 def _children(segments: pd.DataFrame, original: Original, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(child index per segment, birth day per child) in days from the simulation's start. A segment begins
     with a child seen before at the original's share for its station and cell: the child who left closest to
-    a gap drawn from the original's gaps, of the segment's age band and under 18."""
+    a gap drawn from the original's gaps (for journeys reaching a referral or not), of the segment's age band,
+    under 18 and, first choice, referred before or not as often as the original's returning children were."""
     ages = _ages(original)
     order = np.argsort(segments["start"].to_numpy(), kind="stable")
     start = segments["start"].to_numpy()
     first = segments["station"].to_numpy()
     cell = segments["cell"].to_numpy()
     last = segments["last"].to_numpy()
+    deep = segments["deep"].to_numpy()
+    referred: list[bool] = []  # per child: reached a referral in an earlier journey
     share = original.returning if original.returning is not None else np.zeros((first.max() + 1, cell.max() + 1))
     gaps = original.gaps if original.gaps is not None and len(original.gaps) else np.array([365.0])
     back = rng.random(len(segments)) < share[first, cell]
     gap = rng.choice(gaps, size=len(segments))
+    if original.deep_gaps is not None:  # the gap of the segment's kind (reaching a referral or not)
+        for d, g in enumerate(original.deep_gaps):
+            if len(g):
+                gap[deep == bool(d)] = rng.choice(g, size=int((deep == bool(d)).sum()))
     child = np.full(len(segments), -1)
     births: list[float] = []
     free: list[tuple[float, int]] = []  # (day left, child) of children who left, sorted
@@ -189,7 +225,9 @@ def _children(segments: pd.DataFrame, original: Original, rng: np.random.Generat
         if back[i] and free:
             hi = bisect.bisect_left(free, (start[i], -1))
             at = min(bisect.bisect_left(free, (start[i] - gap[i], -1)), max(hi - 1, 0))
-            for j in sorted(range(max(0, at - 10), min(hi, at + 11)), key=lambda x: abs(x - at)):
+            near = sorted(range(max(0, at - 20), min(hi, at + 21)), key=lambda x: abs(x - at))
+            want = rng.random() < original.referred_before[int(deep[i])]
+            for j in [x for x in near if referred[free[x][1]] == want] + near:  # the wanted history first
                 age = (start[i] - births[free[j][1]]) / 365.25
                 if _BANDS[band] <= age < min(_BANDS[band + 1], 18.0):
                     c = free.pop(j)[1]
@@ -200,7 +238,9 @@ def _children(segments: pd.DataFrame, original: Original, rng: np.random.Generat
             age = float(np.clip(age + rng.uniform(-0.25, 0.25), _BANDS[band], _BANDS[band + 1] - 1e-3))
             c = len(births)
             births.append(start[i] - age * 365.25)
+            referred.append(False)
         child[i] = c
+        referred[c] = referred[c] or bool(deep[i])
         if np.isfinite(last[i]):
             bisect.insort(free, (float(last[i]), int(c)))
     return child, np.asarray(births)
