@@ -37,6 +37,11 @@ def test_download_links_follow_the_view(page, server, tmp_path):
     assert path == "/api/video"
     assert q["start"] == [day] and q["end"] == [a_year_on.isoformat()] and q["sex"] == ["F"]
     assert q["days_per_second"] == ["60.00"] and q["convention"] == ["travel"]
+    page.evaluate("cscflow.setSpeed(1)")                 # slow: at most two minutes of video (3,600 frames)
+    _, q = link(page, "download-video")
+    slow_end = min(d1, dt.date.fromisoformat(day) + dt.timedelta(days=118))
+    assert q["end"] == [slow_end.isoformat()] and q["days_per_second"] == ["1.00"]
+    page.evaluate("cscflow.setSpeed(60)")
     # what the link gives: an MP4 of that view (asked for smaller here, to keep the test short)
     href = page.get_attribute("#download-video", "href")
     r = page.request.get(f"{server.url}{href}&size=640x360&fps=10", timeout=120_000)
