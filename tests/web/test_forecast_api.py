@@ -81,3 +81,26 @@ def test_bad_parameters_are_422_with_a_message(client):
                           ({"costs": "mine"}, "costs")]:
         r = client.get("/api/forecast", params=params)
         assert r.status_code == 422 and words in r.json()["detail"], (params, r.text)
+
+
+def test_a_workspace_too_short_to_fit_says_why(tmp_path):
+    import pandas as pd
+    from fastapi.testclient import TestClient
+
+    from cscflow import Workspace
+    from cscflow.web import create_app
+
+    with Workspace(tmp_path / "short", la="999") as ws:
+        ws.write("episodes", pd.DataFrame({
+            "episode_id": ["1", "2"], "child_id": ["c", "c"], "stage": ["contact", "referral"],
+            "start": pd.to_datetime(["2024-01-02", "2024-01-03"]), "end": pd.to_datetime(["2024-01-02", None]),
+            "outcome": ["referral", None], "need_id": [None, "n1"], "source": "x", "source_row": [1, 2]}))
+    app = create_app(tmp_path / "short")
+    try:
+        c = TestClient(app, base_url="http://127.0.0.1:8765")
+        o = c.get("/api/forecast/options")
+        assert o.status_code == 200 and o.json()["available"] is False and o.json()["why"]
+        r = c.get("/api/forecast")
+        assert r.status_code == 422 and r.json()["detail"].startswith("no forecast:")
+    finally:
+        app.state.cscflow.close()

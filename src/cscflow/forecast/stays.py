@@ -72,6 +72,11 @@ def cut(tl: pd.DataFrame, kids: pd.DataFrame, origin: pd.Timestamp | None) -> pd
     origin = pd.Timestamp(origin)
     keep = start <= origin
     tl, start, end = tl[keep].reset_index(drop=True), start[keep].reset_index(drop=True), end[keep].reset_index(drop=True)
+    if tl.empty:  # nothing begun by the origin
+        empty = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c in ("start", "end") else object)
+                              for c in COLUMNS})
+        empty.attrs["origin"] = origin
+        return empty
     child = tl["child_id"].to_numpy()
     station = tl["station"].to_numpy(dtype=object)
     is_exit = (tl["kind"] == "exit").to_numpy()
