@@ -194,6 +194,9 @@ class Scene:
         self.epoch = pd.Timestamp(cohort.epoch)
         w, h = opts.size
         stations = [dict(s) for s in pmap.stations]
+        if any(s.get("x") is None or s.get("y") is None for s in stations):
+            raise AnalysisError(f"the map {pmap.name!r} has stations without positions",
+                                hint="give every station x and y (or use a map that has them, e.g. england)")
         lines = [{"id": ln["id"], "colour": ln["colour"], "stations": [str(s) for s in ln["stations"]],
                   "label": ln.get("label")} for ln in pmap.lines]
         self.geometry = MapGeometry(stations, lines, map_routes(pmap, everyone), w, h - BAND)
