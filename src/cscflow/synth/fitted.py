@@ -297,6 +297,16 @@ def _names(sex: np.ndarray, ethnicity: np.ndarray, rng: np.random.Generator) -> 
     return fore, sur
 
 
+def _parameters(model: ForecastModel) -> dict[str, Any]:
+    """The fitted parameters written beside the files (``truth/parameters.yaml``): the model's YAML without the
+    original's monthly counts, which are counts of real children."""
+    d = model.to_dict()
+    d["arrivals"].pop("observed_by_month", None)
+    d.pop("children", None)
+    d.pop("stays", None)
+    return d
+
+
 def simulate_fitted(model: ForecastModel, original: Original, seed: int = 0) -> County:
     """A :class:`County` over the original's observed period (stays begun in the burn-in kept when they
     reach into it), simulated from ``model``."""
@@ -343,8 +353,8 @@ def simulate_fitted(model: ForecastModel, original: Original, seed: int = 0) -> 
         "surname": sur, "forenames": fore, "expected_birth_date": pd.NaT,
     })[list(CHILD_COLUMNS)]
     return County(la=original.la, start=original.obs_start.date(), end=original.origin.date(), children=children,
-                  journeys=journeys, parameters={"fitted_from": "workspace", "method": model.method_,
-                                                 "burn_in_years": BURN_IN_YEARS}, seed=seed)
+                  journeys=journeys, parameters={"fitted_from": "workspace", "burn_in_years": BURN_IN_YEARS,
+                                                 "model": _parameters(model)}, seed=seed)
 
 
 __all__ = ["BURN_IN_YEARS", "Original", "fit_original", "simulate_fitted"]
