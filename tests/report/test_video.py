@@ -43,14 +43,14 @@ def test_mp4_decodes_with_the_frames_and_size_asked_for(video):
 def test_dots_are_where_the_geometry_says(video, tiny_ws):
     """Frame 20 (day 40 of the period): around each dot alone in its neighbourhood (nothing else drawn within 8 px)
     the picture differs from the bare map; far from every dot it is the bare map (within the codec's error)."""
-    from cscflow.report.video import Scene, VideoOptions
+    from cscflow.report.video import Scene, VideoOptions, few_waiting_hidden
     from cscflow.workspace import Workspace
 
     _, frames = decode(video)
     with Workspace(tiny_ws, read_only=True) as ws:
         scene = Scene(ws, VideoOptions("2017-01-01", "2017-03-02", 15, 30.0, (640, 360)))
     t = scene.times()[20]
-    f = scene.dots.at(float(t))
+    f = few_waiting_hidden(scene.dots.at(float(t)), scene.geometry)
     picture = frames[20].astype(int)
     bare = scene.painter.frame(scene.dots.at(-1e9), [""] * len(scene.station_ids), "").astype(int)
     drawn = scene.frame(float(t)).astype(int)
@@ -83,6 +83,27 @@ def test_station_counts_are_disclosed(tiny_ws):
     assert "<5" in shown or all(v == "" or int(v.replace(",", "")) >= 5 for v in shown)
     assert not shown & {"1", "2", "3", "4"}
     assert any(v not in ("", "<5") for v in shown)
+
+
+def test_few_waiting_children_are_not_drawn_one_by_one(tiny_ws):
+    """Where 1 to 4 children wait at a station, the video shows a faint ring the size of 5, not their dots (the map
+    still draws a count of 1-4 as 5); moving dots stay."""
+    from cscflow.report.video import Scene, VideoOptions, few_waiting_hidden
+    from cscflow.workspace import Workspace
+
+    with Workspace(tiny_ws, read_only=True) as ws:
+        scene = Scene(ws, VideoOptions("2016-06-01", "2017-06-01", days_per_second=30, fps=1))
+    seen_few = 0
+    for t in scene.times():
+        raw = scene.dots.at(float(t))
+        shown = few_waiting_hidden(raw, scene.geometry)
+        waiting = np.bincount(shown.station[shown.station >= 0], minlength=len(scene.station_ids))
+        assert not ((waiting >= 1) & (waiting <= 4)).any()
+        few = (raw.waiting >= 1) & (raw.waiting <= 4)
+        seen_few += int(few.sum())
+        assert shown.ring_dense[few].all() and (shown.ring_outer[few] >= 16).all()
+        assert shown.moving.sum() == raw.moving.sum()
+    assert seen_few > 0                                   # the tiny county has such stations
 
 
 @pytest.mark.parametrize(("args", "message"), [

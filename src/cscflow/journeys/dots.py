@@ -41,13 +41,16 @@ def js_hash(i: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Frame:
-    """The dots visible at one time: positions (px), palette index, and the waiting rings of the stations."""
+    """The dots visible at one time: positions (px), palette index, child, whether moving, the station each waits at
+    (-1 while moving), and the waiting rings of the stations (children waiting, outer radius, drawn as density,
+    opacity)."""
 
     x: np.ndarray
     y: np.ndarray
     colour: np.ndarray
     child: np.ndarray
     moving: np.ndarray
+    station: np.ndarray
     waiting: np.ndarray
     ring_outer: np.ndarray
     ring_dense: np.ndarray
@@ -117,6 +120,7 @@ class Dots:
             x=np.concatenate([wx[keep_w], mx])[order], y=np.concatenate([wy[keep_w], my])[order],
             colour=self.colour[sel], child=self.child[sel],
             moving=np.concatenate([np.zeros(int(keep_w.sum()), bool), np.ones(m.size, bool)])[order],
+            station=np.concatenate([st[keep_w], np.full(m.size, -1)])[order],
             waiting=waiting, ring_outer=outer, ring_dense=dense, ring_alpha=np.where(dense, ring_shade(waiting, g.few), 0),
         )
 

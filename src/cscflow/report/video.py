@@ -5,7 +5,8 @@ Each frame is the web map at one moment: the geometry the web app draws (:mod:`c
 routes ``/api/map`` sends), every child's dot where the browser puts it (:mod:`cscflow.journeys.dots`), painted
 by :class:`cscflow.report.frames.Painter`, with the date, the legend and the children at each station burnt in.
 Those counts go through :mod:`cscflow.disclosure` (the ``caseload`` rule, as the report's map stills: 1-4 shown
-as "<5"); the dots are positions, drawn as on the web map. Encoded by PyAV (FFmpeg's libx264, bundled in its
+as "<5"); the moving dots are positions, drawn as on the web map, while a station where 1 to 4 children wait shows
+a faint ring the size of 5 instead of their countable dots (the map still draws a count of 1-4 as 5). Encoded by PyAV (FFmpeg's libx264, bundled in its
 wheels for Windows, macOS and Linux: nothing to compile).
 """
 
@@ -205,7 +206,8 @@ class Scene:
         self.counts = self._counts(ws, pmap)
         cohort_text = _where(opts.where)
         foot = (f"{cohort_text + ' · ' if cohort_text else ''}Numbers: children at each station on the day; "
-                "counts of 1 to 4 shown as <5 (disclosure control). Each dot is a child; made by cscflow.")
+                "counts of 1 to 4 shown as <5, and 1 to 4 children waiting as a faint ring (disclosure control). "
+                "Each dot is a child; made by cscflow.")
         self.painter = Painter(self.geometry, (w, h), REPEAT, list(zip(REPEAT, REPEAT_LABELS, strict=True)),
                                "Dot colour: involvement with children's services", foot)
 
@@ -247,7 +249,27 @@ class Scene:
         day = int(math.floor(t))
         date = self.epoch + pd.Timedelta(days=day)
         counts = self.counts.get(day) or [""] * len(self.station_ids)
-        return self.painter.frame(self.dots.at(t), counts, f"{date.day} {date:%B %Y}")
+        return self.painter.frame(few_waiting_hidden(self.dots.at(t), self.geometry), counts, f"{date.day} {date:%B %Y}")
+
+
+def few_waiting_hidden(f: Any, geometry: Any, threshold: int | None = None) -> Any:
+    """Frame ``f`` with the waiting dots of each station where 1 to ``threshold - 1`` children wait replaced by a
+    faint ring of the size of ``threshold`` (the report's map still draws a count of 1-4 as 5): a few dots in a
+    ring could be counted. Moving dots are positions and stay."""
+    from dataclasses import replace
+
+    from cscflow.disclosure import THRESHOLD
+    from cscflow.journeys.geometry import ring_radius
+
+    threshold = threshold or THRESHOLD
+    few = (f.waiting >= 1) & (f.waiting < threshold) & ~f.ring_dense
+    if not few.any():
+        return f
+    keep = (f.station < 0) | ~few[np.maximum(f.station, 0)]
+    size = ring_radius(np.full(len(few), threshold), geometry.caps, geometry.few)[0]
+    return replace(f, x=f.x[keep], y=f.y[keep], colour=f.colour[keep], child=f.child[keep], moving=f.moving[keep],
+                   station=f.station[keep], ring_outer=np.where(few, size, f.ring_outer),
+                   ring_dense=f.ring_dense | few, ring_alpha=np.where(few, 0.35, f.ring_alpha))
 
 
 def station_days(rows: Any, keep: np.ndarray | None, n_stations: int, first: int, last: int) -> np.ndarray:
