@@ -8,7 +8,7 @@ from small_county import SURNAME, UPN
 from cscflow.web.api.forecast import WEB_SIMULATIONS
 
 
-def test_the_page_and_its_options(client):
+def test_the_page_and_its_options(client, app):
     assert client.get("/forecast").status_code == 200
     o = client.get("/api/forecast/options").json()
     assert o["available"] and o["simulations"] == WEB_SIMULATIONS
@@ -17,6 +17,8 @@ def test_the_page_and_its_options(client):
     assert "assessment" in j and len(j["assessment"]["targets"]) >= 2
     assert abs(sum(t["share"] for t in j["assessment"]["targets"]) - 1) < 0.02
     assert o["costs"]["workspace"] is False and "costs.yaml" in o["costs"]["why"]
+    moves = app.state.cscflow.ws.cached_values("web-forecast-fit")[0].moves  # no share of fewer than 5 stays
+    assert all(moves[(x["source"], t["target"])] >= 5 for x in o["junctions"] for t in x["targets"])
 
 
 def test_a_forecast_with_a_what_if_side_by_side(client):

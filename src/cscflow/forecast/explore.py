@@ -46,6 +46,8 @@ class Prepared:
     mix: dict[str, float] | None = None
     error: str | None = None
     seconds: float = 0.0
+    #: (station, next step) -> stays begun in the observation window that took it (offered as a what-if from 5)
+    moves: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def prepare(ws: WorkspaceLike, pmap: ProcessMap | str = "england", n_boot: int = 10, seed: int = 0,
@@ -70,7 +72,10 @@ def prepare(ws: WorkspaceLike, pmap: ProcessMap | str = "england", n_boot: int =
     rows = [pd.DataFrame({"month": months.astype(str), "measure": name, "actual": actuals(stays, name, months).to_numpy()})
             for name, (station, _) in MEASURES.items() if station in model.stations_]
     history = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["month", "measure", "actual"])
-    return Prepared(model, history, placement_mix(ws, model.origin_), seconds=time.perf_counter() - t0)
+    closed = stays[(stays["start"] >= model.obs_start_) & stays["next"].notna()]
+    moves = {(str(a), str(b)): int(n) for (a, b), n in closed.groupby(["station", "next"]).size().items()}
+    return Prepared(model, history, placement_mix(ws, model.origin_), seconds=time.perf_counter() - t0,
+                    moves=moves)
 
 
 def stations_needed(model: ForecastModel) -> list[str]:
@@ -100,12 +105,17 @@ def measure_table(model: ForecastModel, sims: dict[str, np.ndarray], measure: st
     return quantile_table(sims[key], months_of(model, sims[key].shape[1]))
 
 
-def junctions(model: ForecastModel, min_share: float = 0.01) -> list[dict[str, Any]]:
-    """Stations with at least two next steps of ``min_share`` or more: each with its targets and fitted shares."""
+def junctions(model: ForecastModel, moves: dict[tuple[str, str], int] | None = None, min_share: float = 0.01,
+              min_moves: int = 5) -> list[dict[str, Any]]:
+    """Stations with at least two next steps of ``min_share`` or more: each with its targets and fitted shares.
+    With ``moves`` (:attr:`Prepared.moves`), a next step taken by fewer than ``min_moves`` stays is left out (a
+    share of a few stays is not shown, as disclosure control would hide its count)."""
     out = []
     for s in model.stations_:
         sh = model.shares(s)
         sh = sh[(sh["share"] >= min_share) & (sh["target"] != "other")]
+        if moves is not None:
+            sh = sh[[moves.get((s, str(t)), 0) >= min_moves for t in sh["target"]]]
         if len(sh) >= 2:
             out.append({"source": s, "targets": [{"target": str(t), "share": round(float(v), 4)}
                                                  for t, v in zip(sh["target"], sh["share"], strict=True)]})

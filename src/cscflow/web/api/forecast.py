@@ -101,7 +101,7 @@ def options(request: Request) -> dict[str, Any]:
     if m is None:
         return out
     labels = {s["id"]: s.get("label", s["id"]) for s in st.pmap.stations}
-    js = junctions(m)
+    js = junctions(m, prepared.moves)
     for j in js:
         j["label"] = labels.get(j["source"], j["source"])
         for t in j["targets"]:
