@@ -113,11 +113,14 @@ class Workspace:
     # -- construction on Spark -------------------------------------------------------------
     @classmethod
     def from_spark(
-        cls, session: Any, database: str = "cscflow", *, key_file: str | Path = "cscflow.key", la: str = ""
+        cls, session: Any, database: str = "cscflow", *, key_file: str | Path = "cscflow.key", la: str = "",
+        multi_la: bool = False,
     ) -> Workspace:
         """A workspace whose tables live in a Spark database (pyspark is imported only here).
 
-        ``key_file`` holds the pseudonymisation key (created, mode 600, if missing).
+        ``key_file`` holds the pseudonymisation key (created, mode 600, if missing). ``multi_la`` holds several
+        LAs' data (national work): the LA is part of each child's identity, as in ``Workspace(..., multi_la=True)``;
+        ``la`` is then ignored (each load names the LA of files that do not state one).
         """
         try:
             import ibis.backends.pyspark  # noqa: F401
@@ -127,7 +130,7 @@ class Workspace:
             ) from exc
         self = cls.__new__(cls)
         self.path = Path(key_file).parent
-        self.settings = {"la": la, identity.PSEUDONYM_LA: la}
+        self.settings = {identity.MULTI_LA: True} if multi_la else {"la": la, identity.PSEUDONYM_LA: la}
         self._settings_path = None
         self.key = load_or_create_key(Path(key_file))
         session.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
