@@ -10,7 +10,7 @@ LA child ids are pseudonymised once per distinct id (:class:`~cscflow.sources.lo
 >>> from cscflow.workspace import Workspace
 >>> from cscflow.sources.load.pseudonymise import Pseudonyms
 >>> ws = Workspace(tempfile.mkdtemp(), la="886")
->>> r = ReadResult(source="a.csv", format="events")
+>>> r = ReadResult(source="a.csv", format="annex-a")
 >>> r.children = pd.DataFrame({"source_child_id": ["C1"], "sex": ["F"]})
 >>> sc, _ = source_children(ws, r, Pseudonyms(ws, {}), 1, None)
 >>> sc.column("sex").to_pylist()
