@@ -5,10 +5,10 @@ one stay. Each stay carries its station, start, end (``NaT`` while open at the o
 next (a station, an exit, or ``None`` while open), the child's age band at its start, whether it is
 a repeat (second or later episode of need) and whether it is an **entry**: the child's first row,
 or the first row after an exit (a re-entry). Only stays begun on or after the observation start
-(the latest of the sources' window starts, :func:`cscflow.journeys.windows.source_windows`) are
-used for arrivals, transitions and durations: earlier stays are the length-biased tail of those
-that lasted. Stays open at the origin are kept whatever their start: they are the caseload the
-forecast starts from.
+(from which every stage is held by a source in full coverage, :func:`observation_start`) are
+used for arrivals, transitions and durations: earlier stays are the length-biased tail of those that
+lasted. Stays open at the origin are kept whatever their start: they are the caseload the forecast
+starts from.
 """
 
 from __future__ import annotations
@@ -39,15 +39,23 @@ def age_band(age_years: np.ndarray) -> np.ndarray:
 
 
 def observation_start(ws: WorkspaceLike) -> pd.Timestamp:
-    """The latest window start of the workspace's sources: from it on every stay that began is held."""
+    """The first day from which every stage's stays that began are all held: per stage, the earliest window
+    start among the sources holding it (:func:`cscflow.journeys.windows.source_windows`; one source in full
+    coverage is enough), then the latest of these over the stages.
+
+    So a one-year Annex A does not cut four years of CIN census and SSDA903 returns (or an event log holding
+    every stage) to one year: its stages are covered earlier by the other sources. A stage that only a short
+    source holds (contacts only in Annex A) does shorten the window: arrivals there are complete from then.
+    """
     from cscflow.journeys.windows import source_windows
 
     win = source_windows(ws)
     if win.empty:
         raise AnalysisError("the workspace holds no stays", hint="load LA files first: cscflow load WORKSPACE FILES")
-    # Every source must be in full coverage for arrivals to be complete; a census-only year is partial
-    # for the front door, so the window that opens last among the sources holding front-door stays wins.
-    return pd.Timestamp(win["start"].max())
+    ep = ws.table("episodes")
+    pairs = ws.execute(ep.select("source", "stage").distinct())
+    per_stage = pairs.merge(win[["source", "start"]], on="source").groupby("stage")["start"].min()
+    return pd.Timestamp(per_stage.max() if len(per_stage) else win["start"].max())
 
 
 def load_stays(ws: WorkspaceLike, pmap: ProcessMap | str = "england",
