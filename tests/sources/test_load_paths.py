@@ -115,3 +115,27 @@ def test_a_load_leaves_nothing_behind_in_the_engine(tmp_path, workspace):
         load(workspace, [good, bad], format="events")
     assert temp() == []
     assert workspace.count("episodes") == 8  # the earlier load stands
+
+
+def test_partitioned_files_are_sources_apart_and_same_names_in_one_load_refused(tmp_path):
+    """Hive-partitioned files share a name (part-0.parquet): the partition folder is part of the source name,
+    so loading them one by one keeps them all; two files named alike in one load are refused, not merged."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cscflow.errors import SourceError
+
+    for la, kid in (("E1", "A"), ("E2", "B")):
+        (tmp_path / "events" / f"la={la}").mkdir(parents=True)
+        pq.write_table(pa.table({"child_id": [kid], "stage": ["referral"], "start": ["2020-01-02"]}),
+                       tmp_path / "events" / f"la={la}" / "part-0.parquet")
+    with Workspace(tmp_path / "ws", la="886") as ws:
+        for la in ("E1", "E2"):
+            load(ws, [tmp_path / "events" / f"la={la}" / "part-0.parquet"])
+        assert ws.count("episodes") == 2
+        assert sorted(ws.execute(ws.table("_sources"))["source"]) == ["la=E1/part-0.parquet", "la=E2/part-0.parquet"]
+    for d in ("p", "q"):  # named by folder (p/... and q/... would be told apart by it), but the folders match
+        (tmp_path / d / "a").mkdir(parents=True)
+        (tmp_path / d / "a" / "log.csv").write_text("child_id,stage,start\nC1,referral,2020-01-02\n")
+    with Workspace(tmp_path / "ws2", la="886") as ws, pytest.raises(SourceError, match="more than once in one load"):
+        load(ws, [tmp_path / "p" / "a" / "log.csv", tmp_path / "q" / "a" / "log.csv"])

@@ -87,5 +87,12 @@ class ReadResult:
 
 
 def source_name(path: str | Path) -> str:
-    """How a file is named in the workspace and the quality report (its file name)."""
-    return Path(path).name
+    """How a file is named in the workspace and the quality report: its file name, with its folder when that is
+    a Hive-style partition (``la=E09000007/part-0.parquet``: partitioned files share one name, and loading a
+    name again replaces what it loaded, so the partition must be part of it).
+
+    >>> source_name("/data/returns/episodes.csv"), source_name("/data/events/la=E09000007/part-0.parquet")
+    ('episodes.csv', 'la=E09000007/part-0.parquet')
+    """
+    p = Path(path)
+    return f"{p.parent.name}/{p.name}" if "=" in p.parent.name else p.name

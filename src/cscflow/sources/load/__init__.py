@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cscflow.errors import SourceError
 from cscflow.sources import events_stage
 from cscflow.sources.base import ReadResult
 from cscflow.sources.load import children, dated, identity, pseudonymise, read, report, staging, stays
@@ -101,6 +102,7 @@ def ingest_many(ws: WorkspaceLike, results: list[ReadResult], la: str | None = N
     ensure_internal(ws)
     if not results:
         return []
+    _refuse_same_names(results)
     plan = identity.settle(ws, results, la)
     pseudos = pseudonymise.pseudonymise(ws, results, plan.la_maps, la)
     staged = staging.stage(ws, results, pseudos, plan.seq0)
@@ -110,6 +112,18 @@ def ingest_many(ws: WorkspaceLike, results: list[ReadResult], la: str | None = N
     found = children.write_children(ws, results, pseudos, staged, plan)
     dated.write_dated(ws, results, pseudos)
     return report.write_report(ws, results, plan.seq0, stats, found)
+
+
+def _refuse_same_names(results: list[ReadResult]) -> None:
+    """Two files of one load named alike would be one source (loading a name again replaces it): refused."""
+    seen: dict[str, int] = {}
+    for r in results:
+        seen[r.source] = seen.get(r.source, 0) + 1
+    same = sorted(name for name, n in seen.items() if n > 1)
+    if same:
+        raise SourceError(f"{len(same)} file name(s) given more than once in one load: {', '.join(same[:5])}",
+                          hint="each file is a source known by its name (loading a name again replaces it): "
+                               "rename the files apart, or load them into separate workspaces")
 
 
 def ingest(ws: WorkspaceLike, result: ReadResult) -> SourceReport:
