@@ -276,11 +276,35 @@ def two_proportions(k1: int, n1: int, k2: int, n2: int) -> dict[str, float]:
     pooled = (k1 + k2) / (n1 + n2) if n1 + n2 else float("nan")
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2)) if n1 and n2 else float("nan")
     z = (p2 - p1) / se if se and not math.isnan(se) else float("nan")
-    from scipy import stats as _stats  # imported here: `cscflow flow` tables do not need scipy at start-up
+    from scipy.special import ndtr  # scipy.special, not scipy.stats: 0.07 s to import instead of 0.8 s
 
-    p_z = float(2 * _stats.norm.sf(abs(z))) if not math.isnan(z) else float("nan")
-    p_f = float(_stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue) if n1 and n2 else float("nan")
+    p_z = float(2 * ndtr(-abs(z))) if not math.isnan(z) else float("nan")
+    p_f = fisher_exact_p(k1, n1, k2, n2) if n1 and n2 else float("nan")
     return {"difference": p2 - p1, "z": z, "p_z": p_z, "p_fisher": p_f}
+
+
+def fisher_exact_p(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p-value of Fisher's exact test of the 2x2 table [[k1, n1-k1], [k2, n2-k2]]: the total
+    probability, given the margins, of the tables no more likely than the one seen (the definition
+    ``scipy.stats.fisher_exact`` uses, with its relative tolerance of 1e-7; tested against it).
+
+    >>> round(fisher_exact_p(1, 10, 7, 10), 6)
+    0.019767
+    """
+    import numpy as np
+    from scipy.special import gammaln
+
+    m, n, t = n1, n2, k1 + k2  # first-row size, second-row size, successes in all
+    lo, hi = max(0, t - n), min(t, m)
+    x = np.arange(lo, hi + 1)
+
+    def logc(a: Any, b: Any) -> Any:
+        return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
+
+    logp = logc(m, x) + logc(n, t - x) - logc(m + n, t)
+    seen = logp[k1 - lo]
+    keep = logp <= seen + math.log1p(1e-7)
+    return float(min(1.0, np.exp(logp[keep]).sum()))
 
 
 def before_after(
