@@ -134,6 +134,7 @@ async def _load(url: str, clients: int, seconds: float, seed: int, plan: Plan) -
 
 WRK_SCRIPT = r"""
 -- the paths pre-drawn from the mix, one per line; each thread starts at its own place and cycles
+wrk.headers["Accept-Encoding"] = "gzip, deflate, br"  -- as browsers (and httpx) send it
 local paths = {}
 for line in io.lines(os.getenv("CSCFLOW_WRK_PATHS")) do paths[#paths + 1] = line end
 local threads = {}

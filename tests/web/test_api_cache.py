@@ -108,3 +108,19 @@ def test_a_repeated_request_is_answered_from_memory_with_the_security_headers(cl
     st.put(("answer", "/api/flow/conversion", b"sex=F&start=2021-01-01"), (status, headers, body))
     assert client.get("/api/flow/conversion?sex=%3Cx%3E").status_code == 422
     assert not st.peek(("answer", "/api/flow/conversion", b"sex=%3Cx%3E"))[0]  # only 200s are held
+
+
+def test_kept_answers_go_out_gzipped_to_clients_that_accept_it(client):
+    """A repeated answer of the tracks blob is sent gzip-compressed to a client accepting gzip (as browsers do),
+    and decompresses to the very bytes sent plain; a client that does not accept gzip gets them plain."""
+    import gzip
+
+    plain = client.get("/api/tracks", headers={"accept-encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    again = client.get("/api/tracks", headers={"accept-encoding": "gzip, deflate, br"})
+    assert again.headers["content-encoding"] == "gzip" and again.headers["vary"] == "accept-encoding"
+    assert again.content == plain.content  # the client decompressed it
+    assert int(again.headers["content-length"]) < len(plain.content) / 2
+    raw = client.get("/api/tracks", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in raw.headers and raw.content == plain.content
+    assert gzip.decompress(gzip.compress(plain.content)) == again.content
