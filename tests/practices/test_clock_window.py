@@ -37,3 +37,14 @@ def test_evaluate_takes_the_window_from_the_sources(tmp_path):
         start = source_windows(ws)["start"].min()
         assert start == pd.Timestamp("2021-01-01")
         assert evaluate(ws, ["assessment-45wd"]).attrs["window_start"] == start
+
+
+def test_a_clock_due_after_the_as_of_date_is_not_counted_even_if_met():
+    c = pd.DataFrame({"rule": ["r"] * 3, "child_id": list("abc"), "team": ["N"] * 3,
+                      "start": pd.to_datetime(["2012-01-02", "2012-03-01", "2012-03-02"]),
+                      "due": pd.to_datetime(["2012-03-01", "2012-05-01", "2012-05-02"]),
+                      "stop": pd.to_datetime(["2012-04-01", "2012-03-20", None]),
+                      "working_days": [65, 13, 20], "status": ["breached", "met", "open"]})
+    c.attrs.update(as_of=pd.Timestamp("2012-04-02").date())
+    m = by_period(c)
+    assert m["month"].tolist() == ["2012-03"] and m["late"].tolist() == [1]  # May's early finisher waits

@@ -31,12 +31,15 @@ SUMMARY_COLUMNS = ["due", "met", "late", "overdue", "breach_rate"]
 
 
 def _decided(clocks: pd.DataFrame) -> pd.DataFrame:
-    """The clocks due by the as-of date, of those started in the data's window (``attrs["window_start"]``,
-    set by :func:`~cscflow.practices.clocks.evaluate`: earlier ones are the tail of stays that lasted)."""
+    """The clocks due by the as-of date (``attrs["as_of"]``: one due later and met early would make its month
+    look all on time), of those started in the data's window (``attrs["window_start"]``, set by
+    :func:`~cscflow.practices.clocks.evaluate`: earlier ones are the tail of stays that lasted)."""
     c = clocks[clocks["status"].isin(["met", "breached", "overdue"])]
-    since = clocks.attrs.get("window_start")
+    since, as_of = clocks.attrs.get("window_start"), clocks.attrs.get("as_of")
     if since is not None and len(c):
         c = c[pd.to_datetime(c["start"]) >= pd.Timestamp(since)]
+    if as_of is not None and len(c):  # a clock met early but due after the as-of date is not decided yet: its
+        c = c[pd.to_datetime(c["due"]) <= pd.Timestamp(as_of)]  # month's late ones are still running
     c = c.copy()
     c["late"] = c["status"].isin(["breached", "overdue"]).astype("int64")
     c["is_met"] = (c["status"] == "met").astype("int64")
