@@ -151,9 +151,9 @@ export function init(context) {
   });
   for (const id of ["a-start", "a-end", "a-date"]) $(id).addEventListener("change", () => show(current));
   $("toggle-table").addEventListener("click", () => { $("flow-table").hidden = !$("flow-table").hidden; });
-  document.querySelectorAll("nav .tab").forEach((tab) => {
+  document.querySelectorAll("nav button.tab").forEach((tab) => {
     tab.addEventListener("click", () => {
-      document.querySelectorAll("nav .tab").forEach((t) => t.classList.toggle("active", t === tab));
+      document.querySelectorAll("nav button.tab").forEach((t) => t.classList.toggle("active", t === tab));
       document.querySelectorAll(".view").forEach((v) => { v.hidden = v.id !== tab.dataset.view; });
       if (tab.dataset.view === "analytics-view") show(current);
       if (tab.dataset.view === "stats-view") mountStats();
