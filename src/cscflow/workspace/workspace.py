@@ -361,9 +361,13 @@ class Workspace:
         return self._caches.values(namespace)
 
     def calendar(self) -> ibis.Table:
-        """The England working-day calendar table (created on first use)."""
-        if CALENDAR_TABLE not in self.con.list_tables():
-            self.con.create_table(CALENDAR_TABLE, _calendar.calendar_frame())
+        """The England working-day calendar table (stored on first use, and by every load; a read-only
+        workspace without it gets it in memory, built once per process)."""
+        if CALENDAR_TABLE in self.con.list_tables():
+            return self.con.table(CALENDAR_TABLE)
+        if self.read_only:
+            return self.cached("calendar", "frame", lambda: ibis.memtable(_calendar.calendar_frame()))
+        self.con.create_table(CALENDAR_TABLE, _calendar.calendar_frame())
         return self.con.table(CALENDAR_TABLE)
 
     # -- pseudonyms ----------------------------------------------------------------------

@@ -83,6 +83,8 @@ def load(
         for res in results:
             if isinstance(res.episodes, events_stage.EngineStays):
                 ws.drop_temporary(res.episodes.tag)
+    if ws.sql_connection() is not None:  # DuckDB: stored now, so read-only processes (`cscflow flow`) find it
+        ws.calendar()
     ws.touch()  # the loaders also write with SQL of their own
     if progress:
         progress("done", total, total)
