@@ -18,8 +18,8 @@ import pandas as pd
 
 
 def _workspace(root: Path, quick: bool):
-    from cscflow import Workspace
     from cscflow.synth import simulate
+    from cscflow.synth.from_workspace import county_workspace
     from cscflow.synth.params import load_parameters
 
     p = load_parameters("tiny" if quick else "county")
@@ -27,17 +27,7 @@ def _workspace(root: Path, quick: bool):
         p["population"]["children_0_17"] = 30000
         p["burn_in_years"] = 8
     county = simulate(p, seed=5)
-    ws = Workspace(root, la="886")
-    j = county.journeys.reset_index(drop=True)
-    ws.write("episodes", pd.DataFrame({
-        "episode_id": [f"E{i}" for i in range(len(j))], "child_id": j["child_id"].astype(str), "stage": j["stage"],
-        "start": j["start"], "end": j["end"], "outcome": j["outcome"], "need_id": j["need_id"], "team": j["team"],
-        "source": "county.parquet", "source_row": range(len(j))}), mode="replace")
-    k = county.children
-    ws.write("children", pd.DataFrame({"child_id": k["child_id"].astype(str), "la": "886", "sex": k["sex"],
-                                       "birth_month": pd.to_datetime(k["birth_date"]).dt.to_period("M").dt.start_time}),
-             mode="replace")
-    return ws, len(j)
+    return county_workspace(county, root), len(county.journeys)
 
 
 def main(quick: bool = False) -> None:

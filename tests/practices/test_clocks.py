@@ -51,24 +51,30 @@ def _busdays(a: list[str], b: list[str]) -> np.ndarray:
                            holidays=hol)
 
 
-def _xml_clocks(paths) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(assessments, section 47s) of every return: child, start, referral, stop; each (child, start) once,
-    the earliest stop any return gives."""
-    ass, s47 = [], []
+def _census_children(paths):
+    """(LA child id, <Child> element, namespaced tag maker) of every child of every CIN census file, read with
+    lxml alone (the independent reference)."""
     for path in paths:
         root = etree.parse(str(path)).getroot()
         ns = root.nsmap.get(None)
         q = (lambda tag, ns=ns: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
         for child in root.iter(q("Child")):
-            cid = child.findtext(f"{q('ChildIdentifiers')}/{q('LAchildID')}")
-            for det in child.iter(q("CINdetails")):
-                ref = det.findtext(q("CINreferralDate"))
-                for a in det.iter(q("Assessments")):
-                    ass.append((cid, a.findtext(q("AssessmentActualStartDate")), ref,
-                                a.findtext(q("AssessmentAuthorisationDate"))))
-                for s in det.iter(q("Section47")):
-                    s47.append((cid, s.findtext(q("S47ActualStartDate")), s.findtext(q("S47ActualStartDate")),
-                                s.findtext(q("DateOfInitialCPC")), s.findtext(q("ICPCnotRequired"))))
+            yield child.findtext(f"{q('ChildIdentifiers')}/{q('LAchildID')}"), child, q
+
+
+def _xml_clocks(paths) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(assessments, section 47s) of every return: child, start, referral, stop; each (child, start) once,
+    the earliest stop any return gives."""
+    ass, s47 = [], []
+    for cid, child, q in _census_children(paths):
+        for det in child.iter(q("CINdetails")):
+            ref = det.findtext(q("CINreferralDate"))
+            for a in det.iter(q("Assessments")):
+                ass.append((cid, a.findtext(q("AssessmentActualStartDate")), ref,
+                            a.findtext(q("AssessmentAuthorisationDate"))))
+            for s in det.iter(q("Section47")):
+                s47.append((cid, s.findtext(q("S47ActualStartDate")), s.findtext(q("S47ActualStartDate")),
+                            s.findtext(q("DateOfInitialCPC")), s.findtext(q("ICPCnotRequired"))))
     a = pd.DataFrame(ass, columns=["child", "start", "ref", "stop"])
     s = pd.DataFrame(s47, columns=["child", "start", "ref", "stop", "not_required"])
 

@@ -20,8 +20,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 from dateutil.relativedelta import relativedelta
-from lxml import etree
-from test_clocks import _busdays, _stay
+from test_clocks import _busdays, _census_children, _stay
 
 from cscflow import Workspace
 from cscflow.practices import evaluate
@@ -58,16 +57,11 @@ def _cin(paths) -> tuple[list[tuple[str, dt.date, dt.date | None]], set[tuple[st
     """CP plans (child, start, end: the earliest end any census gives) and reviews (child, date) of every census."""
     plans: dict[tuple[str, dt.date], dt.date] = {}
     reviews = set()
-    for path in paths:
-        root = etree.parse(str(path)).getroot()
-        ns = root.nsmap.get(None)
-        q = (lambda tag, ns=ns: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
-        for child in root.iter(q("Child")):
-            cid = child.findtext(f"{q('ChildIdentifiers')}/{q('LAchildID')}")
-            for cp in child.iter(q("ChildProtectionPlans")):
-                start, end = _day(cp.findtext(q("CPPstartDate"))), _day(cp.findtext(q("CPPendDate"))) or FAR
-                plans[(cid, start)] = min(plans.get((cid, start), FAR), end)
-                reviews |= {(cid, _day(r.text)) for r in cp.iter(q("CPPreviewDate"))}
+    for cid, child, q in _census_children(paths):
+        for cp in child.iter(q("ChildProtectionPlans")):
+            start, end = _day(cp.findtext(q("CPPstartDate"))), _day(cp.findtext(q("CPPendDate"))) or FAR
+            plans[(cid, start)] = min(plans.get((cid, start), FAR), end)
+            reviews |= {(cid, _day(r.text)) for r in cp.iter(q("CPPreviewDate"))}
     return [(c, s, None if e == FAR else e) for (c, s), e in plans.items()], reviews
 
 

@@ -96,10 +96,13 @@ def xml_root(path: Path) -> str:
 def csv_header(path: Path) -> list[str]:
     """The first row of a CSV (sniffed encoding, ',' ';' tab or '|' delimited)."""
     text = read_text_head(path, 65536)
-    first = text.splitlines()[0] if text.splitlines() else ""
+    return _header_row(text.splitlines()[0] if text.splitlines() else "")
+
+
+def _header_row(first: str) -> list[str]:
+    """The cells of a CSV's first line (',' ';' tab or '|' delimited, sniffed)."""
     try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
-        delim = dialect.delimiter
+        delim = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
     except csv.Error:
         delim = ","
     return next(csv.reader(io.StringIO(first), delimiter=delim), [])
@@ -114,11 +117,7 @@ def _gzip_header(path: Path) -> list[str]:
             first = fh.readline()
     except (OSError, EOFError) as exc:
         raise SourceError(f"{path.name} is not a readable gzip file ({exc})", hint="compress it again, or unzip it") from None
-    try:
-        delim = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delim = ","
-    return next(csv.reader(io.StringIO(first), delimiter=delim), [])
+    return _header_row(first.rstrip("\r\n"))
 
 
 def _format_of_headers(headers: list[str]) -> tuple[str | None, str]:
