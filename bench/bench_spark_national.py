@@ -26,111 +26,33 @@ partitions, default 4).
 from __future__ import annotations
 
 import json
-import os
-import platform
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from bench.spark_common import (
+    Settings,
+    Timer,
+    compare,
+    load_average,
+    load_events,
+    spark_session,
+    synthesise_sample,
+)
+
 OUT = Path(__file__).parent / "out" / "spark_national"
-SAMPLE_LAS = "886,330,202,873,929"  # Kent (largest), Birmingham, Camden, Cambridgeshire, Northumberland
 MAP = "england"
 AT = "2016-06-13"  # before-after's date (the middle of the reported period)
 DATABASE = "bench_spark_national"
 
 
-def load_average() -> float:
-    return os.getloadavg()[0]
-
-
-def cpu_seconds() -> float:
-    """CPU seconds (user + system) of this process, its waited children and every live descendant (the JVM)."""
-    return sum(cpu_split())
-
-
-def cpu_split() -> tuple[float, float]:
-    """(CPU seconds of this Python process and its waited children, of its live descendants: Spark's JVM)."""
-    t = os.times()
-    own = t.user + t.system + t.children_user + t.children_system
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    parent: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            text = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
-            continue
-        rest = text[text.rfind(")") + 2:].split()
-        parent[int(d)] = int(rest[1])
-        ticks[int(d)] = sum(int(v) for v in rest[11:15])  # utime, stime, cutime, cstime
-    me = os.getpid()
-    for pid in parent:
-        p, seen = parent.get(pid, 0), 0
-        while p and p != me and seen < 64:
-            p, seen = parent.get(p, 0), seen + 1
-        if p == me and pid != me:
-            total += ticks[pid] / tick
-    return own, total
-
-
-class Timer:
-    """Times steps: wall, CPU, the load average at the end; prints each as it goes."""
-
-    def __init__(self, engine: str) -> None:
-        self.engine = engine
-        self.steps: dict[str, dict[str, Any]] = {}
-
-    def run(self, step: str, fn: Any) -> Any:
-        w0, (p0, j0) = time.perf_counter(), cpu_split()
-        out = fn()
-        wall, (p1, j1) = time.perf_counter() - w0, cpu_split()
-        py, jvm = p1 - p0, j1 - j0
-        rows = len(out) if isinstance(out, pd.DataFrame) else out if isinstance(out, int) else None
-        self.steps[step] = {"wall": wall, "cpu": py + jvm, "cpu_python": py, "cpu_jvm": jvm, "load": load_average(),
-                            "rows": rows}
-        print(f"  {self.engine:7} {step:13} {wall:8.2f} s wall {py + jvm:8.2f} s CPU (Python {py:7.2f}, JVM "
-              f"{jvm:7.2f})  rows {rows if rows is not None else '':>10}  load average {load_average():.1f}",
-              flush=True)
-        return out
-
-
-def spark_session(memory: str, partitions: int) -> Any:
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # never bind Spark to a network interface
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("cscflow-bench-spark-national")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", str(partitions))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", str(OUT / "spark-warehouse"))
-        .config("spark.local.dir", str(OUT / "spark-local"))
-        .config("spark.driver.memory", memory)
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
-
-
 def run_engine(ws: Any, timer: Timer, files: dict[str, Path]) -> dict[str, pd.DataFrame]:
     """Load every LA's events, build the timeline, compute every flow table: each a timed step."""
     from cscflow.journeys import flow, timelines
-    from cscflow.sources import load
 
-    def load_all() -> int:
-        return sum(r.rows_loaded for la, path in files.items() for r in load(ws, [path], la=la))
-
-    timer.run("load", load_all)
+    timer.run("load", lambda: load_events(ws, files))
     timer.run("timeline", lambda: int(ws.execute(timelines(ws, MAP).count())))
     tables = {}
     for name, fn in flow.TABLES.items():
@@ -139,68 +61,17 @@ def run_engine(ws: Any, timer: Timer, files: dict[str, Path]) -> dict[str, pd.Da
     return tables
 
 
-def normalise(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows in a canonical order, columns of comparable types (numbers as float, times as datetime64)."""
-    out = df.reset_index(drop=True).copy()
-    for c in out.columns:
-        s = out[c]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            out[c] = pd.to_datetime(s).dt.tz_localize(None) if getattr(s.dt, "tz", None) else pd.to_datetime(s)
-        elif pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            out[c] = s.astype("float64")
-    keys = [c for c in out.columns if not pd.api.types.is_float_dtype(out[c])] or list(out.columns)
-    return out.sort_values(keys, key=lambda s: s.astype(str)).reset_index(drop=True)
-
-
-def compare(name: str, got: pd.DataFrame, want: pd.DataFrame) -> str:
-    """'' when the tables are equal (rows in any order, floats to 1e-9 relative), else what differs."""
-    if list(got.columns) != list(want.columns):
-        return f"columns {list(got.columns)} against {list(want.columns)}"
-    if len(got) != len(want):
-        return f"{len(got):,} rows against {len(want):,}"
-    try:
-        pd.testing.assert_frame_equal(normalise(got), normalise(want), check_dtype=False, rtol=1e-9, atol=1e-9,
-                                      obj=name)
-    except AssertionError as exc:
-        return str(exc).strip().replace("\n", " | ")[:600]
-    return ""
-
-
 def main() -> None:
     from cscflow import Workspace
     from cscflow.journeys import flow
-    from cscflow.synth.national import la_populations, synthesise_national
 
-    las = [c.strip() for c in os.environ.get("CSCFLOW_BENCH_LAS", SAMPLE_LAS).split(",") if c.strip()]
-    memory = os.environ.get("CSCFLOW_BENCH_SPARK_MEMORY", "6g")
-    partitions = int(os.environ.get("CSCFLOW_BENCH_SPARK_PARTITIONS", "4"))
+    cfg = Settings.from_env()
+    las, memory, partitions = cfg.las, cfg.memory, cfg.partitions
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
-    pops = {la: (name, pop) for la, name, pop in la_populations()}
-    share = sum(pops[la][1] for la in las) / sum(p for _, p in pops.values())
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; Spark local[2], driver memory "
-          f"{memory}, {partitions} shuffle partitions; load average at start {load_average():.1f}")
-    print(f"sample: {', '.join(f'{pops[la][0]} ({la})' for la in las)}: {share:.2%} of England's children 0-17")
-
-    synth = Timer("synth")
-    data = OUT / "national"
-    paths = synth.run("synth", lambda: synthesise_national(seed=1, out_dir=data, las=las))
-    # Each LA's file is events/la=<code>/part-0.parquet. A source is named by its file name, and loading a name
-    # again replaces what it loaded: loaded one LA at a time (each with its la=), every LA's part-0.parquet would
-    # replace the LA before (and one load of events/ is refused: the files do not state their LA). So each LA's
-    # file is given to the loader under a name of its own (a symbolic link, no copy).
-    named = OUT / "events_by_la"
-    named.mkdir()
-    files = {}
-    for la in las:
-        files[la] = named / f"events_{la}.parquet"
-        files[la].symlink_to((data / "events" / f"la={la}" / "part-0.parquet").resolve())
-    import pyarrow.parquet as pq
-
-    stays = sum(pq.ParquetFile(p).metadata.num_rows for p in files.values())
-    parquet_bytes = sum(p.stat().st_size for p in files.values())
-    print(f"  {len(paths)} files; events Parquet: {stays:,} stays, {parquet_bytes / 1e6:.1f} MB "
-          f"({parquet_bytes / stays:.1f} bytes per stay)")
+    cfg.describe()
+    sample = synthesise_sample(OUT, las)
+    synth, files, stays, parquet_bytes = sample.timer, sample.files, sample.stays, sample.parquet_bytes
 
     duck_timer = Timer("duckdb")
     duck = Workspace(OUT / "duck", multi_la=True)
@@ -219,7 +90,7 @@ def main() -> None:
         raise SystemExit(f"the DuckDB workspace holds {episodes:,} stays, the files {stays:,}")
 
     spark_timer = Timer("spark")
-    session = spark_timer.run("session", lambda: spark_session(memory, partitions))
+    session = spark_timer.run("session", lambda: spark_session(OUT, memory, partitions))
     try:
         sw = Workspace.from_spark(session, database=DATABASE, key_file=OUT / "duck" / "key", multi_la=True)
         got = run_engine(sw, spark_timer, files)
@@ -249,7 +120,7 @@ def main() -> None:
     print(f"  load + timeline + every flow table: DuckDB {total['duckdb']:.1f} s, Spark {total['spark']:.1f} s "
           f"(+ Spark session start {spark_timer.steps['session']['wall']:.1f} s); load average now "
           f"{load_average():.1f}")
-    result = {"las": las, "population_share": share, "stays": stays, "parquet_bytes": parquet_bytes,
+    result = {"las": las, "population_share": cfg.share, "stays": stays, "parquet_bytes": parquet_bytes,
               "episodes": episodes, "children": children, "warehouse_bytes": stored, "duckdb_bytes": duck_bytes, "stage_counts_2014_2018": counts,
               "synth": synth.steps, "duckdb": duck_timer.steps, "spark": spark_timer.steps,
               "differences": differences, "memory": memory, "partitions": partitions}

@@ -136,6 +136,28 @@ def test_national_streams_partitioned_parquet(tmp_path):
         assert len(kids) > 0 and (kids["la"] == la).all()
 
 
+def test_national_writes_each_las_legal_sheet(tmp_path):
+    """Each LA's care-proceedings sheet and its link truth, named apart by the LA's folder; the returns are refused."""
+    from cscflow.sources.base import source_name
+    from cscflow.synth.national import synthesise_national
+    from cscflow.synth.writers import FormatError
+
+    paths = synthesise_national(seed=2, out_dir=tmp_path, las=["857", "201"])
+    for la in ("857", "201"):
+        sheet = tmp_path / "legal" / f"la={la}" / "legal_proceedings.xlsx"
+        links = tmp_path / "truth" / "proceedings_links" / f"la={la}" / "proceedings_links.csv"
+        assert sheet in paths and links in paths and source_name(sheet) == f"la={la}/legal_proceedings.xlsx"
+        truth = pd.read_csv(links, dtype=str, keep_default_na=False)
+        procs = pd.read_parquet(tmp_path / "truth" / "proceedings" / f"la={la}" / "part-0.parquet")
+        assert set(truth["proceedings_id"]) - {""} == set(procs["proceedings_id"])
+        assert len(pd.read_excel(sheet)) == len(truth)
+    assert len(pd.read_csv(tmp_path / "truth" / "proceedings_links" / "la=857" / "proceedings_links.csv")) > 5
+    only = synthesise_national(seed=2, out_dir=tmp_path / "events_only", las=["201"], formats=["events"])
+    assert not any("legal" in p.parts for p in only)
+    with pytest.raises(FormatError, match="per LA"):
+        synthesise_national(seed=2, out_dir=tmp_path / "x", las=["201"], formats=["cin"])
+
+
 
 def test_birthday_is_the_calendar_day_the_readers_use():
     """The synth's 18th birthday (when care ends at 18 and care-leaver stays begin) is the day

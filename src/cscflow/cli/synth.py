@@ -10,8 +10,11 @@ import click
 from cscflow.synth.writers import FORMATS, FormatError
 
 
-def _formats(value: str | None) -> list[str]:
-    if not value or value == "all":
+def _formats(value: str | None) -> list[str] | None:
+    """The formats asked for; None when not given (each preset's default: all, or the national preset's)."""
+    if not value:
+        return None
+    if value == "all":
         return list(FORMATS)
     names = [v.strip() for v in value.split(",") if v.strip()]
     for n in names:
@@ -26,7 +29,8 @@ def _formats(value: str | None) -> list[str]:
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same files).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (created if missing).")
-@click.option("--formats", default=None, help=f"Comma-separated formats (default: all): {','.join(FORMATS)}.")
+@click.option("--formats", default=None, help=f"Comma-separated formats (default: all; the national preset: "
+              f"events,legal per LA): {','.join(FORMATS)}.")
 @click.option("--from", "from_ws", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Fit the county to this workspace (instead of --preset); writes fidelity.csv and privacy.csv too.")
 @click.option("--holdout", default=0.2, show_default=True, type=click.FloatRange(0.05, 0.5),

@@ -25,7 +25,8 @@ def synthesise(preset: str | Path | dict[str, Any] = "county", seed: int = 0, ou
                formats: Iterable[str] | None = None, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Simulate a county and write it in ``formats`` (default: all) plus ``truth/``; returns the paths.
 
-    ``preset`` 'national' streams every LA to partitioned Parquet (see :mod:`cscflow.synth.national`).
+    ``preset`` 'national' streams every LA to partitioned Parquet and writes its legal sheet (see
+    :mod:`cscflow.synth.national`: ``formats`` default there to events and legal).
     Writers are checked before simulating, so a missing writer fails fast.
     """
     fmts = list(FORMATS) if formats is None else list(formats)
@@ -36,7 +37,7 @@ def synthesise(preset: str | Path | dict[str, Any] = "county", seed: int = 0, ou
     if str(preset) == "national":
         from cscflow.synth.national import synthesise_national
 
-        return synthesise_national(seed=seed, out_dir=out, progress=say)
+        return synthesise_national(seed=seed, out_dir=out, formats=None if formats is None else fmts, progress=say)
     params = load_parameters(preset)
     t0 = time.perf_counter()
     county = simulate(params, seed)

@@ -61,8 +61,9 @@ def nickname(forename: str) -> str | None:
 
 
 def write(county: County, out_dir: Path, rng: np.random.Generator, *, error_rate: float | None = None,
-          unknown_share: float | None = None) -> list[Path]:
-    """Write ``legal_proceedings.xlsx`` and ``truth/proceedings_links.csv``; returns both paths."""
+          unknown_share: float | None = None, truth_dir: Path | None = None) -> list[Path]:
+    """Write ``legal_proceedings.xlsx`` and ``truth/proceedings_links.csv`` (in ``truth_dir`` when given);
+    returns both paths."""
     conf = dict((county.parameters or {}).get("legal_sheet") or {})
     error_rate = float(conf.get("error_rate", 0.15) if error_rate is None else error_rate)
     unknown_share = float(conf.get("unknown_share", 0.05) if unknown_share is None else unknown_share)
@@ -89,7 +90,7 @@ def write(county: County, out_dir: Path, rng: np.random.Generator, *, error_rate
     links = pd.DataFrame({"row": np.arange(1, len(frame) + 1), "child_id": frame["child_id"].fillna(""),
                           "proceedings_id": frame["proceedings_id"].fillna(""),
                           "case_number": frame["Court Case No."], "imperfections": frame["imperfections"]})
-    truth = out_dir / "truth" / "proceedings_links.csv"
+    truth = Path(truth_dir if truth_dir is not None else out_dir / "truth") / "proceedings_links.csv"
     truth.parent.mkdir(parents=True, exist_ok=True)
     links.to_csv(truth, index=False, lineterminator="\n")
     return [sheet, truth]
