@@ -107,12 +107,5 @@ def _review(ws: object, review: str, cause: str | None, note: str, action: str) 
         raise AnalysisError(f"--review {review!r}", hint="give RULE,CHILD_ID,START (the clock's start date)")
     if not cause:
         raise AnalysisError("--review without --cause", hint=f"give --cause, one of {', '.join(rev.CAUSES)}")
-    from cscflow.practices import evaluate
-
-    c = evaluate(ws, [parts[0]])
-    hit = c[(c["child_id"] == parts[1]) & (c["start"] == parts[2]) & c["status"].isin(["breached", "overdue"])]
-    if hit.empty:
-        raise AnalysisError(f"no breached or overdue {parts[0]} clock of child {parts[1]} starting {parts[2]}",
-                            hint="copy rule, child_id and start from `cscflow practices WS --out clocks.csv`")
-    rev.record(ws, parts[0], parts[1], parts[2], cause, note, action)
-    click.echo(f"Reviewed {parts[0]} for {parts[1]} (clock started {parts[2]}): {cause}")
+    done = rev.mark(ws, parts[0], parts[1], parts[2], cause, note, action)  # the web app's form stores through it too
+    click.echo(f"Reviewed {done['rule']} for {done['child_id']} (clock started {done['start']}): {cause}")

@@ -182,9 +182,13 @@ SPECS: dict[str, Spec] = {
     "practices-teams": _FUNNEL_TEAMS,
     "practices-reviews": Spec(
         "key-practice breaches reviewed, by cause and month",
-        counts=("late", "reviewed", *_CAUSES),
-        relations=(RowSum("reviewed", _CAUSES), RowSum("late", ("reviewed",), remainder=True),
-                   *(Total(c, ("rule",)) for c in ("late", "reviewed", *_CAUSES)))),
+        counts=("late", "reviewed", "unreviewed", *_CAUSES),
+        relations=(RowSum("reviewed", _CAUSES), RowSum("late", ("reviewed", "unreviewed")),
+                   *(Total(c, ("rule",)) for c in ("late", "reviewed", "unreviewed", *_CAUSES)))),
+    # the Timescales page's list of breaches to review: child-level for the LA's own use, no counts; the notes and
+    # actions (free text) are in it only for a client on the machine that holds the workspace, never in a file
+    "practices-breaches": Spec("breached and overdue clocks of a key practice with their review, one row per "
+                               "child's clock (pseudonymised ids)"),
     # analyses: summaries
     "km-summary": _KM_SUMMARY,
     "routes-summary": Spec("routes out of care, leavers per route", counts=("leavers",),

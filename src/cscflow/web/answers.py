@@ -3,7 +3,8 @@ of the read-only API views by path, query and the workspace's write generation, 
 identical request without routing it, validating it again or handing it to a worker thread.
 
 Only GETs of views that depend on nothing but the workspace and the app's map are kept (:data:`VIEWS`); the
-linkage review and the practices pages, which the app can write to, always go through. Answers share the
+linkage review and the practices pages, which the app can write to, always go through (the overdue clocks of the
+map's overlay, ``/api/overdue``, are kept: they do not depend on the reviews stored). Answers share the
 app's cache and its byte budget (:class:`cscflow.web.app.WebState`).
 
 An answer of at least :data:`GZIP_MIN` bytes is also kept gzip-compressed (compressed once, in a worker thread,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 #: Path prefixes of the read-only views whose answers are kept.
 VIEWS = ("/api/map", "/api/events", "/api/counts", "/api/stations/", "/api/children/", "/api/flow/",
-         "/api/stats", "/api/tracks", "/api/stays")
+         "/api/stats", "/api/tracks", "/api/stays", "/api/overdue")
 #: Answers from this size on are also kept gzip-compressed for clients that accept it.
 GZIP_MIN = 8192
 

@@ -203,8 +203,10 @@ def _routers() -> list[Any]:
     """The ``router`` of every module in :mod:`cscflow.web.api` (a test checks that none is left out)."""
     from cscflow.web.api import children, flow, linkage, map, practices, report, stations, stats, tracks
     from cscflow.web.api import forecast as forecast_api
+    from cscflow.web.api import overdue as overdue_api
 
-    return [m.router for m in (children, flow, map, stations, stats, tracks, linkage, practices, report, forecast_api)]
+    return [m.router for m in (children, flow, map, stations, stats, tracks, linkage, practices, overdue_api, report,
+                               forecast_api)]
 
 
 def _plotly_js() -> Path:

@@ -46,6 +46,25 @@ def state(request: Request) -> WebState:
     return st
 
 
+def is_local(request: Request) -> bool:
+    """True when the client is on this machine (a loopback address), whatever the Host header or token say."""
+    import ipaddress
+
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def local_only(request: Request, why: str) -> None:
+    """403 unless the client is on this machine (:func:`is_local`): another host never, even with a token. ``why``
+    says what the request shows or stores, so the message tells the user where to go instead."""
+    if not is_local(request):
+        raise HTTPException(status_code=403, detail=f"{why}: open it on the machine that holds the workspace "
+                                                    "(http://127.0.0.1)")
+
+
 def bad(message: str) -> HTTPException:
     """A 422 with ``message``."""
     return HTTPException(status_code=422, detail=message)

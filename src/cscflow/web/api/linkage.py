@@ -9,29 +9,21 @@ are stored in the workspace folder (:mod:`cscflow.linkage.decisions`) and applie
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from cscflow.web.api import records, state
+from cscflow.web.api import local_only, records, state
 
 router = APIRouter(tags=["linkage"])
 PAGE = "linkage.html"
 
 
 def _local(request: Request) -> None:
-    host = request.client.host if request.client else ""
-    try:
-        ok = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        ok = False
-    if not ok:
-        raise HTTPException(status_code=403, detail="clerical review shows names: open it on the machine that "
-                                                    "holds the workspace (http://127.0.0.1)")
+    local_only(request, "clerical review shows names")
 
 
 def _latest(request: Request) -> Any:
