@@ -92,10 +92,11 @@ def _raw_flow(ws_path, table):
     from cscflow import Workspace
     from cscflow.journeys import flow
     from cscflow.journeys.maps import load_map
+    from cscflow.journeys.windows import data_window
 
-    with Workspace(ws_path, read_only=True) as ws:
+    with Workspace(ws_path, read_only=True) as ws:  # from the observation window, as the CLI counts by default
         kw = {"at": "2016-06-01", "source": "assessment", "target": "nfa"} if table == "before-after" else {}
-        return flow.TABLES[table](ws, load_map("england", ws), **kw)
+        return flow.TABLES[table](ws, load_map("england", ws), start=data_window(ws)[1], **kw)
 
 
 def _raw_stats(ws_path, name):

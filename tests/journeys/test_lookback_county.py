@@ -155,3 +155,33 @@ def test_one_data_start_for_look_backs_and_survival(county_ws):
     first = pd.Timestamp(county.journeys["start"].min())
     assert first.year <= 2003 and win["start"].iloc[0] > first + pd.DateOffset(years=5)
     assert "full coverage" in win["basis"].iloc[0]
+
+
+def test_the_cli_counts_from_the_observation_window_by_default(county_ws, tmp_path):
+    """`cscflow flow` without --from counts from the observation window's first day (where the map opens), not
+    from the thin tail of history back to 2002, and says so; --from reaches the history."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cscflow.cli import cli
+    from cscflow.journeys.windows import observation_window
+
+    ws, _ = county_ws
+    window = observation_window(ws)
+    path = tmp_path / "ws"  # a copy: the CLI opens read-only, the fixture holds the workspace open for writing
+    shutil.copytree(ws.path, path)
+    assert window is not None and window[0] > pd.Timestamp("2005-01-01")  # the history reaches back further
+    r = CliRunner().invoke(cli, ["flow", str(path), "rereferrals", "--json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    years = [row["year"] for row in body["rows"] if row["year"] != "all"]
+    first_fy = window[0].year - (window[0].month < 4)
+    assert years[0] == f"{first_fy}-{str(first_fy + 1)[2:]}"
+    assert any("the data's observation window" in line and "--from" in line for line in body["header"])
+    want = flow.rereferrals(ws, start=window[0])
+    assert [int(r["referrals"]) for r in body["rows"]] == want["referrals"].astype(int).tolist()
+    r = CliRunner().invoke(cli, ["flow", str(path), "rereferrals", "--json", "--from", "2003-04-01"])
+    early = [row["year"] for row in json.loads(r.output)["rows"]]
+    assert early[0] < years[0]

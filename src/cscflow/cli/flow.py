@@ -25,7 +25,7 @@ from cscflow.model.flow_tables import NAMES as TABLE_NAMES
 @click.argument("table", type=click.Choice(TABLE_NAMES))
 @click.option("--map", "map_name", default="england", show_default=True,
               help="Process map: england, front_door, auto, or a map YAML file.")
-@click.option("--from", "start", metavar="DATE", help="First day of the period (YYYY-MM-DD).")
+@click.option("--from", "start", metavar="DATE", help="First day of the period (YYYY-MM-DD; default: the first day of the data's observation window, where the map opens).")
 @click.option("--to", "end", metavar="DATE", help="Last day of the period (YYYY-MM-DD).")
 @click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE",
               help="Cohort filter (repeatable): sex, ethnicity, age_band, disability, uasc, team, "
@@ -44,11 +44,10 @@ def flow(workspace: str, table: str, map_name: str, start: str | None, end: str 
     Example: cscflow flow ws dfg --from 2023-04-01 --to 2024-03-31 --where sex=F --out dfg.csv
     """
     from cscflow.disclosure import NOT_SUPPRESSED, disclose, flow_method
-    from cscflow.journeys import data_end, data_start
     from cscflow.journeys import flow as flows
     from cscflow.journeys.filters import parse_where
     from cscflow.journeys.maps import load_map
-    from cscflow.journeys.windows import source_windows
+    from cscflow.journeys.windows import data_window
     from cscflow.workspace import Workspace
 
     if out and as_json:
@@ -63,12 +62,8 @@ def flow(workspace: str, table: str, map_name: str, start: str | None, end: str 
         kwargs["top"] = top
     with Workspace(workspace, read_only=True) as ws:
         pmap = load_map(map_name, ws)
-        df = flows.TABLES[table](ws, pmap, **kwargs)
-        try:
-            span = (data_start(ws), data_end(ws))
-            observed = source_windows(ws)["start"].min()
-        except CscflowError:
-            span, observed = None, None
+        span, observed = data_window(ws)
+        df = flows.TABLES[table](ws, pmap, **{**kwargs, "start": start or observed})
     method, window = flow_method(table, map_name, start, end, kwargs["where"], span, observed)
     if table == "before-after":
         method += f" Conversion {kwargs['source']} -> {kwargs['target']}, event date {at or 'the latest event'}."

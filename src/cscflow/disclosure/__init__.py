@@ -184,23 +184,32 @@ def numeric(table: pd.DataFrame) -> pd.DataFrame:
 def flow_method(table: str, map_name: str = "england", start: Any = None, end: Any = None,
                 where: dict[str, Any] | None = None, data: tuple[Any, Any] | None = None,
                 observed: Any = None) -> tuple[str, str]:
-    """(method, data window) sentences of flow table ``table`` for its header. ``observed`` is the day from
-    which the sources hold every stay (:func:`cscflow.journeys.windows.source_windows`)."""
+    """(method, data window) sentences of flow table ``table`` for its header. ``data`` is the (first, last) day
+    of any stay and ``observed`` the first day of the observation window
+    (:func:`cscflow.journeys.windows.data_window`); with no ``start`` the period begins there (the CLI, the web app
+    and the report compute the tables from there)."""
     from cscflow.disclosure.registry import FLOW_METHODS
 
     method = FLOW_METHODS.get(table.replace("-", "_"), spec(table).description) + f" Process map: {map_name}."
-    first = start or (data[0] if data else None)
+    first = start or observed or (data[0] if data else None)
     last = end or (data[1] if data else None)
 
     def fmt(d: Any) -> str:
         return str(pd.Timestamp(d).date()) if d is not None else "the data's edge"
 
     window = f"period {fmt(first)} to {fmt(last)}"
-    if data:
+    if start is None and observed is not None:
+        window += " (the data's observation window"
+        if data and pd.Timestamp(data[0]) < pd.Timestamp(observed):
+            window += (f"; the data reach back to {fmt(data[0])}, but before {fmt(observed)} the sources hold only "
+                       "the stays that lasted: give an earlier start (--from) for that history, whose counts are "
+                       "incomplete")
+        window += ")"
+    elif data:
         window += f" (data from {fmt(data[0])} to {fmt(data[1])})"
-    if observed is not None and (first is None or pd.Timestamp(first) < pd.Timestamp(observed)):
-        window += (f"; the sources hold every stay from {fmt(observed)}: stays begun earlier are the history of "
-                   "those that lasted, so counts before then are incomplete")
+        if observed is not None and first is not None and pd.Timestamp(first) < pd.Timestamp(observed):
+            window += (f"; the sources hold every stay from {fmt(observed)}: stays begun earlier are the history "
+                       "of those that lasted, so counts before then are incomplete")
     if where:
         window += "; cohort " + ", ".join(f"{k}={v}" for k, v in sorted(where.items()))
     return method, window + "."

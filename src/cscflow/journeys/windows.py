@@ -141,4 +141,52 @@ def source_windows(ws: WorkspaceLike, stage: str | None = None) -> pd.DataFrame:
     return df[COLUMNS].sort_values("source").reset_index(drop=True)
 
 
-__all__ = ["COLUMNS", "LEVEL", "MIN_TYPICAL", "coverage_start", "source_windows"]
+#: Sources holding less than this share of the stays do not open the observation window (a census of a few
+#: thousand stays whose coverage cannot be told from chance would otherwise open it decades early).
+WINDOW_SHARE = 0.1
+
+
+def observation_window(ws: WorkspaceLike) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """(first, last) day of the data's observation window, None without stays: from the earliest start of the
+    SSDA903 returns and of the sources that hold at least :data:`WINDOW_SHARE` of the stays, to the latest end
+    of any. A source starts, for SSDA903 returns, on the first day of their reporting years
+    (:func:`source_windows`) and, for any other source (an event log, Annex A, the CIN census), in the month its
+    flow of stays is established (:func:`cscflow.journeys.lookback.source_starts`).
+
+    The one rule for where the data's reliable period begins: the map opens there, and the flow tables, the
+    report and the Analytics page count from there unless given an earlier ``--from`` (before it, the sources
+    hold only the stays that lasted, so counts are incomplete)."""
+    from cscflow.journeys.lookback import source_starts
+
+    windows = source_windows(ws)
+    if windows.empty:
+        return None
+    coverage = source_starts(ws).set_index("source")
+    stays = coverage["stays"].reindex(windows["source"]).fillna(0).to_numpy()
+    big = stays >= WINDOW_SHARE * max(stays.sum(), 1)
+    starts = [start if fmt == "903" else coverage["start"].get(src, start)
+              for src, fmt, start, keep in zip(windows["source"], windows["format"], windows["start"], big,
+                                               strict=True) if keep or fmt == "903" or not big.any()]
+    return pd.Timestamp(min(starts)).normalize(), pd.Timestamp(windows["end"].max()).normalize()
+
+
+def data_window(ws: WorkspaceLike) -> tuple[tuple[pd.Timestamp, pd.Timestamp] | None, pd.Timestamp | None]:
+    """((first, last) day of any stay, first day of the :func:`observation_window`), or (None, None) when the
+    workspace holds no stays: what every flow table's header says of its data (the CLI, the web app and the
+    report ask here; remembered on the workspace until its next write)."""
+    from cscflow.errors import CscflowError
+    from cscflow.journeys.timeline import data_end, data_start
+
+    def compute() -> tuple[tuple[pd.Timestamp, pd.Timestamp] | None, pd.Timestamp | None]:
+        try:
+            span = (data_start(ws), data_end(ws))
+        except CscflowError:
+            return None, None
+        window = observation_window(ws)
+        return span, (window[0] if window else None)
+
+    return ws.cached("data-window", None, compute, size=1)
+
+
+__all__ = ["COLUMNS", "LEVEL", "MIN_TYPICAL", "WINDOW_SHARE", "coverage_start", "data_window", "observation_window",
+           "source_windows"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from cscflow.errors import CscflowError
+from cscflow.errors import AnalysisError, CscflowError
 
 #: section name -> heading, in the report's order
 SECTIONS: dict[str, str] = {
@@ -89,11 +89,14 @@ def build(ws: Any, opts: Options, progress: Callable[[str], Any] = lambda _m: No
     statistics and timescales on a workspace of the cohort's children: :mod:`cscflow.report.cohort`)."""
     from contextlib import ExitStack
 
-    from cscflow.journeys import data_end, data_start
     from cscflow.journeys.maps import load_map
+    from cscflow.journeys.windows import data_window
 
     pmap = load_map(opts.map_name, ws)
-    span = (data_start(ws), data_end(ws))
+    span, observed = data_window(ws)
+    if span is None:
+        raise AnalysisError(f"workspace {ws.path} has no episodes", hint="load data first (`cscflow load`)")
+    span = (observed or span[0], span[1])  # the period's default: the observation window (flow_table)
     out = []
     with ExitStack() as stack:
         cohort: list[Any] = []
@@ -153,16 +156,14 @@ def flow_table(ws: Any, pmap: Any, table: str, opts: Options, span: tuple[Any, A
     """Flow table ``table`` for the report's period and cohort, disclosed, as ``cscflow flow`` gives it."""
     from cscflow.disclosure import disclose, flow_method
     from cscflow.journeys import flow as flows
-    from cscflow.journeys.windows import source_windows
+    from cscflow.journeys.windows import data_window
 
-    kwargs: dict[str, Any] = {"start": opts.start, "end": opts.end, "where": opts.where or None,
+    data, observed = data_window(ws)
+    kwargs: dict[str, Any] = {"start": opts.start or observed, "end": opts.end, "where": opts.where or None,
                               **FLOW_TABLES.get(table, {})}
     df = flows.TABLES[table](ws, pmap, **kwargs)
-    try:
-        observed = source_windows(ws)["start"].min()
-    except CscflowError:
-        observed = None
-    method, window = flow_method(table, str(getattr(pmap, "name", opts.map_name)), opts.start, opts.end, opts.where or None, span, observed)
+    method, window = flow_method(table, str(getattr(pmap, "name", opts.map_name)), opts.start, opts.end,
+                                 opts.where or None, data, observed)
     if "top" in kwargs:
         method += f" The {kwargs['top']} most common journeys."
     return disclose(df, table, method=method, window=window)

@@ -15,12 +15,15 @@ from typing import Any
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from cscflow.journeys.windows import data_window
 from cscflow.model.flow_tables import API_NAMES, FLOW_TABLES, api_name
 from cscflow.web.api import bad, cohort, json_body, parse_date, records, state, where_key
 
 router = APIRouter(prefix="/api", tags=["flow"])
 
 TABLES = API_NAMES  # the one list (cscflow.model.flow_tables)
+
+
 def flow_table(st: Any, table: str, start: Any = None, end: Any = None, where: dict[str, Any] | None = None,
                **extra: Any) -> pd.DataFrame:
     """The engine's flow table ``table`` (cached); extra keywords are passed when the table takes them."""
@@ -34,7 +37,7 @@ def flow_table(st: Any, table: str, start: Any = None, end: Any = None, where: d
         if fn is None:
             raise bad(f"the journey engine has no {table!r} table yet")
         params = inspect.signature(fn).parameters
-        given = {"start": start, "end": end, "where": where, **extra}
+        given = {"start": start or data_window(st.ws)[1], "end": end, "where": where, **extra}
         frame = fn(st.ws, st.pmap, **{k: v for k, v in given.items() if k in params and v is not None})
         return frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
 
@@ -46,16 +49,8 @@ def disclosed(st: Any, table: str, frame: pd.DataFrame, start: Any, end: Any, wh
               suppress: bool = True, at: Any = None) -> Any:
     """``frame`` (flow table ``table``) through disclosure control, with its method and data window."""
     from cscflow.disclosure import disclose, flow_method
-    from cscflow.journeys import data_end, data_start
-    from cscflow.journeys.windows import source_windows
 
-    def window_of_data() -> tuple[Any, Any]:
-        try:
-            return (data_start(st.ws), data_end(st.ws)), source_windows(st.ws)["start"].min()
-        except Exception:  # an empty workspace: the table is empty too
-            return None, None
-
-    span, observed = st.cached(("data-window",), window_of_data)  # the same for every table and cohort
+    span, observed = data_window(st.ws)
     method, window = flow_method(table, st.map_name, start, end, where, span, observed)
     if table == "before_after":
         method += f" Event date {at or 'the latest event'}."

@@ -49,31 +49,13 @@ def get_map(request: Request) -> Response:
     return json_body(st, ("map-body",), build)
 
 
-#: Sources holding less than this share of the stays do not open the observation window (a census of a few
-#: thousand stays whose coverage cannot be told from chance would otherwise open it decades early).
-WINDOW_SHARE = 0.1
-
-
 def observation_window(st: Any) -> list[str] | None:
-    """[first, last] ISO dates of the data's observation window: from the earliest start of the SSDA903 returns and
-    of the sources that hold at least :data:`WINDOW_SHARE` of the stays, to the latest end of any. A source starts, for SSDA903 returns, on
-    the first day of their reporting years (:func:`cscflow.analytics.windows.source_windows`) and, for any other
-    source (an event log, Annex A, the CIN census), in the month its flow of stays is established
-    (:func:`cscflow.journeys.lookback.source_starts`). The map opens where, from there on, its caseload is
-    established (main.js). None without episodes."""
-    from cscflow.analytics.windows import source_windows
-    from cscflow.journeys.lookback import source_starts
+    """[first, last] ISO dates of the data's observation window (:func:`cscflow.journeys.windows.observation_window`,
+    the one rule); the map opens where, from there on, its caseload is established (main.js)."""
+    from cscflow.journeys.windows import observation_window as window_of
 
-    windows = source_windows(st.ws)
-    if windows.empty:
-        return None
-    coverage = source_starts(st.ws).set_index("source")
-    stays = coverage["stays"].reindex(windows["source"]).fillna(0).to_numpy()
-    big = stays >= WINDOW_SHARE * max(stays.sum(), 1)
-    starts = [start if fmt == "903" else coverage["start"].get(src, start)
-              for src, fmt, start, keep in zip(windows["source"], windows["format"], windows["start"], big,
-                                               strict=True) if keep or fmt == "903" or not big.any()]
-    return [pd.Timestamp(min(starts)).date().isoformat(), pd.Timestamp(windows["end"].max()).date().isoformat()]
+    window = window_of(st.ws)
+    return None if window is None else [d.date().isoformat() for d in window]
 
 
 def data_routes(st: Any) -> dict[str, list[dict[str, Any]]]:
