@@ -82,7 +82,12 @@ def source_windows(ws: WorkspaceLike, stage: str | None = None) -> pd.DataFrame:
     """One row per source of ``episodes`` (of the sources holding ``stage``, or all): ``source``,
     ``format``, ``first`` (earliest start of any stay), window ``start`` and ``end`` (Timestamps,
     inclusive; see the module's docstring), ``last`` (latest start), ``stays`` and ``basis`` (how the
-    window was found, in words). A source's window does not depend on the stage."""
+    window was found, in words). A source's window does not depend on the stage. Remembered on the workspace
+    until its next write (the observation window, the look-backs and each table's header ask for it)."""
+    return ws.cached("source-windows", stage, lambda: _source_windows(ws, stage), size=4).copy()
+
+
+def _source_windows(ws: WorkspaceLike, stage: str | None) -> pd.DataFrame:
     ep = ws.table("episodes")
     q = ep.group_by("source").aggregate(
         first=ep.start.min(), last_start=ep.start.max(), last_end=ep.end.max(), stays=ep.count(),
@@ -147,27 +152,20 @@ WINDOW_SHARE = 0.1
 
 
 def observation_window(ws: WorkspaceLike) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """(first, last) day of the data's observation window, None without stays: from the earliest start of the
-    SSDA903 returns and of the sources that hold at least :data:`WINDOW_SHARE` of the stays, to the latest end
-    of any. A source starts, for SSDA903 returns, on the first day of their reporting years
-    (:func:`source_windows`) and, for any other source (an event log, Annex A, the CIN census), in the month its
-    flow of stays is established (:func:`cscflow.journeys.lookback.source_starts`).
+    """(first, last) day of the data's observation window, None without stays: from the earliest window start
+    (:func:`source_windows`) of the SSDA903 returns and of the sources that hold at least :data:`WINDOW_SHARE` of
+    the stays, to the latest end of any.
 
     The one rule for where the data's reliable period begins: the map opens there, and the flow tables, the
     report and the Analytics page count from there unless given an earlier ``--from`` (before it, the sources
     hold only the stays that lasted, so counts are incomplete)."""
-    from cscflow.journeys.lookback import source_starts
-
     windows = source_windows(ws)
     if windows.empty:
         return None
-    coverage = source_starts(ws).set_index("source")
-    stays = coverage["stays"].reindex(windows["source"]).fillna(0).to_numpy()
-    big = stays >= WINDOW_SHARE * max(stays.sum(), 1)
-    starts = [start if fmt == "903" else coverage["start"].get(src, start)
-              for src, fmt, start, keep in zip(windows["source"], windows["format"], windows["start"], big,
-                                               strict=True) if keep or fmt == "903" or not big.any()]
-    return pd.Timestamp(min(starts)).normalize(), pd.Timestamp(windows["end"].max()).normalize()
+    stays = windows["stays"].to_numpy()
+    keep = (stays >= WINDOW_SHARE * max(stays.sum(), 1)) | (windows["format"] == "903").to_numpy()
+    starts = windows["start"][keep] if keep.any() else windows["start"]
+    return pd.Timestamp(starts.min()).normalize(), pd.Timestamp(windows["end"].max()).normalize()
 
 
 def data_window(ws: WorkspaceLike) -> tuple[tuple[pd.Timestamp, pd.Timestamp] | None, pd.Timestamp | None]:
