@@ -217,6 +217,9 @@ def _reviews_chart(d: Any, rule: str) -> dict[str, Any]:
     from cscflow.practices.reviews import CAUSES
 
     t = disclosure.numeric(d.table)
+    if not (t[["unreviewed", *CAUSES]].fillna(0).to_numpy() > 0).any():
+        return {"none": "every month's count of breaches is under 5 or withheld: see the table (or turn suppression "
+                        "off for internal use)"}
     fig = go.Figure()
     fig.add_trace(go.Bar(x=t["month"], y=t["unreviewed"], name="not reviewed",
                          marker={"color": "#bbbbbb", "pattern": {"shape": "/", "fgcolor": "#666666"}}))

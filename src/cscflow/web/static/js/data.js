@@ -183,6 +183,24 @@ export function visibleCount(legs, t, waiting = null) {
   return count;
 }
 
+// Dots on the map every 7 days from day 0 to `end` (days since the epoch): {days, counts}.
+export function weeklyDots(legs, end) {
+  const days = [], counts = [];
+  for (let d = 0; d <= end; d += 7) { days.push(d); counts.push(visibleCount(legs, d + 0.5)); }
+  return { days, counts };
+}
+
+// The first day from `start` (sampled weekly: weeklyDots) on which the dots on the map reach 60% of their median from
+// there on.
+export function established({ days, counts }, start) {
+  const from = days.findIndex((d) => d >= start);
+  if (from < 0) return start;
+  const rest = counts.slice(from);
+  const median = [...rest].sort((a, b) => a - b)[Math.floor(rest.length / 2)] || 0;
+  const k = rest.findIndex((n) => n >= 0.6 * median);
+  return k > 0 ? days[from + k] : start;
+}
+
 // Colour index per leg: repeat involvement (1..6+) or an attribute code of the child.
 export function colourCodes(legs, tracks, mode) {
   const out = new Float32Array(legs.n);

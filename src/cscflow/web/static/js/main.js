@@ -3,15 +3,18 @@
 import { getBlob, getJSON } from "./api.js";
 import { dayOf, isoOf } from "./blob.js";
 import { CanvasRenderer } from "./canvas.js";
-import { buildLegs, colourCodes, drawRange, positionOf, stationCounts, visibleCount } from "./data.js";
+import { buildLegs, colourCodes, drawRange, established, positionOf, stationCounts, visibleCount, weeklyDots }
+  from "./data.js";
 import { viewLinks } from "./exports.js";
 import { GLRenderer } from "./gl.js";
 import { expose } from "./hooks.js";
 import { TubeMap } from "./map.js";
 import { Network } from "./network.js";
+import { OverdueOverlay } from "./overdue.js";
 import { CATEGORIES, COHORT_A, COHORT_B, paletteArray, REPEAT } from "./palette.js";
 import { showChild, showStation } from "./panel.js";
-import { addMonths, countsTable, filterControls, fmtDate, fmtNumber, legend as drawLegend, markers } from "./view.js";
+import { addMonths, countsTable, drawStrip as paintStrip, filterControls, fmtDate, fmtNumber, legend as drawLegend,
+  markers } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 const SLOW_MS = 250;          // while playing, the date, slider, counts and dotsDrawn update at most 4 times a second
@@ -22,6 +25,7 @@ const S = {
   ready: false, date: null, counts: {}, dotsDrawn: 0, frames: 0, history: false,
 };
 const params = new URLSearchParams(location.search);
+const overlay = new OverdueOverlay(() => recolour());   // the overdue clocks (overdue.js): layer A's colours when on
 
 function status(text) { $("status").textContent = text; }
 
@@ -36,7 +40,7 @@ function buildLayer(i) {
   const layer = S.layers[i];
   layer.legs = buildLegs(layer.tracks, S.net);
   if (S.net.refresh()) S.map.draw();
-  S.renderer.setLayer(i, layer.legs, colourCodes(layer.legs, layer.tracks, S.colourBy));
+  S.renderer.setLayer(i, layer.legs, codesOf(i));
   S.dirty = true;
 }
 
@@ -68,7 +72,7 @@ function setupTime() {
   S.epoch = dayOf(h.epoch);
   S.end = dayOf(h.end) - S.epoch;
   const win = S.mapData.window;
-  if (S.from === undefined) S.from = established(win ? Math.max(0, Math.min(S.end, dayOf(win[0]) - S.epoch)) : 0);
+  if (S.from === undefined) S.from = established(weekly(), win ? Math.max(0, Math.min(S.end, dayOf(win[0]) - S.epoch)) : 0);
   $("history").closest("label").hidden = S.from <= 0;
   if (S.first === undefined) {
     const wanted = params.get("date");
@@ -80,50 +84,16 @@ function setupTime() {
   setSlider();
 }
 
-// The first day from `start` (sampled weekly) on which the dots on the map reach 60% of their median from there on.
-function established(start) {
-  const { days, counts } = weekly();
-  const from = days.findIndex((d) => d >= start);
-  if (from < 0) return start;
-  const rest = counts.slice(from);
-  const median = [...rest].sort((a, b) => a - b)[Math.floor(rest.length / 2)] || 0;
-  const k = rest.findIndex((n) => n >= 0.6 * median);
-  return k > 0 ? days[from + k] : start;
-}
-
 // Dots on the map every 7 days over the whole span (the caseload strip and where it is established).
 function weekly() {
   const legs = S.layers[0].legs;
-  if (S.weekly && S.weekly.legs === legs) return S.weekly;
-  const days = [], counts = [];
-  for (let d = 0; d <= S.end; d += 7) { days.push(d); counts.push(visibleCount(legs, d + 0.5)); }
-  S.weekly = { legs, days, counts };
+  if (!S.weekly || S.weekly.legs !== legs) S.weekly = { legs, ...weeklyDots(legs, S.end) };
   return S.weekly;
 }
 
 // The caseload strip under the slider: dots on the map over the slider's range (a click goes to that day).
 function drawStrip() {
-  const c = $("strip"), box = c.getBoundingClientRect(), r = window.devicePixelRatio || 1;
-  if (!box.width) return;
-  c.width = Math.round(box.width * r);
-  c.height = Math.round(box.height * r);
-  const ctx = c.getContext("2d");
-  ctx.setTransform(r, 0, 0, r, 0, 0);
-  ctx.clearRect(0, 0, box.width, box.height);
-  const { days, counts } = weekly(), lo = S.history ? 0 : S.from, span = Math.max(1, S.end - lo);
-  const top = Math.max(1, ...counts.filter((_, i) => days[i] >= lo));
-  ctx.beginPath();
-  ctx.moveTo(0, box.height);
-  days.forEach((d, i) => { if (d >= lo) ctx.lineTo(((d - lo) / span) * box.width, box.height - (counts[i] / top) * (box.height - 2)); });
-  ctx.lineTo(box.width, box.height);
-  ctx.closePath();
-  ctx.fillStyle = "rgba(86, 180, 233, 0.35)";
-  ctx.fill();
-  ctx.strokeStyle = "#56b4e9";
-  ctx.lineWidth = 1;
-  ctx.stroke();
-  $("strip-label").textContent = `Children on the map, ${fmtDate(isoOf(S.epoch + lo), true)} to ` +
-    `${fmtDate(isoOf(S.epoch + S.end), true)} (most: ${fmtNumber(top)})`;
+  paintStrip($("strip"), $("strip-label"), { ...weekly(), lo: S.history ? 0 : S.from, end: S.end, epoch: S.epoch });
 }
 
 function setSlider() {
@@ -175,6 +145,7 @@ function watchFrames(now) {
 }
 
 function palettes() {
+  if (overlay.active) return [overlay.palette, -1, -1];
   if (S.compare !== "none") return [paletteArray(CATEGORIES), COHORT_A, COHORT_B];
   return [paletteArray(S.colourBy === "repeat" ? REPEAT : CATEGORIES), -1, -1];
 }
@@ -230,6 +201,7 @@ function updateDay(day) {
   $("date").textContent = fmtDate(iso);
   $("date").dataset.iso = iso;
   links();
+  overlay.update(iso, S.convention, S.where);
   $("time").value = String(day);
   $("time").setAttribute("aria-valuetext", fmtDate(iso));
   // The waiting rings: the dots waiting at each station now (slowUpdate: layer 0, and the second cohort when
@@ -331,11 +303,17 @@ function onKey(e) {
 
 function legend() {
   drawLegend($("legend"), { compare: S.compare, where: S.where, whereB: S.whereB, shift: S.shift, colourBy: S.colourBy,
-    attributes: S.layers[0] ? S.layers[0].tracks.header.attributes : {} });
+    attributes: S.layers[0] ? S.layers[0].tracks.header.attributes : {}, overlay: overlay.legend() });
+}
+
+// A layer's colour codes: the overdue clocks' (layer A, while the overlay is on) or the "colour by" choice's.
+function codesOf(i) {
+  const { legs, tracks } = S.layers[i];
+  return i === 0 && overlay.active ? overlay.codes(legs, S.convention, S.where) : colourCodes(legs, tracks, S.colourBy);
 }
 
 function recolour() {
-  S.layers.forEach((layer, i) => layer && S.renderer.setColours(i, colourCodes(layer.legs, layer.tracks, S.colourBy)));
+  S.layers.forEach((layer, i) => layer && S.renderer.setColours(i, codesOf(i)));
   legend();
   S.dirty = true;
 }
@@ -430,7 +408,7 @@ function wire() {
 // Visible dots of layer 0 at the current time, in page coordinates, in drawing order.
 function dotPositions(limit = 1000) {
   const legs = S.layers[0].legs, box = $("stage").getBoundingClientRect(), out = [];
-  const colours = colourCodes(legs, S.layers[0].tracks, S.colourBy);
+  const colours = codesOf(0);
   for (const [lo, hi] of drawRange(legs, S.t)) {
     for (let r = lo; r < hi && out.length < limit; r++) {
       const p = positionOf(legs, r, S.t, S.net);
@@ -470,6 +448,7 @@ const hook = expose({
   window: () => (S.end === undefined ? null : [isoOf(S.epoch + S.from), isoOf(S.epoch + S.end)]),
   renderer: () => S.renderer && S.renderer.name, dots: () => S.renderer && (S.renderer.name === "canvas2d" ? "canvas" : S.renderer.dots),
   device: () => S.renderer && S.renderer.device, stations: () => S.mapData && S.mapData.stations.length,
+  overdue: () => overlay.state(),
 }, {
   setDate: (iso) => setDay(dayOf(iso) - S.epoch),
   play: () => setPlaying(true),

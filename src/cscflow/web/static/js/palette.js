@@ -16,3 +16,8 @@ export function paletteArray(hexes) {
   hexes.slice(0, 16).forEach((h, i) => out.set(rgb(h), i * 3));
   return out;
 }
+// The map's overlay of overdue clocks (overdue.js): the children with a clock overdue a bright violet, every other dot
+// a dim slate grey. Chosen by distance in CAM02-UCS under normal vision and full deutan, protan and tritan vision
+// (Machado et al. 2009, simulated with colorspacious): violet to grey at least 28.9, to the map's background at
+// least 54, and to every colour of REPEAT and CATEGORIES at least 12.7 (the bright colour furthest from them all).
+export const OVERDUE = "#b469ff", NOT_OVERDUE = "#56606b";

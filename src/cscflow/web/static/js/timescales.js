@@ -1,57 +1,46 @@
-// The Timescales page: per rule, the p-chart by month, the team funnel and the due-soon list.
+// The Timescales page: per rule, the p-chart by month, the team funnel, the due-soon list, and the breaches reviewed
+// and not reviewed (reviews.js: the list of breaches and the form that marks one reviewed).
 import { getJSON, loadPlotly, query } from "./api.js";
 import { $, el } from "./dom.js";
+import { initReviews, reviewButton, showBreaches } from "./reviews.js";
+import { sortable } from "./sortable.js";
 
-function sortable(columns, rows) {
-  const t = el("table");
-  if (!rows.length) { t.append(el("caption", "none")); return t; }
-  let key = null;
-  let dir = 1;
-  const draw = () => {
-    t.replaceChildren();
-    const head = el("tr");
-    columns.forEach((c) => {
-      const th = el("th", c + (key === c ? (dir > 0 ? " ▲" : " ▼") : ""));
-      th.addEventListener("click", () => { dir = key === c ? -dir : 1; key = c; draw(); });
-      head.append(th);
-    });
-    t.append(head);
-    const sorted = key ? [...rows].sort((a, b) => (a[key] > b[key] ? dir : a[key] < b[key] ? -dir : 0)) : rows;
-    sorted.forEach((r) => {
-      const tr = el("tr", undefined, r.status === "overdue" ? "overdue" : "");
-      columns.forEach((c) => tr.append(el("td", r[c] === null ? "" : r[c])));
-      t.append(tr);
-    });
-  };
-  draw();
-  return t;
-}
-
-async function chart(id, part) {
+async function chart(id, part, height = 640) {
   const box = $(id);
   const Plotly = await loadPlotly();
   Plotly.purge(box);
   box.replaceChildren();
   box.style.height = "";
-  if (!part || part.none) { box.append(el("p", part ? part.none : "none", "muted")); return; }
-  const layout = { ...part.figure.layout, height: 640, autosize: true };  // room for the method under the plot
-  box.style.height = "640px";
+  if (!part || part.none || !part.figure) { box.append(el("p", part && part.none ? part.none : "none", "muted")); return; }
+  const layout = { ...part.figure.layout, height, autosize: true };  // room for the method under the plot
+  box.style.height = `${height}px`;
   Plotly.newPlot(box, part.figure.data, layout, { responsive: true, displaylogo: false, displayModeBar: false });
+}
+
+const params = () => ({ as_of: $("as-of").value, suppress: $("suppress").checked ? "true" : "false" });
+
+async function breaches() {
+  await showBreaches($("rule").value, params().as_of);
 }
 
 async function show() {
   const rule = $("rule").value;
-  const params = { as_of: $("as-of").value, suppress: $("suppress").checked ? "true" : "false" };
+  const p = params();
   $("status").textContent = "Loading…";
   try {
-    const r = await getJSON(`/api/practices/${encodeURIComponent(rule)}`, params);
+    await breaches();   // first: it tells whether reviews can be stored here (the due-soon list's buttons)
+    const r = await getJSON(`/api/practices/${encodeURIComponent(rule)}`, p);
     $("counts").textContent = Object.entries(r.counts).map(([k, v]) => `${k}: ${v}`).join(" · ") +
       ` (as of ${r.as_of})`;
+    const rc = r.review_counts;
+    $("review-counts").textContent = `Breaches: ${rc.late} · reviewed: ${rc.reviewed} · not reviewed: ${rc.unreviewed}` +
+      (p.suppress === "true" ? " (counts of 1 to 4 shown as <5)" : " (not suppressed: internal use only)");
     await chart("spc", r.spc);
     await chart("funnel", r.funnel);
-    $("due").replaceChildren(sortable(r.due_soon.columns, r.due_soon.rows));
+    await chart("reviews-chart", r.reviews, 560);
+    $("due").replaceChildren(sortable(r.due_soon.columns, r.due_soon.rows, { title: "review", cell: reviewButton }));
     $("reviews").replaceChildren(sortable(r.reviews.columns, r.reviews.rows));
-    $("export").href = `/api/practices/${encodeURIComponent(rule)}/due-soon.csv` + query({ as_of: params.as_of });
+    $("export").href = `/api/practices/${encodeURIComponent(rule)}/due-soon.csv` + query({ as_of: p.as_of });
     $("status").textContent = "";
   } catch (err) {
     $("status").textContent = String(err.message || err);
@@ -73,6 +62,8 @@ async function start() {
   const wanted = new URLSearchParams(window.location.search).get("rule");  // a link to one rule
   if (wanted && [...$("rule").options].some((o) => o.value === wanted)) $("rule").value = wanted;
   ["rule", "as-of", "suppress"].forEach((id) => $(id).addEventListener("change", show));
+  $("breach-show").addEventListener("change", () => breaches().catch((err) => { $("status").textContent = String(err.message || err); }));
+  initReviews(show);
   await show();
 }
 

@@ -1,6 +1,6 @@
 // Pieces of the map page drawn only from what they are given (no page state): dates and numbers in the
 // browser's locale, the cohort filters, the legend, the station counts table and the event markers.
-import { dayOf } from "./blob.js";
+import { dayOf, isoOf } from "./blob.js";
 import { CATEGORIES, COHORT_A, COHORT_B, REPEAT, REPEAT_LABELS } from "./palette.js";
 
 const LOCALE = navigator.language || "en-GB";
@@ -45,8 +45,9 @@ export function filterControls(box, names, values, target, onChange) {
   }
 }
 
-// The key to the dots' colours: cohorts A and B, two periods, the child's involvement, or an attribute's values.
-export function legend(box, { compare, where, whereB, shift, colourBy, attributes }) {
+// The key to the dots' colours: the overlay of overdue clocks (overdue.js) when it is on, cohorts A and B, two
+// periods, the child's involvement, or an attribute's values.
+export function legend(box, { compare, where, whereB, shift, colourBy, attributes, overlay }) {
   box.replaceChildren();
   const item = (colour, text) => {
     const span = document.createElement("span");
@@ -55,22 +56,54 @@ export function legend(box, { compare, where, whereB, shift, colourBy, attribute
     span.append(dot, document.createTextNode(text));
     box.appendChild(span);
   };
-  if (compare === "cohort") {
+  const head = (text) => {
+    const span = document.createElement("span");
+    span.className = "legend-head";
+    span.textContent = text;
+    box.appendChild(span);
+  };
+  if (overlay) {
+    head(overlay.head);
+    overlay.items.forEach(([c, text]) => item(c, text));
+  } else if (compare === "cohort") {
     item(CATEGORIES[COHORT_A], `A: ${describe(where)}`);
     item(CATEGORIES[COHORT_B], `B: ${describe(whereB)}`);
   } else if (compare === "period") {
     item(CATEGORIES[COHORT_A], "shown date");
     item(CATEGORIES[COHORT_B], `${shift} days later`);
   } else if (colourBy === "repeat") {
-    const head = document.createElement("span");
-    head.className = "legend-head";
-    head.textContent = "Dot colour: the child's involvement with children's services";
-    box.appendChild(head);
+    head("Dot colour: the child's involvement with children's services");
     REPEAT.forEach((c, i) => item(c, REPEAT_LABELS[i]));
   } else {
     const labels = (attributes || {})[colourBy] || [];
     labels.slice(0, 16).forEach((l, i) => item(CATEGORIES[i], String(l)));
   }
+}
+
+// The caseload strip under the slider: the dots on the map sampled weekly ({days, counts}, days since the epoch) over
+// [lo, end], and its text for screen readers in `label`.
+export function drawStrip(c, label, { days, counts, lo, end, epoch }) {
+  const box = c.getBoundingClientRect(), r = window.devicePixelRatio || 1;
+  if (!box.width) return;
+  c.width = Math.round(box.width * r);
+  c.height = Math.round(box.height * r);
+  const ctx = c.getContext("2d");
+  ctx.setTransform(r, 0, 0, r, 0, 0);
+  ctx.clearRect(0, 0, box.width, box.height);
+  const span = Math.max(1, end - lo);
+  const top = Math.max(1, ...counts.filter((_, i) => days[i] >= lo));
+  ctx.beginPath();
+  ctx.moveTo(0, box.height);
+  days.forEach((d, i) => { if (d >= lo) ctx.lineTo(((d - lo) / span) * box.width, box.height - (counts[i] / top) * (box.height - 2)); });
+  ctx.lineTo(box.width, box.height);
+  ctx.closePath();
+  ctx.fillStyle = "rgba(86, 180, 233, 0.35)";
+  ctx.fill();
+  ctx.strokeStyle = "#56b4e9";
+  ctx.lineWidth = 1;
+  ctx.stroke();
+  label.textContent = `Children on the map, ${fmtDate(isoOf(epoch + lo), true)} to ${fmtDate(isoOf(epoch + end), true)} ` +
+    `(most: ${fmtNumber(top)})`;
 }
 
 // The station counts on a date as a table (for screen readers and anyone who prefers numbers): rows of
