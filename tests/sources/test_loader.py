@@ -312,3 +312,59 @@ def test_latest_referral_days_matches_naive():
         assert got == want
 
     check()
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_a_kept_copy_without_an_end_takes_the_end_another_copy_knows(workspace, together):
+    """An earlier census holds a referral open at 31 March that the next census closes; an Annex A s47 whose
+    ICPC was not needed ends, unknown, the day it starts: the kept copy takes the end (and outcome) another copy
+    knows, whether the files are loaded together or one after the other, and says where the end came from."""
+    old = _result("cin_2015.xml", [_child("C1")],
+                  [_ep("C1", "referral", "2015-02-01", row=1),
+                   {**_ep("C1", "s47", "2015-02-03", "2015-02-03", row=2), "attrs": {"end_unknown": True}},
+                   _ep("C1", "cp_plan", "2015-03-01", "2015-06-01", row=3, outcome="ended")])
+    new = _result("cin_2016.xml", [_child("C1")],
+                  [_ep("C1", "referral", "2015-02-01", "2015-09-30", row=1, outcome="closed"),
+                   _ep("C1", "s47", "2015-02-03", "2015-02-20", row=2),
+                   _ep("C1", "cp_plan", "2015-03-01", "2015-07-01", row=3)])  # both known: the first kept
+    if together:
+        from cscflow.sources.load import ingest_many
+
+        ingest_many(workspace, [old, new])
+    else:
+        ingest(workspace, old)
+        ingest(workspace, new)
+    finalise(workspace)
+    ep = workspace.table("episodes").execute().set_index("stage")
+    assert len(ep) == 3 and set(ep.source) == {"cin_2015.xml"}
+    assert ep.loc["referral", "end"] == pd.Timestamp("2015-09-30") and ep.loc["referral", "outcome"] == "closed"
+    assert ep.loc["s47", "end"] == pd.Timestamp("2015-02-20")
+    assert ep.loc["cp_plan", "end"] == pd.Timestamp("2015-06-01")
+    import json
+
+    assert json.loads(ep.loc["s47", "attrs"])["end_from"] == "cin_2016.xml"
+    assert "end_unknown" not in ep.loc["s47", "attrs"]
+    assert json.loads(ep.loc["referral", "attrs"])["end_from"] == "cin_2016.xml"
+    assert "end_from" not in ep.loc["cp_plan", "attrs"]
+
+
+def test_the_statutory_return_keeps_its_copy_whatever_the_order_given(workspace):
+    """Annex A and an event log listed before the SSDA903 return and the CIN census: the return made for the stage
+    keeps its copy of a stay (its codes with it), and the reports come back in the order given."""
+    from cscflow.sources.load import ingest_many
+
+    annex = _result("annex_a.xlsx", [_child("C1")], [_ep("C1", "s47", "2016-05-02", "2016-05-02", row=1),
+                                                     _ep("C1", "looked_after", "2016-07-01", row=2)])
+    annex.format = "annex-a"
+    log = _result("events.csv", [_child("C1")], [_ep("C1", "looked_after", "2016-07-01", "2017-01-01", row=1)])
+    log.format = "events"
+    cin = _result("cin_2017.xml", [_child("C1")], [_ep("C1", "s47", "2016-05-02", "2016-05-30", row=1)])
+    cin.format = "cin"
+    ssda = _result("Episodes.csv", [_child("C1")], [_ep("C1", "looked_after", "2016-07-01", "2017-02-01", row=1)])
+    ssda.format = "903"
+    reports = ingest_many(workspace, [annex, log, cin, ssda])
+    assert [r.file for r in reports] == ["annex_a.xlsx", "events.csv", "cin_2017.xml", "Episodes.csv"]
+    ep = workspace.table("episodes").execute().set_index("stage")
+    assert ep.loc["s47", "source"] == "cin_2017.xml" and ep.loc["s47", "end"] == pd.Timestamp("2016-05-30")
+    assert ep.loc["looked_after", "source"] == "Episodes.csv"
+    assert ep.loc["looked_after", "end"] == pd.Timestamp("2017-02-01")

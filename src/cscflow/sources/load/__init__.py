@@ -95,8 +95,9 @@ def ingest_many(ws: WorkspaceLike, results: list[ReadResult], la: str | None = N
                 progress: Progress | None = None, total: int = 0) -> list[SourceReport]:
     """Write several reader results at once (stages 2-7: a handful of engine queries however many files).
 
-    Sources are ranked in the order given (after anything loaded before): when two sources
-    report the same stay, the earlier keeps it. ``la`` is the LA of files that do not state one
+    Sources are ranked by :data:`AUTHORITY`, then in the order given (after anything loaded before): when two
+    sources report the same stay, the higher-ranked keeps it, with the end another copy knows when its own is
+    not known. Reports come back in the order given. ``la`` is the LA of files that do not state one
     (``--la``); the LA of the workspace's pseudonyms is settled first
     (:func:`cscflow.workspace.identity.settle`), so a file of another LA is refused before anything
     is written.
@@ -105,6 +106,10 @@ def ingest_many(ws: WorkspaceLike, results: list[ReadResult], la: str | None = N
     if not results:
         return []
     _refuse_same_names(results)
+    order = sorted(range(len(results)), key=lambda i: (AUTHORITY.get(results[i].format, len(AUTHORITY)), i))
+    if order != list(range(len(results))):  # the statutory returns first: their copy of a stay is kept
+        return [r for _, r in sorted(zip(order, ingest_many(ws, [results[i] for i in order], la, progress=progress, total=total), strict=True),
+                                     key=lambda pair: pair[0])]
     plan = identity.settle(ws, results, la)
     pseudos = pseudonymise.pseudonymise(ws, results, plan.la_maps, la)
     staged = staging.stage(ws, results, pseudos, plan.seq0)
@@ -114,6 +119,14 @@ def ingest_many(ws: WorkspaceLike, results: list[ReadResult], la: str | None = N
     found = children.write_children(ws, results, pseudos, staged, plan)
     dated.write_dated(ws, results, pseudos)
     return report.write_report(ws, results, plan.seq0, stats, found)
+
+
+#: Which source's copy of a stay a load keeps when several report it (child, stage, start day), and whose
+#: characteristics of a child come first: the statutory return made for the stage (SSDA903 for care, the CIN
+#: census for children in need; they share no stage), then Annex A (an inspection's list), then an event log
+#: or any other; within a format, the order given. A kept copy without a known end takes it from another copy
+#: (:mod:`.stays`).
+AUTHORITY = {"903": 0, "cin": 1, "annex-a": 2, "events": 3}
 
 
 def _refuse_same_names(results: list[ReadResult]) -> None:

@@ -5,7 +5,8 @@ A whole load's stays (every file) go in with one ``INSERT ... SELECT``:
 - LA child ids are pseudonymised once per distinct id in Python; the small (id -> pseudonym)
   table is joined to the stays in the engine;
 - the same stay (child, stage, start date) from several sources is kept once: the
-  earliest-loaded source keeps it (an anti-join against the few duplicate rows);
+  earliest-ranked source keeps it (an anti-join against the few duplicate rows), with the end another copy
+  knows when its own is not known (open, or ``end_unknown``);
 - ``need_id`` is ``<child_id>-<yyyymmdd of the referral>``: from the source's own key
   (``need_key``, the referral with that key in the same source) or else the child's latest
   referral starting on or before the stay (a running max over the child's stays by start);
@@ -223,7 +224,7 @@ def write_stays(ws: WorkspaceLike, stays: list[pa.Table], ids: list[pa.Table], s
                 ws.unregister("_inc_arrow")
         else:
             _unstage(ws, "_inc_stays")
-        for name in ("_dup_stays", "_new_referrals", "_need_fix"):
+        for name in ("_dup_stays", "_new_referrals", "_need_fix", "_end_fill"):
             ws.drop_table(name)
 
 
@@ -263,18 +264,40 @@ def _write(ws: WorkspaceLike, t: ibis.Table, seqs: dict[int, str], sizes: dict[s
     return _stats(sizes, dups)
 
 
+#: How a stay's ``attrs`` say its end was not recorded (readers end such a stay the day it starts).
+END_UNKNOWN = '"end_unknown": true'
+
+
+def _end_known(t: ibis.Table) -> ibis.BooleanValue:
+    return t.end.notnull() & ~t.attrs.fill_null("").contains(END_UNKNOWN) & (t.end >= t.start)
+
+
+def _end_wanted(t: ibis.Table) -> ibis.BooleanValue:
+    return t.end.isnull() | t.attrs.fill_null("").contains(END_UNKNOWN)
+
+
 def _drop_duplicates(ws: WorkspaceLike, t: ibis.Table, n_old: int, multi: bool) -> tuple[ibis.Table, pd.DataFrame]:
-    """(the stays to write, the duplicates dropped per source with up to EXAMPLES examples each)."""
+    """(the stays to write, the duplicates dropped per source with up to EXAMPLES examples each).
+
+    The copy kept of a stay several sources report is the earliest-ranked one's (``load_seq``); when its end is
+    not known (open, or ``end_unknown``) and another copy's is, it takes that end (and outcome when it has none):
+    an earlier census holds a referral open at 31 March that the next census closes. An earlier load's kept copy
+    is updated the same way (:func:`_fill_old_ends`)."""
     parts = []
     if n_old:  # the same stay already loaded from an earlier source
         ep = ws.table("episodes")
         old = ep.select(o_child=ep.child_id, o_stage=ep.stage, o_day=ep.start.date())
         parts.append(t.semi_join(old, [t.child_id == old.o_child, t.stage == old.o_stage, t.day == old.o_day]))
+        _fill_old_ends(ws, t)
     if multi:  # ... or from an earlier source of this load
-        m = t.group_by(["child_id", "stage", "day"]).aggregate(m_seq=t.load_seq.min())
-        m = m.rename(m_child="child_id", m_stage="stage", m_day="day")
+        known = _end_known(t)
+        m = t.group_by(["child_id", "stage", "day"]).aggregate(
+            m_seq=t.load_seq.min(), m_n=t.count(), m_end=t.end.argmin(t.load_seq, where=known),
+            m_outcome=t.outcome.argmin(t.load_seq, where=known), m_source=t.source.argmin(t.load_seq, where=known))
+        m = m.filter(m.m_n > 1).rename(m_child="child_id", m_stage="stage", m_day="day")
         j = t.join(m, [t.child_id == m.m_child, t.stage == m.m_stage, t.day == m.m_day])
         parts.append(j.filter(j.load_seq > j.m_seq).select(t.columns))
+        t = _fill_ends(t, m)
     if not parts:
         return t, pd.DataFrame(columns=["source", "n", "source_row", "stage", "day", "rn"])
     d = parts[0].select("load_seq", "pos", "source", "source_row", "stage", "day")
@@ -289,6 +312,54 @@ def _drop_duplicates(ws: WorkspaceLike, t: ibis.Table, n_old: int, multi: bool) 
         return t, found
     keep = t.anti_join(dups, [t.load_seq == dups.load_seq, t.pos == dups.pos])
     return keep, found
+
+
+def _noted(attrs: ibis.StringValue, source: ibis.StringValue) -> ibis.StringValue:
+    """``attrs`` (JSON text) saying the stay's end came from ``source``: ``end_unknown`` replaced, else added."""
+    note = ibis.literal('"end_from": "') + source + '"'
+    bare = attrs.isnull() | (attrs == "") | (attrs == "{}")
+    return ibis.cases((attrs.fill_null("").contains(END_UNKNOWN), attrs.replace(END_UNKNOWN, note)),
+                      (bare, "{" + note + "}"), else_=attrs.left(attrs.length() - 1) + ", " + note + "}")
+
+
+def _fill_ends(t: ibis.Table, m: ibis.Table) -> ibis.Table:
+    """``t`` with the kept copies whose end is not known given the end another copy of the stay knows (``m``:
+    per duplicated stay, the earliest-ranked known end, its outcome and source)."""
+    j = t.left_join(m, [t.child_id == m.m_child, t.stage == m.m_stage, t.day == m.m_day])
+    fill = (j.load_seq == j.m_seq) & _end_wanted(j) & j.m_end.notnull()
+    return j.mutate(end=ibis.ifelse(fill, j.m_end, j.end),
+                    outcome=ibis.ifelse(fill, j.outcome.fill_null(j.m_outcome), j.outcome),
+                    attrs=ibis.ifelse(fill, _noted(j.attrs, j.m_source), j.attrs)).select(t.columns)
+
+
+def _fill_old_ends(ws: WorkspaceLike, t: ibis.Table) -> None:
+    """Stays loaded before whose end is not known take the end a copy in this load knows (DuckDB: ``UPDATE``;
+    other engines: ``episodes`` rebuilt)."""
+    new = t.filter(_end_known(t))
+    new = new.group_by(["child_id", "stage", "day"]).aggregate(
+        n_end=new.end.argmin(new.load_seq), n_outcome=new.outcome.argmin(new.load_seq),
+        n_source=new.source.argmin(new.load_seq))
+    ep = ws.table("episodes")
+    old = ep.filter(_end_wanted(ep))
+    fx = old.join(new, [old.child_id == new.child_id, old.stage == new.stage, old.start.date() == new.day])
+    fx = fx.filter(fx.n_end >= fx.start).select(f_id=fx.episode_id, f_end=fx.n_end,
+                                                f_outcome=fx.outcome.fill_null(fx.n_outcome),
+                                                f_attrs=_noted(fx.attrs, fx.n_source))
+    _temp_table(ws, "_end_fill", fx)
+    if ws.in_place:
+        ws.sql('UPDATE episodes SET "end" = f.f_end, outcome = f.f_outcome, attrs = f.f_attrs '
+               "FROM _end_fill f WHERE episodes.episode_id = f.f_id")
+        return
+    f = ws.table("_end_fill")
+    if not int(f.count().execute()):
+        return
+    j = ep.left_join(f, ep.episode_id == f.f_id)
+    got = j.f_id.notnull()
+    new_ep = j.mutate(end=ibis.ifelse(got, j.f_end, j.end), outcome=ibis.ifelse(got, j.f_outcome, j.outcome),
+                      attrs=ibis.ifelse(got, j.f_attrs, j.attrs)).select(ep.columns)
+    ws.create_table("_episodes_rebuilt", new_ep, overwrite=True)
+    ws.create_table("episodes", ws.table("_episodes_rebuilt"), overwrite=True)
+    ws.drop_table("_episodes_rebuilt")
 
 
 def _stats(sizes: dict[str, int], dups: pd.DataFrame) -> Stats:
