@@ -101,6 +101,17 @@ def test_the_overlay_follows_the_rule_and_the_date(page, late_server):
     page.wait_for_timeout(300)
     got = {c for c, k in colours(page).items() if k == {1}}
     assert got and got <= overdue_dots(late_server, later, "assessment-45wd")
+    # playing, the overlay draws days the map has reached (asked ahead, drawn when there); paused, the day shown
+    page.evaluate("cscflow.setSpeed(60)")
+    page.evaluate("cscflow.play()")
+    seen = []
+    for _ in range(8):
+        page.wait_for_timeout(250)
+        seen.append(page.evaluate("[cscflow.date, cscflow.overdue.asOf]"))
+    page.evaluate("cscflow.pause()")
+    assert all(drawn <= shown for shown, drawn in seen), seen
+    assert seen[-1][0] > later
+    wait_for(page, "cscflow.overdue.asOf === cscflow.date && !cscflow.overdue.busy")
     page.locator("details:has(#compare) > summary").click()
     page.select_option("#compare", "cohort")  # compared cohorts keep their own colours
     wait_for(page, "cscflow.ready && !cscflow.overdue.active")

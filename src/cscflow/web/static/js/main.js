@@ -185,6 +185,7 @@ function slowUpdate(now) {
   S.waiting = waiting;
   const day = Math.floor(S.t);
   if (day !== S.lastDay) updateDay(day);
+  overlay.update(S.date, S.convention, S.where, S.playing, S.speed, isoOf(S.epoch + S.end));
 }
 
 // The second period reuses layer A's buffers at a shifted time.
@@ -201,7 +202,6 @@ function updateDay(day) {
   $("date").textContent = fmtDate(iso);
   $("date").dataset.iso = iso;
   links();
-  overlay.update(iso, S.convention, S.where);
   $("time").value = String(day);
   $("time").setAttribute("aria-valuetext", fmtDate(iso));
   // The waiting rings: the dots waiting at each station now (slowUpdate: layer 0, and the second cohort when

@@ -2,8 +2,9 @@
 // map's date (its due date passed, still running: the status cscflow.practices.evaluate gives at that date, computed
 // by /api/overdue) are drawn bright violet and every other dot dim grey, for any rule or the one picked. The answer
 // names dots by their child index in /api/tracks (the same convention and cohort), so both renderers colour them
-// through the colour codes and palette every dot already has. The date asked follows the map's: one request at a
-// time, the latest date asked next (while playing, the overlay may be a few days behind: its legend says the date).
+// through the colour codes and palette every dot already has. The date asked follows the map's, one request at a
+// time: exact while paused; while playing, each answer is of a day a little ahead, drawn when the map reaches it and
+// kept until the next (the legend says the day drawn).
 import { getJSON } from "./api.js";
 import { NOT_OVERDUE, OVERDUE, paletteArray } from "./palette.js";
 
@@ -19,7 +20,8 @@ export class OverdueOverlay {
     this.rule = "";            // "" = any rule
     this.answer = null;        // the last answer, for `answerFor` (convention and cohort)
     this.answerFor = null;
-    this.want = null;
+    this.pending = null;       // an answer for a day ahead of the map (while playing), drawn when the map gets there
+    this.latency = 0.5;        // seconds an answer takes (learnt)
     this.busy = false;
     this.error = null;
     this.requests = 0;
@@ -39,42 +41,54 @@ export class OverdueOverlay {
   get active() { return this.on && this.allowed; }
 
   refresh() {
-    if (this.active && this.last) this.update(...this.last);
+    if (this.active && this.args) this.update(...this.args);
     this.onChange();
   }
 
-  // The map shows `iso` for `convention` and cohort `where`: ask for the overdue dots there (when active).
-  update(iso, convention, where) {
-    this.last = [iso, convention, where];
-    if (!this.active) return;
-    const k = key(convention, where);
+  // The map shows `iso` for `convention` and cohort `where` (called a few times a second): while paused, ask for the
+  // overdue dots of that day; while playing (`speed` days a second, the data ending on `last`), ask for the day the
+  // map will show when the answer comes (one request at a time, its time learnt from the last ones) and draw that
+  // answer once the map reaches its day, so the colours are never of a day the map has not shown yet.
+  update(iso, convention, where, playing = false, speed = 0, last = null) {
+    this.args = [iso, convention, where, playing, speed, last];
+    if (!this.active || !iso) return;
+    const k = key(convention, where), p = this.pending;
+    if (p && (p.k !== k || (!playing && p.a.as_of > iso))) this.pending = null;
+    else if (p && p.a.as_of <= iso) { this.pending = null; this.apply(p.a, p.k); }
+    if (this.busy || (playing && this.pending)) return;
     if (this.answer && this.answerFor === k && this.answer.as_of === iso) return;
-    this.want = { iso, convention, where, k };
-    if (!this.busy) this.next();
+    const ahead = playing ? Math.ceil(speed * this.latency * 1.25) : 0;
+    let day = ahead ? new Date(Date.parse(`${iso}T00:00:00Z`) + ahead * 86400000).toISOString().slice(0, 10) : iso;
+    if (last && day > last) day = last;
+    if (playing && this.answer && this.answerFor === k && this.answer.as_of >= day) return;
+    this.fetch(day, convention, where, k);
   }
 
-  async next() {
+  async fetch(day, convention, where, k) {
     this.busy = true;
-    while (this.want) {
-      const w = this.want;
-      this.want = null;
-      if (this.answer && this.answerFor === w.k && this.answer.as_of === w.iso) continue;   // answered meanwhile
-      try {
-        this.requests++;
-        const a = await getJSON("/api/overdue", { as_of: w.iso, convention: w.convention, ...w.where });
-        this.answer = a;
-        this.answerFor = w.k;
-        this.flags = null;
-        this.error = null;
-        this.rules(a.rules);
-        this.describe();
-        this.onChange();
-      } catch (err) {
-        this.error = String(err.message || err);
-        this.note(`Overdue clocks not available: ${this.error}`);
-      }
+    this.requests++;
+    const t0 = performance.now();
+    try {
+      const a = await getJSON("/api/overdue", { as_of: day, convention, ...where });
+      this.latency = 0.5 * this.latency + 0.5 * ((performance.now() - t0) / 1000);
+      this.error = null;
+      this.rules(a.rules);
+      const now = this.args ? this.args[0] : day;
+      if (a.as_of <= now) this.apply(a, k); else this.pending = { a, k };
+    } catch (err) {
+      this.error = String(err.message || err);
+      this.note(`Overdue clocks not available: ${this.error}`);
     }
     this.busy = false;
+    if (this.args && !this.error) this.update(...this.args);   // the map has moved on meanwhile
+  }
+
+  apply(a, k) {
+    this.answer = a;
+    this.answerFor = k;
+    this.flags = null;
+    this.describe();
+    this.onChange();
   }
 
   // The rules of the select: "any rule", then every clock rule the data can show.
@@ -125,7 +139,7 @@ export class OverdueOverlay {
   // For scripts and tests (window.cscflow.overdue).
   state() {
     return { on: this.on, active: this.active, rule: this.rule, asOf: this.answer ? this.answer.as_of : null,
-      children: this.answer ? this.answer.children.length : 0, busy: this.busy || Boolean(this.want),
+      children: this.answer ? this.answer.children.length : 0, busy: this.busy,
       requests: this.requests, error: this.error };
   }
 }
