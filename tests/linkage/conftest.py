@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.linkage.people_list import write_people
 
 #: Children 0-17 of the small county: about 280 legal rows, linked in a few seconds.
 SMALL = {"population": {"children_0_17": 80000}, "burn_in_years": 4}
@@ -24,10 +25,7 @@ def build(out: Path, params, seed: int):
     truth_kids = pd.read_parquet(out / "synth" / "truth" / "children.parquet")
     known = set(ws.execute(ws.table("children").select("child_id")).child_id)
     truth_kids = truth_kids[pd.Series(ws.pseudonymise(truth_kids.child_id.tolist())).isin(known).to_numpy()]
-    people = out / "people.csv"
-    truth_kids.rename(columns={"child_id": "Child ID", "surname": "Surname", "forenames": "Forename(s)",
-                               "birth_date": "Date of birth", "sex": "Gender"})[
-        ["Child ID", "Surname", "Forename(s)", "Date of birth", "Gender"]].to_csv(people, index=False)
+    people = write_people(truth_kids, out / "people.csv")
     load_people(ws, people)
     truth = pd.read_csv(out / "synth" / "truth" / "proceedings_links.csv", dtype=str, keep_default_na=False)
     truth["row"] = truth["row"].astype(int)

@@ -30,12 +30,13 @@ def _band(value: str | None) -> tuple[float, float] | None:
               help="CSV of source, source_row, proceedings_id, child_id, match_probability, status.")
 @click.option("--people", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="The case-management system's person list (child id, surname, forenames, DOB, sex) to load first.")
+@click.option("--la", default=None, help="The LA code of --people (a multi-LA workspace holds each LA's list apart).")
 @click.option("--import-decisions", "import_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=None, help="CSV of clerical decisions (proceedings_id, child_id, accept/reject) to store and apply.")
 @click.option("--report", is_flag=True, help="Print the linkage quality report (match rates, linked vs unlinked, "
               "sensitivity to the threshold).")
 def link(workspace: str, threshold: float, review_band: str | None, out: Path | None, people: Path | None,
-         import_file: Path | None, report: bool) -> None:
+         la: str | None, import_file: Path | None, report: bool) -> None:
     """Link the care-proceedings rows of WORKSPACE to its children and write the `links` table."""
     from cscflow.linkage import link_proceedings, output_frame, write_links
     from cscflow.workspace import Workspace
@@ -46,7 +47,7 @@ def link(workspace: str, threshold: float, review_band: str | None, out: Path | 
         raise WorkspaceError(f"no workspace at {workspace}", hint="load the LA's files first with `cscflow load`")
     with Workspace(workspace) as ws:
         if people is not None:
-            n = _load_people(ws, people)
+            n = _load_people(ws, people, la)
             click.echo(f"loaded {n:,} people from {people.name} into the restricted identifiers table", err=True)
         if import_file is not None:
             from cscflow.linkage.decisions import import_decisions
@@ -65,10 +66,10 @@ def link(workspace: str, threshold: float, review_band: str | None, out: Path | 
             _print_report(ws, result)
 
 
-def _load_people(ws: Any, path: Path) -> int:
+def _load_people(ws: Any, path: Path, la: str | None = None) -> int:
     from cscflow.linkage.people import load_people
 
-    return load_people(ws, path)
+    return load_people(ws, path, la)
 
 
 def _print_report(ws: Any, result: Any) -> None:

@@ -16,6 +16,7 @@ engines score the same pairs the same way.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,7 +178,7 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame | None, spec: ModelSpec,
     splink, _, _ = _splink()
     logging.getLogger("splink").setLevel(logging.ERROR)
     if engine == "duckdb":
-        db = splink.DuckDBAPI()
+        db = splink.DuckDBAPI()  # a connection of its own: nothing outlives the call
         frames = [db.register(left, dataset_display_name="a_left")]
         if right is not None:
             frames.append(db.register(right, dataset_display_name="b_right"))
@@ -185,11 +186,26 @@ def score_pairs(left: pd.DataFrame, right: pd.DataFrame | None, spec: ModelSpec,
         if spark is None:
             raise LinkageError("the Spark engine needs a Spark session", hint="pass spark=SparkSession")
         db = splink.SparkAPI(spark_session=spark, register_udfs_automatically=False, break_lineage_method="persist")
-        frames = [db.register(_to_spark(spark, left), dataset_display_name="a_left")]
+        # The session outlives the call: the inputs are temporary views named apart per call (a second linkage in
+        # the session found the first one's 'a_left' and failed), dropped with Splink's tables at the end.
+        tag = uuid.uuid4().hex[:12]
+        frames = [db.register(_to_spark(spark, left), dataset_display_name="a_left", table_name=f"a_left_{tag}")]
         if right is not None:
-            frames.append(db.register(_to_spark(spark, right), dataset_display_name="b_right"))
+            frames.append(db.register(_to_spark(spark, right), dataset_display_name="b_right",
+                                      table_name=f"b_right_{tag}"))
     else:
         raise LinkageError(f"no linkage engine {engine!r}", hint="use duckdb or pyspark")
+    try:
+        return _train_and_score(splink, frames, left, right, spec, min_probability, seed, max_u_pairs)
+    finally:
+        if engine != "duckdb":
+            db.delete_tables_created_by_splink_from_db()
+            for frame in frames:
+                spark.catalog.dropTempView(frame.physical_name)
+
+
+def _train_and_score(splink: Any, frames: list[Any], left: pd.DataFrame, right: pd.DataFrame | None, spec: ModelSpec,
+                     min_probability: float, seed: int, max_u_pairs: float) -> tuple[pd.DataFrame, dict[str, Any]]:
     settings = splink.SettingsCreator(
         link_type="link_only" if right is not None else "dedupe_only",
         comparisons=spec.comparisons,

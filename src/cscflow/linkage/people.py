@@ -5,7 +5,9 @@ department's sheet against the person list of its case-management system (Liquid
 Eclipse...): one row per child with the LA child id, surname, forename(s), date of birth and
 sex. :func:`load_people` puts it in the restricted ``identifiers`` table (the child id
 pseudonymised with the workspace key, so the rows join the children loaded from the returns)
-under the file's name; loading the same file again replaces it.
+under the file's name; loading the same file again replaces it. A multi-LA workspace (regional or
+national work) takes each LA's list with its LA code (the LA is part of each child's identity), under
+a name of its own per LA.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from cscflow.linkage.model import LinkageError
+from cscflow.sources.base import source_name
 from cscflow.sources.values import clean_id, match_headers, parse_dates
 from cscflow.workspace import WorkspaceLike
 
@@ -47,14 +50,23 @@ def read_people(path: Path) -> pd.DataFrame:
     return out[out["child_id"].notna()].reset_index(drop=True)
 
 
-def load_people(ws: WorkspaceLike, path: Path) -> int:
-    """Write the person list at ``path`` into ``identifiers``; returns the rows written."""
+def load_people(ws: WorkspaceLike, path: Path, la: str | None = None) -> int:
+    """Write the person list at ``path`` into ``identifiers``; returns the rows written.
+
+    ``la``: the list's LA (3-digit DfE code), needed in a multi-LA workspace and ignored otherwise.
+    """
     people = read_people(path)
-    source = f"people:{Path(path).name}"
+    name = source_name(path)
+    if ws.multi_la:
+        if not la:
+            raise LinkageError(f"{Path(path).name}: a multi-LA workspace needs the LA of the person list",
+                               hint="give its 3-digit DfE LA code (`cscflow link --people FILE --la CODE`)")
+        name = name if "/" in name else f"la={la}/{name}"
+    source = f"people:{name}"
     if "identifiers" in ws.tables():
         ws.delete("identifiers", {"source": source})
     frame = pd.DataFrame({
-        "child_id": list(ws.pseudonymise(people["child_id"].tolist())),
+        "child_id": list(ws.pseudonymise(people["child_id"].tolist(), la=la if ws.multi_la else None)),
         "source": source,
         "source_child_id": people["child_id"].astype(str),
         "upn": None,
