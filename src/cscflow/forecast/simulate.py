@@ -1,7 +1,8 @@
 """Simulate a fitted model forward from the children open at its origin, all simulations at once.
 
 Every simulation draws one bootstrap replicate of the parameters (parameter uncertainty) and
-then its own arrivals (Poisson by month), next stations and durations (process uncertainty).
+then its own arrivals (Poisson by month, each month's mean times a gamma factor for the months' extra-Poisson
+variation), next stations and durations (process uncertainty).
 Stays are moved on in rounds: each round every stay that ends before the horizon draws its next
 station and, if it is a station, its duration; a round is one numpy pass over all simulations.
 """
@@ -31,6 +32,16 @@ class WhatIf:
     share: dict[tuple[str, str], float] = field(default_factory=dict)
     arrivals: float = 1.0
     duration: dict[str, float] = field(default_factory=dict)
+
+
+def month_factors(model: ForecastModel, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """A gamma factor (mean 1) on each simulated month's arrivals, its variance (dispersion - 1) / mean monthly
+    arrivals, so that a month's arrivals vary as much as the fitted months did beyond Poisson (negative binomial)."""
+    v = (model.arrival_dispersion_ - 1.0) / max(model.arrival_mean_, 1e-9)
+    if v <= 0:
+        return np.ones(shape)
+    factors: np.ndarray = rng.gamma(1.0 / v, v, shape)
+    return factors
 
 
 def _draw_days(q: np.ndarray, b: np.ndarray, s: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -101,7 +112,7 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
     capped = np.isfinite(limit) & (end > np.maximum(limit, 0.0))
     end = np.where(capped, np.maximum(limit, 0.0), end)
     # arrivals: Poisson by month, each at a uniform day of its month
-    lam = model.arrivals_expected(months, rep) * wi.arrivals  # (n_sims, horizon)
+    lam = model.arrivals_expected(months, rep) * wi.arrivals * month_factors(model, rng, (n_sims, horizon))
     n_arr = rng.poisson(lam)
     a_sim = np.repeat(np.repeat(np.arange(n_sims), horizon), n_arr.ravel())
     a_mon = np.repeat(np.tile(np.arange(horizon), n_sims), n_arr.ravel())

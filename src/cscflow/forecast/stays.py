@@ -4,7 +4,9 @@ A child's consecutive rows at one station (for example the 903 episodes of one p
 one stay. Each stay carries its station, start, end (``NaT`` while open at the origin), what came
 next (a station, an exit, or ``None`` while open), the child's age band at its start, whether it is
 a repeat (second or later episode of need) and whether it is an **entry**: the child's first row,
-or the first row after an exit (a re-entry). Only stays begun on or after the observation start
+or the first row after an exit (a re-entry). A child's rows at one instant are tidied first
+(:mod:`cscflow.forecast.instants`): zero-length stays in the order of the map's lines, not of the
+sources' file names, and an exit the child passed through into a stay begun at that instant dropped. Only stays begun on or after the observation start
 (from which every stage is held by a source in full coverage, :func:`observation_start`) are
 used for arrivals, transitions and durations: earlier stays are the length-biased tail of those that
 lasted. Stays open at the origin are kept whatever their start: they are the caseload the forecast
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.errors import AnalysisError
+from cscflow.forecast.instants import tidy
 from cscflow.journeys import load_map, timelines
 
 if TYPE_CHECKING:
@@ -67,12 +70,16 @@ def load_stays(ws: WorkspaceLike, pmap: ProcessMap | str = "england",
     kids = ws.execute(ws.table("children").select("child_id", "birth_month"))
     stations = [s["id"] for s in pmap.stations if s.get("zone") != "exit"]
     exits = [s["id"] for s in pmap.stations if s.get("zone") == "exit"]
-    return cut(tl, kids, origin), stations, exits
+    return cut(tl, kids, origin, pmap), stations, exits
 
 
-def cut(tl: pd.DataFrame, kids: pd.DataFrame, origin: pd.Timestamp | None) -> pd.DataFrame:
-    """Merge consecutive same-station rows, mark entries and cut at ``origin`` (see the module doc)."""
+def cut(tl: pd.DataFrame, kids: pd.DataFrame, origin: pd.Timestamp | None,
+        pmap: ProcessMap | None = None) -> pd.DataFrame:
+    """Merge consecutive same-station rows, mark entries and cut at ``origin`` (see the module doc); with
+    ``pmap`` each child's rows at one instant are first tidied on it (:func:`cscflow.forecast.instants.tidy`)."""
     tl = tl.sort_values(["child_id", "seq"]).reset_index(drop=True)
+    if pmap is not None:
+        tl = tidy(tl, pmap)
     start = pd.to_datetime(tl["start"]).astype("datetime64[ns]")
     end = pd.to_datetime(tl["end"]).astype("datetime64[ns]")
     if origin is None:
