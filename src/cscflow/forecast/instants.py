@@ -21,6 +21,7 @@ source holds which stage (the model is fitted over years in which the sources ch
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -92,7 +93,7 @@ def instant_order(tl: pd.DataFrame, flow: dict[str, int]) -> pd.DataFrame:
     return tl.iloc[order].reset_index(drop=True)
 
 
-def drop_passed_exits(tl: pd.DataFrame, keep: set[tuple[str, str]]) -> pd.DataFrame:
+def drop_passed_exits(tl: pd.DataFrame, keep: AbstractSet[tuple[str, str]] = frozenset()) -> pd.DataFrame:
     """``tl`` without the exit rows followed, at the same instant, by a stay of the same child (unless the
     (exit, station) pair is in ``keep``)."""
     if tl.empty:
