@@ -42,12 +42,12 @@ CURVES = {"leaving-care", "rereferral", "referral-to-cp", "referral-to-care", "r
 
 # The attacker's knowledge of each table: (kind, arguments). "group": rows sharing `by` have parts
 # summing to the `total` column (or, total None, to a total known from a linked table); "row": in a
-# row, total = parts (+ complement); "cum": cumulative over `order`; "balance": Sankey nodes.
+# row, total = parts (+ complement); "exact": in a row, total = parts (the stays counted end or stay open); "cum": cumulative over `order`; "balance": Sankey nodes.
 STRUCTURE: dict[str, list[tuple]] = {
     "stations": [("row", "entered", ["left", "open"])],
     "conversion": [("group", ["source"], "n", "of")],
     "s47-outcomes": [("group", ["step"], "n", "of")],
-    "durations": [("row", "n", ["ended", "open"])],
+    "durations": [("exact", "n", ["ended", "open"])],
     "dfg": [("group", ["source"], "transitions", None)],
     "variants": [("group", [], "cases", None)],
     "rereferrals": [("row", "referrals", ["within_12"]), ("row", "referrals", ["within_36"]),
@@ -130,7 +130,7 @@ def _counts(name: str) -> list[str]:
     """The count columns named by the attacker's structure of table ``name``."""
     out: list[str] = []
     for rel in STRUCTURE.get(name, []):
-        if rel[0] == "row":
+        if rel[0] in ("row", "exact"):
             out += [rel[1], *rel[2]]
         elif rel[0] == "group":
             out += [rel[2]] + ([rel[3]] if rel[3] else [])
@@ -144,13 +144,14 @@ def _relations(name: str, shown: pd.DataFrame, raw: pd.DataFrame) -> list[tuple[
     differences are extra unknown cells ("~", k) with their true values kept for the check."""
     eqs: list[tuple[list, float]] = []
     for rel in STRUCTURE.get(name, []):
-        if rel[0] == "row":
-            _, total, parts = rel
+        if rel[0] in ("row", "exact"):
+            kind, total, parts = rel
             if total not in shown.columns or any(p not in shown.columns for p in parts):
                 continue
             for i in range(len(shown)):
                 terms = [((i, total), -1.0)] + [((i, p), 1.0) for p in parts]
-                eqs.append((terms + [(("~", f"{name}:{i}:{total}-{'+'.join(parts)}"), 1.0)], 0.0))
+                rest = [] if kind == "exact" else [(("~", f"{name}:{i}:{total}-{'+'.join(parts)}"), 1.0)]
+                eqs.append((terms + rest, 0.0))
         elif rel[0] == "group":
             _, by, part, total = rel
             if part not in shown.columns:

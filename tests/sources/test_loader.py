@@ -368,3 +368,31 @@ def test_the_statutory_return_keeps_its_copy_whatever_the_order_given(workspace)
     assert ep.loc["s47", "source"] == "cin_2017.xml" and ep.loc["s47", "end"] == pd.Timestamp("2016-05-30")
     assert ep.loc["looked_after", "source"] == "Episodes.csv"
     assert ep.loc["looked_after", "end"] == pd.Timestamp("2017-02-01")
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_the_kept_copy_takes_the_team_another_copy_names(workspace, together):
+    """The CIN census names no team; the case system's event log does. The census keeps its copy of the
+    assessment and takes the log's team and worker (team funnels read them), loaded together or one after the
+    other; a team the kept copy names is kept."""
+    from cscflow.sources.load import ingest_many
+
+    cin = _result("cin_2017.xml", [_child("C1")],
+                  [{**_ep("C1", "assessment", "2016-05-02", "2016-06-01", row=1), "team": None, "worker": None},
+                   {**_ep("C1", "referral", "2016-05-01", "2016-05-02", row=2), "team": "Census team"}])
+    cin.format = "cin"
+    log = _result("events.csv", [_child("C1")],
+                  [{**_ep("C1", "assessment", "2016-05-02", "2016-06-03", row=1), "team": "North", "worker": "W9"},
+                   {**_ep("C1", "referral", "2016-05-01", "2016-05-02", row=2), "team": "MASH"}])
+    log.format = "events"
+    if together:
+        ingest_many(workspace, [log, cin])
+    else:
+        ingest(workspace, cin)
+        ingest(workspace, log)
+    finalise(workspace)
+    ep = workspace.table("episodes").execute().set_index("stage")
+    assert set(ep.source) == {"cin_2017.xml"} and len(ep) == 2
+    assert ep.loc["assessment", "team"] == "North" and ep.loc["assessment", "worker"] not in (None, "W9")
+    assert ep.loc["assessment", "end"] == pd.Timestamp("2016-06-01")
+    assert ep.loc["referral", "team"] == "Census team"

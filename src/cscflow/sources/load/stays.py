@@ -281,8 +281,9 @@ def _drop_duplicates(ws: WorkspaceLike, t: ibis.Table, n_old: int, multi: bool) 
 
     The copy kept of a stay several sources report is the earliest-ranked one's (``load_seq``); when its end is
     not known (open, or ``end_unknown``) and another copy's is, it takes that end (and outcome when it has none):
-    an earlier census holds a referral open at 31 March that the next census closes. An earlier load's kept copy
-    is updated the same way (:func:`_fill_old_ends`)."""
+    an earlier census holds a referral open at 31 March that the next census closes. It takes the team and
+    worker another copy names when it names none (the census names no team; the case system's event log does).
+    An earlier load's kept copy is updated the same way (:func:`_fill_old_ends`)."""
     parts = []
     if n_old:  # the same stay already loaded from an earlier source
         ep = ws.table("episodes")
@@ -293,7 +294,9 @@ def _drop_duplicates(ws: WorkspaceLike, t: ibis.Table, n_old: int, multi: bool) 
         known = _end_known(t)
         m = t.group_by(["child_id", "stage", "day"]).aggregate(
             m_seq=t.load_seq.min(), m_n=t.count(), m_end=t.end.argmin(t.load_seq, where=known),
-            m_outcome=t.outcome.argmin(t.load_seq, where=known), m_source=t.source.argmin(t.load_seq, where=known))
+            m_outcome=t.outcome.argmin(t.load_seq, where=known), m_source=t.source.argmin(t.load_seq, where=known),
+            m_team=t.team.argmin(t.load_seq, where=t.team.notnull()),
+            m_worker=t.worker.argmin(t.load_seq, where=t.worker.notnull()))
         m = m.filter(m.m_n > 1).rename(m_child="child_id", m_stage="stage", m_day="day")
         j = t.join(m, [t.child_id == m.m_child, t.stage == m.m_stage, t.day == m.m_day])
         parts.append(j.filter(j.load_seq > j.m_seq).select(t.columns))
@@ -323,32 +326,41 @@ def _noted(attrs: ibis.StringValue, source: ibis.StringValue) -> ibis.StringValu
 
 
 def _fill_ends(t: ibis.Table, m: ibis.Table) -> ibis.Table:
-    """``t`` with the kept copies whose end is not known given the end another copy of the stay knows (``m``:
-    per duplicated stay, the earliest-ranked known end, its outcome and source)."""
+    """``t`` with the kept copies whose end is not known given the end another copy of the stay knows, and
+    without a team or worker given another copy's (``m``: per duplicated stay, the earliest-ranked known end,
+    its outcome and source, team and worker)."""
     j = t.left_join(m, [t.child_id == m.m_child, t.stage == m.m_stage, t.day == m.m_day])
-    fill = (j.load_seq == j.m_seq) & _end_wanted(j) & j.m_end.notnull()
+    kept = j.load_seq == j.m_seq
+    fill = kept & _end_wanted(j) & j.m_end.notnull()
     return j.mutate(end=ibis.ifelse(fill, j.m_end, j.end),
                     outcome=ibis.ifelse(fill, j.outcome.fill_null(j.m_outcome), j.outcome),
-                    attrs=ibis.ifelse(fill, _noted(j.attrs, j.m_source), j.attrs)).select(t.columns)
+                    attrs=ibis.ifelse(fill, _noted(j.attrs, j.m_source), j.attrs),
+                    team=ibis.ifelse(kept, j.team.fill_null(j.m_team), j.team),
+                    worker=ibis.ifelse(kept, j.worker.fill_null(j.m_worker), j.worker)).select(t.columns)
 
 
 def _fill_old_ends(ws: WorkspaceLike, t: ibis.Table) -> None:
-    """Stays loaded before whose end is not known take the end a copy in this load knows (DuckDB: ``UPDATE``;
-    other engines: ``episodes`` rebuilt)."""
-    new = t.filter(_end_known(t))
-    new = new.group_by(["child_id", "stage", "day"]).aggregate(
-        n_end=new.end.argmin(new.load_seq), n_outcome=new.outcome.argmin(new.load_seq),
-        n_source=new.source.argmin(new.load_seq))
+    """Stays loaded before whose end is not known take the end a copy in this load knows, and those without a
+    team or worker take the ones it names (DuckDB: ``UPDATE``; other engines: ``episodes`` rebuilt)."""
+    known = _end_known(t)
+    new = t.group_by(["child_id", "stage", "day"]).aggregate(
+        n_end=t.end.argmin(t.load_seq, where=known), n_outcome=t.outcome.argmin(t.load_seq, where=known),
+        n_source=t.source.argmin(t.load_seq, where=known),
+        n_team=t.team.argmin(t.load_seq, where=t.team.notnull()),
+        n_worker=t.worker.argmin(t.load_seq, where=t.worker.notnull()))
     ep = ws.table("episodes")
-    old = ep.filter(_end_wanted(ep))
+    old = ep.filter(_end_wanted(ep) | ep.team.isnull() | ep.worker.isnull())
     fx = old.join(new, [old.child_id == new.child_id, old.stage == new.stage, old.start.date() == new.day])
-    fx = fx.filter(fx.n_end >= fx.start).select(f_id=fx.episode_id, f_end=fx.n_end,
-                                                f_outcome=fx.outcome.fill_null(fx.n_outcome),
-                                                f_attrs=_noted(fx.attrs, fx.n_source))
+    end = _end_wanted(fx) & fx.n_end.notnull() & (fx.n_end >= fx.start)
+    fx = fx.filter(end | (fx.team.isnull() & fx.n_team.notnull()) | (fx.worker.isnull() & fx.n_worker.notnull()))
+    fx = fx.select(f_id=fx.episode_id, f_end=ibis.ifelse(end, fx.n_end, fx.end),
+                   f_outcome=ibis.ifelse(end, fx.outcome.fill_null(fx.n_outcome), fx.outcome),
+                   f_attrs=ibis.ifelse(end, _noted(fx.attrs, fx.n_source), fx.attrs),
+                   f_team=fx.team.fill_null(fx.n_team), f_worker=fx.worker.fill_null(fx.n_worker))
     _temp_table(ws, "_end_fill", fx)
     if ws.in_place:
-        ws.sql('UPDATE episodes SET "end" = f.f_end, outcome = f.f_outcome, attrs = f.f_attrs '
-               "FROM _end_fill f WHERE episodes.episode_id = f.f_id")
+        ws.sql('UPDATE episodes SET "end" = f.f_end, outcome = f.f_outcome, attrs = f.f_attrs, team = f.f_team, '
+               "worker = f.f_worker FROM _end_fill f WHERE episodes.episode_id = f.f_id")
         return
     f = ws.table("_end_fill")
     if not int(f.count().execute()):
@@ -356,7 +368,8 @@ def _fill_old_ends(ws: WorkspaceLike, t: ibis.Table) -> None:
     j = ep.left_join(f, ep.episode_id == f.f_id)
     got = j.f_id.notnull()
     new_ep = j.mutate(end=ibis.ifelse(got, j.f_end, j.end), outcome=ibis.ifelse(got, j.f_outcome, j.outcome),
-                      attrs=ibis.ifelse(got, j.f_attrs, j.attrs)).select(ep.columns)
+                      attrs=ibis.ifelse(got, j.f_attrs, j.attrs), team=ibis.ifelse(got, j.f_team, j.team),
+                      worker=ibis.ifelse(got, j.f_worker, j.worker)).select(ep.columns)
     ws.create_table("_episodes_rebuilt", new_ep, overwrite=True)
     ws.create_table("episodes", ws.table("_episodes_rebuilt"), overwrite=True)
     ws.drop_table("_episodes_rebuilt")
