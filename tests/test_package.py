@@ -72,3 +72,10 @@ def test_help_imports_no_engine():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "heavy: []" in out.stderr and "Commands:" in out.stdout
+
+
+def test_python_dash_m_cscflow_is_the_same_command():
+    """`python -m cscflow` (no scripts folder on PATH, as on locked-down PCs) runs the same command line."""
+    out = subprocess.run([sys.executable, "-m", "cscflow", "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Usage: cscflow ") and "Commands:" in out.stdout
