@@ -186,6 +186,12 @@ def tracks(
     return _legs(cohort_rows(ws, pmap, where), pmap, convention)
 
 
+def tracks_of_rows(rows: Rows, pmap: ProcessMap, convention: str = "travel") -> Tracks:
+    """The tracks of prepared timeline :class:`Rows` (the one leg encoder: the forecast's simulated children
+    are drawn from rows made like the engine's, :mod:`cscflow.web.api.simulated`)."""
+    return _legs(rows, pmap, convention)
+
+
 _WHOLE: OrderedDict[Any, Any] = OrderedDict()
 
 

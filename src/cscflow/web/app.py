@@ -204,9 +204,10 @@ def _routers() -> list[Any]:
     from cscflow.web.api import children, flow, linkage, map, practices, report, stations, stats, tracks
     from cscflow.web.api import forecast as forecast_api
     from cscflow.web.api import overdue as overdue_api
+    from cscflow.web.api import simulated as simulated_api
 
     return [m.router for m in (children, flow, map, stations, stats, tracks, linkage, practices, overdue_api, report,
-                               forecast_api)]
+                               forecast_api, simulated_api)]
 
 
 def _plotly_js() -> Path:

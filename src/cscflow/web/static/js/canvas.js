@@ -76,7 +76,7 @@ export class CanvasRenderer {
       this.trail = null;
       this.background(opts.background);
     }
-    draws.forEach((d, i) => this.dots(ctx, this.layers[i], d, view, this.lastSize));
+    draws.forEach((d, i) => this.dots(ctx, this.layers[i], d, view, (d && d.size) || this.lastSize));
     if (opts.trails) this.present();
     this.labels();
   }
@@ -112,9 +112,8 @@ export class CanvasRenderer {
       }
     }
     for (const [k, path] of paths) {
-      const c = d.palette;
-      ctx.fillStyle = `rgba(${c[k * 3] * 255 | 0},${c[k * 3 + 1] * 255 | 0},${c[k * 3 + 2] * 255 | 0},0.9)`;
-      ctx.fill(path);
+      const c = d.palette, colour = `rgba(${c[k * 3] * 255 | 0},${c[k * 3 + 1] * 255 | 0},${c[k * 3 + 2] * 255 | 0},0.9)`;
+      if (d.ring) { ctx.strokeStyle = colour; ctx.lineWidth = 1.6; ctx.stroke(path); } else { ctx.fillStyle = colour; ctx.fill(path); }
     }
   }
 }

@@ -60,6 +60,7 @@ async function show() {
   const params = { measure: $("measure").value, horizon: $("horizon").value, costs: $("costs").value,
     source: $("source").value, target: $("target").value, change: $("change").value, arrivals: $("arrivals").value };
   $("status").textContent = "Simulating…";
+  playLink(params);
   try {
     const r = await getJSON("/api/forecast", params);
     if (seq !== state.seq) return;  // a newer request is under way
@@ -89,6 +90,16 @@ async function show() {
   }
 }
 
+// "Play on the map": the map in forecast mode (simulated.js) with this horizon and what-if, from a month before the origin.
+function playLink(p) {
+  const q = new URLSearchParams({ forecast: "1", horizon: p.horizon });
+  if (Number(p.change) && p.source && p.target) ["source", "target", "change"].forEach((k) => q.set(k, p[k]));
+  if (Number(p.arrivals)) q.set("arrivals", p.arrivals);
+  const origin = state.options && state.options.origin;
+  if (origin) q.set("date", new Date(Date.parse(`${origin}T00:00:00Z`) - 30 * 86400000).toISOString().slice(0, 10));
+  $("play-on-map").href = `/?${q}`;
+}
+
 async function start() {
   const o = await getJSON("/api/forecast/options");
   state.options = o;
@@ -98,6 +109,7 @@ async function start() {
     $("about").textContent = `No forecast for this workspace: ${o.why}`;
     ids.forEach((id) => { $(id).disabled = true; });
     window.cscflow.forecast = { unavailable: true };
+    $("play-on-map").parentElement.hidden = true;
     return;
   }
   $("speed").textContent = `Fewer simulations than the command line, for speed: ${o.simulations} a scenario, ` +

@@ -52,16 +52,16 @@ void main() {
   v_col = u_fixed >= 0 ? u_pal[u_fixed] : u_pal[int(a_col)];
 }`;
 
-// A round dot with a soft one-pixel rim (blended over the map).
+// A round dot with a soft one-pixel rim (blended over the map); with u_ring (px) a hollow ring that wide.
 const FRAGMENT = `#version 300 es
 precision mediump float;
 in vec3 v_col;
-uniform float u_alpha;
+uniform float u_alpha, u_ring;
 uniform highp float u_size;
 out vec4 colour;
 void main() {
   float r = length(gl_PointCoord - 0.5) * u_size;
-  float a = u_alpha * clamp(u_size * 0.5 - r + 0.5, 0.0, 1.0);
+  float a = u_alpha * clamp(u_size * 0.5 - r + 0.5, 0.0, 1.0) * (u_ring > 0.0 ? clamp(r - u_size * 0.5 + u_ring + 0.5, 0.0, 1.0) : 1.0);
   if (a <= 0.0) discard;
   colour = vec4(v_col * a, a);
 }`;
@@ -146,7 +146,7 @@ export class GLRenderer {
     gl.bindTexture(gl.TEXTURE_2D, this.routeTex);
     for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
     this.netVersion = -1;
-    for (const name of ["u_t", "u_px", "u_size", "u_pal", "u_fixed", "u_alpha", "u_routes", "u_nRoutes"]) {
+    for (const name of ["u_t", "u_px", "u_size", "u_pal", "u_fixed", "u_alpha", "u_routes", "u_nRoutes", "u_ring"]) {
       this.u[name] = gl.getUniformLocation(this.prog, name);
     }
     this.layers = [];
@@ -285,7 +285,7 @@ export class GLRenderer {
   }
 
   // net: the network (network.js: routes and rings in CSS px); draws: per layer
-  // {t, ranges:[[lo,hi], ...], palette:Float32Array(48), fixed:-1|k}.
+  // {t, ranges:[[lo,hi], ...], palette:Float32Array(48), fixed:-1|k, ring?:bool (hollow dots), size?:CSS px}.
   // opts.background: {image: a canvas with the painted map, version}; opts.size: a dot's diameter in CSS px.
   draw(net, draws, opts = {}) {
     const gl = this.gl;
@@ -314,11 +314,11 @@ export class GLRenderer {
     }
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     this.usePoints(net);
-    gl.uniform1f(this.u.u_size, this.lastSize * (this.ratio || 1));
     gl.uniform1f(this.u.u_alpha, opts.trails ? opts.alpha ?? 0.9 : 1);
     draws.forEach((d, i) => {
       const layer = this.layers[i];
       if (!layer || !d) return;
+      this.dotStyle(d);
       gl.bindVertexArray(layer.vao);
       gl.uniform1f(this.u.u_t, d.t);
       gl.uniform3fv(this.u.u_pal, d.palette);
@@ -342,6 +342,7 @@ export class GLRenderer {
     if (this.trail) gl.bindFramebuffer(gl.FRAMEBUFFER, this.trail.fb);
     this.usePoints(this.lastView);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    this.dotStyle(d);
     gl.bindVertexArray(layer.vao);
     gl.uniform1f(this.u.u_t, d.t);
     gl.uniform1i(this.u.u_fixed, d.fixed ?? -1);
@@ -362,7 +363,14 @@ export class GLRenderer {
   }
 
   stamp(layer, d) {
-    this.splat.add(layer.legs, d.ranges, d.t, layer.colours, d.fixed ?? -1, this.lastView, this.lastSize);
+    this.splat.add(layer.legs, d.ranges, d.t, layer.colours, d.fixed ?? -1, this.lastView, d.size || this.lastSize, d.ring);
+  }
+
+  // A draw's dot diameter and whether hollow (a ring 1.6 CSS px wide).
+  dotStyle(d) {
+    const r = this.ratio || 1;
+    this.gl.uniform1f(this.u.u_size, (d.size || this.lastSize) * r);
+    this.gl.uniform1f(this.u.u_ring, d.ring ? 1.6 * r : 0);
   }
 
   // Splat mode: upload the index image, draw the map and the dots in one pass, then the labels.

@@ -13,6 +13,7 @@ import { Network } from "./network.js";
 import { OverdueOverlay } from "./overdue.js";
 import { CATEGORIES, COHORT_A, COHORT_B, paletteArray, REPEAT } from "./palette.js";
 import { showChild, showStation } from "./panel.js";
+import { ForecastMode } from "./simulated.js";
 import { addMonths, countsTable, drawStrip as paintStrip, filterControls, fmtDate, fmtNumber, legend as drawLegend,
   markers } from "./view.js";
 
@@ -26,6 +27,8 @@ const S = {
 };
 const params = new URLSearchParams(location.search);
 const overlay = new OverdueOverlay(() => recolour());   // the overdue clocks (overdue.js): layer A's colours when on
+const forecast = new ForecastMode(params, { convention: () => S.convention, net: () => S.net, renderer: () => S.renderer,
+  changed: () => { setupTime(); S.lastDay = null; S.dirty = true; } });   // simulated dots after the origin (simulated.js)
 
 function status(text) { $("status").textContent = text; }
 
@@ -44,16 +47,13 @@ function buildLayer(i) {
   S.dirty = true;
 }
 
-async function loadStays() {
-  S.stays = await getBlob("/api/stays", S.where);
-  S.lastDay = null;
-}
+async function loadStays() { S.stays = await getBlob("/api/stays", S.where); S.lastDay = null; }
 
 async function reload(which = "all") {
   status("Loading…");
   S.ready = false;
   const jobs = [];
-  if (which === "all" || which === "a") jobs.push(loadLayer(0, S.where), loadStays());
+  if (which === "all" || which === "a") jobs.push(loadLayer(0, S.where), loadStays(), forecast.load());
   if (S.compare === "cohort" && (which === "all" || which === "b")) jobs.push(loadLayer(1, S.whereB));
   if (S.compare !== "cohort") S.renderer.setLayer(1, null);
   await Promise.all(jobs);
@@ -70,7 +70,7 @@ async function reload(which = "all") {
 function setupTime() {
   const h = S.layers[0].tracks.header;
   S.epoch = dayOf(h.epoch);
-  S.end = dayOf(h.end) - S.epoch;
+  S.end = Math.max(dayOf(h.end) - S.epoch, forecast.active ? forecast.end : 0);   // the forecast period too
   const win = S.mapData.window;
   if (S.from === undefined) S.from = established(weekly(), win ? Math.max(0, Math.min(S.end, dayOf(win[0]) - S.epoch)) : 0);
   $("history").closest("label").hidden = S.from <= 0;
@@ -93,7 +93,9 @@ function weekly() {
 
 // The caseload strip under the slider: dots on the map over the slider's range (a click goes to that day).
 function drawStrip() {
-  paintStrip($("strip"), $("strip-label"), { ...weekly(), lo: S.history ? 0 : S.from, end: S.end, epoch: S.epoch });
+  const lo = S.history ? 0 : S.from;
+  paintStrip($("strip"), $("strip-label"), { ...forecast.strip(weekly()), lo, end: S.end, epoch: S.epoch });
+  forecast.hatch($("strip"), lo, S.end);
 }
 
 function setSlider() {
@@ -152,13 +154,14 @@ function palettes() {
 
 function frame(now) {
   if (!S.layers[0]) return;
-  const [palette, fixedA, fixedB] = palettes();
+  const [base, fixedA, fixedB] = palettes(), palette = forecast.palette(base);
   const draws = [{ t: S.t, ranges: drawRange(S.layers[0].legs, S.t), palette, fixed: fixedA }];
   if (S.compare === "cohort" && S.layers[1]) {
     draws.push({ t: S.t, ranges: drawRange(S.layers[1].legs, S.t), palette, fixed: fixedB });
   } else if (S.compare === "period") {
     draws.push(null);
   }
+  forecast.draws(draws, S.t, palette);   // layer 0 hidden after the origin, the simulated layer from it
   // Text and counts (the counts atlas repainted, re-uploaded as a small texture): a few times a second while
   // playing, at once otherwise. While playing, a new day's counts are painted in the frame after the one that
   // counted them (each frame does one of the two).
@@ -180,7 +183,7 @@ function slowUpdate(now) {
   if (!S.layers[0]) return;
   S.slowAt = now;
   const waiting = new Int32Array(S.mapData.stations.length);   // dots waiting at each station (the rings)
-  S.dotsDrawn = visibleCount(S.layers[0].legs, S.t, waiting) +
+  S.dotsDrawn = (forecast.hides(S.t) ? 0 : visibleCount(S.layers[0].legs, S.t, waiting)) + forecast.visible(S.t, waiting) +
     (S.compare === "cohort" && S.layers[1] ? visibleCount(S.layers[1].legs, S.t, waiting) : 0);
   S.waiting = waiting;
   const day = Math.floor(S.t);
@@ -209,9 +212,10 @@ function updateDay(day) {
   // density rings are painted with the counts, in the same repaint and upload (map.js setRings).
   if (S.waiting) S.net.setCounts(S.waiting);
   const rings = S.map.setRings(S.net.rings);
-  if (S.stays) {
-    const { here, week } = stationCounts(S.stays, S.epoch + day);
-    const ids = S.stays.header.stations;
+  const simulated = forecast.counts(day);   // after the forecast origin: the simulated run's disclosed counts
+  if (simulated || S.stays) {
+    const { here, week } = simulated || stationCounts(S.stays, S.epoch + day);
+    const ids = simulated ? simulated.ids : S.stays.header.stations;
     S.map.setCounts(ids, here, week, S.playing);   // playing: painted at the next frame
     const counts = {};
     ids.forEach((id, k) => { if (here[k]) counts[id] = here[k]; });
@@ -268,9 +272,7 @@ function setPlaying(on) {
   $("play").setAttribute("aria-pressed", String(on));
 }
 
-function setSpeed(v) {
-  showSpeed(Math.pow(365 / 10, Number(v) / 100));       // 1 day/s .. a year in 10 s
-}
+function setSpeed(v) { showSpeed(Math.pow(365 / 10, Number(v) / 100)); }      // 1 day/s .. a year in 10 s
 
 function showSpeed(daysPerSecond) {
   S.speed = daysPerSecond;
@@ -328,6 +330,7 @@ function panelParams() {
 }
 
 function nearestDot(x, y) {
+  if (forecast.hides(S.t)) return null;   // simulated children have no journey to show
   let best = null, bestD = 36;
   S.layers.forEach((layer, li) => {
     if (!layer) return;
@@ -448,7 +451,7 @@ const hook = expose({
   window: () => (S.end === undefined ? null : [isoOf(S.epoch + S.from), isoOf(S.epoch + S.end)]),
   renderer: () => S.renderer && S.renderer.name, dots: () => S.renderer && (S.renderer.name === "canvas2d" ? "canvas" : S.renderer.dots),
   device: () => S.renderer && S.renderer.device, stations: () => S.mapData && S.mapData.stations.length,
-  overdue: () => overlay.state(),
+  overdue: () => overlay.state(), simulated: () => forecast.state(S.t),
 }, {
   setDate: (iso) => setDay(dayOf(iso) - S.epoch),
   play: () => setPlaying(true),
@@ -469,6 +472,7 @@ async function main() {
   S.renderer = (params.get("renderer") !== "canvas" && GLRenderer.create(canvas, params.get("dots") || "auto")) ||
     CanvasRenderer.create(canvas);
   wire();
+  forecast.wire();
   setSpeed($("speed").value);
   layout();
   await reload();

@@ -36,7 +36,7 @@ function wrap(text, width) {
 }
 
 const COUNT_W = 80;                    // CSS px kept for a station's counts ("3,608 +195")
-const fmt = (n) => Number(n).toLocaleString(navigator.language || "en-GB");   // thousands separators
+const fmt = (n) => (typeof n === "string" ? n : Number(n).toLocaleString(navigator.language || "en-GB"));   // "<5" kept
 // A station label's places (below, above, right, left, then the diagonals): what each costs beside the lines it
 // crosses (2 a line, 1 an added route), so a label keeps beside its station over a line rather than drift away.
 const SPOT_PENALTY = [0, 0.5, 1, 1, 3, 3, 3, 3];

@@ -14,16 +14,17 @@ import { ROUTE_W } from "./network.js";
 
 export const DOT_PX = 5;      // a dot's diameter in CSS px (every renderer)
 
-// The stamp of a disc `diameter` texels wide centred on a texel: [dx, dy, level] with level 1-3.
-function disc(diameter) {
-  const r = diameter / 2, reach = Math.ceil(r), out = [];
+// The stamp of a disc `diameter` texels wide centred on a texel: [dx, dy, level] with level 1-3; without the
+// middle `hole` texels wide (a ring) when hole > 0.
+function disc(diameter, hole = 0) {
+  const r = diameter / 2, reach = Math.ceil(r), out = [], h2 = (hole / 2) ** 2;
   for (let dy = -reach; dy <= reach; dy++) {
     for (let dx = -reach; dx <= reach; dx++) {
       let inside = 0;
       for (let sy = 0; sy < 4; sy++) {
         for (let sx = 0; sx < 4; sx++) {
           const x = dx - 0.375 + sx * 0.25, y = dy - 0.375 + sy * 0.25;
-          if (x * x + y * y <= r * r) inside++;
+          if (x * x + y * y <= r * r && x * x + y * y >= h2) inside++;
         }
       }
       const level = Math.round((3 * inside) / 16);
@@ -54,14 +55,16 @@ export class Splat {
 
   clear() { this.pixels.fill(0); }
 
-  // Stamp the legs of `ranges` visible at time t: net is the network (routes and rings, CSS px).
-  add(legs, ranges, t, colours, fixed, net, size = DOT_PX) {
+  // Stamp the legs of `ranges` visible at time t: net is the network (routes and rings, CSS px); `ring`: hollow
+  // dots (a ring 1.6 CSS px wide).
+  add(legs, ranges, t, colours, fixed, net, size = DOT_PX, ring = false) {
     const d = legs.data, px = this.pixels, w = this.w, h = this.h, tex = net.tex, nR = net.nRoutes;
     const k = this.ratio / this.texel;                      // texels per CSS px
-    if (!this.stampFor || this.stampFor[0] !== size * k || this.stampFor[3] !== w) {
-      const st = disc(size * k), at = new Int32Array(st.length / 3), level = new Uint8Array(st.length / 3);
+    const key = `${size * k}/${ring}/${w}`;
+    if (!this.stampFor || this.stampFor[0] !== key) {
+      const st = disc(size * k, ring ? (size - 3.2) * k : 0), at = new Int32Array(st.length / 3), level = new Uint8Array(st.length / 3);
       for (let i = 0; i < at.length; i++) { at[i] = st[3 * i + 1] * w + st[3 * i]; level[i] = st[3 * i + 2] << 4; }
-      this.stampFor = [size * k, at, level, w];
+      this.stampFor = [key, at, level];
     }
     const spots = this.stampFor[1], levels = this.stampFor[2], m = spots.length, reach = Math.ceil((size * k) / 2);
     for (const [lo, hi] of ranges) {

@@ -7,7 +7,7 @@ const LOCALE = navigator.language || "en-GB";
 const DATE_FORMAT = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 const SHORT_DATE = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 export const fmtDate = (iso, short = false) => (short ? SHORT_DATE : DATE_FORMAT).format(new Date(`${iso}T00:00:00Z`));
-export const fmtNumber = (n) => Number(n).toLocaleString(LOCALE);
+export const fmtNumber = (n) => (typeof n === "string" ? n : Number(n).toLocaleString(LOCALE));   // "<5" as it is
 
 // The same day a month (n months) away from day t (days since epoch), clamped to the month's length.
 export function addMonths(epoch, t, n) {
