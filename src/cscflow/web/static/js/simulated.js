@@ -68,8 +68,8 @@ export class ForecastMode {
   }
 
   get active() { return Boolean(this.on && this.legs); }
-  hides(t) { return this.active && t > this.origin; }          // real dots are not drawn after the origin
-  shows(t) { return this.active && t >= this.origin; }
+  hides(t) { return this.active && t > this.origin; }          // after the origin: no real dot, only simulated ones
+  shows(t) { return this.hides(t); }
 
   // The palette with the simulated colour in its slot (splat mode composites every layer with one palette).
   palette(p) {
@@ -79,7 +79,7 @@ export class ForecastMode {
     return out;
   }
 
-  // The frame's draws: layer 0 hidden after the origin, the simulated layer added from the origin on.
+  // The frame's draws: after the origin, layer 0 hidden and the simulated layer added.
   draws(draws, t, palette) {
     if (!this.active) return draws;
     if (this.hides(t) && draws[0]) draws[0] = { ...draws[0], ranges: [] };
