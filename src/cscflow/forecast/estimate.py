@@ -33,17 +33,10 @@ def transitions(station: np.ndarray, cell: np.ndarray, target: np.ndarray, dur: 
         if len(ix) == 0:
             out[s, :, -1] = 1.0  # a station never seen: leave to "other"
             continue
-        # G(d): the weighted share of the station's stays followed up at least d days
-        order = np.argsort(follow[ix], kind="stable")
-        f, fw = follow[ix][order], np.cumsum(w[ix][order])
-        total = fw[-1] if len(fw) else 0.0
-        done = ix[target[ix] >= 0]
-        if total <= 0 or len(done) == 0:
+        done, ipw = ipcw(ix, target, dur, follow, w)
+        if len(done) == 0:
             out[s, :, -1] = 1.0
             continue
-        below = np.searchsorted(f, dur[done], side="left")
-        g = 1.0 - np.where(below > 0, fw[np.maximum(below - 1, 0)], 0.0) / total
-        ipw = w[done] / np.clip(g, 0.05, 1.0)
         counts = np.zeros((n_cell, n_target))
         np.add.at(counts, (cell[done], target[done]), ipw)
         pooled = counts.sum(0)
@@ -53,6 +46,21 @@ def transitions(station: np.ndarray, cell: np.ndarray, target: np.ndarray, dur: 
         pooled = pooled / pooled.sum()
         out[s] = (counts + PRIOR * pooled) / (counts.sum(1, keepdims=True) + PRIOR)
     return out
+
+
+def ipcw(ix: np.ndarray, target: np.ndarray, dur: np.ndarray, follow: np.ndarray,
+         w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ended stays among rows ``ix`` (one station's) and their weights ``w / G(dur)``, G(d) the weighted share
+    of the rows followed up at least d days (bounded below by 0.05)."""
+    order = np.argsort(follow[ix], kind="stable")
+    f, fw = follow[ix][order], np.cumsum(w[ix][order])
+    total = fw[-1] if len(fw) else 0.0
+    done = ix[target[ix] >= 0]
+    if total <= 0 or len(done) == 0:
+        return done[:0], np.zeros(0)
+    below = np.searchsorted(f, dur[done], side="left")
+    g = 1.0 - np.where(below > 0, fw[np.maximum(below - 1, 0)], 0.0) / total
+    return done, w[done] / np.clip(g, 0.05, 1.0)
 
 
 def km_quantiles(dur: np.ndarray, closed: np.ndarray, w: np.ndarray, presorted: bool = False) -> np.ndarray:
@@ -107,3 +115,55 @@ def design(t_years: np.ndarray, month_of_year: np.ndarray, season: bool = True) 
     if season:
         cols += [(month_of_year == m).astype(float) for m in range(1, 12)]
     return np.column_stack(cols)
+
+
+#: the least effective stays in a period for the shares' variation between periods to be estimated
+MIN_PERIOD = 30.0
+
+
+def share_dispersion(block: np.ndarray, target: np.ndarray, w: np.ndarray, n_target: int) -> tuple[float, float]:
+    """(X2 / dof, n~) of the shares of ``target`` (0..n_target-1) across periods ``block`` (weights ``w``): with
+    period shares p_yk, pooled shares p_k, each period's effective size n_y = (sum w)^2 / sum w^2 (Kish), N their
+    sum, Y periods and K targets,
+
+        X2 = sum_y n_y sum_k (p_yk - p_k)^2 / p_k,   dof = (Y - 1)(K - 1),   n~ = (N - sum_y n_y^2 / N) / (Y - 1).
+
+    Multinomial periods give X2 / dof near 1. (nan, 0) with fewer than two periods or targets."""
+    ok = w > 0
+    block, target, w = block[ok], target[ok], w[ok]
+    if len(w) == 0:
+        return float("nan"), 0.0
+    blocks, b_ix = np.unique(block, return_inverse=True)
+    counts = np.zeros((len(blocks), n_target))
+    np.add.at(counts, (b_ix, target), w)
+    tot = counts.sum(1)
+    n_eff = tot ** 2 / np.maximum(np.bincount(b_ix, weights=w ** 2, minlength=len(blocks)), 1e-12)
+    pooled = counts.sum(0) / counts.sum()
+    k = pooled > 0
+    n_y, n_k = len(blocks), int(k.sum())
+    if n_y < 2 or n_k < 2:
+        return float("nan"), 0.0
+    p_y = counts[:, k] / tot[:, None]
+    x2 = float(np.sum(n_eff[:, None] * (p_y - pooled[k]) ** 2 / pooled[k]))
+    big_n = float(n_eff.sum())
+    return x2 / ((n_y - 1) * (n_k - 1)), (big_n - float(np.sum(n_eff ** 2)) / big_n) / (n_y - 1)
+
+
+def share_heterogeneity(months_back: np.ndarray, target: np.ndarray, w: np.ndarray, n_target: int,
+                        period: int = 6) -> float:
+    """The correlation rho of the shares of ``target`` within a period of ``period`` months (``months_back``: the
+    months from each stay's start to the origin): how far a period's shares stray from the pooled shares beyond
+    sampling. Children are not independent (siblings mostly follow one route), which inflates X2 / dof at every
+    period length by a design effect d, while a period's own shares inflate it in proportion to its size:
+
+        X2 / dof = d + (n~ - 1) rho     (Dirichlet-multinomial periods of clustered stays),
+
+    so rho is read from the dispersions of month-long and ``period``-long periods
+    (:func:`share_dispersion`): rho = max(0, (phi_period - phi_month) / (n~_period - n~_month)), 0 when a
+    period holds fewer than :data:`MIN_PERIOD` effective stays, at most 0.5. A period's shares then vary as
+    Dirichlet(p (1 - rho) / rho)."""
+    phi_1, n_1 = share_dispersion(months_back, target, w, n_target)
+    phi_p, n_p = share_dispersion(months_back // period, target, w, n_target)
+    if not (np.isfinite(phi_1) and np.isfinite(phi_p)) or n_p < MIN_PERIOD or n_p <= n_1:
+        return 0.0
+    return float(np.clip((phi_p - phi_1) / (n_p - n_1), 0.0, 0.5))

@@ -16,6 +16,7 @@ import yaml
 
 from cscflow.errors import AnalysisError
 from cscflow.forecast import estimate as est
+from cscflow.forecast.level import ArrivalLevel, fit_level
 from cscflow.forecast.stays import AGE_BANDS, load_stays, observation_start
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 MIN_KM = 30
 #: months after the observation start before a stay's repeat marker is trusted (see ForecastModel.fit_stays)
 REPEAT_LOOKBACK = 24
+#: months in a period over which the shares' variation between periods is measured (ForecastModel._fit_heterogeneity)
+PERIOD_MONTHS = 6
 
 
 def month_end_floor(when: Any) -> pd.Timestamp:
@@ -38,8 +41,8 @@ class ForecastModel:
     Kaplan-Meier durations per station, with ``n_boot`` bootstrap replicates over children
     (replicate 0 is the fit on the data as they are). ``fit()`` returns self; results end in ``_``."""
 
-    method_ = ("semi-Markov model: IPCW transition shares, Kaplan-Meier durations, overdispersed Poisson arrivals; "
-               "child bootstrap")
+    method_ = ("semi-Markov model: IPCW transition shares, Kaplan-Meier durations, overdispersed Poisson arrivals "
+               "about a local linear trend level; child bootstrap")
 
     def __init__(self, pmap: str = "england", origin: Any = None, n_boot: int = 20, seed: int = 0,
                  arrival_years: float = 4.0, repeat_lookback: int = REPEAT_LOOKBACK) -> None:
@@ -142,12 +145,42 @@ class ForecastModel:
         dof = max(len(months) - x.shape[1], 1)
         self.arrival_dispersion_ = max(float(np.sum((self.arrival_counts_ - mu) ** 2 / mu) / dof), 1.0)
         self.arrival_mean_ = float(mu.mean())
+        # The level of the arrivals moves more than a straight line allows: a local linear trend (random-walk
+        # level, fixed slope) on the seasonally adjusted log entries gives the level, slope and level changes
+        # the simulations draw (cscflow.forecast.level).
+        self.arrival_level_: ArrivalLevel = fit_level(self.arrival_counts_,
+                                                      self.season_effects(months, 0)[0])
+        self._fit_heterogeneity(s, st, target, dur, follow, known, cell, ok & known & (m_idx >= len(months) - 24))
         for k in range(n_s):  # consecutive stays at one station are merged: no self-loops
             self.trans_[:, k, :, k] = 0.0
         self.trans_ /= self.trans_.sum(-1, keepdims=True)
         self.n_stays_ = int(len(s))
         self.n_children_ = int(len(uniq))
         return self
+
+    def _fit_heterogeneity(self, s: pd.DataFrame, st: np.ndarray, target: np.ndarray, dur: np.ndarray,
+                           follow: np.ndarray, known: np.ndarray, cell: np.ndarray, recent: np.ndarray) -> None:
+        """How much the shares vary between half-years beyond the sampling of their stays (the intra-period
+        correlation rho of :func:`cscflow.forecast.estimate.share_heterogeneity`, months against half-years):
+        of each station's next stations (IPCW-weighted ended stays of the cells' window, by the month of their
+        start counted back from the origin) and of the entry mix (entries of the last 24 months). A simulation
+        draws its own shares for the horizon from Dirichlet(shares x (1 - rho) / rho)."""
+        n_s, n_t = len(self.stations_), len(self.targets_)
+        o_m = self.origin_.year * 12 + self.origin_.month
+        back = (o_m - (s["start"].dt.year * 12 + s["start"].dt.month).to_numpy()).astype(int)
+        self.share_rho_ = np.zeros(n_s)
+        self.share_pooled_ = np.zeros((n_s, n_t))
+        for k in range(n_s):
+            done, ipw = est.ipcw(np.flatnonzero(st == k), target, dur, follow, known.astype(float))
+            keep = ipw > 0
+            done, ipw = done[keep], ipw[keep]
+            if len(done) == 0:
+                continue
+            self.share_pooled_[k] = np.bincount(target[done], weights=ipw, minlength=n_t) / ipw.sum()
+            self.share_rho_[k] = est.share_heterogeneity(back[done], target[done], ipw, n_t, PERIOD_MONTHS)
+        n_c = self.trans_.shape[2]
+        self.entry_rho_ = est.share_heterogeneity(back[recent], st[recent] * n_c + cell[recent],
+                                                  np.ones(int(recent.sum())), n_s * n_c, PERIOD_MONTHS)
 
     def _open_table(self, stays: pd.DataFrame, sid: np.ndarray, origin: pd.Timestamp) -> pd.DataFrame:
         open_ = stays["end"].isna().to_numpy() & (sid < len(self.stations_))
@@ -166,6 +199,15 @@ class ForecastModel:
         x = est.design(t_years, np.asarray(months.month) - 1, season=self.season_)
         expected: np.ndarray = np.exp(np.atleast_2d(self.arrival_beta_[b]) @ x.T)
         return expected
+
+    def season_effects(self, months: pd.PeriodIndex, b: int | slice | np.ndarray = slice(None)) -> np.ndarray:
+        """The log month-of-year effects (January = 0) of ``months`` under replicate(s) ``b`` (replicates x months)."""
+        beta = np.atleast_2d(self.arrival_beta_[b])
+        if not self.season_:
+            return np.zeros((len(beta), len(months)))
+        x = est.design(np.zeros(len(months)), np.asarray(months.month) - 1, season=True)[:, 2:]
+        effects: np.ndarray = beta[:, 2:] @ x.T
+        return effects
 
     def shares(self, station: str) -> pd.DataFrame:
         """The pooled next-station shares of ``station`` (all age bands and repeats, weighted by entries
@@ -190,6 +232,7 @@ class ForecastModel:
                            "interval95": [r(np.percentile(yearly, 2.5)), r(np.percentile(yearly, 97.5))],
                            "trend_per_year": r(np.expm1(self.arrival_beta_[0, 1])),
                            "dispersion": r(self.arrival_dispersion_),
+                           "level": {k: r(v) for k, v in self.arrival_level_.as_dict().items()},
                            "observed_by_month": {str(m): int(c) for m, c in zip(self.arrival_months_,
                                                                                   self.arrival_counts_, strict=True)}}
         stations: dict[str, Any] = {}
@@ -202,6 +245,8 @@ class ForecastModel:
                              for t, a, lo, hi in sh.itertuples(index=False)},
             }
         out["stations"] = stations
+        out["share_variation_rho"] = {"entry_mix": r(self.entry_rho_),
+                                      **{s: r(v) for s, v in zip(self.stations_, self.share_rho_, strict=True)}}
         return out
 
     def save(self, path: str | Path) -> Path:

@@ -1,8 +1,9 @@
 """Simulate a fitted model forward from the children open at its origin, all simulations at once.
 
 Every simulation draws one bootstrap replicate of the parameters (parameter uncertainty) and
-then its own arrivals (Poisson by month, each month's mean times a gamma factor for the months' extra-Poisson
-variation), next stations and durations (process uncertainty).
+then its own arrivals (Poisson by month about its own path of the arrivals' level, drawn from the local linear
+trend of :mod:`cscflow.forecast.level`, times the month's effect and a gamma factor for the months' noise beyond
+Poisson), next stations and durations (process uncertainty).
 Stays are moved on in rounds: each round every stay that ends before the horizon draws its next
 station and, if it is a station, its duration; a round is one numpy pass over all simulations.
 """
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.forecast.estimate import NQ, PROBS
+from cscflow.forecast.level import level_paths
 
 if TYPE_CHECKING:
     from cscflow.forecast.model import ForecastModel
@@ -34,14 +36,45 @@ class WhatIf:
     duration: dict[str, float] = field(default_factory=dict)
 
 
-def month_factors(model: ForecastModel, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+def month_factors(model: ForecastModel, rng: np.random.Generator, shape: tuple[int, int],
+                  variance: float | None = None) -> np.ndarray:
     """A gamma factor (mean 1) on each simulated month's arrivals, its variance (dispersion - 1) / mean monthly
-    arrivals, so that a month's arrivals vary as much as the fitted months did beyond Poisson (negative binomial)."""
-    v = (model.arrival_dispersion_ - 1.0) / max(model.arrival_mean_, 1e-9)
+    arrivals (or ``variance``), so that a month's arrivals vary as much as the fitted months did beyond Poisson
+    (negative binomial)."""
+    v = (model.arrival_dispersion_ - 1.0) / max(model.arrival_mean_, 1e-9) if variance is None else variance
     if v <= 0:
         return np.ones(shape)
     factors: np.ndarray = rng.gamma(1.0 / v, v, shape)
     return factors
+
+
+def arrival_means(model: ForecastModel, months: pd.PeriodIndex, rep: np.ndarray,
+                  rng: np.random.Generator) -> np.ndarray:
+    """The Poisson means of the arrivals (simulations x ``months``): each simulation's own path of the log level
+    (:func:`cscflow.forecast.level.level_paths`), plus the month effects of its replicate ``rep``, times a gamma
+    factor of the irregular's variance beyond Poisson."""
+    steps = np.array([(m - model.arrival_months_[-1]).n for m in months], dtype=float)
+    lvl = model.arrival_level_
+    log_mean = level_paths(lvl, steps, len(rep), rng) + model.season_effects(months, rep)
+    means: np.ndarray = np.exp(log_mean) * month_factors(model, rng, log_mean.shape, variance=lvl.extra)
+    return means
+
+
+def vary_shares(p: np.ndarray, pooled: np.ndarray, rho: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Shares ``p`` (simulations x stations x cells x targets) varied once per simulation and station: each
+    target's share times G_k / (a P_k), G_k ~ Gamma(a P_k), a = (1 - rho) / rho, ``pooled`` P (stations x targets),
+    then scaled to sum to one, so that shares equal to the pooled ones become Dirichlet(a P). ``rho`` 0: as is."""
+    n, n_s = p.shape[0], p.shape[1]
+    r = np.ones((n, n_s, p.shape[-1]))
+    for k in np.flatnonzero(rho > 0):
+        a = (1.0 - rho[k]) / rho[k]
+        pos = pooled[k] > 0
+        shape = a * pooled[k, pos]
+        r[:, k, pos] = rng.gamma(shape, 1.0 / shape, (n, int(pos.sum())))
+    varied = p * r[:, :, None, :]
+    total = varied.sum(-1, keepdims=True)
+    out: np.ndarray = np.where(total > 0, varied / np.where(total > 0, total, 1.0), p)
+    return out
 
 
 def _draw_days(q: np.ndarray, b: np.ndarray, s: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -77,16 +110,18 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
     B = model.trans_.shape[0]
     trans, q = _apply(model, wi)
     n_s = len(model.stations_)
+    rep = rng.integers(1, B, n_sims) if B > 1 else np.zeros(n_sims, dtype=np.int64)
+    # each simulation's own shares for the horizon: its replicate's, varied as the shares vary between periods
+    trans = vary_shares(trans[rep], model.share_pooled_, model.share_rho_, rng)
     cum = np.cumsum(trans, axis=-1)
     cum[..., -1] = 1.0
     n_cell = cum.shape[2]
-    cum_rows = cum.reshape(-1, cum.shape[-1])  # row (b * n_stations + station) * n_cells + cell
+    cum_rows = cum.reshape(-1, cum.shape[-1])  # row (simulation * n_stations + station) * n_cells + cell
     months = pd.period_range(model.origin_.to_period("M") + 1, periods=horizon, freq="M")
     edges = np.array([(m.end_time.normalize() + pd.Timedelta(days=1) - model.origin_).days - 1 for m in months],
                      dtype=float)  # day of each month end after the origin (origin = day 0)
     starts_edges = np.r_[0.0, edges]
     h_end = edges[-1] + 1.0
-    rep = rng.integers(1, B, n_sims) if B > 1 else np.zeros(n_sims, dtype=np.int64)
     # open stays at the origin, copied into every simulation; their remaining days conditional on elapsed days
     o = model.open_
     n_o = len(o)
@@ -111,15 +146,17 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
     limit = np.tile(o["to_18"].to_numpy(), n_sims) + np.where(st == _index(model, "care_leaver"), 3 * 365.25, 0.0)
     capped = np.isfinite(limit) & (end > np.maximum(limit, 0.0))
     end = np.where(capped, np.maximum(limit, 0.0), end)
-    # arrivals: Poisson by month, each at a uniform day of its month
-    lam = model.arrivals_expected(months, rep) * wi.arrivals * month_factors(model, rng, (n_sims, horizon))
+    # arrivals: Poisson by month about the simulation's path of the level, each at a uniform day of its month
+    lam = arrival_means(model, months, rep, rng) * wi.arrivals
     n_arr = rng.poisson(lam)
     a_sim = np.repeat(np.repeat(np.arange(n_sims), horizon), n_arr.ravel())
     a_mon = np.repeat(np.tile(np.arange(horizon), n_sims), n_arr.ravel())
     a_b = rep[a_sim]
-    shc = np.cumsum(model.entry_share_, axis=1)
+    mix = vary_shares(model.entry_share_[rep][:, None, None, :], model.entry_share_[0][None, :],
+                      np.array([model.entry_rho_]), rng)[:, 0, 0, :]
+    shc = np.cumsum(mix, axis=1)
     shc[:, -1] = 1.0
-    k = _pick(shc, a_b, rng.random(len(a_sim)))
+    k = _pick(shc, a_sim, rng.random(len(a_sim)))
     n_c = model.trans_.shape[2]
     a_st, a_cell = k // n_c, k % n_c
     a_start = starts_edges[a_mon] + rng.random(len(a_sim)) * (starts_edges[a_mon + 1] - starts_edges[a_mon])
@@ -138,7 +175,7 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
         sim, b, st, cell, start, end = sim[go], b[go], st[go], cell[go], start[go], end[go]
         if len(sim) == 0:
             break
-        nxt = _pick(cum_rows, (b * n_s + st) * n_cell + cell, rng.random(len(sim)))
+        nxt = _pick(cum_rows, (sim * n_s + st) * n_cell + cell, rng.random(len(sim)))
         if moves is not None:  # stays begun after the origin and ended within the horizon: station, next, days
             new = start > 0
             moves.append(np.column_stack([st[new], nxt[new], end[new] - start[new]]))

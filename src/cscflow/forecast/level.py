@@ -1,0 +1,108 @@
+"""The level of the arrivals: a local linear trend (random-walk level, fixed slope) on the log monthly entries.
+
+The Poisson log-linear model (:func:`cscflow.forecast.estimate.poisson_glm`) gives the arrivals' season and
+a trend fitted as a straight line through four years. A county's demand does not follow a straight line: its
+level moves for a year and stays moved. Forecast from the line, those moves and the error of the line's
+slope are left out of the intervals. Here the seasonally adjusted log entries
+
+    z_t = log(y_t + 0.5) - s(month_t)             (s: the Poisson fit's month effects, January = 0)
+
+follow the local linear trend model with a deterministic slope (Harvey 1989, the "lldtrend" of statsmodels'
+``UnobservedComponents``)
+
+    z_t = l_t + e_t,            e_t ~ N(0, sigma2_irregular)   (Poisson and month-to-month noise)
+    l_t = l_{t-1} + b + x_t,    x_t ~ N(0, sigma2_level)       (a lasting change of level)
+
+with both variances estimated by maximum likelihood (Kalman filter, exact diffuse start) on the months before
+the origin. The filtered state at the last month, (l_T, b) ~ N(a_T, P_T), says what the level and slope are
+known to be; a simulated path draws them once, then adds its own level changes:
+
+    l_{T+h} = l_T + h b + x_{T+1} + ... + x_{T+h}.
+
+With sigma2_level = 0 this is the regression line, its level and slope errors (generalised least squares)
+propagated. The irregular's part beyond Poisson, v = max(sigma2_irregular - 1 / mean(y), 0), is the
+variance of each month's gamma factor, and exp(v / 2) corrects the log scale's mean:
+E[log(y + 0.5)] is about log E[y] - v / 2.
+
+>>> import numpy as np
+>>> lvl = fit_level(np.full(36, 100.0), np.zeros(36))
+>>> round(float(np.exp(lvl.state[0])))
+100
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ArrivalLevel:
+    """The fitted level model: ``state`` (log level at the last fitted month, slope a month), its covariance
+    ``cov`` (2 x 2), the variances ``sigma2_level`` (level change a month) and ``sigma2_irregular`` (a month's
+    noise, log scale), and ``extra`` (the irregular beyond Poisson: the months' gamma factor variance)."""
+
+    state: np.ndarray
+    cov: np.ndarray
+    sigma2_level: float
+    sigma2_irregular: float
+    extra: float
+
+    def as_dict(self) -> dict[str, float]:
+        """The fit as plain numbers (slope and level change as yearly relative figures)."""
+        return {"level_change_sd_a_month": float(np.sqrt(self.sigma2_level)),
+                "irregular_sd": float(np.sqrt(self.sigma2_irregular)),
+                "trend_per_year": float(np.expm1(12.0 * self.state[1])),
+                "trend_per_year_se": float(12.0 * np.sqrt(max(self.cov[1, 1], 0.0)))}
+
+
+def fit_level(counts: np.ndarray, season: np.ndarray) -> ArrivalLevel:
+    """Fit the local linear trend to monthly ``counts`` less the log ``season`` effects of each month (module
+    docstring). Falls back to a straight line through the log counts (ordinary least squares, its parameter
+    covariance) when the likelihood cannot be maximised."""
+    y = np.asarray(counts, dtype=float)
+    z = np.log(y + 0.5) - np.asarray(season, dtype=float)
+    mean = max(float(y.mean()), 1e-9)
+    try:
+        from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = UnobservedComponents(z, "lldtrend", use_exact_diffuse=True).fit(disp=False)
+        s2_irr, s2_lvl = (float(v) for v in res.params)
+        state = np.asarray(res.filtered_state[:, -1], dtype=float)
+        cov = np.asarray(res.filtered_state_cov[:, :, -1], dtype=float)
+        if not (np.all(np.isfinite(state)) and np.all(np.isfinite(cov)) and np.isfinite(s2_irr + s2_lvl)):
+            raise FloatingPointError("non-finite level fit")
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        state, cov, s2_irr = _line(z)
+        s2_lvl = 0.0
+    s2_irr, s2_lvl = max(s2_irr, 0.0), max(s2_lvl, 0.0)
+    return ArrivalLevel(state=state, cov=(cov + cov.T) / 2.0, sigma2_level=s2_lvl, sigma2_irregular=s2_irr,
+                        extra=max(s2_irr - 1.0 / mean, 0.0))
+
+
+def _line(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Level at the last month and slope of a least-squares line through ``z``, their covariance, residual variance."""
+    t = np.arange(len(z), dtype=float) - (len(z) - 1)
+    x = np.column_stack([np.ones_like(t), t])
+    beta, *_ = np.linalg.lstsq(x, z, rcond=None)
+    resid = z - x @ beta
+    s2 = float(resid @ resid / max(len(z) - 2, 1))
+    return beta, s2 * np.linalg.pinv(x.T @ x), s2
+
+
+def level_paths(level: ArrivalLevel, steps: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` simulated paths (n x len(steps)) of the log level ``steps`` months after the last fitted month
+    (1, 2, ...; increasing): the state drawn from N(a_T, P_T), then the slope and a random walk of level changes,
+    plus v / 2 (module docstring), so that exp(path) times a gamma factor of mean 1 has the mean count."""
+    steps = np.asarray(steps, dtype=float)
+    vals, vecs = np.linalg.eigh(level.cov)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    st = level.state + rng.standard_normal((n, 2)) @ root.T
+    gaps = np.diff(np.r_[0.0, steps])
+    walk = np.cumsum(rng.standard_normal((n, len(steps))) * np.sqrt(level.sigma2_level * gaps), axis=1)
+    paths: np.ndarray = st[:, :1] + st[:, 1:] * steps + walk + level.extra / 2.0
+    return paths
