@@ -78,6 +78,13 @@ def test_simulated_children_at_the_origin_are_the_real_open_caseload(client, eng
     here0 = {s: c["here"][k][0] for k, s in enumerate(c["stations"])}
     for s, n in truth.items():
         assert here0[s] == "<5" or here0[s] >= n
+    # in the first week, "arrived in the 7 days" also holds the real children who arrived before the origin
+    sh, sa = read_blob(client.get("/api/stays").content)
+    o = int((origin - pd.Timestamp("1970-01-01")).days)
+    for k, sid in enumerate(c["stations"]):
+        real = sa["child"][(sa["station"] == k) & (sa["start"] > o + 1 - 7) & (sa["start"] <= o)]
+        n = len(np.unique(real))
+        assert c["week"][k][1] == "<5" and n < 5 or c["week"][k][1] >= n, (sid, n, c["week"][k][1])
     values = {v for row in c["here"] + c["week"] for v in row}
     assert values <= {"<5"} | {v for v in values if isinstance(v, int) and (v == 0 or v >= 5)}
     # the children open at the origin are the first n_open simulated children, each waiting from the origin

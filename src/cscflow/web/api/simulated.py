@@ -7,7 +7,8 @@ GET /api/tracks/simulated?convention=&horizon=&run=&source=&target=&change=&arri
     ``replicate``, ``horizon``, ``what_if``, ``note`` (what the map's banner says), ``n_open`` and
     ``at_origin`` (simulated children at each station at the origin: the real caseload open then), and
     ``counts`` (``first_day`` since ``epoch``, then per station of ``stations`` the children ``here`` and
-    ``week`` (arrived in the 7 days to the day) on each day of the forecast period).
+    ``week`` (arrived in the 7 days to the day: in its first week also the real children who arrived before the
+    origin) on each day of the forecast period).
 
 The model is the Forecast page's (fitted once per workspace generation, :func:`cscflow.web.api.forecast._prepared`);
 ``run`` is the seed of one simulation (:func:`cscflow.forecast.simulated_stays.simulate_stays`) from the children
@@ -98,6 +99,19 @@ def daily_counts(rows: Rows, raw_start: np.ndarray, first: int, n_days: int, n_s
     return np.cumsum(here, axis=1)[:, :n_days], np.cumsum(week, axis=1)[:, :n_days]
 
 
+def real_arrivals(real: Rows, origin_unix: int, n_stations: int) -> np.ndarray:
+    """Per station and day ``origin + j`` (j = 0..6): the real children with a stay there begun in the 7 days to the
+    day and by the origin (the simulated run's week counts miss them: they arrived before it)."""
+    out = np.zeros((n_stations, 7), dtype=np.int64)
+    recent = (real.sday > origin_unix - 7) & (real.sday <= origin_unix) & (real.st < n_stations)
+    st, ci, sday = real.st[recent], real.ci[recent], real.sday[recent]
+    k = int(real.ci.max(initial=0)) + 1
+    for j in range(7):
+        m = sday > origin_unix + j - 7
+        out[:, j] = np.bincount(np.unique(st[m] * k + ci[m]) // k, minlength=n_stations)[:n_stations]
+    return out
+
+
 def simulated_blob(st: WebState, convention: str, horizon: int, run: int, source: str, target: str, change: float,
                    arrivals: float) -> bytes:
     """The blob of ``/api/tracks/simulated`` (cached per workspace generation and parameters)."""
@@ -115,7 +129,8 @@ def simulated_blob(st: WebState, convention: str, horizon: int, run: int, source
         from cscflow.journeys.tracks import pack_blob, read_blob, tracks_of_rows
 
         stays = simulate_stays(model, horizon, seed=run, what_if=wi)
-        epoch = fetch_rows(st.ws, st.pmap).epoch  # the real tracks' epoch: one time axis for both
+        real = fetch_rows(st.ws, st.pmap)
+        epoch = real.epoch  # the real tracks' epoch: one time axis for both
         rows, raw = sim_rows(stays, st.pmap, epoch)
         head, arrays = read_blob(tracks_of_rows(rows, st.pmap, convention).to_bytes())
         head.pop("arrays")
@@ -124,6 +139,7 @@ def simulated_blob(st: WebState, convention: str, horizon: int, run: int, source
         first = int((origin - epoch).days)
         n_days = int(np.ceil(stays.attrs["horizon_days"])) + 1
         here, week = daily_counts(rows, raw, first, n_days, len(ids))
+        week[:, :7] += real_arrivals(real, first + int((epoch - pd.Timestamp("1970-01-01")).days), len(ids))[:, :n_days]
         at0 = stays[stays["start"] <= 0].groupby("station")["child"].nunique()
         what = label(wi) if wi is not None else ""
 
