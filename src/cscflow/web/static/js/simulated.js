@@ -138,6 +138,7 @@ export class ForecastMode {
   show() {
     const banner = $("sim-banner"), h = this.tracks && this.tracks.header;
     banner.hidden = !this.on;
+    document.querySelectorAll(".sim-key").forEach((e) => { e.hidden = !this.on; });
     $("sim-on").checked = this.on;
     $("sim-horizon").value = String(this.horizon);
     $("sim-run").textContent = `Another run (now run ${this.run})`;
