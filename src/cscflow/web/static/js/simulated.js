@@ -38,21 +38,25 @@ export class ForecastMode {
   }
 
   // The simulated run for the current settings (nothing when off); resolves when its layer is set.
+  // A later call wins over one still under way (seq).
   async load() {
-    const r = this.page.renderer();
-    if (!this.on) { this.tracks = this.legs = null; r.setLayer(SIM_LAYER, null); this.show(); return; }
+    const r = this.page.renderer(), seq = (this.seq = (this.seq || 0) + 1);
+    if (!this.on) { this.tracks = this.legs = null; this.loading = false; r.setLayer(SIM_LAYER, null); this.show(); return; }
+    this.loading = true;
+    this.show();
+    let tracks = null, error = null;
     try {
-      this.tracks = await getBlob("/api/tracks/simulated",
+      tracks = await getBlob("/api/tracks/simulated",
         { convention: this.page.convention(), horizon: this.horizon, run: this.run, ...this.whatIf });
-      this.error = null;
     } catch (err) {
-      this.tracks = this.legs = null;
-      this.error = String(err.message || err);
-      r.setLayer(SIM_LAYER, null);
-      this.show();
-      return;
+      error = String(err.message || err);
     }
-    const h = this.tracks.header;
+    if (seq !== this.seq) return;
+    this.loading = false;
+    this.tracks = tracks;
+    this.error = error;
+    if (!tracks) { this.legs = null; r.setLayer(SIM_LAYER, null); this.show(); return; }
+    const h = tracks.header;
     this.origin = h.origin_day;
     this.end = dayOf(h.end) - dayOf(h.epoch);   // the real tracks' epoch (the API's)
     this.build();
@@ -145,7 +149,7 @@ export class ForecastMode {
     $("sim-run").disabled = !this.on;
     if (!this.on) return;
     if (this.error) { banner.textContent = `No simulated forecast: ${this.error}`; return; }
-    if (!h) { banner.textContent = "Simulated forecast loading…"; return; }
+    if (!h || this.loading) { banner.textContent = "Simulated forecast: running the fitted model…"; return; }
     banner.replaceChildren();
     const strong = document.createElement("strong");
     strong.textContent = h.note;
@@ -162,7 +166,7 @@ export class ForecastMode {
   // What scripts and tests read (hooks.js).
   state(t) {
     const h = this.tracks && this.tracks.header;
-    return { on: this.on, loaded: Boolean(this.legs), error: this.error, origin: h ? h.origin : null,
+    return { on: this.on, loaded: Boolean(this.legs) && !this.loading, error: this.error, origin: h ? h.origin : null,
       end: h ? h.end : null, run: this.run, horizon: this.horizon, whatIf: h ? h.what_if : null,
       children: h ? h.n_children : 0, dotsDrawn: this.active ? this.visible(t, null) : 0,
       banner: $("sim-banner").hidden ? null : $("sim-banner").textContent };
