@@ -55,6 +55,9 @@ def test_the_map_plays_the_forecast_with_simulated_dots(page, server):
     # the slider runs on to the forecast's end, its forecast part marked
     assert page.evaluate("cscflow.span[1]") == sim["end"] > str(origin.date())
     assert "forecast" in page.locator("#time").get_attribute("class")
+    # the downloads hold real children only: up to the origin
+    assert f"end={origin.date()}" in page.locator("#download-report").get_attribute("href")
+    assert f"start={origin.date()}" in page.locator("#download-video").get_attribute("href")
     screenshot(page, "map_forecast")
     assert serious_violations(page) == []
     # before the origin: real dots only, the banner still says what the later dots will be

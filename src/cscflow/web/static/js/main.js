@@ -230,7 +230,8 @@ function updateDay(day) {
 // The downloads follow the view: period, date, speed, convention and cohort (exports.js).
 function links() {
   if (S.epoch === undefined || S.lastDay === null || S.lastDay === undefined) return;
-  viewLinks({ epoch: S.epoch, day: S.lastDay, from: S.history ? 0 : S.from, end: S.end, where: S.where,
+  const end = forecast.realEnd(S.end);   // the downloads hold real children only: up to the forecast's origin
+  viewLinks({ epoch: S.epoch, day: Math.min(S.lastDay, end), from: S.history ? 0 : S.from, end, where: S.where,
     speed: S.speed, convention: S.convention });
 }
 

@@ -74,6 +74,7 @@ export class ForecastMode {
   get active() { return Boolean(this.on && this.legs); }
   hides(t) { return this.active && t > this.origin; }          // after the origin: no real dot, only simulated ones
   shows(t) { return this.hides(t); }
+  realEnd(end) { return this.active ? Math.min(end, this.origin) : end; }   // the last day of real dots shown
 
   // The palette with the simulated colour in its slot (splat mode composites every layer with one palette).
   palette(p) {
