@@ -6,6 +6,8 @@
   (no level changes: the previous arrivals model) cover far fewer.
 - Stays in periods whose shares are drawn from a Dirichlet of known rho, moved by families (siblings share one
   route): the two-scale estimator recovers rho; a one-scale estimator takes the families for a period effect.
+- Stays whose half-year multiplies their hazard by exp(N(0, tau2)), families ending together, censored at the
+  origin: the two-scale estimator recovers tau2; a hazard multiplier moves a curve's draws to S^theta.
 - The per-simulation shares drawn by ``vary_shares`` have the Dirichlet's variance.
 """
 
@@ -14,9 +16,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cscflow.forecast.estimate import share_dispersion, share_heterogeneity
+from cscflow.forecast.estimate import (
+    duration_heterogeneity,
+    expected_ends,
+    share_dispersion,
+    share_heterogeneity,
+)
 from cscflow.forecast.level import ArrivalLevel, fit_level, level_paths
-from cscflow.forecast.simulate import vary_shares
+from cscflow.forecast.simulate import _ph, vary_shares
 
 SEASON = 0.08 * np.sin(2 * np.pi * np.arange(12) / 12)
 
@@ -119,3 +126,38 @@ def test_vary_shares_is_dirichlet():
     expected = pooled[0, :3] * (1 - pooled[0, :3]) * rho  # Dirichlet(a P): P (1 - P) / (a + 1), a + 1 = 1 / rho
     assert np.allclose(var, expected, rtol=0.08), (var, expected)
     assert np.allclose(vary_shares(p[:5], pooled, np.array([0.0]), rng), p[:5])
+
+
+def _durations(rng: np.random.Generator, tau2: float, months: int = 36) -> tuple[np.ndarray, ...]:
+    """Stays begun by month (months back from the origin), exponential days (mean 200) times each half-year's
+    hazard ratio exp(N(0, tau2)), families of 1-3 children ending together, censored at the origin."""
+    back, dur, closed = [], [], []
+    for m in range(months):
+        if m % 6 == 0:
+            ratio = np.exp(rng.normal(0.0, np.sqrt(tau2)))
+        size = rng.integers(1, 4, 40)
+        days = np.repeat(rng.exponential(200.0 / ratio, 40), size)
+        follow = m * 30.44 + rng.uniform(0.0, 30.0, len(days))
+        back.append(np.full(len(days), m))
+        dur.append(np.minimum(days, follow))
+        closed.append(days <= follow)
+    return np.concatenate(back), np.concatenate(dur), np.concatenate(closed)
+
+
+@pytest.mark.parametrize("tau2", [0.0, 0.01, 0.04])
+def test_duration_variation_recovered(tau2):
+    rng = np.random.default_rng(6)
+    est = []
+    for _ in range(100):
+        back, dur, closed = _durations(rng, tau2)
+        est.append(duration_heterogeneity(back, closed, expected_ends(dur, closed), period=6))
+    assert abs(float(np.mean(est)) - tau2) < 0.3 * tau2 + 0.003, (np.mean(est), tau2)
+
+
+def test_hazard_multiplier_moves_the_curve():
+    rng = np.random.default_rng(7)
+    u = rng.random(200000)
+    theta = np.full(len(u), 2.0)
+    days = -100.0 * np.log(1.0 - _ph(u, theta))  # exponential quantiles, mean 100, at the moved probabilities
+    assert abs(days.mean() - 50.0) < 0.6  # twice the hazard: half the mean
+    assert np.allclose(_ph(u[:10], np.ones(10)), u[:10])

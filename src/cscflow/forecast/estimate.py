@@ -167,3 +167,49 @@ def share_heterogeneity(months_back: np.ndarray, target: np.ndarray, w: np.ndarr
     if not (np.isfinite(phi_1) and np.isfinite(phi_p)) or n_p < MIN_PERIOD or n_p <= n_1:
         return 0.0
     return float(np.clip((phi_p - phi_1) / (n_p - n_1), 0.0, 0.5))
+
+
+def expected_ends(dur: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """Each stay's expected number of ends by its observed days under the Nelson-Aalen cumulative hazard of
+    all of them, H(dur) (ends and censoring at ``dur``; ``closed`` 1 for an end): sum(H) = sum(closed)."""
+    if len(dur) == 0:
+        return np.zeros(0)
+    times, inv = np.unique(dur, return_inverse=True)
+    ends = np.bincount(inv, weights=closed.astype(float), minlength=len(times))
+    at_risk = len(dur) - np.r_[0, np.cumsum(np.bincount(inv, minlength=len(times)))[:-1]]
+    hazard: np.ndarray = np.cumsum(ends / np.maximum(at_risk, 1))
+    return hazard[inv]
+
+
+def duration_dispersion(block: np.ndarray, observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    """(X2 / (Y - 1), n~) of the ends ``observed`` (0/1 per stay) against their ``expected`` ends across periods
+    ``block``: with O_y, E_y the period sums and c = sum O / sum E,
+
+        X2 = sum_y (O_y - c E_y)^2 / (c E_y),   n~ = (sum E - sum_y E_y^2 / sum E) / (Y - 1).
+
+    Periods of one hazard give X2 / (Y - 1) near 1 (Poisson ends). (nan, 0) with fewer than two periods."""
+    keep = expected > 0
+    blocks, ix = np.unique(block[keep], return_inverse=True)
+    if len(blocks) < 2:
+        return float("nan"), 0.0
+    o = np.bincount(ix, weights=observed[keep].astype(float), minlength=len(blocks))
+    e = np.bincount(ix, weights=expected[keep], minlength=len(blocks))
+    c = o.sum() / e.sum() if e.sum() > 0 else 0.0
+    if c <= 0:
+        return float("nan"), 0.0
+    x2 = float(np.sum((o - c * e) ** 2 / (c * e)))
+    return x2 / (len(blocks) - 1), float((e.sum() - np.sum(e ** 2) / e.sum()) / (len(blocks) - 1))
+
+
+def duration_heterogeneity(months_back: np.ndarray, observed: np.ndarray, expected: np.ndarray,
+                           period: int = 6) -> float:
+    """The variance tau2 of a period's log hazard ratio (a stay's hazard times exp(N(0, tau2)) for every stay
+    begun in the period): ends beyond Poisson, E[X2 / (Y - 1)] = d + n~ tau2 (:func:`duration_dispersion`,
+    d the design effect of siblings ending together), read from months against ``period``-month periods as
+    for the shares: tau2 = max(0, (phi_period - phi_month) / (n~_period - n~_month)), 0 when a period holds
+    fewer than :data:`MIN_PERIOD` expected ends, at most 0.5."""
+    phi_1, n_1 = duration_dispersion(months_back, observed, expected)
+    phi_p, n_p = duration_dispersion(months_back // period, observed, expected)
+    if not (np.isfinite(phi_1) and np.isfinite(phi_p)) or n_p < MIN_PERIOD or n_p <= n_1:
+        return 0.0
+    return float(np.clip((phi_p - phi_1) / (n_p - n_1), 0.0, 0.5))

@@ -164,7 +164,9 @@ class ForecastModel:
         correlation rho of :func:`cscflow.forecast.estimate.share_heterogeneity`, months against half-years):
         of each station's next stations (IPCW-weighted ended stays of the cells' window, by the month of their
         start counted back from the origin) and of the entry mix (entries of the last 24 months). A simulation
-        draws its own shares for the horizon from Dirichlet(shares x (1 - rho) / rho)."""
+        draws its own shares for the horizon from Dirichlet(shares x (1 - rho) / rho). Durations: the variance
+        tau2 of a half-year's log hazard ratio (:func:`cscflow.forecast.estimate.duration_heterogeneity`, stays
+        of the whole window); a simulation multiplies each station's hazards by exp(N(0, tau2))."""
         n_s, n_t = len(self.stations_), len(self.targets_)
         o_m = self.origin_.year * 12 + self.origin_.month
         back = (o_m - (s["start"].dt.year * 12 + s["start"].dt.month).to_numpy()).astype(int)
@@ -178,6 +180,26 @@ class ForecastModel:
                 continue
             self.share_pooled_[k] = np.bincount(target[done], weights=ipw, minlength=n_t) / ipw.sum()
             self.share_rho_[k] = est.share_heterogeneity(back[done], target[done], ipw, n_t, PERIOD_MONTHS)
+        # durations: each stay's expected ends under its station and age band's Nelson-Aalen curve (the curves the
+        # model draws from), against its ends, by the month of its start
+        self.duration_tau2_ = np.zeros(n_s)
+        age = s["age"].to_numpy().astype(int)
+        closed = target >= 0
+        for k in range(n_s):
+            ix = np.flatnonzero(st == k)
+            if len(ix) == 0:
+                continue
+            expected = np.zeros(len(ix))
+            small = np.zeros(len(ix), dtype=bool)
+            for a in np.unique(age[ix]):
+                m = age[ix] == a
+                if m.sum() >= MIN_KM:
+                    expected[m] = est.expected_ends(dur[ix[m]], closed[ix[m]])
+                else:
+                    small |= m
+            if small.any():  # the model's curve of all ages for small age bands
+                expected[small] = est.expected_ends(dur[ix], closed[ix])[small]
+            self.duration_tau2_[k] = est.duration_heterogeneity(back[ix], closed[ix], expected, PERIOD_MONTHS)
         n_c = self.trans_.shape[2]
         self.entry_rho_ = est.share_heterogeneity(back[recent], st[recent] * n_c + cell[recent],
                                                   np.ones(int(recent.sum())), n_s * n_c, PERIOD_MONTHS)
@@ -245,6 +267,7 @@ class ForecastModel:
                              for t, a, lo, hi in sh.itertuples(index=False)},
             }
         out["stations"] = stations
+        out["duration_variation_tau2"] = {s: r(v) for s, v in zip(self.stations_, self.duration_tau2_, strict=True)}
         out["share_variation_rho"] = {"entry_mix": r(self.entry_rho_),
                                       **{s: r(v) for s, v in zip(self.stations_, self.share_rho_, strict=True)}}
         return out

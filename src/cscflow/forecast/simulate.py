@@ -1,9 +1,10 @@
 """Simulate a fitted model forward from the children open at its origin, all simulations at once.
 
 Every simulation draws one bootstrap replicate of the parameters (parameter uncertainty) and
-then its own arrivals (Poisson by month about its own path of the arrivals' level, drawn from the local linear
-trend of :mod:`cscflow.forecast.level`, times the month's effect and a gamma factor for the months' noise beyond
-Poisson), next stations and durations (process uncertainty).
+its own shares (next stations, entry mix) and duration hazards for the horizon, varied as they vary between
+half-years, then its own arrivals (Poisson by month about its own path of the arrivals' level, drawn from the
+local linear trend of :mod:`cscflow.forecast.level`, times the month's effect and a gamma factor for the months'
+noise beyond Poisson), next stations and durations (process uncertainty).
 Stays are moved on in rounds: each round every stay that ends before the horizon draws its next
 station and, if it is a station, its duration; a round is one numpy pass over all simulations.
 """
@@ -77,6 +78,13 @@ def vary_shares(p: np.ndarray, pooled: np.ndarray, rho: np.ndarray, rng: np.rand
     return out
 
 
+def _ph(u: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Probabilities ``u`` of a duration curve F moved to the curve of hazard ``theta`` times F's (proportional
+    hazards: S_theta = S^theta), so that F's quantile at the result is the moved curve's at ``u``."""
+    out: np.ndarray = 1.0 - (1.0 - u) ** (1.0 / theta)
+    return out
+
+
 def _draw_days(q: np.ndarray, b: np.ndarray, s: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Inverse-CDF draws from the quantile tables ``q[b, s]`` at probabilities ``u``."""
     pos = u * (NQ - 1)
@@ -139,7 +147,9 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
             m = o_st == ss
             p0_table[bb, m] = np.interp(o_el[m], q[bb, ss], PROBS)
     p0 = p0_table[b, np.tile(np.arange(n_o), n_sims)]
-    u = p0 + (1 - p0) * rng.random(len(st))
+    # each simulation's hazard multiplier per station (durations vary between periods: ForecastModel.duration_tau2_)
+    theta = np.exp(rng.standard_normal((n_sims, n_s)) * np.sqrt(model.duration_tau2_))
+    u = 1.0 - (1.0 - p0) * (1.0 - rng.random(len(st))) ** (1.0 / theta[sim, st])  # S(t) = S(e) V^(1/theta)
     start = -el
     end = np.maximum(_draw_days(q, b, st * n_a + cell // 2, np.minimum(u, 1 - 1e-9)), el) - el
     # a child leaves children's services at 18 (care leavers at 21): the stay ends there, out of the model
@@ -160,7 +170,7 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
     n_c = model.trans_.shape[2]
     a_st, a_cell = k // n_c, k % n_c
     a_start = starts_edges[a_mon] + rng.random(len(a_sim)) * (starts_edges[a_mon + 1] - starts_edges[a_mon])
-    a_end = a_start + _draw_days(q, a_b, a_st * n_a + a_cell // 2, rng.random(len(a_sim)))
+    a_end = a_start + _draw_days(q, a_b, a_st * n_a + a_cell // 2, _ph(rng.random(len(a_sim)), theta[a_sim, a_st]))
     sim, b = np.r_[sim, a_sim], np.r_[b, a_b]
     st, cell = np.r_[st, a_st], np.r_[cell, a_cell]
     start, end = np.r_[start, a_start], np.r_[end, a_end]
@@ -182,7 +192,7 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
         stay = nxt < n_s
         sim, b, cell, st = sim[stay], b[stay], cell[stay], nxt[stay]
         start = end[stay]
-        end = start + _draw_days(q, b, st * n_a + cell // 2, rng.random(len(sim)))
+        end = start + _draw_days(q, b, st * n_a + cell // 2, _ph(rng.random(len(sim)), theta[sim, st]))
         capped = np.zeros(len(sim), dtype=bool)
     out: dict[str, np.ndarray] = {}
     for name, w in zip(stations, want, strict=True):
