@@ -16,7 +16,7 @@ import yaml
 
 from cscflow.errors import AnalysisError
 from cscflow.forecast import estimate as est
-from cscflow.forecast.level import ArrivalLevel, fit_level
+from cscflow.forecast.level import ArrivalLevel, fit_level, level_paths
 from cscflow.forecast.stays import AGE_BANDS, load_stays, observation_start
 
 if TYPE_CHECKING:
@@ -248,9 +248,14 @@ class ForecastModel:
         out: dict[str, Any] = {"method": self.method_, "origin": str(self.origin_.date()),
                                "observation_start": str(self.obs_start_.date()), "bootstrap_replicates": self.n_boot,
                                "children": self.n_children_, "stays": self.n_stays_}
-        lam = self.arrivals_expected(pd.period_range(self.origin_.to_period("M") + 1, periods=12, freq="M"))
-        yearly = lam.sum(1)
-        out["arrivals"] = {"per_year_next_12_months": r(yearly[0]),
+        # the expected entries of the next 12 months as the simulations draw them: the level's paths (its
+        # state at the origin, its changes) with the replicates' month effects
+        nxt = pd.period_range(self.origin_.to_period("M") + 1, periods=12, freq="M")
+        rng = np.random.default_rng(self.seed)
+        reps = rng.integers(0, len(self.arrival_beta_), 2000)
+        lvl = self.arrival_level_
+        yearly = np.exp(level_paths(lvl, np.arange(1, 13), len(reps), rng) + self.season_effects(nxt, reps)).sum(1)
+        out["arrivals"] = {"per_year_next_12_months": r(np.median(yearly)),
                            "interval95": [r(np.percentile(yearly, 2.5)), r(np.percentile(yearly, 97.5))],
                            "trend_per_year": r(np.expm1(self.arrival_beta_[0, 1])),
                            "dispersion": r(self.arrival_dispersion_),
