@@ -34,6 +34,12 @@ def test_km_quantiles_match_lifelines():
     t = rng.integers(0, 40, 300).astype(float)
     e = rng.random(300) < 0.7
     assert np.allclose(km_quantiles(t, e), _kaplan_meier(t, e), equal_nan=True)
+    # counted rows (weights) give the rows' answer; a duration not known (NaN) is nobody at risk
+    pairs = sorted(set(zip(t, e, strict=True)))
+    ut, ue = (np.array(v) for v in zip(*pairs, strict=True))
+    n = np.array([int(((t == a) & (e == b)).sum()) for a, b in zip(ut, ue, strict=True)])
+    assert km_quantiles(ut, ue, n) == km_quantiles(t, e)
+    assert km_quantiles(np.r_[t, np.nan, np.nan], np.r_[e, True, False]) == km_quantiles(t, e)
 
 
 def test_durations_censor_open_stays(write_episodes):

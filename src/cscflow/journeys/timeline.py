@@ -48,6 +48,7 @@ from cscflow.errors import AnalysisError
 from cscflow.journeys import timeline_points as tp
 from cscflow.journeys import timeline_store as store
 from cscflow.journeys.maps import ProcessMap, load_map
+from cscflow.journeys.stored_facts import remembered
 from cscflow.journeys.timeline_columns import _ORDER, COLUMNS, EXTRA
 from cscflow.journeys.timeline_columns import need_ranks as _need_ranks
 from cscflow.journeys.timeline_store import PREFIX as STORED_PREFIX
@@ -270,7 +271,8 @@ def _build_cached(ws: WorkspaceLike, pmap: ProcessMap, end: Any) -> tuple[ibis.T
     it, the table's name)."""
     dialect = ws.dialect
     map_json = json.dumps(pmap.to_dict(), sort_keys=True)
-    shape = tp.shape(ws, pmap)
+    shape = remembered(ws, "shape:" + hashlib.sha1(map_json.encode()).hexdigest()[:12],  # noqa: S324 - a name
+                       lambda: tp.shape(ws, pmap), lambda s: json.dumps(list(s)), _load_shape)
     stored_name: str | None = None
     content = ""
     # Timelines with stays of some length are kept in the workspace when built by a writable one. An event
@@ -305,6 +307,11 @@ def _build_cached(ws: WorkspaceLike, pmap: ProcessMap, end: Any) -> tuple[ibis.T
         store.keep(ws, final_name, tuple(shape), content)
     stored = ws.table(final_name)
     return (tp.widen(stored, shape) if shape.points else stored), final_name
+
+
+def _load_shape(text: str) -> tp.Shape:
+    values: list[Any] = [tuple(v) if isinstance(v, list) else v for v in json.loads(text)]
+    return tp.Shape(*values)
 
 
 def _store(ws: WorkspaceLike, name: str, sql: str, temp: bool = True) -> None:
@@ -391,4 +398,7 @@ def prepare(ws: WorkspaceLike) -> tuple[str, int] | None:
         store.KEEP_POINTS.reset(token)
     if not store.stored_names(ws):
         return None
+    from cscflow.journeys.windows import source_windows
+
+    source_windows(ws)  # kept in the workspace file beside the timeline, for the processes that follow
     return name, int(ws.execute(tl.count()))

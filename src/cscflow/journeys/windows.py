@@ -28,6 +28,7 @@ True
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -74,7 +75,7 @@ def _monthly(ws: WorkspaceLike) -> dict[Any, pd.Series]:
     out = {}
     for src, g in df.groupby("source", dropna=False):
         counts = g.set_index(pd.to_datetime(g["month"]))["n"].sort_index()
-        out[src] = counts.reindex(pd.date_range(counts.index.min(), counts.index.max(), freq="MS"), fill_value=0)
+        out[None if pd.isna(src) else src] = counts.reindex(pd.date_range(counts.index.min(), counts.index.max(), freq="MS"), fill_value=0)
     return out
 
 
@@ -83,15 +84,38 @@ def source_windows(ws: WorkspaceLike, stage: str | None = None) -> pd.DataFrame:
     ``format``, ``first`` (earliest start of any stay), window ``start`` and ``end`` (Timestamps,
     inclusive; see the module's docstring), ``last`` (latest start), ``stays`` and ``basis`` (how the
     window was found, in words). A source's window does not depend on the stage. Remembered on the workspace
-    until its next write (the observation window, the look-backs and each table's header ask for it)."""
-    return ws.cached("source-windows", stage, lambda: _source_windows(ws, stage), size=4).copy()
+    until its next write (the observation window, the look-backs and each table's header ask for it), and kept
+    in the workspace file for later processes (:mod:`cscflow.journeys.stored_facts`)."""
+    from cscflow.journeys.stored_facts import remembered
+
+    df = ws.cached("source-windows", None, lambda: remembered(ws, "source-windows", lambda: _source_windows(ws),
+                                                              _dump, _load), size=1)
+    if stage is not None:
+        df = df[df["stages"].map(lambda held: stage in held.split("|"))]
+    return df[COLUMNS].reset_index(drop=True)
 
 
-def _source_windows(ws: WorkspaceLike, stage: str | None) -> pd.DataFrame:
+_TIMES = ("first", "start", "end", "last")
+
+
+def _dump(df: pd.DataFrame) -> str:
+    out = df.astype(object).where(df.notna(), None)
+    for c in _TIMES:
+        out[c] = [None if v is None else pd.Timestamp(v).isoformat() for v in out[c]]
+    return json.dumps({"columns": list(out.columns), "rows": out.to_numpy().tolist()})
+
+
+def _load(text: str) -> pd.DataFrame:
+    got = json.loads(text)
+    df = pd.DataFrame(got["rows"], columns=got["columns"])
+    return df.astype({"stays": "int64", **{c: "datetime64[us]" for c in _TIMES}})
+
+
+def _source_windows(ws: WorkspaceLike) -> pd.DataFrame:
+    """Every source's window (the columns of :data:`COLUMNS` and ``stages``, the stages it holds joined by |)."""
     ep = ws.table("episodes")
-    q = ep.group_by("source").aggregate(
-        first=ep.start.min(), last_start=ep.start.max(), last_end=ep.end.max(), stays=ep.count(),
-        begun=ep.start.min(where=ep.stage.isin(_BEGUN_IN_PERIOD)))
+    q = ep.group_by(["source", "stage"]).aggregate(first=ep.start.min(), last_start=ep.start.max(),
+                                                   last_end=ep.end.max(), stays=ep.count())
     if ws.has_table("_sources"):
         src = ws.table("_sources").select("source", "format")
         q = q.left_join(src, "source").select(*q.columns, "format")
@@ -101,13 +125,18 @@ def _source_windows(ws: WorkspaceLike, stage: str | None) -> pd.DataFrame:
         q = q.left_join(years, "source").select(*q.columns, "year_lo", "year_hi")
     else:
         q = q.mutate(format=ibis.null("string"), year_lo=ibis.null("int64"), year_hi=ibis.null("int64"))
-    if stage is not None:
-        q = q.filter(q.source.isin(ep.filter(ep.stage == stage).select("source").distinct().source))
-    df = ws.execute(q)
-    if df.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    for c in ("first", "last_start", "last_end", "begun"):
-        df[c] = pd.to_datetime(df[c])
+    by_stage = ws.execute(q)
+    if by_stage.empty:
+        return pd.DataFrame(columns=[*COLUMNS, "stages"])
+    for c in ("first", "last_start", "last_end"):
+        by_stage[c] = pd.to_datetime(by_stage[c])
+    by_stage["begun"] = by_stage["first"].where(by_stage["stage"].isin(_BEGUN_IN_PERIOD))
+    g = by_stage.groupby("source", sort=True, dropna=False)
+    df = g.agg(first=("first", "min"), last_start=("last_start", "max"), last_end=("last_end", "max"),
+               stays=("stays", "sum"), begun=("begun", "min"), format=("format", "first"),
+               year_lo=("year_lo", "min"), year_hi=("year_hi", "max")).reset_index()
+    df["stages"] = g["stage"].agg(lambda s: "|".join(sorted(s.dropna()))).to_numpy()
+    df["source"] = df["source"].astype(object).where(df["source"].notna(), None)  # a source not named
     df["format"] = df["format"].fillna("events")
     df["end"] = df[["last_start", "last_end"]].max(axis=1)
     df["last"] = df["last_start"]
@@ -142,8 +171,8 @@ def _source_windows(ws: WorkspaceLike, stage: str | None) -> pd.DataFrame:
         missing = sorted(set(range(lo, hi + 1)) - set(years))
         if missing:  # a year not loaded: stays begun and ended within it are not seen
             df.loc[r903, "basis"] += " (" + ", ".join(f"{y - 1}-{str(y)[2:]}" for y in missing) + " not loaded)"
-    df["stays"] = df["stays"].astype("int64")
-    return df[COLUMNS].sort_values("source").reset_index(drop=True)
+    df = df.astype({"stays": "int64", **{c: "datetime64[us]" for c in _TIMES}})
+    return df[[*COLUMNS, "stages"]].sort_values("source").reset_index(drop=True)
 
 
 #: Sources holding less than this share of the stays do not open the observation window (a census of a few

@@ -37,16 +37,20 @@ def km_quantiles(times: np.ndarray, events: np.ndarray, weights: np.ndarray | No
     times = np.asarray(times, dtype="float64")
     events = np.asarray(events, dtype=bool)
     w = np.ones_like(times) if weights is None else np.asarray(weights, dtype="float64")
+    known = ~np.isnan(times)  # a duration not known (no working-day count) is no one at risk
+    if not known.all():
+        times, events, w = times[known], events[known], w[known]
     if times.size == 0:
         return [float("nan")] * len(qs)
-    df = pd.DataFrame({"t": times, "d": np.where(events, w, 0.0), "w": w}).groupby("t", sort=True).sum()
-    at_risk = df["w"][::-1].cumsum()[::-1].to_numpy()
-    deaths = df["d"].to_numpy()
+    uniq, inv = np.unique(times, return_inverse=True)  # sorted distinct times (numpy: pandas' groupby cost more)
+    total = np.bincount(inv, weights=w, minlength=uniq.size)
+    deaths = np.bincount(inv, weights=np.where(events, w, 0.0), minlength=uniq.size)
+    at_risk = total[::-1].cumsum()[::-1]
     surv = np.cumprod(1.0 - deaths / at_risk)
     out = []
     for q in qs:
         hit = np.nonzero(surv <= 1.0 - q + 1e-12)[0]
-        out.append(float(df.index[hit[0]]) if hit.size else float("nan"))
+        out.append(float(uniq[hit[0]]) if hit.size else float("nan"))
     return out
 
 
