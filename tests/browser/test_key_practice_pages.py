@@ -145,3 +145,22 @@ def test_a_breach_is_marked_reviewed_on_the_timescales_page(page, late_server):
     assert note in page.inner_text("#breaches") and page.locator("#breaches img").count() == 0  # text, not HTML
     assert page.console_errors == [] and page.csp_violations == []
     assert serious(page) == []
+
+
+def test_long_lists_scroll_in_their_own_boxes(page, late_server):
+    """The county's thousands of breaches made the page 46,000 px tall: the due-soon list, the breaches and the
+    reviews table scroll in boxes of their own (reachable from the keyboard), with their headers kept in view."""
+    page.goto(f"{late_server.url}/timescales?rule=assessment-45wd&show=all")
+    page.select_option("#breach-show", "all")
+    wait_for(page, "document.getElementById('breaches').dataset.rows > 0 && "
+                   "document.getElementById('status').textContent === ''", timeout=60)
+    for box in ("due", "breaches", "reviews"):
+        got = page.evaluate(f"""() => {{ const b = document.getElementById('{box}'), s = getComputedStyle(b);
+            const th = b.querySelector('thead th');
+            return [s.overflowY, b.tabIndex, b.getAttribute('role'), th ? getComputedStyle(th).position : 'sticky',
+                    b.getBoundingClientRect().height <= 28 * 16 + 4]; }}""")
+        assert got == ["auto", 0, "region", "sticky", True], (box, got)
+    rows = int(page.evaluate("document.getElementById('breaches').dataset.rows"))
+    tall = page.evaluate("document.getElementById('breaches').scrollHeight > document.getElementById('breaches').clientHeight")
+    assert tall == (rows > 12)
+    assert page.console_errors == [] and page.csp_violations == []

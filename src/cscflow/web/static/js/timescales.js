@@ -17,6 +17,8 @@ async function chart(id, part, height = 640) {
   Plotly.newPlot(box, part.figure.data, layout, { responsive: true, displaylogo: false, displayModeBar: false });
 }
 
+const num = (v) => (typeof v === "number" ? v.toLocaleString() : v);  // "<5" and the like as they are
+
 const params = () => ({ as_of: $("as-of").value, suppress: $("suppress").checked ? "true" : "false" });
 
 async function breaches() {
@@ -30,10 +32,10 @@ async function show() {
   try {
     await breaches();   // first: it tells whether reviews can be stored here (the due-soon list's buttons)
     const r = await getJSON(`/api/practices/${encodeURIComponent(rule)}`, p);
-    $("counts").textContent = Object.entries(r.counts).map(([k, v]) => `${k}: ${v}`).join(" · ") +
+    $("counts").textContent = Object.entries(r.counts).map(([k, v]) => `${k}: ${num(v)}`).join(" · ") +
       ` (as of ${r.as_of})`;
     const rc = r.review_counts;
-    $("review-counts").textContent = `Breaches: ${rc.late} · reviewed: ${rc.reviewed} · not reviewed: ${rc.unreviewed}` +
+    $("review-counts").textContent = `Breaches: ${num(rc.late)} · reviewed: ${num(rc.reviewed)} · not reviewed: ${num(rc.unreviewed)}` +
       (p.suppress === "true" ? " (counts of 1 to 4 shown as <5)" : " (not suppressed: internal use only)");
     await chart("spc", r.spc);
     await chart("funnel", r.funnel);
