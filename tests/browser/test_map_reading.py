@@ -228,6 +228,12 @@ def test_conversion_is_a_from_to_matrix_of_the_apis_rates(page, server):
     for r in api:
         cell = trace["z"][trace["y"].index(r["source"])][trace["x"].index(r["target"])]
         assert cell == (None if r["rate"] is None else pytest.approx(100 * r["rate"])), r
+    # readable: every station left has its label on the axis and a row of at least 24 px (the box once squeezed
+    # 20 rows into 170 px, losing every other label)
+    ticks = page.evaluate("[...document.querySelectorAll('#chart .yaxislayer-above .ytick text')].map(t => t.textContent)")
+    assert sorted(ticks) == sorted(trace["y"])
+    plot_h = page.evaluate("document.querySelector('#chart .nsewdrag').getBoundingClientRect().height")
+    assert plot_h / len(trace["y"]) >= 24
     screenshot(page, "analytics_matrix")
 
 

@@ -34,7 +34,7 @@ export function matrixSpec(rows) {
     text[i][j] = rate === null ? String(n) : `${(100 * rate).toFixed(0)}%<br>${n}`;
   }
   const trace = { type: "heatmap", x: to, y: from, z, text, texttemplate: "%{text}", hoverongaps: false, zsmooth: false, xgap: 1, ygap: 1,
-    colorscale: "Viridis", zmin: 0, zmax: 100, colorbar: { title: { text: "% of those<br>leaving" } },
+    textfont: { size: 10 }, colorscale: "Viridis", zmin: 0, zmax: 100, colorbar: { title: { text: "% of those<br>leaving" } },
     hovertemplate: "%{y} → %{x}: %{text}<extra></extra>" };
   return { traces: [trace], layout: { margin: { l: 160, r: 20, t: 30, b: 120 },
     xaxis: { title: { text: "went next to" }, side: "bottom" }, yaxis: { title: { text: "from" }, autorange: "reversed" } } };
@@ -123,6 +123,12 @@ async function show(table) {
   try {
     const Plotly = await loadPlotly();
     const spec = chartSpec(table, data);
+    // A from -> to matrix gets a row of 30 px per station (in the box's fixed 460 px its 20 rows were squeezed
+    // until every other label and every cell's figures were lost); other charts keep the box's height.
+    const heat = spec.traces.length && spec.traces[0].type === "heatmap" ? spec.traces[0].y.length : 0;
+    const height = heat ? Math.max(460, spec.layout.margin.t + spec.layout.margin.b + 30 * heat) : 0;
+    chart.style.height = height ? `${height}px` : "";
+    if (height) spec.layout.height = height;
     chart.replaceChildren();
     await Plotly.newPlot(chart, spec.traces, spec.layout, { displaylogo: false, displayModeBar: false, responsive: true });
     chart.title = (data.header || []).join("\n");
