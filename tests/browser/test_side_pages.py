@@ -33,3 +33,13 @@ def test_timescales_page_draws_without_errors(page, server):
     wait_for(page, "document.querySelector('.js-plotly-plot') !== null", timeout=60)
     assert failed == [] and page.console_errors == [] and page.csp_violations == []
     assert serious(page) == []
+
+
+def test_statistics_tables_show_numbers_as_a_reader_wants_them(page, server):
+    """Counts with thousands separators, years and codes as they are, other figures to two decimals, small ones to
+    three significant digits (the summary of a funnel plot printed 97802 and 24.0179)."""
+    page.goto(f"{server.url}/linkage")
+    got = page.evaluate("""import('/static/js/stats.js').then((m) => [m.cell('denominator', 97802), m.cell('year', 2025),
+        m.cell('z', 24.0179), m.cell('p', 0.000123456), m.cell('value', 1416.7), m.cell('label', '341 Liverpool'),
+        m.cell('rate', null), m.cell('flag', false)])""")
+    assert got == ["97,802", "2025", "24.02", "0.000123", "1,417", "341 Liverpool", "", "false"]

@@ -32,6 +32,19 @@ function optionInput(name, catalog) {
   return el("label", { class: "stats-option" }, el("span", { text: name.replace(/_/g, " ") + " " }), input);
 }
 
+// A number as a reader wants it: counts with thousands separators (years and codes as they are), other figures to
+// two decimals (three significant digits below 1: rates and p-values keep their size).
+export function cell(column, v) {
+  if (v === null || v === undefined) return "";
+  if (typeof v !== "number") return String(v);
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return /year|code|^la$|^age/.test(column) ? String(v) : v.toLocaleString("en-GB");
+  const a = Math.abs(v);
+  if (a >= 1000) return v.toLocaleString("en-GB", { maximumFractionDigits: 0 });
+  if (a >= 1) return v.toLocaleString("en-GB", { maximumFractionDigits: 2 });
+  return v.toLocaleString("en-GB", { maximumSignificantDigits: 3 });
+}
+
 function renderTable(box, columns, rows) {
   box.textContent = "";
   const t = el("table", { class: "stats-table" });
@@ -43,7 +56,7 @@ function renderTable(box, columns, rows) {
     const tr = el("tr", r.complete === false ? { class: "incomplete", style: "opacity:0.45", title: "look-back reaches before the data start: too low" } : {});
     for (const c of columns) {
       const v = r[c];
-      tr.appendChild(el("td", { text: v === null || v === undefined ? "" : typeof v === "number" ? (+v.toPrecision(6)).toString() : String(v) }));
+      tr.appendChild(el("td", { text: cell(c, v) }));
     }
     body.appendChild(tr);
   }
@@ -84,7 +97,9 @@ export async function mount(root, ctx = {}) {
     try {
       const data = await getJSON(`/api/stats/${a.name}`, params());
       const Plotly = await loadPlotly();
-      await Plotly.react(chart, data.figure.data, data.figure.layout, { responsive: true, displaylogo: false });
+      // at least 620 px: the title, the method under the plot and the legend leave the plot itself room to read
+      const layout = { ...data.figure.layout, height: Math.max(data.figure.layout.height || 0, 620) };
+      await Plotly.react(chart, data.figure.data, layout, { responsive: true, displaylogo: false });
       renderTable(table, data.columns, data.rows);
       const cols = data.summary.length ? Object.keys(data.summary[0]) : [];
       renderTable(summary, cols, data.summary);
