@@ -81,6 +81,15 @@ def test_demo_loads_every_format_by_default_so_children_have_characteristics(tmp
         sources = set(ws.execute(ep.source.value_counts()).iloc[:, 0])
         in_returns = ep.filter((ep.stage == "referral") & (ep.source != "events.parquet"))
         referred = set(ws.execute(in_returns.select("child_id"))["child_id"])
+        # the legal sheet linked through the case system's person list (people.csv), checked against the truth
+        links = ws.execute(ws.table("links"))
+        want = pd.read_csv(tmp_path / "d" / "files" / "truth" / "proceedings_links.csv", dtype=str, keep_default_na=False)
+        want = want[want["child_id"] != ""]
+        true_child = dict(zip(want["row"].astype(int), ws.pseudonymise(want["child_id"].tolist()), strict=True))
+    row = links["proceedings_id"].str.rsplit("-", n=1).str[1].astype(int)
+    right = (links["child_id"].to_numpy() == row.map(true_child).to_numpy()).sum()
+    assert len(links) >= 0.9 * len(want) and right / len(links) >= 0.99, (len(links), len(want), right)
+    assert "linked the care-proceedings sheet" in res.output
     assert len(children) == len(truth)
     # children referred in a return have their characteristics (an event log carries none)
     known = children[children.child_id.isin(referred)]

@@ -66,15 +66,31 @@ def _load(files: Path, ws_dir: Path, which: str, echo: Callable[[str], Any]) -> 
     la = str(load_parameters(PRESET)["la"])
     with Workspace(ws_dir, la=la) as ws:
         if which == "all":  # events.csv repeats events.parquet
-            paths = [p for p in sorted(files.iterdir()) if p.name not in ("truth", "events.csv")]
+            paths = [p for p in sorted(files.iterdir()) if p.name not in ("truth", "events.csv", "people.csv")]
         else:
             paths = [files / "events.parquet"]
         load(ws, paths, la=la, progress=lambda msg, done, total: echo(f"  {msg}"))
 
         prepare(ws)  # the England map's timeline, stored for the app
+        if which == "all" and (files / "people.csv").exists() and (files / "legal_proceedings.xlsx").exists():
+            _link(ws, files / "people.csv", echo)
         markers = pd.read_csv(files / "truth" / "events.csv", dtype=str)
         markers["date"] = pd.to_datetime(markers["date"]).dt.date
         ws.write("events", markers[["event_id", "date", "label", "kind"]], mode="replace")
+
+
+def _link(ws: Any, people: Path, echo: Callable[[str], Any]) -> None:
+    """Link the legal sheet to the children through the case system's person list, as `cscflow link --people`."""
+    from cscflow.linkage import link_proceedings, write_links
+    from cscflow.linkage.people import load_people
+
+    t0 = time.perf_counter()
+    load_people(ws, people)
+    result = link_proceedings(ws)
+    write_links(ws, result)
+    c = result.counts()
+    echo(f"  linked the care-proceedings sheet to the children ({people.name} gives their names): {c['linked']:,} "
+         f"linked, {c['review']:,} for review, {c['unlinked']:,} not linked in {time.perf_counter() - t0:.1f} s")
 
 
 @click.command()

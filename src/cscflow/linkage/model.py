@@ -216,6 +216,12 @@ def _train_and_score(splink: Any, frames: list[Any], left: pd.DataFrame, right: 
     )
     linker = splink.Linker(frames if len(frames) > 1 else frames[0], settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match(spec.deterministic_rules, recall=spec.recall)
+    prior = linker.misc.save_model_to_json().get("probability_two_random_records_match", 0.0)
+    if not 0.0 < float(prior) < 1.0:  # no pair agrees exactly: Splink would fail on log2(0) in EM
+        raise LinkageError("no pair of records agrees exactly on the fields of the deterministic rules "
+                           f"({'; '.join(map(str, spec.deterministic_rules))}), so the share of true matches cannot "
+                           "be estimated", hint="check that both sides carry names and dates of birth in the same "
+                                                "form (cscflow quality WS)")
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
     for rule in spec.em_rules:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)

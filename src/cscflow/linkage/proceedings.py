@@ -140,6 +140,11 @@ def link_proceedings(ws: WorkspaceLike, *, threshold: float = THRESHOLD, review_
     if kids.empty:
         raise LinkageError("the workspace has no children to link the proceedings to",
                            hint="load Annex A, CIN census or SSDA903 returns first")
+    if not kids["surname"].notna().any():
+        raise LinkageError(f"none of the workspace's {len(kids):,} children has a name: the returns (Annex A, the CIN "
+                           "census, SSDA903) carry none, and linkage compares names and dates of birth",
+                           hint="give the case-management system's person list (child id, surname, forename(s), date "
+                                "of birth, gender): `cscflow link WS --people FILE`")
     engine = ws.engine
     if engine == "pyspark" and spark is None:
         spark = ws.engine_session()

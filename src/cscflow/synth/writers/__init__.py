@@ -5,7 +5,7 @@ Each module ``cscflow.synth.writers.<name>`` has
 Modules are imported only when their format is asked for.
 
 >>> sorted(FORMATS)
-['903', '903-xml', 'annex-a', 'cin', 'events', 'legal']
+['903', '903-xml', 'annex-a', 'cin', 'events', 'legal', 'people']
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {
     "903-xml": "ssda903_xml",
     "legal": "legal",
     "events": "events",
+    "people": "people",
 }
 
 
