@@ -71,7 +71,8 @@ async function main() {
       return;
     }
     const c = s.counts;
-    $("summary").textContent = `${c.linked} linked, ${c.review} for review, ${c.unlinked} unlinked ` +
+    const n = (v) => (typeof v === "number" ? v.toLocaleString() : v);  // "<5" as it is
+    $("summary").textContent = `${n(c.linked)} linked, ${n(c.review)} for review, ${n(c.unlinked)} unlinked ` +
       `(threshold ${s.threshold}, review band ${s.review_band.join("–")}).`;
   } catch (e) {
     $("status").textContent = `No linkage yet: ${e.message}`;
