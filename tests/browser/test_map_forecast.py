@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 import pytest
 from browser_kit import screenshot, wait_for
@@ -26,8 +27,8 @@ def _violet_pixels(page) -> int:
     top = page.locator("#sim-banner").bounding_box() if page.locator("#sim-banner").is_visible() else None
     y0 = top["y"] + top["height"] + 4 if top else box["y"]
     clip = {"x": box["x"], "y": y0, "width": box["width"], "height": box["y"] + box["height"] - y0}
-    img = Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB")
-    return sum(1 for p in img.getdata() if sum(abs(a - b) for a, b in zip(p, VIOLET, strict=True)) < 60)
+    img = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB"), dtype=np.int16)
+    return int((np.abs(img - np.asarray(VIOLET)).sum(-1) < 60).sum())
 
 
 def _open(page, server, day: pd.Timestamp, extra: str = "") -> dict:
