@@ -102,6 +102,14 @@ function compile(gl, type, src) {
   if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(s));
   return s;
 }
+// A new texture, bound, sampled nearest (and clamped to its edges with `clamp`).
+function texture(gl, clamp = false) {
+  const tex = gl.createTexture();
+  gl.bindTexture(gl.TEXTURE_2D, tex);
+  for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+  if (clamp) for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
+  return tex;
+}
 function program(gl, vs, fs) {
   const p = gl.createProgram();
   gl.attachShader(p, compile(gl, gl.VERTEX_SHADER, vs));
@@ -135,16 +143,12 @@ export class GLRenderer {
     for (const name of ["u_tex", "u_idx", "u_pal", "u_texel", "u_h"]) {
       this.uSplat[name] = gl.getUniformLocation(this.splatProg, name);
     }
-    this.idxTex = gl.createTexture();
-    gl.bindTexture(gl.TEXTURE_2D, this.idxTex);
-    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+    this.idxTex = texture(gl);
     this.splat = new Splat();
     this.uKeep = gl.getUniformLocation(this.fade, "u_keep");
     this.quadVao = gl.createVertexArray();
     this.u = {};
-    this.routeTex = gl.createTexture();
-    gl.bindTexture(gl.TEXTURE_2D, this.routeTex);
-    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+    this.routeTex = texture(gl);
     this.netVersion = -1;
     for (const name of ["u_t", "u_px", "u_size", "u_pal", "u_fixed", "u_alpha", "u_routes", "u_nRoutes", "u_ring"]) {
       this.u[name] = gl.getUniformLocation(this.prog, name);
@@ -161,12 +165,7 @@ export class GLRenderer {
     }
     gl.bindVertexArray(null);
     this.trail = null;   // {fb, tex, w, h} while trails are on
-    this.bg = { tex: gl.createTexture(), lab: gl.createTexture(), version: -1, n: 0 };
-    for (const tex of [this.bg.tex, this.bg.lab]) {
-      gl.bindTexture(gl.TEXTURE_2D, tex);
-      for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
-      for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
-    }
+    this.bg = { tex: texture(gl, true), lab: texture(gl, true), version: -1, n: 0 };
     // The label boxes: two triangles each in clip space (the copy shader's uv follows from the position).
     this.boxVao = gl.createVertexArray();
     this.boxBuf = gl.createBuffer();
@@ -178,10 +177,7 @@ export class GLRenderer {
     gl.bindVertexArray(null);
     // The station counts: boxes of the counts atlas (x, y in clip space; u, v in the atlas), re-uploaded when the
     // counts change (a few kilobytes, a few times a second while playing).
-    this.counts = { tex: gl.createTexture(), vao: gl.createVertexArray(), buf: gl.createBuffer(), version: -1, n: 0 };
-    gl.bindTexture(gl.TEXTURE_2D, this.counts.tex);
-    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
-    for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
+    this.counts = { tex: texture(gl, true), vao: gl.createVertexArray(), buf: gl.createBuffer(), version: -1, n: 0 };
     gl.bindVertexArray(this.counts.vao);
     gl.bindBuffer(gl.ARRAY_BUFFER, this.counts.buf);
     for (const [name, offset] of [["a_xy", 0], ["a_uv", 8]]) {
@@ -255,10 +251,8 @@ export class GLRenderer {
     const gl = this.gl, w = this.canvas.width, h = this.canvas.height;
     if (this.trail && this.trail.w === w && this.trail.h === h) return this.trail;
     this.dropTrail();
-    const tex = gl.createTexture();
-    gl.bindTexture(gl.TEXTURE_2D, tex);
+    const tex = texture(gl);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, w, h, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
-    for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
     const fb = gl.createFramebuffer();
     gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
     gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0);
@@ -367,8 +361,7 @@ export class GLRenderer {
   }
 
   // A draw's dot diameter and whether hollow (a ring 1.6 CSS px wide).
-  dotStyle(d) {
-    const r = this.ratio || 1;
+  dotStyle(d, r = this.ratio || 1) {
     this.gl.uniform1f(this.u.u_size, (d.size || this.lastSize) * r);
     this.gl.uniform1f(this.u.u_ring, d.ring ? 1.6 * r : 0);
   }
