@@ -103,6 +103,8 @@ def test_runs_what_ifs_and_the_cache(client, app):
     assert h1["at_origin"] == h2["at_origin"] and (h1["n_legs"] != h2["n_legs"] or not np.array_equal(a1["to"], a2["to"]))
     _, hw, _ = _get(client, horizon=6, run=1, arrivals=40)
     assert hw["what_if"] == "arrivals +40%" and "what-if: arrivals +40%" in hw["note"]
+    _, hq, aq = _get(client, horizon=6, run=1, convention="queue")
+    assert hq["convention"] == "queue" and aq["depart"].min() >= hq["origin_day"] and hq["n_children"] == h1["n_children"]
     st = app.state.cscflow
     found, _ = st.peek(("simulated-tracks", "travel", 6, 1, "", "", 0.0, 0.0))
     assert found
