@@ -8,7 +8,11 @@
 - durations: the Kaplan-Meier curve of each station's stays (censored at the origin), held as
   :data:`NQ` quantiles; beyond the last observed time the tail is exponential with mean the last time;
 - arrivals: entries a month (first stays and re-entries after an exit) by a Poisson log-linear model
-  of trend and month of the year, and the share of each entry station, age band and repeat.
+  of trend and month of the year, and the share of each entry station, age band and repeat (their level:
+  :mod:`cscflow.forecast.level`);
+- variation between periods beyond sampling, read from month-long against half-year periods so that
+  siblings moving together are not taken for it: of shares (a Dirichlet's intra-period correlation rho) and
+  of durations (the variance tau2 of a period's log hazard ratio).
 """
 
 from __future__ import annotations
