@@ -10,8 +10,10 @@ import pytest
 @pytest.fixture(scope="session")
 def tiny_ws(tmp_path_factory) -> Path:
     from cscflow.cli.demo import build_demo
+    from cscflow.synth.writers import defaults
 
-    return build_demo(tmp_path_factory.mktemp("report"), seed=0, preset="tiny", echo=lambda _m: None)
+    # without the person list: the demo is then not linked, and the report must say so (test_report)
+    return build_demo(tmp_path_factory.mktemp("report"), seed=0, preset="tiny", formats=defaults(), echo=lambda _m: None)
 
 
 @pytest.fixture(scope="session")

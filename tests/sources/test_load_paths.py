@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from cscflow import Workspace
-from cscflow.journeys import timeline_store
+from cscflow.journeys import stored_facts, timeline_store
 from cscflow.sources import load
 
 CSC_LOG = """child_id,stage,start,end,outcome,team,worker,priority
@@ -50,8 +50,8 @@ def _cli() -> list[str]:
 def _tables(ws: Workspace) -> dict[str, pd.DataFrame]:
     out = {}
     for name in ws.tables():
-        if name.startswith(timeline_store.PREFIX):  # `cscflow load` also stores the map's timeline
-            continue
+        if name.startswith(timeline_store.PREFIX) or name == stored_facts.TABLE:  # `cscflow load` also stores the
+            continue                                                                # map's timeline and its facts
         df = ws.table(name).execute()
         df = df.drop(columns=[c for c in ("loaded_at",) if c in df.columns])  # the load's clock time
         df = df.astype(str)

@@ -29,8 +29,8 @@ def _formats(value: str | None) -> list[str] | None:
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same files).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (created if missing).")
-@click.option("--formats", default=None, help=f"Comma-separated formats (default: all; the national preset: "
-              f"events,legal per LA): {','.join(FORMATS)}.")
+@click.option("--formats", default=None, help=f"Comma-separated formats (default: all but people, the case system's "
+              f"person list; the national preset: events,legal per LA): {','.join(FORMATS)}.")
 @click.option("--from", "from_ws", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Fit the county to this workspace (instead of --preset); writes fidelity.csv and privacy.csv too.")
 @click.option("--holdout", default=0.2, show_default=True, type=click.FloatRange(0.05, 0.5),

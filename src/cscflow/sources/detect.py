@@ -206,6 +206,10 @@ def detect_format(path: str | Path) -> str:
             return fmt
         if LIST_NAME.search(path.stem):
             return "annex-a"
+        words = {normalise_header(h) for h in headers}
+        if "surname" in words and words & {"date of birth", "dob"}:  # names, no stages: the case system's people
+            raise SourceError(f"{path.name}: a person list (names and dates of birth), not a file of stays",
+                              hint=f"give it to the linkage instead: cscflow link WORKSPACE --people {path.name}")
         raise SourceError(f"{path.name}: cannot tell the format ({why})",
                           hint="give --format annex-a, 903, events or legal (and --mapping for other layouts)")
     raise SourceError(f"{path.name}: unknown file type {ext!r}",

@@ -71,10 +71,10 @@ def synthesise_from(workspace: str | Path, seed: int = 0, out_dir: str | Path = 
     from cscflow.synth import fidelity as fid
     from cscflow.synth import privacy, truth
     from cscflow.synth.fitted import BURN_IN_YEARS, fit_original, simulate_fitted
-    from cscflow.synth.writers import FORMATS, writer
+    from cscflow.synth.writers import defaults, writer
 
     say = progress or (lambda msg: None)
-    fmts = list(FORMATS) if formats is None else list(formats)
+    fmts = defaults() if formats is None else list(formats)
     writers = {f: writer(f) for f in fmts}
     if not (Path(workspace) / "cscflow.duckdb").exists():
         raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")

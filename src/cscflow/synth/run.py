@@ -18,18 +18,19 @@ import numpy as np
 from cscflow.synth import truth
 from cscflow.synth.params import load_parameters
 from cscflow.synth.simulate import simulate
-from cscflow.synth.writers import FORMATS, writer
+from cscflow.synth.writers import defaults, writer
 
 
 def synthesise(preset: str | Path | dict[str, Any] = "county", seed: int = 0, out_dir: str | Path = "synthetic",
                formats: Iterable[str] | None = None, progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Simulate a county and write it in ``formats`` (default: all) plus ``truth/``; returns the paths.
+    """Simulate a county and write it in ``formats`` (default: all but the person list) plus ``truth/``; returns the
+    paths.
 
     ``preset`` 'national' streams every LA to partitioned Parquet and writes its legal sheet (see
     :mod:`cscflow.synth.national`: ``formats`` default there to events and legal).
     Writers are checked before simulating, so a missing writer fails fast.
     """
-    fmts = list(FORMATS) if formats is None else list(formats)
+    fmts = defaults() if formats is None else list(formats)
     writers = {f: writer(f) for f in fmts}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

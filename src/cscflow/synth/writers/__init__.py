@@ -40,6 +40,20 @@ def writer(fmt: str) -> Callable[..., list[Path]]:
     return write
 
 
+#: Formats written only when asked for (``--formats``; ``cscflow demo`` asks): the person list is not a file of
+#: stays, so a folder of the default formats loads with ``cscflow load`` as it is.
+ON_REQUEST = ("people",)
+
+
+def defaults() -> list[str]:
+    """The formats written when none are named: every one but :data:`ON_REQUEST`.
+
+    >>> "people" in defaults(), "legal" in defaults()
+    (False, True)
+    """
+    return [f for f in FORMATS if f not in ON_REQUEST]
+
+
 def available() -> list[str]:
     """Every format, in :data:`FORMATS` order (each writer ships with cscflow).
 
