@@ -43,3 +43,18 @@ def test_statistics_tables_show_numbers_as_a_reader_wants_them(page, server):
         m.cell('z', 24.0179), m.cell('p', 0.000123456), m.cell('value', 1416.7), m.cell('label', '341 Liverpool'),
         m.cell('rate', null), m.cell('flag', false)])""")
     assert got == ["97,802", "2025", "24.02", "0.000123", "1,417", "341 Liverpool", "", "false"]
+
+
+@pytest.mark.parametrize("path", ["/timescales", "/linkage", "/forecast"])
+def test_every_page_has_the_same_six_tabs_and_they_open_their_view(page, server, path):
+    """The side pages' navigation lacked Analytics and Statistics (tabs of the map page): now the six tabs of the map
+    page, and a link to Analytics or Statistics opens that view."""
+    page.goto(f"{server.url}{path}")
+    tabs = page.eval_on_selector_all("header nav .tab", "ts => ts.map(t => t.textContent.trim())")
+    assert tabs == ["Map", "Analytics", "Statistics", "Timescales", "Linkage", "Forecast"]
+    page.click("header nav a.tab:text-is('Statistics')")
+    wait_for(page, "!document.getElementById('stats-view').hidden", timeout=60)
+    assert page.evaluate("document.getElementById('map-view').hidden")
+    page.goto(f"{server.url}/?view=analytics")
+    wait_for(page, "window.cscflow && cscflow.analytics && cscflow.analytics.charted", timeout=60)
+    assert not page.evaluate("document.getElementById('analytics-view').hidden")

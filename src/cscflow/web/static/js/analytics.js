@@ -166,8 +166,15 @@ export function init(context) {
       if (tab.dataset.view === "map-view") window.dispatchEvent(new Event("resize"));
     });
   });
+  // A link from another page (?view=analytics or ?view=stats) opens that view.
+  const wanted = { analytics: "analytics-view", stats: "stats-view" }[new URLSearchParams(window.location.search).get("view")];
+  const open = () => { const t = document.querySelector(`nav button.tab[data-view="${wanted}"]`); if (t && !t.hidden) t.click(); };
+  if (wanted === "analytics-view") open();
   // The statistics pages (stats.js): their tab shows once the module has loaded; a failure is shown, not hidden.
-  import("./stats.js").then((m) => { statsModule = m; $("stats-tab").hidden = false; }).catch((err) => {
+  import("./stats.js").then((m) => {
+    statsModule = m; $("stats-tab").hidden = false;
+    if (wanted === "stats-view") open();
+  }).catch((err) => {
     console.error("cscflow: the statistics pages could not be loaded", err);
     $("status").textContent = `Error: the statistics pages could not be loaded (${err.message || err})`;
   });
