@@ -314,6 +314,18 @@ def test_latest_referral_days_matches_naive():
     check()
 
 
+def _ingest(workspace, results, together: bool) -> None:
+    """``results`` loaded together (one ingest_many) or one after the other, then finalised."""
+    from cscflow.sources.load import ingest_many
+
+    if together:
+        ingest_many(workspace, results)
+    else:
+        for r in results:
+            ingest(workspace, r)
+    finalise(workspace)
+
+
 @pytest.mark.parametrize("together", [True, False])
 def test_a_kept_copy_without_an_end_takes_the_end_another_copy_knows(workspace, together):
     """An earlier census holds a referral open at 31 March that the next census closes; an Annex A s47 whose
@@ -327,14 +339,7 @@ def test_a_kept_copy_without_an_end_takes_the_end_another_copy_knows(workspace, 
                   [_ep("C1", "referral", "2015-02-01", "2015-09-30", row=1, outcome="closed"),
                    _ep("C1", "s47", "2015-02-03", "2015-02-20", row=2),
                    _ep("C1", "cp_plan", "2015-03-01", "2015-07-01", row=3)])  # both known: the first kept
-    if together:
-        from cscflow.sources.load import ingest_many
-
-        ingest_many(workspace, [old, new])
-    else:
-        ingest(workspace, old)
-        ingest(workspace, new)
-    finalise(workspace)
+    _ingest(workspace, [old, new], together)
     ep = workspace.table("episodes").execute().set_index("stage")
     assert len(ep) == 3 and set(ep.source) == {"cin_2015.xml"}
     assert ep.loc["referral", "end"] == pd.Timestamp("2015-09-30") and ep.loc["referral", "outcome"] == "closed"
@@ -375,8 +380,6 @@ def test_the_kept_copy_takes_the_team_another_copy_names(workspace, together):
     """The CIN census names no team; the case system's event log does. The census keeps its copy of the
     assessment and takes the log's team and worker (team funnels read them), loaded together or one after the
     other; a team the kept copy names is kept."""
-    from cscflow.sources.load import ingest_many
-
     cin = _result("cin_2017.xml", [_child("C1")],
                   [{**_ep("C1", "assessment", "2016-05-02", "2016-06-01", row=1), "team": None, "worker": None},
                    {**_ep("C1", "referral", "2016-05-01", "2016-05-02", row=2), "team": "Census team"}])
@@ -385,12 +388,7 @@ def test_the_kept_copy_takes_the_team_another_copy_names(workspace, together):
                   [{**_ep("C1", "assessment", "2016-05-02", "2016-06-03", row=1), "team": "North", "worker": "W9"},
                    {**_ep("C1", "referral", "2016-05-01", "2016-05-02", row=2), "team": "MASH"}])
     log.format = "events"
-    if together:
-        ingest_many(workspace, [log, cin])
-    else:
-        ingest(workspace, cin)
-        ingest(workspace, log)
-    finalise(workspace)
+    _ingest(workspace, [log, cin] if together else [cin, log], together)
     ep = workspace.table("episodes").execute().set_index("stage")
     assert set(ep.source) == {"cin_2017.xml"} and len(ep) == 2
     assert ep.loc["assessment", "team"] == "North" and ep.loc["assessment", "worker"] not in (None, "W9")

@@ -49,10 +49,16 @@ TIMELINE_COLUMNS = ("child_id", "stage", "start", "end", "outcome", "need_id", "
 
 
 def content_key(ws: WorkspaceLike) -> str:
-    """A hash of every row of ``episodes`` in the columns a timeline reads (order-independent): 12 hex digits."""
-    cols = ", ".join(f'"{c}"' for c in TIMELINE_COLUMNS)
-    n, h = ws.sql(f"SELECT count(*), sum(hash({cols})) FROM episodes")[0]
-    return hashlib.sha1(f"{n}:{h}".encode()).hexdigest()[:12]  # noqa: S324 - a name, not a secret
+    """A hash of every row of ``episodes`` in the columns a timeline reads (order-independent): 12 hex digits.
+    Worked out once until the workspace's next write (the stored timeline and the stored facts both ask)."""
+
+    def compute() -> str:
+        cols = ", ".join(f'"{c}"' for c in TIMELINE_COLUMNS)
+        n, h = ws.sql(f"SELECT count(*), sum(hash({cols})) FROM episodes")[0]
+        return hashlib.sha1(f"{n}:{h}".encode()).hexdigest()[:12]  # noqa: S324 - a name, not a secret
+
+    key: str = ws.cached("content-key", None, compute, size=1)
+    return key
 
 
 def name_for(content: str, map_json: str, end: Any) -> str:

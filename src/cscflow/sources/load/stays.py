@@ -361,6 +361,7 @@ def _fill_old_ends(ws: WorkspaceLike, t: ibis.Table) -> None:
     if ws.in_place:
         ws.sql('UPDATE episodes SET "end" = f.f_end, outcome = f.f_outcome, attrs = f.f_attrs, team = f.f_team, '
                "worker = f.f_worker FROM _end_fill f WHERE episodes.episode_id = f.f_id")
+        ws.touch()  # a write behind ws.write: what was worked out from the episodes is worked out again
         return
     f = ws.table("_end_fill")
     if not int(f.count().execute()):
@@ -409,6 +410,7 @@ def _reattach(ws: WorkspaceLike, batch: list[str]) -> None:
         'UPDATE episodes SET need_id = f.f_need FROM _need_fix f '
         'WHERE episodes.episode_id = f.f_id AND episodes.need_id IS DISTINCT FROM f.f_need'
     )
+    ws.touch()
 
 
 def assign_needs(ws: WorkspaceLike) -> None:

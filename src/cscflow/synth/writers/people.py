@@ -21,15 +21,14 @@ from cscflow.synth.county import County
 from cscflow.synth.writers._common import check_columns, children_frame
 
 HEADINGS = ["Child ID", "Surname", "Forename(s)", "Date of birth", "Gender"]
-_GENDER = {"M": "Male", "F": "Female", "1": "Male", "2": "Female"}
+_GENDER = {"M": "Male", "F": "Female"}
 
 
 def write(county: County, out_dir: Path, rng: np.random.Generator) -> list[Path]:
     """Write ``people.csv`` (the children with a journey, in child id order); returns its path."""
     kids = children_frame(county)
     check_columns(kids, ("child_id", "surname", "forenames", "birth_date", "sex"), "children")
-    known = set(county.journeys["child_id"]) if "child_id" in county.journeys else set(kids["child_id"])
-    kids = kids[kids["child_id"].isin(known)].sort_values("child_id", kind="mergesort")
+    kids = kids[kids["child_id"].isin(set(county.journeys["child_id"]))].sort_values("child_id", kind="mergesort")
     frame = pd.DataFrame({
         "Child ID": kids["child_id"].astype(str), "Surname": kids["surname"], "Forename(s)": kids["forenames"],
         "Date of birth": kids["birth_date"].dt.strftime("%d/%m/%Y"),
