@@ -21,7 +21,15 @@ then measure the generator). ``CSCFLOW_BENCH_GENERATOR=python`` forces the Pytho
 Run: ``.venv/bin/python -m bench web_load``. Environment: ``CSCFLOW_BENCH_WS`` (a workspace; default the demo
 county's, built with ``./run demo --no-serve``), ``CSCFLOW_BENCH_CLIENTS`` (50), ``CSCFLOW_BENCH_SECONDS`` (60),
 ``CSCFLOW_BENCH_WARMUP`` (0), ``CSCFLOW_BENCH_URL`` (load a server already running instead of starting one),
-``CSCFLOW_BENCH_SEED`` (0), ``CSCFLOW_BENCH_MIX`` (weights to change, e.g. ``tracks=0,child=5``).
+``CSCFLOW_BENCH_SEED`` (0), ``CSCFLOW_BENCH_MIX`` (weights to change, e.g. ``tracks=0,child=5``),
+``CSCFLOW_BENCH_FRAMES`` (1: a map page plays on the same server the whole time, 0: no page).
+
+The page playing at the same time (the issue: "the frame rate of a page playing at the same time stays as it
+is"): headless Debian Chromium (software WebGL, as on an LA's PC without a GPU) opens the county's map, plays it
+at 7 days a second and records the interval between ``requestAnimationFrame`` callbacks, first for
+``FRAME_SECONDS`` with no other client (the baseline), then during the load (from 5 s into it), then again after
+it. The page, the server and the load generator share this machine's cores: what the page loses under load is
+what a manager's browser on the same PC as the server would lose.
 """
 
 from __future__ import annotations
@@ -46,6 +54,21 @@ MIX = {"map": 1, "counts": 4, "station": 3, "flow": 3, "child": 3, "stats": 1, "
 FLOW_TABLES = ("stations", "conversion", "durations", "dfg", "rereferrals", "nfa_by_prior", "s47_outcomes")
 ANALYSES = ("rereferral", "referral-to-cp", "funnel", "leaving-care", "incidence")
 TARGET_P95 = 0.200
+FRAME_SECONDS = 15.0
+#: Frame intervals (ms) of a page playing the map, collected for ``seconds`` (the page's own clock).
+FRAMES_JS = """async (seconds) => {
+  const times = [];
+  await new Promise((resolve) => {
+    let last = null; const end = performance.now() + seconds * 1000;
+    function tick(now) {
+      if (last !== null) times.push(now - last);
+      last = now;
+      if (now >= end) resolve(); else requestAnimationFrame(tick);
+    }
+    requestAnimationFrame(tick);
+  });
+  return times;
+}"""
 #: What went wrong, and how often (printed after the run).
 ERRORS: dict[str, int] = {}
 
@@ -259,6 +282,42 @@ def report(rows: list[tuple[str, float, int]], took: float, clients: int) -> dic
             "p99": _pct(lat, 99), "errors": errors}
 
 
+class PlayingPage:
+    """A Chromium page playing the county's map on the server under test (``close()`` when done)."""
+
+    def __init__(self, url: str) -> None:
+        sys.path.insert(0, str(ROOT / "tests" / "web"))
+        sys.path.insert(0, str(ROOT / "tests" / "browser"))
+        from playwright.sync_api import sync_playwright
+
+        from conftest import CHROMIUM, CHROMIUM_ARGS, wait_for
+
+        self._pw = sync_playwright().start()
+        self._browser = self._pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        self.page = self._browser.new_page(viewport={"width": 1400, "height": 860})
+        self.page.goto(url + "/")
+        wait_for(self.page, "window.cscflow && window.cscflow.ready", timeout=300)
+        self.page.evaluate("cscflow.setSpeed(7); cscflow.play()")
+        self.page.evaluate(FRAMES_JS, 2)  # warm up
+
+    def frames(self, seconds: float) -> dict[str, float]:
+        """p50 / p95 / p99 frame interval (ms) and frames per second over ``seconds`` of playing."""
+        if not self.page.evaluate("cscflow.playing"):
+            self.page.evaluate("cscflow.play()")  # the map stops at the end of the data: play it again
+        times = self.page.evaluate(FRAMES_JS, seconds)
+        return {"p50": _pct(times, 50), "p95": _pct(times, 95), "p99": _pct(times, 99),
+                "fps": len(times) / max(sum(times) / 1000, 1e-9), "frames": len(times)}
+
+    def close(self) -> None:
+        self._browser.close()
+        self._pw.stop()
+
+
+def _print_frames(when: str, f: dict[str, float]) -> None:
+    print(f"  page playing the map, {when}: {f['frames']} frames, {f['fps']:.1f} frames/s; frame interval "
+          f"p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms, p99 {f['p99']:.1f} ms")
+
+
 def main() -> None:
     ws = os.environ.get("CSCFLOW_BENCH_WS", str(ROOT / "demo-county" / "workspace"))
     clients = int(os.environ.get("CSCFLOW_BENCH_CLIENTS", 50))
@@ -292,21 +351,45 @@ def main() -> None:
             else:
                 rows, took = asyncio.run(_load(url, clients, warmup, seed + 1, plan))
                 print(f"  warm-up (not counted): {len(rows):,} requests in {took:.1f} s")
+        page = PlayingPage(url) if os.environ.get("CSCFLOW_BENCH_FRAMES", "1") != "0" else None
+        if page is not None:
+            _print_frames("no other client (baseline)", page.frames(FRAME_SECONDS))
         cpu0, srv0 = _own_cpu(), _server_cpu(proc)
-        if use_wrk:
-            import resource
+        result: dict[str, Any] = {}
 
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            w = _wrk(url, clients, seconds, seed, plan)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        def run_load() -> None:
+            if use_wrk:
+                import resource
+
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                result["wrk"] = _wrk(url, clients, seconds, seed, plan)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                result["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            else:
+                result["rows"], result["took"] = asyncio.run(_load(url, clients, seconds, seed, plan))
+
+        import threading
+
+        loader = threading.Thread(target=run_load)
+        loader.start()
+        during = None
+        if page is not None:
+            time.sleep(min(5.0, seconds / 4))
+            during = page.frames(min(FRAME_SECONDS, max(1.0, seconds - 10)))
+        loader.join()
+        if use_wrk:
+            w = result["wrk"]
             _report_wrk(w, clients)
-            took, n = w["seconds"], w["requests"]
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            took, n, cpu = w["seconds"], w["requests"], result["cpu"]
         else:
-            rows, took = asyncio.run(_load(url, clients, seconds, seed, plan))
+            rows, took = result["rows"], result["took"]
             report(rows, took, clients)
             n = len(rows)
             cpu = _own_cpu() - cpu0
+        if page is not None and during is not None:
+            _print_frames(f"during the load ({clients} clients)", during)
+            _print_frames("after the load", page.frames(FRAME_SECONDS))
+            page.close()
         srv = _server_cpu(proc) - srv0
         print(f"  CPU in the run: load generator {cpu:.1f} s ({cpu / took:.0%} of a core), server "
               + (f"{srv:.1f} s ({srv / took:.0%} of a core, {srv / max(n, 1) * 1000:.1f} ms a request)"

@@ -24,6 +24,10 @@ class CscflowError(Exception):
     def __str__(self) -> str:
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickled with its hint (a reader run in another process raises it back in this one)
+        return (self.__class__, (self.message,), {"hint": self.hint})
+
 
 class WorkspaceError(CscflowError):
     """The workspace folder, its database or its key is missing or unusable."""

@@ -316,8 +316,7 @@ class _Accumulator:
                 self.bad(rows[i], sheet, xl[i], headers[found["start"]], None, "missing start date",
                          "the stay cannot be placed without its date")
             ok &= ~missing
-        raw = frame.astype(str)
-        dup = raw.duplicated(keep="first")
+        dup = frame.duplicated(keep="first")
         for i in frame.index[dup & ok]:
             self.bad(rows[i], sheet, xl[i], "", None, "duplicate row", "the row repeats an earlier row; nothing to do")
         ok &= ~dup
@@ -330,8 +329,9 @@ class _Accumulator:
         if not len(good):
             return
         self.loaded.update(rows[good].tolist())
-        xl_lists = {k: v.tolist() for k, v in extra.items()}
-        attrs = [{k: _attr(v[i]) for k, v in xl_lists.items() if not is_blank(v[i])} for i in good]
+        # each distinct value of a column worked out once (most columns are coded: a few values each)
+        xl_lists = {k: map_values(v, _kept_attr).tolist() for k, v in extra.items()}
+        attrs = [{k: v[i] for k, v in xl_lists.items() if v[i] is not None} for i in good]
         self._children(n, col, ids, birth, good, attrs)
         self._stays(n, col, ids, dates, birth, good, rows, attrs)
 
@@ -344,7 +344,7 @@ class _Accumulator:
             "la": None,
             "sex": get("sex", sex_code),
             "ethnicity": get("ethnicity", ethnicity_code),
-            "birth_date": birth[good].tolist(),
+            "birth_date": birth[good].to_numpy(),
             "disability": get("disability", yes_no),
             "uasc": get("uasc", yes_no),
             "attrs": [({"annex_a_adoption": a} if n == 10 and a else {"annex_a_cin": a} if n == 6 and a else None)
@@ -354,13 +354,28 @@ class _Accumulator:
 
     def _stays(self, n: int, col: dict[str, Any], ids: Any, dates: dict[Any, Any], birth: Any, good: Any, rows: Any,
                attrs: Any) -> None:
-        # Plain lists: indexing a pandas Series row by row is slow.
-        cl = {f: c.tolist() for f, c in col.items()}
-        dl = {f: [None if pd.isna(v) else v for v in d.tolist()] for f, d in dates.items()}
-        idl, bl, rl = ids.tolist(), birth.tolist(), rows.tolist()
+        # Plain lists: indexing a pandas Series row by row is slow. Dates as datetime (numpy's microsecond
+        # values give them without pandas' Timestamp boxing; NaT -> None); coded cells worked out once per
+        # distinct value of their column.
+        dl = {f: d.to_numpy(dtype="datetime64[us]").tolist() for f, d in dates.items()}
+        idl, rl = ids.tolist(), rows.tolist()
+        bl = birth.tolist() if n == 9 else []  # care leavers' 18th birthdays
+        memo: dict[tuple[str, Callable[[Any], Any]], list[Any]] = {}
+
+        def per(f: str, func: Callable[[Any], Any]) -> list[Any]:
+            got = memo.get((f, func))
+            if got is None:
+                got = memo[(f, func)] = map_values(col[f], func).tolist()
+            return got
 
         def val(f: str, i: int) -> Any:
-            return None if f not in cl or is_blank(cl[f][i]) else strip_prefix(cl[f][i])
+            return per(f, _kept_text)[i] if f in col else None
+
+        def code(f: str, i: int) -> Any:
+            return per(f, leading_code)[i] if f in col else None
+
+        def yn(f: str, i: int) -> Any:
+            return per(f, yes_no)[i] if f in col else None
 
         def ts(f: str, i: int) -> Any:
             return dl[f][i] if f in dl else None
@@ -374,23 +389,23 @@ class _Accumulator:
             a = dict(attrs[k])
             start, end = ts("start", i), ts("end", i)
             if n == 1:
-                a["source"] = leading_code(cl["source"][i]) if "source" in col else None
+                a["source"] = code("source", i)
                 self._add(base, "contact", start, start, None, a)
             elif n == 2:
                 a["organisation"] = val("organisation", i)
                 self._add(base | {"team": val("organisation", i)}, "early_help", start, end,
                           "closed" if end else None, a)
             elif n == 3:
-                nfa = yes_no(cl["nfa"][i]) if "nfa" in col else None
-                a["referral_source"] = leading_code(cl["referral_source"][i]) if "referral_source" in col else None
+                nfa = yn("nfa", i)
+                a["referral_source"] = code("referral_source", i)
                 self._add(base, "referral", start, start, "nfa" if nfa else None, a)
             elif n == 4:
-                need = yes_no(cl["needs_support"][i]) if "needs_support" in col else None
+                need = yn("needs_support", i)
                 outcome = None if end is None else ("nfa" if need is False else None)
                 self._add(base, "assessment", start, end, outcome, a)
             elif n == 5:
                 icpc = ts("icpc_date", i)
-                unnecessary = yes_no(cl["icpc_unnecessary"][i]) if "icpc_unnecessary" in col else None
+                unnecessary = yn("icpc_unnecessary", i)
                 self._add(base, "strategy_discussion", start, start, "s47", {})
                 # As the CIN census reader does: an enquiry that needed no conference, with no ICPC, ends the
                 # day it starts (its true end is not recorded: end_unknown), never open for ever.
@@ -399,11 +414,11 @@ class _Accumulator:
                 self._add(base, "s47", start, icpc if icpc else (start if unnecessary else None),
                           "icpc" if icpc else ("nfa" if unnecessary else None), a)
                 if icpc is not None:
-                    plan = yes_no(cl["icpc_cp_plan"][i]) if "icpc_cp_plan" in col else None
+                    plan = yn("icpc_cp_plan", i)
                     self._add(base, "icpc", icpc, icpc, "cp_plan" if plan else ("nfa" if plan is False else None), {})
             elif n == 6:
                 for f in ("primary_need", "closure_reason", "case_status"):
-                    a[f] = leading_code(cl[f][i]) if f in col else None
+                    a[f] = code(f, i)
                 # List 6 is every child in need in the year: its dates are the episode of need's
                 # (referral to closure), not a CIN plan's, so the row is child data only (no stay).
                 continue
@@ -413,7 +428,7 @@ class _Accumulator:
                 self._add(base, "cp_plan", start, end, "closed" if end else None, a)
             elif n == 8:
                 for f in ("legal_status", "placement", "placement_provider", "rec", "category_of_need"):
-                    a[f] = leading_code(cl[f][i]) if f in col else None
+                    a[f] = code(f, i)
                 rec = a.get("rec")
                 outcome = None if end is None else rec_outcome.get(str(rec or ""), "closed")
                 self._add(base, "looked_after", start, end, outcome, a)
@@ -421,7 +436,7 @@ class _Accumulator:
                               val("rhi_accepted", i))
             elif n == 9:
                 for f in ("in_touch", "activity", "accommodation", "eligibility"):
-                    a[f] = leading_code(cl[f][i]) if f in col else None
+                    a[f] = code(f, i)
                 b = bl[i]
                 if pd.isna(b):
                     a["start_unknown"] = True
@@ -475,6 +490,16 @@ def _count(value: object) -> int | None:
     except (TypeError, ValueError):
         return None
     return int(number) if number == number and number >= 0 and number == int(number) else None
+
+
+def _kept_text(value: object) -> object:
+    """A text cell without its list prefix (None when blank)."""
+    return None if is_blank(value) else strip_prefix(value)
+
+
+def _kept_attr(value: object) -> object:
+    """An extra column's cell as kept in ``attrs`` (None when blank: left out)."""
+    return None if is_blank(value) else _attr(value)
 
 
 def _attr(value: object) -> object:

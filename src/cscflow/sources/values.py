@@ -74,6 +74,7 @@ def sql_date_formats() -> list[str]:
 ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _BLANKS = frozenset({"", "nan", "nat", "none", "null", "n/a", "#n/a", "na", "-", "--"})
+_LONGEST_BLANK = max(map(len, _BLANKS))
 
 
 def is_blank(value: object) -> bool:
@@ -84,6 +85,10 @@ def is_blank(value: object) -> bool:
     """
     if value is None:
         return True
+    if type(value) is str:  # the common case first: a cell's text longer than any blank word, not padded
+        if len(value) > _LONGEST_BLANK and not value[0].isspace() and not value[-1].isspace():
+            return False
+        return value.strip().lower() in _BLANKS
     if isinstance(value, float) and np.isnan(value):
         return True
     if value is pd.NaT:

@@ -1,7 +1,9 @@
 """Load stage 1, read: the files found, their formats checked, each format's reader run once on its files.
 
 An event log read with a workspace whose engine can scan files itself (DuckDB) stays in that engine
-(:mod:`cscflow.sources.events_stage`).
+(:mod:`cscflow.sources.events_stage`). When several formats are given and the work is large enough to pay for
+starting a process (a county's Annex A workbook, CIN censuses and SSDA903 returns), the formats' readers run at
+the same time in other processes (:mod:`.workers`); the results are the same, in the same order.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from cscflow.errors import SourceError
 from cscflow.sources.base import ReadResult
 from cscflow.sources.detect import READERS, check_format, normalise_format
+from cscflow.sources.load import workers
 
 if TYPE_CHECKING:
     from cscflow.workspace.protocol import WorkspaceLike
@@ -38,12 +41,6 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _reader(fmt: str) -> Callable[..., list[ReadResult]]:
-    module = importlib.import_module(f"cscflow.sources.{READERS[fmt]}")
-    read: Callable[..., list[ReadResult]] = module.read
-    return read
-
-
 def reader(fmt: str) -> Callable[..., list[ReadResult]]:
     """The ``read`` function of format ``fmt``'s reader module."""
     module = importlib.import_module(f"cscflow.sources.{READERS[fmt]}")
@@ -53,8 +50,11 @@ def reader(fmt: str) -> Callable[..., list[ReadResult]]:
 
 def read_all(ws: WorkspaceLike, paths: Iterable[str | Path], format: str = "auto",
              mapping: str | Path | None = None, progress: Progress | None = None,
-             open_stages: bool = False) -> tuple[list[ReadResult], int]:
-    """Every file of ``paths`` read (folders searched): (the reader results in order, the number of files)."""
+             open_stages: bool = False, cores: int | None = None) -> tuple[list[ReadResult], int]:
+    """Every file of ``paths`` read (folders searched): (the reader results in order, the number of files).
+
+    ``cores``: processes that may read formats at once (None: the machine's cores; 1: all in this process);
+    another process is started only when its share of the files is large enough to pay for its start."""
     files = expand(paths)
     if not files:
         raise SourceError("no files given", hint="give one or more files or folders to load")
@@ -65,8 +65,8 @@ def read_all(ws: WorkspaceLike, paths: Iterable[str | Path], format: str = "auto
             progress(f"checking {f.name}", 0, len(files))
         groups.setdefault(check_format(f, fmt0), []).append(f)
     names = [f.name for f in files]
-    results: list[ReadResult] = []
-    done, total = 0, len(files)
+    total = len(files)
+    jobs: list[tuple[str, list[Path], dict[str, Any]]] = []
     for fmt, group in groups.items():
         options: dict[str, Any] = {}
         if fmt == "events" and mapping is not None:
@@ -75,13 +75,15 @@ def read_all(ws: WorkspaceLike, paths: Iterable[str | Path], format: str = "auto
             options["open_stages"] = True
         if fmt == "events" and ws.sql_connection() is not None:
             options["ws"] = ws  # read by the workspace's engine: the stays never leave it
-        if progress:
-            progress(f"reading {len(group)} {fmt} file(s)", done, total)
-        got = reader(fmt)(group, **options)
+        jobs.append((fmt, group, options))
+    if progress:
+        progress(f"reading {total} file(s) of {len(jobs)} format(s)", 0, total)
+    got_all = workers.run(jobs, cores)
+    results: list[ReadResult] = []
+    for (_fmt, group, _options), got in zip(jobs, got_all, strict=True):
         if len(got) == len(group):  # same file name in several folders (903 years): name them by folder
             for res, path in zip(got, group, strict=True):
                 if res.source == path.name and names.count(path.name) > 1:
                     res.source = f"{path.parent.name}/{path.name}"
         results.extend(got)
-        done += len(group)
     return results, total
