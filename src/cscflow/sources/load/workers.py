@@ -92,8 +92,9 @@ def run(jobs: list[Job], cores: int | None = None, worth: float = WORTH_A_PROCES
             assert proc.stdout is not None
             data = proc.stdout.read()
             proc.wait()
-            status, value = pickle.loads(data) if data else ("error", RuntimeError(
-                f"a reader process ended with status {proc.returncode} and no answer"))
+            if not data:
+                raise RuntimeError(f"a reader process ended with status {proc.returncode} and no answer")
+            status, value = pickle.loads(data)
             if status == "error":
                 raise value
             for i, got in zip(b, value, strict=True):
