@@ -15,7 +15,9 @@ import pandas as pd
 import yaml
 
 from cscflow.errors import AnalysisError
+from cscflow.forecast import ages
 from cscflow.forecast import estimate as est
+from cscflow.forecast import siblings as sib
 from cscflow.forecast.level import ArrivalLevel, fit_level, level_paths
 from cscflow.forecast.stays import AGE_BANDS, load_stays, observation_start
 
@@ -73,14 +75,30 @@ class ForecastModel:
         sid = stays["station"].map(tix).to_numpy()
         in_win = (stays["start"] >= self.obs_start_).to_numpy()
         self.open_ = self._open_table(stays, sid, origin)
+        # ends at 18 are the model's cap, not a route; care leavers after care ended at 18 come from care
+        # (cscflow.forecast.ages)
+        day = pd.Timedelta(days=1)
+        s_day = ((stays["start"] - origin) / day).to_numpy()
+        e_day = ((stays["end"] - origin) / day).to_numpy()
+        care_i, leaver_i = tix.get("looked_after", -9), tix.get("care_leaver", -9)
+        left = ~stays["next"].isin(self.stations_).to_numpy()  # an exit (or "other"): the child left
+        at18_all = ages.ended_at_18(stays["age_years"].to_numpy(dtype=float), e_day - s_day,
+                                    stays["end"].notna().to_numpy() & left, sid != leaver_i)
+        cl_pos = ages.after_care(stays["child_id"].to_numpy(), sid, s_day, e_day, care_i, leaver_i)
+        from_care_all = np.zeros(len(stays), dtype=bool)
+        from_care_all[cl_pos[(cl_pos >= 0) & at18_all]] = True
         s = stays[in_win]
         st = sid[in_win].astype(int)
         end = s["end"].fillna(origin)
         dur = ((end - s["start"]) / pd.Timedelta(days=1)).to_numpy()
         follow = ((origin - s["start"]) / pd.Timedelta(days=1)).to_numpy()
         nxt = s["next"].map(tix)
-        target = np.where(nxt.isna(), -1, nxt.fillna(-1)).astype(int)
+        target_seen = np.where(nxt.isna(), -1, nxt.fillna(-1)).astype(int)
+        at18 = at18_all[in_win]
+        target = np.where(at18, -1, target_seen)  # censored at 18: neither a route nor an end of the durations
         closed = target >= 0
+        care_seen = at18 & (st == care_i) & (e_day[in_win] <= -ages.CARE_LEAVER_GAP)
+        followed = cl_pos[in_win] >= 0
         cell = (s["age"].to_numpy().astype(int) * 2 + s["repeat"].to_numpy().astype(int))
         codes, uniq = pd.factorize(s["child_id"])
         # The repeat marker counts the episodes of need seen: near the observation start a child's earlier
@@ -92,7 +110,7 @@ class ForecastModel:
                                origin - pd.DateOffset(months=12))
         known = (s["start"] >= self.cells_from_).to_numpy()
         # arrivals
-        entries = s["entry"].to_numpy() & (st < len(self.stations_))
+        entries = s["entry"].to_numpy() & (st < len(self.stations_)) & ~from_care_all[in_win]
         month = (s["start"].dt.year * 12 + s["start"].dt.month - 1).to_numpy()
         first_m = max(self.obs_start_.to_period("M"), (origin - pd.DateOffset(years=self.arrival_years)).to_period("M"))
         months = pd.period_range(first_m, origin.to_period("M"), freq="M")
@@ -112,6 +130,7 @@ class ForecastModel:
         self.arrival_beta_ = np.zeros((B, x.shape[1]))
         self.entry_share_ = np.zeros((B, n_s * n_c))
         self.arrival_counts_ = np.zeros(len(months))
+        self.care_leaver_share_ = np.zeros(B)
         # index sets built once: each station's stays sorted by duration (Kaplan-Meier) and by follow-up (IPCW)
         by_station = [np.flatnonzero(st == k) for k in range(n_s)]
         by_station = [ix[np.argsort(dur[ix], kind="stable")] for ix in by_station]
@@ -122,6 +141,7 @@ class ForecastModel:
             else:
                 wc = np.bincount(rng.integers(0, len(uniq), len(uniq)), minlength=len(uniq)).astype(float)
             w = wc[codes] if len(codes) else np.zeros(0)
+            self.care_leaver_share_[b] = ages.care_leaver_share(care_seen, followed, w)
             self.trans_[b] = est.transitions(st, cell, target, dur, follow, w * known, n_s, n_c, n_t,
                                              groups=by_station)
             for k in range(n_s):
@@ -150,7 +170,14 @@ class ForecastModel:
         # the simulations draw (cscflow.forecast.level).
         self.arrival_level_: ArrivalLevel = fit_level(self.arrival_counts_,
                                                       self.season_effects(months, 0)[0])
-        self._fit_heterogeneity(s, st, target, dur, follow, known, cell, ok & known & (m_idx >= len(months) - 24))
+        recent = ok & known & (m_idx >= len(months) - 24)
+        self._fit_heterogeneity(s, st, target, dur, follow, known, cell, recent)
+        # simulated arrivals' ages within their band; siblings: the design effect of entries moving together
+        self.age_q_ = ages.age_quantiles(st[recent], age[recent], s["age_years"].to_numpy(dtype=float)[recent], n_s)
+        e = (target_seen >= 0) & (st < n_s)
+        self.sibling_d_, self.together_, self.design_effect_ = sib.together(
+            st[e], -follow[e], dur[e], target_seen[e], s["entry"].to_numpy(dtype=bool)[e], n_s)
+        self.group_mean_ = 1.0 + (self.design_effect_ - 1.0) / 2.0
         for k in range(n_s):  # consecutive stays at one station are merged: no self-loops
             self.trans_[:, k, :, k] = 0.0
         self.trans_ /= self.trans_.sum(-1, keepdims=True)
@@ -205,14 +232,18 @@ class ForecastModel:
                                                   np.ones(int(recent.sum())), n_s * n_c, PERIOD_MONTHS)
 
     def _open_table(self, stays: pd.DataFrame, sid: np.ndarray, origin: pd.Timestamp) -> pd.DataFrame:
+        """The stays open at the origin (station, cell, elapsed days, days to the 18th birthday and the group of
+        siblings that move together, :func:`cscflow.forecast.siblings.open_groups`), a group's stays together."""
         open_ = stays["end"].isna().to_numpy() & (sid < len(self.stations_))
         o = stays[open_]
-        return pd.DataFrame({"station": sid[open_].astype(int),
-                             "cell": (o["age"].to_numpy().astype(int) * 2 + o["repeat"].to_numpy().astype(int)),
-                             "elapsed": ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy(),
-                             # days from the origin to the child's 18th birthday (NaN: unknown)
-                             "to_18": (18.0 - o["age_years"].to_numpy()) * 365.25
-                             - ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy()})
+        table = pd.DataFrame({"station": sid[open_].astype(int),
+                              "cell": (o["age"].to_numpy().astype(int) * 2 + o["repeat"].to_numpy().astype(int)),
+                              "elapsed": ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy(),
+                              # days from the origin to the child's 18th birthday (NaN: unknown)
+                              "to_18": (18.0 - o["age_years"].to_numpy()) * 365.25
+                              - ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy(),
+                              "group": sib.open_groups(stays.reset_index(drop=True), np.flatnonzero(open_))})
+        return table.sort_values("group", kind="stable").reset_index(drop=True)
 
     # -- reading the fit -------------------------------------------------------------------------------------
     def arrivals_expected(self, months: pd.PeriodIndex, b: int | slice | np.ndarray = slice(None)) -> np.ndarray:
@@ -272,6 +303,11 @@ class ForecastModel:
                              for t, a, lo, hi in sh.itertuples(index=False)},
             }
         out["stations"] = stations
+        out["care_leaver_share_after_care_at_18"] = r(self.care_leaver_share_[0])
+        out["siblings"] = {"arrivals_design_effect": r(self.design_effect_), "mean_group_size": r(self.group_mean_),
+                           "stations": {k: {"design_effect": r(a), "share_moving_together": r(c)}
+                                        for k, a, c in zip(self.stations_, self.sibling_d_, self.together_,
+                                                           strict=True)}}
         out["duration_variation_tau2"] = {s: r(v) for s, v in zip(self.stations_, self.duration_tau2_, strict=True)}
         out["share_variation_rho"] = {"entry_mix": r(self.entry_rho_),
                                       **{s: r(v) for s, v in zip(self.stations_, self.share_rho_, strict=True)}}

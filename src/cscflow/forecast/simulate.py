@@ -11,14 +11,17 @@ station and, if it is a station, its duration; a round is one numpy pass over al
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from cscflow.forecast.ages import draw_ages
 from cscflow.forecast.estimate import NQ, PROBS
 from cscflow.forecast.level import level_paths
+from cscflow.forecast.siblings import group_sizes, shared_uniforms, split
 
 if TYPE_CHECKING:
     from cscflow.forecast.model import ForecastModel
@@ -104,6 +107,130 @@ def _pick(cum: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
     return picked
 
 
+#: one round of moves: simulation, child, station, start, end (days after the origin), next (a target index; -1
+#: while open at the horizon) and cell of each stay
+Round = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generator, wi: WhatIf,
+        record: Callable[[Round], None]) -> None:
+    """Move the children of ``n_sims`` simulations on in rounds, giving every round's stays to ``record``.
+
+    Children open at the origin are numbered 0..n_open - 1 (the model's open table) in each simulation, arrivals
+    from n_open on. Siblings move together: the groups of the open table and the arrivals' groups (of mean size
+    ``model.group_mean_``, :mod:`cscflow.forecast.siblings`) share their draws (an arrival group its entry station,
+    cell, day, days and next step; every group its days and next step at each later station, where it stays
+    together with the station's share ``model.together_`` or splits for good), their members kept next to each
+    other. Every stay ends at the
+    child's 18th
+    birthday at the latest (a care leaver's at 21); a looked-after stay that does becomes a care leaver's stay
+    with the fitted share (:mod:`cscflow.forecast.ages`)."""
+    B = model.trans_.shape[0]
+    trans, q = _apply(model, wi)
+    n_s, n_t = len(model.stations_), len(model.targets_)
+    rep = rng.integers(1, B, n_sims) if B > 1 else np.zeros(n_sims, dtype=np.int64)
+    # each simulation's own shares for the horizon: its replicate's, varied as the shares vary between periods
+    trans = vary_shares(trans[rep], model.share_pooled_, model.share_rho_, rng)
+    cum = np.cumsum(trans, axis=-1)
+    cum[..., -1] = 1.0
+    n_cell = cum.shape[2]
+    n_a = n_cell // 2
+    cum_rows = cum.reshape(-1, cum.shape[-1])  # row (simulation * n_stations + station) * n_cells + cell
+    months = pd.period_range(model.origin_.to_period("M") + 1, periods=horizon, freq="M")
+    starts_edges = np.r_[0.0, month_ends(model, horizon)]
+    h_end = starts_edges[-1] + 1.0
+    care, leaver = _index(model, "looked_after"), _index(model, "care_leaver")
+    # open stays at the origin, copied into every simulation; their remaining days conditional on elapsed days
+    o = model.open_
+    n_o = len(o)
+    sim = np.repeat(np.arange(n_sims), n_o)
+    child = np.tile(np.arange(n_o), n_sims)
+    b = rep[sim]
+    st = np.tile(o["station"].to_numpy(), n_sims)
+    cell = np.tile(o["cell"].to_numpy(), n_sims)
+    el = np.tile(o["elapsed"].to_numpy(), n_sims)
+    group = o["group"].to_numpy() if "group" in o else np.arange(n_o)
+    n_g = int(group.max()) + 1 if n_o else 0
+    cid = sim * n_g + np.tile(group, n_sims)
+    keep = getattr(model, "together_", np.ones(n_s))
+    cid = split(rng, cid, keep[st], n_sims * n_g)  # a group open at the origin goes on together there or splits
+    n_g = n_g + n_o  # the arrivals' groups are numbered after the split ones
+    o_st = o["station"].to_numpy() * n_a + o["cell"].to_numpy() // 2
+    o_el = o["elapsed"].to_numpy()
+    p0_table = np.empty((B, n_o))  # the share of each open stay's station's stays over by its elapsed days
+    for bb in range(B):
+        for ss in np.unique(o_st):
+            m = o_st == ss
+            p0_table[bb, m] = np.interp(o_el[m], q[bb, ss], PROBS)
+    p0 = p0_table[b, child]
+    # each simulation's hazard multiplier per station (durations vary between periods: ForecastModel.duration_tau2_)
+    theta = np.exp(rng.standard_normal((n_sims, n_s)) * np.sqrt(model.duration_tau2_))
+    u = 1.0 - (1.0 - p0) * (1.0 - shared_uniforms(rng, cid)) ** (1.0 / theta[sim, st])  # S(t) = S(e) V^(1/theta)
+    start = -el
+    end = np.maximum(_draw_days(q, b, st * n_a + cell // 2, np.minimum(u, 1 - 1e-9)), el) - el
+    to18 = np.tile(np.nan_to_num(o["to_18"].to_numpy(dtype=float), nan=np.inf), n_sims)
+    # arrivals: groups of siblings, Poisson by month about the simulation's path of the level (children / mean
+    # group size), each group at a uniform day of its month
+    lam = arrival_means(model, months, rep, rng) * wi.arrivals / max(getattr(model, "group_mean_", 1.0), 1.0)
+    n_grp = rng.poisson(lam)
+    g_sim = np.repeat(np.repeat(np.arange(n_sims), horizon), n_grp.ravel())
+    g_mon = np.repeat(np.tile(np.arange(horizon), n_sims), n_grp.ravel())
+    mix = vary_shares(model.entry_share_[rep][:, None, None, :], model.entry_share_[0][None, :],
+                      np.array([model.entry_rho_]), rng)[:, 0, 0, :]
+    shc = np.cumsum(mix, axis=1)
+    shc[:, -1] = 1.0
+    k = _pick(shc, g_sim, rng.random(len(g_sim)))
+    g_start = starts_edges[g_mon] + rng.random(len(g_sim)) * (starts_edges[g_mon + 1] - starts_edges[g_mon])
+    size = group_sizes(getattr(model, "group_mean_", 1.0), rng, len(g_sim))
+    a_g = np.repeat(np.arange(len(g_sim)), size)
+    a_sim, a_st, a_cell = g_sim[a_g], k[a_g] // n_cell, k[a_g] % n_cell
+    a_start = g_start[a_g]
+    a_b = rep[a_sim]
+    a_cid = n_sims * n_g + a_g  # together at the entry station (a family is taken on as one after its contacts)
+    a_end = a_start + _draw_days(q, a_b, a_st * n_a + a_cell // 2, _ph(shared_uniforms(rng, a_cid), theta[a_sim, a_st]))
+    a_age = draw_ages(model.age_q_, a_st * n_a + a_cell // 2, rng.random(len(a_g))) if hasattr(model, "age_q_") \
+        else np.full(len(a_g), -np.inf)
+    # each simulation numbers its arrivals from n_open on
+    first_of_sim = np.searchsorted(a_sim, np.arange(n_sims))
+    a_child = n_o + np.arange(len(a_g)) - first_of_sim[a_sim]
+    sim, child, cid, b = np.r_[sim, a_sim], np.r_[child, a_child], np.r_[cid, a_cid], np.r_[b, a_b]
+    st, cell = np.r_[st, a_st], np.r_[cell, a_cell]
+    start, end = np.r_[start, a_start], np.r_[end, a_end]
+    to18 = np.r_[to18, a_start + (18.0 - a_age) * 365.25]
+    p_cl = getattr(model, "care_leaver_share_", np.zeros(B))
+    for _ in range(MAX_ROUNDS):
+        # a child leaves children's services at 18 (a care leaver at 21): the stay ends there at the latest
+        limit = np.maximum(to18 + np.where(st == leaver, 3 * 365.25, 0.0), np.maximum(start, 0.0))
+        capped = end > limit
+        end = np.where(capped, limit, end)
+        ended = end < h_end
+        nxt = np.full(len(sim), -1, dtype=np.int64)
+        u = shared_uniforms(rng, cid)
+        pick = ended & ~capped
+        nxt[pick] = _pick(cum_rows, ((sim * n_s + st) * n_cell + cell)[pick], u[pick])
+        # at 18: a looked-after child becomes a care leaver with the fitted share; others leave ("other")
+        at18 = ended & capped
+        nxt[at18] = n_t - 1
+        to_cl = at18 & (st == care) & (u < p_cl[b]) & (leaver >= 0)
+        nxt[to_cl] = leaver
+        record((sim, child, st, start, end, nxt, cell))
+        go = (nxt >= 0) & (nxt < n_s)
+        if not go.any():
+            break
+        sim, child, cid, b, to18 = sim[go], child[go], cid[go], b[go], to18[go]
+        cell = np.where(to_cl[go], (n_a - 1) * 2 + cell[go] % 2, cell[go])  # a care leaver is 16 plus
+        st, start = nxt[go], end[go]
+        cid = split(rng, cid, keep[st], int(cid.max()) + 1)  # a group goes on together at its new station or splits
+        end = start + _draw_days(q, b, st * n_a + cell // 2, _ph(shared_uniforms(rng, cid), theta[sim, st]))
+
+
+def month_ends(model: ForecastModel, horizon: int) -> np.ndarray:
+    """The day of each month end after the origin (origin = day 0)."""
+    months = pd.period_range(model.origin_.to_period("M") + 1, periods=horizon, freq="M")
+    return np.array([(m.end_time.normalize() + pd.Timedelta(days=1) - model.origin_).days - 1 for m in months],
+                    dtype=float)
+
+
 def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: int = 200, seed: int = 0,
              what_if: WhatIf | None = None, moves: list[np.ndarray] | None = None,
              paths: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None) -> dict[str, np.ndarray]:
@@ -114,86 +241,21 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
     receives for each of ``stations`` the (simulation, start, end) of every simulated stay there, in days
     after the origin (for checks that recount the simulated paths independently)."""
     rng = np.random.default_rng(seed)
-    wi = what_if or WhatIf()
-    B = model.trans_.shape[0]
-    trans, q = _apply(model, wi)
-    n_s = len(model.stations_)
-    rep = rng.integers(1, B, n_sims) if B > 1 else np.zeros(n_sims, dtype=np.int64)
-    # each simulation's own shares for the horizon: its replicate's, varied as the shares vary between periods
-    trans = vary_shares(trans[rep], model.share_pooled_, model.share_rho_, rng)
-    cum = np.cumsum(trans, axis=-1)
-    cum[..., -1] = 1.0
-    n_cell = cum.shape[2]
-    cum_rows = cum.reshape(-1, cum.shape[-1])  # row (simulation * n_stations + station) * n_cells + cell
-    months = pd.period_range(model.origin_.to_period("M") + 1, periods=horizon, freq="M")
-    edges = np.array([(m.end_time.normalize() + pd.Timedelta(days=1) - model.origin_).days - 1 for m in months],
-                     dtype=float)  # day of each month end after the origin (origin = day 0)
-    starts_edges = np.r_[0.0, edges]
-    h_end = edges[-1] + 1.0
-    # open stays at the origin, copied into every simulation; their remaining days conditional on elapsed days
-    o = model.open_
-    n_o = len(o)
-    sim = np.repeat(np.arange(n_sims), n_o)
-    b = rep[sim]
-    st = np.tile(o["station"].to_numpy(), n_sims)
-    cell = np.tile(o["cell"].to_numpy(), n_sims)
-    el = np.tile(o["elapsed"].to_numpy(), n_sims)
-    n_a = model.trans_.shape[2] // 2
-    o_st = o["station"].to_numpy() * n_a + o["cell"].to_numpy() // 2
-    o_el = o["elapsed"].to_numpy()
-    p0_table = np.empty((B, n_o))  # the share of each open stay's station's stays over by its elapsed days
-    for bb in range(B):
-        for ss in np.unique(o_st):
-            m = o_st == ss
-            p0_table[bb, m] = np.interp(o_el[m], q[bb, ss], PROBS)
-    p0 = p0_table[b, np.tile(np.arange(n_o), n_sims)]
-    # each simulation's hazard multiplier per station (durations vary between periods: ForecastModel.duration_tau2_)
-    theta = np.exp(rng.standard_normal((n_sims, n_s)) * np.sqrt(model.duration_tau2_))
-    u = 1.0 - (1.0 - p0) * (1.0 - rng.random(len(st))) ** (1.0 / theta[sim, st])  # S(t) = S(e) V^(1/theta)
-    start = -el
-    end = np.maximum(_draw_days(q, b, st * n_a + cell // 2, np.minimum(u, 1 - 1e-9)), el) - el
-    # a child leaves children's services at 18 (care leavers at 21): the stay ends there, out of the model
-    limit = np.tile(o["to_18"].to_numpy(), n_sims) + np.where(st == _index(model, "care_leaver"), 3 * 365.25, 0.0)
-    capped = np.isfinite(limit) & (end > np.maximum(limit, 0.0))
-    end = np.where(capped, np.maximum(limit, 0.0), end)
-    # arrivals: Poisson by month about the simulation's path of the level, each at a uniform day of its month
-    lam = arrival_means(model, months, rep, rng) * wi.arrivals
-    n_arr = rng.poisson(lam)
-    a_sim = np.repeat(np.repeat(np.arange(n_sims), horizon), n_arr.ravel())
-    a_mon = np.repeat(np.tile(np.arange(horizon), n_sims), n_arr.ravel())
-    a_b = rep[a_sim]
-    mix = vary_shares(model.entry_share_[rep][:, None, None, :], model.entry_share_[0][None, :],
-                      np.array([model.entry_rho_]), rng)[:, 0, 0, :]
-    shc = np.cumsum(mix, axis=1)
-    shc[:, -1] = 1.0
-    k = _pick(shc, a_sim, rng.random(len(a_sim)))
-    n_c = model.trans_.shape[2]
-    a_st, a_cell = k // n_c, k % n_c
-    a_start = starts_edges[a_mon] + rng.random(len(a_sim)) * (starts_edges[a_mon + 1] - starts_edges[a_mon])
-    a_end = a_start + _draw_days(q, a_b, a_st * n_a + a_cell // 2, _ph(rng.random(len(a_sim)), theta[a_sim, a_st]))
-    sim, b = np.r_[sim, a_sim], np.r_[b, a_b]
-    st, cell = np.r_[st, a_st], np.r_[cell, a_cell]
-    start, end = np.r_[start, a_start], np.r_[end, a_end]
-    capped = np.r_[capped, np.zeros(len(a_sim), dtype=bool)]
     want = [model.stations_.index(s) for s in stations]
     rec: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {w: [] for w in want}
-    for _ in range(MAX_ROUNDS):
+
+    def record(r: Round) -> None:
+        sim, _, st, start, end, nxt, _ = r
         for w in want:
             m = st == w
             rec[w].append((sim[m], start[m], end[m]))
-        go = (end < h_end) & ~capped
-        sim, b, st, cell, start, end = sim[go], b[go], st[go], cell[go], start[go], end[go]
-        if len(sim) == 0:
-            break
-        nxt = _pick(cum_rows, (sim * n_s + st) * n_cell + cell, rng.random(len(sim)))
         if moves is not None:  # stays begun after the origin and ended within the horizon: station, next, days
-            new = start > 0
+            new = (start > 0) & (nxt >= 0)
             moves.append(np.column_stack([st[new], nxt[new], end[new] - start[new]]))
-        stay = nxt < n_s
-        sim, b, cell, st = sim[stay], b[stay], cell[stay], nxt[stay]
-        start = end[stay]
-        end = start + _draw_days(q, b, st * n_a + cell // 2, _ph(rng.random(len(sim)), theta[sim, st]))
-        capped = np.zeros(len(sim), dtype=bool)
+
+    run(model, horizon, n_sims, rng, what_if or WhatIf(), record)
+    edges = month_ends(model, horizon)
+    starts_edges = np.r_[0.0, edges]
     out: dict[str, np.ndarray] = {}
     for name, w in zip(stations, want, strict=True):
         s_sim = np.concatenate([r[0] for r in rec[w]]) if rec[w] else np.zeros(0, int)

@@ -10,7 +10,8 @@ writers write in the formats LAs hold.
 
 An arrival is a child seen before at the original's share of such entries (by station, age band and
 repeat): the synthetic child who left closest to a gap drawn from the original's gaps, of the arrival's age
-band. Journeys end at 18 (a care leaver's at 21). Birth dates are drawn
+band. Journeys end at 18 (a care leaver's at 21; care ended at 18 is followed by a care leaver's stay with the
+fitted share). Birth dates are drawn
 afresh: ages at entry from the original's ages in the same band, jittered, to a day. Sex, ethnicity,
 disability and UASC are drawn from the original's shares, independently of the journey; names from the
 synth's name lists. Only stations that are stages (the England map's) can be written.
@@ -248,9 +249,12 @@ def _children(segments: pd.DataFrame, original: Original, rng: np.random.Generat
     return child, np.asarray(births)
 
 
-def _cap_at_18(stays: pd.DataFrame, birth: np.ndarray, model: ForecastModel) -> pd.DataFrame:
+def _cap_at_18(stays: pd.DataFrame, birth: np.ndarray, model: ForecastModel,
+               rng: np.random.Generator | None = None) -> pd.DataFrame:
     """Journeys end when the child turns 18 (a care leaver's at 21): a stay under way then ends that day (care:
-    ``left_care_18``; others: ``closed``), later stays of the journey are dropped."""
+    ``left_care_18``; others: ``closed``), later stays of the journey are dropped. Care ended at 18 is followed by
+    a care leaver's stay with the model's care-leaver share (``rng`` given), as the forecast does
+    (:mod:`cscflow.forecast.ages`): its days the care leavers' of the 16-plus band, to 21 at most."""
     t = model.targets_
     leaver = model.stations_.index("care_leaver") if "care_leaver" in model.stations_ else -1
     limit = birth + np.where(stays["station"].to_numpy() == leaver, 21.0, 18.0) * 365.25
@@ -266,7 +270,25 @@ def _cap_at_18(stays: pd.DataFrame, birth: np.ndarray, model: ForecastModel) -> 
     # a journey stops at its first capped stay
     cut_at = s[over].groupby("segment")["start"].min()
     s = s[~(s["segment"].map(cut_at).notna() & (s["start"] > s["segment"].map(cut_at)))]
-    return s.drop(columns=["limit"])
+    s = s.drop(columns=["limit"])
+    share = float(getattr(model, "care_leaver_share_", np.zeros(1))[0])
+    if rng is None or leaver < 0 or share <= 0:
+        return s
+    left = s[(s["next"] == out18) & (s["station"] == t.index("looked_after"))] if "looked_after" in t else s[:0]
+    left = left[rng.random(len(left)) < share]
+    if left.empty:
+        return s
+    from cscflow.forecast.simulate import _draw_days
+
+    n_a = model.trans_.shape[2] // 2
+    row = np.full(len(left), leaver * n_a + n_a - 1)
+    days = _draw_days(model.dur_q_, np.zeros(len(left), dtype=np.int64), row, rng.random(len(left)))
+    start = left["end"].to_numpy(dtype=float)
+    end = np.minimum(start + days, start + 3 * 365.25)
+    still = end > left["_end_day"].to_numpy(dtype=float)
+    cl = left.assign(station=leaver, start=start, end=np.where(still, np.nan, end),
+                     next=np.where(still, -1, closed))
+    return pd.concat([s, cl], ignore_index=True).sort_values(["segment", "start"], kind="stable")
 
 
 def _attributes(n: int, original: Original, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -317,7 +339,7 @@ def simulate_fitted(model: ForecastModel, original: Original, seed: int = 0) -> 
     end_day = float((original.origin - sim_start).days)
     stays, segments = _journeys(model, sim_start, end_day, rng)
     child, births = _children(segments, original, rng)
-    stays = _cap_at_18(stays.assign(_end_day=end_day), births[child[stays["segment"].to_numpy()]], model)
+    stays = _cap_at_18(stays.assign(_end_day=end_day), births[child[stays["segment"].to_numpy()]], model, rng)
     stays = stays.drop(columns="_end_day").reset_index(drop=True)
     first = float((original.obs_start - sim_start).days)
     stays = stays[stays["end"].isna() | (stays["end"] >= first)].reset_index(drop=True)
