@@ -65,3 +65,11 @@ def test_an_error_in_another_process_is_raised_here_with_its_hint(tmp_path, retu
     with pytest.raises(SourceError) as err:
         workers.run(jobs, cores=2, worth=0.0, start=0.0)
     assert "broken.xlsx" in err.value.message and err.value.hint
+
+
+def test_a_process_that_cannot_start_has_its_part_read_here(returns, monkeypatch):
+    jobs = _jobs(returns)
+    here = workers.read_jobs(jobs)
+    monkeypatch.setattr(workers.sys, "executable", "/bin/false")  # starts, reads nothing, answers nothing
+    apart = workers.run(jobs, cores=3, worth=0.0, start=0.0)
+    assert [[r.rows_read for r in got] for got in apart] == [[r.rows_read for r in got] for got in here]

@@ -72,17 +72,26 @@ def read_jobs(jobs: list[Job]) -> list[list[ReadResult]]:
 def run(jobs: list[Job], cores: int | None = None, worth: float = WORTH_A_PROCESS,
         start: float = START) -> list[list[ReadResult]]:
     """Each job's reader results in the jobs' order, read by as many processes as pay (see :func:`plan`).
-    A reader's error is raised here, as it would be in one process."""
+    A reader's error is raised here, as it would be in one process; a process that gives no answer at all (it
+    could not start, or was killed) has its part read here."""
     bins = plan(jobs, cores, worth, start)
     if len(bins) == 1:
         return read_jobs(jobs)
+    import cscflow
+
+    # the other process imports this cscflow (installed or not) and says nothing on the terminal
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(cscflow.__file__).resolve().parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
     procs = []
     for b in bins[1:]:
         proc = subprocess.Popen([sys.executable, "-c", "from cscflow.sources.load.workers import serve; serve()"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         assert proc.stdin is not None
-        proc.stdin.write(pickle.dumps([jobs[i] for i in b]))
-        proc.stdin.close()
+        try:
+            proc.stdin.write(pickle.dumps([jobs[i] for i in b]))
+            proc.stdin.close()
+        except OSError:  # it ended at once (BrokenPipeError): no answer, its part is read here
+            pass
         procs.append(proc)
     out: list[list[ReadResult]] = [[] for _ in jobs]
     try:
@@ -92,9 +101,11 @@ def run(jobs: list[Job], cores: int | None = None, worth: float = WORTH_A_PROCES
             assert proc.stdout is not None
             data = proc.stdout.read()
             proc.wait()
-            if not data:
-                raise RuntimeError(f"a reader process ended with status {proc.returncode} and no answer")
-            status, value = pickle.loads(data)
+            value: Any
+            if not data:  # the process could not start or died (no answer): read its part here
+                status, value = "ok", read_jobs([jobs[i] for i in b])
+            else:
+                status, value = pickle.loads(data)
             if status == "error":
                 raise value
             for i, got in zip(b, value, strict=True):
