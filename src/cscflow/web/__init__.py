@@ -45,7 +45,9 @@ def serve(
         url += f"?token={token}"
     then = (lambda: webbrowser.open(url)) if open_browser else None
     if warm:  # compute the default tracks while the server starts, so the first page is quick; open it after
-        threading.Thread(target=_warm, args=(app, then), daemon=True).start()
+        name = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+        base = f"http://{name}:{port}"
+        threading.Thread(target=_warm, args=(app, then, base, token), daemon=True).start()
     elif then:
         threading.Timer(1.0, then).start()
     click.echo(f"cscflow: serving {workspace_path} on {url} (Ctrl+C to stop)")
@@ -69,8 +71,10 @@ def _store_timeline(workspace_path: str | Path) -> None:
         pass
 
 
-def _warm(app: Any, then: Callable[[], object] | None = None) -> None:
-    """Build the default tracks and stays (what the first page asks for), then run ``then`` (open the browser)."""
+def _warm(app: Any, then: Callable[[], object] | None = None, base: str | None = None,
+          token: str | None = None) -> None:
+    """Build the default tracks and stays (what the first page asks for), then run ``then`` (open the browser),
+    then ask the server what the other views ask first (:func:`_warm_views`)."""
     import time
 
     from cscflow.web.api.tracks import engine_tracks, stays_blob
@@ -83,6 +87,45 @@ def _warm(app: Any, then: Callable[[], object] | None = None) -> None:
         click.echo(f"cscflow: the map is ready ({time.perf_counter() - t0:.1f} s)")
     except Exception:  # noqa: BLE001 - warming is best effort; requests report errors themselves
         pass
-    if then:
+    if then or base:
         time.sleep(0.3)  # the server is listening by now (uvicorn starts in well under the warm-up)
+    if then:
         then()
+    if base:
+        _warm_views(base, token)
+
+
+#: What the other views ask first, asked once after the map is ready so that the first user of each finds it
+#: computed: a child's journey (every child's rows are fetched for the first), a station's panel, the
+#: Analytics page's flow tables and the Statistics page's analyses (for everyone: cohorts are computed when
+#: asked).
+WARM_VIEWS = ("/api/children/0", "/api/flow/stations", "/api/flow/conversion", "/api/flow/durations",
+              "/api/flow/dfg", "/api/flow/rereferrals", "/api/flow/nfa_by_prior", "/api/flow/s47_outcomes",
+              "/api/stats/rereferral", "/api/stats/referral-to-cp", "/api/stats/funnel", "/api/stats/leaving-care",
+              "/api/stats/incidence")
+
+
+def _warm_views(base: str, token: str | None) -> None:
+    """GET each of :data:`WARM_VIEWS` (and a station's panel) from the running server, one at a time, through
+    the same path as a browser's request, so what is kept is what users are then given. Best effort."""
+    import json
+    import urllib.request
+
+    headers = {"Accept-Encoding": "gzip"} | ({"Authorization": f"Bearer {token}"} if token else {})
+
+    def get(path: str) -> bytes:
+        with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=600) as r:
+            return bytes(r.read())
+
+    try:
+        info = json.loads(get("/api/map"))
+        paths = list(WARM_VIEWS)
+        if info.get("stations") and info.get("window"):
+            paths.insert(1, f"/api/stations/{info['stations'][0]['id']}?date={info['window'][0]}")
+    except Exception:  # noqa: BLE001 - best effort: not served, or the map has no stations
+        return
+    for path in paths:
+        try:
+            get(path)
+        except Exception:  # noqa: BLE001 - a view the workspace cannot answer says so to its user when asked
+            continue
