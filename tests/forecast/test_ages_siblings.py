@@ -81,6 +81,7 @@ def test_simulated_groups_move_as_one(county_model):
     m = _copy(model)
     m.design_effect_, m.group_mean_ = 2.0, 1.5
     m.together_ = np.ones(len(m.stations_))
+    m.open_ = m.open_.iloc[:0]  # the arrivals alone (the children open at the origin are grouped by their keys)
     runs = [simulate_stays(m, 24, seed=s) for s in range(3)]
     est = []
     for r in runs:
@@ -166,3 +167,15 @@ def test_fit_writes_the_new_terms(county_and_ws, tmp_path):
     d = yaml.safe_load(model.save(tmp_path / "m.yaml").read_text())
     assert d["care_leaver_share_after_care_at_18"] == pytest.approx(1.0)
     assert set(d["siblings"]) == {"arrivals_design_effect", "mean_group_size", "stations"}
+
+
+def test_open_groups_kept_at_the_stations_sibling_rate():
+    """Open stays grouped by their key: at a busy station most groups are coincidences (pairs of a stay 3 against a
+    moved-together rate d - 1 = 0.3), so a group is kept with probability 0.1; at a quiet one (pairs 0.4, rate 0.6)
+    always; in care (d = 1) never."""
+    from cscflow.forecast.siblings import open_keep
+
+    station = np.r_[np.zeros(40, int), np.ones(10, int), np.full(10, 2)]
+    group = np.r_[np.repeat(np.arange(10), 4), 10, 10, 11, 11, np.arange(12, 18), np.repeat([18, 19], 5)]
+    q = open_keep(station, group, np.array([1.3, 1.6, 1.0]))
+    assert np.allclose(q, [0.1, 1.0, 0.0])

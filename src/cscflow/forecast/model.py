@@ -178,6 +178,8 @@ class ForecastModel:
         self.sibling_d_, self.together_, self.design_effect_ = sib.together(
             st[e], -follow[e], dur[e], target_seen[e], s["entry"].to_numpy(dtype=bool)[e], n_s)
         self.group_mean_ = 1.0 + (self.design_effect_ - 1.0) / 2.0
+        self.open_keep_ = sib.open_keep(self.open_["station"].to_numpy(), self.open_["group"].to_numpy(),
+                                        self.sibling_d_)
         for k in range(n_s):  # consecutive stays at one station are merged: no self-loops
             self.trans_[:, k, :, k] = 0.0
         self.trans_ /= self.trans_.sum(-1, keepdims=True)

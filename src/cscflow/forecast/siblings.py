@@ -31,8 +31,11 @@ children move together. In simulation:
   station where siblings' stays end apart, such as care, pi is about 0);
 - the children open at the origin: those at one station since one day who entered the system together (same
   entry station and day) and, for a stay that is not itself the entry, came through the same station on the same
-  day just before, are one group, kept or split at their station with pi_s. Entries still open at the origin are
-  not grouped (at the front door several unrelated children begin a stay on most days).
+  day just before, are one group. At a busy front door unrelated children share such a key too (on the demo
+  county groups of 10-20 at early help and assessment), so each group is kept with probability
+  q_s = min(1, (d_key,s - 1) / P_s), P_s = sum m (m - 1) / sum m over the open groups at s (the pairs of a stay),
+  and otherwise split: the pairs kept are the station's moved-together rate. Entries still open at the origin
+  are not grouped.
 
 >>> import numpy as np
 >>> day = np.repeat(np.arange(100, 200), 2)  # every child arrives with a sibling, one pair a day
@@ -178,3 +181,17 @@ def split(rng: np.random.Generator, group: np.ndarray, keep: np.ndarray, next_id
     go = shared_uniforms(rng, group) >= keep
     out: np.ndarray = np.where(go, next_id + np.arange(len(group)), group)
     return out
+
+
+def open_keep(station: np.ndarray, group: np.ndarray, d_key: np.ndarray) -> np.ndarray:
+    """q_s per station: the chance that a group of the open table is kept (module docstring)."""
+    q = np.ones(len(d_key))
+    if len(group) == 0:
+        return q
+    size = np.bincount(group)[group].astype(float)  # each open stay's group size
+    for k in np.unique(station):
+        m = station == k
+        pairs = float((size[m] - 1.0).sum()) / float(m.sum())  # sum m (m - 1) / sum m over the station's groups
+        if pairs > 0:
+            q[k] = float(np.clip((d_key[k] - 1.0) / pairs, 0.0, 1.0))
+    return q

@@ -153,7 +153,8 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     n_g = int(group.max()) + 1 if n_o else 0
     cid = sim * n_g + np.tile(group, n_sims)
     keep = getattr(model, "together_", np.ones(n_s))
-    cid = split(rng, cid, keep[st], n_sims * n_g)  # a group open at the origin goes on together there or splits
+    # a group open at the origin is kept as the station's siblings are, or split (coincidences at a busy station)
+    cid = split(rng, cid, getattr(model, "open_keep_", np.ones(n_s))[st], n_sims * n_g)
     n_g = n_g + n_o  # the arrivals' groups are numbered after the split ones
     o_st = o["station"].to_numpy() * n_a + o["cell"].to_numpy() // 2
     o_el = o["elapsed"].to_numpy()
