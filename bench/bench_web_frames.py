@@ -2,7 +2,9 @@
 
 - Ours: the real page (index.html, main.js, gl.js, the SVG tube map and station counts) on a small workspace,
   with ``/api/tracks`` and ``/api/stays`` answered by synthetic blobs in the contract's layout where every child
-  is moving all the time (legs back to back between stations, none waiting) -- 10k, 50k and 100k dots.
+  is moving all the time (legs back to back between stations; a leg between a station and itself waits there) --
+  10k, 50k and 100k dots by default, 1M with ``CSCFLOW_BENCH_SIZES=1000000`` (past 250k dots the page draws density:
+  density.js). The blobs are served over HTTP by a wrapper around the app (``Synthetic``).
   Playing at 2 days per second (so station counts are recomputed about twice a second, as in real use).
 - Baseline: the prototype's D3-style approach, one SVG ``<circle>`` per dot with cx/cy set every frame, in the
   same browser and run, at 1k to 10k dots.
@@ -120,22 +122,33 @@ def synthetic_blobs(n_children: int, stations: list[dict], seed: int = 1) -> tup
     return t.to_bytes(), stays
 
 
-def _serve(blob: bytes):
-    def handler(route) -> None:
-        route.fulfill(body=blob, content_type="application/octet-stream")
+class Synthetic:
+    """The app with ``/api/tracks`` and ``/api/stays`` answered by the blobs in ``blobs`` (path -> bytes), over HTTP as
+    the app answers them. (Playwright's ``page.route`` would pass each blob base64-encoded through the DevTools
+    protocol: at 1M dots, 103 + 84 MB, which took minutes and then killed the page.)"""
 
-    return handler
+    def __init__(self, app) -> None:
+        self.app = app
+        self.state = app.state
+        self.blobs: dict[str, bytes] = {}
+
+    async def __call__(self, scope, receive, send) -> None:
+        body = self.blobs.get(scope["path"]) if scope["type"] == "http" else None
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/octet-stream"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 def ours(browser, server, n: int, shot: str | None = None, dots: str = "splat") -> dict:
     from conftest import wait_for
 
     stations = [dict(s) for s in server.app.state.cscflow.pmap.stations]
-    tracks_blob, stays_blob = synthetic_blobs(n, stations)
+    server.app.blobs["/api/tracks"], server.app.blobs["/api/stays"] = synthetic_blobs(n, stations)
     ctx = browser.new_context(viewport={"width": 1400, "height": 860})
     page = ctx.new_page()
-    page.route("**/api/tracks*", _serve(tracks_blob))
-    page.route("**/api/stays*", _serve(stays_blob))
     extra = os.environ.get("CSCFLOW_BENCH_QUERY", "")
     page.goto(f"{server.url}/?date=2022-04-01&dots={dots}" + (f"&{extra}" if extra else ""))
     wait_for(page, "window.cscflow && window.cscflow.ready", timeout=120)
@@ -154,6 +167,7 @@ def ours(browser, server, n: int, shot: str | None = None, dots: str = "splat") 
         page.evaluate("cscflow.pause()")
         page.screenshot(path=shot)
     ctx.close()
+    server.app.blobs.clear()
     out = {"p50": pct(raf, 50), "p95": pct(raf, 95), "dots": drawn, "device": device}
     if draw:
         out["draw_p50"], out["draw_p95"] = pct(draw, 50), pct(draw, 95)
@@ -200,7 +214,7 @@ def main() -> None:
     work = ROOT / "bench" / "out" / "web_small"
     if not (work / "cscflow.duckdb").exists():
         small_county.build(work)
-    app = create_app(work)
+    app = Synthetic(create_app(work))
     loads = [os.getloadavg()[0]]
     res: dict = {"svg": {}}
     with Server(app) as server, sync_playwright() as pw:

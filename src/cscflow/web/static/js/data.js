@@ -7,7 +7,8 @@ export const EXIT_LINGER = 14;    // days a dot stays visible at an exit station
 // Per leg: route, depart, arrive, until (days), traverse offset (px), ring angle, ring place (0-1), station waited at.
 export const FLOATS = 8;
 export const MAX_OFF = 2.5;       // px: the small traverse offset of slow legs (they keep to one side of the line)
-const SPANS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, FOREVER / 2];  // days visible: group upper bounds
+// Days visible: the span groups' upper bounds (a factor of ~1.41 apart: about 15% of a run's legs have already gone).
+const SPANS = [1, 2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512, 724, 1024, 1448, 2048, FOREVER / 2];
 
 function hash(i) {                // a small deterministic integer hash in [0, 1)
   let h = (i + 0x9e3779b9) | 0;
@@ -23,47 +24,59 @@ function hash(i) {                // a small deterministic integer hash in [0, 1
 // sorted by departure. A dot moves along its route from depart to arrive and waits in the ring of the station
 // it reached until it leaves; entering, leaving and staying put have no route (the dot waits at once), and a
 // route the user hid (an added one) is not travelled (the dot waits at the next station at once).
+// Memory: typed arrays only, ~60 bytes a leg at the peak (6M legs, 1M children: ~400 MB, then 32 + 13 bytes a leg
+// kept); each pass is a function of its own (V8 optimises small loops far better: 8 s -> ~2 s at 6M legs).
 export function buildLegs(tracks, network, opts = {}) {
   const a = tracks.arrays;
-  const h = tracks.header;
   const n = a.child.length;
-  const stations = h.stations;
-  const isExit = stations.map((s) => s.zone === "exit");
-  const maxOff = opts.maxOffPx ?? MAX_OFF;
+  const idx = childOrder(a, n);                      // null: already in (child, depart) order
+  const dep = new Float32Array(n), arr = new Float32Array(n), until = new Float32Array(n);
+  spreadDays(a, idx, n, tracks.header.stations.map((s) => s.zone === "exit"), dep, arr, until);
+  const place = spanGroups(departureOrder(dep, n), dep, until, n);
+  const legs = fill(a, idx, n, place, dep, arr, until, network, opts.maxOffPx ?? MAX_OFF);
+  legs.groups = place.groups;
+  legs.header = tracks.header;
+  return legs;
+}
 
-  // (child, depart) order; the engine usually sends it already.
-  let idx = new Uint32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+function childOrder(a, n) {
   let sorted = true;
   for (let i = 1; i < n && sorted; i++) {
     if (a.child[i] < a.child[i - 1] || (a.child[i] === a.child[i - 1] && a.depart[i] < a.depart[i - 1])) sorted = false;
   }
-  if (!sorted) idx.sort((p, q) => a.child[p] - a.child[q] || a.depart[p] - a.depart[q]);
+  if (sorted) return null;
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  return idx.sort((p, q) => a.child[p] - a.child[q] || a.depart[p] - a.depart[q]);
+}
 
-  const dep = new Float64Array(n), arr = new Float64Array(n), until = new Float64Array(n);
+// Same-day steps spread over their day, and how long each dot stays visible.
+function spreadDays(a, idx, n, isExit, dep, arr, until) {
+  const child = a.child, depart = a.depart, arrive = a.arrive;
+  const at = idx ? (q) => idx[q] : (q) => q;
   let i = 0;
   while (i < n) {                                    // one child at a time
-    const c = a.child[idx[i]];
+    const c = child[at(i)];
     let j = i;
-    while (j < n && a.child[idx[j]] === c) j++;
+    while (j < n && child[at(j)] === c) j++;
     let k = i;
     while (k < j) {                                  // legs departing on the same day
-      const day = Math.floor(a.depart[idx[k]]);
+      const day = Math.floor(depart[at(k)]);
       let m = k;
       let short = false;
-      while (m < j && Math.floor(a.depart[idx[m]]) === day) {
-        if (a.arrive[idx[m]] - a.depart[idx[m]] < 1) short = true;
+      while (m < j && Math.floor(depart[at(m)]) === day) {
+        if (arrive[at(m)] - depart[at(m)] < 1) short = true;
         m++;
       }
       const count = m - k;
       for (let q = k; q < m; q++) {
-        const l = idx[q];
+        const l = at(q);
         if (short || count > 1) {
           dep[q] = day + (q - k) / count;
-          arr[q] = Math.max(a.arrive[l], day + (q - k + 1) / count);
+          arr[q] = Math.max(arrive[l], day + (q - k + 1) / count);
         } else {
-          dep[q] = a.depart[l];
-          arr[q] = a.arrive[l];
+          dep[q] = depart[l];
+          arr[q] = arrive[l];
         }
       }
       k = m;
@@ -71,35 +84,48 @@ export function buildLegs(tracks, network, opts = {}) {
     for (let q = i; q < j; q++) {
       if (q + 1 < j) until[q] = Math.max(dep[q + 1], dep[q]);
       else {
-        const to = a.to[idx[q]];
+        const to = a.to[at(q)];
         until[q] = to === OUTSIDE ? arr[q] : isExit[to] ? arr[q] + EXIT_LINGER : FOREVER;
       }
     }
     i = j;
   }
+}
 
-  // Sort by departure (counting sort on the day, stable).
-  let lo = Infinity, hi = -Infinity;
-  for (let q = 0; q < n; q++) { lo = Math.min(lo, Math.floor(dep[q])); hi = Math.max(hi, Math.floor(dep[q])); }
+// Legs in order of departure: a counting sort on small slices of a day (about one leg a slice; stable), then each
+// slice in exact order.
+function departureOrder(dep, n) {
   const order = new Uint32Array(n);
-  if (n) {
-    const counts = new Uint32Array(hi - lo + 2);
-    for (let q = 0; q < n; q++) counts[Math.floor(dep[q]) - lo + 1]++;
-    for (let b = 1; b < counts.length; b++) counts[b] += counts[b - 1];
-    for (let q = 0; q < n; q++) order[counts[Math.floor(dep[q]) - lo]++] = q;
+  if (!n) return order;
+  let lo = Infinity, hi = -Infinity;
+  for (let q = 0; q < n; q++) { if (dep[q] < lo) lo = dep[q]; if (dep[q] > hi) hi = dep[q]; }
+  const k = Math.min(4096, Math.max(1, n / Math.max(1, hi - lo)));   // slices a day
+  const counts = new Uint32Array(Math.floor((hi - lo) * k) + 2);
+  for (let q = 0; q < n; q++) counts[Math.floor((dep[q] - lo) * k) + 1]++;
+  for (let b = 1; b < counts.length; b++) counts[b] += counts[b - 1];
+  for (let q = 0; q < n; q++) order[counts[Math.floor((dep[q] - lo) * k)]++] = q;
+  for (let r = 1; r < n; r++) {                      // insertion sort: slices are short
+    const q = order[r], v = dep[q];
+    let s = r - 1;
+    while (s >= 0 && dep[order[s]] > v) { order[s + 1] = order[s]; s--; }
+    order[s + 1] = q;
   }
+  return order;
+}
 
-  // Group by how long a dot stays visible (span classes), departure order inside each group: the legs that can
-  // be visible at t are then, per group, a contiguous run found by two binary searches, and the run holds few
-  // legs that have already gone (at most those departing within the group's longest span before t). Open legs
-  // (visible to the end) form the last group, where the run is exact.
-  const cls = new Uint8Array(n), perClass = new Uint32Array(SPANS.length + 1);
-  for (let r = 0; r < n; r++) {
-    const q = order[r], span = until[q] - dep[q];
+// Group by how long a dot stays visible (span classes), departure order inside each group: the legs that can
+// be visible at t are then, per group, a contiguous run found by two binary searches, and the run holds few
+// legs that have already gone (at most those departing within the group's longest span before t). Open legs
+// (visible to the end) form the last group, where the run is exact. Returns the legs' order ({order, groups}).
+function spanGroups(order, dep, until, n) {
+  const classOf = (q) => {
+    const span = until[q] - dep[q];
     let c = 0;
     while (c < SPANS.length && span > SPANS[c]) c++;
-    cls[r] = c; perClass[c]++;
-  }
+    return c;
+  };
+  const perClass = new Uint32Array(SPANS.length + 1);
+  for (let r = 0; r < n; r++) perClass[classOf(order[r])]++;
   const groups = [];
   const next = new Uint32Array(perClass.length);
   for (let c = 0, at = 0; c < perClass.length; c++) {
@@ -107,32 +133,41 @@ export function buildLegs(tracks, network, opts = {}) {
     next[c] = at; at += perClass[c];
   }
   const place = new Uint32Array(n);
-  for (let r = 0; r < n; r++) place[next[cls[r]]++] = order[r];
-
-  const data = new Float32Array(n * FLOATS);
-  const child = new Uint32Array(n), repeat = new Uint8Array(n);
-  const depart = new Float32Array(n), maxUntil = new Float32Array(n);
-  let running = -Infinity, g = 0;
-  for (let r = 0; r < n; r++) {
-    while (g < groups.length && r >= groups[g].hi) g++;
-    if (r === groups[g].lo) running = -Infinity;
-    const q = place[r], l = idx[q];
-    const from = a.from[l], to = a.to[l], c = a.child[l];
-    const route = network.routeOf(from, to);
-    const still = network.routes[route].via.length < 2 || network.hidden(route);
-    const took = a.arrive[l] - a.depart[l];
-    const side = hash(c * 7 + 3) < 0.5 ? -1 : 1;
-    const off = side * maxOff * Math.min(1, Math.log1p(Math.max(0, took) / 7) / Math.log1p(52));
-    const o = r * FLOATS;
-    data[o] = route; data[o + 1] = dep[q]; data[o + 2] = still ? dep[q] : arr[q]; data[o + 3] = until[q];
-    data[o + 4] = off; data[o + 5] = 2 * Math.PI * hash(c); data[o + 6] = hash(c + 0x5bd1e995);
-    data[o + 7] = to === OUTSIDE ? (from === OUTSIDE ? 0 : from) : to;
-    child[r] = c; repeat[r] = a.repeat[l]; depart[r] = dep[q];
-    running = Math.max(running, until[q]); maxUntil[r] = running;
-  }
-  return { n, data, child, repeat, depart, maxUntil, groups, header: h };
+  for (let r = 0; r < n; r++) { const q = order[r]; place[next[classOf(q)]++] = q; }
+  return { order: place, groups };
 }
 
+// The drawable legs in their final order: per leg FLOATS numbers (data), the child, its repeat number, and the
+// running maximum of `until` within its group (drawRange's binary search).
+function fill(a, idx, n, { order: place, groups }, dep, arr, until, network, maxOff) {
+  const data = new Float32Array(n * FLOATS);
+  const child = new Uint32Array(n), repeat = new Uint8Array(n), maxUntil = new Float32Array(n);
+  const routes = new Map(), still = [];               // from * 65536 + to -> route; per route: no movement
+  const denom = Math.log1p(52);
+  let running = -Infinity, g = 0, start = groups.length ? groups[0].lo : -1;
+  for (let r = 0; r < n; r++) {
+    if (r === start) { running = -Infinity; g++; start = g < groups.length ? groups[g].lo : -1; }
+    const q = place[r], l = idx ? idx[q] : q;
+    const from = a.from[l], to = a.to[l], c = a.child[l];
+    const key = from * 65536 + to;
+    let route = routes.get(key);
+    if (route === undefined) {
+      route = network.routeOf(from, to);
+      routes.set(key, route);
+      still[route] = network.routes[route].via.length < 2 || network.hidden(route);
+    }
+    const took = a.arrive[l] - a.depart[l];
+    const side = hash(c * 7 + 3) < 0.5 ? -1 : 1;
+    const off = side * maxOff * Math.min(1, Math.log1p(Math.max(0, took) / 7) / denom);
+    const o = r * FLOATS;
+    data[o] = route; data[o + 1] = dep[q]; data[o + 2] = still[route] ? dep[q] : arr[q]; data[o + 3] = until[q];
+    data[o + 4] = off; data[o + 5] = 2 * Math.PI * hash(c); data[o + 6] = hash(c + 0x5bd1e995);
+    data[o + 7] = to === OUTSIDE ? (from === OUTSIDE ? 0 : from) : to;
+    child[r] = c; repeat[r] = a.repeat[l];
+    running = Math.max(running, until[q]); maxUntil[r] = running;
+  }
+  return { n, data, child, repeat, maxUntil };
+}
 // The runs of legs that can be visible at time t: a list of [lo, hi) (one per span group, empty ones left out).
 export function drawRange(legs, t) {
   const out = [];
@@ -141,7 +176,7 @@ export function drawRange(legs, t) {
     while (a < b) { const m = (a + b) >> 1; if (legs.maxUntil[m] > t) b = m; else a = m + 1; }
     const lo = a;
     b = g1;                                          // first r with depart[r] > t
-    while (a < b) { const m = (a + b) >> 1; if (legs.depart[m] > t) b = m; else a = m + 1; }
+    while (a < b) { const m = (a + b) >> 1; if (legs.data[m * FLOATS + 1] > t) b = m; else a = m + 1; }
     if (a > lo) out.push([lo, a]);
   }
   return out;
@@ -214,8 +249,58 @@ export function colourCodes(legs, tracks, mode) {
 }
 
 // Children at each station on a day, by the contracts.md rule (a stay at S with start <= d and
-// (open or d < end), or starting on d), and children who arrived in the 7 days to d.
+// (open or d < end), or starting on d), and children who arrived in the 7 days to d. The first call builds a table of
+// both counts for every day (dailyCounts), so a day's counts cost one lookup per station while playing (a pass over
+// every stay took ~50 ms at 1M children); stays out of order within a child fall back to that pass.
+const DAILY = new WeakMap();
 export function stationCounts(stays, day) {
+  let table = DAILY.get(stays);
+  if (table === undefined) { table = dailyCounts(stays); DAILY.set(stays, table); }
+  if (!table) return countStays(stays, day);
+  const { k, d0, days, here: H, week: W } = table, here = new Int32Array(k), week = new Int32Array(k);
+  if (day < d0) return { here, week };
+  const j = Math.min(day, d0 + days - 2) - d0;   // the last day of the table: only open stays left
+  for (let s = 0; s < k; s++) { here[s] = H[s * days + j]; week[s] = W[s * days + j]; }
+  return { here, week };
+}
+
+// The counts of every day from the first stay's start to a week after the last finite day (later days are the same as
+// the table's last but one), per station: each child's days at a station (each stay's [start, max(end, start + 1))) and days after an
+// arrival ([start, start + 7)) merged into one run of days per child and station (so a child counts once), added as
+// +1 / -1 at the ends of each run and summed. Needs each child's stays at a station in order of start (the stays blob
+// is in timeline order); null when they are not or the table would be too large.
+function dailyCounts(stays) {
+  const { child, station, start, end } = stays.arrays;
+  const k = stays.header.stations.length, n = child.length;
+  let d0 = Infinity, last = -Infinity;
+  for (let i = 0; i < n; i++) {
+    d0 = Math.min(d0, start[i]);
+    last = Math.max(last, start[i], end[i] === OPEN ? -Infinity : end[i]);
+  }
+  if (!n) return { k, d0: 0, days: 1, here: new Int32Array(k), week: new Int32Array(k) };
+  const days = last - d0 + 9;
+  if (days * k > 5e7) return null;
+  const H = new Int32Array(k * days), W = new Int32Array(k * days);
+  const who = new Int32Array(k).fill(-1), from = new Float64Array(k), hereTo = new Float64Array(k), weekTo = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const st = station[i], c = child[i], s = start[i] - d0, row = st * days;
+    if (who[st] !== c) { who[st] = c; from[st] = -Infinity; hereTo[st] = -Infinity; weekTo[st] = -Infinity; }
+    if (s < from[st]) return null;
+    from[st] = s;
+    const e = end[i] === OPEN ? days - 1 : Math.min(days - 1, Math.max(end[i] - d0, s + 1));
+    let a = Math.max(s, hereTo[st]);
+    if (e > a) { H[row + a]++; H[row + e]--; hereTo[st] = e; }
+    a = Math.max(s, weekTo[st]);
+    if (s + 7 > a) { W[row + a]++; W[row + s + 7]--; weekTo[st] = s + 7; }
+  }
+  for (let st = 0; st < k; st++) {
+    for (let j = 1, row = st * days; j < days; j++) { H[row + j] += H[row + j - 1]; W[row + j] += W[row + j - 1]; }
+  }
+  return { k, d0, days, here: H, week: W };
+}
+const OPEN = 2147483647;   // the stays blob's end of a stay still open
+
+function countStays(stays, day) {
   const { child, station, start, end } = stays.arrays;
   const k = stays.header.stations.length;
   const here = new Int32Array(k), week = new Int32Array(k);

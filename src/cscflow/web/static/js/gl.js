@@ -2,135 +2,26 @@
 // is opaque and holds the whole map: the painted tube map (a texture, re-uploaded only when it changes) is drawn
 // first, then the dots, so the compositor has one changing opaque layer to show and nothing to blend above it.
 import { FLOATS } from "./data.js";
+import { Density, DensityPass } from "./density.js";
+import { COPY_F, FADE_F, FADE_V, FRAGMENT, program, SPLAT_F, TEX_V, texture, VERTEX } from "./glsl.js";
 import { ROUTE_W } from "./network.js";
 import { DOT_PX, Splat } from "./splat.js";
 
-const VERTEX = `#version 300 es
-precision highp float;
-precision highp int;
-in vec4 a_leg0;    // route, depart, arrive, until (days)
-in vec4 a_leg1;    // traverse offset (px), ring angle, ring place (0-1), station waited at
-in float a_col;
-uniform float u_t;
-uniform vec2 u_px;        // CSS px -> clip space: (2 / width, -2 / height)
-uniform float u_size;
-uniform vec3 u_pal[16];
-uniform int u_fixed;      // >= 0: one colour for the whole layer
-uniform highp sampler2D u_routes;   // the network (network.js): routes' polylines, then the stations' rings
-uniform int u_nRoutes;
-out vec3 v_col;
-void main() {
-  if (u_t < a_leg0.y || u_t >= a_leg0.w) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; return; }
-  vec2 pos;
-  if (u_t >= a_leg0.z) {           // waiting in the station's ring
-    vec4 s = texelFetch(u_routes, ivec2(0, u_nRoutes + int(a_leg1.w + 0.5)), 0);
-    if (s.w < 0.0) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; return; }   // drawn as density
-    float rad = sqrt(s.z * s.z + a_leg1.z * (s.w * s.w - s.z * s.z));
-    pos = s.xy + rad * vec2(cos(a_leg1.y), sin(a_leg1.y));
-  } else {                         // on the route, a little to one side when the leg is slow
-    float p = (u_t - a_leg0.y) / max(a_leg0.z - a_leg0.y, 1e-6);
-    int k = int(a_leg0.x + 0.5);
-    vec4 head = texelFetch(u_routes, ivec2(0, k), 0);
-    int n = int(head.x + 0.5);
-    float d = p * head.y;
-    vec4 a = texelFetch(u_routes, ivec2(1, k), 0);
-    vec4 b = a;
-    for (int i = 2; i < ${ROUTE_W}; i++) {
-      if (i > n) break;
-      b = texelFetch(u_routes, ivec2(i, k), 0);
-      if (b.z >= d || i == n) break;
-      a = b;
-    }
-    float f = clamp((d - a.z) / max(b.z - a.z, 1e-6), 0.0, 1.0);
-    vec2 dir = b.xy - a.xy;
-    float len = length(dir);
-    vec2 u = len > 1e-6 ? dir / len : vec2(0.0);
-    pos = mix(a.xy, b.xy, f) + vec2(-u.y, u.x) * a_leg1.x * sin(3.14159265 * p);
-  }
-  gl_Position = vec4(pos.x * u_px.x - 1.0, pos.y * u_px.y + 1.0, 0.0, 1.0);
-  gl_PointSize = u_size;
-  v_col = u_fixed >= 0 ? u_pal[u_fixed] : u_pal[int(a_col)];
-}`;
-
-// A round dot with a soft one-pixel rim (blended over the map); with u_ring (px) a hollow ring that wide.
-const FRAGMENT = `#version 300 es
-precision mediump float;
-in vec3 v_col;
-uniform float u_alpha, u_ring;
-uniform highp float u_size;
-out vec4 colour;
-void main() {
-  float r = length(gl_PointCoord - 0.5) * u_size;
-  float a = u_alpha * clamp(u_size * 0.5 - r + 0.5, 0.0, 1.0) * (u_ring > 0.0 ? clamp(r - u_size * 0.5 + u_ring + 0.5, 0.0, 1.0) : 1.0);
-  if (a <= 0.0) discard;
-  colour = vec4(v_col * a, a);
-}`;
-
-const FADE_V = `#version 300 es
-in vec2 a_xy; out vec2 v_uv; void main() { v_uv = a_xy * 0.5 + 0.5; gl_Position = vec4(a_xy, 0.0, 1.0); }`;
-const COPY_F = `#version 300 es
-precision mediump float; in vec2 v_uv; uniform sampler2D u_tex; out vec4 colour;
-void main() { colour = texture(u_tex, v_uv); }`;
-// The map and the stamped dots (splat.js) in one pass: a dot's palette index where there is one, else the map.
-const SPLAT_F = `#version 300 es
-precision mediump float;
-in vec2 v_uv;
-uniform sampler2D u_tex;
-uniform mediump usampler2D u_idx;
-uniform vec3 u_pal[16];
-uniform int u_texel, u_h;
-out vec4 colour;
-void main() {
-  ivec2 c = ivec2(gl_FragCoord.xy);
-  uint k = texelFetch(u_idx, ivec2(c.x / u_texel, (u_h - 1 - c.y) / u_texel), 0).r;
-  vec4 map = texture(u_tex, v_uv);
-  colour = k == 0u ? map : vec4(mix(map.rgb, u_pal[k & 15u], float(k >> 4) / 3.0), 1.0);
-}`;
-
-// Textured boxes with their own texture coordinates (the station counts and the density rings, from their atlas).
-const TEX_V = `#version 300 es
-in vec2 a_xy; in vec2 a_uv; out vec2 v_uv; void main() { v_uv = a_uv; gl_Position = vec4(a_xy, 0.0, 1.0); }`;
-const FADE_F = `#version 300 es
-precision mediump float; uniform float u_keep; out vec4 colour;
-void main() { colour = vec4(0.0, 0.0, 0.0, 1.0 - u_keep); }`;
-
 const BG = [15 / 255, 24 / 255, 34 / 255];    // the page background, #0f1822
-function compile(gl, type, src) {
-  const s = gl.createShader(type);
-  gl.shaderSource(s, src);
-  gl.compileShader(s);
-  if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(s));
-  return s;
-}
-// A new texture, bound, sampled nearest (and clamped to its edges with `clamp`).
-function texture(gl, clamp = false) {
-  const tex = gl.createTexture();
-  gl.bindTexture(gl.TEXTURE_2D, tex);
-  for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
-  if (clamp) for (const k of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, k, gl.CLAMP_TO_EDGE);
-  return tex;
-}
-function program(gl, vs, fs) {
-  const p = gl.createProgram();
-  gl.attachShader(p, compile(gl, gl.VERTEX_SHADER, vs));
-  gl.attachShader(p, compile(gl, gl.FRAGMENT_SHADER, fs));
-  gl.linkProgram(p);
-  if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(p));
-  return p;
-}
 
 export class GLRenderer {
-  static create(canvas, dotsMode = "auto") {
+  // opts.denseAt: legs that may be visible from which splat mode draws density (density.js; 0: always).
+  static create(canvas, dotsMode = "auto", opts = {}) {
     // No antialiasing, depth or stencil, and the drawing buffer not preserved (no copy per frame); trails keep
     // their fading image in a texture of their own instead.
     const gl = canvas.getContext("webgl2", {
       alpha: false, antialias: false, premultipliedAlpha: true, preserveDrawingBuffer: false, depth: false,
       stencil: false, powerPreference: "high-performance",
     });
-    return gl ? new GLRenderer(canvas, gl, dotsMode) : null;
+    return gl ? new GLRenderer(canvas, gl, dotsMode, opts) : null;
   }
 
-  constructor(canvas, gl, dotsMode = "auto") {
+  constructor(canvas, gl, dotsMode = "auto", opts = {}) {
     this.name = "webgl2";
     this.canvas = canvas;
     this.gl = gl;
@@ -145,6 +36,8 @@ export class GLRenderer {
     }
     this.idxTex = texture(gl);
     this.splat = new Splat();
+    this.density = new Density(opts.denseAt);
+    this.densityPass = new DensityPass(gl);
     this.uKeep = gl.getUniformLocation(this.fade, "u_keep");
     this.quadVao = gl.createVertexArray();
     this.u = {};
@@ -194,17 +87,23 @@ export class GLRenderer {
     this.dots = dotsMode === "points" || dotsMode === "splat" ? dotsMode : software ? "splat" : "points";
   }
 
-  // One layer per cohort drawn: its legs and colour codes.
+  // One layer per cohort drawn: its legs and colour codes. The vertex buffers are made when the point path first
+  // draws the layer (splat mode never needs them: at 1M dots they would be another 200 MB in the GPU process).
   setLayer(i, legs, colours) {
-    const gl = this.gl;
     const old = this.layers[i];
-    if (old) { gl.deleteVertexArray(old.vao); gl.deleteBuffer(old.buf); gl.deleteBuffer(old.colBuf); }
-    if (!legs) { this.layers[i] = null; return; }
-    const vao = gl.createVertexArray();
-    gl.bindVertexArray(vao);
-    const buf = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, buf);
-    gl.bufferData(gl.ARRAY_BUFFER, legs.data, gl.STATIC_DRAW);
+    if (old && old.vao) { this.gl.deleteVertexArray(old.vao); this.gl.deleteBuffer(old.buf); this.gl.deleteBuffer(old.colBuf); }
+    this.layers[i] = legs ? { legs, colours } : null;
+  }
+
+  // The layer's vertex array (made on first use).
+  vaoOf(layer) {
+    const gl = this.gl;
+    if (layer.vao) return layer.vao;
+    layer.vao = gl.createVertexArray();
+    gl.bindVertexArray(layer.vao);
+    layer.buf = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, layer.buf);
+    gl.bufferData(gl.ARRAY_BUFFER, layer.legs.data, gl.STATIC_DRAW);
     const stride = FLOATS * 4;
     const attr = (name, size, offset) => {
       const loc = gl.getAttribLocation(this.prog, name);
@@ -213,29 +112,32 @@ export class GLRenderer {
     };
     attr("a_leg0", 4, 0);
     attr("a_leg1", 4, 16);
-    const colBuf = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, colBuf);
-    gl.bufferData(gl.ARRAY_BUFFER, colours, gl.DYNAMIC_DRAW);
+    layer.colBuf = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, layer.colBuf);
+    gl.bufferData(gl.ARRAY_BUFFER, layer.colours, gl.DYNAMIC_DRAW);
     const loc = gl.getAttribLocation(this.prog, "a_col");
     gl.enableVertexAttribArray(loc);
     gl.vertexAttribPointer(loc, 1, gl.FLOAT, false, 4, 0);
-    gl.bindVertexArray(null);
-    this.layers[i] = { vao, buf, colBuf, legs, colours };
+    return layer.vao;
   }
 
   setColours(i, colours) {
     const layer = this.layers[i];
     if (!layer) return;
     layer.colours = colours;
+    if (!layer.colBuf) return;
     this.gl.bindBuffer(this.gl.ARRAY_BUFFER, layer.colBuf);
     this.gl.bufferData(this.gl.ARRAY_BUFFER, colours, this.gl.DYNAMIC_DRAW);
   }
+
+  get dense() { return this.splatting && this.density.on; }
 
   resize(width, height, ratio) {
     this.canvas.width = Math.round(width * ratio);
     this.canvas.height = Math.round(height * ratio);
     this.ratio = ratio;
     this.splat.resize(this.canvas.width, this.canvas.height, ratio);
+    this.density.resize(width, height);
     this.dropTrail();
   }
 
@@ -287,9 +189,13 @@ export class GLRenderer {
     this.lastView = net;
     this.lastSize = opts.size || DOT_PX;
     this.splatting = this.dots === "splat" && !opts.trails && Boolean(opts.background && opts.background.image);
+    this.tally = null;
     if (this.splatting) {
-      this.splat.clear();
+      const dense = this.density.wanted(draws), t = draws.find((d) => d)?.t;
+      if (dense) this.density.begin(net.stations.length); else this.splat.clear();
       draws.forEach((d, i) => { if (this.layers[i] && d) this.stamp(this.layers[i], d); });
+      // Density mode: the frame's count of visible legs and of those waiting at each station (what visibleCount gives)
+      this.tally = dense ? { t, visible: this.density.visible, waiting: Int32Array.from(this.density.waiting) } : null;
       this.composite(draws.find((d) => d)?.palette);
       return;
     }
@@ -313,7 +219,7 @@ export class GLRenderer {
       const layer = this.layers[i];
       if (!layer || !d) return;
       this.dotStyle(d);
-      gl.bindVertexArray(layer.vao);
+      gl.bindVertexArray(this.vaoOf(layer));
       gl.uniform1f(this.u.u_t, d.t);
       gl.uniform3fv(this.u.u_pal, d.palette);
       gl.uniform1i(this.u.u_fixed, d.fixed ?? -1);
@@ -337,7 +243,7 @@ export class GLRenderer {
     this.usePoints(this.lastView);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     this.dotStyle(d);
-    gl.bindVertexArray(layer.vao);
+    gl.bindVertexArray(this.vaoOf(layer));
     gl.uniform1f(this.u.u_t, d.t);
     gl.uniform1i(this.u.u_fixed, d.fixed ?? -1);
     for (const [lo, hi] of d.ranges) gl.drawArrays(gl.POINTS, lo, hi - lo);
@@ -357,7 +263,8 @@ export class GLRenderer {
   }
 
   stamp(layer, d) {
-    this.splat.add(layer.legs, d.ranges, d.t, layer.colours, d.fixed ?? -1, this.lastView, d.size || this.lastSize, d.ring);
+    if (this.density.on) this.density.add(layer.legs, d.ranges, d.t, layer.colours, d.fixed ?? -1, this.lastView);
+    else this.splat.add(layer.legs, d.ranges, d.t, layer.colours, d.fixed ?? -1, this.lastView, d.size || this.lastSize, d.ring);
   }
 
   // A draw's dot diameter and whether hollow (a ring 1.6 CSS px wide).
@@ -370,6 +277,12 @@ export class GLRenderer {
   composite(palette) {
     const gl = this.gl, sp = this.splat;
     this.uploadBackground(this.lastBg);
+    if (this.density.on) {
+      if (palette) this.palette = palette;
+      this.densityPass.draw(this.density, this.palette, this.canvas.width, this.canvas.height, this.ratio || 1);
+      this.drawLabels();
+      return;
+    }
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
     gl.activeTexture(gl.TEXTURE1);

@@ -6,6 +6,7 @@ import { CanvasRenderer } from "./canvas.js";
 import { buildLegs, colourCodes, drawRange, established, positionOf, stationCounts, visibleCount, weeklyDots }
   from "./data.js";
 import { viewLinks } from "./exports.js";
+import { densityState } from "./density.js";
 import { GLRenderer } from "./gl.js";
 import { expose } from "./hooks.js";
 import { TubeMap } from "./map.js";
@@ -176,15 +177,17 @@ function frame(now) {
   };
   S.renderer.draw(S.net, draws, { trails: S.trails, background });
   if (S.compare === "period") drawPeriodB(palette, fixedB);
+  if (Boolean(S.renderer.dense) !== Boolean(S.dense)) { S.dense = S.renderer.dense; legend(); }   // the key says so
 }
 
 // What is shown as text (date, slider, station counts) and the test hook's dotsDrawn, for the current time.
 function slowUpdate(now) {
   if (!S.layers[0]) return;
   S.slowAt = now;
-  const waiting = new Int32Array(S.mapData.stations.length);   // dots waiting at each station (the rings)
-  S.dotsDrawn = (forecast.hides(S.t) ? 0 : visibleCount(S.layers[0].legs, S.t, waiting)) + forecast.visible(S.t, waiting) +
-    (S.compare === "cohort" && S.layers[1] ? visibleCount(S.layers[1].legs, S.t, waiting) : 0);
+  // Dots waiting at each station (the rings): while playing in density mode, the last frame's (density.js counts them)
+  const tally = S.playing && S.renderer.tally, waiting = tally ? tally.waiting : new Int32Array(S.mapData.stations.length);
+  S.dotsDrawn = tally ? tally.visible : (forecast.hides(S.t) ? 0 : visibleCount(S.layers[0].legs, S.t, waiting)) +
+    forecast.visible(S.t, waiting) + (S.compare === "cohort" && S.layers[1] ? visibleCount(S.layers[1].legs, S.t, waiting) : 0);
   S.waiting = waiting;
   const day = Math.floor(S.t);
   if (day !== S.lastDay) updateDay(day);
@@ -306,7 +309,8 @@ function onKey(e) {
 
 function legend() {
   drawLegend($("legend"), { compare: S.compare, where: S.where, whereB: S.whereB, shift: S.shift, colourBy: S.colourBy,
-    attributes: S.layers[0] ? S.layers[0].tracks.header.attributes : {}, overlay: overlay.legend() });
+    attributes: S.layers[0] ? S.layers[0].tracks.header.attributes : {}, overlay: overlay.legend(),
+    density: S.dense ? S.renderer.density.at : null });
 }
 
 // A layer's colour codes: the overdue clocks' (layer A, while the overlay is on) or the "colour by" choice's.
@@ -453,6 +457,7 @@ const hook = expose({
   renderer: () => S.renderer && S.renderer.name, dots: () => S.renderer && (S.renderer.name === "canvas2d" ? "canvas" : S.renderer.dots),
   device: () => S.renderer && S.renderer.device, stations: () => S.mapData && S.mapData.stations.length,
   overdue: () => overlay.state(), simulated: () => forecast.state(S.t),
+  density: () => densityState(S.renderer, $("stage").getBoundingClientRect()),
 }, {
   setDate: (iso) => setDay(dayOf(iso) - S.epoch),
   play: () => setPlaying(true),
@@ -470,7 +475,8 @@ async function main() {
   S.map = new TubeMap($("map-under"), $("map-over"), mapData, S.net);
   $("added").closest("label").hidden = !S.net.added.length;
   const canvas = $("dots");
-  S.renderer = (params.get("renderer") !== "canvas" && GLRenderer.create(canvas, params.get("dots") || "auto")) ||
+  const denseAt = params.get("dense") === null ? undefined : Number(params.get("dense"));   // ?dense=N: density from N
+  S.renderer = (params.get("renderer") !== "canvas" && GLRenderer.create(canvas, params.get("dots") || "auto", { denseAt })) ||
     CanvasRenderer.create(canvas);
   wire();
   forecast.wire();

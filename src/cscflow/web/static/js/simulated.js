@@ -8,7 +8,7 @@
 import { getBlob } from "./api.js";
 import { dayOf } from "./blob.js";
 import { buildLegs, drawRange, visibleCount } from "./data.js";
-import { fmtDate } from "./view.js";
+import { fmtDate, fmtNumber } from "./view.js";
 
 export const SIM_COLOUR = "#b469ff";   // violet (palette.js OVERDUE: the colour furthest from every other dot colour)
 export const SIM_SLOT = 15;            // the palette slot the simulated layer is drawn in
@@ -156,7 +156,7 @@ export class ForecastMode {
     strong.textContent = h.note;
     const more = document.createElement("span");
     more.textContent = ` · run ${h.run} · real children's dots up to ${fmtDate(h.origin)}, after it only simulated ` +
-      `ones (hollow violet rings; the ${h.n_open} children open then continue in simulation; cohort filters apply ` +
+      `ones (hollow violet rings; the ${fmtNumber(h.n_open)} children open then continue in simulation; cohort filters apply ` +
       "to real children only) · ";
     const link = document.createElement("a");
     link.href = `/forecast`;

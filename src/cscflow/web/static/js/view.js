@@ -47,7 +47,7 @@ export function filterControls(box, names, values, target, onChange) {
 
 // The key to the dots' colours: the overlay of overdue clocks (overdue.js) when it is on, cohorts A and B, two
 // periods, the child's involvement, or an attribute's values.
-export function legend(box, { compare, where, whereB, shift, colourBy, attributes, overlay }) {
+export function legend(box, { compare, where, whereB, shift, colourBy, attributes, overlay, density }) {
   box.replaceChildren();
   const item = (colour, text) => {
     const span = document.createElement("span");
@@ -77,6 +77,10 @@ export function legend(box, { compare, where, whereB, shift, colourBy, attribute
   } else {
     const labels = (attributes || {})[colourBy] || [];
     labels.slice(0, 16).forEach((l, i) => item(CATEGORIES[i], String(l)));
+  }
+  if (density !== null && density !== undefined) {     // density.js: past `density` dots, cells of dots, not discs
+    head(`Drawing density: with ${density > 0 ? `over ${fmtNumber(density)}` : "these"} children on the move, each ` +
+      "spot is a few pixels of map shaded by how many children are there (faint: one; bright: many), in one of their colours");
   }
 }
 
