@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from jdata import episodes_frame, random_episodes
@@ -23,7 +24,7 @@ def naive_timeline(df: pd.DataFrame, pmap) -> pd.DataFrame:
     out = []
     for child, g in df.groupby("child_id"):
         stays = []
-        for r in g.itertuples():
+        for r in _continued(g, pmap):
             st = pmap.station_of(r.stage)
             if st is None:
                 continue
@@ -74,6 +75,29 @@ def naive_timeline(df: pd.DataFrame, pmap) -> pd.DataFrame:
             out.append({"child_id": child, "need_id": x["need"], "repeat": rep, "seq": seq, "station": station,
                         "start": s, "end": e, "kind": kind})
     return pd.DataFrame(out)
+
+
+def _continued(g: pd.DataFrame, pmap) -> list:
+    """A child's stays with each continuing one (outcome = its own stage, SSDA903's X1) and the next stay at its
+    station begun when it ends made one: the first's start and identity, the last's end, outcome and team."""
+    from types import SimpleNamespace
+
+    never = pd.Timestamp.max
+    rows = sorted(g.itertuples(), key=lambda r: (pmap.station_of(r.stage) or "", r.start,
+                                                 never if pd.isna(r.end) else r.end,
+                                                 (r.source, r.source_row, r.episode_id)))
+    out: list = []
+    last_stage = None
+    for r in rows:
+        st = pmap.station_of(r.stage)
+        prev = out[-1] if out else None
+        if (st is not None and prev is not None and pmap.station_of(prev.stage) == st and prev.outcome == last_stage
+                and not pd.isna(prev.end) and prev.end == r.start):
+            prev.end, prev.outcome, prev.team = r.end, r.outcome, r.team
+        else:
+            out.append(SimpleNamespace(**r._asdict()))
+        last_stage = r.stage
+    return out
 
 
 def run(ws, pmap) -> pd.DataFrame:
@@ -235,3 +259,45 @@ def test_event_log_without_needs_or_exits_takes_the_lean_path(write_episodes):
     compare(fast, general.reset_index(drop=True))
     compare(fast, naive_timeline(df, pmap))
     assert (fast.repeat == 1).all() and (fast.kind == "stay").all() and len(fast) > 100
+
+
+def test_episodes_that_continue_are_one_stay(write_episodes):
+    """SSDA903: a placement change ends an episode with X1 (outcome: it continues) and the next begins that day:
+    one period of care, one stay in care, its end and exit the last episode's; a return to care after a gap is
+    a stay of its own."""
+    ws = write_episodes([
+        ("c1", "looked_after", "2020-01-01", "2020-03-01", "looked_after", "n1", "North"),
+        ("c1", "looked_after", "2020-03-01", "2020-06-01", "looked_after", "n1", "South"),
+        ("c1", "looked_after", "2020-06-01", "2020-07-01", "returned_home", "n1", "South"),
+        ("c1", "looked_after", "2020-09-01", None, None, "n1"),
+        ("c2", "looked_after", "2020-01-01", "2020-02-01", "looked_after", "n2"),  # continues into nothing
+        ("c2", "cp_plan", "2020-02-01", "2020-04-01", "closed", "n2"),
+    ])
+    got = run(ws, load_map("england"))
+    c1 = got[got.child_id == "c1"]
+    assert c1["station"].tolist() == ["looked_after", "returned_home", "looked_after"]
+    assert c1["start"].tolist()[:2] == [pd.Timestamp("2020-01-01"), pd.Timestamp("2020-07-01")]
+    assert c1["end"].iloc[0] == pd.Timestamp("2020-07-01") and pd.isna(c1["end"].iloc[-1])
+    c2 = got[got.child_id == "c2"]
+    assert c2["station"].tolist() == ["looked_after", "cp_plan", "closed"]
+    compare(got, naive_timeline(ws.execute(ws.table("episodes")), load_map("england")))
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_continuing_stays_equal_the_reference(write_episodes, seed):
+    df = random_episodes(seed)
+    rng = np.random.default_rng(seed)
+    # a third of the stays that end continue: outcome = their stage, the child's next stay there begins at the end
+    extra = []
+    for r in df[df["end"].notna()].sample(frac=0.33, random_state=seed).itertuples():
+        df.loc[r.Index, "outcome"] = r.stage
+        if rng.random() < 0.8:
+            extra.append((r.child_id, r.stage, r.end, r.end + pd.Timedelta(days=int(rng.integers(0, 9))),
+                          "nfa", r.need_id, r.team))
+    more = episodes_frame(extra)
+    more["episode_id"] = [f"x{i:05d}" for i in range(len(more))]
+    more["source_row"] += len(df)
+    ws = write_episodes(pd.concat([df, more], ignore_index=True))
+    for name in ("england", "front_door"):
+        pmap = load_map(name)
+        compare(run(ws, pmap), naive_timeline(ws.execute(ws.table("episodes")), pmap))

@@ -3,6 +3,8 @@
 Rules (docs/data-model.md says what a stay is):
 
 - A stay of a stage the map leaves out is dropped; the others are drawn at their station.
+- A stay that continues (its outcome is its own stage: SSDA903's X1, a new episode the same day) and the
+  child's next stay at that station, begun when it ends, are one stay (a period of care).
 - Stays that overlap are resolved by the map's precedence: over any stretch of time the
   child is at the covering stay whose station ranks first (ties: the earlier stay). A stay
   interrupted by a higher-ranked one is split into pieces.
@@ -123,7 +125,7 @@ def mapped_stays(ws: WorkspaceLike, pmap: ProcessMap, end: _dt.datetime | pd.Tim
     ranks = {s: i for i, s in enumerate(pmap.precedence)}
     e = ep.select("child_id", "need_id", "stage", "start", "end", "outcome", "team", "episode_id", *_ORDER[:2])
     e = e.mutate(station=e.stage.substitute(pmap.stage_map, else_=ibis.null("string")))
-    e = e.filter(e.station.notnull())
+    e = _continued(e.filter(e.station.notnull()))
     if end is not None:
         last = _ts(end)
     else:  # the data's end date, computed in the engine so that the query does not depend on the data
@@ -151,6 +153,35 @@ def mapped_stays(ws: WorkspaceLike, pmap: ProcessMap, end: _dt.datetime | pd.Tim
         alone=(e.prev_end.isnull() | (e.start >= e.prev_end)) & (e.next_start.isnull() | (e.next_start >= e.end_eff)),
     )
     return e.drop("next_start", *(["_last"] if "_last" in e.columns else []))
+
+
+def _continued(e: ibis.Table) -> ibis.Table:
+    """Stays that continue one another made one: a stay whose outcome is its own stage (it continues: SSDA903's
+    X1, "episode ceases, and new episode begins on same day") and the child's next stay at the same station,
+    begun when it ends, are one stay at that station (a period of care, however many placement or legal-status
+    episodes it holds), from the first's start to the last's end, with the first's identity (episode, need,
+    source row) and the last's outcome and team. Without this, half the moves out of care were "to care" and a
+    stay in care lasted an episode."""
+    cols = e.columns
+    # only a child's stays at a station where one of them continues are looked at (the rest pass as they are)
+    cont = e.filter(e.outcome == e.stage).select(c_child=e.child_id, c_station=e.station).distinct()
+    on = [e.child_id == cont.c_child, e.station == cont.c_station]
+    rest, c = e.anti_join(cont, on), e.semi_join(cont, on)
+    order = [c.start, c.end, *(c[k] for k in _ORDER)]
+    w = ibis.window(group_by=[c.child_id, c.station], order_by=order)
+    c = c.mutate(_joins=((c.outcome.lag().over(w) == c.stage.lag().over(w))
+                         & (c.end.lag().over(w) == c.start)).fill_null(False))
+    order = [c.start, c.end, *(c[k] for k in _ORDER)]
+    w = ibis.window(group_by=[c.child_id, c.station], order_by=order)
+    upto = ibis.window(group_by=[c.child_id, c.station], order_by=order, rows=(None, 0))  # a running count
+    c = c.mutate(_first=~c._joins, _grp=(~c._joins).cast("int64").sum().over(upto),
+                 _last=~c._joins.lead().over(w).fill_null(False))
+    g = c.group_by(["child_id", "station", "_grp"]).aggregate(
+        stage=c.stage.max(), start=c.start.min(), end=c.end.max(where=c._last),
+        outcome=c.outcome.max(where=c._last), team=c.team.max(where=c._last),
+        need_id=c.need_id.max(where=c._first), episode_id=c.episode_id.max(where=c._first),
+        source=c.source.max(where=c._first), source_row=c.source_row.max(where=c._first))
+    return rest.union(g.select(*cols))
 
 
 _PIECE = ["child_id", "cluster", "k", "p_start", "p_end", "is_point"]

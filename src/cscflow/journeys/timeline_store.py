@@ -61,9 +61,14 @@ def content_key(ws: WorkspaceLike) -> str:
     return key
 
 
+#: The timeline's rules, numbered: a timeline stored under other rules is not read (2: stays that continue one
+#: another, SSDA903's episodes of one period of care, are one stay).
+RULES = 2
+
+
 def name_for(content: str, map_json: str, end: Any) -> str:
-    """The stored timeline's table name for these episodes, map and end date."""
-    return f"{PREFIX}{content}_{hashlib.sha1(f'{map_json}|{end}'.encode()).hexdigest()[:12]}"  # noqa: S324
+    """The stored timeline's table name for these episodes, map, end date and :data:`RULES`."""
+    return f"{PREFIX}{content}_{hashlib.sha1(f'{map_json}|{end}|{RULES}'.encode()).hexdigest()[:12]}"  # noqa: S324
 
 
 def stored_names(ws: WorkspaceLike) -> list[str]:
