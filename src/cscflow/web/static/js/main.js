@@ -163,12 +163,12 @@ function frame(now) {
     draws.push(null);
   }
   forecast.draws(draws, S.t, palette);   // layer 0 hidden after the origin, the simulated layer from it
-  // Text and counts (the counts atlas repainted, re-uploaded as a small texture): a few times a second while
-  // playing, at once otherwise. While playing, a new day's counts are painted in the frame after the one that
-  // counted them (each frame does one of the two).
-  const m = S.map;
-  if (S.playing && m.countsDirty) m.paintCounts();
-  else if (!S.playing || S.lastDay === null || now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now);
+  // Text and counts (the counts atlas repainted, re-uploaded as a small texture): a few times a second while playing
+  // (a new day's counts painted in the frame after the one that counted them; in density mode between drawn frames:
+  // text()), at once otherwise.
+  const m = S.map, dense = S.playing && S.renderer.dense;
+  if (S.playing && m.countsDirty && !dense) m.paintCounts();
+  else if (!S.playing || S.lastDay === null || (!dense && now - (S.slowAt ?? -Infinity) >= SLOW_MS)) slowUpdate(now);
   if (!S.playing && m.countsDirty) m.paintCounts();
   const background = {
     image: m.image, labels: m.labels, boxes: m.labelBoxes, size: [m.width, m.height], version: m.version,
@@ -238,6 +238,12 @@ function links() {
     speed: S.speed, convention: S.convention });
 }
 
+// Density mode while playing (a million dots: ~20 ms a frame on software rendering) draws at most every PACE_MS, 30
+// frames a second, and does the text (counts, date) in the display frames between: a drawn frame has two frames' time.
+const PACE_MS = 25;
+function paced(now) { return S.playing && S.renderer.dense && now - (S.drawnAt ?? -Infinity) < PACE_MS; }
+function text(now) { if (S.map.countsDirty) S.map.paintCounts(); else if (now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now); }
+
 function loop(now) {
   if (S.playing) {
     const dt = Math.min(0.25, (now - (S.prev ?? now)) / 1000);
@@ -247,7 +253,9 @@ function loop(now) {
     watchFrames(now);
   }
   S.prev = now;
-  if (S.dirty || S.trails) {
+  if ((S.dirty || S.trails) && paced(now)) text(now);
+  else if (S.dirty || S.trails) {
+    S.drawnAt = now;
     const t0 = hook.probe ? performance.now() : 0;
     frame(now);
     if (hook.probe) {
@@ -436,18 +444,8 @@ function firstDot() {
   return null;
 }
 
-// What is drawn, in page coordinates: the lines (one polyline per segment), the stations, the label boxes and the
-// waiting rings (radii now and at their widest, whether drawn as density, children waiting).
-function geometry() {
-  const box = $("stage").getBoundingClientRect(), dx = box.left, dy = box.top;
-  return {
-    lines: S.net.drawnLines(dx, dy),
-    stations: S.mapData.stations.map((s, i) => ({ id: s.id, x: S.net.pos[i][0] + dx, y: S.net.pos[i][1] + dy, exit: s.zone === "exit" })),
-    labels: (S.map.placed || []).map((p) => ({ id: p.id, kind: p.kind, box: [p.box[0] + dx, p.box[1] + dy, p.box[2] + dx, p.box[3] + dy] })),
-    rings: (S.net.rings || []).map((g, i) => ({ id: S.mapData.stations[i].id, x: g.x + dx, y: g.y + dy, inner: g.inner,
-      outer: g.outer, cap: S.net.caps[i], dense: g.dense, waiting: g.n })),
-  };
-}
+// What is drawn, in page coordinates (network.js).
+function geometry() { const b = $("stage").getBoundingClientRect(); return S.net.geometry(b.left, b.top, S.map.placed); }
 
 const hook = expose({
   ready: () => S.ready, date: () => S.date, playing: () => S.playing, dotsDrawn: () => S.dotsDrawn,

@@ -207,6 +207,19 @@ export class Network {
     if (this.pos) this.packRings();
   }
 
+  // What is drawn, in page coordinates (window.cscflow.geometry; dx, dy: the stage's corner; placed: the map's label
+  // boxes): the lines (one polyline per segment), the stations, the label boxes and the waiting rings (radii now and
+  // at their widest, whether drawn as density, children waiting).
+  geometry(dx, dy, placed) {
+    return {
+      lines: this.drawnLines(dx, dy),
+      stations: this.stations.map((s, i) => ({ id: s.id, x: this.pos[i][0] + dx, y: this.pos[i][1] + dy, exit: s.zone === "exit" })),
+      labels: (placed || []).map((p) => ({ id: p.id, kind: p.kind, box: [p.box[0] + dx, p.box[1] + dy, p.box[2] + dx, p.box[3] + dy] })),
+      rings: (this.rings || []).map((g, i) => ({ id: this.stations[i].id, x: g.x + dx, y: g.y + dy, inner: g.inner,
+        outer: g.outer, cap: this.caps[i], dense: g.dense, waiting: g.n })),
+    };
+  }
+
   // The drawn lines in page coordinates (for window.cscflow.geometry): one polyline per segment.
   drawnLines(dx, dy) {
     return (this.segments || []).filter((s) => !s.added || this.showAdded).map((s) => ({
