@@ -106,8 +106,11 @@ def test_cell_shares_skip_the_repeat_look_back():
     assert m.cells_from_ == early
     k, ref = STATIONS.index("contact"), m.targets_.index("referral")
     assert abs(m.trans_[0, k, 2, ref] - 0.2) < 0.05, m.trans_[0, k, 2, ref]  # age band 1, first episode
-    whole = ForecastModel(n_boot=1, repeat_lookback=0).fit_stays(s, STATIONS, EXITS, pd.Timestamp("2013-04-01"))
-    assert whole.trans_[0, k, 2, ref] > 0.35  # the whole window's mix, as before the look-back
+    whole = ForecastModel(n_boot=1, repeat_lookback=0, drift=False).fit_stays(s, STATIONS, EXITS, pd.Timestamp("2013-04-01"))
+    assert whole.trans_[0, k, 2, ref] > 0.35  # the whole window pooled, as before the look-back
+    # the shares' local level (drift on) follows the step from 0.6 to 0.2 over the whole window too
+    level = ForecastModel(n_boot=1, repeat_lookback=0).fit_stays(s, STATIONS, EXITS, pd.Timestamp("2013-04-01"))
+    assert abs(level.trans_[0, k, 2, ref] - 0.2) < 0.05, level.trans_[0, k, 2, ref]
 
 
 @pytest.mark.parametrize("dispersed", [False, True])

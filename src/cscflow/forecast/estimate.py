@@ -10,9 +10,13 @@
 - arrivals: entries a month (first stays and re-entries after an exit) by a Poisson log-linear model
   of trend and month of the year, and the share of each entry station, age band and repeat (their level:
   :mod:`cscflow.forecast.level`);
+- the shares' drift: each station's next-station shares are a local level, its stays weighted by
+  lambda ** (half-years before the origin), lambda by the one-step-ahead predictive likelihood of the
+  half-yearly counts (:func:`share_discount`);
 - variation between periods beyond sampling, read from month-long against half-year periods so that
-  siblings moving together are not taken for it: of shares (a Dirichlet's intra-period correlation rho) and
-  of durations (the variance tau2 of a period's log hazard ratio).
+  siblings moving together are not taken for it: of shares (a Dirichlet's intra-period correlation rho, about
+  the local level's one-step-ahead predictions) and of durations (the variance tau2 of a period's log hazard
+  ratio).
 """
 
 from __future__ import annotations
@@ -171,6 +175,127 @@ def share_heterogeneity(months_back: np.ndarray, target: np.ndarray, w: np.ndarr
     if not (np.isfinite(phi_1) and np.isfinite(phi_p)) or n_p < MIN_PERIOD or n_p <= n_1:
         return 0.0
     return float(np.clip((phi_p - phi_1) / (n_p - n_1), 0.0, 0.5))
+
+
+#: the discounts tried by :func:`share_discount` (1: the pooled shares)
+DISCOUNTS = np.round(np.arange(1.0, 0.0, -0.05), 2)
+#: pseudo-stays, spread evenly over the targets seen, in a one-step-ahead prediction
+PREDICT_PRIOR = 0.5
+
+
+def _half_counts(half: np.ndarray, target: np.ndarray, w: np.ndarray, n_target: int) -> np.ndarray:
+    """Weighted counts (half-years x targets) in time order: row 0 the earliest, the last row ``half`` 0."""
+    n_h = int(half.max()) + 1 if len(half) else 0
+    counts = np.zeros((n_h, n_target))
+    np.add.at(counts, (n_h - 1 - half, target), w)
+    return counts
+
+
+def _one_step(counts: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """The local level's one-step-ahead predicted shares of each half-year (rows of ``counts``, time order) from
+    the half-years before it, sum_{j<t} lam^(t-1-j) c_j plus :data:`PREDICT_PRIOR` pseudo-stays, and the level
+    after the last half-year (the shares at the origin, without the prior)."""
+    seen = counts.sum(0) > 0
+    prior = PREDICT_PRIOR * seen / max(int(seen.sum()), 1)
+    acc = np.zeros(counts.shape[1])
+    pred = np.zeros_like(counts)
+    for t in range(len(counts)):
+        pred[t] = (acc + prior) / (acc.sum() + prior.sum())
+        acc = lam * acc + counts[t]
+    level = acc / acc.sum() if acc.sum() > 0 else acc
+    return pred, level
+
+
+def share_discount(half: np.ndarray, target: np.ndarray, w: np.ndarray, n_target: int,
+                   grid: np.ndarray = DISCOUNTS) -> float:
+    """The discount lambda of a station's local level of next-station shares: the shares at time t are
+    sum_j lambda^(age_j) c_j / sum, c_j the (IPCW-)weighted counts of the stays begun in half-year j (``half``:
+    half-years before the origin, 0 the last), and lambda (of ``grid``, 1 = pooled) maximises the one-step-ahead
+    predictive log likelihood of the half-yearly counts,
+
+        l(lambda) = sum_{t >= 1} sum_k c_tk log p_tk(lambda),   p_t(lambda) = (sum_{j<t} lambda^(t-1-j) c_j + a u) / (...),
+
+    u even over the targets seen and a = :data:`PREDICT_PRIOR`. (Siblings moving together scale l by about
+    1/d, which does not move its maximum.) Ties go to the larger lambda; 1 under three half-years or two
+    targets."""
+    ok = w > 0
+    half, target, w = half[ok], target[ok], w[ok]
+    if len(w) == 0:
+        return 1.0
+    counts = _half_counts(half, target, w, n_target)
+    if len(counts) < 3 or int((counts.sum(0) > 0).sum()) < 2:
+        return 1.0
+    best, best_ll = 1.0, -np.inf
+    for lam in grid:
+        pred, _ = _one_step(counts, float(lam))
+        c, p = counts[1:], pred[1:]
+        ll = float(np.sum(c * np.log(np.where(c > 0, p, 1.0))))
+        if ll > best_ll + 1e-9:
+            best, best_ll = float(lam), ll
+    return best
+
+
+def share_drift(months_back: np.ndarray, target: np.ndarray, w: np.ndarray, n_target: int,
+                period: int = 6, grid: np.ndarray = DISCOUNTS) -> tuple[float, np.ndarray, float]:
+    """A station's next-station shares as a local level: (lambda, the level at the origin, rho).
+
+    lambda: :func:`share_discount` on ``period``-month periods (``grid`` [1.0]: the pooled shares). rho: as :func:`share_heterogeneity`, but each
+    period's shares are set against the local level's one-step-ahead prediction e_y from the periods before it
+    (periods without one, the first, left out), months against the prediction of their period:
+
+        X2 = sum_y n_y sum_k (p_yk - e_yk)^2 / e_yk,   phi = X2 / (Y (K - 1)),   n~ = mean n_y,
+        E[phi] = d A + (n~ - 1) rho,   A = mean_y (1 + n_y / m_y),
+
+    m_y the prediction's own effective size (Kish, of the discounted weights of the periods before y: e_y is an
+    estimate, its sampling error adds n_y / m_y to a period's X2 / (K - 1)), and (d, rho) solve the two
+    equations of month-long and ``period``-long periods:
+    rho = max(0, (phi_period A_month - phi_month A_period) / ((n~_period - 1) A_month - (n~_month - 1) A_period)),
+    so that rho is the variation of a period about the level (beyond sampling and siblings), not the drift that
+    the level follows; 0 when a period holds fewer than :data:`MIN_PERIOD` effective stays, at most 0.5."""
+    ok = w > 0
+    months_back, target, w = months_back[ok], target[ok], w[ok]
+    if len(w) == 0:
+        return 1.0, np.zeros(n_target), 0.0
+    half = months_back // period
+    lam = share_discount(half, target, w, n_target, grid)
+    counts = _half_counts(half, target, w, n_target)
+    pred, level = _one_step(counts, lam)
+    n_h = len(counts)
+    t_of = n_h - 1 - half  # each stay's period in time order
+    # each prediction's own effective size m_t (Kish, of the discounted weights of the periods before t)
+    w1 = np.bincount(t_of, weights=w, minlength=n_h)
+    w2 = np.bincount(t_of, weights=w ** 2, minlength=n_h)
+    m_pred = np.full(n_h, np.inf)
+    s1 = s2 = 0.0
+    for t in range(n_h):
+        if t >= 1 and s2 > 0:
+            m_pred[t] = s1 ** 2 / s2
+        s1, s2 = lam * s1 + w1[t], lam ** 2 * s2 + w2[t]
+    use = (t_of >= 1) & np.isfinite(m_pred[t_of])
+    phi, n_t, a_t = [], [], []
+    for block in (months_back[use], half[use]):
+        blocks, b_ix = np.unique(block, return_inverse=True)
+        c = np.zeros((len(blocks), n_target))
+        np.add.at(c, (b_ix, target[use]), w[use])
+        tot = c.sum(1)
+        n_eff = tot ** 2 / np.maximum(np.bincount(b_ix, weights=w[use] ** 2, minlength=len(blocks)), 1e-12)
+        # each block's prediction: that of its period
+        first = np.zeros(len(blocks), dtype=np.int64)
+        first[b_ix] = t_of[use]
+        e = pred[first]
+        k = counts.sum(0) > 0
+        n_k = int(k.sum())
+        if len(blocks) < 2 or n_k < 2:
+            return lam, level, 0.0
+        x2 = float(np.sum(n_eff[:, None] * (c[:, k] / tot[:, None] - e[:, k]) ** 2 / e[:, k]))
+        phi.append(x2 / (len(blocks) * (n_k - 1)))
+        n_t.append(float(n_eff.mean()))
+        a_t.append(float(np.mean(1.0 + n_eff / m_pred[first])))
+    (phi_1, phi_p), (n_1, n_p), (a_1, a_p) = phi, n_t, a_t
+    den = (n_p - 1.0) * a_1 - (n_1 - 1.0) * a_p
+    if n_p < MIN_PERIOD or n_p <= n_1 or den <= 0:
+        return lam, level, 0.0
+    return lam, level, float(np.clip((phi_p * a_1 - phi_1 * a_p) / den, 0.0, 0.5))
 
 
 def expected_ends(dur: np.ndarray, closed: np.ndarray) -> np.ndarray:

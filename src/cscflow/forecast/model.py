@@ -47,9 +47,12 @@ class ForecastModel:
                "about a local linear trend level; child bootstrap")
 
     def __init__(self, pmap: str = "england", origin: Any = None, n_boot: int = 20, seed: int = 0,
-                 arrival_years: float = 4.0, repeat_lookback: int = REPEAT_LOOKBACK) -> None:
+                 arrival_years: float = 4.0, repeat_lookback: int = REPEAT_LOOKBACK, drift: bool = True) -> None:
         self.pmap, self.origin, self.n_boot, self.seed = pmap, origin, int(n_boot), int(seed)
         self.arrival_years, self.repeat_lookback = float(arrival_years), int(repeat_lookback)
+        # drift False: pooled shares over the window (the discount held at 1) and the entry mix of the last 24
+        # months, as `cscflow synth --from` wants (the synthetic data reproduce the whole window as it reads)
+        self.drift = bool(drift)
 
     # -- fitting ---------------------------------------------------------------------------------------------
     def fit(self, ws: WorkspaceLike) -> ForecastModel:
@@ -109,6 +112,16 @@ class ForecastModel:
         self.cells_from_ = min(self.obs_start_ + pd.DateOffset(months=self.repeat_lookback),
                                origin - pd.DateOffset(months=12))
         known = (s["start"] >= self.cells_from_).to_numpy()
+        # The shares drift (on the 30,000-child county assessments went into care at 7.0%, 4.7% and 3.8% in the
+        # three years to 2017-03): each station's are a local level, its stays weighted by lambda ** (half-years
+        # before the origin), lambda by the one-step-ahead predictive likelihood of its half-yearly counts
+        # (estimate.share_drift, on the whole window), the same weights in every bootstrap replicate.
+        o_m = origin.year * 12 + origin.month
+        back = (o_m - (s["start"].dt.year * 12 + s["start"].dt.month).to_numpy()).astype(int)
+        grid = est.DISCOUNTS if self.drift else np.ones(1)
+        self._fit_drift(st, target, dur, follow, back, len(self.stations_), len(self.targets_), grid)
+        lam = self.share_discount_[np.minimum(st, len(self.stations_) - 1)]
+        drift_w = np.where(st < len(self.stations_), lam ** np.maximum(back // PERIOD_MONTHS, 0), 1.0)
         # arrivals
         entries = s["entry"].to_numpy() & (st < len(self.stations_)) & ~from_care_all[in_win]
         month = (s["start"].dt.year * 12 + s["start"].dt.month - 1).to_numpy()
@@ -131,6 +144,15 @@ class ForecastModel:
         self.entry_share_ = np.zeros((B, n_s * n_c))
         self.arrival_counts_ = np.zeros(len(months))
         self.care_leaver_share_ = np.zeros(B)
+        # the entry mix (entry station x cell) as a local level too: the entries of the arrivals' window weighted
+        # by lambda ** (half-years before the origin), lambda by the one-step-ahead likelihood (with drift off:
+        # the last 24 months unweighted)
+        n_cells = n_s * n_c
+        mix = ok & known & (self.drift | (m_idx >= len(months) - 24))
+        mix_k = st * n_c + cell
+        self.entry_discount_, _, self.entry_rho_ = est.share_drift(back[mix], mix_k[mix], np.ones(int(mix.sum())),
+                                                                   n_cells, PERIOD_MONTHS, grid)
+        mix_w = np.where(mix, self.entry_discount_ ** np.maximum(back // PERIOD_MONTHS, 0), 0.0)
         # index sets built once: each station's stays sorted by duration (Kaplan-Meier) and by follow-up (IPCW)
         by_station = [np.flatnonzero(st == k) for k in range(n_s)]
         by_station = [ix[np.argsort(dur[ix], kind="stable")] for ix in by_station]
@@ -142,7 +164,7 @@ class ForecastModel:
                 wc = np.bincount(rng.integers(0, len(uniq), len(uniq)), minlength=len(uniq)).astype(float)
             w = wc[codes] if len(codes) else np.zeros(0)
             self.care_leaver_share_[b] = ages.care_leaver_share(care_seen, followed, w)
-            self.trans_[b] = est.transitions(st, cell, target, dur, follow, w * known, n_s, n_c, n_t,
+            self.trans_[b] = est.transitions(st, cell, target, dur, follow, w * known * drift_w, n_s, n_c, n_t,
                                              groups=by_station)
             for k in range(n_s):
                 ix = by_station[k]
@@ -156,8 +178,7 @@ class ForecastModel:
             if b == 0:
                 self.arrival_counts_ = y
             self.arrival_beta_[b] = est.poisson_glm(y, x)
-            recent = ok & known & (m_idx >= len(months) - 24)
-            sh = np.bincount(st[recent] * n_c + cell[recent], weights=w[recent], minlength=n_s * n_c)
+            sh = np.bincount(mix_k[mix], weights=(w * mix_w)[mix], minlength=n_cells)
             self.entry_share_[b] = sh / max(sh.sum(), 1e-9)
         # Months vary more than Poisson (the days of the week and holidays a month holds, the school terms of a
         # year): the Pearson dispersion of the fit, drawn in simulation as a gamma factor on each month's arrivals.
@@ -171,7 +192,7 @@ class ForecastModel:
         self.arrival_level_: ArrivalLevel = fit_level(self.arrival_counts_,
                                                       self.season_effects(months, 0)[0])
         recent = ok & known & (m_idx >= len(months) - 24)
-        self._fit_heterogeneity(s, st, target, dur, follow, known, cell, recent)
+        self._fit_heterogeneity(s, st, target, dur)
         # simulated arrivals' ages within their band; siblings: the design effect of entries moving together
         self.age_q_ = ages.age_quantiles(st[recent], age[recent], s["age_years"].to_numpy(dtype=float)[recent], n_s)
         e = (target_seen >= 0) & (st < n_s)
@@ -187,28 +208,32 @@ class ForecastModel:
         self.n_children_ = int(len(uniq))
         return self
 
-    def _fit_heterogeneity(self, s: pd.DataFrame, st: np.ndarray, target: np.ndarray, dur: np.ndarray,
-                           follow: np.ndarray, known: np.ndarray, cell: np.ndarray, recent: np.ndarray) -> None:
-        """How much the shares vary between half-years beyond the sampling of their stays (the intra-period
-        correlation rho of :func:`cscflow.forecast.estimate.share_heterogeneity`, months against half-years):
-        of each station's next stations (IPCW-weighted ended stays of the cells' window, by the month of their
-        start counted back from the origin) and of the entry mix (entries of the last 24 months). A simulation
-        draws its own shares for the horizon from Dirichlet(shares x (1 - rho) / rho). Durations: the variance
-        tau2 of a half-year's log hazard ratio (:func:`cscflow.forecast.estimate.duration_heterogeneity`, stays
-        of the whole window); a simulation multiplies each station's hazards by exp(N(0, tau2))."""
-        n_s, n_t = len(self.stations_), len(self.targets_)
-        o_m = self.origin_.year * 12 + self.origin_.month
-        back = (o_m - (s["start"].dt.year * 12 + s["start"].dt.month).to_numpy()).astype(int)
+    def _fit_drift(self, st: np.ndarray, target: np.ndarray, dur: np.ndarray, follow: np.ndarray,
+                   back: np.ndarray, n_s: int, n_t: int, grid: np.ndarray) -> None:
+        """Each station's next-station shares as a local level (:func:`cscflow.forecast.estimate.share_drift`):
+        the discount lambda, the level at the origin (the shares a simulation's are varied about) and the
+        variation rho of a half-year about the level's one-step-ahead prediction, on the IPCW-weighted ended
+        stays of the whole window."""
+        self.share_discount_ = np.ones(n_s)
         self.share_rho_ = np.zeros(n_s)
         self.share_pooled_ = np.zeros((n_s, n_t))
         for k in range(n_s):
-            done, ipw = est.ipcw(np.flatnonzero(st == k), target, dur, follow, known.astype(float))
+            done, ipw = est.ipcw(np.flatnonzero(st == k), target, dur, follow, np.ones(len(st)))
             keep = ipw > 0
             done, ipw = done[keep], ipw[keep]
             if len(done) == 0:
                 continue
-            self.share_pooled_[k] = np.bincount(target[done], weights=ipw, minlength=n_t) / ipw.sum()
-            self.share_rho_[k] = est.share_heterogeneity(back[done], target[done], ipw, n_t, PERIOD_MONTHS)
+            lam, level, rho = est.share_drift(back[done], target[done], ipw, n_t, PERIOD_MONTHS, grid)
+            self.share_discount_[k], self.share_pooled_[k], self.share_rho_[k] = lam, level, rho
+
+    def _fit_heterogeneity(self, s: pd.DataFrame, st: np.ndarray, target: np.ndarray, dur: np.ndarray) -> None:
+        """How much the durations vary between half-years (the shares' variation, of the next stations and the
+        entry mix, is read about their local level: :meth:`_fit_drift`, ``estimate.share_drift``). Durations: the variance
+        tau2 of a half-year's log hazard ratio (:func:`cscflow.forecast.estimate.duration_heterogeneity`, stays
+        of the whole window); a simulation multiplies each station's hazards by exp(N(0, tau2))."""
+        n_s = len(self.stations_)
+        o_m = self.origin_.year * 12 + self.origin_.month
+        back = (o_m - (s["start"].dt.year * 12 + s["start"].dt.month).to_numpy()).astype(int)
         # durations: each stay's expected ends under its station and age band's Nelson-Aalen curve (the curves the
         # model draws from), against its ends, by the month of its start
         self.duration_tau2_ = np.zeros(n_s)
@@ -229,9 +254,6 @@ class ForecastModel:
             if small.any():  # the model's curve of all ages for small age bands
                 expected[small] = est.expected_ends(dur[ix], closed[ix])[small]
             self.duration_tau2_[k] = est.duration_heterogeneity(back[ix], closed[ix], expected, PERIOD_MONTHS)
-        n_c = self.trans_.shape[2]
-        self.entry_rho_ = est.share_heterogeneity(back[recent], st[recent] * n_c + cell[recent],
-                                                  np.ones(int(recent.sum())), n_s * n_c, PERIOD_MONTHS)
 
     def _open_table(self, stays: pd.DataFrame, sid: np.ndarray, origin: pd.Timestamp) -> pd.DataFrame:
         """The stays open at the origin (station, cell, elapsed days, days to the 18th birthday and the group of
@@ -311,6 +333,9 @@ class ForecastModel:
                                         for k, a, c in zip(self.stations_, self.sibling_d_, self.together_,
                                                            strict=True)}}
         out["duration_variation_tau2"] = {s: r(v) for s, v in zip(self.stations_, self.duration_tau2_, strict=True)}
+        out["share_discount_per_half_year"] = {"entry_mix": r(self.entry_discount_),
+                                               **{s: r(v) for s, v in zip(self.stations_, self.share_discount_,
+                                                                           strict=True)}}
         out["share_variation_rho"] = {"entry_mix": r(self.entry_rho_),
                                       **{s: r(v) for s, v in zip(self.stations_, self.share_rho_, strict=True)}}
         return out
