@@ -3,12 +3,21 @@ first users find it computed (kept by the same answer cache a browser's request 
 
 from __future__ import annotations
 
-from cscflow.web import WARM_VIEWS, _warm_views
+from browser_kit import Server
+
+from cscflow.web import WARM_VIEWS, _warm_views, create_app
 
 
-def test_the_warm_up_leaves_each_first_view_kept(server):
-    state = server.app.state.cscflow
+def test_the_warm_up_leaves_each_first_view_kept(small_workspace):
+    app = create_app(small_workspace)  # a server of its own: the session's has answered other tests
+    with Server(app) as server:
+        try:
+            _check(server, app.state.cscflow)
+        finally:
+            app.state.cscflow.close()
 
+
+def _check(server, state) -> None:
     def kept(path: str, query: bytes = b"") -> bool:
         return bool(state.peek(("answer", path, query))[0])
 

@@ -33,7 +33,8 @@ def estimate(group: list[Path]) -> float:
     >>> estimate([])
     0.0
     """
-    return sum(SECONDS_PER_MB.get(f.suffix.lower(), 0.05) * f.stat().st_size / 1e6 for f in group if f.is_file())
+    return float(sum(SECONDS_PER_MB.get(f.suffix.lower(), 0.05) * f.stat().st_size / 1e6 for f in group
+                     if f.is_file()))
 
 
 def plan(jobs: list[Job], cores: int | None = None, worth: float = WORTH_A_PROCESS,
