@@ -49,14 +49,15 @@ def plan(jobs: list[Job], cores: int | None = None, worth: float = WORTH_A_PROCE
     [[0, 1]]
     """
     cores = max(1, cores if cores is not None else (os.cpu_count() or 1))
+    cost = [estimate(group) for _, group, _ in jobs]  # each file's size read once
     here = [i for i, (_, _, options) in enumerate(jobs) if "ws" in options]
-    movable = sorted((i for i in range(len(jobs)) if i not in here), key=lambda i: -estimate(jobs[i][1]))
+    movable = sorted((i for i in range(len(jobs)) if i not in here), key=lambda i: -cost[i])
     bins: list[list[int]] = [list(here)] + [[] for _ in range(min(cores, len(jobs)) - 1)]
-    load = [sum(estimate(jobs[i][1]) for i in here)] + [start] * (len(bins) - 1)
+    load = [sum(cost[i] for i in here)] + [start] * (len(bins) - 1)
     for i in movable:
-        b = min(range(len(bins)), key=lambda k: load[k] + estimate(jobs[i][1]))
+        b = min(range(len(bins)), key=load.__getitem__)  # the process that would finish it first
         bins[b].append(i)
-        load[b] += estimate(jobs[i][1])
+        load[b] += cost[i]
     others = [b for b, k in zip(bins[1:], load[1:], strict=True) if b and k - start >= worth]
     if len(others) < len([b for b in bins[1:] if b]):  # a process not worth its start: all here, in order
         return [list(range(len(jobs)))]
