@@ -339,9 +339,18 @@ def _raw_km(result) -> pd.DataFrame:
 # the paths
 
 
+def _pooled(raw, table):
+    """The rows a disclosed table stands for: a table whose categories come from the data has its rare rows pooled
+    into one (the attacker's target is that row's true count, the sum)."""
+    from cscflow.disclosure import pool_rare, spec
+
+    pool = spec(table).pool
+    return raw if pool is None else pool_rare(raw, pool)
+
+
 @pytest.mark.parametrize("table", FLOW)
 def test_cli_flow_outputs_give_nothing_back(county_ws, tmp_path, table):
-    raw = _raw_flow(county_ws, table)
+    raw = _pooled(_raw_flow(county_ws, table), table)
     extra = ["--at", "2016-06-01"] if table == "before-after" else []
     out = tmp_path / f"{table}.csv"
     r = CliRunner().invoke(cli, ["flow", str(county_ws), table, "--out", str(out), *extra])
@@ -362,6 +371,24 @@ def test_cli_flow_outputs_give_nothing_back(county_ws, tmp_path, table):
         assert "Disclosure control" in printed
         table_text = "\n".join(printed.splitlines()[len(body["header"]):])
         assert ("<5" in table_text) == bool(csv.isin(["<5"]).any().any())
+
+
+def test_rare_paths_are_named_nowhere(county_ws, tmp_path):
+    """A path taken by 1-4 children, named in full, shows that such a child exists: the disclosed variants pool
+    them into one row whose count is their sum; --no-suppress (internal use) lists them."""
+    raw = _raw_flow(county_ws, "variants")
+    rare = raw.loc[raw["cases"].between(1, 4), "variant"]
+    assert len(rare) > 10
+    out = tmp_path / "variants.csv"
+    CliRunner().invoke(cli, ["flow", str(county_ws), "variants", "--out", str(out)])
+    csv = _read_csv(out.read_text())
+    assert not set(rare) & set(csv["variant"])
+    assert set(csv["variant"]) - set(raw["variant"]) == {"(other paths, each taken by fewer than 5 children)"}
+    other = csv[csv["variant"].str.startswith("(other")]
+    assert int(other["cases"].iloc[0]) == raw.loc[raw["cases"] < 5, "cases"].sum()
+    assert "Rare rows pooled" in out.read_text()
+    CliRunner().invoke(cli, ["flow", str(county_ws), "variants", "--out", str(out), "--no-suppress"])
+    assert set(rare) <= set(_read_csv(out.read_text())["variant"])
 
 
 @pytest.mark.parametrize("table", FLOW)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from cscflow.disclosure.cells import PRIMARY, SECONDARY, Protected, protect
 from cscflow.disclosure.curves import coarsen_cif, coarsen_km
-from cscflow.disclosure.registry import SPECS, RowSum, Spec, Total, spec
+from cscflow.disclosure.registry import SPECS, Pool, RowSum, Spec, Total, spec
 
 THRESHOLD = 5
 MARKER = PRIMARY
@@ -165,8 +165,44 @@ def disclose(table: pd.DataFrame, name: str, *, suppress: bool = True, method: s
         t = coarsen_km(table, threshold)
     elif s.curve == "cif":
         t = coarsen_cif(table, threshold)
+    notes = []
+    if s.pool is not None:
+        before = len(t)
+        t = pool_rare(t, s.pool, threshold)
+        if len(t) < before or (len(t) and t[s.pool.category].iloc[-1] == s.pool.label.format(threshold=threshold)):
+            notes.append(f"Rare rows pooled: the {_n(before - len(t) + 1, s.pool.category)} with 1 to {threshold - 1} "
+                         f"children each are one row, {s.pool.label.format(threshold=threshold)!r} (a rare "
+                         "category would show that such a child exists).")
     cells = protect(t, s, threshold)
-    return Disclosed(name, cells.table, True, method, window, cells)
+    return Disclosed(name, cells.table, True, method, window, cells, notes)
+
+
+def pool_rare(table: pd.DataFrame, pool: Pool, threshold: int = THRESHOLD) -> pd.DataFrame:
+    """``table`` with its rows of a ``pool.count`` of 1 to ``threshold`` - 1 made one row at the end (see
+    :class:`~cscflow.disclosure.registry.Pool`); the table itself when it has none.
+
+    >>> t = pd.DataFrame({"rank": [1, 2, 3], "variant": ["a", "a > b", "a > c"], "cases": [40, 3, 1],
+    ...                   "share": [40 / 44, 3 / 44, 1 / 44]})
+    >>> pool_rare(t, spec("variants").pool)[["variant", "cases"]].values.tolist()
+    [['a', 40], ['(other paths, each taken by fewer than 5 children)', 4]]
+    """
+    if pool.count not in table.columns or pool.category not in table.columns:
+        return table
+    n = pd.to_numeric(table[pool.count], errors="coerce")
+    rare = ((n >= 1) & (n < threshold)).to_numpy()
+    if not rare.any():
+        return table
+    other: dict[str, Any] = dict.fromkeys(table.columns)
+    other[pool.category] = pool.label.format(threshold=threshold)
+    for col in (pool.count, *pool.sums):
+        if col in table.columns:
+            other[col] = table.loc[rare, col].sum()
+    kept = table.loc[~rare]
+    out = pd.concat([kept, pd.DataFrame([other], columns=table.columns)], ignore_index=True)
+    for col in table.columns:  # whole-number columns stay whole where the pooled row has a value
+        if table[col].dtype.kind in "iu" and out[col].notna().all():
+            out[col] = out[col].astype(table[col].dtype)
+    return out
 
 
 def numeric(table: pd.DataFrame) -> pd.DataFrame:
@@ -252,4 +288,4 @@ def suppress_value(n: float | int | None, threshold: int = THRESHOLD, marker: st
 
 
 __all__ = ["MARKER", "NOT_SUPPRESSED", "PRIMARY", "RULE", "SECONDARY", "SPECS", "THRESHOLD", "Disclosed",
-           "disclose", "flow_method", "numeric", "scrub", "spec", "suppress", "suppress_value"]
+           "disclose", "flow_method", "numeric", "pool_rare", "scrub", "spec", "suppress", "suppress_value"]

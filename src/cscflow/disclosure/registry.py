@@ -67,6 +67,19 @@ Relation = Total | RowSum | Cumulative | Balance
 
 
 @dataclass(frozen=True)
+class Pool:
+    """Rows whose categories come from the data (a path of stations), not from a list fixed in advance: a row
+    with a ``count`` of 1 to threshold - 1 would show that such a category exists (one child's rare journey,
+    named in full), so those rows become one row, ``label`` (formatted with the ``threshold``) in ``category``, with their counts and the
+    ``sums`` columns added up and the other columns left blank."""
+
+    category: str
+    count: str
+    label: str
+    sums: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Spec:
     """How one table is built: see the module docstring.
 
@@ -75,7 +88,8 @@ class Spec:
     the additive structure. ``derived``: column -> the counts it is computed from (``"*"``: every
     count of the table), blanked where any of them is hidden. ``curve``: ``"km"`` or ``"cif"`` when
     the table is a step curve coarsened before suppression. ``published``: statistics already
-    published (DfE tables), passed through."""
+    published (DfE tables), passed through. ``pool``: rare rows of categories found in the data, pooled
+    (:class:`Pool`)."""
 
     description: str
     counts: tuple[str, ...] = ()
@@ -84,6 +98,7 @@ class Spec:
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
     curve: str | None = None
     published: bool = False
+    pool: Pool | None = None
 
 
 _KM = Spec("Kaplan-Meier curve", counts=("at_risk", "events"), curve="km")
@@ -121,7 +136,8 @@ SPECS: dict[str, Spec] = {
                 relations=(Total("transitions", ("source",)),),
                 derived={"mean_days": ("transitions",), "median_days": ("transitions",)}),
     "variants": Spec("journeys (variants)", counts=("cases",), relations=(Total("cases"),),
-                     derived={"share": ("cases",)}),
+                     derived={"share": ("cases",)},
+                     pool=Pool("variant", "cases", "(other paths, each taken by fewer than {threshold} children)", ("share",))),
     "caseload": Spec("children at each station over time", counts=("children",)),
     "rereferrals": Spec("re-referrals within 12 and 36 months", counts=("referrals", "within_12", "within_36"),
                         relations=(*(Total(c, total_row=("year", "all")) for c in ("referrals", "within_12",
@@ -261,4 +277,4 @@ def spec(name: str) -> Spec:
                         hint="declare its counts and totals in cscflow.disclosure.registry.SPECS")
 
 
-__all__ = ["FLOW_METHODS", "SPECS", "Balance", "Cumulative", "Relation", "RowSum", "Spec", "Total", "spec"]
+__all__ = ["FLOW_METHODS", "SPECS", "Balance", "Cumulative", "Pool", "Relation", "RowSum", "Spec", "Total", "spec"]

@@ -74,13 +74,14 @@ def _path_groups(tl: ibis.Table, start: DateLike = None, end: DateLike = None) -
 def _hashed_variants_expr(tl: ibis.Table, start: DateLike = None, end: DateLike = None,
                           sep: str = " > ") -> ibis.Table:
     """Variants without an ordered aggregate over every row (DuckDB): columns variant, length, cases; the
-    path's text is built for one child per group only (see :func:`_path_groups`)."""
+    path's text is built for one child per group only (see :func:`_path_groups`), from the list of its
+    (seq, station) pairs sorted (``seq`` is unique within a child): an unordered list and a sort of a few
+    items per path cost DuckDB less than half of an ordered ``string_agg`` (county: 0.41 -> 0.17 s)."""
     t, reps = _path_groups(tl, start, end)
     rows = t.select("child_id", "seq", "station")
     j = rows.inner_join(reps, rows.child_id == reps.rep)
-    return j.group_by(["rep", "length", "cases"]).aggregate(
-        variant=j.station.group_concat(sep, order_by=j.seq)
-    ).select("variant", "length", "cases")
+    g = j.group_by(["rep", "length", "cases"]).aggregate(steps=ibis.struct({"q": j.seq, "s": j.station}).collect())
+    return g.select(variant=g.steps.sort().map(lambda step: step.s).join(sep), length=g.length, cases=g.cases)
 
 
 def _fetched_variants(ws: WorkspaceLike, tl: ibis.Table, start: DateLike = None, end: DateLike = None,
