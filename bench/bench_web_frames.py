@@ -23,6 +23,9 @@ Run: ``.venv/bin/python -m bench web_frames`` (headless Debian Chromium, SwiftSh
 ``CSCFLOW_BENCH_DOTS=splat,points`` (default) chooses the page's dot modes: ``splat`` (what the page picks on
 software WebGL: positions computed in JavaScript and stamped into an index image drawn with the map in one pass)
 and ``points`` (one point primitive per dot, positions interpolated in the vertex shader: what a GPU gets).
+``CSCFLOW_BENCH_BASELINE=HEAD`` (any git revision) also measures that revision's page (its ``web/static`` files,
+served in place of the working tree's by the same app and data) at each size, alternately with ours,
+``CSCFLOW_BENCH_PAIRS`` times (default 2): on a shared machine, old and new then see the same load.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 DOT_SIZES = tuple(int(s) for s in os.environ.get("CSCFLOW_BENCH_SIZES", "10000,50000,100000").split(","))
 SVG_SIZES = (1_000, 2_000, 5_000, 10_000) if os.environ.get("CSCFLOW_BENCH_SVG", "1") != "0" else ()
 DOT_MODES = tuple(os.environ.get("CSCFLOW_BENCH_DOTS", "splat,points").split(","))
+BASELINE = os.environ.get("CSCFLOW_BENCH_BASELINE", "")
+PAIRS = int(os.environ.get("CSCFLOW_BENCH_PAIRS", "2")) if BASELINE else 1
 FRAMES = 120
 TARGET_MS = 33.0
 
@@ -146,8 +151,12 @@ class Synthetic:
         self.app = app
         self.state = app.state
         self.blobs: dict[str, bytes] = {}
+        self.static = None   # an ASGI app serving another revision's page ("/" and /static/), while set
 
     async def __call__(self, scope, receive, send) -> None:
+        if self.static and scope["type"] == "http" and (scope["path"] == "/" or scope["path"].startswith("/static/")):
+            await self.static(scope, receive, send)
+            return
         body = self.blobs.get(scope["path"]) if scope["type"] == "http" else None
         if body is None:
             await self.app(scope, receive, send)
@@ -155,6 +164,33 @@ class Synthetic:
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"application/octet-stream"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def baseline_page(rev: str, into: Path):
+    """The page of git revision ``rev`` (its src/cscflow/web/static, extracted into ``into``) as an ASGI app with the
+    app's security headers, for Synthetic.static."""
+    import subprocess
+    import tarfile
+
+    from starlette.applications import Starlette
+    from starlette.responses import FileResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    from cscflow.web.security import SecurityMiddleware
+
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src/cscflow/web/static"], check=True,
+                         capture_output=True).stdout
+    tar_path = into / "static.tar"
+    tar_path.write_bytes(tar)
+    with tarfile.open(tar_path) as t:
+        t.extractall(into, filter="data")
+    static = into / "src" / "cscflow" / "web" / "static"
+
+    async def index(request):
+        return FileResponse(static / "index.html", headers={"cache-control": "no-store"})
+
+    return SecurityMiddleware(Starlette(routes=[Route("/", index), Mount("/static", StaticFiles(directory=static))]))
 
 
 def ours(browser, server, n: int, shot: str | None = None, dots: str = "splat") -> dict:
@@ -174,6 +210,7 @@ def ours(browser, server, n: int, shot: str | None = None, dots: str = "splat") 
     raf = page.evaluate(RAF, FRAMES)
     between = page.evaluate(DRAWN, FRAMES)
     dense = page.evaluate("cscflow.density.on")
+    count_ms = page.evaluate("cscflow.density.countMs") if dense else None   # the worker's count, when it has one
     drawn = page.evaluate("cscflow.dotsDrawn")
     draw: list[float] = []
     if page.evaluate("'probe' in cscflow"):
@@ -186,7 +223,7 @@ def ours(browser, server, n: int, shot: str | None = None, dots: str = "splat") 
     ctx.close()
     server.app.blobs.clear()
     out = {"p50": pct(raf, 50), "p95": pct(raf, 95), "dots": drawn, "device": device, "dense": dense,
-           "drawn_p50": pct(between, 50), "drawn_p95": pct(between, 95)}
+           "drawn_p50": pct(between, 50), "drawn_p95": pct(between, 95), "count_ms": count_ms}
     if draw:
         out["draw_p50"], out["draw_p95"] = pct(draw, 50), pct(draw, 95)
     return out
@@ -232,23 +269,34 @@ def main() -> None:
     work = ROOT / "bench" / "out" / "web_small"
     if not (work / "cscflow.duckdb").exists():
         small_county.build(work)
+    import tempfile
+
     app = Synthetic(create_app(work))
     loads = [os.getloadavg()[0]]
     res: dict = {"svg": {}}
-    with Server(app) as server, sync_playwright() as pw:
+    with Server(app) as server, sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
         server.app = app
+        old = baseline_page(BASELINE, Path(tmp)) if BASELINE else None
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         for mode in DOT_MODES:
             for n in DOT_SIZES:
-                shot = os.environ.get("CSCFLOW_BENCH_SHOT") if n == 50_000 and mode == DOT_MODES[0] else None
-                r = res.setdefault(mode, {})[n] = ours(browser, server, n, shot, mode)
-                loads.append(os.getloadavg()[0])
-                extra = (f"  (frame JS+draw+finish p50 {r['draw_p50']:5.1f} p95 {r['draw_p95']:5.1f} ms)"
-                         if "draw_p50" in r else "")
-                extra += (f"  between drawn frames p50 {r['drawn_p50']:5.1f} p95 {r['drawn_p95']:5.1f} ms"
-                          + ("  [density]" if r["dense"] else ""))
-                print(f"  cscflow map, {mode:<6} {n:>7,} dots ({r['dots']:,} on screen): p50 {r['p50']:6.1f} ms  "
-                      f"p95 {r['p95']:6.1f} ms{extra}", flush=True)
+                for k in range(PAIRS):
+                    for page_of in ([BASELINE, "ours"] if k % 2 == 0 else ["ours", BASELINE]) if old else ["ours"]:
+                        app.static = old if page_of == BASELINE else None
+                        shot = os.environ.get("CSCFLOW_BENCH_SHOT") if n == 50_000 and mode == DOT_MODES[0] else None
+                        r = ours(browser, server, n, shot if page_of == "ours" else None, mode)
+                        app.static = None
+                        if page_of == "ours":
+                            res.setdefault(mode, {})[n] = r
+                        loads.append(os.getloadavg()[0])
+                        extra = (f"  (frame JS+draw+finish p50 {r['draw_p50']:5.1f} p95 {r['draw_p95']:5.1f} ms)"
+                                 if "draw_p50" in r else "")
+                        extra += (f"  between drawn frames p50 {r['drawn_p50']:5.1f} p95 {r['drawn_p95']:5.1f} ms"
+                                  + ("  [density]" if r["dense"] else ""))
+                        extra += f"  count {r['count_ms']:.1f} ms in the worker" if r["count_ms"] is not None else ""
+                        label = f"{page_of} page " if old else ""
+                        print(f"  {label}cscflow map, {mode:<6} {n:>7,} dots ({r['dots']:,} on screen): p50 "
+                              f"{r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms{extra}  (load {loads[-1]:.1f})", flush=True)
         for n in SVG_SIZES:
             r = res["svg"][n] = svg(browser, n)
             loads.append(os.getloadavg()[0])

@@ -1,7 +1,9 @@
 """Density where dots overlap (issue 13, deliverable 8): past a number of dots the software path counts each dot into
 a small cell instead of stamping a disc (density.js). ``?dense=0`` turns it on at any size, so the small county checks
 it: every visible dot counted once, in the cell where the page places it, and every cell with dots on a drawn line or
-in a station's waiting ring."""
+in a station's waiting ring. The count is made in a Web Worker (density-worker.js): its cells are checked against the
+page's own dot positions and against the same count made again on the page's thread; ``?worker=0`` (the count on the
+page's thread) is checked the same way."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from test_map_reading import dates_over_the_span, go_to, open_map, to_segment
 pytestmark = pytest.mark.browser
 
 
-def test_density_counts_every_visible_dot_once_where_it_is(page, server):
-    open_map(page, server, "?date=2022-06-01&play=0&dots=splat&dense=0&few=6")
-    wait_for(page, "cscflow.density.on")
+@pytest.mark.parametrize("worker", [True, False], ids=["worker", "main-thread"])
+def test_density_counts_every_visible_dot_once_where_it_is(page, server, worker):
+    open_map(page, server, "?date=2022-06-01&play=0&dots=splat&dense=0&few=6" + ("" if worker else "&worker=0"))
+    wait_for(page, "cscflow.density.on && cscflow.density.current")
+    assert page.evaluate("cscflow.density.worker") is worker
     assert "Drawing density" in page.locator("#legend").text_content()
     box = page.locator("#stage").bounding_box()
     checked = dense_rings = 0
@@ -29,7 +33,12 @@ def test_density_counts_every_visible_dot_once_where_it_is(page, server):
         for day in dates_over_the_span(page, 4):
             go_to(page, day)
             page.wait_for_timeout(100)   # a frame drawn at this date
+            wait_for(page, "cscflow.density.current")   # the count drawn is this date's (the worker has caught up)
             state = page.evaluate("cscflow.density")
+            if worker:   # the worker's cells, word for word (count and colour), as the page's thread counts them
+                again = page.evaluate("cscflow.recountDensity()")
+                assert again["same"] and again["waitingSame"], (convention, day)
+                assert (again["placed"], again["visible"]) == (state["placed"], state["visible"]), (convention, day)
             geometry = page.evaluate("cscflow.geometry()")
             size = state["cellPx"]
             cells = {(math.floor((x - box["x"]) / size), math.floor((y - box["y"]) / size)): n for x, y, n in state["cells"]}
@@ -53,6 +62,7 @@ def test_density_counts_every_visible_dot_once_where_it_is(page, server):
     assert checked >= 100, checked         # the checks saw dots, moving and waiting
     assert dense_rings > 0                 # and children in rings drawn as density: visible, not placed
     assert page.evaluate("cscflow.error") is None
+    assert page.console_errors == [] and page.csp_violations == []   # the worker loaded under the page's CSP
 
 
 def test_density_is_drawn_only_past_its_threshold(page, server):

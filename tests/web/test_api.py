@@ -318,6 +318,16 @@ def test_security_headers_and_csp(client):
         assert res.headers["x-content-type-options"] == "nosniff"
 
 
+def test_csp_allows_scripts_and_workers_only_from_the_app(client):
+    """The map's density worker (static/js/density-worker.js) is a same-origin file: scripts and workers come only
+    from 'self' (no blob:, data:, other hosts or inline code), and the worker's own file gets the same policy."""
+    for url in ("/", "/static/js/density-worker.js"):
+        res = client.get(url)
+        assert res.status_code == 200, url
+        policy = dict(part.strip().split(" ", 1) for part in res.headers["content-security-policy"].split(";"))
+        assert policy["script-src"] == policy["worker-src"] == policy["default-src"] == "'self'", policy
+
+
 def test_static_paths_cannot_escape(client):
     for url in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py", "/static/js/../../app.py",
                 "/static/%2e%2e/%2e%2e/web/app.py", "/static//etc/passwd"):

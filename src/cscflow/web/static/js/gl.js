@@ -2,7 +2,7 @@
 // is opaque and holds the whole map: the painted tube map (a texture, re-uploaded only when it changes) is drawn
 // first, then the dots, so the compositor has one changing opaque layer to show and nothing to blend above it.
 import { FLOATS } from "./data.js";
-import { Density, DensityPass } from "./density.js";
+import { Density, DensityPass, PACE_MS } from "./density.js";
 import { COPY_F, FADE_F, FADE_V, FRAGMENT, program, SPLAT_F, TEX_V, texture, VERTEX } from "./glsl.js";
 import { ROUTE_W } from "./network.js";
 import { DOT_PX, Splat } from "./splat.js";
@@ -10,7 +10,8 @@ import { DOT_PX, Splat } from "./splat.js";
 const BG = [15 / 255, 24 / 255, 34 / 255];    // the page background, #0f1822
 
 export class GLRenderer {
-  // opts.denseAt: legs that may be visible from which splat mode draws density (density.js; 0: always).
+  // opts.denseAt: legs that may be visible from which splat mode draws density (density.js; 0: always); opts.worker:
+  // false to count density on the main thread.
   static create(canvas, dotsMode = "auto", opts = {}) {
     // No antialiasing, depth or stencil, and the drawing buffer not preserved (no copy per frame); trails keep
     // their fading image in a texture of their own instead.
@@ -36,7 +37,7 @@ export class GLRenderer {
     }
     this.idxTex = texture(gl);
     this.splat = new Splat();
-    this.density = new Density(opts.denseAt);
+    this.density = new Density(opts.denseAt, opts.worker !== false && typeof Worker !== "undefined");
     this.densityPass = new DensityPass(gl);
     this.uKeep = gl.getUniformLocation(this.fade, "u_keep");
     this.quadVao = gl.createVertexArray();
@@ -182,7 +183,8 @@ export class GLRenderer {
 
   // net: the network (network.js: routes and rings in CSS px); draws: per layer
   // {t, ranges:[[lo,hi], ...], palette:Float32Array(48), fixed:-1|k, ring?:bool (hollow dots), size?:CSS px}.
-  // opts.background: {image: a canvas with the painted map, version}; opts.size: a dot's diameter in CSS px.
+  // opts.background: {image: a canvas with the painted map, version}; opts.size: a dot's diameter in CSS px; opts.still:
+  // the page is not playing (density: draw the last count at once). Returns whether the frame was drawn.
   draw(net, draws, opts = {}) {
     const gl = this.gl;
     this.lastBg = opts.background;
@@ -191,13 +193,24 @@ export class GLRenderer {
     this.splatting = this.dots === "splat" && !opts.trails && Boolean(opts.background && opts.background.image);
     this.tally = null;
     if (this.splatting) {
-      const dense = this.density.wanted(draws), t = draws.find((d) => d)?.t;
-      if (dense) this.density.begin(net.stations.length); else this.splat.clear();
+      const dense = this.density.wanted(draws), d0 = draws.find((d) => d), density = this.density;
+      if (dense && density.useWorker) {
+        // Density counted by the worker (density.js ask): this frame's draws are asked for, and the last count that came
+        // back is drawn; while playing, a frame is drawn only when a newer count has come (returns false otherwise).
+        density.ask(this.layers, draws, net, d0?.palette, opts.still ? 0 : PACE_MS);
+        const s = density.shown;
+        this.tally = s ? { visible: s.visible, waiting: s.waiting } : null;
+        if (!opts.still && !density.fresh) return false;
+        density.fresh = false;
+        this.composite(d0?.palette);
+        return true;
+      }
+      if (dense) density.begin(net.stations.length); else this.splat.clear();
       draws.forEach((d, i) => { if (this.layers[i] && d) this.stamp(this.layers[i], d); });
       // Density mode: the frame's count of visible legs and of those waiting at each station (what visibleCount gives)
-      this.tally = dense ? { t, visible: this.density.visible, waiting: Int32Array.from(this.density.waiting) } : null;
-      this.composite(draws.find((d) => d)?.palette);
-      return;
+      this.tally = dense ? { visible: density.visible, waiting: Int32Array.from(density.waiting) } : null;
+      this.composite(d0?.palette);
+      return true;
     }
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
     gl.enable(gl.BLEND);
@@ -228,12 +241,14 @@ export class GLRenderer {
     gl.bindVertexArray(null);
     if (opts.trails) this.present();
     this.drawLabels();
+    return true;
   }
 
   // Extra dots drawn into the current frame (the second period): layer i at time t.
   drawMore(i, d) {
     const gl = this.gl, layer = this.layers[i];
     if (!layer) return;
+    if (this.splatting && this.density.on && this.density.useWorker) { this.density.more(i, d); return; }   // same count
     if (this.splatting) {        // onto the same index image, then the frame again
       this.stamp(layer, d);
       this.composite(d.palette);

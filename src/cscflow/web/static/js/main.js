@@ -3,10 +3,10 @@
 import { getBlob, getJSON } from "./api.js";
 import { dayOf, isoOf } from "./blob.js";
 import { CanvasRenderer } from "./canvas.js";
-import { buildLegs, colourCodes, drawRange, established, positionOf, stationCounts, visibleCount, weeklyDots }
-  from "./data.js";
+import { buildLegs, colourCodes, drawRange, established, stationCounts, visibleCount, weeklyDots } from "./data.js";
+import { nearest, reachable, visibleDots } from "./dots.js";
 import { viewLinks } from "./exports.js";
-import { densityState } from "./density.js";
+import { densityState, PACE_MS } from "./density.js";
 import { GLRenderer } from "./gl.js";
 import { expose } from "./hooks.js";
 import { TubeMap } from "./map.js";
@@ -175,9 +175,10 @@ function frame(now) {
     labelsVersion: m.labelsVersion,
     counts: { image: m.countsImage, boxes: m.countBoxes, version: m.countsVersion },
   };
-  S.renderer.draw(S.net, draws, { trails: S.trails, background });
+  const drawn = S.renderer.draw(S.net, draws, { trails: S.trails, background, still: !S.playing }) !== false;
   if (S.compare === "period") drawPeriodB(palette, fixedB);
   if (Boolean(S.renderer.dense) !== Boolean(S.dense)) { S.dense = S.renderer.dense; legend(); }   // the key says so
+  return drawn;
 }
 
 // What is shown as text (date, slider, station counts) and the test hook's dotsDrawn, for the current time.
@@ -238,10 +239,10 @@ function links() {
     speed: S.speed, convention: S.convention });
 }
 
-// Density mode while playing (a million dots: ~20 ms a frame on software rendering) draws at most every PACE_MS, 30
-// frames a second, and does the text (counts, date) in the display frames between: a drawn frame has two frames' time.
-const PACE_MS = 25;
-function paced(now) { return S.playing && S.renderer.dense && now - (S.drawnAt ?? -Infinity) < PACE_MS; }
+// Density mode while playing: with its worker (density.js), a frame is drawn when the worker's next count has come and
+// the text (counts, date) is done in the display frames between; counted on this thread (a million dots: ~20 ms a
+// frame), at most every PACE_MS (30 frames a second), the text between.
+function paced(now) { return S.playing && S.renderer.dense && !S.renderer.density.useWorker && now - (S.drawnAt ?? -Infinity) < PACE_MS; }
 function text(now) { if (S.map.countsDirty) S.map.paintCounts(); else if (now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now); }
 
 function loop(now) {
@@ -255,9 +256,9 @@ function loop(now) {
   S.prev = now;
   if ((S.dirty || S.trails) && paced(now)) text(now);
   else if (S.dirty || S.trails) {
-    S.drawnAt = now;
     const t0 = hook.probe ? performance.now() : 0;
-    frame(now);
+    if (!frame(now)) { text(now); requestAnimationFrame(loop); return; }   // no newer count from the worker yet
+    S.drawnAt = now;
     if (hook.probe) {
       if (S.renderer.finish) S.renderer.finish();
       hook.drawMs.push(performance.now() - t0);
@@ -342,22 +343,8 @@ function panelParams() {
   return { date: isoOf(S.epoch + Math.floor(S.t)), ...S.where };
 }
 
-function nearestDot(x, y) {
-  if (forecast.hides(S.t)) return null;   // simulated children have no journey to show
-  let best = null, bestD = 36;
-  S.layers.forEach((layer, li) => {
-    if (!layer) return;
-    for (const [lo, hi] of drawRange(layer.legs, S.t)) {
-      for (let r = lo; r < hi; r++) {
-        const p = positionOf(layer.legs, r, S.t, S.net);
-        if (!p) continue;
-        const d = (p[0] - x) ** 2 + (p[1] - y) ** 2;
-        if (d < bestD) { bestD = d; best = { layer: li, child: layer.legs.child[r] }; }
-      }
-    }
-  });
-  return best;
-}
+// The dot a click at (x, y) (CSS px in the stage) is on; simulated children have no journey to show.
+function nearestDot(x, y) { return forecast.hides(S.t) ? null : nearest(S.layers, S.t, S.net, x, y); }
 
 function wire() {
   $("play").addEventListener("click", () => setPlaying(!S.playing));
@@ -421,28 +408,9 @@ function wire() {
   });
 }
 
-// Visible dots of layer 0 at the current time, in page coordinates, in drawing order.
-function dotPositions(limit = 1000) {
-  const legs = S.layers[0].legs, box = $("stage").getBoundingClientRect(), out = [];
-  const colours = codesOf(0);
-  for (const [lo, hi] of drawRange(legs, S.t)) {
-    for (let r = lo; r < hi && out.length < limit; r++) {
-      const p = positionOf(legs, r, S.t, S.net);
-      if (p) out.push({ x: box.left + p[0], y: box.top + p[1], colour: colours[r], moving: p[2], child: legs.child[r] });
-    }
-  }
-  return out;
-}
-
-// One visible dot a click reaches (not over a station, whose click opens the station).
-function firstDot() {
-  for (const d of dotPositions(1e9)) {
-    const under = document.elementFromPoint(d.x, d.y);
-    if (d.x <= 0 || d.y <= 0 || !under || under.closest(".station")) continue;
-    return { x: d.x, y: d.y, child: d.child };
-  }
-  return null;
-}
+// Visible dots of layer 0 at the current time, in page coordinates, in drawing order; one a click reaches (dots.js).
+function dotPositions(limit = 1000) { return visibleDots(S.layers[0].legs, S.t, S.net, codesOf(0), $("stage").getBoundingClientRect(), limit); }
+function firstDot() { return reachable(dotPositions(1e9)); }
 
 // What is drawn, in page coordinates (network.js).
 function geometry() { const b = $("stage").getBoundingClientRect(); return S.net.geometry(b.left, b.top, S.map.placed); }
@@ -461,7 +429,7 @@ const hook = expose({
   play: () => setPlaying(true),
   pause: () => setPlaying(false),
   setSpeed: (daysPerSecond) => showSpeed(Number(daysPerSecond)),
-  dotPositions, firstDot, geometry,
+  dotPositions, firstDot, geometry, recountDensity: () => S.renderer.density?.recount(S.renderer.layers, S.net) ?? null,
 });
 
 async function main() {
@@ -474,8 +442,10 @@ async function main() {
   $("added").closest("label").hidden = !S.net.added.length;
   const canvas = $("dots");
   const denseAt = params.get("dense") === null ? undefined : Number(params.get("dense"));   // ?dense=N: density from N
-  S.renderer = (params.get("renderer") !== "canvas" && GLRenderer.create(canvas, params.get("dots") || "auto", { denseAt })) ||
+  const opts = { denseAt, worker: params.get("worker") !== "0" };   // ?worker=0: density counted on the main thread
+  S.renderer = (params.get("renderer") !== "canvas" && GLRenderer.create(canvas, params.get("dots") || "auto", opts)) ||
     CanvasRenderer.create(canvas);
+  if (S.renderer.density) S.renderer.density.onresult = () => { S.dirty = true; };   // the worker's count came: draw it
   wire();
   forecast.wire();
   setSpeed($("speed").value);
