@@ -22,7 +22,10 @@ Run: ``.venv/bin/python -m bench web_load``. Environment: ``CSCFLOW_BENCH_WS`` (
 county's, built with ``./run demo --no-serve``), ``CSCFLOW_BENCH_CLIENTS`` (50), ``CSCFLOW_BENCH_SECONDS`` (60),
 ``CSCFLOW_BENCH_WARMUP`` (0), ``CSCFLOW_BENCH_URL`` (load a server already running instead of starting one),
 ``CSCFLOW_BENCH_SEED`` (0), ``CSCFLOW_BENCH_MIX`` (weights to change, e.g. ``tracks=0,child=5``),
-``CSCFLOW_BENCH_FRAMES`` (1: a map page plays on the same server the whole time, 0: no page).
+``CSCFLOW_BENCH_FRAMES`` (1: a map page plays on the same server the whole time, 0: no page),
+``CSCFLOW_BENCH_THINK_MS`` (0: each client asks again as soon as it is answered, a closed loop that saturates the
+machine; e.g. 2500: each pauses a random time about that mean (0.2-1.8 times it, under the server's 5 s
+keep-alive), as people reading a page do: 50 such users ask ~20 times a second; wrk only).
 
 The page playing at the same time (the issue: "the frame rate of a page playing at the same time stays as it
 is"): headless Debian Chromium (software WebGL, as on an LA's PC without a GPU) opens the county's map, plays it
@@ -55,6 +58,7 @@ FLOW_TABLES = ("stations", "conversion", "durations", "dfg", "rereferrals", "nfa
 ANALYSES = ("rereferral", "referral-to-cp", "funnel", "leaving-care", "incidence")
 TARGET_P95 = 0.200
 FRAME_SECONDS = 15.0
+THINK_MS = int(os.environ.get("CSCFLOW_BENCH_THINK_MS", 0))
 #: Frame intervals (ms) of a page playing the map, collected for ``seconds`` (the page's own clock).
 FRAMES_JS = """async (seconds) => {
   const times = [];
@@ -163,7 +167,14 @@ for line in io.lines(os.getenv("CSCFLOW_WRK_PATHS")) do paths[#paths + 1] = line
 local threads = {}
 local i = 0
 function setup(thread) thread:set("id", #threads); threads[#threads + 1] = thread end
-function init(args) i = (id * 7919) % #paths end
+function init(args) i = (id * 7919) % #paths; math.randomseed(7919 + id) end
+-- a user's pause between answers (CSCFLOW_WRK_THINK_MS: uniform from 0.2 to 1.8 times that mean): a team's pace;
+-- none: closed loop. Kept under the server's 5 s keep-alive (uvicorn closes an idle connection then: a browser
+-- opens a new one unseen, wrk counts a socket error).
+local think = tonumber(os.getenv("CSCFLOW_WRK_THINK_MS") or "0")
+if think > 0 then
+  function delay() return math.floor(think * (0.2 + 1.6 * math.random())) end
+end
 function request() i = i % #paths + 1; return wrk.format("GET", paths[i]) end
 local bad = 0
 function response(status, headers, body) if status ~= 200 then bad = bad + 1 end end
@@ -196,7 +207,8 @@ def _wrk(url: str, clients: int, seconds: float, seed: int, plan: Plan) -> dict[
         (Path(d) / "mix.lua").write_text(WRK_SCRIPT)
         out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--timeout", "60s",
                               "-s", str(Path(d) / "mix.lua"), url], capture_output=True, text=True,
-                             env={**os.environ, "CSCFLOW_WRK_PATHS": str(Path(d) / "paths.txt")}, check=True)
+                             env={**os.environ, "CSCFLOW_WRK_PATHS": str(Path(d) / "paths.txt"),
+                                  "CSCFLOW_WRK_THINK_MS": str(THINK_MS)}, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("CSCFLOW "))
     return dict(json.loads(line.split(" ", 1)[1]))
 
@@ -340,7 +352,8 @@ def main() -> None:
         print(f"cscflow serve {ws} answered /api/map after {time.perf_counter() - t0:.1f} s")
     try:
         plan = _plan(url, seed)
-        print(f"{clients} clients, {seconds:.0f} s, mix {MIX}; {len(plan.dates)} dates, {len(plan.cohorts)} cohorts, "
+        pace = f"each pausing ~{THINK_MS} ms between answers" if THINK_MS else "each asking again at once (closed loop)"
+        print(f"{clients} clients ({pace}), {seconds:.0f} s, mix {MIX}; {len(plan.dates)} dates, {len(plan.cohorts)} cohorts, "
               f"{plan.n_children:,} children; load average {os.getloadavg()[0]:.1f} before")
         use_wrk = os.environ.get("CSCFLOW_BENCH_GENERATOR", "wrk" if shutil.which("wrk") else "python") == "wrk"
         print(f"  load generator: {'wrk (C, 2 threads)' if use_wrk else 'this process (asyncio + httpx)'}")

@@ -14,6 +14,12 @@ function el(tag, attrs = {}, ...children) {
 }
 
 const FREE = { measure: "select", year: "number", la: "text", as_of: "date", window_start: "date", min_flow: "number" };
+// What each option is called on the page (the API's names are for scripts).
+const LABELS = {
+  measure: "Measure", year: "Year ending 31 March", la: "LA to mark (code)", overdispersion: "Overdispersion",
+  as_of: "As of", window_start: "From", min_flow: "Smallest flow drawn", by: "Group by", event: "Event",
+  population: "Population",
+};
 
 function optionInput(name, catalog) {
   const id = `stats-opt-${name}`;
@@ -23,13 +29,13 @@ function optionInput(name, catalog) {
     for (const m of catalog.measures) input.appendChild(el("option", { value: m.name, text: m.title }));
   } else if (catalog.choices[name]) {
     input = el("select", { id, name });
-    input.appendChild(el("option", { value: "", text: "(none)" }));
+    input.appendChild(el("option", { value: "", text: "(default)" }));
     for (const c of catalog.choices[name]) input.appendChild(el("option", { value: c, text: c.replace(/_/g, " ") }));
   } else {
     input = el("input", { id, name, type: FREE[name] || "text" });
     if (name === "year") input.value = "2025";
   }
-  return el("label", { class: "stats-option" }, el("span", { text: name.replace(/_/g, " ") + " " }), input);
+  return el("label", { class: "stats-option" }, el("span", { text: (LABELS[name] || name.replace(/_/g, " ")) + " " }), input);
 }
 
 // A number as a reader wants it: counts with thousands separators (years and codes as they are), other figures to
