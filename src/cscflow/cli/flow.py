@@ -77,7 +77,20 @@ def flow(workspace: str, table: str, map_name: str, start: str | None, end: str 
         click.echo(json.dumps({"table": table, "header": d.header, "suppressed": d.suppressed,
                                "columns": [str(c) for c in d.table.columns], "rows": rows}, indent=1))
     else:
-        click.echo("\n".join([*d.header, table_text(d.table)]))
+        click.echo("\n".join([*d.header, table_text(blank_missing(d.table))]))
+
+
+def blank_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the missing cells of its text columns (values left blank by disclosure control, the columns
+    of a pooled row) printed empty, as its CSV has them, not as "None"."""
+    out = table
+    for j in range(table.shape[1]):
+        col = table.iloc[:, j]
+        if col.dtype == object and col.isna().any():
+            if out is table:
+                out = table.copy()
+            out.iloc[:, j] = col.where(col.notna(), "")
+    return out
 
 
 def table_text(table: pd.DataFrame) -> str:
