@@ -293,7 +293,8 @@ def main() -> None:
                                  if "draw_p50" in r else "")
                         extra += (f"  between drawn frames p50 {r['drawn_p50']:5.1f} p95 {r['drawn_p95']:5.1f} ms"
                                   + ("  [density]" if r["dense"] else ""))
-                        extra += f"  count {r['count_ms']:.1f} ms in the worker" if r["count_ms"] is not None else ""
+                        extra += (f"  count {r['count_ms']:.1f} ms in the worker (median of 60)"
+                                  if r["count_ms"] is not None else "")
                         label = f"{page_of} page " if old else ""
                         print(f"  {label}cscflow map, {mode:<6} {n:>7,} dots ({r['dots']:,} on screen): p50 "
                               f"{r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms{extra}  (load {loads[-1]:.1f})", flush=True)

@@ -55,6 +55,7 @@ export class Density {
     this.gen = 0;                    // bumped when the worker is sent other legs (its older counts are dropped)
     this.spare = [];                 // buffers of counts no longer shown, returned with the next job
     this.onresult = () => {};        // a count arrived (the page draws again)
+    this.times = [];                 // the worker's last counts' times (ms)
   }
 
   // Whether this frame draws density: the legs the frame's draws may show reach `at` (on until they fall to 80% of it).
@@ -143,7 +144,10 @@ export class Density {
   }
 
   // Both tables, as count.js reads them.
-  tables(net) { const { first, last, at } = this.table(net), ringAt = this.rings(net); return { first, last, at, ringAt, w: this.w, h: this.h }; }
+  tables(net) {
+    const { first, last, at } = this.table(net), ringAt = this.rings(net);
+    return { first, last, at, ringAt, w: this.w, h: this.h };
+  }
 
   // Count the legs of `ranges` visible at time t into the cells here (colour codes per leg, or `fixed` >= 0 for all).
   add(legs, ranges, t, colours, fixed, net) {
@@ -170,7 +174,9 @@ export class Density {
     this.job = { draws: job, layers, net, palette, pace };
   }
 
-  more(i, d) { if (this.job && this.job.layers[i]) this.job.draws.push({ layer: i, t: d.t, ranges: d.ranges, fixed: d.fixed ?? -1 }); }
+  more(i, d) {
+    if (this.job && this.job.layers[i]) this.job.draws.push({ layer: i, t: d.t, ranges: d.ranges, fixed: d.fixed ?? -1 });
+  }
 
   flush() {
     const { draws, layers, net, palette, pace } = this.job;
@@ -189,7 +195,8 @@ export class Density {
     const now = performance.now();
     if (now - this.postedAt < pace) return;      // while playing, a count at most every PACE_MS
     this.asked = key;
-    const msg = { kind: "count", key, gen: this.gen, w: this.w, h: this.h, stations: net.stations.length, palette, paletteKey, draws };
+    const msg = { kind: "count", key, gen: this.gen, w: this.w, h: this.h, stations: net.stations.length, palette, paletteKey,
+      draws };
     if (this.busy) this.queued = msg; else this.post(msg);
   }
 
@@ -250,6 +257,8 @@ export class Density {
       this.placed = r.placed;
       this.visible = r.visible;
       this.fresh = true;
+      this.times.push(r.ms);
+      if (this.times.length > 60) this.times.shift();
     } else {
       this.spare.push(r.cell.buffer, r.rgba.buffer);
     }
@@ -270,7 +279,9 @@ export class Density {
   get counts() { return this.counter ? this.shown : { cell: this.cell, w: this.w, waiting: this.waiting }; }
 
   // Whether the count drawn is the one of the last frame's draws (the page is still and the worker has caught up).
-  get current() { return !this.counter || (Boolean(this.shown) && this.shown.key === this.asked && !this.busy && !this.job); }
+  get current() {
+    return !this.counter || (Boolean(this.shown) && this.shown.key === this.asked && !this.busy && !this.job);
+  }
 
   // For tests: the worker's last count counted again here, on this thread, from the same legs, times and tables, with
   // whether every cell's word (count and colour) is the same.
@@ -280,11 +291,13 @@ export class Density {
     const cell = new Uint32Array(s.w * s.h), waiting = new Int32Array(net.stations.length), tables = this.tables(net);
     let placed = 0, visible = 0;
     for (const d of s.draws) {
-      const got = countInto(compact(layers[d.layer].legs), codes(layers[d.layer].colours), d.ranges, d.t, d.fixed, tables, cell, waiting);
+      const { legs, colours } = layers[d.layer];
+      const got = countInto(compact(legs), codes(colours), d.ranges, d.t, d.fixed, tables, cell, waiting);
       placed += got[0];
       visible += got[1];
     }
-    return { placed, visible, same: cell.every((v, i) => v === s.cell[i]), waitingSame: waiting.every((v, i) => v === s.waiting[i]) };
+    return { placed, visible, same: cell.every((v, i) => v === s.cell[i]),
+      waitingSame: waiting.every((v, i) => v === s.waiting[i]) };
   }
 
   // For scripts and tests: the cells with dots, as [x, y (CSS px from the stage's corner: the cell's centre), count].
@@ -326,12 +339,14 @@ function codes(colours) {
 
 // For scripts and tests (window.cscflow.density): whether density is drawn, the dots counted into cells and the legs
 // visible, the cells with dots ([x, y, count]: page coordinates of the cell's centre, box: the stage's) and their side;
-// whether a worker counts them, the time it took, and whether the count drawn is of the last frame's draws.
+// whether a worker counts them, the median time of its last 60 counts (ms), and whether the count drawn is of the last
+// frame's draws.
 export function densityState(renderer, box) {
   const d = renderer && renderer.density;
   if (!d) return { on: false };
   return { on: Boolean(renderer.dense), placed: d.placed, visible: d.visible, cellPx: CELL_PX, at: d.at,
-    worker: Boolean(d.counter), countMs: d.shown ? d.shown.ms : null, current: d.current,
+    worker: Boolean(d.counter), countMs: d.times.length ? [...d.times].sort((a, b) => a - b)[d.times.length >> 1] : null,
+    current: d.current,
     cells: renderer.dense ? d.cells().map(([x, y, n]) => [x + box.left, y + box.top, n]) : [] };
 }
 

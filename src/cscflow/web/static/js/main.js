@@ -242,7 +242,9 @@ function links() {
 // Density mode while playing: with its worker (density.js), a frame is drawn when the worker's next count has come and
 // the text (counts, date) is done in the display frames between; counted on this thread (a million dots: ~20 ms a
 // frame), at most every PACE_MS (30 frames a second), the text between.
-function paced(now) { return S.playing && S.renderer.dense && !S.renderer.density.useWorker && now - (S.drawnAt ?? -Infinity) < PACE_MS; }
+function paced(now) {
+  return S.playing && S.renderer.dense && !S.renderer.density.useWorker && now - (S.drawnAt ?? -Infinity) < PACE_MS;
+}
 function text(now) { if (S.map.countsDirty) S.map.paintCounts(); else if (now - (S.slowAt ?? -Infinity) >= SLOW_MS) slowUpdate(now); }
 
 function loop(now) {
@@ -409,7 +411,9 @@ function wire() {
 }
 
 // Visible dots of layer 0 at the current time, in page coordinates, in drawing order; one a click reaches (dots.js).
-function dotPositions(limit = 1000) { return visibleDots(S.layers[0].legs, S.t, S.net, codesOf(0), $("stage").getBoundingClientRect(), limit); }
+function dotPositions(limit = 1000) {
+  return visibleDots(S.layers[0].legs, S.t, S.net, codesOf(0), $("stage").getBoundingClientRect(), limit);
+}
 function firstDot() { return reachable(dotPositions(1e9)); }
 
 // What is drawn, in page coordinates (network.js).
