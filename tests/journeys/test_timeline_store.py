@@ -90,3 +90,28 @@ def test_an_event_log_of_instants_is_stored_only_by_prepare(workspace):
         assert timeline.cached_tables(ro) == [name]   # the stored table, no temporary one
     pd.testing.assert_frame_equal(got, built)
     assert got.station.tolist() == ["submitted", "approved", "submitted"]
+
+
+def test_a_redrawn_map_keeps_its_timeline_a_changed_rule_does_not(write_episodes):
+    """Labels, colours and places do not change a timeline: a map relabelled or moved reads the stored one; a
+    change of precedence (which stage wins a day) is another timeline."""
+    from dataclasses import replace
+
+    from cscflow.journeys.maps import load_map
+
+    ws = write_episodes(random_episodes(5, 30))
+    timeline.prepare(ws)
+    [name] = store.stored_names(ws)
+    england = load_map("england")
+    redrawn = replace(england, stations=[{**s, "label": s["label"].upper(), "x": s["x"] + 1} for s in england.stations],
+                      lines=[{**ln, "colour": "#000000"} for ln in england.lines])
+    swapped = list(england.precedence)
+    i, j = swapped.index("cp_plan"), swapped.index("cin_plan")
+    swapped[i], swapped[j] = swapped[j], swapped[i]
+    path = ws.path
+    ws.close()
+    with fresh(path) as ro:
+        ro.execute(timelines(ro, redrawn).count())
+        assert timeline.cached_tables(ro) == [name]   # the stored table
+        ro.execute(timelines(ro, replace(england, precedence=swapped)).count())
+        assert timeline.cached_tables(ro)[-1] != name  # built again, in a temporary table

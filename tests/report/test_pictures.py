@@ -140,3 +140,34 @@ def test_stacked_bars_keep_the_values():
     assert sorted((round(b, 3), round(h, 3)) for _, b, h in rects) == [(0.0, 0.6), (0.0, 0.75), (0.6, 0.4),
                                                                       (0.75, 0.25)]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2020", "2021"]
+
+
+def test_map_still_labels_overlap_nothing():
+    """Every station's label is clear of the other labels, the counts and the circles (they collided at
+    Pre-proceedings / Care proceedings and Returned home / Permanence when all were written underneath)."""
+    import numpy as np
+    from matplotlib.transforms import Bbox
+
+    from cscflow.journeys.maps import load_map
+    from cscflow.report.mapimage import map_figure
+
+    pmap = load_map("england")
+    counts = pd.DataFrame({"station": pmap.station_ids, "children": [3505 if s == "early_help" else 40 if
+                                                                   s in pmap.exit_ids else 900
+                                                                   for s in pmap.station_ids]})
+    fig = map_figure(pmap, counts, DAY, size=(1100, 640))
+    ax = fig.axes[0]
+    r = fig.canvas.get_renderer()
+    labels = [t for t in ax.texts if t.get_fontsize() == 8]
+    others = [t for t in ax.texts if t.get_fontsize() != 8]  # the counts
+    assert len(labels) == len(pmap.stations) and others
+    boxes = [t.get_window_extent(r) for t in labels]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:] + [t.get_window_extent(r) for t in others]:
+            assert not a.overlaps(b), (labels[i].get_text(), a, b)
+    for coll in ax.collections:  # the station circles: each label outside every circle's square
+        xy = ax.transData.transform(coll.get_offsets())
+        rad = np.sqrt(coll.get_sizes()) / 2 * fig.dpi / 72
+        for (x, y), rr in zip(xy, rad, strict=True):
+            circle = Bbox.from_extents(x - rr * 0.7, y - rr * 0.7, x + rr * 0.7, y + rr * 0.7)  # inside the circle
+            assert not any(b.overlaps(circle) for b in boxes), circle

@@ -15,13 +15,14 @@ SMALL = {"1", "2", "3", "4"}
 
 
 def count_cells(text: str) -> list[tuple[str, str, str]]:
-    """(table, column, value) of every cell of a count column in the report's tables."""
+    """(table, column, value) of every cell of a count column in the report's tables (thousands separators
+    read away)."""
     out = []
     for m in re.finditer(r'<table data-name="([^"]+)" data-counts="([^"]*)">(.*?)</table>', text, re.S):
         counts = set(json.loads(m.group(2).replace("&quot;", '"')))
         for c, v in re.findall(r'<td[^>]*data-col="([^"]+)">([^<]*)</td>', m.group(3)):
             if c in counts:
-                out.append((m.group(1), c, v))
+                out.append((m.group(1), c, re.sub(r"(?<=\d),(?=\d{3}\b)", "", v)))
     return out
 
 

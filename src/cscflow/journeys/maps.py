@@ -24,6 +24,7 @@ refused with its line number and the problem.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,18 @@ class ProcessMap:
 
     def label(self, station: str) -> str:
         return str(next(s["label"] for s in self.stations if s["id"] == station))
+
+    def rules_json(self) -> str:
+        """What a timeline on this map depends on, as JSON: the stations (id, zone, in order), precedence and the
+        stage and outcome mappings; not the labels, colours, places or lines, so that redrawing a map keeps the
+        timelines stored for it (:mod:`cscflow.journeys.timeline_store`).
+
+        >>> load_map("england").rules_json() == load_map("england").rules_json()
+        True
+        """
+        return json.dumps({"stations": [[s["id"], s["zone"]] for s in self.stations],
+                           "precedence": list(self.precedence), "stages": dict(self.stage_map),
+                           "outcomes": dict(self.outcome_map)}, sort_keys=True)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (what the web app serves)."""

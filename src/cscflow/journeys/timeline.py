@@ -265,7 +265,7 @@ def timelines(
     else:
         # The quick fingerprint (counts, spans, sums) and the workspace's write generation: an in-place change
         # through the library (Workspace.write, sources.load) is seen even when the fingerprint is not moved.
-        key = (json.dumps(pmap.to_dict(), sort_keys=True), str(end), _fingerprint(ws))
+        key = (pmap.rules_json(), str(end), _fingerprint(ws))
 
         def evict(built: tuple[ibis.Table, str]) -> None:
             if not built[1].startswith(STORED_PREFIX):
@@ -301,7 +301,7 @@ def _build_cached(ws: WorkspaceLike, pmap: ProcessMap, end: Any) -> tuple[ibis.T
     """The timeline stored in the workspace (:mod:`.timeline_store`) or a temporary table: (the timeline over
     it, the table's name)."""
     dialect = ws.dialect
-    map_json = json.dumps(pmap.to_dict(), sort_keys=True)
+    map_json = pmap.rules_json()  # what the timeline depends on: a relabelled or redrawn map keeps it
     shape = remembered(ws, "shape:" + hashlib.sha1(map_json.encode()).hexdigest()[:12],  # noqa: S324 - a name
                        lambda: tp.shape(ws, pmap), lambda s: json.dumps(list(s)), _load_shape)
     stored_name: str | None = None

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from cscflow.disclosure.cells import SECONDARY
 from cscflow.errors import AnalysisError, CscflowError
 
 #: section name -> heading, in the report's order
@@ -189,8 +190,19 @@ def map_blocks(ws: Any, pmap: Any, opts: Options, span: tuple[Any, Any]) -> list
     from cscflow.report.mapimage import map_figure, station_counts, svg_text
 
     blocks = []
+    stations = None
     for day in map_dates(opts, span):
         d = station_counts(ws, pmap, day, opts.where)
+        if stations is None:
+            stations = flow_table(ws, pmap, "stations", opts, span).table
+        same = stations[stations["open_on"] == f"{day:%Y-%m-%d}"]
+        if len(same):  # the stations table's `open` on this day, as disclosed there (a withheld [c] stays so)
+            d.table = d.table.merge(same[["station", "open"]], on="station", how="left")
+            d.table["children"] = d.table["open"].where(d.table["open"].notna(), d.table["children"])
+            d.table = d.table.drop(columns="open")
+            if (d.table["children"] == SECONDARY).any():
+                d.notes.append(f"A count withheld as {SECONDARY} in the stations table (to protect a small count there) "
+                               "is withheld here too.")
         fig = map_figure(pmap, d.table, day, size=(1100, 640))
         blocks.append(Block("svg", f"Children at each station on {day:%d %B %Y}", d.header[1:], d, svg=svg_text(fig)))
     return blocks

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -76,7 +77,7 @@ def table_html(d: Any, max_rows: int = MAX_ROWS) -> str:
         cells = []
         for c, v in zip(shown.columns, row, strict=True):
             cls = ' class="text"' if isinstance(v, str) and v not in (PRIMARY, SECONDARY) else ""
-            cells.append(f"<td{cls} data-col=\"{html.escape(str(c))}\">{html.escape(_fmt(v))}</td>")
+            cells.append(f"<td{cls} data-col=\"{html.escape(str(c))}\">{html.escape(_fmt(v, str(c)))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = (f'<p class="meta">The first {max_rows} of {len(t):,} rows; the full table: <code>cscflow flow</code> or '
             "<code>cscflow stats</code> with <code>--out</code>.</p>") if len(t) > max_rows else ""
@@ -84,13 +85,20 @@ def table_html(d: Any, max_rows: int = MAX_ROWS) -> str:
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}")
 
 
-def _fmt(v: Any) -> str:
+#: Columns of whole numbers that are names, not amounts: written without thousands separators.
+_PLAIN = re.compile(r"year|code|^la$|^age|^rank$")
+
+
+def _fmt(v: Any, column: str = "") -> str:
+    """A cell as a reader wants it: counts from 1,000 up with thousands separators (GOV.UK style; years, codes
+    and ages as they are), other figures to 4 significant digits, dates as YYYY-MM-DD."""
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
+    plain = bool(_PLAIN.search(column))
     if isinstance(v, float):
-        return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 else f"{v:.4g}"
+        return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1000 and not plain else f"{v:.4g}"
     if isinstance(v, int):
-        return f"{v:,}" if abs(v) >= 10000 else str(v)
+        return f"{v:,}" if abs(v) >= 1000 and not plain else str(v)
     if isinstance(v, pd.Timestamp | dt.date):
         return str(v)[:10]
     return str(v)

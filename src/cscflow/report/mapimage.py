@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cscflow.errors import AnalysisError
@@ -62,9 +63,14 @@ def map_figure(pmap: Any, counts: pd.DataFrame, date: Any, size: tuple[int, int]
             off = (k % 3 - 1) * 0.03  # parallel lines a little apart, as on the web map
             ax.plot([p[0] for p in pts], [p[1] + off for p in pts], color=line["colour"], lw=4, alpha=0.85,
                     solid_capstyle="round", zorder=1, label=line.get("label", line["id"]))
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(max(ys) + 0.8, min(ys) - 0.8)  # y grows downwards, as on the web map
     shown = dict(zip(counts["station"].astype(str), counts["children"], strict=True)) if len(counts) else {}
     biggest = max([v for v in shown.values() if isinstance(v, int | float)] + [5])
     exits = set(pmap.exit_ids)
+    rings: list[tuple[str, float, float, float]] = []
     for s in pmap.stations:
         if s["id"] not in pos:
             continue
@@ -74,23 +80,88 @@ def map_figure(pmap: Any, counts: pd.DataFrame, date: Any, size: tuple[int, int]
         area = 60 + 1400 * (n / biggest) if n else 40
         ax.scatter([x], [y], s=area, facecolor="white" if not n else "#0b0c0c", edgecolor="#0b0c0c",
                    alpha=0.25 if s["id"] in exits else 0.9, linewidths=1.5, zorder=2)
-        r = (area / 3.1416) ** 0.5  # the circle's radius in points
-        ax.annotate(str(s.get("label", s["id"])), (x, y), xytext=(0, -r - 3), textcoords="offset points",
-                    ha="center", va="top", fontsize=8, color="#505a5f", zorder=3)
+        rings.append((s["id"], x, y, (area / 3.1416) ** 0.5))  # the circle's radius in points
         if n:
-            ax.annotate(f"{value:,}" if not isinstance(value, str) else value, (x, y), xytext=(0, r + 2),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=10, fontweight="bold",
-                        color="#0b0c0c", zorder=3)
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
-    ax.set_ylim(max(ys) + 0.8, min(ys) - 0.8)  # y grows downwards, as on the web map
+            ax.annotate(f"{value:,}" if not isinstance(value, str) else value, (x, y),
+                        xytext=(0, (area / 3.1416) ** 0.5 + 2), textcoords="offset points", ha="center",
+                        va="bottom", fontsize=10, fontweight="bold", color="#0b0c0c", zorder=3)
+    label_stations(fig, ax, pmap, rings)
     ax.legend(loc="lower right", fontsize=8, frameon=False, ncol=min(4, max(1, len(pmap.lines))))
     fig.suptitle(title or f"Children at each station on {pd.Timestamp(date):%d %B %Y}", x=0.02, ha="left",
                  fontsize=14)
     if caption:
         fig.text(0.02, 0.02, caption, fontsize=7, color="#505a5f", ha="left", va="bottom", wrap=True)
     return fig
+
+
+def label_stations(fig: Any, ax: Any, pmap: Any, rings: list[tuple[str, float, float, float]]) -> list[Any]:
+    """Write each station's label (wrapped at 16 characters) where it overlaps no other label, count or circle:
+    under the circle, else beside it (right, left), else above its count; where every place is taken, the
+    least crowded. Returns the label texts (their extents are what tests read)."""
+    import textwrap
+
+    from matplotlib import patheffects
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    renderer = (fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)).get_renderer()
+    to_px = 72.0 / fig.dpi  # points per pixel
+    taken = [t.get_window_extent(renderer) for t in ax.texts]  # the counts, written already
+    for _id, x, y, r in rings:
+        cx, cy = ax.transData.transform((x, y))
+        rp = r / to_px
+        taken.append(Bbox.from_extents(cx - rp, cy - rp, cx + rp, cy + rp))
+    frame = ax.get_window_extent(renderer)
+    line_px = np.concatenate([_samples(ax.transData.transform(np.column_stack([ln.get_xdata(), ln.get_ydata()])))
+                              for ln in ax.get_lines()] or [np.empty((0, 2))])
+    out = []
+    by_id = {s["id"]: s for s in pmap.stations}
+    for sid, x, y, r in rings:
+        text = "\n".join(textwrap.wrap(str(by_id[sid].get("label", sid)), 16)) or sid
+        spots = [((0, -r - 3), "center", "top"), ((r + 4, 0), "left", "center"), ((-r - 4, 0), "right", "center"),
+                 ((0, r + 18), "center", "bottom")]
+        best: tuple[float, Any] | None = None
+        for offset, ha, va in spots:
+            t = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, fontsize=8,
+                            color="#505a5f", zorder=3, linespacing=1.0)
+            box = t.get_window_extent(renderer)
+            on_lines = int(((line_px[:, 0] > box.x0) & (line_px[:, 0] < box.x1) & (line_px[:, 1] > box.y0)
+                            & (line_px[:, 1] < box.y1)).sum())  # a line under the words: readable, less so
+            crowd = sum(_overlap(box, o) for o in taken) + 4 * _outside(box, frame) + 2 * on_lines
+            if best is None or crowd < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (crowd, t)
+            else:
+                t.remove()
+            if crowd == 0:
+                break
+        assert best is not None
+        best[1].set_path_effects([patheffects.withStroke(linewidth=3, foreground="white")])
+        taken.append(best[1].get_window_extent(renderer))
+        out.append(best[1])
+    return out
+
+
+def _samples(points: Any, step: float = 3.0) -> Any:
+    """Points every ``step`` pixels along the polyline ``points`` (display coordinates)."""
+    out = [points[:1]]
+    for a, b in zip(points[:-1], points[1:], strict=True):
+        k = max(int(np.hypot(*(b - a)) / step), 1)
+        out.append(a + (b - a) * (np.arange(1, k + 1)[:, None] / k))
+    return np.concatenate(out)
+
+
+def _overlap(a: Any, b: Any) -> float:
+    """The area (pixels) two boxes share."""
+    w = float(min(a.x1, b.x1) - max(a.x0, b.x0))
+    h = float(min(a.y1, b.y1) - max(a.y0, b.y0))
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def _outside(box: Any, frame: Any) -> float:
+    """The area (pixels) of ``box`` outside ``frame``."""
+    return float(box.width * box.height) - _overlap(box, frame)
 
 
 def save(fig: Any, path: str | Path) -> Path:
