@@ -17,7 +17,8 @@ def county_params(children: int = 30000) -> dict:
 
 
 def write_county(root, county) -> object:
-    """A workspace holding ``county``'s journeys as one event log and its children."""
+    """A workspace holding ``county``'s journeys as one event log and its children (with their UASC flag, as an
+    SSDA903 return gives it)."""
     from cscflow import Workspace
 
     ws = Workspace(root, la="886")
@@ -29,7 +30,8 @@ def write_county(root, county) -> object:
     ws.write("episodes", ep, mode="replace")
     k = county.children
     ws.write("children", pd.DataFrame({"child_id": k["child_id"].astype(str), "la": "886", "sex": k["sex"],
-                                       "birth_month": pd.to_datetime(k["birth_date"]).dt.to_period("M").dt.start_time}),
+                                       "birth_month": pd.to_datetime(k["birth_date"]).dt.to_period("M").dt.start_time,
+                                       "uasc": k["uasc"].astype(bool)}),
              mode="replace")
     return ws
 

@@ -22,7 +22,10 @@ def fitted(county_and_ws):
 def test_recovers_referral_shares(county_and_ws, fitted):
     """The synthetic inspection (November 2016, 240 days) sent 1.6 times as many referrals to a strategy
     discussion: the window's pooled shares (drift off) hold the parameters; the local level at the origin
-    still carries some of the inspection (its discount 0.75 a half-year), within 0.03 of them."""
+    still carries some of the inspection (its discount 0.75 a half-year): its half-years hold about a quarter of
+    the level's weight, so the level reads about 0.22 + 0.25 * 0.09 = 0.245 to a strategy discussion (0.255 read,
+    bootstrap 0.244-0.269), within 0.04 of the parameter. (Before UASC were a group, their referrals, every one to
+    an assessment, sat in the older cells and lowered that reading to 0.249.)"""
     from cscflow.forecast.model import ForecastModel
 
     params = county_and_ws[0]
@@ -31,7 +34,7 @@ def test_recovers_referral_shares(county_and_ws, fitted):
     for target in ("assessment", "strategy_discussion"):
         truth = params["referral"]["outcomes"][target] / sum(params["referral"]["outcomes"].values())
         assert pooled.loc[target, "lower95"] - 0.01 <= truth <= pooled.loc[target, "upper95"] + 0.01, (target, pooled)
-        assert abs(level.loc[target, "share"] - truth) < 0.03, (target, level)
+        assert abs(level.loc[target, "share"] - truth) < 0.04, (target, level)
 
 
 def test_recovers_cp_plan_to_care_share(county_and_ws, fitted):
@@ -44,7 +47,8 @@ def test_recovers_cp_plan_to_care_share(county_and_ws, fitted):
 def test_recovers_assessment_median_days(county_and_ws, fitted):
     truth = county_and_ws[0]["assessment"]["days"]["median"]
     k = fitted.stations_.index("assessment")
-    medians = fitted.dur_q_[:, k * 4:(k + 1) * 4, 100]  # every replicate and age band
+    n_d = fitted.dur_q_.shape[1] // len(fitted.stations_)  # (group, age band) rows a station
+    medians = fitted.dur_q_[:, k * n_d:k * n_d + 4, 100]  # every replicate and age band, children not UASC
     # stays are whole days: the interval is widened by one day
     assert medians.min() - 1 <= truth <= medians.max() + 1, medians
 

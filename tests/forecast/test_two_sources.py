@@ -46,7 +46,8 @@ def _two_source_county(root, county):
     ws.write("episodes", ep, mode="replace")
     k = county.children
     ws.write("children", pd.DataFrame({"child_id": k["child_id"].astype(str), "la": "886", "sex": k["sex"],
-                                       "birth_month": pd.to_datetime(k["birth_date"]).dt.to_period("M").dt.start_time}),
+                                       "birth_month": pd.to_datetime(k["birth_date"]).dt.to_period("M").dt.start_time,
+                                       "uasc": k["uasc"].astype(bool)}),
              mode="replace")
     return ws
 

@@ -70,19 +70,24 @@ def care_leaver_share(at18_care: np.ndarray, followed: np.ndarray, w: np.ndarray
     return float(w[at18_care & followed].sum()) / tot if tot > 0 else 0.0
 
 
-def age_quantiles(station: np.ndarray, band: np.ndarray, age_years: np.ndarray, n_station: int) -> np.ndarray:
-    """The :data:`NQ` quantiles of the ages (years) of entries by station and band: rows station * 4 + band."""
+def age_quantiles(station: np.ndarray, band: np.ndarray, age_years: np.ndarray, n_station: int,
+                  n_groups: int = 1) -> np.ndarray:
+    """The :data:`NQ` quantiles of the ages (years) of entries by station and band: rows station * (4 * n_groups) +
+    band, a band ``group * 4 + age band`` (the model's groups, such as UASC); under :data:`MIN_AGES` entries the
+    band's ages at all stations (of its group, then of every group), then uniform within the band."""
     n_a = len(BAND_EDGES)
-    out = np.zeros((n_station * n_a, NQ))
+    out = np.zeros((n_station * n_a * n_groups, NQ))
     ok = np.isfinite(age_years)
-    for a in range(n_a):
-        lo, hi = BAND_EDGES[a]
+    for a in range(n_a * n_groups):
+        lo, hi = BAND_EDGES[a % n_a]
         in_band = ok & (band == a)
+        any_group = ok & (band % n_a == a % n_a)
         pooled = (np.quantile(age_years[in_band], PROBS) if in_band.sum() >= MIN_AGES
+                  else np.quantile(age_years[any_group], PROBS) if any_group.sum() >= MIN_AGES
                   else lo + PROBS * (hi - lo))
         for s in range(n_station):
             m = in_band & (station == s)
-            out[s * n_a + a] = np.quantile(age_years[m], PROBS) if m.sum() >= MIN_AGES else pooled
+            out[s * n_a * n_groups + a] = np.quantile(age_years[m], PROBS) if m.sum() >= MIN_AGES else pooled
     return out
 
 

@@ -1,10 +1,10 @@
 """The estimators of the fitted model, each on stays weighted by a bootstrap draw of children.
 
 - transitions: the share of each next station or exit among the stays that ended, by station,
-  age band and repeat, each ended stay weighted by the inverse probability of having been seen to
+  group (UASC or not), age band and repeat, each ended stay weighted by the inverse probability of having been seen to
   end (IPCW: 1 / G(d), G the share of the station's stays followed up at least d days), so that
-  long routes are not under-counted near the origin; cells are shrunk to the station's pooled shares
-  with :data:`PRIOR` pseudo-stays;
+  long routes are not under-counted near the origin; cells are shrunk to their group's shares at the station,
+  and these to the station's pooled shares, with :data:`PRIOR` pseudo-stays;
 - durations: the Kaplan-Meier curve of each station's stays (censored at the origin), held as
   :data:`NQ` quantiles; beyond the last observed time the tail is exponential with mean the last time;
 - arrivals: entries a month (first stays and re-entries after an exit) by a Poisson log-linear model
@@ -32,9 +32,12 @@ PROBS = np.linspace(0.0, 1.0, NQ)
 
 def transitions(station: np.ndarray, cell: np.ndarray, target: np.ndarray, dur: np.ndarray,
                 follow: np.ndarray, w: np.ndarray, n_station: int, n_cell: int, n_target: int,
-                groups: list[np.ndarray] | None = None) -> np.ndarray:
+                groups: list[np.ndarray] | None = None, n_groups: int = 1) -> np.ndarray:
     """Shares (n_station, n_cell, n_target); ``target`` is -1 for stays still open; ``groups``: each
-    station's row indices (computed when not given)."""
+    station's row indices (computed when not given). With ``n_groups`` groups of children (cells laid out group
+    after group, such as UASC and the others) a cell is shrunk to its group's shares at the station, themselves
+    shrunk to the station's pooled shares with :data:`PRIOR` pseudo-stays (one group: the station's pooled
+    shares)."""
     out = np.zeros((n_station, n_cell, n_target))
     for s in range(n_station):
         ix = groups[s] if groups is not None else np.flatnonzero(station == s)
@@ -52,7 +55,9 @@ def transitions(station: np.ndarray, cell: np.ndarray, target: np.ndarray, dur: 
             out[s, :, -1] = 1.0
             continue
         pooled = pooled / pooled.sum()
-        out[s] = (counts + PRIOR * pooled) / (counts.sum(1, keepdims=True) + PRIOR)
+        by_group = counts.reshape(n_groups, n_cell // n_groups, n_target).sum(1)
+        group = (by_group + PRIOR * pooled) / (by_group.sum(1, keepdims=True) + PRIOR)
+        out[s] = (counts + PRIOR * np.repeat(group, n_cell // n_groups, axis=0)) / (counts.sum(1, keepdims=True) + PRIOR)
     return out
 
 

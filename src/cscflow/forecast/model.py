@@ -40,19 +40,29 @@ def month_end_floor(when: Any) -> pd.Timestamp:
 
 class ForecastModel:
     """Arrivals by month (trend, season), next-station shares (by age band and repeat) and
-    Kaplan-Meier durations per station, with ``n_boot`` bootstrap replicates over children
-    (replicate 0 is the fit on the data as they are). ``fit()`` returns self; results end in ``_``."""
+    Kaplan-Meier durations per station (by age band), with ``n_boot`` bootstrap replicates over children
+    (replicate 0 is the fit on the data as they are). ``fit()`` returns self; results end in ``_``.
+
+    Unaccompanied asylum-seeking children (the children table's ``uasc``) are a group of their own when the data
+    hold any (``uasc=True``): they come as the Home Office and the National Transfer Scheme send them, not as the
+    LA's own demand does, nearly all go into care, and stay there to 18 (DfE's children looked after statistics
+    count them apart). Pooled with the other children, a surge of their arrivals reads as the 14-17-year-olds'
+    demand for care: the shares into care and the durations of the older bands follow them. So a cell is
+    (group, age band, repeat), ``cell = (group * n_age + age) * 2 + repeat``, and the durations are by (group, age
+    band), ``cell // 2``: the entry mix, the next-station shares and the durations are each read by group."""
 
     method_ = ("semi-Markov model: IPCW transition shares, Kaplan-Meier durations, overdispersed Poisson arrivals "
                "about a local linear trend level; child bootstrap")
 
     def __init__(self, pmap: str = "england", origin: Any = None, n_boot: int = 20, seed: int = 0,
-                 arrival_years: float = 4.0, repeat_lookback: int = REPEAT_LOOKBACK, drift: bool = True) -> None:
+                 arrival_years: float = 4.0, repeat_lookback: int = REPEAT_LOOKBACK, drift: bool = True,
+                 uasc: bool = True) -> None:
         self.pmap, self.origin, self.n_boot, self.seed = pmap, origin, int(n_boot), int(seed)
         self.arrival_years, self.repeat_lookback = float(arrival_years), int(repeat_lookback)
         # drift False: pooled shares over the window (the discount held at 1) and the entry mix of the last 24
         # months, as `cscflow synth --from` wants (the synthetic data reproduce the whole window as it reads)
         self.drift = bool(drift)
+        self.uasc = bool(uasc)
 
     # -- fitting ---------------------------------------------------------------------------------------------
     def fit(self, ws: WorkspaceLike) -> ForecastModel:
@@ -77,6 +87,8 @@ class ForecastModel:
         tix = {t: i for i, t in enumerate(self.targets_)}
         sid = stays["station"].map(tix).to_numpy()
         in_win = (stays["start"] >= self.obs_start_).to_numpy()
+        # UASC a group of their own when the data hold any (the class doc)
+        self.n_groups_ = 2 if self.uasc and "uasc" in stays and bool(stays["uasc"].any()) else 1
         self.open_ = self._open_table(stays, sid, origin)
         # ends at 18 are the model's cap, not a route; care leavers after care ended at 18 come from care
         # (cscflow.forecast.ages)
@@ -102,7 +114,7 @@ class ForecastModel:
         closed = target >= 0
         care_seen = at18 & (st == care_i) & (e_day[in_win] <= -ages.CARE_LEAVER_GAP)
         followed = cl_pos[in_win] >= 0
-        cell = (s["age"].to_numpy().astype(int) * 2 + s["repeat"].to_numpy().astype(int))
+        cell = self._cells(s)  # cell // 2 is the durations' group
         codes, uniq = pd.factorize(s["child_id"])
         # The repeat marker counts the episodes of need seen: near the observation start a child's earlier
         # episodes fall before the data, so a repeat looks like a first episode there and the first-episode
@@ -133,13 +145,13 @@ class ForecastModel:
         t_years = (np.arange(len(months)) - (len(months) - 1)) / 12.0
         x = est.design(t_years, np.asarray(months.month) - 1, season=len(months) >= 24)
         self.season_ = len(months) >= 24
-        n_s, n_c, n_t = len(self.stations_), len(AGE_BANDS) * 2, len(self.targets_)
+        n_s, n_c, n_t = len(self.stations_), len(AGE_BANDS) * 2 * self.n_groups_, len(self.targets_)
         rng = np.random.default_rng(self.seed)
         B = max(self.n_boot, 1)
         self.trans_ = np.zeros((B, n_s, n_c, n_t))
-        n_a = len(AGE_BANDS)
-        self.dur_q_ = np.zeros((B, n_s * n_a, est.NQ))  # by station * n_age + age band
-        age = s["age"].to_numpy().astype(int)
+        n_a = len(AGE_BANDS) * self.n_groups_  # the durations' groups: (group, age band)
+        self.dur_q_ = np.zeros((B, n_s * n_a, est.NQ))  # by station * n_a + cell // 2
+        age = cell // 2
         self.arrival_beta_ = np.zeros((B, x.shape[1]))
         self.entry_share_ = np.zeros((B, n_s * n_c))
         self.arrival_counts_ = np.zeros(len(months))
@@ -153,10 +165,19 @@ class ForecastModel:
         self.entry_discount_, _, self.entry_rho_ = est.share_drift(back[mix], mix_k[mix], np.ones(int(mix.sum())),
                                                                    n_cells, PERIOD_MONTHS, grid)
         mix_w = np.where(mix, self.entry_discount_ ** np.maximum(back // PERIOD_MONTHS, 0), 0.0)
+        # the share of each group among the entries (UASC or not) varies between half-years on its own: a surge of
+        # UASC's arrivals (the synthetic county's 270 days from July 2015) is variation of that share about the
+        # mix's level, far beyond the mix's rho; its own rho about the same level (simulate.vary_groups)
+        self.group_rho_ = 0.0
+        if self.n_groups_ > 1:
+            grp = cell // (n_c // self.n_groups_)
+            _, _, self.group_rho_ = est.share_drift(back[mix], grp[mix], np.ones(int(mix.sum())), self.n_groups_,
+                                                    PERIOD_MONTHS, np.array([self.entry_discount_]))
         # index sets built once: each station's stays sorted by duration (Kaplan-Meier) and by follow-up (IPCW)
         by_station = [np.flatnonzero(st == k) for k in range(n_s)]
         by_station = [ix[np.argsort(dur[ix], kind="stable")] for ix in by_station]
         by_age = [[ix[age[ix] == a] for a in range(n_a)] for ix in by_station]
+        by_group = [[ix[age[ix] // len(AGE_BANDS) == g] for g in range(self.n_groups_)] for ix in by_station]
         for b in range(B):
             if b == 0:
                 wc = np.ones(len(uniq))
@@ -165,15 +186,10 @@ class ForecastModel:
             w = wc[codes] if len(codes) else np.zeros(0)
             self.care_leaver_share_[b] = ages.care_leaver_share(care_seen, followed, w)
             self.trans_[b] = est.transitions(st, cell, target, dur, follow, w * known * drift_w, n_s, n_c, n_t,
-                                             groups=by_station)
+                                             groups=by_station, n_groups=self.n_groups_)
             for k in range(n_s):
-                ix = by_station[k]
-                pooled = est.km_quantiles(dur[ix], closed[ix].astype(float), w[ix], presorted=True)
-                for a in range(n_a):
-                    ia = by_age[k][a]
-                    self.dur_q_[b, k * n_a + a] = (est.km_quantiles(dur[ia], closed[ia].astype(float), w[ia],
-                                                                    presorted=True)
-                                                   if len(ia) >= MIN_KM else pooled)
+                self.dur_q_[b, k * n_a:(k + 1) * n_a] = _durations(by_station[k], by_group[k], by_age[k], dur,
+                                                                  closed, w)
             y: np.ndarray = np.bincount(m_idx[ok], weights=w[ok], minlength=len(months))[: len(months)]
             if b == 0:
                 self.arrival_counts_ = y
@@ -194,7 +210,8 @@ class ForecastModel:
         recent = ok & known & (m_idx >= len(months) - 24)
         self._fit_heterogeneity(s, st, target, dur)
         # simulated arrivals' ages within their band; siblings: the design effect of entries moving together
-        self.age_q_ = ages.age_quantiles(st[recent], age[recent], s["age_years"].to_numpy(dtype=float)[recent], n_s)
+        self.age_q_ = ages.age_quantiles(st[recent], age[recent], s["age_years"].to_numpy(dtype=float)[recent], n_s,
+                                         self.n_groups_)
         e = (target_seen >= 0) & (st < n_s)
         self.sibling_d_, self.together_, self.design_effect_ = sib.together(
             st[e], -follow[e], dur[e], target_seen[e], s["entry"].to_numpy(dtype=bool)[e], n_s)
@@ -207,6 +224,13 @@ class ForecastModel:
         self.n_stays_ = int(len(s))
         self.n_children_ = int(len(uniq))
         return self
+
+    def _cells(self, s: pd.DataFrame) -> np.ndarray:
+        """Each stay's cell, (group * n_age + age band) * 2 + repeat (group 1: UASC, when the model has the group)."""
+        group = s["uasc"].to_numpy(dtype=bool).astype(int) if self.n_groups_ > 1 else np.zeros(len(s), dtype=int)
+        cell: np.ndarray = (group * len(AGE_BANDS) + s["age"].to_numpy().astype(int)) * 2 \
+            + s["repeat"].to_numpy().astype(int)
+        return cell
 
     def _fit_drift(self, st: np.ndarray, target: np.ndarray, dur: np.ndarray, follow: np.ndarray,
                    back: np.ndarray, n_s: int, n_t: int, grid: np.ndarray) -> None:
@@ -237,7 +261,7 @@ class ForecastModel:
         # durations: each stay's expected ends under its station and age band's Nelson-Aalen curve (the curves the
         # model draws from), against its ends, by the month of its start
         self.duration_tau2_ = np.zeros(n_s)
-        age = s["age"].to_numpy().astype(int)
+        age = self._cells(s) // 2  # the durations' groups
         closed = target >= 0
         for k in range(n_s):
             ix = np.flatnonzero(st == k)
@@ -261,7 +285,7 @@ class ForecastModel:
         open_ = stays["end"].isna().to_numpy() & (sid < len(self.stations_))
         o = stays[open_]
         table = pd.DataFrame({"station": sid[open_].astype(int),
-                              "cell": (o["age"].to_numpy().astype(int) * 2 + o["repeat"].to_numpy().astype(int)),
+                              "cell": self._cells(o),
                               "elapsed": ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy(),
                               # days from the origin to the child's 18th birthday (NaN: unknown)
                               "to_18": (18.0 - o["age_years"].to_numpy()) * 365.25
@@ -290,7 +314,7 @@ class ForecastModel:
         """The pooled next-station shares of ``station`` (all age bands and repeats, weighted by entries
         is not needed here: the cell of the median child), with the bootstrap's 2.5% and 97.5% points."""
         k = self.stations_.index(station)
-        p = self.trans_[:, k].mean(1)  # (B, targets)
+        p = self.trans_[:, k, : 2 * len(AGE_BANDS)].mean(1)  # (B, targets): the children not UASC
         lo, hi = np.percentile(p, [2.5, 97.5], axis=0) if len(p) > 1 else (p[0], p[0])
         df = pd.DataFrame({"target": self.targets_, "share": p[0], "lower95": lo, "upper95": hi})
         return df[df["share"] > 0.0005].sort_values("share", ascending=False).reset_index(drop=True)
@@ -320,7 +344,7 @@ class ForecastModel:
         stations: dict[str, Any] = {}
         for k, s in enumerate(self.stations_):
             sh = self.shares(s)
-            q = self.dur_q_[0, k * len(AGE_BANDS) + 1]
+            q = self.dur_q_[0, k * len(AGE_BANDS) * self.n_groups_ + 1]
             stations[s] = {
                 "days_age_5_to_10": {"median": r(q[est.NQ // 2]), "q25": r(q[est.NQ // 4]), "q75": r(q[3 * est.NQ // 4])},
                 "outcomes": {t: {"share": r(a), "interval95": [r(lo), r(hi)]}
@@ -337,6 +361,7 @@ class ForecastModel:
                                                **{s: r(v) for s, v in zip(self.stations_, self.share_discount_,
                                                                            strict=True)}}
         out["share_variation_rho"] = {"entry_mix": r(self.entry_rho_),
+                                      **({"entry_uasc_share": r(self.group_rho_)} if self.n_groups_ > 1 else {}),
                                       **{s: r(v) for s, v in zip(self.stations_, self.share_rho_, strict=True)}}
         return out
 
@@ -354,3 +379,21 @@ class ForecastModel:
                 f"{self.n_children_:,} children, {self.n_stays_:,} stays, {self.n_boot} bootstrap replicates\n"
                 f"entries expected in the next 12 months: {d['arrivals']['per_year_next_12_months']:,.0f} "
                 f"(95% {d['arrivals']['interval95'][0]:,.0f}-{d['arrivals']['interval95'][1]:,.0f})")
+
+
+def _durations(ix: np.ndarray, by_group: list[np.ndarray], by_age: list[np.ndarray], dur: np.ndarray,
+               closed: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """One station's duration quantiles by (group, age band) (rows ``by_age``, each sorted by days): the
+    Kaplan-Meier curve of the group and band's stays; under :data:`MIN_KM` of them, the group's of all ages, and
+    under that the station's of all groups and ages."""
+    pooled = est.km_quantiles(dur[ix], closed[ix].astype(float), w[ix], presorted=True)
+    n_a = len(by_age) // len(by_group)
+    out = np.empty((len(by_age), est.NQ))
+    for g, ig in enumerate(by_group):
+        group = (est.km_quantiles(dur[ig], closed[ig].astype(float), w[ig], presorted=True)
+                 if len(ig) >= MIN_KM and len(by_group) > 1 else pooled)
+        for a in range(n_a):
+            ia = by_age[g * n_a + a]
+            out[g * n_a + a] = (est.km_quantiles(dur[ia], closed[ia].astype(float), w[ia], presorted=True)
+                                if len(ia) >= MIN_KM else group)
+    return out

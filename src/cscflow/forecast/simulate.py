@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cscflow.forecast.ages import draw_ages
+from cscflow.forecast.ages import BAND_EDGES, draw_ages
 from cscflow.forecast.estimate import NQ, PROBS
 from cscflow.forecast.level import level_paths
 from cscflow.forecast.siblings import group_sizes, shared_uniforms, split
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: the rounds of moves after which a simulation stops (journeys are far shorter)
 MAX_ROUNDS = 200
+#: age bands in a group of cells (a cell is (group * N_AGE + age band) * 2 + repeat)
+N_AGE = len(BAND_EDGES)
 
 
 @dataclass
@@ -79,6 +81,26 @@ def vary_shares(p: np.ndarray, pooled: np.ndarray, rho: np.ndarray, rng: np.rand
     total = varied.sum(-1, keepdims=True)
     out: np.ndarray = np.where(total > 0, varied / np.where(total > 0, total, 1.0), p)
     return out
+
+
+def vary_groups(model: ForecastModel, mix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The entry mix (simulations x entry station * cell) with each simulation's own split between the model's groups
+    of children (UASC or not): the groups' shares G ~ Dirichlet(a P), P the replicate 0 mix's split, a = (1 - rho)
+    / rho, ``model.group_rho_``; each group's cells scaled to its drawn share. One group or rho 0: as is."""
+    n_g, rho = getattr(model, "n_groups_", 1), float(getattr(model, "group_rho_", 0.0))
+    if n_g < 2 or rho <= 0:
+        return mix
+    n_c = model.trans_.shape[2]
+    grp = (np.arange(mix.shape[1]) % n_c) // (n_c // n_g)
+    level = np.bincount(grp, weights=model.entry_share_[0], minlength=n_g)
+    pos = level > 0
+    g = np.zeros((len(mix), n_g))
+    g[:, pos] = rng.gamma((1.0 - rho) / rho * level[pos], 1.0, (len(mix), int(pos.sum())))
+    g /= np.maximum(g.sum(1, keepdims=True), 1e-300)
+    cur = np.stack([mix[:, grp == k].sum(1) for k in range(n_g)], axis=1)
+    out: np.ndarray = mix * np.where(cur > 0, g / np.where(cur > 0, cur, 1.0), 0.0)[:, grp]
+    varied: np.ndarray = out / np.maximum(out.sum(1, keepdims=True), 1e-300)
+    return varied
 
 
 def _ph(u: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -178,6 +200,7 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     g_mon = np.repeat(np.tile(np.arange(horizon), n_sims), n_grp.ravel())
     mix = vary_shares(model.entry_share_[rep][:, None, None, :], model.entry_share_[0][None, :],
                       np.array([model.entry_rho_]), rng)[:, 0, 0, :]
+    mix = vary_groups(model, mix, rng)
     shc = np.cumsum(mix, axis=1)
     shc[:, -1] = 1.0
     k = _pick(shc, g_sim, rng.random(len(g_sim)))
@@ -219,7 +242,9 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
         if not go.any():
             break
         sim, child, cid, b, to18 = sim[go], child[go], cid[go], b[go], to18[go]
-        cell = np.where(to_cl[go], (n_a - 1) * 2 + cell[go] % 2, cell[go])  # a care leaver is 16 plus
+        # a care leaver is 16 plus, of the child's group (the durations' group: group * n_age + age band)
+        grp16 = (cell[go] // 2 - (cell[go] // 2) % N_AGE + N_AGE - 1) * 2 + cell[go] % 2
+        cell = np.where(to_cl[go], grp16, cell[go])
         st, start = nxt[go], end[go]
         cid = split(rng, cid, keep[st], int(cid.max()) + 1)  # a group goes on together at its new station or splits
         end = start + _draw_days(q, b, st * n_a + cell // 2, _ph(shared_uniforms(rng, cid), theta[sim, st]))

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cscflow.forecast.simulate import Round, WhatIf, run
+from cscflow.forecast.simulate import N_AGE, Round, WhatIf, run
 
 if TYPE_CHECKING:
     from cscflow.forecast.model import ForecastModel
@@ -59,7 +59,8 @@ def simulate_stays(model: ForecastModel, horizon: int, seed: int = 0, what_if: W
     targets = np.asarray([*model.targets_, None], dtype=object)  # index -1: None
     out = pd.DataFrame({"child": c[order], "station": names[s[order]], "start": a[order],
                         "end": np.minimum(e[order], h_end), "next": targets[n[order]],
-                        "repeat": (ce[order] % 2).astype(np.int8), "age": (ce[order] // 2).astype(np.int8)})
+                        "repeat": (ce[order] % 2).astype(np.int8),
+                        "age": ((ce[order] // 2) % N_AGE).astype(np.int8)})
     out.attrs.update(origin=model.origin_, horizon_days=h_end, n_open=len(model.open_), replicate=b)
     return out
 

@@ -3,7 +3,8 @@
 A child's consecutive rows at one station (for example the 903 episodes of one period of care) are
 one stay. Each stay carries its station, start, end (``NaT`` while open at the origin), what came
 next (a station, an exit, or ``None`` while open), the child's age band at its start, whether it is
-a repeat (second or later episode of need) and whether it is an **entry**: the child's first row,
+a repeat (second or later episode of need), whether the child is an unaccompanied asylum-seeking child
+(``uasc``: the children table's flag; unknown is not) and whether it is an **entry**: the child's first row,
 or the first row after an exit (a re-entry). A child's rows at one instant are tidied first
 (:mod:`cscflow.forecast.instants`): zero-length stays in the order of the map's lines, not of the
 sources' file names, and an exit the child passed through into a stay begun at that instant dropped. Only stays begun on or after the observation start
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 #: age bands at a stay's start (years): upper bounds, exclusive
 AGE_BANDS = ("under_5", "5_to_10", "11_to_15", "16_plus")
 _AGE_EDGES = np.array([5.0, 11.0, 16.0])
-COLUMNS = ["child_id", "station", "start", "end", "next", "age", "age_years", "repeat", "entry"]
+COLUMNS = ["child_id", "station", "start", "end", "next", "age", "age_years", "repeat", "entry", "uasc"]
 
 
 def age_band(age_years: np.ndarray) -> np.ndarray:
@@ -67,7 +68,8 @@ def load_stays(ws: WorkspaceLike, pmap: ProcessMap | str = "england",
     station ids and exit ids. Columns: :data:`COLUMNS` (``next`` null while open)."""
     pmap = load_map(pmap, ws)
     tl = ws.execute(timelines(ws, pmap).select("child_id", "seq", "station", "start", "end", "kind", "repeat"))
-    kids = ws.execute(ws.table("children").select("child_id", "birth_month"))
+    children = ws.table("children")
+    kids = ws.execute(children.select("child_id", "birth_month", *(["uasc"] if "uasc" in children.columns else [])))
     stations = [s["id"] for s in pmap.stations if s.get("zone") != "exit"]
     exits = [s["id"] for s in pmap.stations if s.get("zone") == "exit"]
     return cut(tl, kids, origin, pmap), stations, exits
@@ -118,5 +120,8 @@ def cut(tl: pd.DataFrame, kids: pd.DataFrame, origin: pd.Timestamp | None,
     agg["age_years"] = ((agg["start"] - b).dt.days / 365.25).to_numpy()
     agg["age"] = age_band(agg["age_years"].to_numpy())
     agg["repeat"] = (agg["repeat"].fillna(1).to_numpy() > 1).astype(np.int8)
+    flag = (kids.drop_duplicates("child_id").set_index("child_id")["uasc"] if "uasc" in kids
+            else pd.Series(dtype=object))
+    agg["uasc"] = agg["child_id"].map(flag).eq(True).to_numpy()  # unknown (null) is not UASC
     agg.attrs["origin"] = origin
     return agg[COLUMNS].reset_index(drop=True)

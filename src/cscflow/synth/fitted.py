@@ -87,8 +87,10 @@ def fit_original(ws: WorkspaceLike, pmap: str = "england", holdout: float = 0.2,
     fit_stays = stays[train].copy()
     fit_stays.attrs["origin"] = origin
     # the shares by cell over the whole window (no repeat look-back): the synthetic data reproduce the original
-    # as it reads, early first episodes that were repeats included, not the forecast's steadier recent cells
-    model = ForecastModel(n_boot=1, seed=seed, repeat_lookback=0, drift=False).fit_stays(fit_stays, stations, exits, obs)
+    # as it reads, early first episodes that were repeats included, not the forecast's steadier recent cells; no
+    # UASC group (UASC is drawn from the original's share, independently of the journey: _attributes)
+    model = ForecastModel(n_boot=1, seed=seed, repeat_lookback=0, drift=False,
+                          uasc=False).fit_stays(fit_stays, stations, exits, obs)
     entries = stays["entry"] & (stays["start"] >= obs)
     ratio = entries.sum() / max(int((entries & train).sum()), 1)
     model.arrival_beta_[:, 0] += np.log(ratio)  # the intercept: arrivals of the whole LA, not of the fitted part
