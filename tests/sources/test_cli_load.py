@@ -66,3 +66,27 @@ def test_quality_on_empty_workspace(tmp_path):
     Workspace(tmp_path / "ws").close()
     r = _run("quality", tmp_path / "ws", "--json")
     assert json.loads(r.output)["sources"] == []
+
+
+def test_a_folder_loads_what_it_can_read_and_names_what_it_cannot(tmp_path):
+    """A folder of returns with something else beside them (the d2i validator's 903 folder holds two provider
+    workbooks): the returns load, the other file is named as not loaded with why; named on its own, it is an
+    error; a folder of nothing readable is an error too."""
+    d = tmp_path / "returns"
+    d.mkdir()
+    (d / "header.csv").write_text("CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n1,1,01/02/2010,WBRI,,,\n")
+    (d / "episodes.csv").write_text("CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,"
+                                    "HOME_POST,PL_POST,URN\n1,01/05/2020,S,C2,N1,U1,PR1,,,,,,\n")
+    (d / "notes.csv").write_text("a,b\n1,2\n")
+    r = _run("load", tmp_path / "ws", d, "--la", "201")
+    assert r.exit_code == 0, r.output
+    assert "episodes.csv (903): read 1, loaded 1" in r.output
+    assert "notes.csv: not loaded: cannot tell the format" in r.output
+    r = CliRunner().invoke(cli, ["load", str(tmp_path / "ws2"), str(d / "notes.csv")])
+    assert r.exit_code == 1 and "Error: notes.csv: cannot tell the format" in r.output
+    only = tmp_path / "other"
+    only.mkdir()
+    (only / "notes.csv").write_text("a,b\n1,2\n")
+    r = CliRunner().invoke(cli, ["load", str(tmp_path / "ws3"), str(only)])
+    assert r.exit_code == 1 and "no file cscflow can read was found (1 of unknown format)" in r.output
+    assert "Traceback" not in r.output

@@ -60,6 +60,9 @@ def load(workspace: str, files: tuple[str, ...], fmt: str, mapping: str | None, 
         summary = ws.summary()
         prepared = prepare(ws)
     for r in reports:
+        if r.format == "not loaded":  # found in a folder, its format unknown
+            click.echo(f"{r.file}: not loaded: {r.problems[0]['problem']}")
+            continue
         line = (f"{r.file} ({r.format}): read {r.rows_read:,}, loaded {r.rows_loaded:,}, "
                 f"quarantined {r.rows_quarantined:,}, repaired {r.rows_repaired:,}")
         if r.duplicate_stays:

@@ -64,7 +64,8 @@ def load(
 ) -> list[SourceReport]:
     """Load files into workspace ``ws``: detect, read, pseudonymise, merge, de-duplicate, report.
 
-    Folders are searched for readable files (a ``truth/`` folder is skipped). Files of one format
+    Folders are searched for readable files (a ``truth/`` folder is skipped); a file found there whose format
+    cannot be told is not loaded and gets a report of format "not loaded" saying why. Files of one format
     are read together (so SSDA903 tables of several years are de-duplicated across years).
     Loading a file again replaces what it loaded before. A file that cannot be read at all
     raises :class:`~cscflow.errors.SourceError`; files loaded before it stay loaded.
@@ -74,7 +75,8 @@ def load(
     hashes each child with its own LA (:mod:`cscflow.workspace.identity`).
     Returns one :class:`SourceReport` per source file.
     """
-    results, total = read.read_all(ws, paths, format, mapping, progress, open_stages)
+    skipped: list[tuple[str, SourceError]] = []
+    results, total = read.read_all(ws, paths, format, mapping, progress, open_stages, skipped=skipped)
     if progress:
         progress(f"writing {len(results)} source(s)", total, total)
     try:
@@ -88,6 +90,10 @@ def load(
     ws.touch()  # the loaders also write with SQL of their own
     if progress:
         progress("done", total, total)
+    for name, why in skipped:  # found in a folder, format unknown: said, not loaded
+        reports.append(SourceReport(name, "not loaded", problems=[report.problem(
+            f"{why.args[0]}".split(": ", 1)[-1] + f" ({why.hint or 'give --format'}, naming the file on its own)",
+            1, [])]))
     return reports
 
 

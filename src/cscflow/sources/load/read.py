@@ -26,7 +26,8 @@ Progress = Callable[[str, int, int], None]
 _SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".xml", ".parquet", ".pq"}
 
 
-def expand(paths: Iterable[str | Path]) -> list[Path]:
+def expand(paths: Iterable[str | Path], found: set[Path] | None = None) -> list[Path]:
+    """The files of ``paths``, folders searched (their files are added to ``found`` when given)."""
     out: list[Path] = []
     for p in paths:
         p = Path(p)
@@ -36,6 +37,8 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
             if not files:
                 raise SourceError(f"{p} holds no files cscflow can read", hint="give .xlsx, .csv, .xml or .parquet")
             out.extend(files)
+            if found is not None:
+                found.update(files)
         else:
             out.append(p)
     return out
@@ -50,20 +53,39 @@ def reader(fmt: str) -> Callable[..., list[ReadResult]]:
 
 def read_all(ws: WorkspaceLike, paths: Iterable[str | Path], format: str = "auto",
              mapping: str | Path | None = None, progress: Progress | None = None,
-             open_stages: bool = False, cores: int | None = None) -> tuple[list[ReadResult], int]:
+             open_stages: bool = False, cores: int | None = None,
+             skipped: list[tuple[str, SourceError]] | None = None) -> tuple[list[ReadResult], int]:
     """Every file of ``paths`` read (folders searched): (the reader results in order, the number of files).
 
+    A file found in a folder whose format cannot be told (a workbook of something else beside the returns) is
+    left out and added to ``skipped`` as (name, why) when that list is given; a file named on its own, or any
+    file when ``skipped`` is None, raises the error.
     ``cores``: processes that may read formats at once (None: the machine's cores; 1: all in this process);
     another process is started only when its share of the files is large enough to pay for its start."""
-    files = expand(paths)
+    found: set[Path] = set()
+    files = expand(paths, found)
     if not files:
         raise SourceError("no files given", hint="give one or more files or folders to load")
     fmt0 = normalise_format(format)
     groups: dict[str, list[Path]] = {}
+    left_out: set[Path] = set()
     for f in files:
         if progress:
             progress(f"checking {f.name}", 0, len(files))
-        groups.setdefault(check_format(f, fmt0), []).append(f)
+        try:
+            fmt = check_format(f, fmt0)
+        except SourceError as exc:
+            if skipped is None or f not in found or fmt0 != "auto":
+                raise
+            skipped.append((f.name, exc))
+            left_out.add(f)
+            continue
+        groups.setdefault(fmt, []).append(f)
+    if not groups:
+        first = skipped[0][1] if skipped else SourceError("no files given")
+        raise SourceError(f"no file cscflow can read was found ({len(skipped or [])} of unknown format): "
+                          f"{first.args[0]}", hint=first.hint or "give --format annex-a, cin, 903, legal or events")
+    files = [f for f in files if f not in left_out]
     names = [f.name for f in files]
     total = len(files)
     jobs: list[tuple[str, list[Path], dict[str, Any]]] = []
