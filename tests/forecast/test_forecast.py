@@ -104,9 +104,11 @@ def test_backtest_looked_after_covers(looked_after_backtest):
     assert 0.65 <= s.loc["cscflow", "coverage80"] <= 0.95, s
 
 
-@pytest.mark.xfail(strict=True, reason="care ended at 18 is now the 18th birthday, not a duration drawn: the periods "
-                   "of care no longer end too early, which had offset looked-after starts forecast too high "
-                   "(docs/methods.md, Forecasts, Measured)")
+@pytest.mark.xfail(strict=True, reason="periods of care begun are forecast too high on this county: the 2015-16 UASC "
+                   "surge, under way at the 2016-03 origin, is carried on by the entry mix's level (the county's few "
+                   "UASC: 21 a year forecast after it against 10), the arrivals' trend of 9% a year at 2016-03 and "
+                   "the CIN and CP plans' shares into care, lower in 2017-18 than in any year before "
+                   "(docs/methods.md, Forecasts, Measured, UASC as a group)")
 def test_backtest_looked_after_beats_naive(looked_after_backtest):
     s = looked_after_backtest
     assert s.loc["cscflow", "mae"] <= s.loc["naive", "mae"], s
