@@ -326,7 +326,9 @@ class ForecastModel:
 
         out: dict[str, Any] = {"method": self.method_, "origin": str(self.origin_.date()),
                                "observation_start": str(self.obs_start_.date()), "bootstrap_replicates": self.n_boot,
-                               "children": self.n_children_, "stays": self.n_stays_}
+                               "children": self.n_children_, "stays": self.n_stays_,
+                               # the groups of children read apart (cells, durations): UASC when the data hold any
+                               "groups": ["not_uasc", "uasc"][: self.n_groups_] if self.n_groups_ > 1 else ["all"]}
         # the expected entries of the next 12 months as the simulations draw them: the level's paths (its
         # state at the origin, its changes) with the replicates' month effects
         nxt = pd.period_range(self.origin_.to_period("M") + 1, periods=12, freq="M")
@@ -351,6 +353,15 @@ class ForecastModel:
                              for t, a, lo, hi in sh.itertuples(index=False)},
             }
         out["stations"] = stations
+        if self.n_groups_ > 1:  # the UASC group: its share of the entries, its shares and median days by station
+            n_c, n_a = self.trans_.shape[2], len(AGE_BANDS)
+            mix = self.entry_share_[0].reshape(len(self.stations_), 2, -1)
+            out["uasc"] = {"share_of_entries": r(mix[:, 1].sum()), "stations": {
+                s: {"days_median_by_age_band": {b: r(self.dur_q_[0, k * 2 * n_a + n_a + a, est.NQ // 2])
+                                                for a, b in enumerate(AGE_BANDS)},
+                    "outcomes_16_plus_first_episode": {t: r(v) for t, v in zip(
+                        self.targets_, self.trans_[0, k, n_c - 2], strict=True) if v > 0.0005}}
+                for k, s in enumerate(self.stations_)}}
         out["care_leaver_share_after_care_at_18"] = r(self.care_leaver_share_[0])
         out["siblings"] = {"arrivals_design_effect": r(self.design_effect_), "mean_group_size": r(self.group_mean_),
                            "stations": {k: {"design_effect": r(a), "share_moving_together": r(c)}
