@@ -133,6 +133,10 @@ def read(paths: list[Path], *, la: str | None = None, **options: Any) -> list[Re
             tables.append((f, name, frame))
     for f in files:
         f.year = _year_of(f, [t for t in tables if t[0] is f])
+    known = {f.year for f in files if f.year}
+    if len(known) == 1:  # one return's tables (a Header or OC3 CSV has no episode dates): that return's year
+        for f in files:
+            f.year = f.year or next(iter(known))
     return _Assembler(files, tables, la=la).run()
 
 
@@ -209,22 +213,30 @@ def _detect(f: _File, columns: list[str]) -> str:
                       "expected CHILD with DECOM (Episodes) or SEX, DOB, ETHNIC (Header)", hint=hint)
 
 
+#: A collection year found from a file's dates must hold at least this share of them: a few dates past the year's
+#: end (the d2i validator's sample: 12 of its 8,687 episode dates are 1 April 2018, the rest by 31 March 2018)
+#: are errors in a return, not its year.
+YEAR_SHARE = 0.01
+
+
 def _year_of(f: _File, tables: list[Any]) -> int | None:
-    """The collection year (ending 31 March) of a file: from its name or folder, else from its dates."""
+    """The collection year (ending 31 March) of a file: from its name or folder, else from its episodes' dates
+    (DECOM and DEC): the latest year ending 31 March that holds at least :data:`YEAR_SHARE` of them."""
     for text in (f.path.name, f.path.parent.name):
         match = _YEAR_IN_NAME.search(text)
         if match:
             return int(match.group(1)[:2] + match.group(2)) if match.group(2) else int(match.group(1))
-    latest = None
+    years: list[pd.Series] = []
     for _f, name, frame in tables:
         for col in ("DECOM", "DEC") if name == "episodes" else ():
             parsed = parse_dates(frame[col]).dropna()
-            if len(parsed):
-                value = parsed.max()
-                latest = value if latest is None or value > latest else latest
-    if latest is None:
+            years.append(parsed.dt.year + (parsed.dt.month >= 4).astype(int))
+    every = pd.concat(years) if years else pd.Series([], dtype="int64")
+    if every.empty:
         return None
-    return int(latest.year) + (1 if latest.month >= 4 else 0)
+    counts = every.value_counts().sort_index()
+    held = counts[counts >= max(1.0, YEAR_SHARE * len(every))]
+    return int(held.index.max())
 
 
 # ------------------------------------------------------------------------------ assembling
@@ -416,6 +428,12 @@ class _Assembler:
                 birth = parsed if pd.notna(parsed) else None
             if start is None and birth is not None:
                 start = birth + pd.DateOffset(years=18)
+                year_end = pd.Timestamp(int(rec["_year"]), 3, 31) if rec["_year"] > 0 else None
+                if year_end is not None and start > year_end:  # not yet a care leaver in this return's year
+                    f.bad(rec["_row"], "DOB", rec.get("DOB", "") or str(birth.date()),
+                          "care leaver with no care episode whose 18th birthday is after the return's year end",
+                          f"check the DOB (18 after {year_end.date()}): OC3 lists young people who have left care")
+                    continue
             if start is None:
                 f.bad(rec["_row"], "DOB", rec.get("DOB", ""), "care leaver with no date of birth and no care episode",
                       "give the child's DOB in the OC3 or Header table")
