@@ -52,8 +52,9 @@ def test_every_page_has_the_same_six_tabs_and_they_open_their_view(page, server,
     page.goto(f"{server.url}{path}")
     tabs = page.eval_on_selector_all("header nav .tab", "ts => ts.map(t => t.textContent.trim())")
     assert tabs == ["Map", "Analytics", "Statistics", "Timescales", "Linkage", "Forecast"]
-    page.click("header nav a.tab:text-is('Statistics')")
-    wait_for(page, "!document.getElementById('stats-view').hidden", timeout=60)
+    with page.expect_navigation(wait_until="domcontentloaded"):  # polled before the new page was parsed, it read null
+        page.click("header nav a.tab:text-is('Statistics')")
+    wait_for(page, "(document.getElementById('stats-view') || {hidden: true}).hidden === false", timeout=60)
     assert page.evaluate("document.getElementById('map-view').hidden")
     page.goto(f"{server.url}/?view=analytics")
     wait_for(page, "window.cscflow && cscflow.analytics && cscflow.analytics.charted", timeout=60)
