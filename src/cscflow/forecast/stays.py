@@ -1,7 +1,8 @@
 """The stays a forecast model is fitted on: each child's timeline on a map, cut at the forecast origin.
 
 A child's consecutive rows at one station (for example the 903 episodes of one period of care) are
-one stay. Each stay carries its station, start, end (``NaT`` while open at the origin), what came
+one stay when each begins by the day the one before it ended; begun later, with no exit between, the row is a
+return (the earlier stay left to "other" and this one is a re-entry). Each stay carries its station, start, end (``NaT`` while open at the origin), what came
 next (a station, an exit, or ``None`` while open), the child's age band at its start, whether it is
 a repeat (second or later episode of need), whether the child is an unaccompanied asylum-seeking child
 (``uasc``: the children table's flag; unknown is not) and whether it is an **entry**: the child's first row,
@@ -99,14 +100,23 @@ def cut(tl: pd.DataFrame, kids: pd.DataFrame, origin: pd.Timestamp | None,
     is_exit = (tl["kind"] == "exit").to_numpy()
     new_child = np.r_[True, child[1:] != child[:-1]]
     prev_exit = np.r_[False, is_exit[:-1]] & ~new_child
-    same_as_prev = ~new_child & np.r_[False, station[1:] == station[:-1]] & ~is_exit & ~np.r_[False, is_exit[:-1]]
+    again = ~new_child & np.r_[False, station[1:] == station[:-1]] & ~is_exit & ~np.r_[False, is_exit[:-1]]
+    # A row at the station of the row before it continues that stay when it begins by the day that one ended; begun
+    # later, with no exit between, it is a return (a re-contact weeks after a contact whose outcome the source does
+    # not hold, as Annex A's contacts): the earlier stay left to "other" and this one is a re-entry. Read as one
+    # stay, the contacts of an Annex A year fell out of the arrivals the longer the year ran (the demo county's
+    # arrivals halved over its last year, and every forecast from there fell with them).
+    s_np, e_np = start.to_numpy(), end.to_numpy()
+    gap = np.r_[False, s_np[1:] > e_np[:-1]]  # a missing end (NaT) is no gap
+    same_as_prev = again & ~gap
+    returned = again & gap
     first = np.flatnonzero(~same_as_prev)
     last = np.r_[first[1:] - 1, len(tl) - 1]
     agg = pd.DataFrame({"child_id": child[first], "station": station[first],
-                        "start": start.to_numpy()[first], "end": end.to_numpy()[last], "is_exit": is_exit[first],
-                        "entry": (new_child | prev_exit)[first], "repeat": tl["repeat"].to_numpy()[first]})
-    # next: the following group's station when it is the same child
-    nxt = agg["station"].shift(-1)
+                        "start": s_np[first], "end": e_np[last], "is_exit": is_exit[first],
+                        "entry": (new_child | prev_exit | returned)[first], "repeat": tl["repeat"].to_numpy()[first]})
+    # next: the following group's station when it is the same child ("other" when that group is a return)
+    nxt = agg["station"].shift(-1).where(~pd.Series(returned[first]).shift(-1, fill_value=False), "other")
     same = agg["child_id"].shift(-1) == agg["child_id"]
     agg["next"] = nxt.where(same, None)
     open_ = agg["end"].isna() | (agg["end"] > origin)
