@@ -228,10 +228,14 @@ def test_conversion_is_a_from_to_matrix_of_the_apis_rates(page, server):
     for r in api:
         cell = trace["z"][trace["y"].index(r["source"])][trace["x"].index(r["target"])]
         assert cell == (None if r["rate"] is None else pytest.approx(100 * r["rate"])), r
-    # readable: every station left has its label on the axis and a row of at least 24 px (the box once squeezed
-    # 20 rows into 170 px, losing every other label)
+    # readable: every station left has its name on the map on the axis (not its id: "CP plan", not "cp_plan"),
+    # and a row of at least 24 px (the box once squeezed 20 rows into 170 px, losing every other label)
+    names = {s["id"]: s["label"] for s in page.request.get(f"{server.url}/api/map").json()["stations"]}
     ticks = page.evaluate("[...document.querySelectorAll('#chart .yaxislayer-above .ytick text')].map(t => t.textContent)")
-    assert sorted(ticks) == sorted(trace["y"])
+    assert sorted(ticks) == sorted(names.get(y, y) for y in trace["y"])
+    assert "CP plan" in ticks and "cp_plan" not in ticks
+    xticks = page.evaluate("[...document.querySelectorAll('#chart .xaxislayer-above .xtick text')].map(t => t.textContent)")
+    assert sorted(xticks) == sorted(names.get(x, x) for x in trace["x"])
     plot_h = page.evaluate("document.querySelector('#chart .nsewdrag').getBoundingClientRect().height")
     assert plot_h / len(trace["y"]) >= 24
     screenshot(page, "analytics_matrix")

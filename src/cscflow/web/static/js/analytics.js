@@ -20,12 +20,14 @@ function isDateLike(values) {
 
 // Conversion (a row per from -> to pair with its rate) as a from -> to matrix: one row per station children
 // leave, one column per station they go to next, the cell's colour and text the share of those leaving (a
-// colour-blind safe scale, Viridis); a withheld or blank rate is an empty cell.
-export function matrixSpec(rows) {
+// colour-blind safe scale, Viridis); a withheld or blank rate is an empty cell. The axes carry the stations' ids
+// (as the API and the CSV do) and show their names on the map (`label`).
+export function matrixSpec(rows, label = (id) => id) {
   const from = [...new Set(rows.map((r) => String(r.source)))];
   const seen = new Set(rows.map((r) => String(r.target)));   // columns: stations in the rows' order, then the rest
   const to = [...from.filter((f) => seen.has(f)), ...[...seen].filter((t) => !from.includes(t))];
   const z = from.map(() => to.map(() => null)), text = from.map(() => to.map(() => ""));
+  const pair = from.map((f) => to.map((t) => `${label(f)} → ${label(t)}`));
   for (const r of rows) {
     const i = from.indexOf(String(r.source)), j = to.indexOf(String(r.target));
     const rate = typeof r.rate === "number" ? r.rate : null;
@@ -35,17 +37,20 @@ export function matrixSpec(rows) {
   }
   const trace = { type: "heatmap", x: to, y: from, z, text, texttemplate: "%{text}", hoverongaps: false, zsmooth: false, xgap: 1, ygap: 1,
     textfont: { size: 10 }, colorscale: "Viridis", zmin: 0, zmax: 100, colorbar: { title: { text: "% of those<br>leaving" } },
-    hovertemplate: "%{y} → %{x}: %{text}<extra></extra>" };
-  return { traces: [trace], layout: { margin: { l: 160, r: 20, t: 30, b: 120 },
-    xaxis: { title: { text: "went next to" }, side: "bottom" }, yaxis: { title: { text: "from" }, autorange: "reversed" } } };
+    customdata: pair, hovertemplate: "%{customdata}: %{text}<extra></extra>" };
+  return { traces: [trace], layout: { margin: { l: 170, r: 20, t: 30, b: 150 },
+    xaxis: { title: { text: "went next to (rows: the station left)" }, side: "bottom", tickvals: to, ticktext: to.map(label), tickangle: -40,
+      automargin: true },
+    yaxis: { autorange: "reversed", tickvals: from, ticktext: from.map(label), automargin: true } } };
 }
 
 // The chart carries its method, data window and disclosure rule (so a downloaded image does too).
-function withCaption(spec, data) {
+// below: px from the plot's foot to the caption (clear of the x axis's labels and title).
+function withCaption(spec, data, below = 130) {
   if (data.caption) {
     const lines = data.caption.split("<br>").length;
-    spec.layout.margin.b = 150 + 14 * lines;
-    spec.layout.annotations = [{ text: data.caption, xref: "paper", yref: "paper", x: 0, y: 0, yshift: -130, xanchor: "left",
+    spec.layout.margin.b = below + 20 + 14 * lines;
+    spec.layout.annotations = [{ text: data.caption, xref: "paper", yref: "paper", x: 0, y: 0, yshift: -below, xanchor: "left",
       yanchor: "top", align: "left", showarrow: false, font: { size: 10, color: "#444" } }];
   }
   return spec;
@@ -57,7 +62,9 @@ export function chartSpec(table, data) {
   const rows = data.rows;
   const cols = data.columns;
   if (!rows.length) return { traces: [], layout: { title: "No rows for this cohort and period" } };
-  if (["source", "target", "rate"].every((c) => cols.includes(c))) return withCaption(matrixSpec(rows), data);
+  if (["source", "target", "rate"].every((c) => cols.includes(c))) {
+    return withCaption(matrixSpec(rows, (id) => (ctx && ctx.label ? ctx.label(id) : id)), data, 200);
+  }
   // Counts withheld by disclosure control ("<5", "[c]") and blanked rates (null) are gaps, not labels.
   const numeric = cols.filter((c) => rows.every((r) => r[c] === null || typeof r[c] === "number" || WITHHELD.has(r[c]))
     && rows.some((r) => typeof r[c] === "number") && !NOT_MEASURES.has(c));

@@ -465,7 +465,9 @@ async function main() {
   // Playing from the start unless a date was asked for or the user prefers reduced motion (then paused).
   const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   if (!still && !params.get("date") && params.get("play") !== "0") setPlaying(true);
-  import("./analytics.js").then((m) => m.init({ where: () => ({ ...S.where }), events: () => S.events })).catch((err) => {
+  const names = new Map(S.mapData.stations.map((s) => [s.id, s.label]));
+  import("./analytics.js").then((m) => m.init({ where: () => ({ ...S.where }), events: () => S.events,
+    label: (id) => names.get(id) ?? id })).catch((err) => {
     console.error("cscflow: the analytics pages could not be loaded", err);
     hook.error = String(err.message || err);
     status(`Error: the analytics pages could not be loaded (${hook.error})`);
