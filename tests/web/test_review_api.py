@@ -130,3 +130,24 @@ def test_bad_reviews_say_what_to_do(near):
     r = near.post(url, content='{"child_id": "c", "start": "2022-01-01", "cause": "other"}',
                   headers={"content-type": "text/plain"})
     assert r.status_code == 422
+
+
+def test_the_breaches_chart_starts_at_the_datas_window():
+    """Months due before the data's window hold only the clocks of stays that lasted: the chart leaves them out (as
+    the p-chart's rates do), the table keeps them."""
+    import pandas as pd
+
+    from cscflow.practices.reviews import CAUSES
+    from cscflow.practices.summary import disclose
+    from cscflow.web.api.practices import _reviews_chart
+
+    months = pd.period_range("2010-01", "2012-12", freq="M").strftime("%Y-%m")
+    causes = pd.DataFrame({"rule": RULE, "month": months, "late": 20, "reviewed": 0, "unreviewed": 20,
+                           **{c: 0 for c in CAUSES}})
+    d = disclose(causes, "practices-reviews", suppress=False)
+    fig = _reviews_chart(d, RULE, pd.Timestamp("2011-04-01"))["figure"]
+    xs = sorted({x for tr in fig["data"] for x in tr["x"]})
+    assert xs[0] == "2011-04" and xs[-1] == "2012-12" and len(xs) == 21
+    assert "April 2011" in fig["layout"]["title"]["text"]
+    assert len(d.table) == 36  # the table keeps every month
+    assert sorted({x for tr in _reviews_chart(d, RULE)["figure"]["data"] for x in tr["x"]})[0] == "2010-01"
