@@ -3,6 +3,7 @@ reasonable size; and a headless-Chromium check that it draws with every network 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -57,6 +58,34 @@ def test_report_is_self_contained_small_and_disclosed(report_file, tiny_ws):
     assert len(got) >= len(want)  # the summary's headline table and the flow table
     assert got[-len(want):] == [str(v).replace("<", "&lt;") for v in want["entered"]]
     assert (raw["entered"].between(1, 4)).any()
+
+
+def test_report_flow_tables_read_as_names_and_percentages(report_file, tiny_ws):
+    """The report's conversion table names stations as the map does and gives shares as percentages, the same
+    cells as `cscflow flow conversion` (ids and shares of 0-1 there, as in the CSV)."""
+    from cscflow.disclosure import disclose
+    from cscflow.journeys import flow
+    from cscflow.journeys.maps import load_map
+    from cscflow.journeys.windows import data_window
+
+    text = report_file.read_text(encoding="utf-8")
+    m = re.search(r'<table data-name="conversion"[^>]*>(.*?)</table>', text, re.S)
+    rows = [dict(re.findall(r'<td[^>]*data-col="([^"]+)">([^<]*)</td>', r)) for r in re.findall(r"<tr>(.*?)</tr>",
+                                                                                                   m.group(1), re.S)]
+    rows = [{k: html.unescape(v) for k, v in r.items()} for r in rows if r]
+    with Workspace(tiny_ws, read_only=True) as ws:
+        pmap = load_map("england", ws)
+        want = disclose(flow.conversion(ws, pmap, start=data_window(ws)[1]), "conversion").table
+    names = {s["id"]: s["label"] for s in pmap.stations}
+    assert "CP plan" in {r["source"] for r in rows} and "cp_plan" not in {r["source"] for r in rows}
+    for got, (_, w) in zip(rows, want.iterrows(), strict=False):
+        assert got["source"] == names.get(w["source"], w["source"]) and got["target"] == names.get(w["target"],
+                                                                                                    w["target"])
+        if isinstance(w["rate"], float) and not pd.isna(w["rate"]):
+            pct = 100 * w["rate"]
+            assert got["rate"] == ("<0.1%" if 0 < pct < 0.05 else f"{pct:.1f}%"), (got, w.to_dict())
+        else:
+            assert got["rate"] == "", (got, w.to_dict())
 
 
 def test_report_map_stills_carry_the_disclosed_counts(report_file):

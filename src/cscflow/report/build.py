@@ -176,7 +176,40 @@ def _flow_blocks(ws: Any, pmap: Any, table: str, opts: Options, span: tuple[Any,
 
 def flow_block(ws: Any, pmap: Any, table: str, opts: Options, span: tuple[Any, Any]) -> Block:
     d = flow_table(ws, pmap, table, opts, span)
-    return Block("table", f"{table}: {d.header[0].split(': ', 1)[-1].rstrip('.')}", d.header[1:], d)
+    return Block("table", f"{table}: {d.header[0].split(': ', 1)[-1].rstrip('.')}", d.header[1:],
+                 _view(d, readable(d.table, pmap)))
+
+
+#: Columns of a flow table that are shares of 0-1 (written as percentages in the report).
+SHARES = ("rate", "share", "rate_12", "rate_36")
+
+
+def readable(table: pd.DataFrame, pmap: Any) -> pd.DataFrame:
+    """A disclosed flow table as a reader wants it in the report: stations by their names on the map ("CP plan",
+    not "cp_plan") and shares as percentages ("55.0%", "<0.1%", not 0.0001598). The same cells, written
+    differently (counts and withheld cells as they are); the CSV keeps the ids and the shares.
+
+    >>> from cscflow.journeys.maps import load_map
+    >>> t = pd.DataFrame({"source": ["cp_plan"], "target": ["(open)"], "n": [10], "rate": [0.0001598]})
+    >>> readable(t, load_map("england")).loc[0, ["source", "target", "rate"]].tolist()
+    ['CP plan', '(open)', '<0.1%']
+    """
+    names = {str(s["id"]): str(s.get("label") or s["id"]) for s in getattr(pmap, "stations", [])}
+    out = table.copy()
+    for col in ("source", "target", *(() if "label" in out.columns else ("station",))):
+        if col in out.columns:
+            out[col] = [names.get(v, v) if isinstance(v, str) else v for v in out[col]]
+    for col in SHARES:
+        if col in out.columns:
+            out[col] = [_percent(v) for v in out[col]]
+    return out
+
+
+def _percent(v: Any) -> Any:
+    if isinstance(v, bool) or not isinstance(v, int | float) or pd.isna(v):
+        return v  # a blank (derived from a withheld count) or a marker stays as it is
+    pct = 100.0 * float(v)
+    return "<0.1%" if 0 < pct < 0.05 else f"{pct:.1f}%"
 
 
 def map_dates(opts: Options, span: tuple[Any, Any]) -> list[pd.Timestamp]:
