@@ -237,7 +237,8 @@ def map_blocks(ws: Any, pmap: Any, opts: Options, span: tuple[Any, Any]) -> list
                 d.notes.append(f"A count withheld as {SECONDARY} in the stations table (to protect a small count there) "
                                "is withheld here too.")
         fig = map_figure(pmap, d.table, day, size=(1100, 640))
-        blocks.append(Block("svg", f"Children at each station on {day:%d %B %Y}", d.header[1:], d, svg=svg_text(fig)))
+        blocks.append(Block("svg", f"Children at each station on {day:%d %B %Y}", d.header[1:],
+                            _view(d, readable(d.table, pmap)), svg=svg_text(fig)))
     return blocks
 
 
