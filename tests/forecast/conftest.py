@@ -16,9 +16,10 @@ def county_params(children: int = 30000) -> dict:
     return p
 
 
-def write_county(root, county) -> object:
+def write_county(root, county, tweak=None) -> object:
     """A workspace holding ``county``'s journeys as one event log and its children (with their UASC flag, as an
-    SSDA903 return gives it)."""
+    SSDA903 return gives it); ``tweak`` (optional) changes the episodes before they are written (the sources
+    that hold them, the outcomes a source does not hold)."""
     from cscflow import Workspace
 
     ws = Workspace(root, la="886")
@@ -27,7 +28,7 @@ def write_county(root, county) -> object:
                        "stage": j["stage"], "start": j["start"], "end": j["end"], "outcome": j["outcome"],
                        "need_id": j["need_id"], "team": j["team"], "source": "county.parquet",
                        "source_row": range(len(j))})
-    ws.write("episodes", ep, mode="replace")
+    ws.write("episodes", tweak(ep) if tweak else ep, mode="replace")
     k = county.children
     ws.write("children", pd.DataFrame({"child_id": k["child_id"].astype(str), "la": "886", "sex": k["sex"],
                                        "birth_month": pd.to_datetime(k["birth_date"]).dt.to_period("M").dt.start_time,

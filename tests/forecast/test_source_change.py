@@ -26,29 +26,17 @@ ORIGIN = "2017-03-31"
 ANNEX_FROM = pd.Timestamp("2016-04-01")
 
 
-def _annex_a_county(root, county):
-    from cscflow import Workspace
-
-    ws = Workspace(root, la="886")
-    j = county.journeys.reset_index(drop=True)
-    annex = ((j["stage"] == "contact") & (j["start"] >= ANNEX_FROM)).to_numpy()
-    ep = pd.DataFrame({"episode_id": [f"E{i}" for i in range(len(j))], "child_id": j["child_id"].astype(str),
-                       "stage": j["stage"], "start": j["start"], "end": j["end"],
-                       "outcome": j["outcome"].where(~annex, None), "need_id": j["need_id"], "team": j["team"],
-                       "source": np.where(annex, "annex_a.xlsx", "events.parquet"), "source_row": range(len(j))})
-    ws.write("episodes", ep, mode="replace")
-    k = county.children
-    ws.write("children", pd.DataFrame({"child_id": k["child_id"].astype(str), "la": "886", "sex": k["sex"],
-                                       "birth_month": pd.to_datetime(k["birth_date"]).dt.to_period("M").dt.start_time,
-                                       "uasc": k["uasc"].astype(bool)}),
-             mode="replace")
-    return ws
+def _annex_a(ep: pd.DataFrame) -> pd.DataFrame:
+    """The contacts begun from :data:`ANNEX_FROM` held by "annex_a.xlsx", without their outcome."""
+    annex = ((ep["stage"] == "contact") & (ep["start"] >= ANNEX_FROM)).to_numpy()
+    return ep.assign(outcome=ep["outcome"].where(~annex, None),
+                     source=np.where(annex, "annex_a.xlsx", "events.parquet"))
 
 
 @pytest.fixture(scope="module")
-def fitted_both(county_and_ws, tmp_path_factory):
+def fitted_both(county_and_ws, county_writer, tmp_path_factory):
     _, county, plain = county_and_ws
-    annex = _annex_a_county(tmp_path_factory.mktemp("annex_a"), county)
+    annex = county_writer(tmp_path_factory.mktemp("annex_a"), county, tweak=_annex_a)
     return [(ws, fc.fit(ws, origin=ORIGIN, n_boot=4, seed=1)) for ws in (plain, annex)]
 
 

@@ -29,33 +29,18 @@ CENSUS_FROM = pd.Timestamp("2015-04-01")
 ORIGIN = "2017-03-31"
 
 
-def _two_source_county(root, county):
-    """``county`` as the conftest's workspace, but the census stages begun from :data:`CENSUS_FROM` held by
-    "cin_census.xml" (a name sorted before "events.parquet"), with the census's outcomes."""
-    from cscflow import Workspace
-
-    ws = Workspace(root, la="886")
-    j = county.journeys.reset_index(drop=True)
-    census = (j["stage"].isin(CENSUS) & (j["start"] >= CENSUS_FROM)).to_numpy()
-    outcome = j["outcome"].where(~census, j["outcome"].replace(SILENT))
-    ep = pd.DataFrame({"episode_id": [f"E{i}" for i in range(len(j))], "child_id": j["child_id"].astype(str),
-                       "stage": j["stage"], "start": j["start"], "end": j["end"], "outcome": outcome,
-                       "need_id": j["need_id"], "team": j["team"],
-                       "source": np.where(census, "cin_census.xml", "events.parquet"),
-                       "source_row": range(len(j))})
-    ws.write("episodes", ep, mode="replace")
-    k = county.children
-    ws.write("children", pd.DataFrame({"child_id": k["child_id"].astype(str), "la": "886", "sex": k["sex"],
-                                       "birth_month": pd.to_datetime(k["birth_date"]).dt.to_period("M").dt.start_time,
-                                       "uasc": k["uasc"].astype(bool)}),
-             mode="replace")
-    return ws
+def _census(ep: pd.DataFrame) -> pd.DataFrame:
+    """The census stages begun from :data:`CENSUS_FROM` held by "cin_census.xml" (a name sorted before
+    "events.parquet"), with the census's outcomes."""
+    census = (ep["stage"].isin(CENSUS) & (ep["start"] >= CENSUS_FROM)).to_numpy()
+    return ep.assign(outcome=ep["outcome"].where(~census, ep["outcome"].replace(SILENT)),
+                     source=np.where(census, "cin_census.xml", "events.parquet"))
 
 
 @pytest.fixture(scope="module")
-def both(county_and_ws, tmp_path_factory):
+def both(county_and_ws, county_writer, tmp_path_factory):
     _, county, plain = county_and_ws
-    split = _two_source_county(tmp_path_factory.mktemp("two_sources"), county)
+    split = county_writer(tmp_path_factory.mktemp("two_sources"), county, tweak=_census)
     return plain, split
 
 
