@@ -138,8 +138,14 @@ def test_cli_fit_only_and_forecast(county_and_ws, county_writer, tmp_path):
     r = CliRunner().invoke(cli, ["forecast", root, "--measure", "referrals", "--horizon", "3", "--simulations", "30",
                                  "--bootstrap", "3", "--what-if", "arrivals=+10%", "--out", str(tmp_path / "f.csv")])
     assert r.exit_code == 0, r.output
-    f = pd.read_csv(tmp_path / "f.csv")
+    f = pd.read_csv(tmp_path / "f.csv", comment="#")
     assert len(f) == 6 and set(f["scenario"]) == {"baseline", "what-if: arrivals=+10%"}
+    head = (tmp_path / "f.csv").read_text().splitlines()[:5]  # every figure says its method, data and disclosure
+    assert head[0].startswith("# cscflow forecast") and any(x.startswith("# Method: semi-Markov") for x in head)
+    assert any(x.startswith("# Data: fitted on the journeys from") for x in head)
+    r = CliRunner().invoke(cli, ["forecast", root, "--measure", "referrals", "--horizon", "2", "--simulations", "20",
+                                 "--bootstrap", "2"])
+    assert r.exit_code == 0 and "Method: semi-Markov" in r.output and "Disclosure control" in r.output, r.output
     values = pd.to_numeric(f[["forecast", "lower80", "upper80", "lower95", "upper95"]].stack(), errors="coerce")
     assert not values.between(0.5, 4.5).any()  # small modelled values are hidden like counts
     r = CliRunner().invoke(cli, ["forecast", root, "--what-if", "nonsense"])
@@ -158,7 +164,8 @@ def test_cli_backtest_suppresses_small_actuals(county_and_ws, county_writer, tmp
     r = CliRunner().invoke(cli, ["forecast", root, "--measure", "care_leaver", "--horizon", "3", "--backtest",
                                  "--simulations", "30", "--bootstrap", "3", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    bt = pd.read_csv(out, dtype={"actual": str})
+    bt = pd.read_csv(out, dtype={"actual": str}, comment="#")
+    assert "# Method: Backtest of care_leaver" in out.read_text()
     assert set(bt["method"]) == {"cscflow", "naive", "seasonal_naive", "ets"}
     shown = pd.to_numeric(bt["actual"], errors="coerce")
     assert not shown.between(1, 4).any()

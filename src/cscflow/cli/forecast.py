@@ -27,8 +27,7 @@ import click
 from cscflow.errors import AnalysisError, WorkspaceError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
+    from cscflow.disclosure import Disclosed
     from cscflow.forecast.simulate import WhatIf
 
 _PCT = r"([+-]?\d+(?:\.\d+)?)%"
@@ -102,7 +101,12 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
             table = fc.backtest(ws, measure, horizon=horizon, n_sims=simulations, n_boot=min(bootstrap, 10),
                                 pmap=map_name, seed=seed)
             click.echo(summarise(table).to_string(index=False), err=out is None)
-            table = disclose(table, "forecast-backtest", suppress=not no_suppress).table
+            method = (f"Backtest of {measure}: the model refitted at past origins, {horizon} months forecast from each "
+                      f"({simulations} simulations, {min(bootstrap, 10)} bootstrap replicates) and set against what "
+                      "happened, beside the naive, seasonal naive and ETS (statsmodels) forecasts from the same origins; "
+                      "lower80/upper80: each method's 80% interval.")
+            d = disclose(table, "forecast-backtest", suppress=not no_suppress, method=method,
+                         window=f"origins {', '.join(sorted(str(o)[:10] for o in table['origin'].unique()))}")
         else:
             model = fc.fit(ws, pmap=map_name, origin=origin, n_boot=bootstrap, seed=seed)
             if fit_only:
@@ -122,14 +126,23 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
                 alt = fc.forecast(model, measure, horizon, simulations, seed, what_if=wi)
                 table = pd.concat([table.assign(scenario="baseline"),
                                    alt.assign(scenario="what-if: " + "; ".join(what_if))], ignore_index=True)
-            table = disclose(table, "forecast").table
-    _write(table, out)
+            method = (f"{model.method_}. {measure}: simulated {simulations} times from the children open on "
+                      f"{model.origin_.date()}, parameters from {bootstrap} bootstrap replicates; the median and 80% and "
+                      "95% intervals of the simulations" + (". A what-if uses the same random numbers." if wi else "."))
+            d = disclose(table, "forecast", method=method,
+                         window=f"fitted on the journeys from {model.obs_start_.date()} to {model.origin_.date()}")
+    write(d, out)
 
 
-def _write(table: pd.DataFrame, out: str | None) -> None:
+def write(d: Disclosed, out: str | None) -> None:
+    """A disclosed forecast table printed with its header (method, data, disclosure rule), or written to ``out``:
+    CSV with the header as ``#`` lines (read it with ``pandas.read_csv(path, comment="#")``), or JSON records."""
     if not out:
-        click.echo(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+        body = d.table.to_string(index=False, float_format=lambda v: f"{v:,.1f}") if len(d.table) else "(no rows)"
+        click.echo("\n".join([*d.header, body]))
     elif out.endswith(".json"):
-        Path(out).write_text(table.to_json(orient="records", indent=1))
+        Path(out).write_text(d.table.to_json(orient="records", indent=1))
+        click.echo(f"wrote {out}", err=True)
     else:
-        table.to_csv(out, index=False)
+        d.write_csv(out)
+        click.echo(f"wrote {out}", err=True)

@@ -19,6 +19,7 @@ def costed(ws: WorkspaceLike, model: ForecastModel, costs: UnitCosts, horizon: i
     """Write (``out``: .csv or .json) or print the spend table of ``model``'s forecast and what-if ``wi``."""
     import pandas as pd
 
+    from cscflow.cli.forecast import write
     from cscflow.disclosure import disclose
     from cscflow.forecast.costs import EXAMPLE_LABEL, placement_mix, spend_forecast
 
@@ -44,11 +45,4 @@ def costed(ws: WorkspaceLike, model: ForecastModel, costs: UnitCosts, horizon: i
                        "replace them with published or local unit costs (see the file's sources).")
         click.secho(f"Warning: {EXAMPLE_LABEL}: the unit costs in {Path(costs.path).name} are placeholders.",
                     err=True, fg="yellow")
-    if not out:
-        click.echo(d.text())
-    elif out.endswith(".json"):
-        Path(out).write_text(d.table.to_json(orient="records", indent=1))
-        click.echo(f"wrote {out}", err=True)
-    else:
-        d.write_csv(out)
-        click.echo(f"wrote {out}", err=True)
+    write(d, out)
