@@ -91,8 +91,9 @@ def test_legal_and_front_door_journeys(workspace):
     assert ("Before proceedings: not looked after", "Interim order: none") in links
     f = front_door_journeys(workspace, min_flow=1)
     links = set(map(tuple, f.links_[["source", "target", "value"]].values))
-    assert ("Assessment: cin_plan", "Plan: looked_after", 1) in links
-    assert ("Referral: nfa", "Assessment: no assessment", 1) in links
+    # the states by their names on the map, not their ids (cin_plan, nfa)
+    assert ("Assessment: CIN plan", "Plan: Looked after", 1) in links
+    assert ("Referral: No further action", "Assessment: no assessment", 1) in links
 
 
 # -- denominators: a population file, and the approximation stated -------------------------------------

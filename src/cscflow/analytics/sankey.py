@@ -28,12 +28,17 @@ class Sankey:
     def __init__(self, min_flow: int = 5, missing: str = "none", unit: str = "children") -> None:
         self.min_flow, self.missing, self.unit = min_flow, missing, unit
 
-    def fit(self, paths: pd.DataFrame, steps: list[str] | None = None, labels: dict[str, str] | None = None) -> Sankey:
+    def fit(self, paths: pd.DataFrame, steps: list[str] | None = None, labels: dict[str, str] | None = None,
+            values: dict[str, str] | None = None) -> Sankey:
+        """Count the moves between consecutive ``steps`` of ``paths``; ``labels`` names the steps, ``values`` the
+        states (e.g. the map's station names for stage ids: "CIN plan" for cin_plan)."""
         steps = steps or list(paths.columns)
         if len(steps) < 2:
             raise AnalysisError("a Sankey needs at least two steps", hint="pass two or more columns")
         labels = labels or {}
         p = paths[steps].astype(object).where(paths[steps].notna(), self.missing)
+        if values:
+            p = p.apply(lambda col: col.map(lambda v: values.get(v, v) if isinstance(v, str) else v))
         links = []
         for a, b in zip(steps[:-1], steps[1:], strict=True):
             g = p.groupby([a, b]).size().reset_index(name="value")
@@ -132,8 +137,12 @@ def front_door_journeys(ws: Any, min_flow: int = 5) -> Sankey:
     out["referral"] = ref["outcome"].fillna("open")
     out["assessment"] = ass["outcome"].reindex(out.index).fillna("no assessment")
     out["plan"] = plan["stage"].reindex(out.index).fillna("no plan")
+    # stages and outcomes by their names on the England map ("CIN plan", "No further action", not cin_plan, nfa)
+    from cscflow.journeys.maps import load_map
+
+    names = {str(s["id"]): str(s["label"]) for s in load_map("england").stations}
     return Sankey(min_flow, unit="episodes of need").fit(out, labels={"referral": "Referral", "assessment": "Assessment",
-                                             "plan": "Plan"})
+                                                                      "plan": "Plan"}, values=names)
 
 
 __all__ = ["Sankey", "front_door_journeys", "legal_journeys", "sankey_figure"]
