@@ -140,9 +140,8 @@ def front_door_journeys(ws: Any, min_flow: int = 5) -> Sankey:
     # stages and outcomes by their names on the England map ("CIN plan", "No further action", not cin_plan, nfa)
     from cscflow.journeys.maps import load_map
 
-    names = {str(s["id"]): str(s["label"]) for s in load_map("england").stations}
     return Sankey(min_flow, unit="episodes of need").fit(out, labels={"referral": "Referral", "assessment": "Assessment",
-                                                                      "plan": "Plan"}, values=names)
+                                                                      "plan": "Plan"}, values=load_map("england").labels)
 
 
 __all__ = ["Sankey", "front_door_journeys", "legal_journeys", "sankey_figure"]

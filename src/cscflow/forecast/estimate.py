@@ -282,35 +282,20 @@ def share_drift(months_back: np.ndarray, target: np.ndarray, w: np.ndarray, n_ta
     # their outcomes, then Annex A's without): left out with its months, so it is not read as variation (the
     # demo county's contacts read rho = 0.5 from it, and its referrals were forecast at 480 a month, 80%
     # interval 120-2,100, against 1,100-1,300 seen)
-    k_seen = counts.sum(0) > 0
-    if use.any() and k_seen.sum() >= 2:
-        blocks, b_ix = np.unique(half[use], return_inverse=True)
-        c = np.zeros((len(blocks), n_target))
-        np.add.at(c, (b_ix, target[use]), w[use])
-        tot = c.sum(1)
-        n_eff = tot ** 2 / np.maximum(np.bincount(b_ix, weights=w[use] ** 2, minlength=len(blocks)), 1e-12)
-        t_b = n_h - 1 - blocks
-        e = pred[t_b]
-        x2 = n_eff * np.sum((c[:, k_seen] / tot[:, None] - e[:, k_seen]) ** 2 / e[:, k_seen], axis=1)
-        broken = t_b[x2 / (k_seen.sum() - 1) > n_eff - 1 + 10.0 * (1.0 + n_eff / m_pred[t_b])]
+    k = counts.sum(0) > 0
+    n_k = int(k.sum())
+    if n_k < 2:
+        return lam, level, 0.0
+    if use.any():
+        first, n_eff, x2 = _block_x2(half[use], target[use], w[use], t_of[use], pred, n_target, k)
+        broken = first[x2 / (n_k - 1) > n_eff - 1 + 10.0 * (1.0 + n_eff / m_pred[first])]
         use &= ~np.isin(t_of, broken)
     phi, n_t, a_t = [], [], []
     for block in (months_back[use], half[use]):
-        blocks, b_ix = np.unique(block, return_inverse=True)
-        c = np.zeros((len(blocks), n_target))
-        np.add.at(c, (b_ix, target[use]), w[use])
-        tot = c.sum(1)
-        n_eff = tot ** 2 / np.maximum(np.bincount(b_ix, weights=w[use] ** 2, minlength=len(blocks)), 1e-12)
-        # each block's prediction: that of its period
-        first = np.zeros(len(blocks), dtype=np.int64)
-        first[b_ix] = t_of[use]
-        e = pred[first]
-        k = counts.sum(0) > 0
-        n_k = int(k.sum())
-        if len(blocks) < 2 or n_k < 2:
+        first, n_eff, x2 = _block_x2(block, target[use], w[use], t_of[use], pred, n_target, k)
+        if len(first) < 2:
             return lam, level, 0.0
-        x2 = float(np.sum(n_eff[:, None] * (c[:, k] / tot[:, None] - e[:, k]) ** 2 / e[:, k]))
-        phi.append(x2 / (len(blocks) * (n_k - 1)))
+        phi.append(float(x2.sum()) / (len(first) * (n_k - 1)))
         n_t.append(float(n_eff.mean()))
         a_t.append(float(np.mean(1.0 + n_eff / m_pred[first])))
     (phi_1, phi_p), (n_1, n_p), (a_1, a_p) = phi, n_t, a_t
@@ -318,6 +303,23 @@ def share_drift(months_back: np.ndarray, target: np.ndarray, w: np.ndarray, n_ta
     if n_p < MIN_PERIOD or n_p <= n_1 or den <= 0:
         return lam, level, 0.0
     return lam, level, float(np.clip((phi_p * a_1 - phi_1 * a_p) / den, 0.0, 0.5))
+
+
+def _block_x2(block: np.ndarray, target: np.ndarray, w: np.ndarray, t_of: np.ndarray, pred: np.ndarray,
+              n_target: int, k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per period ``block`` (months or half-years) of the stays: its half-year (time index, for the prediction), its
+    effective stays n (Kish) and X2 = n sum_k (p_k - e_k)^2 / e_k against its half-year's prediction, over the
+    targets ``k``."""
+    blocks, b_ix = np.unique(block, return_inverse=True)
+    c = np.zeros((len(blocks), n_target))
+    np.add.at(c, (b_ix, target), w)
+    tot = c.sum(1)
+    n_eff = tot ** 2 / np.maximum(np.bincount(b_ix, weights=w ** 2, minlength=len(blocks)), 1e-12)
+    first = np.zeros(len(blocks), dtype=np.int64)
+    first[b_ix] = t_of
+    e = pred[first]
+    x2 = n_eff * np.sum((c[:, k] / tot[:, None] - e[:, k]) ** 2 / e[:, k], axis=1)
+    return first, n_eff, x2
 
 
 def expected_ends(dur: np.ndarray, closed: np.ndarray) -> np.ndarray:

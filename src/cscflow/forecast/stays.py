@@ -116,7 +116,7 @@ def cut(tl: pd.DataFrame, kids: pd.DataFrame, origin: pd.Timestamp | None,
                         "start": s_np[first], "end": e_np[last], "is_exit": is_exit[first],
                         "entry": (new_child | prev_exit | returned)[first], "repeat": tl["repeat"].to_numpy()[first]})
     # next: the following group's station when it is the same child ("other" when that group is a return)
-    nxt = agg["station"].shift(-1).where(~pd.Series(returned[first]).shift(-1, fill_value=False), "other")
+    nxt = agg["station"].shift(-1).where(~np.r_[returned[first][1:], False], "other")
     same = agg["child_id"].shift(-1) == agg["child_id"]
     agg["next"] = nxt.where(same, None)
     open_ = agg["end"].isna() | (agg["end"] > origin)

@@ -115,6 +115,15 @@ class ProcessMap:
     def label(self, station: str) -> str:
         return str(next(s["label"] for s in self.stations if s["id"] == station))
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each station's name on the map by its id (for readers: "CP plan" for cp_plan).
+
+        >>> load_map("england").labels["cp_plan"]
+        'CP plan'
+        """
+        return {str(s["id"]): str(s.get("label") or s["id"]) for s in self.stations}
+
     def rules_json(self) -> str:
         """What a timeline on this map depends on, as JSON: the stations (id, zone, in order), precedence and the
         stage and outcome mappings; not the labels, colours, places or lines, so that redrawing a map keeps the

@@ -194,7 +194,7 @@ def readable(table: pd.DataFrame, pmap: Any) -> pd.DataFrame:
     >>> readable(t, load_map("england")).loc[0, ["source", "target", "rate"]].tolist()
     ['CP plan', '(open)', '<0.1%']
     """
-    names = {str(s["id"]): str(s.get("label") or s["id"]) for s in getattr(pmap, "stations", [])}
+    names = pmap.labels
     out = table.copy()
     for col in ("source", "target", *(() if "label" in out.columns else ("station",))):
         if col in out.columns:

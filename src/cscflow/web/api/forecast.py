@@ -100,7 +100,7 @@ def options(request: Request) -> dict[str, Any]:
     m = prepared.model
     if m is None:
         return out
-    labels = {s["id"]: s.get("label", s["id"]) for s in st.pmap.stations}
+    labels = st.pmap.labels
     js = junctions(m, prepared.moves)
     for j in js:
         j["label"] = labels.get(j["source"], j["source"])
