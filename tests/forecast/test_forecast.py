@@ -106,9 +106,11 @@ def test_backtest_looked_after_covers(looked_after_backtest):
 
 @pytest.mark.xfail(strict=True, reason="periods of care begun are forecast too high on this county: the 2015-16 UASC "
                    "surge, under way at the 2016-03 origin, is carried on by the entry mix's level (the county's few "
-                   "UASC: 21 a year forecast after it against 10), the arrivals' trend of 9% a year at 2016-03 and "
-                   "the CIN and CP plans' shares into care, lower in 2017-18 than in any year before "
-                   "(docs/methods.md, Forecasts, Measured, UASC as a group)")
+                   "UASC: 19-27 a year forecast after it against 10-11), and the shares into care of the CIN plans "
+                   "(0.044-0.060 simulated, the window's since 2013 at a discount of 0.95, against 0.031 in the two "
+                   "years before 2017-03) and CP plans, so the other children's periods of care come 59-70 a year "
+                   "against 44-50 and the caseload drifts above the naive forecast's flat line "
+                   "(docs/methods.md, Forecasts, Measured)")
 def test_backtest_looked_after_beats_naive(looked_after_backtest):
     s = looked_after_backtest
     assert s.loc["cscflow", "mae"] <= s.loc["naive", "mae"], s

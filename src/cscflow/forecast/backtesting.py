@@ -61,9 +61,10 @@ def _ets(y: np.ndarray, horizon: int, seed: int) -> pd.DataFrame:
 
 def backtest(ws: WorkspaceLike, measure_name: str, horizon: int = 12, origins: list[Any] | None = None,
              n_origins: int = 3, step: int = 6, n_boot: int = 10, n_sims: int = 200, pmap: str = "england",
-             seed: int = 0) -> pd.DataFrame:
+             seed: int = 0, options: dict[str, Any] | None = None) -> pd.DataFrame:
     """Rows of :data:`BACKTEST_COLUMNS` for cscflow and the baselines at each origin (default: ``n_origins``
-    month ends ``step`` months apart, the latest ``horizon`` months before the data's last month end)."""
+    month ends ``step`` months apart, the latest ``horizon`` months before the data's last month end);
+    ``options``: further :class:`~cscflow.forecast.model.ForecastModel` settings (``trend_damping=1.0``)."""
     from cscflow.journeys import data_end
 
     measure(measure_name)
@@ -78,7 +79,7 @@ def backtest(ws: WorkspaceLike, measure_name: str, horizon: int = 12, origins: l
         origin = month_end_floor(origin)
         months = pd.period_range(origin.to_period("M") + 1, periods=horizon, freq="M")
         act = actuals(full, measure_name, months).to_numpy()
-        model = ForecastModel(pmap=pmap, origin=origin, n_boot=n_boot, seed=seed)
+        model = ForecastModel(pmap=pmap, origin=origin, n_boot=n_boot, seed=seed, **(options or {}))
         model.fit_stays(_cut_at(full, origin), stations, exits, obs)
         fc = forecast_table(model, measure_name, horizon, n_sims=n_sims, seed=seed)
         frames = {"cscflow": fc}

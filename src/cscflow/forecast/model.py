@@ -18,7 +18,7 @@ from cscflow.errors import AnalysisError
 from cscflow.forecast import ages
 from cscflow.forecast import estimate as est
 from cscflow.forecast import siblings as sib
-from cscflow.forecast.level import ArrivalLevel, fit_level, level_paths
+from cscflow.forecast.level import TREND_DAMPING, ArrivalLevel, fit_level, level_paths
 from cscflow.forecast.stays import AGE_BANDS, load_stays, observation_start
 
 if TYPE_CHECKING:
@@ -51,13 +51,22 @@ class ForecastModel:
     (group, age band, repeat), ``cell = (group * n_age + age) * 2 + repeat``, and the durations are by (group, age
     band), ``cell // 2``: the entry mix, the next-station shares and the durations are each read by group."""
 
-    method_ = ("semi-Markov model: IPCW transition shares, Kaplan-Meier durations, overdispersed Poisson arrivals "
-               "about a local linear trend level; child bootstrap")
+    @property
+    def method_(self) -> str:
+        """One sentence on the method, with how the arrivals' slope is projected."""
+        phi = self.trend_damping
+        trend = ("projected without its slope" if phi <= 0 else "its slope carried forward" if phi >= 1
+                 else f"its slope carried forward damped by {phi:g} a month")
+        return ("semi-Markov model: IPCW transition shares, Kaplan-Meier durations, overdispersed Poisson arrivals "
+                f"about the level of a local linear trend, {trend}; child bootstrap")
 
     def __init__(self, pmap: str = "england", origin: Any = None, n_boot: int = 20, seed: int = 0,
                  arrival_years: float = 4.0, repeat_lookback: int = REPEAT_LOOKBACK, drift: bool = True,
-                 uasc: bool = True) -> None:
+                 uasc: bool = True, trend_damping: float = TREND_DAMPING) -> None:
         self.pmap, self.origin, self.n_boot, self.seed = pmap, origin, int(n_boot), int(seed)
+        # the arrivals' slope carried forward damped by this much a month (cscflow.forecast.level): 0, the
+        # default, projects their level flat; 1 the fitted local linear trend
+        self.trend_damping = float(trend_damping)
         self.arrival_years, self.repeat_lookback = float(arrival_years), int(repeat_lookback)
         # drift False: pooled shares over the window (the discount held at 1) and the entry mix of the last 24
         # months, as `cscflow synth --from` wants (the synthetic data reproduce the whole window as it reads)
@@ -204,9 +213,10 @@ class ForecastModel:
         self.arrival_mean_ = float(mu.mean())
         # The level of the arrivals moves more than a straight line allows: a local linear trend (random-walk
         # level, fixed slope) on the seasonally adjusted log entries gives the level, slope and level changes
-        # the simulations draw (cscflow.forecast.level).
+        # the simulations draw (cscflow.forecast.level); the slope places the level at the origin and is not
+        # carried forward unless trend_damping says so (an LA's recent trend in demand does not persist).
         self.arrival_level_: ArrivalLevel = fit_level(self.arrival_counts_,
-                                                      self.season_effects(months, 0)[0])
+                                                      self.season_effects(months, 0)[0], self.trend_damping)
         recent = ok & known & (m_idx >= len(months) - 24)
         self._fit_heterogeneity(s, st, target, dur)
         # simulated arrivals' ages within their band; siblings: the design effect of entries moving together
