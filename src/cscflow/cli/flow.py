@@ -43,12 +43,15 @@ def flow(workspace: str, table: str, map_name: str, start: str | None, end: str 
 
     Example: cscflow flow ws dfg --from 2023-04-01 --to 2024-03-31 --where sex=F --out dfg.csv
     """
-    from cscflow.disclosure import NOT_SUPPRESSED, disclose, flow_method
-    from cscflow.journeys import flow as flows
-    from cscflow.journeys.filters import parse_where
-    from cscflow.journeys.maps import load_map
-    from cscflow.journeys.windows import data_window
-    from cscflow.workspace import Workspace
+    from cscflow.cli.startup import loading_libraries
+
+    with loading_libraries():
+        from cscflow.disclosure import NOT_SUPPRESSED, disclose, flow_method
+        from cscflow.journeys import flow as flows
+        from cscflow.journeys.filters import parse_where
+        from cscflow.journeys.maps import load_map
+        from cscflow.journeys.windows import data_window
+        from cscflow.workspace import Workspace
 
     if out and as_json:
         raise CscflowError("--out and --json cannot be used together", hint="choose one")

@@ -19,13 +19,16 @@ from cscflow.errors import AnalysisError, WorkspaceError
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Write .svg or .png.")
 def map_still(workspace: str, at: str | None, where: tuple[str, ...], map_name: str, size: str, out: str) -> None:
     """Draw the map of WORKSPACE on a date as SVG or PNG (no browser needed)."""
-    import pandas as pd
+    from cscflow.cli.startup import loading_libraries
 
-    from cscflow.journeys import data_end
-    from cscflow.journeys.filters import parse_where
-    from cscflow.journeys.maps import load_map
-    from cscflow.report.mapimage import map_figure, save, station_counts
-    from cscflow.workspace import Workspace
+    with loading_libraries():
+        import pandas as pd
+
+        from cscflow.journeys import data_end
+        from cscflow.journeys.filters import parse_where
+        from cscflow.journeys.maps import load_map
+        from cscflow.report.mapimage import map_figure, save, station_counts
+        from cscflow.workspace import Workspace
 
     dims = parse_size(size)
     if Path(out).suffix.lower() not in (".svg", ".png"):

@@ -41,10 +41,13 @@ def practices(workspace: str, rule_ids: tuple[str, ...], rules_file: str | None,
               by: str, due_soon: bool, list_rules: bool, out: str | None, no_suppress: bool, review: str | None,
               cause: str | None, note: str, action_text: str, show_reviews: bool) -> None:
     """Key practices of WORKSPACE: every statutory-timescale clock (met, breached, open, overdue)."""
-    from cscflow.practices import clocks as clocks_mod
-    from cscflow.practices import summary as summ
-    from cscflow.practices.rules import load_rules
-    from cscflow.workspace import Workspace
+    from cscflow.cli.startup import loading_libraries
+
+    with loading_libraries():
+        from cscflow.practices import clocks as clocks_mod
+        from cscflow.practices import summary as summ
+        from cscflow.practices.rules import load_rules
+        from cscflow.workspace import Workspace
 
     rules = load_rules(rules_file)
     have = (Path(workspace) / "cscflow.duckdb").exists()

@@ -44,9 +44,12 @@ def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, siz
     """Run ANALYSIS on WORKSPACE (`cscflow stats WORKSPACE list` names every analysis and what it does).
 
     Example: cscflow stats ws leaving-care --out leaving-care.csv"""
-    from cscflow import disclosure
-    from cscflow.analytics import ANALYSES, run
-    from cscflow.workspace import Workspace
+    from cscflow.cli.startup import loading_libraries
+
+    with loading_libraries():
+        from cscflow import disclosure
+        from cscflow.analytics import ANALYSES, run
+        from cscflow.workspace import Workspace
 
     if analysis == "list":
         for name, (what, opts) in ANALYSES.items():

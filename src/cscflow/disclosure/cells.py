@@ -63,10 +63,11 @@ class _Cells:
                 first = len(self.values)
                 self.values.extend(vals[rows].tolist())
                 self.kind.extend(["cell"] * len(rows))
-                self.where.update(zip([(col, int(i)) for i in rows], range(first, first + len(rows)), strict=True))
+                self.where.update(zip([(col, i) for i in rows.tolist()], range(first, first + len(rows)), strict=True))
                 continue
-            for i in rows.tolist():
-                k = (col, *[self.t.at[i, c] for c in keys])
+            key_values = [self.t[c].to_numpy(dtype=object)[rows].tolist() for c in keys]
+            for i, *key in zip(rows.tolist(), *key_values, strict=True):
+                k = (col, *key)
                 if k not in keyed:
                     keyed[k] = self._new(vals[i], "cell")
                 self.where[(col, i)] = keyed[k]

@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import gc
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -51,6 +52,9 @@ def serve(
     elif then:
         threading.Timer(1.0, then).start()
     click.echo(f"cscflow: serving {workspace_path} on {url} (Ctrl+C to stop)")
+    # the libraries and the app, loaded once, are never garbage: frozen, the collector's passes while requests
+    # are answered skip them (cscflow.cli.startup)
+    gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
