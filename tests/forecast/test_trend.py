@@ -54,6 +54,14 @@ def test_the_level_is_projected_flat_and_the_slope_only_when_asked():
     assert p1[-1] - p1[0] == pytest.approx(11 * line.state[1], abs=0.01)  # linear: the fitted slope a month
 
 
+def test_the_method_says_whether_the_trend_is_carried():
+    from cscflow.forecast.model import ForecastModel
+
+    assert "the recent trend not carried forward" in ForecastModel().method_
+    assert "the recent trend carried forward;" in ForecastModel(trend_damping=1.0).method_
+    assert "damped by 0.9 a month" in ForecastModel(trend_damping=0.9).method_
+
+
 def test_damped_slope_steps():
     assert slope_steps(0.0, np.array([1.0, 12.0])).tolist() == [0.0, 0.0]
     assert slope_steps(1.0, np.array([1.0, 12.0])).tolist() == [1.0, 12.0]

@@ -55,10 +55,10 @@ class ForecastModel:
     def method_(self) -> str:
         """One sentence on the method, with how the arrivals' slope is projected."""
         phi = self.trend_damping
-        trend = ("projected without its slope" if phi <= 0 else "its slope carried forward" if phi >= 1
-                 else f"its slope carried forward damped by {phi:g} a month")
+        trend = ("the recent trend not carried forward" if phi <= 0 else "the recent trend carried forward"
+                 if phi >= 1 else f"the recent trend carried forward damped by {phi:g} a month")
         return ("semi-Markov model: IPCW transition shares, Kaplan-Meier durations, overdispersed Poisson arrivals "
-                f"about the level of a local linear trend, {trend}; child bootstrap")
+                f"at the current level of a local linear trend, {trend}; child bootstrap")
 
     def __init__(self, pmap: str = "england", origin: Any = None, n_boot: int = 20, seed: int = 0,
                  arrival_years: float = 4.0, repeat_lookback: int = REPEAT_LOOKBACK, drift: bool = True,
