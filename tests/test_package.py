@@ -79,3 +79,16 @@ def test_python_dash_m_cscflow_is_the_same_command():
     out = subprocess.run([sys.executable, "-m", "cscflow", "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("Usage: cscflow ") and "Commands:" in out.stdout
+
+
+def test_output_cut_short_by_its_reader_is_not_a_bug():
+    """`cscflow stats WS list | head -1`: when the reader has closed the pipe, the command stops without a
+    traceback or a "looks like a bug" line (it printed one: BrokenPipeError reached the last line of defence).
+    The read end is closed before the command writes, so that every run meets the closed pipe."""
+    p = subprocess.Popen([sys.executable, "-m", "cscflow", "stats", "nowhere", "list"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()  # the reader has gone
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 1
+    assert "bug" not in err and "Traceback" not in err and "BrokenPipe" not in err, err

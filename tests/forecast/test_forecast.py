@@ -72,6 +72,17 @@ def test_actuals_equal_an_independent_count(county_and_ws):
     assert got.tolist() == want
 
 
+def test_an_origin_after_the_data_is_refused(county_and_ws):
+    """Nothing is known of the months between the data's end (2018-03) and a later origin: the fit said "fitted on
+    the journeys from 2011 to 2029-12-31" and simulated the children open then (none but a few long stays)."""
+    from cscflow.errors import AnalysisError
+    from cscflow.forecast.model import ForecastModel
+
+    with pytest.raises(AnalysisError, match="2030-01-01 .month end 2029-12-31. is after the data's last month end "
+                                            "2018-03-31"):
+        ForecastModel(origin="2030-01-01", n_boot=1).fit(county_and_ws[2])
+
+
 def test_forecast_table_and_intervals(fitted):
     f = fc.forecast(fitted, "looked_after", horizon=6, n_sims=60, seed=2)
     assert list(f.columns) == fc.FORECAST_COLUMNS

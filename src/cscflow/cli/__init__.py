@@ -8,6 +8,7 @@ so ``cscflow --help`` stays fast (it imports click and nothing of the engines: `
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -67,6 +68,9 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # the reader of the output went away (`cscflow ... | head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+            ctx.exit(1)
         except Exception as err:  # the last line of defence: no tracebacks for users
             if ctx.obj and ctx.obj.get("debug"):
                 raise

@@ -78,7 +78,12 @@ class ForecastModel:
         """Fit on the stays of ``ws`` begun between the observation start and the origin."""
         from cscflow.journeys import data_end
 
-        origin = month_end_floor(data_end(ws) if self.origin is None else self.origin)
+        last = month_end_floor(data_end(ws))
+        origin = last if self.origin is None else month_end_floor(self.origin)
+        if origin > last:  # nothing is known of the months between the data's end and such an origin
+            raise AnalysisError(f"forecast origin {self.origin} (month end {origin.date()}) is after the data's last "
+                                f"month end {last.date()}",
+                                hint=f"choose an origin on or before {last.date()} (the default is {last.date()})")
         stays, stations, exits = load_stays(ws, self.pmap, origin)
         return self.fit_stays(stays, stations, exits, observation_start(ws))
 
