@@ -69,8 +69,11 @@ def la_map(result: ReadResult) -> dict[str, str]:
     ch = result.children
     if ch is None or ch.empty or "la" not in ch.columns:
         return {}
-    ids = map_values(ch["source_child_id"], clean_id)
-    las = ch["la"].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
-    return {i: a for i, a in zip(ids, las, strict=True) if i and a}
+    las = map_values(ch["la"], lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    stated = (las != "").to_numpy()
+    if not stated.any():  # an event log without LA codes: nothing to clean (2.6M events' ids took 0.4 s)
+        return {}
+    ids = map_values(ch["source_child_id"][stated], clean_id)
+    return {i: a for i, a in zip(ids, las[stated], strict=True) if i and a}
 
 
