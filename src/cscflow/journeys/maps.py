@@ -55,7 +55,7 @@ class _Node(dict[Any, Any]):
     key_lines: dict[str, int]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's when built with it
     pass
 
 
