@@ -146,6 +146,29 @@ def test_care_at_18_becomes_care_leaving(county_model):
             assert (reach["next"] == "care_leaver").all()
 
 
+def test_a_plan_held_open_past_18_is_not_ended_at_the_origin(county_model):
+    """CP plans the data hold open past the child's 18th birthday (a plan never closed: 52 of the demo county's 928
+    at 2016-03) were ended at the origin by the cap at 18, while the caseload counted them on: the CP plan forecast
+    began 53 below the last month seen. Now they end as CP plans of their elapsed days do, then leave ("other");
+    plans within the birth month's 31 days of 18 (the birthday may not have come) end at the origin, as before."""
+    _, _, model = county_model
+    m = _copy(model)
+    cp = m.stations_.index("cp_plan")
+    n = 300
+    to18 = np.where(np.arange(n) < n // 2, -400.0, -10.0)  # half long past 18, half within the birth month
+    m.open_ = pd.DataFrame({"station": cp, "cell": 2 * 2, "elapsed": 200.0, "to_18": to18, "group": np.arange(n)})
+    m.arrival_level_ = type(m.arrival_level_)(state=np.array([-30.0, 0.0]), cov=np.zeros((2, 2)),
+                                              sigma2_level=0.0, sigma2_irregular=0.0, extra=0.0)  # no arrivals
+    s = simulate_stays(m, 12, seed=5)
+    plans = s[(s["station"] == "cp_plan") & (s["start"] < 0)].set_index("child")
+    past, near = plans.loc[plans.index < n // 2], plans.loc[plans.index >= n // 2]
+    assert (near["end"] <= 1e-9).all() and (near["next"] == "other").all()
+    assert (past["end"] <= 1.0).mean() < 0.05  # before: every one at day 0
+    ended = past[past["next"].notna()]
+    assert 0.2 < len(ended) / len(past) < 0.95 and (ended["next"] == "other").all()  # they end over the year
+    assert (s["child"] < n).sum() == len(plans)  # and nobody past 18 goes on to another stay
+
+
 def test_arrivals_ages_within_their_band(county_model):
     """Simulated arrivals' ages are drawn from the entries' ages of their station and band (under 5: the unborn too,
     referred before birth; 16 plus: care leavers to 21)."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cscflow.forecast.ages import BAND_EDGES, draw_ages
+from cscflow.forecast.ages import BAND_EDGES, BIRTH_MONTH_DAYS, draw_ages
 from cscflow.forecast.estimate import NQ, PROBS
 from cscflow.forecast.level import level_paths
 from cscflow.forecast.siblings import group_sizes, shared_uniforms, split
@@ -222,18 +222,25 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     start, end = np.r_[start, a_start], np.r_[end, a_end]
     to18 = np.r_[to18, a_start + (18.0 - a_age) * 365.25]
     p_cl = getattr(model, "care_leaver_share_", np.zeros(B))
+    # a stay the data hold open past the child's 18th birthday (21st for a care leaver), such as a CP plan never
+    # closed, is not ended at the origin by the cap below: the data show it going on, and the caseload counts it,
+    # so it ends as its station's stays of its elapsed days do, and the young adult then leaves ("other"). (Within
+    # the birth month's days of it the birthday may not have come yet: the cap ends those as it always did.)
+    cap0 = to18[:len(el)] + np.where(st[:len(el)] == leaver, 3 * 365.25, 0.0)
+    past = np.r_[cap0 <= -BIRTH_MONTH_DAYS, np.zeros(len(sim) - len(el), dtype=bool)]
     for _ in range(MAX_ROUNDS):
         # a child leaves children's services at 18 (a care leaver at 21): the stay ends there at the latest
         limit = np.maximum(to18 + np.where(st == leaver, 3 * 365.25, 0.0), np.maximum(start, 0.0))
+        limit = np.where(past, np.inf, limit)
         capped = end > limit
         end = np.where(capped, limit, end)
         ended = end < h_end
         nxt = np.full(len(sim), -1, dtype=np.int64)
         u = shared_uniforms(rng, cid)
-        pick = ended & ~capped
+        pick = ended & ~capped & ~past
         nxt[pick] = _pick(cum_rows, ((sim * n_s + st) * n_cell + cell)[pick], u[pick])
         # at 18: a looked-after child becomes a care leaver with the fitted share; others leave ("other")
-        at18 = ended & capped
+        at18 = ended & (capped | past)
         nxt[at18] = n_t - 1
         to_cl = at18 & (st == care) & (u < p_cl[b]) & (leaver >= 0)
         nxt[to_cl] = leaver
@@ -242,6 +249,7 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
         if not go.any():
             break
         sim, child, cid, b, to18 = sim[go], child[go], cid[go], b[go], to18[go]
+        past = past[go]  # none go on: an open stay past the cap leaves when it ends
         # a care leaver is 16 plus, of the child's group (the durations' group: group * n_age + age band)
         grp16 = (cell[go] // 2 - (cell[go] // 2) % N_AGE + N_AGE - 1) * 2 + cell[go] % 2
         cell = np.where(to_cl[go], grp16, cell[go])
