@@ -7,6 +7,7 @@ so ``cscflow --help`` stays fast (it imports click and nothing of the engines: `
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -69,7 +70,8 @@ class LazyGroup(click.Group):
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
         except BrokenPipeError:  # the reader of the output went away (`cscflow ... | head`): stop quietly
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+            with contextlib.suppress(OSError, ValueError):  # (an output with no file descriptor: nothing to do)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
             ctx.exit(1)
         except Exception as err:  # the last line of defence: no tracebacks for users
             if ctx.obj and ctx.obj.get("debug"):
