@@ -14,9 +14,14 @@ class CscflowError(Exception):
     >>> err = CscflowError("no episodes table in workspace 'la'", hint="run `cscflow load` first")
     >>> print(err)
     no episodes table in workspace 'la' (hint: run `cscflow load` first)
+    >>> print(CscflowError("columns found: CHILD\\nC1,2020-01-01"))
+    columns found: CHILD C1,2020-01-01
     """
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # one line whatever it quotes (a header cell holding an unclosed quote swallows the whole file, line
+        # breaks and all): line breaks become spaces
+        message = " ".join(message.splitlines()) if "\n" in message or "\r" in message else message
         self.message = message
         self.hint = hint
         super().__init__(message)

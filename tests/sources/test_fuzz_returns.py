@@ -92,6 +92,7 @@ cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12
        drop=st.lists(st.integers(0, 30), max_size=3), dup=st.lists(st.integers(0, 30), max_size=3),
        header=st.one_of(st.none(), st.tuples(st.integers(0, 14), cell)))
 @example(cells=[(0, 14, "INF")], drop=[], dup=[], header=None)  # a YEAR of 'INF' crashed the reader
+@example(cells=[], drop=[], dup=[], header=(0, '"'))  # an unclosed quote in the header: the error quoted the file
 def test_903_corrupt_cells_rows_and_headers(tmp_path, cells, drop, dup, header):
     lines = _episodes_csv().splitlines()
     rows = [line.split(",") for line in lines]

@@ -187,6 +187,17 @@ def _read_csv(f: _File) -> tuple[str, pd.DataFrame]:
     return table, frame
 
 
+def _shown(column: str, width: int = 40) -> str:
+    """A column name as an error quotes it: on one line, at most ``width`` characters (a header cell holding an
+    unclosed quote runs on through the whole file).
+
+    >>> _shown('"CHILD,DECOM\\nA1,2020-01-01' + "x" * 50)
+    '"CHILD,DECOM A1,2020-01-01xxxxxxxxxxx...'
+    """
+    text = " ".join(str(column).split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _detect(f: _File, columns: list[str]) -> str:
     found = set(columns)
     stem = f.path.stem.lower().replace(" ", "_")
@@ -198,10 +209,11 @@ def _detect(f: _File, columns: list[str]) -> str:
         if missing:
             spare = [c for c in columns if c not in required]
             near = {m: [c for c in spare if m in c] or closest(m, spare) for m in missing}
-            detail = "; ".join(f"{m}" + (f" (closest: {', '.join(near[m])})" if near[m] else "") for m in missing)
+            detail = "; ".join(f"{m}" + (f" (closest: {', '.join(map(_shown, near[m]))})" if near[m] else "")
+                               for m in missing)
             raise SourceError(
                 f"{f.name}: the SSDA903 {table} table lacks column(s) {detail}; "
-                f"columns found: {', '.join(columns)}; expected: {', '.join(required)}",
+                f"columns found: {', '.join(map(_shown, columns))}; expected: {', '.join(required)}",
                 hint="rename the columns to the DfE 903 names (e.g. CHILD, DECOM, DEC) and load again",
             )
         return table
@@ -209,7 +221,7 @@ def _detect(f: _File, columns: list[str]) -> str:
         hint = "this looks like another return; give the right --format"
     else:
         hint = "give one of the DfE 903 tables (Header, Episodes, UASC, OC3, Reviews, Missing ...), or the right --format"
-    raise SourceError(f"{f.name}: not an SSDA903 table: columns found {', '.join(columns[:20])}; "
+    raise SourceError(f"{f.name}: not an SSDA903 table: columns found {', '.join(map(_shown, columns[:20]))}; "
                       "expected CHILD with DECOM (Episodes) or SEX, DOB, ETHNIC (Header)", hint=hint)
 
 
