@@ -21,7 +21,7 @@ class CscflowError(Exception):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         # one line whatever it quotes (a header cell holding an unclosed quote swallows the whole file, line
         # breaks and all): line breaks become spaces
-        message = " ".join(message.splitlines()) if "\n" in message or "\r" in message else message
+        message = " ".join(message.splitlines())
         self.message = message
         self.hint = hint
         super().__init__(message)

@@ -226,12 +226,11 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     # closed, is not ended at the origin by the cap below: the data show it going on, and the caseload counts it,
     # so it ends as its station's stays of its elapsed days do, and the young adult then leaves ("other"). (Within
     # the birth month's days of it the birthday may not have come yet: the cap ends those as it always did.)
-    cap0 = to18[:len(el)] + np.where(st[:len(el)] == leaver, 3 * 365.25, 0.0)
-    past = np.r_[cap0 <= -BIRTH_MONTH_DAYS, np.zeros(len(sim) - len(el), dtype=bool)]
+    n_open = len(el)  # the stays open at the origin come first, the arrivals after them
+    past = np.r_[_cap(to18[:n_open], st[:n_open], leaver) <= -BIRTH_MONTH_DAYS, np.zeros(len(sim) - n_open, bool)]
     for _ in range(MAX_ROUNDS):
         # a child leaves children's services at 18 (a care leaver at 21): the stay ends there at the latest
-        limit = np.maximum(to18 + np.where(st == leaver, 3 * 365.25, 0.0), np.maximum(start, 0.0))
-        limit = np.where(past, np.inf, limit)
+        limit = np.where(past, np.inf, np.maximum(_cap(to18, st, leaver), np.maximum(start, 0.0)))
         capped = end > limit
         end = np.where(capped, limit, end)
         ended = end < h_end
@@ -313,6 +312,13 @@ def simulate(model: ForecastModel, stations: list[str], horizon: int, n_sims: in
             days[:, j] = np.bincount(s_sim, weights=overlap, minlength=n_sims)
         out[f"{name}:starts"], out[f"{name}:open"], out[f"{name}:days"] = starts, opened, days
     return out
+
+
+def _cap(to18: np.ndarray, st: np.ndarray, leaver: int) -> np.ndarray:
+    """Days from the origin to the end of each stay's child's time in children's services: the 18th birthday, a
+    care leaver's 21st."""
+    cap: np.ndarray = to18 + np.where(st == leaver, 3 * 365.25, 0.0)
+    return cap
 
 
 def _index(model: ForecastModel, station: str) -> int:
