@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -65,7 +66,8 @@ def test_cohort_filter_changes_counts_to_the_engines(page, server):
     open_map(page, server, f"?date={DAY}")
     everyone = page.evaluate("cscflow.stationCounts")
     page.select_option('#filters select[data-filter="sex"]', "F")
-    wait_for(page, "cscflow.ready")
+    # ready may still be the unfiltered page's: wait until the counts have moved too
+    wait_for(page, f"cscflow.ready && JSON.stringify(cscflow.stationCounts) !== {json.dumps(json.dumps(everyone))}")
     girls = page.evaluate("cscflow.stationCounts")
     assert girls == engine_counts(server, DAY, {"sex": "F"}) != everyone
     page.select_option('#filters select[data-filter="team"]', "North")
