@@ -5,6 +5,8 @@
   end (IPCW: 1 / G(d), G the share of the station's stays followed up at least d days), so that
   long routes are not under-counted near the origin; cells are shrunk to their group's shares at the station,
   and these to the station's pooled shares, with :data:`PRIOR` pseudo-stays;
+- routes by duration: how each station's next-station shares differ along its duration curve
+  (:func:`route_ratios`);
 - durations: the Kaplan-Meier curve of each station's stays (censored at the origin), held as
   :data:`NQ` quantiles; beyond the last observed time the tail is exponential with mean the last time;
 - arrivals: entries a month (first stays and re-entries after an exit) by a Poisson log-linear model
@@ -58,6 +60,48 @@ def transitions(station: np.ndarray, cell: np.ndarray, target: np.ndarray, dur: 
         by_group = counts.reshape(n_groups, n_cell // n_groups, n_target).sum(1)
         group = (by_group + PRIOR * pooled) / (by_group.sum(1, keepdims=True) + PRIOR)
         out[s] = (counts + PRIOR * np.repeat(group, n_cell // n_groups, axis=0)) / (counts.sum(1, keepdims=True) + PRIOR)
+    return out
+
+
+#: the parts of a station's duration curve (equal probability) its next-station shares are read by
+ROUTE_BINS = 5
+
+
+def duration_levels(q: np.ndarray, dur: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Each stay's level in its duration curve (quantiles ``q`` at :data:`PROBS`): where in the curve its ``dur``
+    days fall, uniform (``u``) between F(d-) and F(d) when the curve holds the whole day (a randomised probability
+    integral transform), so that stays of the curve's own durations have uniform levels, as simulated stays do."""
+    lo = np.searchsorted(q, dur, side="left")
+    hi = np.searchsorted(q, dur, side="right")
+    a = np.maximum(lo - 1, 0) / (NQ - 1)
+    b = np.maximum(hi - 1, 0) / (NQ - 1)
+    out: np.ndarray = a + u * (b - a)
+    return out
+
+
+def route_ratios(groups: list[np.ndarray], level: np.ndarray, target: np.ndarray, dur: np.ndarray,
+                 follow: np.ndarray, w: np.ndarray, n_target: int, n_bins: int = ROUTE_BINS) -> np.ndarray:
+    """How each station's next steps depend on how long its stays last: (stations, ``n_bins``, targets) ratios
+    P(next = k | the stay's level in its duration curve in part j) / P(next = k), the levels
+    (:func:`duration_levels`) cut into ``n_bins`` equal parts, each ended stay weighted by IPCW (:func:`ipcw`) and
+    each part's shares shrunk to the station's with :data:`PRIOR` pseudo-stays (1 where a target is never seen).
+
+    An s47 enquiry that goes to a conference ends sooner than one that does not; an assessment that finds no need
+    sooner than one that leads to a plan. Read with its own part of the curve, a stay still open at the origin
+    after many days goes on as the long stays went on, not as all stays did (:func:`cscflow.forecast.simulate.run`)."""
+    out = np.ones((len(groups), n_bins, n_target))
+    for s, ix in enumerate(groups):
+        done, ipw = ipcw(ix, target, dur, follow, w)
+        if len(done) == 0:
+            continue
+        part = np.minimum((level[done] * n_bins).astype(np.int64), n_bins - 1)
+        counts = np.zeros((n_bins, n_target))
+        np.add.at(counts, (part, target[done]), ipw)
+        if counts.sum() <= 0:
+            continue
+        pooled = counts.sum(0) / counts.sum()
+        cond = (counts + PRIOR * pooled) / (counts.sum(1, keepdims=True) + PRIOR)
+        out[s] = np.where(pooled > 0, cond / np.where(pooled > 0, pooled, 1.0), 1.0)
     return out
 
 

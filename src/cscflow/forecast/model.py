@@ -39,8 +39,8 @@ def month_end_floor(when: Any) -> pd.Timestamp:
 
 
 class ForecastModel:
-    """Arrivals by month (trend, season), next-station shares (by age band and repeat) and
-    Kaplan-Meier durations per station (by age band), with ``n_boot`` bootstrap replicates over children
+    """Arrivals by month (trend, season), next-station shares (by age band and repeat, and by the part of
+    the station's duration curve a stay ended in) and Kaplan-Meier durations per station (by age band), with ``n_boot`` bootstrap replicates over children
     (replicate 0 is the fit on the data as they are). ``fit()`` returns self; results end in ``_``.
 
     Unaccompanied asylum-seeking children (the children table's ``uasc``) are a group of their own when the data
@@ -192,6 +192,11 @@ class ForecastModel:
         by_station = [ix[np.argsort(dur[ix], kind="stable")] for ix in by_station]
         by_age = [[ix[age[ix] == a] for a in range(n_a)] for ix in by_station]
         by_group = [[ix[age[ix] // len(AGE_BANDS) == g] for g in range(self.n_groups_)] for ix in by_station]
+        # how the next steps depend on the days a stay lasted (estimate.route_ratios): each stay's level in its
+        # duration curve, its place within a whole day drawn once (its own generator: the bootstrap's draws unmoved)
+        self.route_ratio_ = np.ones((B, n_s, est.ROUTE_BINS, n_t))
+        level_u = np.random.default_rng(self.seed + 1).random(len(st))
+        level = np.zeros(len(st))
         for b in range(B):
             if b == 0:
                 wc = np.ones(len(uniq))
@@ -204,6 +209,9 @@ class ForecastModel:
             for k in range(n_s):
                 self.dur_q_[b, k * n_a:(k + 1) * n_a] = _durations(by_station[k], by_group[k], by_age[k], dur,
                                                                   closed, w)
+                for a, ia in enumerate(by_age[k]):
+                    level[ia] = est.duration_levels(self.dur_q_[b, k * n_a + a], dur[ia], level_u[ia])
+            self.route_ratio_[b] = est.route_ratios(by_station, level, target, dur, follow, w, n_t)
             y: np.ndarray = np.bincount(m_idx[ok], weights=w[ok], minlength=len(months))[: len(months)]
             if b == 0:
                 self.arrival_counts_ = y
@@ -334,6 +342,19 @@ class ForecastModel:
         df = pd.DataFrame({"target": self.targets_, "share": p[0], "lower95": lo, "upper95": hi})
         return df[df["share"] > 0.0005].sort_values("share", ascending=False).reset_index(drop=True)
 
+    def shares_by_days(self, station: str) -> dict[str, list[float]]:
+        """The next-station shares of ``station`` (the children not UASC, all age bands and repeats) in each part of
+        its duration curve, shortest stays first (:func:`cscflow.forecast.estimate.route_ratios`), for the
+        targets of 1% or more."""
+        from cscflow.forecast.simulate import route_shares
+
+        k = self.stations_.index(station)
+        ratio = getattr(self, "route_ratio_", None)
+        by_part = route_shares(self.trans_[:1, k:k + 1, : 2 * len(AGE_BANDS)],
+                               None if ratio is None else ratio[:1, k:k + 1])[0, 0].mean(0)  # parts x targets
+        return {t: [round(float(v), 4) for v in by_part[:, i]] for i, t in enumerate(self.targets_)
+                if by_part[:, i].mean() >= 0.01}
+
     def to_dict(self) -> dict[str, Any]:
         """The fit as plain data in the synth parameters' spirit (medians in days, shares)."""
         def r(x: float) -> float:
@@ -366,6 +387,7 @@ class ForecastModel:
                 "days_age_5_to_10": {"median": r(q[est.NQ // 2]), "q25": r(q[est.NQ // 4]), "q75": r(q[3 * est.NQ // 4])},
                 "outcomes": {t: {"share": r(a), "interval95": [r(lo), r(hi)]}
                              for t, a, lo, hi in sh.itertuples(index=False)},
+                "outcomes_by_fifth_of_days": self.shares_by_days(s),
             }
         out["stations"] = stations
         if self.n_groups_ > 1:  # the UASC group: its share of the entries, its shares and median days by station

@@ -148,16 +148,20 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     birthday at the latest (a care leaver's at 21); a looked-after stay that does becomes a care leaver's stay
     with the fitted share (:mod:`cscflow.forecast.ages`)."""
     B = model.trans_.shape[0]
-    trans, q = _apply(model, wi)
+    q = _durations(model, wi)
     n_s, n_t = len(model.stations_), len(model.targets_)
     rep = rng.integers(1, B, n_sims) if B > 1 else np.zeros(n_sims, dtype=np.int64)
-    # each simulation's own shares for the horizon: its replicate's, varied as the shares vary between periods
-    trans = vary_shares(trans[rep], model.share_pooled_, model.share_rho_, rng)
+    # each simulation's own shares for the horizon: its replicate's, varied as the shares vary between periods,
+    # then read by the part of the duration curve a stay ends in (its replicate's route ratios)
+    trans = vary_shares(model.trans_[rep], model.share_pooled_, model.share_rho_, rng)
+    ratio = getattr(model, "route_ratio_", None)
+    trans = _apply_shares(model, route_shares(trans, None if ratio is None else ratio[rep]), wi)
     cum = np.cumsum(trans, axis=-1)
     cum[..., -1] = 1.0
-    n_cell = cum.shape[2]
+    n_cell, n_part = cum.shape[2], cum.shape[3]
     n_a = n_cell // 2
-    cum_rows = cum.reshape(-1, cum.shape[-1])  # row (simulation * n_stations + station) * n_cells + cell
+    # row ((simulation * n_stations + station) * n_cells + cell) * n_parts + part of the duration curve
+    cum_rows = cum.reshape(-1, cum.shape[-1])
     months = pd.period_range(model.origin_.to_period("M") + 1, periods=horizon, freq="M")
     starts_edges = np.r_[0.0, month_ends(model, horizon)]
     h_end = starts_edges[-1] + 1.0
@@ -190,7 +194,8 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     theta = np.exp(rng.standard_normal((n_sims, n_s)) * np.sqrt(model.duration_tau2_))
     u = 1.0 - (1.0 - p0) * (1.0 - shared_uniforms(rng, cid)) ** (1.0 / theta[sim, st])  # S(t) = S(e) V^(1/theta)
     start = -el
-    end = np.maximum(_draw_days(q, b, st * n_a + cell // 2, np.minimum(u, 1 - 1e-9)), el) - el
+    lev = np.minimum(u, 1 - 1e-9)  # each stay's level in its duration curve: its next step is read by it
+    end = np.maximum(_draw_days(q, b, st * n_a + cell // 2, lev), el) - el
     to18 = np.tile(np.nan_to_num(o["to_18"].to_numpy(dtype=float), nan=np.inf), n_sims)
     # arrivals: groups of siblings, Poisson by month about the simulation's path of the level (children / mean
     # group size), each group at a uniform day of its month
@@ -211,7 +216,8 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     a_start = g_start[a_g]
     a_b = rep[a_sim]
     a_cid = n_sims * n_g + a_g  # together at the entry station (a family is taken on as one after its contacts)
-    a_end = a_start + _draw_days(q, a_b, a_st * n_a + a_cell // 2, _ph(shared_uniforms(rng, a_cid), theta[a_sim, a_st]))
+    a_lev = _ph(shared_uniforms(rng, a_cid), theta[a_sim, a_st])
+    a_end = a_start + _draw_days(q, a_b, a_st * n_a + a_cell // 2, a_lev)
     a_age = draw_ages(model.age_q_, a_st * n_a + a_cell // 2, rng.random(len(a_g))) if hasattr(model, "age_q_") \
         else np.full(len(a_g), -np.inf)
     # each simulation numbers its arrivals from n_open on
@@ -219,7 +225,7 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     a_child = n_o + np.arange(len(a_g)) - first_of_sim[a_sim]
     sim, child, cid, b = np.r_[sim, a_sim], np.r_[child, a_child], np.r_[cid, a_cid], np.r_[b, a_b]
     st, cell = np.r_[st, a_st], np.r_[cell, a_cell]
-    start, end = np.r_[start, a_start], np.r_[end, a_end]
+    start, end, lev = np.r_[start, a_start], np.r_[end, a_end], np.r_[lev, a_lev]
     to18 = np.r_[to18, a_start + (18.0 - a_age) * 365.25]
     p_cl = getattr(model, "care_leaver_share_", np.zeros(B))
     # a stay the data hold open past the child's 18th birthday (21st for a care leaver), such as a CP plan never
@@ -237,7 +243,8 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
         nxt = np.full(len(sim), -1, dtype=np.int64)
         u = shared_uniforms(rng, cid)
         pick = ended & ~capped & ~past
-        nxt[pick] = _pick(cum_rows, ((sim * n_s + st) * n_cell + cell)[pick], u[pick])
+        part = np.minimum((lev * n_part).astype(np.int64), n_part - 1)
+        nxt[pick] = _pick(cum_rows, (((sim * n_s + st) * n_cell + cell) * n_part + part)[pick], u[pick])
         # at 18: a looked-after child becomes a care leaver with the fitted share; others leave ("other")
         at18 = ended & (capped | past)
         nxt[at18] = n_t - 1
@@ -254,7 +261,8 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
         cell = np.where(to_cl[go], grp16, cell[go])
         st, start = nxt[go], end[go]
         cid = split(rng, cid, keep[st], int(cid.max()) + 1)  # a group goes on together at its new station or splits
-        end = start + _draw_days(q, b, st * n_a + cell // 2, _ph(shared_uniforms(rng, cid), theta[sim, st]))
+        lev = _ph(shared_uniforms(rng, cid), theta[sim, st])
+        end = start + _draw_days(q, b, st * n_a + cell // 2, lev)
 
 
 def month_ends(model: ForecastModel, horizon: int) -> np.ndarray:
@@ -325,19 +333,38 @@ def _index(model: ForecastModel, station: str) -> int:
     return model.stations_.index(station) if station in model.stations_ else -1
 
 
-def _apply(model: ForecastModel, wi: WhatIf) -> tuple[np.ndarray, np.ndarray]:
-    """The transition shares and duration quantiles with ``wi``'s changes."""
-    trans, q = model.trans_.copy(), model.dur_q_.copy()
+def route_shares(trans: np.ndarray, ratio: np.ndarray | None) -> np.ndarray:
+    """Next-station shares by the part of the duration curve a stay ends in: ``trans`` (simulations x stations x
+    cells x targets) times the route ratios ``ratio`` (simulations x stations x parts x targets,
+    :func:`cscflow.forecast.estimate.route_ratios`), scaled to sum to one: simulations x stations x cells x parts x
+    targets (one part when ``ratio`` is None)."""
+    if ratio is None:
+        return trans[:, :, :, None, :]
+    joint = trans[:, :, :, None, :] * ratio[:, :, None, :, :]
+    total = joint.sum(-1, keepdims=True)
+    out: np.ndarray = np.where(total > 0, joint / np.where(total > 0, total, 1.0), trans[:, :, :, None, :])
+    return out
+
+
+def _apply_shares(model: ForecastModel, trans: np.ndarray, wi: WhatIf) -> np.ndarray:
+    """The shares ``trans`` (simulations x stations x ...  x targets) with ``wi``'s changes of shares: SOURCE's share
+    of TARGET times the factor in every cell, the rest of SOURCE's shares scaled to sum to one."""
     for (src, tgt), f in wi.share.items():
         i, j = model.stations_.index(src), model.targets_.index(tgt)
-        old = trans[:, i, :, j].copy()
+        old = trans[:, i, ..., j].copy()
         new = np.clip(old * f, 0.0, 1.0)
         rest = 1.0 - old
         scale = np.where(rest > 0, (1.0 - new) / np.where(rest > 0, rest, 1.0), 1.0)
         trans[:, i] *= scale[..., None]
-        trans[:, i, :, j] = new
+        trans[:, i, ..., j] = new
+    return trans
+
+
+def _durations(model: ForecastModel, wi: WhatIf) -> np.ndarray:
+    """The duration quantiles with ``wi``'s changes of days."""
+    q = model.dur_q_.copy()
     n_a = model.trans_.shape[2] // 2
     for s, f in wi.duration.items():
         k = model.stations_.index(s)
         q[:, k * n_a:(k + 1) * n_a] *= f
-    return trans, q
+    return q
