@@ -57,8 +57,8 @@ class ForecastModel:
         phi = self.trend_damping
         trend = ("the recent trend not carried forward" if phi <= 0 else "the recent trend carried forward"
                  if phi >= 1 else f"the recent trend carried forward damped by {phi:g} a month")
-        return ("semi-Markov model: IPCW transition shares, Kaplan-Meier durations, overdispersed Poisson arrivals "
-                f"at the current level of a local linear trend, {trend}; child bootstrap")
+        return ("semi-Markov model: IPCW transition shares by length of stay, Kaplan-Meier durations, overdispersed "
+                f"Poisson arrivals at the current level of a local linear trend, {trend}; child bootstrap")
 
     def __init__(self, pmap: str = "england", origin: Any = None, n_boot: int = 20, seed: int = 0,
                  arrival_years: float = 4.0, repeat_lookback: int = REPEAT_LOOKBACK, drift: bool = True,
