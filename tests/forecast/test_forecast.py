@@ -146,8 +146,23 @@ def test_cli_fit_only_and_forecast(county_and_ws, county_writer, tmp_path):
     ws.close()
     r = CliRunner().invoke(cli, ["forecast", root, "--fit-only", "--bootstrap", "3", "--out", str(tmp_path / "m.yaml")])
     assert r.exit_code == 0, r.output
-    fit = yaml.safe_load((tmp_path / "m.yaml").read_text())
+    text = (tmp_path / "m.yaml").read_text()
+    fit = yaml.safe_load(text)
     assert fit["origin"] == "2018-03-31" and "assessment" in fit["stations"]["referral"]["outcomes"]
+    # the fit's diagnostics: each route's observed stays (begun in the year before the origin, ended by it), counted
+    # here from the stays the model is fitted on; counts of 1 to 4 shown as <5, their share and days blank
+    assert text.startswith("# cscflow fitted model: semi-Markov") and "# diagnostics: Disclosure control" in text
+    diag = pd.DataFrame(fit["diagnostics"]).set_index(["station", "next"])
+    stays, _, _ = load_stays(county_and_ws[2])
+    lo = pd.Timestamp("2018-03-31") - pd.DateOffset(months=12)
+    s47 = stays[(stays["station"] == "s47") & (stays["start"] > lo) & stays["end"].notna()]
+    counts = s47["next"].value_counts()
+    assert counts.sum() > 200
+    for nxt, n in counts.items():
+        assert diag.loc[("s47", nxt), "observed_stays"] == (n if n >= 5 else "<5"), (nxt, n)
+    small = diag[diag["observed_stays"] == "<5"]
+    assert len(small) and small["observed_share"].isna().all() and small["observed_median_days"].isna().all()
+    assert set(diag.columns) >= {"simulated_share", "simulated_median_days"}
     r = CliRunner().invoke(cli, ["forecast", root, "--measure", "referrals", "--horizon", "3", "--simulations", "30",
                                  "--bootstrap", "3", "--what-if", "arrivals=+10%", "--out", str(tmp_path / "f.csv")])
     assert r.exit_code == 0, r.output

@@ -1,7 +1,9 @@
 """``cscflow forecast WORKSPACE --measure MEASURE --horizon MONTHS [--backtest] [--what-if RULE ...] [--out FILE]``.
 
 Fits the semi-Markov model of :mod:`cscflow.forecast` on the workspace's journeys and simulates it
-forward. ``--fit-only`` writes the fitted model as YAML (``--out``) or prints its summary. The forecast's
+forward. ``--fit-only`` writes the fitted model as YAML (``--out``) or prints its summary, each with its
+diagnostics (routes and days observed in the year before the origin beside simulated, registry
+``forecast-diagnostics``). The forecast's
 columns are ``month, forecast, lower80, upper80, lower95, upper95``; with ``--what-if`` the table holds
 the forecast without and with the changes (``scenario`` column). ``--backtest`` writes ``origin, month,
 actual, forecast, lower80, upper80, method`` for cscflow and the baselines and prints the mean absolute
@@ -29,6 +31,7 @@ from cscflow.errors import AnalysisError, WorkspaceError
 if TYPE_CHECKING:
     from cscflow.disclosure import Disclosed
     from cscflow.forecast.simulate import WhatIf
+    from cscflow.workspace.protocol import WorkspaceLike
 
 _PCT = r"([+-]?\d+(?:\.\d+)?)%"
 
@@ -108,14 +111,10 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
             d = disclose(table, "forecast-backtest", suppress=not no_suppress, method=method,
                          window=f"origins {', '.join(sorted(str(o)[:10] for o in table['origin'].unique()))}")
         else:
-            model = fc.fit(ws, pmap=map_name, origin=origin, n_boot=bootstrap, seed=seed)
             if fit_only:
-                if out:
-                    model.save(out)
-                    click.echo(f"wrote {out}", err=True)
-                else:
-                    click.echo(model.summary)
+                fit_and_diagnose(ws, map_name, origin, bootstrap, seed, out)
                 return
+            model = fc.fit(ws, pmap=map_name, origin=origin, n_boot=bootstrap, seed=seed)
             if costs is not None:
                 from cscflow.cli.forecast_costs import costed
 
@@ -132,6 +131,26 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
             d = disclose(table, "forecast", method=method,
                          window=f"fitted on the journeys from {model.obs_start_.date()} to {model.origin_.date()}")
     write(d, out)
+
+
+def fit_and_diagnose(ws: WorkspaceLike, map_name: str, origin: str | None, bootstrap: int, seed: int,
+                     out: str | None) -> None:
+    """``--fit-only``: fit, then set the fit's routes and days against the data's (the diagnostics, disclosed);
+    write both as YAML to ``out`` or print the summary and the diagnostics."""
+    from cscflow.forecast.diagnostics import disclosed_diagnostics
+    from cscflow.forecast.model import ForecastModel
+
+    model = ForecastModel(pmap=map_name, origin=origin, n_boot=bootstrap, seed=seed)
+    stays, stations, exits, obs_start = model.stays_of(ws)
+    model.fit_stays(stays, stations, exits, obs_start)
+    diag = disclosed_diagnostics(model, stays, seed=seed)
+    if out:
+        model.save(out, diagnostics=diag)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(model.summary)
+        click.echo("")
+        click.echo(diag.text())
 
 
 def write(d: Disclosed, out: str | None) -> None:

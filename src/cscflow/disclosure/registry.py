@@ -228,6 +228,13 @@ SPECS: dict[str, Spec] = {
     "synth-privacy": Spec("privacy of fitted synthetic data: copies of real children and distance to the "
                           "closest record", counts=("children", "matches"),
                           derived={"share": ("matches", "children")}),
+    # a fitted model's diagnostics: the observed stays of each route (their share and median days come from them)
+    # beside the simulated ones (modelled, not counts of children)
+    "forecast-diagnostics": Spec("diagnostics of a fitted model: where stays went next and how long they lasted, "
+                                 "observed in the year before the origin beside simulated in the year after",
+                                 counts=("observed_stays",), relations=(Total("observed_stays", ("station",)),),
+                                 derived={"observed_share": ("observed_stays",),
+                                          "observed_median_days": ("observed_stays",)}),
     "forecast-history": Spec("observed monthly counts of a forecast measure before the forecast origin",
                              counts=("actual",)),
     "forecast-spend": Spec("spend of a forecast: median and intervals of each simulation's activity times unit costs",

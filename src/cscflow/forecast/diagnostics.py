@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from cscflow.disclosure import Disclosed
     from cscflow.forecast.model import ForecastModel
 
 COLUMNS = ["station", "next", "observed_share", "simulated_share", "observed_stays", "observed_median_days",
@@ -45,3 +46,19 @@ def diagnostics(model: ForecastModel, stays: pd.DataFrame, months: int = 12, n_s
                          "observed_median_days": float(h["days"].median()),
                          "simulated_median_days": float(hs["days"].median()) if len(hs) else np.nan})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def disclosed_diagnostics(model: ForecastModel, stays: pd.DataFrame, months: int = 12, n_sims: int = 20,
+                          seed: int = 0) -> Disclosed:
+    """:func:`diagnostics` as it may leave the machine (``forecast-diagnostics``: the observed stays of 1 to 4 shown as
+    <5, their share and median days blanked), with its method and data window."""
+    from cscflow.disclosure import disclose
+
+    table = diagnostics(model, stays, months, n_sims, seed).round(
+        {"observed_share": 4, "simulated_share": 4, "observed_median_days": 1, "simulated_median_days": 1})
+    method = (f"observed: the stays begun in the {months} months before the origin and ended by it; simulated: the "
+              f"stays begun in the {months} months after it and ended within them ({n_sims} simulations of the fitted "
+              "model), so both sides are censored alike. The caseload's check is the backtest "
+              "(cscflow forecast --backtest).")
+    return disclose(table, "forecast-diagnostics", method=method,
+                    window=f"fitted on the journeys from {model.obs_start_.date()} to {model.origin_.date()}")

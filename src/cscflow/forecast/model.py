@@ -22,6 +22,7 @@ from cscflow.forecast.level import TREND_DAMPING, ArrivalLevel, fit_level, level
 from cscflow.forecast.stays import AGE_BANDS, load_stays, observation_start
 
 if TYPE_CHECKING:
+    from cscflow.disclosure import Disclosed
     from cscflow.workspace.protocol import WorkspaceLike
 
 #: fewer stays than this at a station in an age band: the station's durations of all ages are used
@@ -76,6 +77,11 @@ class ForecastModel:
     # -- fitting ---------------------------------------------------------------------------------------------
     def fit(self, ws: WorkspaceLike) -> ForecastModel:
         """Fit on the stays of ``ws`` begun between the observation start and the origin."""
+        return self.fit_stays(*self.stays_of(ws))
+
+    def stays_of(self, ws: WorkspaceLike) -> tuple[pd.DataFrame, list[str], list[str], pd.Timestamp]:
+        """The stays of ``ws`` cut at the model's origin (default: the data's last month end), its stations and
+        exits, and the observation start: what :meth:`fit_stays` takes. An origin after the data is refused."""
         from cscflow.journeys import data_end
 
         last = month_end_floor(data_end(ws))
@@ -85,7 +91,7 @@ class ForecastModel:
                                 f"month end {last.date()}",
                                 hint=f"choose an origin on or before {last.date()} (the default is {last.date()})")
         stays, stations, exits = load_stays(ws, self.pmap, origin)
-        return self.fit_stays(stays, stations, exits, observation_start(ws))
+        return stays, stations, exits, observation_start(ws)
 
     def fit_stays(self, stays: pd.DataFrame, stations: list[str], exits: list[str],
                   obs_start: pd.Timestamp) -> ForecastModel:
@@ -360,9 +366,12 @@ class ForecastModel:
         def r(x: float) -> float:
             return round(float(x), 4)
 
+        from cscflow.disclosure import suppress_value
+
         out: dict[str, Any] = {"method": self.method_, "origin": str(self.origin_.date()),
                                "observation_start": str(self.obs_start_.date()), "bootstrap_replicates": self.n_boot,
-                               "children": self.n_children_, "stays": self.n_stays_,
+                               # counts of children leave the machine as every count does: 1 to 4 shown as <5
+                               "children": suppress_value(self.n_children_), "stays": suppress_value(self.n_stays_),
                                # the groups of children read apart (cells, durations): UASC when the data hold any
                                "groups": ["not_uasc", "uasc"][: self.n_groups_] if self.n_groups_ > 1 else ["all"]}
         # the expected entries of the next 12 months as the simulations draw them: the level's paths (its
@@ -377,8 +386,8 @@ class ForecastModel:
                            "trend_per_year": r(np.expm1(self.arrival_beta_[0, 1])),
                            "dispersion": r(self.arrival_dispersion_),
                            "level": {k: r(v) for k, v in self.arrival_level_.as_dict().items()},
-                           "observed_by_month": {str(m): int(c) for m, c in zip(self.arrival_months_,
-                                                                                  self.arrival_counts_, strict=True)}}
+                           "observed_by_month": {str(m): suppress_value(int(c)) for m, c in zip(
+                               self.arrival_months_, self.arrival_counts_, strict=True)}}
         stations: dict[str, Any] = {}
         for k, s in enumerate(self.stations_):
             sh = self.shares(s)
@@ -413,10 +422,24 @@ class ForecastModel:
                                       **{s: r(v) for s, v in zip(self.stations_, self.share_rho_, strict=True)}}
         return out
 
-    def save(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` as YAML."""
+    def save(self, path: str | Path, diagnostics: Disclosed | None = None) -> Path:
+        """Write :meth:`to_dict` as YAML, headed by its method, data window and disclosure rule as comments;
+        with ``diagnostics`` (:func:`cscflow.forecast.diagnostics.disclosed_diagnostics`) their table too, under
+        ``diagnostics``, its own header as comments."""
+        from cscflow.disclosure import PRIMARY, THRESHOLD
+
+        head = [f"cscflow fitted model: {self.method_}",
+                f"Data: fitted on the journeys from {self.obs_start_.date()} to {self.origin_.date()}",
+                f"Disclosure control: counts of children 1 to {THRESHOLD - 1} shown as {PRIMARY}; shares and days "
+                "are modelled (each next step's share shrunk to its station's, durations as quantiles)."]
+        d = self.to_dict()
+        if diagnostics is not None:
+            head += [f"diagnostics: {line}" for line in diagnostics.header]
+            d["diagnostics"] = [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                                for row in diagnostics.table.to_dict("records")]
         path = Path(path)
-        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True))
+        path.write_text("".join(f"# {line}\n" for line in head)
+                        + yaml.safe_dump(d, sort_keys=False, allow_unicode=True), encoding="utf-8")
         return path
 
     @property
@@ -424,9 +447,14 @@ class ForecastModel:
         """A few lines on the fit."""
         d = self.to_dict()
         return (f"{self.method_}\norigin {d['origin']}, observed from {d['observation_start']}, "
-                f"{self.n_children_:,} children, {self.n_stays_:,} stays, {self.n_boot} bootstrap replicates\n"
+                f"{_count(d['children'])} children, {_count(d['stays'])} stays, {self.n_boot} bootstrap replicates\n"
                 f"entries expected in the next 12 months: {d['arrivals']['per_year_next_12_months']:,.0f} "
                 f"(95% {d['arrivals']['interval95'][0]:,.0f}-{d['arrivals']['interval95'][1]:,.0f})")
+
+
+def _count(v: int | str) -> str:
+    """A disclosed count as printed: thousands separated, or as disclosed ("<5")."""
+    return f"{v:,}" if isinstance(v, int) else str(v)
 
 
 def _durations(ix: np.ndarray, by_group: list[np.ndarray], by_age: list[np.ndarray], dur: np.ndarray,
