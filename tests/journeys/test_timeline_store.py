@@ -115,3 +115,21 @@ def test_a_redrawn_map_keeps_its_timeline_a_changed_rule_does_not(write_episodes
         assert timeline.cached_tables(ro) == [name]   # the stored table
         ro.execute(timelines(ro, replace(england, precedence=swapped)).count())
         assert timeline.cached_tables(ro)[-1] != name  # built again, in a temporary table
+
+
+def test_only_the_timelines_stored_last_are_kept(write_episodes):
+    """A timeline is stored per map and end date: six end dates keep the last MAX_STORED (4) of them, not six
+    tables growing the file; a dropped one is built again, the same, when asked for."""
+    ws = write_episodes(random_episodes(5, 30))
+    ends = [pd.Timestamp("2020-01-31") + pd.DateOffset(months=i) for i in range(6)]
+    names: list[str] = []
+    for end in ends:
+        before = set(store.stored_names(ws))
+        ws.execute(timelines(ws, "england", end=end))
+        [new] = set(store.stored_names(ws)) - before
+        names.append(new)
+    assert store.stored_names(ws) == sorted(names[-store.MAX_STORED:])
+    first = ws.execute(timelines(ws, "england", end=ends[0])).sort_values(["child_id", "seq"]).reset_index(drop=True)
+    bare = ws.execute(timelines(ws, "england", end=ends[0], cache=False)).sort_values(["child_id", "seq"])
+    pd.testing.assert_frame_equal(first, bare.reset_index(drop=True)[first.columns])
+    assert len(store.stored_names(ws)) == store.MAX_STORED and names[0] in store.stored_names(ws)

@@ -272,6 +272,8 @@ def timelines(
                 ws.drop_table(built[1])
 
         def usable(built: tuple[ibis.Table, str]) -> bool:  # prepare() wants the stored one, not a temporary
+            if store.dropped(built[1]):  # dropped since (store.MAX_STORED): built again
+                return False
             return not store.KEEP_POINTS.get() or built[1].startswith(STORED_PREFIX) or ws.read_only
 
         out = ws.cached("timelines", key, lambda: _build_cached(ws, pmap, end), size=_MEMO_SIZE,

@@ -8,7 +8,8 @@ built with (for inspection). An event log's timeline (every stay an instant) is 
 build as to write: it is stored only by :func:`cscflow.journeys.timeline.prepare` (``cscflow load``), for the ``cscflow flow`` processes
 that follow (each would otherwise sort millions of events again). Timelines are stored only by a writable DuckDB
 workspace (``cscflow load`` stores the England map's); read-only ones use what is there and otherwise build
-a temporary table. When the episodes change, the next stored timeline replaces every stale one.
+a temporary table. When the episodes change, the next stored timeline replaces every stale one; of one
+workspace's episodes the :data:`MAX_STORED` timelines stored last are kept.
 
 >>> import tempfile, pandas as pd
 >>> from cscflow import Workspace
@@ -26,6 +27,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -81,9 +83,46 @@ def exists(ws: WorkspaceLike, name: str) -> bool:
     return ws.table_comment(name) is not None
 
 
+#: The most timelines of one workspace's episodes kept stored (one a map and end date: a user trying maps or
+#: `--end` dates would otherwise grow the workspace file by a timeline each, never dropped)
+MAX_STORED = 4
+
+
 def keep(ws: WorkspaceLike, name: str, shape: tuple[Any, ...], content: str) -> None:
-    """Record ``shape`` on stored timeline ``name`` and drop timelines of other episodes."""
-    ws.comment_table(name, json.dumps(list(shape)))
+    """Record ``shape`` and when it was stored on stored timeline ``name``; drop timelines of other episodes, and
+    of these episodes all but the :data:`MAX_STORED` stored last (a dropped one is built and stored again when
+    asked for)."""
+    stamp = time.time()
+    ws.comment_table(name, json.dumps({"shape": list(shape), "stored": stamp}))
+    _DROPPED.discard(name)
+    mine = []
     for old in stored_names(ws):
         if not old.startswith(f"{PREFIX}{content}_"):
-            ws.drop_table(old)
+            _drop(ws, old)
+        elif old != name:
+            mine.append((_stored_at(ws, old), old))
+    for _, old in sorted(mine, reverse=True)[MAX_STORED - 1:]:
+        _drop(ws, old)
+
+
+#: Stored timelines this process dropped (the in-process cache must not hand them out again)
+_DROPPED: set[str] = set()
+
+
+def _drop(ws: WorkspaceLike, name: str) -> None:
+    ws.drop_table(name)
+    _DROPPED.add(name)
+
+
+def dropped(name: str) -> bool:
+    """Whether this process dropped stored timeline ``name`` (and has not stored it again since)."""
+    return name in _DROPPED
+
+
+def _stored_at(ws: WorkspaceLike, name: str) -> float:
+    """When stored timeline ``name`` was stored (0 for a timeline stored before this was recorded)."""
+    try:
+        meta = json.loads(ws.table_comment(name) or "null")
+    except ValueError:
+        return 0.0
+    return float(meta.get("stored", 0.0)) if isinstance(meta, dict) else 0.0
