@@ -139,6 +139,8 @@ def test_care_at_18_becomes_care_leaving(county_model):
         assert (care["end"] <= to18[care["child"]] + 1e-6).all()
         leavers = s[s["station"] == "care_leaver"]
         assert len(leavers) == round(want * len(reach))
+        if not len(leavers):  # care ended at 18 leaves by the map's exit for it (drawn on the map's forecast)
+            assert (reach["next"] == "left_care_18").all(), reach["next"].value_counts()
         if len(leavers):
             assert set(leavers["child"]) == set(reach["child"])
             assert np.allclose(leavers["start"].to_numpy(), to18[leavers["child"]])

@@ -166,6 +166,8 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     starts_edges = np.r_[0.0, month_ends(model, horizon)]
     h_end = starts_edges[-1] + 1.0
     care, leaver = _index(model, "looked_after"), _index(model, "care_leaver")
+    # care ended at 18 leaves by the map's own exit for it where it has one (the real tracks draw that line)
+    left18 = model.targets_.index("left_care_18") if "left_care_18" in model.targets_ else n_t - 1
     # open stays at the origin, copied into every simulation; their remaining days conditional on elapsed days
     o = model.open_
     n_o = len(o)
@@ -245,9 +247,10 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
         pick = ended & ~capped & ~past
         part = np.minimum((lev * n_part).astype(np.int64), n_part - 1)
         nxt[pick] = _pick(cum_rows, (((sim * n_s + st) * n_cell + cell) * n_part + part)[pick], u[pick])
-        # at 18: a looked-after child becomes a care leaver with the fitted share; others leave ("other")
+        # at 18: a looked-after child becomes a care leaver with the fitted share, or leaves care at 18; others
+        # leave ("other")
         at18 = ended & (capped | past)
-        nxt[at18] = n_t - 1
+        nxt[at18] = np.where(st[at18] == care, left18, n_t - 1)
         to_cl = at18 & (st == care) & (u < p_cl[b]) & (leaver >= 0)
         nxt[to_cl] = leaver
         record((sim, child, st, start, end, nxt, cell))
