@@ -67,6 +67,12 @@ def transitions(station: np.ndarray, cell: np.ndarray, target: np.ndarray, dur: 
 ROUTE_BINS = 5
 
 
+def route_part(level: np.ndarray, n_parts: int = ROUTE_BINS) -> np.ndarray:
+    """The part (0 to ``n_parts`` - 1, equal parts of probability) of its duration curve a stay at ``level`` falls in."""
+    part: np.ndarray = np.minimum((np.asarray(level) * n_parts).astype(np.int64), n_parts - 1)
+    return part
+
+
 def duration_levels(q: np.ndarray, dur: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Each stay's level in its duration curve (quantiles ``q`` at :data:`PROBS`): where in the curve its ``dur``
     days fall, uniform (``u``) between F(d-) and F(d) when the curve holds the whole day (a randomised probability
@@ -94,7 +100,7 @@ def route_ratios(groups: list[np.ndarray], level: np.ndarray, target: np.ndarray
         done, ipw = ipcw(ix, target, dur, follow, w)
         if len(done) == 0:
             continue
-        part = np.minimum((level[done] * n_bins).astype(np.int64), n_bins - 1)
+        part = route_part(level[done], n_bins)
         counts = np.zeros((n_bins, n_target))
         np.add.at(counts, (part, target[done]), ipw)
         if counts.sum() <= 0:

@@ -355,9 +355,8 @@ class ForecastModel:
         from cscflow.forecast.simulate import route_shares
 
         k = self.stations_.index(station)
-        ratio = getattr(self, "route_ratio_", None)
         by_part = route_shares(self.trans_[:1, k:k + 1, : 2 * len(AGE_BANDS)],
-                               None if ratio is None else ratio[:1, k:k + 1])[0, 0].mean(0)  # parts x targets
+                               self.route_ratio_[:1, k:k + 1])[0, 0].mean(0)  # parts x targets
         return {t: [round(float(v), 4) for v in by_part[:, i]] for i, t in enumerate(self.targets_)
                 if by_part[:, i].mean() >= 0.01}
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cscflow.forecast.ages import BAND_EDGES, BIRTH_MONTH_DAYS, draw_ages
-from cscflow.forecast.estimate import NQ, PROBS
+from cscflow.forecast.estimate import NQ, PROBS, route_part
 from cscflow.forecast.level import level_paths
 from cscflow.forecast.siblings import group_sizes, shared_uniforms, split
 
@@ -154,8 +154,7 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     # each simulation's own shares for the horizon: its replicate's, varied as the shares vary between periods,
     # then read by the part of the duration curve a stay ends in (its replicate's route ratios)
     trans = vary_shares(model.trans_[rep], model.share_pooled_, model.share_rho_, rng)
-    ratio = getattr(model, "route_ratio_", None)
-    trans = _apply_shares(model, route_shares(trans, None if ratio is None else ratio[rep]), wi)
+    trans = _apply_shares(model, route_shares(trans, model.route_ratio_[rep]), wi)
     cum = np.cumsum(trans, axis=-1)
     cum[..., -1] = 1.0
     n_cell, n_part = cum.shape[2], cum.shape[3]
@@ -245,7 +244,7 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
         nxt = np.full(len(sim), -1, dtype=np.int64)
         u = shared_uniforms(rng, cid)
         pick = ended & ~capped & ~past
-        part = np.minimum((lev * n_part).astype(np.int64), n_part - 1)
+        part = route_part(lev, n_part)
         nxt[pick] = _pick(cum_rows, (((sim * n_s + st) * n_cell + cell) * n_part + part)[pick], u[pick])
         # at 18: a looked-after child becomes a care leaver with the fitted share, or leaves care at 18; others
         # leave ("other")
@@ -336,13 +335,11 @@ def _index(model: ForecastModel, station: str) -> int:
     return model.stations_.index(station) if station in model.stations_ else -1
 
 
-def route_shares(trans: np.ndarray, ratio: np.ndarray | None) -> np.ndarray:
+def route_shares(trans: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     """Next-station shares by the part of the duration curve a stay ends in: ``trans`` (simulations x stations x
     cells x targets) times the route ratios ``ratio`` (simulations x stations x parts x targets,
     :func:`cscflow.forecast.estimate.route_ratios`), scaled to sum to one: simulations x stations x cells x parts x
-    targets (one part when ``ratio`` is None)."""
-    if ratio is None:
-        return trans[:, :, :, None, :]
+    targets."""
     joint = trans[:, :, :, None, :] * ratio[:, :, None, :, :]
     total = joint.sum(-1, keepdims=True)
     out: np.ndarray = np.where(total > 0, joint / np.where(total > 0, total, 1.0), trans[:, :, :, None, :])

@@ -151,6 +151,7 @@ def _journeys(model: ForecastModel, start: pd.Timestamp, end_day: float,
               rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(stays, segments): every stay (segment, station, start day, end day or NaN, outcome) of every arrival, and
     each segment's first start, cell and last day (inf while open)."""
+    from cscflow.forecast.estimate import route_part
     from cscflow.forecast.simulate import MAX_ROUNDS, _draw_days, _pick, route_shares
 
     months = pd.period_range(start.to_period("M"), model.origin_.to_period("M"), freq="M")
@@ -167,8 +168,7 @@ def _journeys(model: ForecastModel, start: pd.Timestamp, end_day: float,
     segments = pd.DataFrame({"segment": seg, "start": day, "station": st, "cell": cell, "last": np.inf,
                              "deep": False})
     # next steps by cell and by the part of the duration curve a stay ended in (the fit's routes by duration)
-    ratio = getattr(model, "route_ratio_", None)
-    cum = np.cumsum(route_shares(model.trans_[:1], None if ratio is None else ratio[:1])[0], axis=-1)
+    cum = np.cumsum(route_shares(model.trans_[:1], model.route_ratio_[:1])[0], axis=-1)
     cum[..., -1] = 1.0
     n_part = cum.shape[2]
     rows = cum.reshape(-1, cum.shape[-1])  # row (station * n_cells + cell) * n_parts + part
@@ -181,7 +181,7 @@ def _journeys(model: ForecastModel, start: pd.Timestamp, end_day: float,
         dur = _draw_days(model.dur_q_, zeros[: len(seg)], st * n_a + cell // 2, lev)
         end = day + dur
         open_ = end > end_day
-        part = np.minimum((lev * n_part).astype(np.int64), n_part - 1)
+        part = route_part(lev, n_part)
         nxt = _pick(rows, (st * n_c + cell) * n_part + part, rng.random(len(seg)))
         outcome = np.where(open_, -1, nxt)
         out.append(pd.DataFrame({"segment": seg, "station": st, "start": day, "end": np.where(open_, np.nan, end),
