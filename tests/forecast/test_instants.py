@@ -89,7 +89,7 @@ def _contacts(rng: np.random.Generator, months: pd.DatetimeIndex, per_month: np.
                 rows.append((f"k{i}", "referral", day, day + pd.Timedelta(days=1), "nfa", 0, False))
             i += 1
     s = pd.DataFrame(rows, columns=["child_id", "station", "start", "end", "next", "repeat", "entry"])
-    s["age"], s["age_years"], s["uasc"] = np.int8(1), 8.0, False
+    s["age"], s["age_years"], s["uasc"], s["start_known"] = np.int8(1), 8.0, False, True
     s["repeat"] = s["repeat"].astype(np.int8)
     return s[COLUMNS]
 

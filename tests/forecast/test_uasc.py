@@ -80,21 +80,40 @@ def test_uasc_stay_in_care_to_18(both):
     assert pooled.dur_q_[0, c * 4 + 3, 100] > 2 * median[3]  # pooled, the UASC lengthen the others' stays
 
 
-def test_each_simulation_draws_its_own_split_between_the_groups():
-    """The UASC's share of the entries varies as a Beta about the mix's (variance P (1 - P) rho); within a group the
-    cells keep their proportions."""
-    from types import SimpleNamespace
+def test_uasc_arrivals_are_a_level_of_their_own():
+    """A surge of UASC arrivals (20 a month for 9 months after two years at 2) is forgotten at the pace the series
+    shows: the level after it returns towards 2 a month, where a share of the entry mix carries it for a year; a
+    steady series keeps its mean (discount 1)."""
+    from cscflow.forecast.level import fit_count_level
 
-    from cscflow.forecast.simulate import vary_groups
+    rng = np.random.default_rng(5)
+    surge = np.r_[rng.poisson(2, 24), rng.poisson(20, 9), rng.poisson(2, 9)].astype(float)
+    lvl = fit_count_level(surge)
+    assert lvl.discount < 0.9 and 1.0 < lvl.mean < 4.0, lvl
+    assert lvl.mean < surge.mean() / 2  # the mean of the window (what a share of it carries) is 6
+    y = rng.poisson(5, 48).astype(float)
+    steady = fit_count_level(y)
+    assert steady.discount == 1.0 and steady.mean == pytest.approx(y.mean(), rel=1e-9)
 
-    share = np.array([0.5, 0.3, 0.15, 0.05])  # one station, 2 groups of 2 cells
-    model = SimpleNamespace(n_groups_=2, group_rho_=0.01, trans_=np.zeros((1, 1, 4, 3)), entry_share_=share[None, :])
-    mix = np.tile(share, (20000, 1))
-    out = vary_groups(model, mix, np.random.default_rng(0))
-    uasc = out[:, 2:].sum(1)
-    assert np.allclose(out.sum(1), 1.0)
-    assert uasc.mean() == pytest.approx(0.2, abs=0.002)
-    assert uasc.var() == pytest.approx(0.2 * 0.8 * 0.01, rel=0.05)
-    assert np.allclose(out[:, 2] / uasc, 0.75) and np.allclose(out[:, 0] / out[:, :2].sum(1), 0.5 / 0.8)
-    model.group_rho_ = 0.0
-    assert vary_groups(model, mix, np.random.default_rng(0)) is mix
+
+def test_each_simulation_draws_uasc_at_their_own_level(both):
+    """The simulated arrivals: UASC one by one at each simulation's draw of their level (mean the fitted level), in
+    the UASC's own cells; the other children in theirs; a what-if on arrivals scales both."""
+    from cscflow.forecast.simulate import WhatIf, _arrivals
+
+    grouped, _ = both
+    months = pd.period_range(grouped.origin_.to_period("M") + 1, periods=12, freq="M")
+    n_sims = 400
+    rep = np.random.default_rng(0).integers(1, grouped.trans_.shape[0], n_sims)
+    n_c = grouped.trans_.shape[2]
+
+    def uasc_a_month(scale: float) -> tuple[float, np.ndarray]:
+        g_sim, g_mon, k, size = _arrivals(grouped, months, rep, np.random.default_rng(1), WhatIf(arrivals=scale))
+        assert np.all(np.diff(g_sim) >= 0)  # in simulation order
+        is_uasc = (k % n_c) >= n_c // 2
+        assert (size[is_uasc] == 1).all()
+        return float(is_uasc.sum()) / (n_sims * 12), g_sim
+
+    mean, _ = uasc_a_month(1.0)
+    assert mean == pytest.approx(grouped.uasc_level_.mean, rel=0.1), (mean, grouped.uasc_level_)
+    assert uasc_a_month(2.0)[0] == pytest.approx(2 * grouped.uasc_level_.mean, rel=0.1)

@@ -126,19 +126,38 @@ def ipcw(ix: np.ndarray, target: np.ndarray, dur: np.ndarray, follow: np.ndarray
     return done, w[done] / np.clip(g, 0.05, 1.0)
 
 
-def km_quantiles(dur: np.ndarray, closed: np.ndarray, w: np.ndarray, presorted: bool = False) -> np.ndarray:
-    """The :data:`NQ` quantiles (days) of the weighted Kaplan-Meier curve of ``dur`` (``presorted``: by ``dur``)."""
+def km_quantiles(dur: np.ndarray, closed: np.ndarray, w: np.ndarray, presorted: bool = False,
+                 entry: np.ndarray | None = None) -> np.ndarray:
+    """The :data:`NQ` quantiles (days) of the weighted Kaplan-Meier curve of ``dur`` (``presorted``: by ``dur``).
+
+    ``entry`` (optional, aligned with ``dur``): delayed entry. A stay already open when the data begin was seen
+    only from its ``entry``-th day (negative: from its start): it is at risk at t when entry < t <= dur (Klein and
+    Moeschberger 2003, 4.6), so the long stays open at the data's start give the curve's tail, without the
+    length bias of counting them from day 0.
+
+    >>> dur, ended = np.array([10.0, 20, 30, 600, 400]), np.array([1.0, 1, 1, 0, 1])
+    >>> late = np.array([-1.0, -1, -1, -1, 300])  # the 400-day stay was 300 days in when the data began
+    >>> float(km_quantiles(dur, ended, np.ones(5), entry=late)[NQ // 2]), float(km_quantiles(dur, ended, np.ones(5))[NQ // 2])
+    (20.0, 30.0)
+    """
     if len(dur) == 0 or w.sum() == 0:
         return np.full(NQ, 30.0)
     if presorted:
-        d, c, ww = dur, closed, w
+        d, c, ww, en = dur, closed, w, entry
     else:
         order = np.argsort(dur, kind="stable")
         d, c, ww = dur[order], closed[order], w[order]
+        en = None if entry is None else entry[order]
     times, idx = np.unique(d, return_index=True)
     ev = np.add.reduceat(ww * c, idx)
     tot = np.add.reduceat(ww, idx)
     at_risk = ww.sum() - np.r_[0.0, np.cumsum(tot)[:-1]]
+    if en is not None and np.any(en >= 0):
+        late = en >= 0
+        e_order = np.argsort(en[late], kind="stable")
+        e_sorted, e_w = en[late][e_order], ww[late][e_order]
+        # W(entry >= t): the late stays not yet seen at t
+        at_risk = at_risk - (e_w.sum() - np.r_[0.0, np.cumsum(e_w)][np.searchsorted(e_sorted, times, side="left")])
     with np.errstate(divide="ignore", invalid="ignore"):
         haz = np.where(at_risk > 0, ev / at_risk, 0.0)
     surv = np.cumprod(1.0 - haz)

@@ -18,7 +18,14 @@ from cscflow.errors import AnalysisError
 from cscflow.forecast import ages
 from cscflow.forecast import estimate as est
 from cscflow.forecast import siblings as sib
-from cscflow.forecast.level import TREND_DAMPING, ArrivalLevel, fit_level, level_paths
+from cscflow.forecast.level import (
+    TREND_DAMPING,
+    ArrivalLevel,
+    CountLevel,
+    fit_count_level,
+    fit_level,
+    level_paths,
+)
 from cscflow.forecast.stays import AGE_BANDS, load_stays, observation_start
 
 if TYPE_CHECKING:
@@ -135,7 +142,28 @@ class ForecastModel:
         care_seen = at18 & (st == care_i) & (e_day[in_win] <= -ages.CARE_LEAVER_GAP)
         followed = cl_pos[in_win] >= 0
         cell = self._cells(s)  # cell // 2 is the durations' group
+        # The stays already open at the observation start (begun before it) give the durations their long tail,
+        # each joining the risk set on the day it had reached when the data begin (delayed entry,
+        # est.km_quantiles): durations from the window's own stays alone end at the window's length.
+        # A period of care first seen part-way (stays.load_stays: start_known False) is left out, as the leaving-care
+        # curves leave it (docs/methods.md, Periods first seen part-way): its start is only its first episode's.
+        known_start = stays["start_known"].to_numpy(dtype=bool) if "start_known" in stays else np.ones(len(stays), bool)
+        late = (~in_win & (sid < len(self.stations_)) & known_start
+                & (stays["end"].isna() | (stays["end"] > self.obs_start_)).to_numpy())
+        sl = stays[late]
+        l_dur = ((sl["end"].fillna(origin) - sl["start"]) / pd.Timedelta(days=1)).to_numpy()
+        l_next = sl["next"].map(tix)
+        l_closed = np.where(l_next.isna(), -1, l_next.fillna(-1)).astype(int) >= 0
+        l_closed &= ~at18_all[late]
+        d_dur, d_closed = np.r_[dur, l_dur], np.r_[closed, l_closed]
+        d_entry = np.r_[np.full(len(dur), -1.0), ((self.obs_start_ - sl["start"]) / pd.Timedelta(days=1)).to_numpy()]
+        d_st, d_age = np.r_[st, sid[late].astype(int)], np.r_[cell // 2, self._cells(sl) // 2]
         codes, uniq = pd.factorize(s["child_id"])
+        # the bootstrap resamples children: a late stay's child seen in the window too takes that child's weight, the
+        # children seen only before it are resampled among themselves (their own generator: the window's draws unmoved)
+        l_in = pd.Index(uniq).get_indexer(sl["child_id"])
+        l_codes, l_uniq = pd.factorize(sl["child_id"].where(l_in < 0))
+        rng_late = np.random.default_rng(self.seed + 2)
         # The repeat marker counts the episodes of need seen: near the observation start a child's earlier
         # episodes fall before the data, so a repeat looks like a first episode there and the first-episode
         # cells take repeat-like outcomes (on the demo county 27% of first contacts went to a referral in the
@@ -185,19 +213,22 @@ class ForecastModel:
         self.entry_discount_, _, self.entry_rho_ = est.share_drift(back[mix], mix_k[mix], np.ones(int(mix.sum())),
                                                                    n_cells, PERIOD_MONTHS, grid)
         mix_w = np.where(mix, self.entry_discount_ ** np.maximum(back // PERIOD_MONTHS, 0), 0.0)
-        # the share of each group among the entries (UASC or not) varies between half-years on its own: a surge of
-        # UASC's arrivals (the synthetic county's 270 days from July 2015) is variation of that share about the
-        # mix's level, far beyond the mix's rho; its own rho about the same level (simulate.vary_groups)
-        self.group_rho_ = 0.0
-        if self.n_groups_ > 1:
-            grp = cell // (n_c // self.n_groups_)
-            _, _, self.group_rho_ = est.share_drift(back[mix], grp[mix], np.ones(int(mix.sum())), self.n_groups_,
-                                                    PERIOD_MONTHS, np.array([self.entry_discount_]))
+        # UASC arrive as the Home Office and the National Transfer Scheme send them: read as a share of the entry
+        # mix, a surge (the synthetic county's 270 days from July 2015) is carried on for a year after it ends. They
+        # are a count of their own, a Poisson-gamma local level (level.fit_count_level); the level model of the
+        # arrivals is the other children's, and the mix is read within each group.
+        uasc_entry = (cell // (n_c // self.n_groups_) == 1) if self.n_groups_ > 1 else np.zeros(len(cell), bool)
+        self.uasc_counts_ = np.bincount(m_idx[ok & uasc_entry], minlength=len(months))[: len(months)].astype(float)
+        self.uasc_level_: CountLevel | None = fit_count_level(self.uasc_counts_) if self.n_groups_ > 1 else None
+        ok_other = ok & ~uasc_entry
         # index sets built once: each station's stays sorted by duration (Kaplan-Meier) and by follow-up (IPCW)
         by_station = [np.flatnonzero(st == k) for k in range(n_s)]
         by_station = [ix[np.argsort(dur[ix], kind="stable")] for ix in by_station]
         by_age = [[ix[age[ix] == a] for a in range(n_a)] for ix in by_station]
-        by_group = [[ix[age[ix] // len(AGE_BANDS) == g] for g in range(self.n_groups_)] for ix in by_station]
+        d_by_station = [np.flatnonzero(d_st == k) for k in range(n_s)]
+        d_by_station = [ix[np.argsort(d_dur[ix], kind="stable")] for ix in d_by_station]
+        d_by_age = [[ix[d_age[ix] == a] for a in range(n_a)] for ix in d_by_station]
+        d_by_group = [[ix[d_age[ix] // len(AGE_BANDS) == g] for g in range(self.n_groups_)] for ix in d_by_station]
         # how the next steps depend on the days a stay lasted (estimate.route_ratios): each stay's level in its
         # duration curve, its place within a whole day drawn once (its own generator: the bootstrap's draws unmoved)
         self.route_ratio_ = np.ones((B, n_s, est.ROUTE_BINS, n_t))
@@ -209,16 +240,20 @@ class ForecastModel:
             else:
                 wc = np.bincount(rng.integers(0, len(uniq), len(uniq)), minlength=len(uniq)).astype(float)
             w = wc[codes] if len(codes) else np.zeros(0)
+            wl = (np.ones(len(l_uniq)) if b == 0 else
+                  np.bincount(rng_late.integers(0, len(l_uniq), len(l_uniq)), minlength=len(l_uniq)).astype(float))
+            w_all = np.r_[w, np.where(l_in >= 0, wc[np.maximum(l_in, 0)] if len(wc) else 0.0,
+                                      wl[np.maximum(l_codes, 0)] if len(wl) else 0.0)]
             self.care_leaver_share_[b] = ages.care_leaver_share(care_seen, followed, w)
             self.trans_[b] = est.transitions(st, cell, target, dur, follow, w * known * drift_w, n_s, n_c, n_t,
                                              groups=by_station, n_groups=self.n_groups_)
             for k in range(n_s):
-                self.dur_q_[b, k * n_a:(k + 1) * n_a] = _durations(by_station[k], by_group[k], by_age[k], dur,
-                                                                  closed, w)
+                self.dur_q_[b, k * n_a:(k + 1) * n_a] = _durations(d_by_station[k], d_by_group[k], d_by_age[k],
+                                                                  d_dur, d_closed, w_all, d_entry)
                 for a, ia in enumerate(by_age[k]):
                     level[ia] = est.duration_levels(self.dur_q_[b, k * n_a + a], dur[ia], level_u[ia])
             self.route_ratio_[b] = est.route_ratios(by_station, level, target, dur, follow, w, n_t)
-            y: np.ndarray = np.bincount(m_idx[ok], weights=w[ok], minlength=len(months))[: len(months)]
+            y: np.ndarray = np.bincount(m_idx[ok_other], weights=w[ok_other], minlength=len(months))[: len(months)]
             if b == 0:
                 self.arrival_counts_ = y
             self.arrival_beta_[b] = est.poisson_glm(y, x)
@@ -319,7 +354,9 @@ class ForecastModel:
                               # days from the origin to the child's 18th birthday (NaN: unknown)
                               "to_18": (18.0 - o["age_years"].to_numpy()) * 365.25
                               - ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy(),
-                              "group": sib.open_groups(stays.reset_index(drop=True), np.flatnonzero(open_))})
+                              "group": sib.open_groups(stays.reset_index(drop=True), np.flatnonzero(open_)),
+                              "start_known": (o["start_known"].to_numpy(dtype=bool) if "start_known" in o
+                                              else np.ones(len(o), bool))})
         return table.sort_values("group", kind="stable").reset_index(drop=True)
 
     # -- reading the fit -------------------------------------------------------------------------------------
@@ -380,6 +417,8 @@ class ForecastModel:
         reps = rng.integers(0, len(self.arrival_beta_), 2000)
         lvl = self.arrival_level_
         yearly = np.exp(level_paths(lvl, np.arange(1, 13), len(reps), rng) + self.season_effects(nxt, reps)).sum(1)
+        if self.uasc_level_ is not None:  # the other children's and UASC's (their own level)
+            yearly = yearly + self.uasc_level_.paths(rng, len(reps), 12).sum(1)
         out["arrivals"] = {"per_year_next_12_months": r(np.median(yearly)),
                            "interval95": [r(np.percentile(yearly, 2.5)), r(np.percentile(yearly, 97.5))],
                            "trend_per_year": r(np.expm1(self.arrival_beta_[0, 1])),
@@ -401,7 +440,12 @@ class ForecastModel:
         if self.n_groups_ > 1:  # the UASC group: its share of the entries, its shares and median days by station
             n_c, n_a = self.trans_.shape[2], len(AGE_BANDS)
             mix = self.entry_share_[0].reshape(len(self.stations_), 2, -1)
-            out["uasc"] = {"share_of_entries": r(mix[:, 1].sum()), "stations": {
+            assert self.uasc_level_ is not None
+            out["uasc"] = {"share_of_entries": r(mix[:, 1].sum()),
+                           "arrivals": {**{k: r(v) for k, v in self.uasc_level_.as_dict().items()},
+                                        "observed_by_month": {str(m): suppress_value(int(c)) for m, c in zip(
+                                            self.arrival_months_, self.uasc_counts_, strict=True)}},
+                           "stations": {
                 s: {"days_median_by_age_band": {b: r(self.dur_q_[0, k * 2 * n_a + n_a + a, est.NQ // 2])
                                                 for a, b in enumerate(AGE_BANDS)},
                     "outcomes_16_plus_first_episode": {t: r(v) for t, v in zip(
@@ -417,7 +461,6 @@ class ForecastModel:
                                                **{s: r(v) for s, v in zip(self.stations_, self.share_discount_,
                                                                            strict=True)}}
         out["share_variation_rho"] = {"entry_mix": r(self.entry_rho_),
-                                      **({"entry_uasc_share": r(self.group_rho_)} if self.n_groups_ > 1 else {}),
                                       **{s: r(v) for s, v in zip(self.stations_, self.share_rho_, strict=True)}}
         return out
 
@@ -457,18 +500,19 @@ def _count(v: int | str) -> str:
 
 
 def _durations(ix: np.ndarray, by_group: list[np.ndarray], by_age: list[np.ndarray], dur: np.ndarray,
-               closed: np.ndarray, w: np.ndarray) -> np.ndarray:
+               closed: np.ndarray, w: np.ndarray, entry: np.ndarray) -> np.ndarray:
     """One station's duration quantiles by (group, age band) (rows ``by_age``, each sorted by days): the
     Kaplan-Meier curve of the group and band's stays; under :data:`MIN_KM` of them, the group's of all ages, and
     under that the station's of all groups and ages."""
-    pooled = est.km_quantiles(dur[ix], closed[ix].astype(float), w[ix], presorted=True)
+    pooled = est.km_quantiles(dur[ix], closed[ix].astype(float), w[ix], presorted=True, entry=entry[ix])
     n_a = len(by_age) // len(by_group)
     out = np.empty((len(by_age), est.NQ))
     for g, ig in enumerate(by_group):
-        group = (est.km_quantiles(dur[ig], closed[ig].astype(float), w[ig], presorted=True)
+        group = (est.km_quantiles(dur[ig], closed[ig].astype(float), w[ig], presorted=True, entry=entry[ig])
                  if len(ig) >= MIN_KM and len(by_group) > 1 else pooled)
         for a in range(n_a):
             ia = by_age[g * n_a + a]
-            out[g * n_a + a] = (est.km_quantiles(dur[ia], closed[ia].astype(float), w[ia], presorted=True)
+            out[g * n_a + a] = (est.km_quantiles(dur[ia], closed[ia].astype(float), w[ia], presorted=True,
+                                                 entry=entry[ia])
                                 if len(ia) >= MIN_KM else group)
     return out

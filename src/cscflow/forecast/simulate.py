@@ -83,24 +83,50 @@ def vary_shares(p: np.ndarray, pooled: np.ndarray, rho: np.ndarray, rng: np.rand
     return out
 
 
-def vary_groups(model: ForecastModel, mix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The entry mix (simulations x entry station * cell) with each simulation's own split between the model's groups
-    of children (UASC or not): the groups' shares G ~ Dirichlet(a P), P the replicate 0 mix's split, a = (1 - rho)
-    / rho, ``model.group_rho_``; each group's cells scaled to its drawn share. One group or rho 0: as is."""
-    n_g, rho = getattr(model, "n_groups_", 1), float(getattr(model, "group_rho_", 0.0))
-    if n_g < 2 or rho <= 0:
-        return mix
+def within_groups(model: ForecastModel, mix: np.ndarray) -> list[np.ndarray]:
+    """The entry mix (simulations x entry station * cell) split by the model's groups of children (UASC or not):
+    for each group the mix of its own cells, summing to one (zeros where the group has none)."""
+    n_g = getattr(model, "n_groups_", 1)
+    if n_g < 2:
+        return [mix]
     n_c = model.trans_.shape[2]
     grp = (np.arange(mix.shape[1]) % n_c) // (n_c // n_g)
-    level = np.bincount(grp, weights=model.entry_share_[0], minlength=n_g)
-    pos = level > 0
-    g = np.zeros((len(mix), n_g))
-    g[:, pos] = rng.gamma((1.0 - rho) / rho * level[pos], 1.0, (len(mix), int(pos.sum())))
-    g /= np.maximum(g.sum(1, keepdims=True), 1e-300)
-    cur = np.stack([mix[:, grp == k].sum(1) for k in range(n_g)], axis=1)
-    out: np.ndarray = mix * np.where(cur > 0, g / np.where(cur > 0, cur, 1.0), 0.0)[:, grp]
-    varied: np.ndarray = out / np.maximum(out.sum(1, keepdims=True), 1e-300)
-    return varied
+    out = []
+    for g in range(n_g):
+        part = np.where(grp == g, mix, 0.0)
+        out.append(part / np.maximum(part.sum(1, keepdims=True), 1e-300))
+    return out
+
+
+def _arrivals(model: ForecastModel, months: pd.PeriodIndex, rep: np.ndarray, rng: np.random.Generator,
+              wi: WhatIf) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arriving groups of every simulation, in simulation order: (simulation, month, entry station * cell,
+    size). The other children come in groups of siblings, Poisson by month about the simulation's path of the
+    level (children / mean group size); UASC one by one, Poisson about the simulation's draw of their own level
+    (:class:`cscflow.forecast.level.CountLevel`); each group's station and cell drawn from its group's mix."""
+    n_sims, horizon = len(rep), len(months)
+    mix = vary_shares(model.entry_share_[rep][:, None, None, :], model.entry_share_[0][None, :],
+                      np.array([model.entry_rho_]), rng)[:, 0, 0, :]
+    mixes = within_groups(model, mix)
+    lam = arrival_means(model, months, rep, rng) * wi.arrivals / max(getattr(model, "group_mean_", 1.0), 1.0)
+    lams = [lam]
+    uasc = getattr(model, "uasc_level_", None)
+    if len(mixes) > 1 and uasc is not None:
+        lams.append(uasc.paths(rng, n_sims, horizon) * wi.arrivals)
+    parts = []
+    for g, (lam_g, mix_g) in enumerate(zip(lams, mixes, strict=False)):
+        n = rng.poisson(lam_g)
+        g_sim = np.repeat(np.repeat(np.arange(n_sims), horizon), n.ravel())
+        g_mon = np.repeat(np.tile(np.arange(horizon), n_sims), n.ravel())
+        shc = np.cumsum(mix_g, axis=1)
+        shc[:, -1] = 1.0
+        k = _pick(shc, g_sim, rng.random(len(g_sim)))
+        size = (group_sizes(getattr(model, "group_mean_", 1.0), rng, len(g_sim)) if g == 0
+                else np.ones(len(g_sim), dtype=np.int64))
+        parts.append((g_sim, g_mon, k, size))
+    g_sim, g_mon, k, size = (np.concatenate(x) for x in zip(*parts, strict=True))
+    order = np.argsort(g_sim, kind="stable")
+    return g_sim[order], g_mon[order], k[order], size[order]
 
 
 def _ph(u: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -198,20 +224,9 @@ def run(model: ForecastModel, horizon: int, n_sims: int, rng: np.random.Generato
     lev = np.minimum(u, 1 - 1e-9)  # each stay's level in its duration curve: its next step is read by it
     end = np.maximum(_draw_days(q, b, st * n_a + cell // 2, lev), el) - el
     to18 = np.tile(np.nan_to_num(o["to_18"].to_numpy(dtype=float), nan=np.inf), n_sims)
-    # arrivals: groups of siblings, Poisson by month about the simulation's path of the level (children / mean
-    # group size), each group at a uniform day of its month
-    lam = arrival_means(model, months, rep, rng) * wi.arrivals / max(getattr(model, "group_mean_", 1.0), 1.0)
-    n_grp = rng.poisson(lam)
-    g_sim = np.repeat(np.repeat(np.arange(n_sims), horizon), n_grp.ravel())
-    g_mon = np.repeat(np.tile(np.arange(horizon), n_sims), n_grp.ravel())
-    mix = vary_shares(model.entry_share_[rep][:, None, None, :], model.entry_share_[0][None, :],
-                      np.array([model.entry_rho_]), rng)[:, 0, 0, :]
-    mix = vary_groups(model, mix, rng)
-    shc = np.cumsum(mix, axis=1)
-    shc[:, -1] = 1.0
-    k = _pick(shc, g_sim, rng.random(len(g_sim)))
+    # arrivals: groups of siblings and UASC (_arrivals), each group at a uniform day of its month
+    g_sim, g_mon, k, size = _arrivals(model, months, rep, rng, wi)
     g_start = starts_edges[g_mon] + rng.random(len(g_sim)) * (starts_edges[g_mon + 1] - starts_edges[g_mon])
-    size = group_sizes(getattr(model, "group_mean_", 1.0), rng, len(g_sim))
     a_g = np.repeat(np.arange(len(g_sim)), size)
     a_sim, a_st, a_cell = g_sim[a_g], k[a_g] // n_cell, k[a_g] % n_cell
     a_start = g_start[a_g]

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 #: age bands at a stay's start (years): upper bounds, exclusive
 AGE_BANDS = ("under_5", "5_to_10", "11_to_15", "16_plus")
 _AGE_EDGES = np.array([5.0, 11.0, 16.0])
-COLUMNS = ["child_id", "station", "start", "end", "next", "age", "age_years", "repeat", "entry", "uasc"]
+COLUMNS = ["child_id", "station", "start", "end", "next", "age", "age_years", "repeat", "entry", "uasc", "start_known"]
 
 
 def age_band(age_years: np.ndarray) -> np.ndarray:
@@ -66,14 +66,27 @@ def observation_start(ws: WorkspaceLike) -> pd.Timestamp:
 def load_stays(ws: WorkspaceLike, pmap: ProcessMap | str = "england",
                origin: pd.Timestamp | None = None) -> tuple[pd.DataFrame, list[str], list[str]]:
     """The stays of ``ws`` on ``pmap`` cut at ``origin`` (default: the data's end), with the map's
-    station ids and exit ids. Columns: :data:`COLUMNS` (``next`` null while open)."""
+    station ids and exit ids. Columns: :data:`COLUMNS` (``next`` null while open).
+
+    ``start_known`` is False for a period of care first seen part-way (its first SSDA903 episode in the data is not
+    the period's start, RNE other than S: :func:`cscflow.analytics.ready.periods_of_care`, the one place that rule
+    is read): the stay's start is then only the first episode's, and its true start is earlier."""
+    from cscflow.analytics.ready import periods_of_care
+
     pmap = load_map(pmap, ws)
     tl = ws.execute(timelines(ws, pmap).select("child_id", "seq", "station", "start", "end", "kind", "repeat"))
     children = ws.table("children")
     kids = ws.execute(children.select("child_id", "birth_month", *(["uasc"] if "uasc" in children.columns else [])))
     stations = [s["id"] for s in pmap.stations if s.get("zone") != "exit"]
     exits = [s["id"] for s in pmap.stations if s.get("zone") == "exit"]
-    return cut(tl, kids, origin, pmap), stations, exits
+    stays = cut(tl, kids, origin, pmap)
+    per = periods_of_care(ws)
+    unknown = per.loc[~per["origin_known"].astype(bool), ["child_id", "start"]]
+    if len(unknown):
+        key = pd.MultiIndex.from_arrays([unknown["child_id"].astype(str), pd.to_datetime(unknown["start"])])
+        mine = pd.MultiIndex.from_arrays([stays["child_id"].astype(str), pd.to_datetime(stays["start"])])
+        stays["start_known"] = ~mine.isin(key)
+    return stays, stations, exits
 
 
 def cut(tl: pd.DataFrame, kids: pd.DataFrame, origin: pd.Timestamp | None,
@@ -133,5 +146,6 @@ def cut(tl: pd.DataFrame, kids: pd.DataFrame, origin: pd.Timestamp | None,
     flag = (kids.drop_duplicates("child_id").set_index("child_id")["uasc"] if "uasc" in kids
             else pd.Series(dtype=object))
     agg["uasc"] = agg["child_id"].map(flag).eq(True).to_numpy()  # unknown (null) is not UASC
+    agg["start_known"] = True  # load_stays marks periods of care first seen part-way
     agg.attrs["origin"] = origin
     return agg[COLUMNS].reset_index(drop=True)
