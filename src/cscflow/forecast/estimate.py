@@ -7,11 +7,12 @@
   and these to the station's pooled shares, with :data:`PRIOR` pseudo-stays;
 - routes by duration: how each station's next-station shares differ along its duration curve
   (:func:`route_ratios`);
-- durations: the Kaplan-Meier curve of each station's stays (censored at the origin), held as
+- durations: the Kaplan-Meier curve of each station's stays (censored at the origin), the stays already open at
+  the observation start entering the risk set on the day they had reached by then (delayed entry), held as
   :data:`NQ` quantiles; beyond the last observed time the tail is exponential with mean the last time;
 - arrivals: entries a month (first stays and re-entries after an exit) by a Poisson log-linear model
   of trend and month of the year, and the share of each entry station, age band and repeat (their level:
-  :mod:`cscflow.forecast.level`);
+  :mod:`cscflow.forecast.level`; UASC a count of their own, :class:`cscflow.forecast.level.CountLevel`);
 - the shares' drift: each station's next-station shares are a local level, its stays weighted by
   lambda ** (half-years before the origin), lambda by the one-step-ahead predictive likelihood of the
   half-yearly counts (:func:`share_discount`);

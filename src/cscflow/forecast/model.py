@@ -18,6 +18,7 @@ from cscflow.errors import AnalysisError
 from cscflow.forecast import ages
 from cscflow.forecast import estimate as est
 from cscflow.forecast import siblings as sib
+from cscflow.forecast.durations import MIN_KM, DurationStays, late_stays
 from cscflow.forecast.level import (
     TREND_DAMPING,
     ArrivalLevel,
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from cscflow.disclosure import Disclosed
     from cscflow.workspace.protocol import WorkspaceLike
 
-#: fewer stays than this at a station in an age band: the station's durations of all ages are used
-MIN_KM = 30
 #: months after the observation start before a stay's repeat marker is trusted (see ForecastModel.fit_stays)
 REPEAT_LOOKBACK = 24
 #: months in a period over which the shares' variation between periods is measured (ForecastModel._fit_heterogeneity)
@@ -48,7 +47,8 @@ def month_end_floor(when: Any) -> pd.Timestamp:
 
 class ForecastModel:
     """Arrivals by month (trend, season), next-station shares (by age band and repeat, and by the part of
-    the station's duration curve a stay ended in) and Kaplan-Meier durations per station (by age band), with ``n_boot`` bootstrap replicates over children
+    the station's duration curve a stay ended in) and Kaplan-Meier durations per station (by age band; the stays
+    open when the data begin with delayed entry), with ``n_boot`` bootstrap replicates over children
     (replicate 0 is the fit on the data as they are). ``fit()`` returns self; results end in ``_``.
 
     Unaccompanied asylum-seeking children (the children table's ``uasc``) are a group of their own when the data
@@ -57,7 +57,9 @@ class ForecastModel:
     count them apart). Pooled with the other children, a surge of their arrivals reads as the 14-17-year-olds'
     demand for care: the shares into care and the durations of the older bands follow them. So a cell is
     (group, age band, repeat), ``cell = (group * n_age + age) * 2 + repeat``, and the durations are by (group, age
-    band), ``cell // 2``: the entry mix, the next-station shares and the durations are each read by group."""
+    band), ``cell // 2``: the entry mix, the next-station shares and the durations are each read by group; their
+    arrivals are a count of their own (``uasc_level_``, :class:`cscflow.forecast.level.CountLevel`), the arrivals'
+    level model (``arrival_level_``) the other children's."""
 
     @property
     def method_(self) -> str:
@@ -65,8 +67,11 @@ class ForecastModel:
         phi = self.trend_damping
         trend = ("the recent trend not carried forward" if phi <= 0 else "the recent trend carried forward"
                  if phi >= 1 else f"the recent trend carried forward damped by {phi:g} a month")
-        return ("semi-Markov model: IPCW transition shares by length of stay, Kaplan-Meier durations, overdispersed "
-                f"Poisson arrivals at the current level of a local linear trend, {trend}; child bootstrap")
+        uasc = (", UASC at a Poisson-gamma level of their own" if getattr(self, "uasc_level_", None) is not None
+                else "")
+        return ("semi-Markov model: IPCW transition shares by length of stay, Kaplan-Meier durations with delayed "
+                f"entry, overdispersed Poisson arrivals at the current level of a local linear trend, {trend}{uasc}; "
+                "child bootstrap")
 
     def __init__(self, pmap: str = "england", origin: Any = None, n_boot: int = 20, seed: int = 0,
                  arrival_years: float = 4.0, repeat_lookback: int = REPEAT_LOOKBACK, drift: bool = True,
@@ -142,28 +147,17 @@ class ForecastModel:
         care_seen = at18 & (st == care_i) & (e_day[in_win] <= -ages.CARE_LEAVER_GAP)
         followed = cl_pos[in_win] >= 0
         cell = self._cells(s)  # cell // 2 is the durations' group
-        # The stays already open at the observation start (begun before it) give the durations their long tail,
-        # each joining the risk set on the day it had reached when the data begin (delayed entry,
-        # est.km_quantiles): durations from the window's own stays alone end at the window's length.
-        # A period of care first seen part-way (stays.load_stays: start_known False) is left out, as the leaving-care
-        # curves leave it (docs/methods.md, Periods first seen part-way): its start is only its first episode's.
-        known_start = stays["start_known"].to_numpy(dtype=bool) if "start_known" in stays else np.ones(len(stays), bool)
-        late = (~in_win & (sid < len(self.stations_)) & known_start
-                & (stays["end"].isna() | (stays["end"] > self.obs_start_)).to_numpy())
-        sl = stays[late]
-        l_dur = ((sl["end"].fillna(origin) - sl["start"]) / pd.Timedelta(days=1)).to_numpy()
-        l_next = sl["next"].map(tix)
-        l_closed = np.where(l_next.isna(), -1, l_next.fillna(-1)).astype(int) >= 0
-        l_closed &= ~at18_all[late]
-        d_dur, d_closed = np.r_[dur, l_dur], np.r_[closed, l_closed]
-        d_entry = np.r_[np.full(len(dur), -1.0), ((self.obs_start_ - sl["start"]) / pd.Timedelta(days=1)).to_numpy()]
-        d_st, d_age = np.r_[st, sid[late].astype(int)], np.r_[cell // 2, self._cells(sl) // 2]
+        # The durations also read the stays already open at the observation start, with delayed entry
+        # (cscflow.forecast.durations): from the window's own stays alone a curve ends at the window's length.
         codes, uniq = pd.factorize(s["child_id"])
-        # the bootstrap resamples children: a late stay's child seen in the window too takes that child's weight, the
-        # children seen only before it are resampled among themselves (their own generator: the window's draws unmoved)
-        l_in = pd.Index(uniq).get_indexer(sl["child_id"])
-        l_codes, l_uniq = pd.factorize(sl["child_id"].where(l_in < 0))
-        rng_late = np.random.default_rng(self.seed + 2)
+        late = late_stays(stays, in_win, sid < len(self.stations_), self.obs_start_)
+        sl = stays[late]
+        l_next = sl["next"].map(tix)
+        l_ended = (np.where(l_next.isna(), -1, l_next.fillna(-1)).astype(int) >= 0) & ~at18_all[late]
+        d_stays = DurationStays.build((dur, closed, st, cell // 2), sl, (l_ended, sid[late].astype(int),
+                                                                         self._cells(sl) // 2),
+                                      pd.Index(uniq), origin, self.obs_start_)
+        rng_late = np.random.default_rng(self.seed + 2)  # its own generator: the window's draws unmoved
         # The repeat marker counts the episodes of need seen: near the observation start a child's earlier
         # episodes fall before the data, so a repeat looks like a first episode there and the first-episode
         # cells take repeat-like outcomes (on the demo county 27% of first contacts went to a referral in the
@@ -225,10 +219,7 @@ class ForecastModel:
         by_station = [np.flatnonzero(st == k) for k in range(n_s)]
         by_station = [ix[np.argsort(dur[ix], kind="stable")] for ix in by_station]
         by_age = [[ix[age[ix] == a] for a in range(n_a)] for ix in by_station]
-        d_by_station = [np.flatnonzero(d_st == k) for k in range(n_s)]
-        d_by_station = [ix[np.argsort(d_dur[ix], kind="stable")] for ix in d_by_station]
-        d_by_age = [[ix[d_age[ix] == a] for a in range(n_a)] for ix in d_by_station]
-        d_by_group = [[ix[d_age[ix] // len(AGE_BANDS) == g] for g in range(self.n_groups_)] for ix in d_by_station]
+        d_by_station, d_by_age, d_by_group = d_stays.index_sets(n_s, self.n_groups_, len(AGE_BANDS))
         # how the next steps depend on the days a stay lasted (estimate.route_ratios): each stay's level in its
         # duration curve, its place within a whole day drawn once (its own generator: the bootstrap's draws unmoved)
         self.route_ratio_ = np.ones((B, n_s, est.ROUTE_BINS, n_t))
@@ -240,16 +231,13 @@ class ForecastModel:
             else:
                 wc = np.bincount(rng.integers(0, len(uniq), len(uniq)), minlength=len(uniq)).astype(float)
             w = wc[codes] if len(codes) else np.zeros(0)
-            wl = (np.ones(len(l_uniq)) if b == 0 else
-                  np.bincount(rng_late.integers(0, len(l_uniq), len(l_uniq)), minlength=len(l_uniq)).astype(float))
-            w_all = np.r_[w, np.where(l_in >= 0, wc[np.maximum(l_in, 0)] if len(wc) else 0.0,
-                                      wl[np.maximum(l_codes, 0)] if len(wl) else 0.0)]
+            w_all = d_stays.weights(wc, w, None if b == 0 else rng_late)
             self.care_leaver_share_[b] = ages.care_leaver_share(care_seen, followed, w)
             self.trans_[b] = est.transitions(st, cell, target, dur, follow, w * known * drift_w, n_s, n_c, n_t,
                                              groups=by_station, n_groups=self.n_groups_)
             for k in range(n_s):
-                self.dur_q_[b, k * n_a:(k + 1) * n_a] = _durations(d_by_station[k], d_by_group[k], d_by_age[k],
-                                                                  d_dur, d_closed, w_all, d_entry)
+                self.dur_q_[b, k * n_a:(k + 1) * n_a] = d_stays.curves(d_by_station[k], d_by_group[k],
+                                                                      d_by_age[k], w_all)
                 for a, ia in enumerate(by_age[k]):
                     level[ia] = est.duration_levels(self.dur_q_[b, k * n_a + a], dur[ia], level_u[ia])
             self.route_ratio_[b] = est.route_ratios(by_station, level, target, dur, follow, w, n_t)
@@ -498,21 +486,3 @@ def _count(v: int | str) -> str:
     """A disclosed count as printed: thousands separated, or as disclosed ("<5")."""
     return f"{v:,}" if isinstance(v, int) else str(v)
 
-
-def _durations(ix: np.ndarray, by_group: list[np.ndarray], by_age: list[np.ndarray], dur: np.ndarray,
-               closed: np.ndarray, w: np.ndarray, entry: np.ndarray) -> np.ndarray:
-    """One station's duration quantiles by (group, age band) (rows ``by_age``, each sorted by days): the
-    Kaplan-Meier curve of the group and band's stays; under :data:`MIN_KM` of them, the group's of all ages, and
-    under that the station's of all groups and ages."""
-    pooled = est.km_quantiles(dur[ix], closed[ix].astype(float), w[ix], presorted=True, entry=entry[ix])
-    n_a = len(by_age) // len(by_group)
-    out = np.empty((len(by_age), est.NQ))
-    for g, ig in enumerate(by_group):
-        group = (est.km_quantiles(dur[ig], closed[ig].astype(float), w[ig], presorted=True, entry=entry[ig])
-                 if len(ig) >= MIN_KM and len(by_group) > 1 else pooled)
-        for a in range(n_a):
-            ia = by_age[g * n_a + a]
-            out[g * n_a + a] = (est.km_quantiles(dur[ia], closed[ia].astype(float), w[ia], presorted=True,
-                                                 entry=entry[ia])
-                                if len(ia) >= MIN_KM else group)
-    return out
