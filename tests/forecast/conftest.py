@@ -50,3 +50,9 @@ def county_and_ws(tmp_path_factory):
 def county_writer():
     """:func:`write_county` itself, for tests that need a workspace of their own."""
     return write_county
+
+
+@pytest.fixture(scope="session")
+def county_parameters():
+    """:func:`county_params` itself, for tests that draw counties of their own."""
+    return county_params

@@ -146,8 +146,9 @@ COUNT_BURN_MONTHS = 6
 class CountLevel:
     """A Poisson-gamma local level of a monthly count (Harvey and Fernandes 1989): after the last month the level is
     Gamma(``shape``, rate ``rate``); a month on it is discounted by ``discount`` (shape and rate both times it: the
-    same mean, less certain), so the next month's level is Gamma(discount * shape, discount * rate) and month h's
-    Gamma(discount^h shape, discount^h rate) (:meth:`paths`).
+    same mean, less certain), so the next month's level is Gamma(discount * shape, discount * rate). A simulation
+    draws it once and carries it flat over the horizon, as the other children's level is: the model's own h-step
+    paths (Gamma(discount^h shape, discount^h rate) at month h) keep the mean, but their median falls towards 0.
 
     >>> lvl = fit_count_level(np.r_[np.full(24, 2.0), np.full(9, 20.0), np.full(15, 2.0)])
     >>> bool(1.0 < lvl.mean < 4.0), lvl.discount < 1.0
@@ -167,23 +168,6 @@ class CountLevel:
         """``n`` draws of the next month's level."""
         d = self.discount
         out: np.ndarray = rng.gamma(d * self.shape, 1.0 / (d * self.rate), n)
-        return out
-
-    def paths(self, rng: np.random.Generator, n: int, horizon: int) -> np.ndarray:
-        """``n`` paths (n x ``horizon``) of the level a month on: the next month's drawn, then each month the last
-        times eta / discount, eta ~ Beta(discount * a, (1 - discount) * a) with a the shape a month before
-        (Smith and Miller 1986): a path with the same mean whose month h is Gamma(discount^h shape, discount^h rate),
-        so the level may move over the horizon as much as the discount says it moves (a surge may end)."""
-        d = self.discount
-        out = np.empty((n, horizon))
-        out[:, 0] = self.draw(rng, n)
-        a = d * self.shape
-        for h in range(1, horizon):
-            if d < 1.0:
-                out[:, h] = out[:, h - 1] * rng.beta(d * a, (1.0 - d) * a, n) / d
-            else:
-                out[:, h] = out[:, h - 1]
-            a *= d
         return out
 
     def as_dict(self) -> dict[str, float]:

@@ -406,7 +406,7 @@ class ForecastModel:
         lvl = self.arrival_level_
         yearly = np.exp(level_paths(lvl, np.arange(1, 13), len(reps), rng) + self.season_effects(nxt, reps)).sum(1)
         if self.uasc_level_ is not None:  # the other children's and UASC's (their own level)
-            yearly = yearly + self.uasc_level_.paths(rng, len(reps), 12).sum(1)
+            yearly = yearly + 12.0 * self.uasc_level_.draw(rng, len(reps))
         out["arrivals"] = {"per_year_next_12_months": r(np.median(yearly)),
                            "interval95": [r(np.percentile(yearly, 2.5)), r(np.percentile(yearly, 97.5))],
                            "trend_per_year": r(np.expm1(self.arrival_beta_[0, 1])),
