@@ -117,3 +117,14 @@ def test_each_simulation_draws_uasc_at_their_own_level(both):
     mean, _ = uasc_a_month(1.0)
     assert mean == pytest.approx(grouped.uasc_level_.mean, rel=0.1), (mean, grouped.uasc_level_)
     assert uasc_a_month(2.0)[0] == pytest.approx(2 * grouped.uasc_level_.mean, rel=0.1)
+    # the UASC's own what-if: their arrivals only (the CLI's "uasc=-50%")
+    from cscflow.cli.forecast import parse_what_if
+
+    wi = parse_what_if(("uasc=-50%",))
+    assert (wi.uasc, wi.arrivals) == (0.5, 1.0)
+    g_sim, _, k, size = _arrivals(grouped, months, rep, np.random.default_rng(1), wi)
+    is_uasc = (k % n_c) >= n_c // 2
+    assert is_uasc.sum() / (n_sims * 12) == pytest.approx(0.5 * grouped.uasc_level_.mean, rel=0.1)
+    _, _, k_all, size_all = _arrivals(grouped, months, rep, np.random.default_rng(1), WhatIf())
+    other = size[~is_uasc].sum() / size_all[(k_all % n_c) < n_c // 2].sum()
+    assert other == pytest.approx(1.0, rel=0.03)  # the other children's arrivals as they were

@@ -37,7 +37,8 @@ _PCT = r"([+-]?\d+(?:\.\d+)?)%"
 
 
 def parse_what_if(rules: tuple[str, ...]) -> WhatIf:
-    """``SOURCE->TARGET=-10%``, ``arrivals=+5%``, ``DURATION:STATION=-20%`` (several at once) as a WhatIf."""
+    """``SOURCE->TARGET=-10%``, ``arrivals=+5%``, ``uasc=-50%``, ``DURATION:STATION=-20%`` (several at once) as a
+    WhatIf."""
     from cscflow.forecast.simulate import WhatIf
 
     wi = WhatIf()
@@ -45,13 +46,16 @@ def parse_what_if(rules: tuple[str, ...]) -> WhatIf:
         r = rule.replace(" ", "")
         if m := re.fullmatch(rf"arrivals={_PCT}", r, flags=re.I):
             wi.arrivals *= 1 + float(m[1]) / 100
+        elif m := re.fullmatch(rf"uasc={_PCT}", r, flags=re.I):
+            wi.uasc *= 1 + float(m[1]) / 100
         elif m := re.fullmatch(rf"duration:(\w+)={_PCT}", r, flags=re.I):
             wi.duration[m[1]] = wi.duration.get(m[1], 1.0) * (1 + float(m[2]) / 100)
         elif m := re.fullmatch(rf"(\w+)->(\w+)={_PCT}", r):
             wi.share[(m[1], m[2])] = 1 + float(m[3]) / 100
         else:
             raise AnalysisError(f"cannot read the what-if {rule!r}",
-                                hint='write "SOURCE->TARGET=-10%", "arrivals=+5%" or "DURATION:STATION=-20%"')
+                                hint='write "SOURCE->TARGET=-10%", "arrivals=+5%", "uasc=-50%" or '
+                                     '"DURATION:STATION=-20%"')
     return wi
 
 
@@ -69,7 +73,7 @@ def parse_what_if(rules: tuple[str, ...]) -> WhatIf:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--fit-only", is_flag=True, help="Fit and write the model as YAML (--out) or print its summary.")
 @click.option("--backtest", "do_backtest", is_flag=True, help="Refit at past origins; compare with baselines.")
-@click.option("--what-if", "what_if", multiple=True, metavar="RULE", help='e.g. "cp_plan->looked_after=-10%".')
+@click.option("--what-if", "what_if", multiple=True, metavar="RULE", help='e.g. "cp_plan->looked_after=-10%", "arrivals=+5%", "uasc=-50%", "duration:s47=-20%".')
 @click.option("--out", type=click.Path(dir_okay=False), help="Write .csv, .json or (--fit-only) .yaml.")
 @click.option("--no-suppress", is_flag=True, help="--backtest: show actual counts of 1-9 (internal use only).")
 @click.option("--costs", "costs_file", metavar="FILE",

@@ -131,6 +131,8 @@ def label(wi: WhatIf) -> str:
     parts += [f"duration:{s} {pct(f)}" for s, f in wi.duration.items()]
     if wi.arrivals != 1.0:
         parts.append(f"arrivals {pct(wi.arrivals)}")
+    if wi.uasc != 1.0:
+        parts.append(f"uasc {pct(wi.uasc)}")
     return "; ".join(parts)
 
 

@@ -35,11 +35,14 @@ N_AGE = len(BAND_EDGES)
 @dataclass
 class WhatIf:
     """Changes to the fitted model: ``share`` scales the share of SOURCE->TARGET (the rest of SOURCE's
-    shares rescaled to sum to one), ``arrivals`` scales the arrivals, ``duration`` scales a station's days."""
+    shares rescaled to sum to one), ``arrivals`` scales the arrivals, ``duration`` scales a station's days, ``uasc``
+    scales the arrivals of unaccompanied asylum-seeking children (their own level: a surge the LA knows has ended,
+    a National Transfer Scheme rate), on top of ``arrivals``."""
 
     share: dict[tuple[str, str], float] = field(default_factory=dict)
     arrivals: float = 1.0
     duration: dict[str, float] = field(default_factory=dict)
+    uasc: float = 1.0
 
 
 def month_factors(model: ForecastModel, rng: np.random.Generator, shape: tuple[int, int],
@@ -115,7 +118,7 @@ def _arrivals(model: ForecastModel, months: pd.PeriodIndex, rep: np.ndarray, rng
         # one draw of their level a simulation, carried flat over the horizon as the other children's level is (the
         # discount model's own paths, Gamma(d^h a, d^h b) at month h, keep the mean but their median falls towards 0:
         # on the SSDA903 returns alone 50 UASC a year against 109 mean and 117 begun)
-        lams.append(np.repeat(uasc.draw(rng, n_sims)[:, None], horizon, axis=1) * wi.arrivals)
+        lams.append(np.repeat(uasc.draw(rng, n_sims)[:, None], horizon, axis=1) * wi.arrivals * wi.uasc)
     parts = []
     for g, (lam_g, mix_g) in enumerate(zip(lams, mixes, strict=False)):
         n = rng.poisson(lam_g)
