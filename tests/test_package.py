@@ -47,6 +47,18 @@ def test_cli_error_is_one_line_with_hint(tmp_path):
     assert "no workspace at" in res.output and "Hint:" in res.output
 
 
+def test_the_demo_folder_points_to_its_workspace(tmp_path):
+    """`cscflow demo` writes its workspace to demo-county/workspace: given the folder, the commands say so."""
+    from cscflow import Workspace
+
+    folder = tmp_path / "demo-county"
+    Workspace(folder / "workspace", la="886").close()
+    for cmd in (["forecast", str(folder)], ["stats", str(folder), "leaving-care"], ["map", str(folder), "--out", str(tmp_path / "m.svg")]):
+        res = CliRunner().invoke(cli, cmd)
+        assert res.exit_code == 1, (cmd, res.output)
+        assert f"did you mean {folder / 'workspace'}?" in res.output, (cmd, res.output)
+
+
 def test_info_reports_counts(workspace):
     path = str(workspace.path)
     workspace.close()

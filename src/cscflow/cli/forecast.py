@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cscflow.errors import AnalysisError, WorkspaceError
+from cscflow.errors import AnalysisError
 
 if TYPE_CHECKING:
     from cscflow.disclosure import Disclosed
@@ -99,8 +99,9 @@ def forecast(workspace: str, measure: str, horizon: int, origin: str | None, map
         from cscflow.forecast.costs import load_costs
 
         costs = load_costs(costs_file)
-    if not (Path(workspace) / "cscflow.duckdb").exists():
-        raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
+    from cscflow.workspace.workspace import require_workspace
+
+    require_workspace(workspace)
     with Workspace(workspace, read_only=True) as ws:
         if do_backtest:
             from cscflow.forecast.backtesting import summarise

@@ -40,11 +40,9 @@ def link(workspace: str, threshold: float, review_band: str | None, out: Path | 
     """Link the care-proceedings rows of WORKSPACE to its children and write the `links` table."""
     from cscflow.linkage import link_proceedings, output_frame, write_links
     from cscflow.workspace import Workspace
+    from cscflow.workspace.workspace import require_workspace
 
-    if not (Path(workspace) / "cscflow.duckdb").exists():
-        from cscflow.errors import WorkspaceError
-
-        raise WorkspaceError(f"no workspace at {workspace}", hint="load the LA's files first with `cscflow load`")
+    require_workspace(workspace)
     with Workspace(workspace) as ws:
         if people is not None:
             n = _load_people(ws, people, la)

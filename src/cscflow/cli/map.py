@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cscflow.errors import AnalysisError, WorkspaceError
+from cscflow.errors import AnalysisError
 
 
 @click.command("map")
@@ -33,8 +33,9 @@ def map_still(workspace: str, at: str | None, where: tuple[str, ...], map_name: 
     dims = parse_size(size)
     if Path(out).suffix.lower() not in (".svg", ".png"):
         raise AnalysisError(f"cannot write {Path(out).name}", hint="use .svg or .png")
-    if not (Path(workspace) / "cscflow.duckdb").exists():
-        raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
+    from cscflow.workspace.workspace import require_workspace
+
+    require_workspace(workspace)
     with Workspace(workspace, read_only=True) as ws:
         pmap = load_map(map_name, ws)
         day = pd.Timestamp(parse_day(at, "--at")) if at else data_end(ws).normalize()

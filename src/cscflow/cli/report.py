@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from cscflow.errors import CscflowError, WorkspaceError
+from cscflow.errors import CscflowError
 
 
 @click.command()
@@ -42,8 +42,9 @@ def report(workspace: str, start: str | None, end: str | None, where: tuple[str,
         raise CscflowError(f"no report section {bad[0] if bad else '(none)'!r}", hint=f"use {', '.join(SECTIONS)}")
     if Path(out).suffix.lower() not in (".html", ".htm"):
         raise CscflowError(f"cannot write {Path(out).name}: the report is an .html file", hint="use --out report.html")
-    if not (Path(workspace) / "cscflow.duckdb").exists():
-        raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
+    from cscflow.workspace.workspace import require_workspace
+
+    require_workspace(workspace)
     from cscflow.cli.map import parse_day
 
     start, end = (parse_day(v, o) if v else None for v, o in ((start, "--from"), (end, "--to")))

@@ -58,10 +58,9 @@ def stats(workspace: str, analysis: str, out: str | None, no_suppress: bool, siz
         return
     if analysis not in ANALYSES:
         raise AnalysisError(f"no analysis {analysis!r}", hint=f"use one of {', '.join(ANALYSES)}")
-    if not (Path(workspace) / "cscflow.duckdb").exists():
-        from cscflow.errors import WorkspaceError
+    from cscflow.workspace.workspace import require_workspace
 
-        raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
+    require_workspace(workspace)
     with Workspace(workspace, read_only=True) as ws:
         result = run(ws, analysis, **options)
     suppressed = not no_suppress

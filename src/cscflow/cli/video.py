@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from cscflow.errors import AnalysisError, WorkspaceError
+from cscflow.errors import AnalysisError
 
 
 @click.command()
@@ -45,8 +45,9 @@ def video(workspace: str, start: str | None, end: str | None, fps: int, days_per
                         map_name, convention)
     check(opts)
     encoder()
-    if not (Path(workspace) / "cscflow.duckdb").exists():
-        raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
+    from cscflow.workspace.workspace import require_workspace
+
+    require_workspace(workspace)
     click.echo("Preparing the map and the tracks ...", err=True)
     bar: Any = None
 

@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cscflow.errors import WorkspaceError
-
 if TYPE_CHECKING:
     from cscflow.synth.county import County
     from cscflow.workspace.protocol import WorkspaceLike
@@ -76,8 +74,9 @@ def synthesise_from(workspace: str | Path, seed: int = 0, out_dir: str | Path = 
     say = progress or (lambda msg: None)
     fmts = defaults() if formats is None else list(formats)
     writers = {f: writer(f) for f in fmts}
-    if not (Path(workspace) / "cscflow.duckdb").exists():
-        raise WorkspaceError(f"no workspace at {workspace}", hint="create one with `cscflow load` or `cscflow demo`")
+    from cscflow.workspace.workspace import require_workspace
+
+    require_workspace(workspace)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from cscflow.errors import CscflowError, WorkspaceError
+from cscflow.errors import CscflowError
 from cscflow.web.answers import AnswerCache
 from cscflow.web.security import SecurityMiddleware
 
@@ -49,9 +49,9 @@ class WebState:
             from cscflow import Workspace
 
             path = Path(workspace)
-            if not (path / "cscflow.duckdb").exists():
-                raise WorkspaceError(f"no workspace at {path}",
-                                     hint="create one with `cscflow load` or `cscflow demo`")
+            from cscflow.workspace.workspace import require_workspace
+
+            require_workspace(path)
             workspace = Workspace(path, read_only=True)
             self._owned = True
         else:

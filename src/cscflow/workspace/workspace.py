@@ -37,6 +37,25 @@ CALENDAR_TABLE = "calendar"
 T = TypeVar("T")
 
 
+def require_workspace(path: str | Path) -> Path:
+    """``path`` as a Path if it holds a workspace (its :data:`DB_FILE`), else a :class:`WorkspaceError` saying what
+    to do: the folder ``cscflow demo`` made holds its workspace in ``workspace/``, so that is suggested when there.
+
+    >>> try:
+    ...     require_workspace("/nonexistent")
+    ... except WorkspaceError as err:
+    ...     print(err.hint)
+    create one with `cscflow load` or `cscflow demo`
+    """
+    p = Path(path)
+    if (p / DB_FILE).exists():
+        return p
+    if (p / "workspace" / DB_FILE).exists():
+        raise WorkspaceError(f"no workspace at {p}", hint=f"did you mean {p / 'workspace'}? (`cscflow demo` keeps its "
+                                                          "workspace there)")
+    raise WorkspaceError(f"no workspace at {p}", hint="create one with `cscflow load` or `cscflow demo`")
+
+
 class Workspace:
     """A store of canonical tables (see :mod:`cscflow.model.tables`).
 
@@ -63,8 +82,8 @@ class Workspace:
             raise WorkspaceError(
                 f"{self.path} is a file, not a workspace folder", hint="give a folder path (it is created if missing)"
             )
-        if read_only and not (self.path / DB_FILE).exists():
-            raise WorkspaceError(f"no workspace at {self.path}", hint="create one with `cscflow load`")
+        if read_only:
+            require_workspace(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._settings_path: Path | None = self.path / SETTINGS_FILE  # None on Spark (no folder of its own)
         self.settings: dict[str, Any] = (
