@@ -5,7 +5,8 @@ department's sheet against the person list of its case-management system (Liquid
 Eclipse...): one row per child with the LA child id, surname, forename(s), date of birth and
 sex. :func:`load_people` puts it in the restricted ``identifiers`` table (the child id
 pseudonymised with the workspace key, so the rows join the children loaded from the returns)
-under the file's name; loading the same file again replaces it. A multi-LA workspace (regional or
+under the file's name; loading the same file again replaces it. The children it names that no return gave a birth
+month (those only in an event log) take the list's (:func:`fill_birth_months`). A multi-LA workspace (regional or
 national work) takes each LA's list with its LA code (the LA is part of each child's identity), under
 a name of its own per LA.
 """
@@ -74,5 +75,26 @@ def load_people(ws: WorkspaceLike, path: Path, la: str | None = None) -> int:
         "forenames": people["forenames"],
         "birth_date": pd.to_datetime(people["birth_date"], errors="coerce").dt.date,
     })
-    return ws.write("identifiers", frame)
+    written = ws.write("identifiers", frame)
+    fill_birth_months(ws, frame)
+    return written
+
+
+def fill_birth_months(ws: WorkspaceLike, people: pd.DataFrame) -> int:
+    """Give the children the returns left without a birth month (those only in an event log, whose rows carry no
+    date of birth) the month of birth on the person list; returns how many were filled. A birth month a return gave
+    is kept. Without it a child has no age: the forecast's age bands and its end of care at 18, the analyses by age,
+    all read such a child as of unknown age (two children in three in the demo county, its event log's history)."""
+    if "children" not in ws.tables():
+        return 0
+    born = pd.to_datetime(pd.Series(people["birth_date"].to_numpy()), errors="coerce")
+    month = pd.Series(born.dt.to_period("M").dt.start_time.to_numpy(), index=people["child_id"].to_numpy())
+    month = month[month.notna() & ~month.index.duplicated()]
+    children = ws.execute(ws.table("children"))
+    missing = children["birth_month"].isna() & children["child_id"].isin(month.index)
+    if not missing.any():
+        return 0
+    children.loc[missing, "birth_month"] = pd.to_datetime(children.loc[missing, "child_id"].map(month)).dt.date
+    ws.write("children", children, mode="replace")
+    return int(missing.sum())
 
