@@ -24,7 +24,7 @@ const S = {
   t: 0, playing: false, speed: 10, colourBy: "repeat", convention: "travel", trails: false,
   where: {}, whereB: {}, compare: "none", shift: 365, layers: [null, null], stays: null, lastDay: null,
   dirty: true, localEvents: JSON.parse(localStorage.getItem("cscflow.events") || "[]"), events: [],
-  ready: false, date: null, counts: {}, dotsDrawn: 0, frames: 0, history: false,
+  ready: false, loading: 0, date: null, counts: {}, dotsDrawn: 0, frames: 0, history: false,
 };
 const params = new URLSearchParams(location.search);
 const overlay = new OverdueOverlay(() => recolour());   // the overdue clocks (overdue.js): layer A's colours when on
@@ -53,11 +53,16 @@ async function loadStays() { S.stays = await getBlob("/api/stays", S.where); S.l
 async function reload(which = "all") {
   status("Loading…");
   S.ready = false;
+  S.loading++;   // not ready until every job is in: a frame drawn half-way (new stays, old tracks) is not the page
   const jobs = [];
   if (which === "all" || which === "a") jobs.push(loadLayer(0, S.where), loadStays(), forecast.load());
   if (S.compare === "cohort" && (which === "all" || which === "b")) jobs.push(loadLayer(1, S.whereB));
   if (S.compare !== "cohort") S.renderer.setLayer(1, null);
-  await Promise.all(jobs);
+  try {
+    await Promise.all(jobs);
+  } finally {
+    S.loading--;
+  }
   setupTime();
   S.dirty = true;
   const n = S.layers[0].tracks.header.n_children;
@@ -267,7 +272,7 @@ function loop(now) {
     }
     S.dirty = false;
     S.frames++;
-    if (!S.ready && S.layers[0]) {
+    if (!S.ready && S.layers[0] && !S.loading) {
       S.ready = true;
       S.firstFrameMs ??= performance.now();
     }
