@@ -342,9 +342,7 @@ class ForecastModel:
                               # days from the origin to the child's 18th birthday (NaN: unknown)
                               "to_18": (18.0 - o["age_years"].to_numpy()) * 365.25
                               - ((origin - o["start"]) / pd.Timedelta(days=1)).to_numpy(),
-                              "group": sib.open_groups(stays.reset_index(drop=True), np.flatnonzero(open_)),
-                              "start_known": (o["start_known"].to_numpy(dtype=bool) if "start_known" in o
-                                              else np.ones(len(o), bool))})
+                              "group": sib.open_groups(stays.reset_index(drop=True), np.flatnonzero(open_))})
         return table.sort_values("group", kind="stable").reset_index(drop=True)
 
     # -- reading the fit -------------------------------------------------------------------------------------
