@@ -138,20 +138,13 @@ def _returns(stays: pd.DataFrame, stations: list[str], obs: pd.Timestamp) -> tup
     return share, np.clip(gap, 0, None)
 
 
-def _arrival_rates(model: ForecastModel, months: pd.PeriodIndex) -> list[np.ndarray]:
-    """Expected arrivals a month by group of children (the other children; UASC when the model has them apart):
-    fitted (trend and season) within the fitted months, the first fitted year's level and season before them; UASC
-    the months' counts smoothed over three months, their mean before them."""
+def _arrival_rates(model: ForecastModel, months: pd.PeriodIndex) -> np.ndarray:
+    """Expected arrivals a month: fitted (trend and season) within the fitted months, the first fitted year's
+    level and season before them."""
     first = model.arrival_months_[0]
     eff = [m if m >= first else first + ((m.month - first.month) % 12) for m in months]
     rates: np.ndarray = model.arrivals_expected(pd.PeriodIndex(eff, freq="M"), 0)[0]
-    if getattr(model, "uasc_level_", None) is None:
-        return [rates]
-    y = model.uasc_counts_
-    smooth = np.convolve(np.r_[y[:1], y, y[-1:]], np.ones(3) / 3.0, mode="valid")
-    pos = np.array([(m - first).n for m in months])
-    uasc = np.where(pos >= 0, smooth[np.clip(pos, 0, len(y) - 1)], y.mean())
-    return [rates, uasc]
+    return rates
 
 
 def _journeys(model: ForecastModel, start: pd.Timestamp, end_day: float,
@@ -162,15 +155,12 @@ def _journeys(model: ForecastModel, start: pd.Timestamp, end_day: float,
     from cscflow.forecast.simulate import MAX_ROUNDS, _draw_days, _pick, route_shares
 
     months = pd.period_range(start.to_period("M"), model.origin_.to_period("M"), freq="M")
-    from cscflow.forecast.simulate import within_groups
-
+    n = rng.poisson(_arrival_rates(model, months))
     edges = np.array([(m.start_time - start).days for m in months] + [end_day + 1.0])
-    mon_k = []
-    for rate, share in zip(_arrival_rates(model, months), within_groups(model, model.entry_share_[:1]), strict=False):
-        n = rng.poisson(rate)
-        mon_k.append((np.repeat(np.arange(len(months)), n), rng.choice(share.shape[1], size=int(n.sum()), p=share[0])))
-    mon, k = (np.concatenate(x) for x in zip(*mon_k, strict=True))
+    mon = np.repeat(np.arange(len(months)), n)
     day = edges[mon] + rng.random(len(mon)) * (edges[mon + 1] - edges[mon])
+    share = model.entry_share_[0]
+    k = rng.choice(len(share), size=len(mon), p=share / share.sum())
     n_c, n_s = model.trans_.shape[2], len(model.stations_)
     n_a = n_c // 2
     st, cell = k // n_c, k % n_c
